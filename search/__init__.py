@@ -1,0 +1,35 @@
+"""Russian help-center search: section-aware passages, pymorphy3 lemmas, BM25 + TF-IDF.
+
+    corpus folder ─► documents ─► passages ─► analysis ─► retrievers ─► index directory
+    query ─► analysis ─► retrievers ─► fusion ─► SearchResults (hits with citations)
+
+>>> from search import SearchEngine
+>>> engine = SearchEngine.from_directory("corpus")
+>>> hits = engine.search("двойное списание", k=3)
+>>> hits[0].citation  # doctest: +ELLIPSIS
+'Как связаться со службой поддержки Ozon: руководство для покупателей › ... › 2 Проблемы с оплатой, строки 14–21'
+"""
+
+from .analysis import Analyzer
+from .corpus import CorpusError, CorpusWarning, Document
+from .engine import SearchEngine
+from .fusion import Fusion
+from .passages import Passage
+from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
+from .storage import IndexFormatError
+
+__all__ = [
+    "Analyzer",
+    "CorpusError",
+    "CorpusWarning",
+    "Correction",
+    "Document",
+    "Fusion",
+    "Hit",
+    "IndexFormatError",
+    "Passage",
+    "QueryInfo",
+    "RetrieverScore",
+    "SearchEngine",
+    "SearchResults",
+]

@@ -1,0 +1,88 @@
+"""The command line: ``python -m search build | query``. Parsing and printing only."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+from collections.abc import Sequence
+from pathlib import Path
+
+from .corpus import CorpusError
+from .engine import SearchEngine
+from .storage import IndexFormatError
+
+PROJECT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+def default_corpus() -> Path:
+    """``$SEARCH_CORPUS``, else ``./corpus``, else the corpus shipped beside the package."""
+    if os.environ.get("SEARCH_CORPUS"):
+        return Path(os.environ["SEARCH_CORPUS"])
+    local = Path("corpus")
+    return local if local.is_dir() else PROJECT_CORPUS
+
+
+def _engine(args: argparse.Namespace, rebuild: bool = False) -> SearchEngine:
+    return SearchEngine.from_directory(args.corpus, index_dir=args.index, rebuild=rebuild)
+
+
+def _build(args: argparse.Namespace) -> int:
+    engine = SearchEngine.from_directory(args.corpus, index_dir=args.index, rebuild=True, progress=None)
+    where = args.index or Path(args.corpus) / ".index"
+    print(f"indexed {len(engine.documents)} documents, {len(engine.passages)} passages → {where}")
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    results = engine.search(args.text, k=args.k, retriever=args.retriever)
+    if args.json:
+        json.dump(results.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    if not results:
+        print(f"Ничего не найдено по запросу «{args.text}».")
+        return 0
+    for hit in results:
+        print(f"{hit.rank}. [{hit.score:.4f}] {hit.citation}")
+        print(textwrap.indent(textwrap.fill(" ".join(hit.text.split()), width=100), "   "))
+        print()
+    print(f"({len(results)} из {len(engine.passages)} фрагментов, {results.elapsed_ms:.1f} мс)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="python -m search", description="Russian help-center search.")
+    main.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    def corpus_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--corpus", type=Path, default=default_corpus(), help="folder of documents (default: %(default)s)")
+        command.add_argument("--index", type=Path, default=None, help="index folder (default: CORPUS/.index)")
+
+    build = commands.add_parser("build", help="index the corpus folder")
+    corpus_options(build)
+    build.set_defaults(run=_build)
+
+    query = commands.add_parser("query", help="search the corpus")
+    query.add_argument("text", help="the question, in Russian")
+    query.add_argument("-k", type=int, default=5, help="how many passages (default: %(default)s)")
+    query.add_argument("--retriever", default="hybrid", choices=["hybrid", "bm25", "tfidf", "chars"])
+    query.add_argument("--json", action="store_true", help="print one JSON object for programs")
+    corpus_options(query)
+    query.set_defaults(run=_query)
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        return args.run(args)
+    except (CorpusError, IndexFormatError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -1,0 +1,351 @@
+"""The engine facade: wires analysis, passages, retrievers and fusion, and owns the index's life."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import sys
+import time
+import warnings
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import storage
+from .analysis import Analyzer
+from .corpus import Document, read_corpus
+from .fusion import Fusion, reciprocal_rank_fusion
+from .passages import CHUNKER_VERSION, Passage, chunk_document
+from .results import Hit, QueryInfo, RetrieverScore, SearchResults
+from .retrievers import RETRIEVERS, Analysed, Retriever, top_k
+
+__all__ = ["SearchEngine", "MAX_QUERY_CHARS", "DEFAULT_INDEX_DIR"]
+
+log = logging.getLogger("search")
+
+MAX_QUERY_CHARS = 1000  # longer queries are cut (and say so): nobody types more into a help box
+DEFAULT_INDEX_DIR = ".index"  # inside the corpus folder, unless told otherwise
+INDEXING_VERSION = 1  # bump when passages are turned into terms differently
+_LIBRARIES = ("pymorphy3", "pymorphy3-dicts-ru", "scikit-learn", "numpy", "scipy", "rank-bm25", "razdel")
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+class SearchEngine:
+    """Search a folder of Russian help-center documents.
+
+    >>> engine = SearchEngine.from_directory("corpus")
+    >>> hits = engine.search("как вернуть товар", k=3)
+    >>> hits[0].section
+    'Зачем обращаться в службу поддержки › 3 Возвраты и обмены товаров'
+    """
+
+    def __init__(
+        self,
+        documents: Sequence[Document],
+        passages: Sequence[Passage],
+        retrievers: dict[str, Retriever],
+        *,
+        analyzer: Analyzer,
+        fusion: Fusion,
+        fingerprint: str,
+    ) -> None:
+        self.documents = {document.id: document for document in documents}
+        self.passages = tuple(passages)
+        self.retrievers = retrievers
+        self.analyzer = analyzer
+        self.fusion = fusion
+        self.fingerprint = fingerprint
+        self._doc_of = np.array([p.doc_id for p in self.passages], dtype=object)
+
+    # --- building ---------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        documents: Sequence[Document],
+        *,
+        analyzer: Analyzer | None = None,
+        fusion: Fusion | None = None,
+        progress: bool | None = None,
+    ) -> SearchEngine:
+        """Chunk, analyse and index ``documents`` in memory."""
+        analyzer = analyzer or Analyzer()
+        fusion = fusion or Fusion()
+        passages = [passage for document in documents for passage in chunk_document(document)]
+        if not passages:
+            raise ValueError("nothing to index: the corpus has no text")
+        show = sys.stderr.isatty() if progress is None else progress
+        analysed = [
+            analyse_passage(analyzer, passage)
+            for passage in tqdm(passages, desc="analysing passages", unit="passage", disable=not show)
+        ]
+        retrievers: dict[str, Retriever] = {name: RETRIEVERS[name]().fit(analysed) for name in RETRIEVERS}
+        return cls(
+            documents, passages, retrievers, analyzer=analyzer, fusion=fusion,
+            fingerprint=corpus_fingerprint(documents, analyzer),
+        )  # fmt: skip
+
+    @classmethod
+    def from_directory(
+        cls,
+        path: str | Path,
+        index_dir: str | Path | None = None,
+        rebuild: bool = False,
+        *,
+        analyzer: Analyzer | None = None,
+        progress: bool | None = None,
+    ) -> SearchEngine:
+        """The engine for a corpus folder: loads its saved index when the corpus is unchanged, else builds and saves it.
+
+        ``index_dir`` defaults to ``<path>/.index``. When it cannot be written
+        (a read-only corpus), the engine is built in memory with a warning.
+        """
+        path = Path(path)
+        index_dir = Path(index_dir) if index_dir is not None else path / DEFAULT_INDEX_DIR
+        analyzer = analyzer or Analyzer()
+        documents = read_corpus(path)
+        fingerprint = corpus_fingerprint(documents, analyzer)
+        try:
+            with storage.locked(index_dir):
+                if not rebuild:
+                    engine = cls._load_if_current(index_dir, fingerprint)
+                    if engine is not None:
+                        return engine
+                engine = cls.build(documents, analyzer=analyzer, progress=progress)
+                engine.save(index_dir)
+                return engine
+        except OSError as error:
+            warnings.warn(f"index not saved in {index_dir} ({error.strerror or error}); searching from memory", stacklevel=2)
+            return cls.build(documents, analyzer=analyzer, progress=progress)
+
+    @classmethod
+    def _load_if_current(cls, index_dir: Path, fingerprint: str) -> SearchEngine | None:
+        try:
+            manifest = storage.read_manifest(index_dir)
+        except storage.IndexNotFoundError:
+            return None
+        except storage.IndexFormatError as error:
+            log.warning("rebuilding the index: %s", error)
+            return None
+        if manifest.get("fingerprint") != fingerprint:
+            log.info("corpus changed since the index was built: rebuilding %s", index_dir)
+            return None
+        try:
+            return cls.load(index_dir)
+        except storage.IndexFormatError as error:
+            log.warning("rebuilding the index: %s", error)
+            return None
+
+    # --- persistence -----------------------------------------------------------------
+
+    def save(self, index_dir: str | Path) -> Path:
+        """Write the index as a new version of ``index_dir`` (atomically); return its folder."""
+        retrievers: dict[str, Any] = {}
+        arrays: dict[str, np.ndarray] = {}
+        for name, retriever in self.retrievers.items():
+            params, retriever_arrays = retriever.state()
+            retrievers[name] = params
+            arrays.update({f"{name}.{key}": value for key, value in retriever_arrays.items()})
+        manifest = {
+            "fingerprint": self.fingerprint,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "analyzer": self.analyzer.settings,
+            "chunker_version": CHUNKER_VERSION,
+            "fusion": self.fusion.to_json(),
+            "libraries": _library_versions(),
+            "counts": {"documents": len(self.documents), "passages": len(self.passages)},
+        }
+        parts = {
+            "documents": [asdict(document) for document in self.documents.values()],
+            "passages": [asdict(passage) for passage in self.passages],
+            "retrievers": retrievers,
+        }
+        return storage.write_index(index_dir, manifest, parts, arrays)
+
+    @classmethod
+    def load(cls, index_dir: str | Path, *, fusion: Fusion | None = None, verify: bool = True) -> SearchEngine:
+        """Open a saved index. Raises :class:`~search.storage.IndexFormatError` with a one-line fix if it is unusable."""
+        manifest, parts, arrays = storage.read_index(index_dir, verify=verify)
+        try:
+            documents = [Document(**{**d, "audience": tuple(d["audience"])}) for d in parts["documents"]]
+            passages = [_passage_from_json(p) for p in parts["passages"]]
+            retrievers: dict[str, Retriever] = {}
+            for name, params in parts["retrievers"].items():
+                prefix = f"{name}."
+                own = {key.removeprefix(prefix): value for key, value in arrays.items() if key.startswith(prefix)}
+                retrievers[name] = RETRIEVERS[name].from_state(params, own)
+            analyzer_json = manifest["analyzer"]
+            analyzer = Analyzer(keep_negation=analyzer_json["keep_negation"], all_lemmas=analyzer_json["all_lemmas"])
+        except (KeyError, TypeError, ValueError) as error:
+            raise storage.IndexFormatError(
+                f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); "
+                f"rebuild it: python -m search build --index {index_dir}"
+            ) from None
+        for name, retriever in retrievers.items():
+            rows = retriever.weights_.shape[0] if hasattr(retriever, "weights_") else retriever.matrix_.shape[0]
+            if rows != len(passages):
+                raise storage.IndexFormatError(
+                    f"index in {index_dir}: {name} has {rows} rows for {len(passages)} passages; "
+                    f"rebuild it: python -m search build --index {index_dir}"
+                )
+        # Fusion is query-time configuration: the manifest records it, the caller chooses it.
+        return cls(
+            documents, passages, retrievers, analyzer=analyzer, fusion=fusion or Fusion(),
+            fingerprint=manifest["fingerprint"],
+        )  # fmt: skip
+
+    # --- searching ---------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        retriever: str = "hybrid",
+        documents: Collection[str] | None = None,
+        audience: str | None = None,
+    ) -> SearchResults:
+        """The ``k`` best passages for ``query``, best first.
+
+        ``retriever`` is ``"hybrid"`` (the default fusion), or one retriever
+        alone: ``"bm25"``, ``"tfidf"`` or ``"chars"``. ``documents`` keeps only
+        passages of those document ids, ``audience`` only passages for that
+        audience ("покупатели" or "продавцы").
+        """
+        started = time.perf_counter()
+        if retriever != "hybrid" and retriever not in self.retrievers:
+            choices = ", ".join(["hybrid", *self.retrievers])
+            raise ValueError(f"unknown retriever {retriever!r}; choose one of: {choices}")
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, not {type(query).__name__}")
+        k = max(0, int(k))
+        truncated = len(query) > MAX_QUERY_CHARS
+        text = query[:MAX_QUERY_CHARS]
+        analysed = analyse_text(self.analyzer, text)
+        info = QueryInfo(original=query, rewritten=text, terms=analysed.terms, truncated=truncated)
+        allowed = self._allowed(documents, audience)
+
+        names = list(self.fusion.weights) if retriever == "hybrid" else [retriever]
+        rankings: dict[str, np.ndarray] = {}
+        raw: dict[str, np.ndarray] = {}
+        for name in names:
+            scores = self.retrievers[name].scores(analysed)
+            if allowed is not None:
+                scores = np.where(allowed, scores, 0.0)
+            minimum = self.fusion.min_chars if name == "chars" else 0.0
+            raw[name] = scores
+            rankings[name] = top_k(scores, self.fusion.depth if retriever == "hybrid" else max(k, 1), minimum)
+
+        if retriever == "hybrid":
+            final = reciprocal_rank_fusion(rankings, self.fusion.weights, self.fusion.k, len(self.passages))
+        else:
+            final = raw[retriever]
+        order = top_k(final, k) if k else np.array([], dtype=np.int64)
+        answered = any(rankings[name].size for name in names if name != "chars") or (
+            retriever == "chars" and bool(order.size)
+        )
+        query_terms = set(analysed.terms)
+        hits = []
+        for position, index in enumerate(order, 1):
+            passage = self.passages[index]
+            breakdown = {
+                name: RetrieverScore(rank=int(np.flatnonzero(ranked == index)[0]) + 1, score=float(raw[name][index]))
+                for name, ranked in rankings.items()
+                if index in ranked
+            }
+            highlights, matched = self._highlights(passage, query_terms)
+            hits.append(Hit(passage, float(final[index]), position, breakdown, highlights, matched))
+        elapsed = (time.perf_counter() - started) * 1000
+        return SearchResults(hits, info, retriever=retriever, answered=bool(answered), elapsed_ms=elapsed)
+
+    def _allowed(self, documents: Collection[str] | None, audience: str | None) -> np.ndarray | None:
+        if documents is None and audience is None:
+            return None
+        allowed = np.ones(len(self.passages), dtype=bool)
+        if documents is not None:
+            allowed &= np.isin(self._doc_of, list(documents))
+        if audience is not None:
+            allowed &= np.array([audience in p.audience for p in self.passages], dtype=bool)
+        return allowed
+
+    def _highlights(self, passage: Passage, query_terms: set[str]) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
+        if not query_terms:
+            return (), ()
+        spans = []
+        matched: dict[str, None] = {}
+        for token in self.analyzer.tokens(passage.text):
+            if token.term in query_terms:
+                spans.append((token.start, token.end))
+                matched.setdefault(token.term, None)
+        return tuple(spans), tuple(matched)
+
+    # --- reading -----------------------------------------------------------------------
+
+    def passage(self, passage_id: str) -> Passage:
+        for passage in self.passages:
+            if passage.id == passage_id:
+                return passage
+        raise KeyError(passage_id)
+
+    def section_text(self, passage: Passage | Hit) -> str:
+        """The whole section a passage comes from, exactly as in its document."""
+        passage = passage.passage if isinstance(passage, Hit) else passage
+        start, end = passage.section_span
+        return self.documents[passage.doc_id].text[start:end].strip()
+
+    def __repr__(self) -> str:
+        return (
+            f"SearchEngine({len(self.documents)} documents, {len(self.passages)} passages, "
+            f"retrievers={list(self.retrievers)}, {self.analyzer!r})"
+        )
+
+
+def analyse_text(analyzer: Analyzer, text: str) -> Analysed:
+    tokens = analyzer.tokens(text)
+    return Analysed(tuple(t.term for t in tokens), " ".join(t.surface if t.kind == "word" else t.term for t in tokens))
+
+
+def analyse_passage(analyzer: Analyzer, passage: Passage) -> Analysed:
+    """A passage is indexed with its section headings, which name what it is about."""
+    body = analyse_text(analyzer, "\n".join([*passage.section, passage.text]))
+    headings = tuple(analyzer.terms("\n".join(passage.section)))
+    return Analysed(body.terms, body.surface, headings)
+
+
+def corpus_fingerprint(documents: Iterable[Document], analyzer: Analyzer) -> str:
+    digest = hashlib.sha256()
+    settings = {
+        "format": storage.FORMAT_VERSION, "chunker": CHUNKER_VERSION, "indexing": INDEXING_VERSION,
+        "analyzer": analyzer.settings,
+    }  # fmt: skip
+    digest.update(json.dumps(settings, sort_keys=True).encode())
+    for document in documents:
+        digest.update(document.fingerprint.encode())
+    return digest.hexdigest()
+
+
+def _passage_from_json(data: dict[str, Any]) -> Passage:
+    return Passage(
+        **{
+            **data,
+            "section": tuple(data["section"]),
+            "lines": tuple(data["lines"]),
+            "section_span": tuple(data["section_span"]),
+            "audience": tuple(data["audience"]),
+        }
+    )

@@ -1,0 +1,47 @@
+"""Fusion: the one place that knows how retrievers are weighted and combined.
+
+Reciprocal rank fusion (Cormack et al., 2009): a passage earns
+``weight / (k + rank)`` from every retriever that ranked it, so retrievers
+whose scores live on different scales (BM25 is unbounded, cosine is 0–1)
+combine without calibration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["Fusion", "reciprocal_rank_fusion"]
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the hybrid ranking is made.
+
+    ``weights`` name the retrievers that take part; ``depth`` is how many of
+    each retriever's best passages enter the fusion; ``min_chars`` is the
+    cosine similarity a character n-gram match needs to count on its own,
+    because some n-grams of any Russian query meet some passage.
+    """
+
+    weights: Mapping[str, float] = field(default_factory=lambda: {"bm25": 1.0, "headings": 1.0, "tfidf": 1.0, "chars": 0.5})
+    k: float = 60.0
+    depth: int = 100
+    min_chars: float = 0.12
+
+    def to_json(self) -> dict[str, object]:
+        return {"weights": dict(self.weights), "k": self.k, "depth": self.depth, "min_chars": self.min_chars}
+
+
+def reciprocal_rank_fusion(
+    rankings: Mapping[str, np.ndarray], weights: Mapping[str, float], k: float, size: int
+) -> np.ndarray:
+    """Fused scores for ``size`` passages from each retriever's ranked passage indices."""
+    fused = np.zeros(size)
+    for name, ranked in rankings.items():
+        weight = weights.get(name, 0.0)
+        if weight and ranked.size:
+            fused[ranked] += weight / (k + np.arange(1, ranked.size + 1))
+    return fused

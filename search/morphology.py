@@ -1,0 +1,92 @@
+"""Lemmas from pymorphy3, through one cached, thread-safe analyzer per process.
+
+pymorphy3's ``MorphAnalyzer`` takes ~0.3 s and tens of MB to load and parses
+~10k words a second, so the process shares one instance, and each distinct
+word form is parsed once: help-center text repeats its vocabulary so much that
+the cache answers almost every lookup after the first few passages.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from .lang import FUNCTION_GRAMMEMES, FUNCTION_POS, NEGATIONS
+
+
+@dataclass(frozen=True, slots=True)
+class Lemma:
+    """What the analysis chain needs to know about one word form."""
+
+    lemma: str
+    function_word: bool
+
+
+class Morphology:
+    """A word → :class:`Lemma` lookup over pymorphy3 with an unbounded cache.
+
+    The cache is a plain dict: reads and single-key writes are atomic under the
+    GIL, so concurrent lookups never see a half-written entry. Parsing itself
+    is serialised by a lock, because pymorphy3's analyzers share mutable
+    state and have failed under concurrent use.
+
+    >>> morph = Morphology()
+    >>> morph.lemma("возвратом").lemma
+    'возврат'
+    """
+
+    def __init__(self) -> None:
+        import pymorphy3
+
+        self._analyzer = pymorphy3.MorphAnalyzer(lang="ru")
+        self._cache: dict[str, Lemma] = {}
+        self._lock = threading.Lock()
+
+    def lemma(self, word: str) -> Lemma:
+        """The best lemma of a lowercase word form, with ё folded to е."""
+        cached = self._cache.get(word)
+        if cached is not None:
+            return cached
+        with self._lock:
+            parse = self._analyzer.parse(word)[0]
+        tag = parse.tag
+        grammemes = tag.grammemes
+        function_word = tag.POS in FUNCTION_POS or bool(grammemes & FUNCTION_GRAMMEMES)
+        # pymorphy3 keeps ё in lemmas ("платёж"), the documents mix both spellings.
+        result = Lemma(parse.normal_form.replace("ё", "е"), function_word)
+        self._cache[word] = result
+        return result
+
+    def all_lemmas(self, word: str) -> tuple[str, ...]:
+        """Every distinct lemma pymorphy3 proposes, best first ("стали" → сталь, стать)."""
+        with self._lock:
+            parses = self._analyzer.parse(word)
+        seen: dict[str, None] = {}
+        for parse in parses:
+            seen.setdefault(parse.normal_form.replace("ё", "е"), None)
+        return tuple(seen)
+
+    def is_known(self, word: str) -> bool:
+        """Whether the dictionary has the word form (not a guess from its ending)."""
+        with self._lock:
+            return self._analyzer.word_is_known(word)
+
+    def is_negation(self, word: str) -> bool:
+        return word in NEGATIONS
+
+    def __repr__(self) -> str:
+        return f"Morphology(pymorphy3, cached={len(self._cache)})"
+
+
+_shared: Morphology | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_morphology() -> Morphology:
+    """The process-wide analyzer (loading one costs ~0.3 s and ~15 MB)."""
+    global _shared
+    if _shared is None:
+        with _shared_lock:
+            if _shared is None:
+                _shared = Morphology()
+    return _shared

@@ -1,0 +1,165 @@
+"""What a search returns: hits that cite their source, and facts about the query as a whole."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, overload
+
+from .passages import Passage
+
+__all__ = ["Correction", "Hit", "QueryInfo", "RetrieverScore", "SearchResults"]
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieverScore:
+    """One retriever's opinion of a hit: its 1-based rank and raw score."""
+
+    rank: int
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A ranked passage.
+
+    ``highlights`` are ``(start, end)`` spans in ``text`` of every word whose
+    term matched a query term (any word form of a matched lemma);
+    ``retrievers`` holds each retriever's rank and score for people who tune
+    relevance.
+    """
+
+    passage: Passage
+    score: float
+    rank: int
+    retrievers: dict[str, RetrieverScore] = field(default_factory=dict)
+    highlights: tuple[tuple[int, int], ...] = ()
+    matched_terms: tuple[str, ...] = ()
+
+    @property
+    def passage_id(self) -> str:
+        return self.passage.id
+
+    @property
+    def doc_id(self) -> str:
+        return self.passage.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.passage.title
+
+    @property
+    def section(self) -> str:
+        """The section's heading chain, "Раздел › Подраздел"."""
+        return self.passage.section_title
+
+    @property
+    def text(self) -> str:
+        return self.passage.text
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        return self.passage.lines
+
+    @property
+    def audience(self) -> tuple[str, ...]:
+        return self.passage.audience
+
+    @property
+    def citation(self) -> str:
+        return self.passage.citation
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "passage_id": self.passage_id,
+            "doc_id": self.doc_id,
+            "title": self.title,
+            "section": list(self.passage.section),
+            "lines": list(self.lines),
+            "audience": list(self.audience),
+            "citation": self.citation,
+            "score": self.score,
+            "retrievers": {name: asdict(score) for name, score in self.retrievers.items()},
+            "matched_terms": list(self.matched_terms),
+            "highlights": [list(span) for span in self.highlights],
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Correction:
+    """One change a query-rewriting step made: which step, what it changed, into what."""
+
+    step: str
+    original: str
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueryInfo:
+    """The query as the engine understood it."""
+
+    original: str
+    rewritten: str
+    terms: tuple[str, ...] = ()
+    corrections: tuple[Correction, ...] = ()
+    truncated: bool = False
+
+
+class SearchResults(Sequence[Hit]):
+    """Hits, best first, plus what is known about the query as a whole.
+
+    Behaves as a list of :class:`Hit`. ``answered`` says whether any passage
+    shares a term with the query at all (the score-based no-answer decision
+    refines it); ``elapsed_ms`` is the time the search took.
+    """
+
+    def __init__(
+        self,
+        hits: Sequence[Hit],
+        query: QueryInfo,
+        *,
+        retriever: str,
+        answered: bool,
+        elapsed_ms: float = 0.0,
+        conflicts: Sequence[Any] = (),
+    ) -> None:
+        self._hits = tuple(hits)
+        self.query = query
+        self.retriever = retriever
+        self.answered = answered
+        self.elapsed_ms = elapsed_ms
+        self.conflicts = tuple(conflicts)
+
+    @overload
+    def __getitem__(self, index: int) -> Hit: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Hit]: ...
+    def __getitem__(self, index: int | slice) -> Hit | Sequence[Hit]:
+        return self._hits[index]
+
+    def __len__(self) -> int:
+        return len(self._hits)
+
+    def __iter__(self) -> Iterator[Hit]:
+        return iter(self._hits)
+
+    def __repr__(self) -> str:
+        return f"SearchResults({self.query.original!r}, {len(self)} hits, answered={self.answered})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "query": {
+                "original": self.query.original,
+                "rewritten": self.query.rewritten,
+                "terms": list(self.query.terms),
+                "corrections": [asdict(c) for c in self.query.corrections],
+                "truncated": self.query.truncated,
+            },
+            "retriever": self.retriever,
+            "answered": self.answered,
+            "elapsed_ms": round(self.elapsed_ms, 3),
+            "conflicts": [c.to_json() if hasattr(c, "to_json") else c for c in self.conflicts],
+            "hits": [hit.to_json() for hit in self],
+        }

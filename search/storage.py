@@ -1,0 +1,180 @@
+"""The index on disk: open formats, validated before use, replaced atomically.
+
+An index directory holds one or more complete versions and a ``CURRENT``
+file naming the one in use::
+
+    index/
+      CURRENT                 "v-20261123T141502-5f3a…"
+      v-20261123T141502-5f3a…/
+        manifest.json         format, version, corpus fingerprint, settings,
+                              library versions, sha256 and size of every file
+        documents.json  passages.json  retrievers.json
+        arrays/<name>.npy     numeric arrays, loaded with allow_pickle=False
+
+A new version is written beside the old one and ``CURRENT`` is swapped with
+``os.replace``, an atomic rename: a build killed at any moment leaves the
+previous index whole, and a reader never sees half a version. Loading reads
+JSON and ``.npy`` only; nothing on disk is ever executed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["IndexFormatError", "IndexNotFoundError", "FORMAT", "FORMAT_VERSION", "read_index", "write_index", "locked"]
+
+FORMAT = "ru-faq-search-index"
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+MANIFEST = "manifest.json"
+
+
+class IndexFormatError(ValueError):
+    """The index cannot be used: corrupt, truncated, edited, foreign or of another version."""
+
+
+class IndexNotFoundError(IndexFormatError, FileNotFoundError):
+    """There is no index in the directory yet."""
+
+
+def _fix(directory: Path) -> str:
+    return f"rebuild it: python -m search build --index {directory}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with path.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_index(
+    directory: str | Path, manifest: dict[str, Any], parts: dict[str, Any], arrays: dict[str, np.ndarray]
+) -> Path:
+    """Write a new version of the index and make it current; return its folder."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    version = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{os.urandom(4).hex()}"
+    staging = directory / f".{version}.tmp"
+    (staging / "arrays").mkdir(parents=True)
+    try:
+        files: dict[str, dict[str, Any]] = {}
+        for name, value in parts.items():
+            path = staging / f"{name}.json"
+            _write_file(path, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+        for name, array in arrays.items():
+            with (staging / "arrays" / f"{name}.npy").open("wb") as handle:
+                np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for path in sorted(staging.rglob("*")):
+            if path.is_file():
+                files[path.relative_to(staging).as_posix()] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
+        full = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": files}
+        _write_file(staging / MANIFEST, json.dumps(full, ensure_ascii=False, indent=2).encode())
+        final = directory / version
+        staging.rename(final)
+        pointer = directory / f".{CURRENT}.{version}.tmp"
+        _write_file(pointer, version.encode())
+        os.replace(pointer, directory / CURRENT)  # the atomic switch
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _remove_old_versions(directory, keep=version)
+    return final
+
+
+def _remove_old_versions(directory: Path, keep: str) -> None:
+    for path in directory.iterdir():
+        if path.name != keep and path.is_dir() and path.name.startswith(("v-", ".v-")):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def current_version(directory: str | Path) -> Path:
+    """The folder of the version in use, or :class:`IndexNotFoundError`."""
+    directory = Path(directory)
+    try:
+        name = (directory / CURRENT).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        raise IndexNotFoundError(f"no index in {directory}: build it: python -m search build --index {directory}") from None
+    except (UnicodeDecodeError, OSError) as error:
+        raise IndexFormatError(f"unreadable index pointer {directory / CURRENT} ({error}); {_fix(directory)}") from None
+    if not name.startswith("v-") or "/" in name or not (directory / name).is_dir():
+        raise IndexFormatError(f"index pointer {directory / CURRENT} names no index version; {_fix(directory)}")
+    return directory / name
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The manifest of the current version, checked for format and version."""
+    directory = Path(directory)
+    folder = current_version(directory)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise IndexFormatError(f"corrupt index manifest in {folder} ({error.__class__.__name__}); {_fix(directory)}") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise IndexFormatError(f"{folder} is not a {FORMAT} index; {_fix(directory)}")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"index format version {manifest.get('format_version')} in {folder}, this library reads {FORMAT_VERSION}; "
+            f"{_fix(directory)}"
+        )
+    return manifest
+
+
+def read_index(directory: str | Path, verify: bool = True) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
+    """Manifest, JSON parts and arrays of the current version, validated against the manifest."""
+    directory = Path(directory)
+    manifest = read_manifest(directory)
+    folder = current_version(directory)
+    files = manifest.get("files")
+    if not isinstance(files, dict) or not files:
+        raise IndexFormatError(f"index manifest in {folder} lists no files; {_fix(directory)}")
+    parts: dict[str, Any] = {}
+    arrays: dict[str, np.ndarray] = {}
+    for name, meta in files.items():
+        path = folder / name
+        if not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
+            raise IndexFormatError(f"index file {name} is missing from {folder}; {_fix(directory)}")
+        if path.stat().st_size != meta.get("bytes") or (verify and _sha256(path) != meta.get("sha256")):
+            raise IndexFormatError(f"index file {name} in {folder} is corrupt or truncated (checksum mismatch); {_fix(directory)}")
+        try:
+            if name.endswith(".json"):
+                parts[name.removesuffix(".json")] = json.loads(path.read_text(encoding="utf-8"))
+            elif name.startswith("arrays/") and name.endswith(".npy"):
+                arrays[name.removeprefix("arrays/").removesuffix(".npy")] = np.load(path, allow_pickle=False)
+        except ValueError as error:
+            raise IndexFormatError(f"index file {name} in {folder} cannot be read ({error}); {_fix(directory)}") from None
+    return manifest, parts, arrays
+
+
+@contextlib.contextmanager
+def locked(directory: str | Path) -> Iterator[None]:
+    """An exclusive lock on the index directory, so two builders never interleave."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / ".lock").open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
