@@ -24,11 +24,14 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from .lang import DASHES, INVISIBLE, PHONE_COUNTRY_CODE, SPACES
 from .morphology import Morphology, shared_morphology
 
-__all__ = ["Analyzer", "Token", "normalize", "tokenize"]
+__all__ = ["Analyzer", "STEMMERS", "Token", "normalize", "tokenize"]
+
+STEMMERS = ("pymorphy3", "snowball", "none")
 
 _TRANSLATION = str.maketrans(
     {**{c: "-" for c in DASHES}, **{c: " " for c in SPACES}, **{c: None for c in INVISIBLE}, "ё": "е"}
@@ -137,7 +140,10 @@ class Analyzer:
 
     ``keep_negation`` keeps "не"/"нет"/"ни" although they are particles;
     ``all_lemmas`` indexes every lemma pymorphy3 proposes for an ambiguous word
-    form instead of the best one only.
+    form instead of the best one only. ``stemmer`` is ``"pymorphy3"`` (lemmas,
+    function words dropped: the default), or, as baselines to compare against,
+    ``"snowball"`` (PyStemmer's Russian Snowball stems) or ``"none"`` (the
+    normalized words as written); the baselines keep every word.
 
     >>> Analyzer().terms("Как оформить возвраты товаров?")
     ['оформить', 'возврат', 'товар']
@@ -150,11 +156,16 @@ class Analyzer:
         *,
         keep_negation: bool = False,
         all_lemmas: bool = False,
+        stemmer: str = "pymorphy3",
         morphology: Morphology | None = None,
     ) -> None:
+        if stemmer not in STEMMERS:
+            raise ValueError(f"unknown stemmer {stemmer!r}; choose one of: {', '.join(STEMMERS)}")
         self.keep_negation = keep_negation
         self.all_lemmas = all_lemmas
+        self.stemmer = stemmer
         self._morphology = morphology
+        self._snowball: Any = None
 
     @property
     def morphology(self) -> Morphology:
@@ -165,7 +176,10 @@ class Analyzer:
     @property
     def settings(self) -> dict[str, object]:
         """What an index must record to be searched with an equal analyzer."""
-        return {"keep_negation": self.keep_negation, "all_lemmas": self.all_lemmas, "steps": list(self.steps)}
+        return {
+            "keep_negation": self.keep_negation, "all_lemmas": self.all_lemmas, "stemmer": self.stemmer,
+            "steps": list(self.steps),
+        }  # fmt: skip
 
     def tokens(self, text: str) -> list[Token]:
         """Analysed tokens of ``text`` with spans in ``text`` itself."""
@@ -181,6 +195,12 @@ class Analyzer:
         return [token.term for token in self._lemmatize(tokenize(normalize(text)))]
 
     def _lemmatize(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        if self.stemmer == "none":
+            yield from tokens
+            return
+        if self.stemmer == "snowball":
+            yield from self._stem(tokens)
+            return
         morphology = self.morphology
         for token in tokens:
             if token.kind != "word":
@@ -194,6 +214,14 @@ class Analyzer:
                 for other in morphology.all_lemmas(token.term)[1:]:
                     yield replace(token, term=other)
 
+    def _stem(self, tokens: Iterable[Token]) -> Iterator[Token]:
+        if self._snowball is None:
+            import Stemmer  # PyStemmer: only the baseline needs it
+
+            self._snowball = Stemmer.Stemmer("russian")
+        for token in tokens:
+            yield replace(token, term=self._snowball.stemWord(token.term)) if token.kind == "word" else token
+
     def __repr__(self) -> str:
-        options = f"keep_negation={self.keep_negation}, all_lemmas={self.all_lemmas}"
+        options = f"stemmer={self.stemmer}, keep_negation={self.keep_negation}, all_lemmas={self.all_lemmas}"
         return f"Analyzer({' | '.join(self.steps)}; {options})"

@@ -190,7 +190,10 @@ class SearchEngine:
                 own = {key.removeprefix(prefix): value for key, value in arrays.items() if key.startswith(prefix)}
                 retrievers[name] = RETRIEVERS[name].from_state(params, own)
             analyzer_json = manifest["analyzer"]
-            analyzer = Analyzer(keep_negation=analyzer_json["keep_negation"], all_lemmas=analyzer_json["all_lemmas"])
+            analyzer = Analyzer(
+                keep_negation=analyzer_json["keep_negation"], all_lemmas=analyzer_json["all_lemmas"],
+                stemmer=analyzer_json["stemmer"],
+            )  # fmt: skip
         except (KeyError, TypeError, ValueError) as error:
             raise storage.IndexFormatError(
                 f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); "

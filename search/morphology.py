@@ -40,6 +40,7 @@ class Morphology:
 
         self._analyzer = pymorphy3.MorphAnalyzer(lang="ru")
         self._cache: dict[str, Lemma] = {}
+        self._all_cache: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
     def lemma(self, word: str) -> Lemma:
@@ -58,13 +59,15 @@ class Morphology:
         return result
 
     def all_lemmas(self, word: str) -> tuple[str, ...]:
-        """Every distinct lemma pymorphy3 proposes, best first ("стали" → сталь, стать)."""
+        """Every distinct lemma pymorphy3 proposes, best first ("стали" → стать, сталь)."""
+        cached = self._all_cache.get(word)
+        if cached is not None:
+            return cached
         with self._lock:
             parses = self._analyzer.parse(word)
-        seen: dict[str, None] = {}
-        for parse in parses:
-            seen.setdefault(parse.normal_form.replace("ё", "е"), None)
-        return tuple(seen)
+        result = tuple(dict.fromkeys(parse.normal_form.replace("ё", "е") for parse in parses))
+        self._all_cache[word] = result
+        return result
 
     def is_known(self, word: str) -> bool:
         """Whether the dictionary has the word form (not a guess from its ending)."""
