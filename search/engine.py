@@ -256,9 +256,10 @@ class SearchEngine:
 
         if retriever == "hybrid":
             final = reciprocal_rank_fusion(rankings, self.fusion.weights, self.fusion.k, len(self.passages))
+            order = top_k(final, k) if k else np.array([], dtype=np.int64)
         else:
             final = raw[retriever]
-        order = top_k(final, k) if k else np.array([], dtype=np.int64)
+            order = rankings[retriever][:k]
         answered = any(rankings[name].size for name in names if name != "chars") or (
             retriever == "chars" and bool(order.size)
         )

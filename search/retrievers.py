@@ -17,6 +17,7 @@ their rankings.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,8 +64,8 @@ def top_k(scores: np.ndarray, k: int, minimum: float = 0.0) -> np.ndarray:
     return candidates[order][:k]
 
 
-def _sparse_arrays(matrix: sp.spmatrix, prefix: str) -> dict[str, np.ndarray]:
-    matrix = sp.csc_matrix(matrix)
+def _sparse_arrays(matrix: sp.csr_matrix | sp.csc_matrix, prefix: str) -> dict[str, np.ndarray]:
+    """A CSR or CSC matrix as plain arrays, in its own layout, so a round trip is bit-exact."""
     return {
         f"{prefix}_data": matrix.data,
         f"{prefix}_indices": matrix.indices,
@@ -73,9 +74,9 @@ def _sparse_arrays(matrix: sp.spmatrix, prefix: str) -> dict[str, np.ndarray]:
     }
 
 
-def _sparse_from(arrays: dict[str, np.ndarray], prefix: str) -> sp.csc_matrix:
+def _sparse_from(arrays: dict[str, np.ndarray], prefix: str, layout: type[sp.csr_matrix] | type[sp.csc_matrix]):  # type: ignore[no-untyped-def]
     shape = tuple(int(n) for n in arrays[f"{prefix}_shape"])
-    return sp.csc_matrix((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
+    return layout((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
 
 
 class BM25:
@@ -111,9 +112,13 @@ class BM25:
         )
         n = len(documents)
         df = np.diff(tf.indptr).astype(np.float64)
-        idf = np.log(n - df + 0.5) - np.log(df + 0.5)
-        mean_idf = float(idf.sum() / len(idf)) if len(idf) else 0.0
-        idf[idf < 0] = self.epsilon * mean_idf
+        # math.log and a left-to-right sum, as rank-bm25 does, so even the floor is bit-identical.
+        raw = [math.log(n - freq + 0.5) - math.log(freq + 0.5) for freq in df.tolist()]
+        total = 0.0
+        for value in raw:
+            total += value
+        floor = self.epsilon * (total / len(raw)) if raw else 0.0
+        idf = np.array([value if value >= 0 else floor for value in raw], dtype=np.float64)
         average_length = lengths.sum() / n if n else 0.0
         # Term-frequency saturation and length normalisation, precomputed per posting.
         norm = self.k1 * (1 - self.b + self.b * lengths / average_length) if average_length else np.zeros(n)
@@ -149,7 +154,7 @@ class BM25:
         bm25 = cls(params["k1"], params["b"], params["epsilon"])
         bm25.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
         bm25.idf_ = arrays["idf"]
-        bm25.weights_ = _sparse_from(arrays, "weights")
+        bm25.weights_ = _sparse_from(arrays, "weights", sp.csc_matrix)
         bm25.average_length_ = params["average_length"]
         return bm25
 
@@ -207,7 +212,7 @@ class _Tfidf:
         vectorizer = retriever._vectorizer({term: column for column, term in enumerate(params["vocabulary"])})
         vectorizer.idf_ = arrays["idf"]  # scikit-learn's own setter: no pickle needed
         retriever.vectorizer_ = vectorizer
-        retriever.matrix_ = sp.csr_matrix(_sparse_from(arrays, "matrix"))
+        retriever.matrix_ = _sparse_from(arrays, "matrix", sp.csr_matrix)
         return retriever
 
 

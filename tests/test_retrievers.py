@@ -1,0 +1,97 @@
+"""Retrievers against their reference libraries: rank-bm25 and scikit-learn."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from search.engine import analyse_passage, analyse_text
+from search.retrievers import BM25, Analysed, HeadingsBM25, TfidfChars, TfidfWords, lemma_ngrams, top_k
+
+QUERIES = [
+    "как оформить возврат",
+    "двойное списание денег с карты",
+    "номер горячей линии для продавцов",
+    "8 800 234-70-00",
+    "seller.ozon.ru личный кабинет",
+    "возврат возврат товара",  # a repeated term counts twice in rank-bm25
+    "абырвалг",
+]
+
+
+@pytest.fixture(scope="module")
+def analysed(engine, analyzer) -> list[Analysed]:
+    return [analyse_passage(analyzer, passage) for passage in engine.passages]
+
+
+def test_bm25_equals_rank_bm25_on_the_corpus(analysed, analyzer) -> None:
+    reference = BM25Okapi([list(a.terms) for a in analysed])
+    ours = BM25().fit(analysed)
+    for query in QUERIES:
+        terms = analyzer.terms(query)
+        np.testing.assert_allclose(ours.scores(Analysed(tuple(terms), "")), reference.get_scores(terms), rtol=1e-12, atol=0)
+
+
+def test_bm25_equals_rank_bm25_on_synthetic_text_with_negative_idf() -> None:
+    rng = np.random.default_rng(7)
+    vocabulary = [f"t{i}" for i in range(40)]
+    # Zipf-like: the first terms occur in most documents, so their raw IDF is negative.
+    weights = 1 / np.arange(1, 41)
+    docs = [list(rng.choice(vocabulary, size=rng.integers(1, 30), p=weights / weights.sum())) for _ in range(300)]
+    reference = BM25Okapi(docs, k1=1.2, b=0.6, epsilon=0.3)
+    ours = BM25(k1=1.2, b=0.6, epsilon=0.3).fit([Analysed(tuple(d), "") for d in docs])
+    assert (np.array([reference.idf[t] for t in ours.vocabulary_]) == ours.idf_).all()
+    for _ in range(30):
+        query = list(rng.choice(vocabulary + ["unseen"], size=rng.integers(1, 6)))
+        np.testing.assert_allclose(ours.scores(Analysed(tuple(query), "")), reference.get_scores(query), rtol=1e-12)
+
+
+def test_bm25_round_trips_through_its_state(analysed, analyzer) -> None:
+    bm25 = BM25().fit(analysed)
+    params, arrays = bm25.state()
+    again = BM25.from_state(params, arrays)
+    query = Analysed(tuple(analyzer.terms("возврат товара")), "")
+    assert (again.scores(query) == bm25.scores(query)).all()
+
+
+def test_headings_field_scores_section_names_only(analysed, analyzer, engine) -> None:
+    headings = HeadingsBM25().fit(analysed)
+    scores = headings.scores(Analysed(tuple(analyzer.terms("возвраты")), ""))
+    best = {engine.passages[i].section[-1] for i in np.flatnonzero(scores == scores.max())}
+    assert best == {"3 Возвраты и обмены товаров"}
+
+
+def test_tfidf_equals_scikit_learn(analysed, analyzer) -> None:
+    vectorizer = TfidfVectorizer(analyzer=lemma_ngrams, sublinear_tf=True)
+    matrix = vectorizer.fit_transform([a.terms for a in analysed])
+    ours = TfidfWords().fit(analysed)
+    for query in QUERIES:
+        terms = analyzer.terms(query)
+        expected = (matrix @ vectorizer.transform([terms]).T).toarray().ravel()
+        np.testing.assert_allclose(ours.scores(Analysed(tuple(terms), "")), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize(("typo", "word"), [("вазврат", "возврат"), ("двойнае списане", "двойное списание")])
+def test_char_ngrams_match_a_misspelt_word(analyzer, analysed, engine, typo: str, word: str) -> None:
+    chars = TfidfChars().fit(analysed)
+    scores = chars.scores(analyse_text(analyzer, typo))  # typos no dictionary knows
+    top = engine.passages[int(np.argmax(scores))]
+    assert word in top.text.lower()
+
+
+@pytest.mark.parametrize("cls", [TfidfWords, TfidfChars])
+def test_tfidf_round_trips_without_pickle(cls, analysed, analyzer) -> None:
+    retriever = cls().fit(analysed)
+    again = cls.from_state(*retriever.state())
+    query = analyse_text(analyzer, "горячая линия для селлеров")
+    np.testing.assert_array_equal(again.scores(query), retriever.scores(query))
+
+
+def test_top_k_breaks_ties_by_position() -> None:
+    scores = np.array([0.0, 2.0, 1.0, 2.0, 3.0, 0.5, 2.0])
+    assert top_k(scores, 3).tolist() == [4, 1, 3]
+    assert top_k(scores, 10).tolist() == [4, 1, 3, 6, 2, 5]
+    assert top_k(scores, 10, minimum=1.0).tolist() == [4, 1, 3, 6]
+    assert top_k(np.zeros(5), 3).tolist() == []
