@@ -6,9 +6,11 @@ import hashlib
 import importlib.metadata
 import json
 import logging
+import re
 import sys
 import time
 import warnings
+from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -22,7 +24,8 @@ from .analysis import Analyzer
 from .corpus import Document, read_corpus
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import CHUNKER_VERSION, Passage, chunk_document
-from .results import Hit, QueryInfo, RetrieverScore, SearchResults
+from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
+from .query import QueryRewriter, Thesaurus, Vocabulary
 from .retrievers import RETRIEVERS, Analysed, Retriever, top_k
 
 __all__ = ["SearchEngine", "MAX_QUERY_CHARS", "DEFAULT_INDEX_DIR"]
@@ -31,6 +34,8 @@ log = logging.getLogger("search")
 
 MAX_QUERY_CHARS = 1000  # longer queries are cut (and say so): nobody types more into a help box
 DEFAULT_INDEX_DIR = ".index"  # inside the corpus folder, unless told otherwise
+SYNONYMS = "synonyms.txt"  # a corpus folder's own thesaurus, in Solr's format
+_WORD = re.compile(r"[^\W\d_][\w-]*")
 INDEXING_VERSION = 1  # bump when passages are turned into terms differently
 _LIBRARIES = ("pymorphy3", "pymorphy3-dicts-ru", "scikit-learn", "numpy", "scipy", "rank-bm25", "razdel")
 
@@ -63,8 +68,14 @@ class SearchEngine:
         analyzer: Analyzer,
         fusion: Fusion,
         fingerprint: str,
+        vocabulary: dict[str, int] | None = None,
+        synonyms: str = "",
     ) -> None:
         self.documents = {document.id: document for document in documents}
+        self.vocabulary = vocabulary or {}
+        self.synonyms = synonyms
+        self.thesaurus = Thesaurus.from_text(synonyms, analyzer)
+        self.rewriter = QueryRewriter(Vocabulary(self.vocabulary, analyzer.morphology.is_known))
         self.passages = tuple(passages)
         self.retrievers = retrievers
         self.analyzer = analyzer
@@ -81,9 +92,10 @@ class SearchEngine:
         *,
         analyzer: Analyzer | None = None,
         fusion: Fusion | None = None,
+        synonyms: str = "",
         progress: bool | None = None,
     ) -> SearchEngine:
-        """Chunk, analyse and index ``documents`` in memory."""
+        """Chunk, analyse and index ``documents`` in memory; ``synonyms`` is a thesaurus in Solr's format."""
         analyzer = analyzer or Analyzer()
         fusion = fusion or Fusion()
         passages = [passage for document in documents for passage in chunk_document(document)]
@@ -95,9 +107,11 @@ class SearchEngine:
             for passage in tqdm(passages, desc="analysing passages", unit="passage", disable=not show)
         ]
         retrievers: dict[str, Retriever] = {name: RETRIEVERS[name]().fit(analysed) for name in RETRIEVERS}
+        vocabulary = Counter(word for a in analysed for word in a.surface.split() if _WORD.fullmatch(word))
         return cls(
             documents, passages, retrievers, analyzer=analyzer, fusion=fusion,
-            fingerprint=corpus_fingerprint(documents, analyzer),
+            fingerprint=corpus_fingerprint(documents, analyzer, synonyms),
+            vocabulary=dict(vocabulary.most_common()), synonyms=synonyms,
         )  # fmt: skip
 
     @classmethod
@@ -108,30 +122,35 @@ class SearchEngine:
         rebuild: bool = False,
         *,
         analyzer: Analyzer | None = None,
+        synonyms: str | Path | None = None,
         progress: bool | None = None,
     ) -> SearchEngine:
         """The engine for a corpus folder: loads its saved index when the corpus is unchanged, else builds and saves it.
 
         ``index_dir`` defaults to ``<path>/.index``. When it cannot be written
         (a read-only corpus), the engine is built in memory with a warning.
+        ``synonyms`` is a thesaurus file in Solr's format, by default
+        ``<path>/synonyms.txt`` when there is one.
         """
         path = Path(path)
         index_dir = Path(index_dir) if index_dir is not None else path / DEFAULT_INDEX_DIR
         analyzer = analyzer or Analyzer()
         documents = read_corpus(path)
-        fingerprint = corpus_fingerprint(documents, analyzer)
+        synonyms_file = Path(synonyms) if synonyms is not None else path / SYNONYMS
+        thesaurus = synonyms_file.read_text(encoding="utf-8") if synonyms_file.is_file() else ""
+        fingerprint = corpus_fingerprint(documents, analyzer, thesaurus)
         try:
             with storage.locked(index_dir):
                 if not rebuild:
                     engine = cls._load_if_current(index_dir, fingerprint)
                     if engine is not None:
                         return engine
-                engine = cls.build(documents, analyzer=analyzer, progress=progress)
+                engine = cls.build(documents, analyzer=analyzer, synonyms=thesaurus, progress=progress)
                 engine.save(index_dir)
                 return engine
         except OSError as error:
             warnings.warn(f"index not saved in {index_dir} ({error.strerror or error}); searching from memory", stacklevel=2)
-            return cls.build(documents, analyzer=analyzer, progress=progress)
+            return cls.build(documents, analyzer=analyzer, synonyms=thesaurus, progress=progress)
 
     @classmethod
     def _load_if_current(cls, index_dir: Path, fingerprint: str) -> SearchEngine | None:
@@ -174,6 +193,8 @@ class SearchEngine:
             "documents": [asdict(document) for document in self.documents.values()],
             "passages": [asdict(passage) for passage in self.passages],
             "retrievers": retrievers,
+            "vocabulary": self.vocabulary,
+            "synonyms": self.synonyms,
         }
         return storage.write_index(index_dir, manifest, parts, arrays)
 
@@ -209,7 +230,7 @@ class SearchEngine:
         # Fusion is query-time configuration: the manifest records it, the caller chooses it.
         return cls(
             documents, passages, retrievers, analyzer=analyzer, fusion=fusion or Fusion(),
-            fingerprint=manifest["fingerprint"],
+            fingerprint=manifest["fingerprint"], vocabulary=parts["vocabulary"], synonyms=parts["synonyms"],
         )  # fmt: skip
 
     # --- searching ---------------------------------------------------------------------
@@ -222,13 +243,16 @@ class SearchEngine:
         retriever: str = "hybrid",
         documents: Collection[str] | None = None,
         audience: str | None = None,
+        rewrite: bool = True,
     ) -> SearchResults:
         """The ``k`` best passages for ``query``, best first.
 
         ``retriever`` is ``"hybrid"`` (the default fusion), or one retriever
-        alone: ``"bm25"``, ``"tfidf"`` or ``"chars"``. ``documents`` keeps only
-        passages of those document ids, ``audience`` only passages for that
-        audience ("покупатели" or "продавцы").
+        alone: ``"bm25"``, ``"headings"``, ``"tfidf"`` or ``"chars"``.
+        ``documents`` keeps only passages of those document ids, ``audience``
+        only passages for that audience ("покупатели" or "продавцы").
+        ``rewrite=False`` searches the words exactly as typed: no layout
+        switch, transliteration, spelling correction or synonyms.
         """
         started = time.perf_counter()
         if retriever != "hybrid" and retriever not in self.retrievers:
@@ -239,8 +263,20 @@ class SearchEngine:
         k = max(0, int(k))
         truncated = len(query) > MAX_QUERY_CHARS
         text = query[:MAX_QUERY_CHARS]
+        corrections: tuple[Correction, ...] = ()
+        if rewrite:
+            rewritten = self.rewriter.rewrite(text)
+            text, corrections = rewritten.text, rewritten.corrections
         analysed = analyse_text(self.analyzer, text)
-        info = QueryInfo(original=query, rewritten=text, terms=analysed.terms, truncated=truncated)
+        expansion = Analysed((), "")
+        if rewrite:
+            added, synonyms = self.thesaurus.expand(analysed.terms)
+            expansion = Analysed(tuple(added), " ".join(added))
+            corrections += tuple(synonyms)
+        info = QueryInfo(
+            original=query, rewritten=text, terms=analysed.terms, corrections=corrections, truncated=truncated,
+            expansions=expansion.terms,
+        )  # fmt: skip
         allowed = self._allowed(documents, audience)
 
         names = list(self.fusion.weights) if retriever == "hybrid" else [retriever]
@@ -248,6 +284,8 @@ class SearchEngine:
         raw: dict[str, np.ndarray] = {}
         for name in names:
             scores = self.retrievers[name].scores(analysed)
+            if expansion.terms:  # synonyms count, less than the user's own words
+                scores = scores + self.fusion.synonyms_weight * self.retrievers[name].scores(expansion)
             if allowed is not None:
                 scores = np.where(allowed, scores, 0.0)
             minimum = self.fusion.min_chars if name == "chars" else 0.0
@@ -263,7 +301,7 @@ class SearchEngine:
         answered = any(rankings[name].size for name in names if name != "chars") or (
             retriever == "chars" and bool(order.size)
         )
-        query_terms = set(analysed.terms)
+        query_terms = set(analysed.terms) | set(expansion.terms)
         hits = []
         for position, index in enumerate(order, 1):
             passage = self.passages[index]
@@ -331,13 +369,14 @@ def analyse_passage(analyzer: Analyzer, passage: Passage) -> Analysed:
     return Analysed(body.terms, body.surface, headings)
 
 
-def corpus_fingerprint(documents: Iterable[Document], analyzer: Analyzer) -> str:
+def corpus_fingerprint(documents: Iterable[Document], analyzer: Analyzer, synonyms: str = "") -> str:
     digest = hashlib.sha256()
     settings = {
         "format": storage.FORMAT_VERSION, "chunker": CHUNKER_VERSION, "indexing": INDEXING_VERSION,
         "analyzer": analyzer.settings,
     }  # fmt: skip
     digest.update(json.dumps(settings, sort_keys=True).encode())
+    digest.update(synonyms.encode())
     for document in documents:
         digest.update(document.fingerprint.encode())
     return digest.hexdigest()

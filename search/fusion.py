@@ -23,16 +23,21 @@ class Fusion:
     ``weights`` name the retrievers that take part; ``depth`` is how many of
     each retriever's best passages enter the fusion; ``min_chars`` is the
     cosine similarity a character n-gram match needs to count on its own,
-    because some n-grams of any Russian query meet some passage.
+    because some n-grams of any Russian query meet some passage;
+    ``synonyms_weight`` scales the scores of terms the thesaurus added.
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: {"bm25": 1.0, "headings": 1.0, "tfidf": 1.0, "chars": 0.5})
     k: float = 60.0
     depth: int = 100
     min_chars: float = 0.12
+    synonyms_weight: float = 0.5
 
     def to_json(self) -> dict[str, object]:
-        return {"weights": dict(self.weights), "k": self.k, "depth": self.depth, "min_chars": self.min_chars}
+        return {
+            "weights": dict(self.weights), "k": self.k, "depth": self.depth, "min_chars": self.min_chars,
+            "synonyms_weight": self.synonyms_weight,
+        }  # fmt: skip
 
 
 def reciprocal_rank_fusion(

@@ -45,3 +45,26 @@ PHONE_COUNTRY_CODE = "7"
 
 # Audience labels a manifest may use.
 AUDIENCES = ("покупатели", "продавцы")
+
+# Keyboard layouts: the same physical keys on a Russian ЙЦУКЕН and a US QWERTY
+# keyboard, so "cnfnec" typed with the wrong layout is "статус".
+QWERTY = "`qwertyuiop[]asdfghjkl;'zxcvbnm,./"
+JCUKEN = "ёйцукенгшщзхъфывапролджэячсмитьбю."
+LATIN_TO_CYRILLIC_KEYS = dict(zip(QWERTY, JCUKEN))
+CYRILLIC_TO_LATIN_KEYS = {cyrillic: latin for latin, cyrillic in LATIN_TO_CYRILLIC_KEYS.items()}
+
+# Latin transliteration of Russian as people type it (a mix of GOST 7.79 B,
+# passport rules and chat habits), longest sequences first. A sequence with
+# several readings lists them all; the first reading that gives a known word wins.
+TRANSLITERATION: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("shch", ("щ",)), ("tsya", ("ться", "тся")), ("tsa", ("ться", "тса", "ца")), ("sch", ("щ", "сч")),
+    ("zh", ("ж",)), ("kh", ("х",)), ("ts", ("ц", "тс")), ("tc", ("ц",)), ("ch", ("ч",)), ("sh", ("ш",)),
+    ("yu", ("ю",)), ("ju", ("ю",)), ("iu", ("ю",)), ("ya", ("я", "ыя")), ("ja", ("я",)), ("ia", ("я", "ия")),
+    ("yo", ("ё", "йо")), ("jo", ("ё",)), ("ye", ("е",)), ("je", ("е",)),
+    ("iy", ("ий",)), ("yi", ("ый",)), ("yj", ("ый",)), ("ij", ("ий",)), ("x", ("кс",)),
+    ("a", ("а",)), ("b", ("б",)), ("v", ("в",)), ("w", ("в",)), ("g", ("г",)), ("d", ("д",)),
+    ("e", ("е", "э")), ("z", ("з",)), ("i", ("и", "й")), ("j", ("й",)), ("k", ("к",)), ("l", ("л",)),
+    ("m", ("м",)), ("n", ("н",)), ("o", ("о",)), ("p", ("п",)), ("r", ("р",)), ("s", ("с",)),
+    ("t", ("т",)), ("u", ("у",)), ("f", ("ф",)), ("h", ("х",)), ("c", ("ц", "к")), ("q", ("к",)),
+    ("y", ("ы", "й")), ("'", ("ь",)), ("`", ("ь",)),
+)  # fmt: skip

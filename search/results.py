@@ -105,6 +105,12 @@ class QueryInfo:
     terms: tuple[str, ...] = ()
     corrections: tuple[Correction, ...] = ()
     truncated: bool = False
+    expansions: tuple[str, ...] = ()  # terms added from the thesaurus, searched with a lower weight
+
+    @property
+    def changed(self) -> bool:
+        """Whether the words searched differ from the words typed (the page offers the original)."""
+        return any(c.step != "synonyms" for c in self.corrections)
 
 
 class SearchResults(Sequence[Hit]):
@@ -156,6 +162,7 @@ class SearchResults(Sequence[Hit]):
                 "terms": list(self.query.terms),
                 "corrections": [asdict(c) for c in self.query.corrections],
                 "truncated": self.query.truncated,
+                "expansions": list(self.query.expansions),
             },
             "retriever": self.retriever,
             "answered": self.answered,
