@@ -24,8 +24,8 @@ from .analysis import Analyzer
 from .corpus import Document, read_corpus
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import CHUNKER_VERSION, Passage, chunk_document
+from .query import QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
-from .query import QueryRewriter, Thesaurus, Vocabulary
 from .retrievers import RETRIEVERS, Analysed, Retriever, top_k
 
 __all__ = ["SearchEngine", "MAX_QUERY_CHARS", "DEFAULT_INDEX_DIR"]
@@ -149,7 +149,9 @@ class SearchEngine:
                 engine.save(index_dir)
                 return engine
         except OSError as error:
-            warnings.warn(f"index not saved in {index_dir} ({error.strerror or error}); searching from memory", stacklevel=2)
+            warnings.warn(
+                f"index not saved in {index_dir} ({error.strerror or error}); searching from memory", stacklevel=2
+            )
             return cls.build(documents, analyzer=analyzer, synonyms=thesaurus, progress=progress)
 
     @classmethod
@@ -200,7 +202,7 @@ class SearchEngine:
 
     @classmethod
     def load(cls, index_dir: str | Path, *, fusion: Fusion | None = None, verify: bool = True) -> SearchEngine:
-        """Open a saved index. Raises :class:`~search.storage.IndexFormatError` with a one-line fix if it is unusable."""
+        """Open a saved index; an unusable one raises :class:`~search.storage.IndexFormatError` with a fix."""
         manifest, parts, arrays = storage.read_index(index_dir, verify=verify)
         try:
             documents = [Document(**{**d, "audience": tuple(d["audience"])}) for d in parts["documents"]]
@@ -268,14 +270,15 @@ class SearchEngine:
             rewritten = self.rewriter.rewrite(text)
             text, corrections = rewritten.text, rewritten.corrections
         analysed = analyse_text(self.analyzer, text)
-        expansion = Analysed((), "")
+        standins: tuple[str, ...] = ()
+        extras: tuple[str, ...] = ()
         if rewrite:
-            added, synonyms = self.thesaurus.expand(analysed.terms)
-            expansion = Analysed(tuple(added), " ".join(added))
+            _, synonyms = self.thesaurus.expand(analysed.terms)
             corrections += tuple(synonyms)
+            standins, extras = self._split_expansions(synonyms)
         info = QueryInfo(
             original=query, rewritten=text, terms=analysed.terms, corrections=corrections, truncated=truncated,
-            expansions=expansion.terms,
+            expansions=standins + extras,
         )  # fmt: skip
         allowed = self._allowed(documents, audience)
 
@@ -283,9 +286,13 @@ class SearchEngine:
         rankings: dict[str, np.ndarray] = {}
         raw: dict[str, np.ndarray] = {}
         for name in names:
-            scores = self.retrievers[name].scores(analysed)
-            if expansion.terms:  # synonyms count, less than the user's own words
-                scores = scores + self.fusion.synonyms_weight * self.retrievers[name].scores(expansion)
+            scores = self.retrievers[name].scores(
+                Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]))
+            )
+            if extras:  # synonyms of words the documents use count less than the user's own words
+                scores = scores + self.fusion.synonyms_weight * self.retrievers[name].scores(
+                    Analysed(extras, " ".join(extras))
+                )
             if allowed is not None:
                 scores = np.where(allowed, scores, 0.0)
             minimum = self.fusion.min_chars if name == "chars" else 0.0
@@ -298,10 +305,9 @@ class SearchEngine:
         else:
             final = raw[retriever]
             order = rankings[retriever][:k]
-        answered = any(rankings[name].size for name in names if name != "chars") or (
-            retriever == "chars" and bool(order.size)
-        )
-        query_terms = set(analysed.terms) | set(expansion.terms)
+        coverage = self._coverage(analysed.terms, corrections, order[: self.fusion.coverage_depth])
+        answered = coverage >= self.fusion.min_coverage
+        query_terms = {*analysed.terms, *standins, *extras}
         hits = []
         for position, index in enumerate(order, 1):
             passage = self.passages[index]
@@ -313,7 +319,32 @@ class SearchEngine:
             highlights, matched = self._highlights(passage, query_terms)
             hits.append(Hit(passage, float(final[index]), position, breakdown, highlights, matched))
         elapsed = (time.perf_counter() - started) * 1000
-        return SearchResults(hits, info, retriever=retriever, answered=bool(answered), elapsed_ms=elapsed)
+        return SearchResults(
+            hits, info, retriever=retriever, answered=answered, coverage=coverage, elapsed_ms=elapsed
+        )  # fmt: skip
+
+    def _split_expansions(self, synonyms: Sequence[Correction]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Synonyms of a word the documents never use stand in for it at full weight ("лк" → личный кабинет);
+        synonyms of a word they do use only add to it."""
+        vocabulary = self.retrievers["bm25"].vocabulary_
+        standins: dict[str, None] = {}
+        extras: dict[str, None] = {}
+        for correction in synonyms:
+            unknown = not any(term in vocabulary for term in correction.original.split())
+            for term in correction.replacement.split():
+                (standins if unknown else extras).setdefault(term, None)
+        return tuple(standins), tuple(t for t in extras if t not in standins)
+
+    def _coverage(self, terms: Sequence[str], corrections: Sequence[Correction], best: np.ndarray) -> float:
+        """How much of the query the best passages cover, each term weighted by its BM25 IDF."""
+        bm25 = self.retrievers["bm25"]
+        candidates = {*terms, *(t for c in corrections if c.step == "synonyms" for t in c.replacement.split())}
+        columns = {term: bm25.vocabulary_[term] for term in candidates if term in bm25.vocabulary_}
+        if not best.size or not columns:
+            return 0.0
+        found = bm25.weights_[:, list(columns.values())][best].max(axis=0).toarray().ravel() > 0
+        present = {term for term, hit in zip(columns, found) if hit}
+        return query_coverage(terms, present, bm25.idf_of, synonym_links(corrections))
 
     def _allowed(self, documents: Collection[str] | None, audience: str | None) -> np.ndarray | None:
         if documents is None and audience is None:
@@ -325,7 +356,9 @@ class SearchEngine:
             allowed &= np.array([audience in p.audience for p in self.passages], dtype=bool)
         return allowed
 
-    def _highlights(self, passage: Passage, query_terms: set[str]) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
+    def _highlights(
+        self, passage: Passage, query_terms: set[str]
+    ) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
         if not query_terms:
             return (), ()
         spans = []

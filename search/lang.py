@@ -18,8 +18,7 @@ DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
 # Characters that carry no text: byte-order mark, zero-width spaces and
 # joiners, the soft hyphen, word joiner, and the bidi controls.
 INVISIBLE = (
-    "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e"
-    "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    "\ufeff\u200b\u200c\u200d\u2060\u00ad\u180e\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 
 # Spaces other than U+0020 that NFKC may leave in place.

@@ -89,7 +89,9 @@ def _strip_decoration(text: str) -> str:
     """Heading text without Markdown marks and trailing emoji ("FAQ ❓" → "FAQ")."""
     text = re.sub(r"^[-*•]\s+", "", text.strip())
     text = re.sub(r"^#{1,6}\s+", "", text)
-    while text and (unicodedata.category(text[-1]) in {"So", "Sk", "Cn", "Mn", "Cf", "Zs"} or text[-1] in "\ufe0f\u200d"):
+    while text and (
+        unicodedata.category(text[-1]) in {"So", "Sk", "Cn", "Mn", "Cf", "Zs"} or text[-1] in "\ufe0f\u200d"
+    ):
         text = text[:-1]
     return text.strip()
 

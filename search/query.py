@@ -223,3 +223,34 @@ class QueryRewriter:
 
     def __repr__(self) -> str:
         return f"QueryRewriter({' | '.join(self.steps)}; {len(self.vocabulary.counts)} corpus words)"
+
+
+# --- does the corpus answer the query at all? --------------------------------------------
+
+
+def synonym_links(corrections: Iterable[Correction]) -> dict[str, set[str]]:
+    """For each query term, the terms its synonyms added."""
+    links: dict[str, set[str]] = {}
+    for correction in corrections:
+        if correction.step == "synonyms":
+            for term in correction.original.split():
+                links.setdefault(term, set()).update(correction.replacement.split())
+    return links
+
+
+def query_coverage(
+    terms: Iterable[str], present: set[str], idf: Callable[[str], float], links: Mapping[str, set[str]]
+) -> float:
+    """The IDF-weighted share of query terms found in a passage (directly or through a synonym).
+
+    A question the documents do not answer almost always hinges on a word
+    they never use («ипотека», «борщ»), and such a word carries the highest
+    IDF of all, so the share drops well below one half.
+    """
+    unique = list(dict.fromkeys(terms))
+    if not unique:
+        return 0.0
+    weights = [max(idf(term), 0.0) for term in unique]
+    total = sum(weights)
+    covered = sum(w for term, w in zip(unique, weights) if term in present or links.get(term, set()) & present)
+    return covered / total if total > 0 else 0.0

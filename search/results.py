@@ -116,9 +116,10 @@ class QueryInfo:
 class SearchResults(Sequence[Hit]):
     """Hits, best first, plus what is known about the query as a whole.
 
-    Behaves as a list of :class:`Hit`. ``answered`` says whether any passage
-    shares a term with the query at all (the score-based no-answer decision
-    refines it); ``elapsed_ms`` is the time the search took.
+    Behaves as a list of :class:`Hit`. ``answered`` says whether the
+    documents answer the query at all: the best passage must cover enough of
+    the query (``coverage``, IDF-weighted, 0–1). When it is false the hits are
+    only the closest passages. ``elapsed_ms`` is the time the search took.
     """
 
     def __init__(
@@ -128,6 +129,7 @@ class SearchResults(Sequence[Hit]):
         *,
         retriever: str,
         answered: bool,
+        coverage: float = 0.0,
         elapsed_ms: float = 0.0,
         conflicts: Sequence[Any] = (),
     ) -> None:
@@ -135,6 +137,7 @@ class SearchResults(Sequence[Hit]):
         self.query = query
         self.retriever = retriever
         self.answered = answered
+        self.coverage = coverage
         self.elapsed_ms = elapsed_ms
         self.conflicts = tuple(conflicts)
 
@@ -166,6 +169,7 @@ class SearchResults(Sequence[Hit]):
             },
             "retriever": self.retriever,
             "answered": self.answered,
+            "coverage": round(self.coverage, 4),
             "elapsed_ms": round(self.elapsed_ms, 3),
             "conflicts": [c.to_json() if hasattr(c, "to_json") else c for c in self.conflicts],
             "hits": [hit.to_json() for hit in self],

@@ -142,6 +142,14 @@ class BM25:
         columns = [self.vocabulary_[term] for term in counts]
         return self.weights_[:, columns] @ np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
 
+    def idf_of(self, term: str) -> float:
+        """The term's IDF; a term no passage contains weighs as much as the rarest one, and more."""
+        column = self.vocabulary_.get(term)
+        if column is not None:
+            return float(self.idf_[column])
+        n = self.weights_.shape[0]
+        return math.log(n + 0.5) - math.log(0.5)
+
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params = {
             "k1": self.k1, "b": self.b, "epsilon": self.epsilon,
@@ -245,4 +253,3 @@ class TfidfChars(_Tfidf):
 RETRIEVERS: dict[str, type[BM25] | type[HeadingsBM25] | type[TfidfWords] | type[TfidfChars]] = {
     cls.name: cls for cls in (BM25, HeadingsBM25, TfidfWords, TfidfChars)
 }
-

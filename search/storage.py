@@ -115,7 +115,9 @@ def current_version(directory: str | Path) -> Path:
     try:
         name = (directory / CURRENT).read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        raise IndexNotFoundError(f"no index in {directory}: build it: python -m search build --index {directory}") from None
+        raise IndexNotFoundError(
+            f"no index in {directory}: build it: python -m search build --index {directory}"
+        ) from None
     except (UnicodeDecodeError, OSError) as error:
         raise IndexFormatError(f"unreadable index pointer {directory / CURRENT} ({error}); {_fix(directory)}") from None
     if not name.startswith("v-") or "/" in name or not (directory / name).is_dir():
@@ -130,7 +132,9 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        raise IndexFormatError(f"corrupt index manifest in {folder} ({error.__class__.__name__}); {_fix(directory)}") from None
+        raise IndexFormatError(
+            f"corrupt index manifest in {folder} ({error.__class__.__name__}); {_fix(directory)}"
+        ) from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise IndexFormatError(f"{folder} is not a {FORMAT} index; {_fix(directory)}")
     if manifest.get("format_version") != FORMAT_VERSION:
@@ -141,7 +145,9 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     return manifest
 
 
-def read_index(directory: str | Path, verify: bool = True) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
+def read_index(
+    directory: str | Path, verify: bool = True
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
     """Manifest, JSON parts and arrays of the current version, validated against the manifest."""
     directory = Path(directory)
     manifest = read_manifest(directory)
@@ -156,14 +162,18 @@ def read_index(directory: str | Path, verify: bool = True) -> tuple[dict[str, An
         if not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
             raise IndexFormatError(f"index file {name} is missing from {folder}; {_fix(directory)}")
         if path.stat().st_size != meta.get("bytes") or (verify and _sha256(path) != meta.get("sha256")):
-            raise IndexFormatError(f"index file {name} in {folder} is corrupt or truncated (checksum mismatch); {_fix(directory)}")
+            raise IndexFormatError(
+                f"index file {name} in {folder} is corrupt or truncated (checksum mismatch); {_fix(directory)}"
+            )
         try:
             if name.endswith(".json"):
                 parts[name.removesuffix(".json")] = json.loads(path.read_text(encoding="utf-8"))
             elif name.startswith("arrays/") and name.endswith(".npy"):
                 arrays[name.removeprefix("arrays/").removesuffix(".npy")] = np.load(path, allow_pickle=False)
         except ValueError as error:
-            raise IndexFormatError(f"index file {name} in {folder} cannot be read ({error}); {_fix(directory)}") from None
+            raise IndexFormatError(
+                f"index file {name} in {folder} cannot be read ({error}); {_fix(directory)}"
+            ) from None
     return manifest, parts, arrays
 
 

@@ -113,7 +113,12 @@ def test_all_lemmas_indexes_every_reading() -> None:
 def test_token_spans_point_into_the_original_text(analyzer: Analyzer) -> None:
     text = "Платёж\u00a0не прошёл — звоните 8\u00a0800\u00a0555\u201134\u201134!"
     tokens = analyzer.tokens(text)
-    assert [text[t.start : t.end] for t in tokens] == ["Платёж", "прошёл", "звоните", "8\u00a0800\u00a0555\u201134\u201134"]
+    assert [text[t.start : t.end] for t in tokens] == [
+        "Платёж",
+        "прошёл",
+        "звоните",
+        "8\u00a0800\u00a0555\u201134\u201134",
+    ]
     assert [t.term for t in tokens] == ["платеж", "пройти", "звонить", "78005553434"]
 
 

@@ -17,7 +17,9 @@ PROJECT = Path(__file__).resolve().parent.parent
 
 def _run(*args: str, cwd: Path = PROJECT) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "search", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "search", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +49,9 @@ def test_query_json_returns_the_returns_section_first(index_dir: Path, corpus_di
         ("телефон ozon банка для бизнеса", "Финансовые услуги Ozon"),
     ],
 )
-def test_query_finds_the_answer_in_the_top_3(index_dir: Path, corpus_dir: Path, query: str, section: str, capsys) -> None:
+def test_query_finds_the_answer_in_the_top_3(
+    index_dir: Path, corpus_dir: Path, query: str, section: str, capsys
+) -> None:
     assert main(["query", query, "-k", "3", "--json", "--corpus", str(corpus_dir), "--index", str(index_dir)]) == 0
     hits = json.loads(capsys.readouterr().out)["hits"]
     assert section in [hit["section"][-1] for hit in hits]

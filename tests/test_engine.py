@@ -183,7 +183,9 @@ def test_any_folder_of_plain_text_files(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (tmp_path / "notes").mkdir()
-    (tmp_path / "notes" / "оплата.md").write_text("# Оплата\n\nОплатить заказ можно картой или через СБП.\n", encoding="utf-8")
+    (tmp_path / "notes" / "оплата.md").write_text(
+        "# Оплата\n\nОплатить заказ можно картой или через СБП.\n", encoding="utf-8"
+    )
     engine = SearchEngine.from_directory(tmp_path, index_dir=tmp_path / "idx")
     assert set(engine.documents) == {"доставка", "notes/оплата"}
     hit = engine.search("сколько стоит доставка", k=1)[0]

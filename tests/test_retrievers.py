@@ -31,7 +31,9 @@ def test_bm25_equals_rank_bm25_on_the_corpus(analysed, analyzer) -> None:
     ours = BM25().fit(analysed)
     for query in QUERIES:
         terms = analyzer.terms(query)
-        np.testing.assert_allclose(ours.scores(Analysed(tuple(terms), "")), reference.get_scores(terms), rtol=1e-12, atol=0)
+        np.testing.assert_allclose(
+            ours.scores(Analysed(tuple(terms), "")), reference.get_scores(terms), rtol=1e-12, atol=0
+        )
 
 
 def test_bm25_equals_rank_bm25_on_synthetic_text_with_negative_idf() -> None:

@@ -47,7 +47,9 @@ def test_a_flipped_byte_is_caught_by_the_checksum(tmp_path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[-1] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(IndexFormatError, match=r"a\.npy in .* \(checksum mismatch\); rebuild it: python -m search build"):
+    with pytest.raises(
+        IndexFormatError, match=r"a\.npy in .* \(checksum mismatch\); rebuild it: python -m search build"
+    ):
         read_index(tmp_path)
 
 
