@@ -21,6 +21,7 @@ from tqdm.auto import tqdm
 
 from . import storage
 from .analysis import Analyzer
+from .answers import Conflict, Fact, answer_span, asked_kinds, extract_facts, find_conflicts
 from .corpus import Document, read_corpus
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import CHUNKER_VERSION, Passage, chunk_document
@@ -34,6 +35,7 @@ log = logging.getLogger("search")
 
 MAX_QUERY_CHARS = 1000  # longer queries are cut (and say so): nobody types more into a help box
 DEFAULT_INDEX_DIR = ".index"  # inside the corpus folder, unless told otherwise
+CONFLICT_COVERAGE = 0.8  # a passage speaks for a value only when it covers this much of the query
 SYNONYMS = "synonyms.txt"  # a corpus folder's own thesaurus, in Solr's format
 _WORD = re.compile(r"[^\W\d_][\w-]*")
 INDEXING_VERSION = 1  # bump when passages are turned into terms differently
@@ -76,6 +78,7 @@ class SearchEngine:
         self.synonyms = synonyms
         self.thesaurus = Thesaurus.from_text(synonyms, analyzer)
         self.rewriter = QueryRewriter(Vocabulary(self.vocabulary, analyzer.morphology.is_known))
+        self._facts_cache: dict[str, list[Fact]] = {}
         self.passages = tuple(passages)
         self.retrievers = retrievers
         self.analyzer = analyzer
@@ -305,8 +308,13 @@ class SearchEngine:
         else:
             final = raw[retriever]
             order = rankings[retriever][:k]
-        coverage = self._coverage(analysed.terms, corrections, order[: self.fusion.coverage_depth])
+        depth = self.fusion.coverage_depth
+        coverage, *each = self._coverage(analysed.terms, corrections, order)
+        coverage = self._coverage(analysed.terms, corrections, order[:depth])[0] if len(order) > depth else coverage
         answered = coverage >= self.fusion.min_coverage
+        weights = {term: self.retrievers["bm25"].idf_of(term) for term in (*analysed.terms, *standins)}
+        for term in extras:
+            weights.setdefault(term, self.fusion.synonyms_weight * self.retrievers["bm25"].idf_of(term))
         query_terms = {*analysed.terms, *standins, *extras}
         hits = []
         for position, index in enumerate(order, 1):
@@ -317,10 +325,18 @@ class SearchEngine:
                 if index in ranked
             }
             highlights, matched = self._highlights(passage, query_terms)
-            hits.append(Hit(passage, float(final[index]), position, breakdown, highlights, matched))
+            answer = answer_span(passage.text, weights, self.analyzer)
+            hits.append(Hit(passage, float(final[index]), position, breakdown, highlights, matched, answer))
+        conflicts: list[Conflict] = []
+        if answered and hits:
+            kinds = asked_kinds(analysed.terms, extract_facts(text, self.analyzer))
+            # Only passages that answer the question by themselves speak for a value.
+            answering = [hit.passage for hit, share in zip(hits, each) if share >= CONFLICT_COVERAGE]
+            conflicts = find_conflicts(answering, kinds, self.analyzer, self._facts) if kinds else []
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResults(
-            hits, info, retriever=retriever, answered=answered, coverage=coverage, elapsed_ms=elapsed
+            hits, info, retriever=retriever, answered=answered, coverage=coverage, elapsed_ms=elapsed,
+            conflicts=conflicts,
         )  # fmt: skip
 
     def _split_expansions(self, synonyms: Sequence[Correction]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -335,16 +351,30 @@ class SearchEngine:
                 (standins if unknown else extras).setdefault(term, None)
         return tuple(standins), tuple(t for t in extras if t not in standins)
 
-    def _coverage(self, terms: Sequence[str], corrections: Sequence[Correction], best: np.ndarray) -> float:
-        """How much of the query the best passages cover, each term weighted by its BM25 IDF."""
+    def _coverage(self, terms: Sequence[str], corrections: Sequence[Correction], rows: np.ndarray) -> list[float]:
+        """How much of the query each given passage covers, each term weighted by its BM25 IDF.
+
+        The first value is for all the rows together, then one per row.
+        """
         bm25 = self.retrievers["bm25"]
         candidates = {*terms, *(t for c in corrections if c.step == "synonyms" for t in c.replacement.split())}
         columns = {term: bm25.vocabulary_[term] for term in candidates if term in bm25.vocabulary_}
-        if not best.size or not columns:
-            return 0.0
-        found = bm25.weights_[:, list(columns.values())][best].max(axis=0).toarray().ravel() > 0
-        present = {term for term, hit in zip(columns, found) if hit}
-        return query_coverage(terms, present, bm25.idf_of, synonym_links(corrections))
+        if not rows.size or not columns:
+            return [0.0] * (len(rows) + 1)
+        found = bm25.weights_[:, list(columns.values())][rows].toarray() > 0
+        links = synonym_links(corrections)
+
+        def share(mask: np.ndarray) -> float:
+            present = {term for term, hit in zip(columns, mask) if hit}
+            return query_coverage(terms, present, bm25.idf_of, links)
+
+        return [share(found.any(axis=0)), *(share(row) for row in found)]
+
+    def _facts(self, passage: Passage) -> list[Fact]:
+        facts = self._facts_cache.get(passage.id)
+        if facts is None:
+            facts = self._facts_cache[passage.id] = extract_facts(passage.text, self.analyzer)
+        return facts
 
     def _allowed(self, documents: Collection[str] | None, audience: str | None) -> np.ndarray | None:
         if documents is None and audience is None:

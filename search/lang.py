@@ -67,3 +67,22 @@ TRANSLITERATION: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("t", ("т",)), ("u", ("у",)), ("f", ("ф",)), ("h", ("х",)), ("c", ("ц", "к")), ("q", ("к",)),
     ("y", ("ы", "й")), ("'", ("ь",)), ("`", ("ь",)),
 )  # fmt: skip
+
+# --- facts and conflicts ---------------------------------------------------------------
+
+# Lemmas that show which kind of fact a question asks for. A conflict is only
+# reported for a kind the query asks about: a question about returns is not
+# warned that two passages list different phone numbers.
+FACT_TRIGGERS: dict[str, frozenset[str]] = {
+    "phone": frozenset({"телефон", "номер", "горячий", "линия", "позвонить", "звонить", "звонок", "дозвониться"}),
+    "email": frozenset({"email", "почта", "электронный", "адрес", "письмо", "написать", "mail", "имейл", "емейл"}),
+    "hours": frozenset({"круглосуточно", "график", "режим", "час", "время", "работать", "выходной", "ночь"}),
+    "duration": frozenset({"срок", "долго", "быстро", "ждать", "ожидание", "сколько", "день"}),
+    "sum": frozenset({"сумма", "минимальный", "максимальный", "рубль", "стоимость", "стоить", "сколько", "комиссия"}),
+}
+
+# Words by which a text marks one of its own values as no longer valid.
+OUTDATED_MARKERS = (
+    r"больше не (?:функционирует|работает|действует|доступ\w+)", r"не функционирует", r"устарел\w*",
+    r"прежн\w+", r"до 20\d\d года", r"упразднен\w*", r"отключен\w*",
+)  # regular expressions, matched on normalized text

@@ -35,6 +35,13 @@ class Hit:
     retrievers: dict[str, RetrieverScore] = field(default_factory=dict)
     highlights: tuple[tuple[int, int], ...] = ()
     matched_terms: tuple[str, ...] = ()
+    answer_span: tuple[int, int] = (0, 0)
+
+    @property
+    def answer(self) -> str:
+        """The sentence or list item of the passage that best answers the query: an exact substring of ``text``."""
+        start, end = self.answer_span
+        return self.passage.text[start:end]
 
     @property
     def passage_id(self) -> str:
@@ -83,6 +90,7 @@ class Hit:
             "retrievers": {name: asdict(score) for name, score in self.retrievers.items()},
             "matched_terms": list(self.matched_terms),
             "highlights": [list(span) for span in self.highlights],
+            "answer": self.answer,
             "text": self.text,
         }
 

@@ -1,0 +1,178 @@
+"""Beyond a ranked list: the sentence that answers, and facts on which sources disagree.
+
+Help-center articles contradict each other (this corpus gives four hotline
+numbers and one that no longer works). The engine never picks a winner: it
+reports every value with its source and flags the ones a passage itself marks
+as outdated, so the reader decides.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import razdel
+
+from .analysis import Analyzer, normalize
+from .lang import FACT_TRIGGERS, OUTDATED_MARKERS
+from .passages import Passage
+
+__all__ = [
+    "Conflict", "Fact", "FactValue", "answer_span", "asked_kinds", "extract_facts", "find_conflicts", "is_marked_outdated",
+]
+
+_OUTDATED = re.compile("|".join(OUTDATED_MARKERS))
+_TIME = r"(\d{1,2})[:.](\d{2})"
+_HOURS = re.compile(rf"с\s*{_TIME}\s*до\s*{_TIME}|круглосуточн\w*|24\s*/\s*7|24 часа в сутки", re.IGNORECASE)
+_DURATION = re.compile(
+    r"(?:(?:до|в течение|за|от)\s+(\d+(?:\s*-\s*\d+)?)|(\d+\s*-\s*\d+))"
+    r"\s+((?:рабоч\w+\s+)?(?:минут\w*|час\w*|дн\w*|день|недел\w*|месяц\w*))",
+    re.IGNORECASE,
+)
+_UNITS = (("минут", "мин"), ("час", "ч"), ("недел", "нед"), ("месяц", "мес"))
+_SUM = re.compile(r"(?:от|до)?\s*(\d[\d\s]*\d|\d)\s*(?:руб\w*|₽)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """A value a passage states: where it stands in the passage text, and its canonical form."""
+
+    kind: str  # "phone", "email", "hours", "duration", "sum"
+    value: str  # as written
+    canonical: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class FactValue:
+    """One value of a conflict, with its source."""
+
+    value: str
+    canonical: str
+    passage_id: str
+    doc_id: str
+    title: str
+    section: str
+    citation: str
+    outdated: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """Passages that answer the query state different values of one kind of fact."""
+
+    kind: str
+    values: tuple[FactValue, ...]
+
+    @property
+    def distinct(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(v.canonical for v in self.values))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "values": [v.to_json() for v in self.values]}
+
+
+def _canonical_duration(number: str, unit: str) -> str:
+    unit = normalize(unit)
+    base = next((short for stem, short in _UNITS if unit.startswith(stem) or f" {stem}" in unit), "дн")
+    working = "раб. " if "рабоч" in unit else ""
+    compact = re.sub(r"\s+", "", number)
+    return f"{compact} {working}{base}"
+
+
+def extract_facts(text: str, analyzer: Analyzer) -> list[Fact]:
+    """Phones and e-mails from the analyzer's own tokens; hours, durations and sums by small patterns."""
+    facts = [
+        Fact(token.kind, text[token.start : token.end], token.term, token.start, token.end)
+        for token in analyzer.tokens(text)
+        if token.kind in {"phone", "email"}
+    ]
+    for match in _HOURS.finditer(text):
+        if match.group(1):
+            canonical = f"{int(match.group(1)):02d}:{match.group(2)}–{int(match.group(3)):02d}:{match.group(4)}"
+        else:
+            canonical = "круглосуточно"
+        facts.append(Fact("hours", match.group(), canonical, match.start(), match.end()))
+    for match in _DURATION.finditer(text):
+        number = match.group(1) or match.group(2)
+        canonical = _canonical_duration(number, match.group(3))
+        facts.append(Fact("duration", match.group(), canonical, match.start(), match.end()))
+    for match in _SUM.finditer(text):
+        facts.append(Fact("sum", match.group().strip(), re.sub(r"\D", "", match.group(1)) + " ₽", match.start(), match.end()))
+    return sorted(facts, key=lambda fact: fact.start)
+
+
+def is_marked_outdated(text: str, start: int, end: int) -> bool:
+    """Whether the sentence stating a value, or the one right after it, says the value no longer holds."""
+    sentences = list(razdel.sentenize(text))
+    for index, sentence in enumerate(sentences):
+        if sentence.start <= start < sentence.stop or (sentence.start < end <= sentence.stop):
+            nearby = " ".join(s.text for s in sentences[index : index + 2])
+            return bool(_OUTDATED.search(normalize(nearby)))
+    return False
+
+
+def answer_span(text: str, weights: dict[str, float], analyzer: Analyzer) -> tuple[int, int]:
+    """The sentence or list item of ``text`` that best answers: the most query weight, the earliest on ties."""
+    best: tuple[float, int, int] = (-1.0, 0, len(text))
+    for line_start, line in _lines(text):
+        for sentence in razdel.sentenize(line):
+            stripped = sentence.text.strip()
+            if not re.search(r"\w", stripped):
+                continue
+            terms = set(analyzer.terms(sentence.text))
+            score = sum(weight for term, weight in weights.items() if term in terms)
+            if score > best[0]:
+                best = (score, line_start + sentence.start, line_start + sentence.stop)
+    return best[1], best[2]
+
+
+def _lines(text: str) -> Iterable[tuple[int, str]]:
+    offset = 0
+    for line in text.split("\n"):
+        yield offset, line
+        offset += len(line) + 1
+
+
+def asked_kinds(terms: Iterable[str], facts_in_query: Iterable[Fact]) -> set[str]:
+    """Kinds of fact the query asks about: by its words ("телефон", "график") or by a value it contains."""
+    terms = set(terms)
+    kinds = {kind for kind, triggers in FACT_TRIGGERS.items() if terms & triggers}
+    return kinds | {fact.kind for fact in facts_in_query}
+
+
+def find_conflicts(
+    passages: Sequence[Passage], kinds: set[str], analyzer: Analyzer, facts_of: Callable[[Passage], list[Fact]]
+) -> list[Conflict]:
+    """Kinds of fact on which the answering passages state different values.
+
+    Values inside one passage never conflict with each other (a list of
+    departments' numbers is not a contradiction); a conflict needs two
+    passages whose values differ.
+    """
+    conflicts = []
+    for kind in sorted(kinds):
+        values: list[FactValue] = []
+        sets: list[frozenset[str]] = []
+        for passage in passages:
+            facts = [fact for fact in facts_of(passage) if fact.kind == kind]
+            if not facts:
+                continue
+            sets.append(frozenset(fact.canonical for fact in facts))
+            for fact in facts:
+                values.append(
+                    FactValue(
+                        value=fact.value, canonical=fact.canonical, passage_id=passage.id, doc_id=passage.doc_id,
+                        title=passage.title, section=passage.section_title, citation=passage.citation,
+                        outdated=is_marked_outdated(passage.text, fact.start, fact.end),
+                    )
+                )  # fmt: skip
+        if len(set(sets)) > 1 and len({v.canonical for v in values}) > 1:
+            conflicts.append(Conflict(kind, tuple(values)))
+    return conflicts
