@@ -20,7 +20,14 @@ from .lang import FACT_TRIGGERS, OUTDATED_MARKERS
 from .passages import Passage
 
 __all__ = [
-    "Conflict", "Fact", "FactValue", "answer_span", "asked_kinds", "extract_facts", "find_conflicts", "is_marked_outdated",
+    "Conflict",
+    "Fact",
+    "FactValue",
+    "answer_span",
+    "asked_kinds",
+    "extract_facts",
+    "find_conflicts",
+    "is_marked_outdated",
 ]
 
 _OUTDATED = re.compile("|".join(OUTDATED_MARKERS))
@@ -104,7 +111,9 @@ def extract_facts(text: str, analyzer: Analyzer) -> list[Fact]:
         canonical = _canonical_duration(number, match.group(3))
         facts.append(Fact("duration", match.group(), canonical, match.start(), match.end()))
     for match in _SUM.finditer(text):
-        facts.append(Fact("sum", match.group().strip(), re.sub(r"\D", "", match.group(1)) + " ₽", match.start(), match.end()))
+        facts.append(
+            Fact("sum", match.group().strip(), re.sub(r"\D", "", match.group(1)) + " ₽", match.start(), match.end())
+        )
     return sorted(facts, key=lambda fact: fact.start)
 
 

@@ -28,6 +28,7 @@ from .passages import CHUNKER_VERSION, Passage, chunk_document
 from .query import QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import RETRIEVERS, Analysed, Retriever, top_k
+from .semantic import SemanticRetriever, navec_path
 
 __all__ = ["SearchEngine", "MAX_QUERY_CHARS", "DEFAULT_INDEX_DIR"]
 
@@ -39,7 +40,25 @@ CONFLICT_COVERAGE = 0.8  # a passage speaks for a value only when it covers this
 SYNONYMS = "synonyms.txt"  # a corpus folder's own thesaurus, in Solr's format
 _WORD = re.compile(r"[^\W\d_][\w-]*")
 INDEXING_VERSION = 1  # bump when passages are turned into terms differently
-_LIBRARIES = ("pymorphy3", "pymorphy3-dicts-ru", "scikit-learn", "numpy", "scipy", "rank-bm25", "razdel")
+_LIBRARIES = (
+    "pymorphy3",
+    "pymorphy3-dicts-ru",
+    "scikit-learn",
+    "numpy",
+    "scipy",
+    "rank-bm25",
+    "razdel",
+    "navec",
+    "natasha",
+)
+
+
+ALL_RETRIEVERS: dict[str, Any] = {**RETRIEVERS, SemanticRetriever.name: SemanticRetriever}
+
+
+def available_retrievers() -> dict[str, Any]:
+    """Every retriever this installation can build: the semantic one needs the natasha package's model."""
+    return {name: cls for name, cls in ALL_RETRIEVERS.items() if name != SemanticRetriever.name or navec_path()}
 
 
 def _library_versions() -> dict[str, str]:
@@ -109,7 +128,7 @@ class SearchEngine:
             analyse_passage(analyzer, passage)
             for passage in tqdm(passages, desc="analysing passages", unit="passage", disable=not show)
         ]
-        retrievers: dict[str, Retriever] = {name: RETRIEVERS[name]().fit(analysed) for name in RETRIEVERS}
+        retrievers: dict[str, Retriever] = {name: cls().fit(analysed) for name, cls in available_retrievers().items()}
         vocabulary = Counter(word for a in analysed for word in a.surface.split() if _WORD.fullmatch(word))
         return cls(
             documents, passages, retrievers, analyzer=analyzer, fusion=fusion,
@@ -214,7 +233,7 @@ class SearchEngine:
             for name, params in parts["retrievers"].items():
                 prefix = f"{name}."
                 own = {key.removeprefix(prefix): value for key, value in arrays.items() if key.startswith(prefix)}
-                retrievers[name] = RETRIEVERS[name].from_state(params, own)
+                retrievers[name] = ALL_RETRIEVERS[name].from_state(params, own)
             analyzer_json = manifest["analyzer"]
             analyzer = Analyzer(
                 keep_negation=analyzer_json["keep_negation"], all_lemmas=analyzer_json["all_lemmas"],
@@ -226,7 +245,7 @@ class SearchEngine:
                 f"rebuild it: python -m search build --index {index_dir}"
             ) from None
         for name, retriever in retrievers.items():
-            rows = retriever.weights_.shape[0] if hasattr(retriever, "weights_") else retriever.matrix_.shape[0]
+            rows = (retriever.weights_ if hasattr(retriever, "weights_") else retriever.matrix_).shape[0]
             if rows != len(passages):
                 raise storage.IndexFormatError(
                     f"index in {index_dir}: {name} has {rows} rows for {len(passages)} passages; "
@@ -285,7 +304,7 @@ class SearchEngine:
         )  # fmt: skip
         allowed = self._allowed(documents, audience)
 
-        names = list(self.fusion.weights) if retriever == "hybrid" else [retriever]
+        names = [n for n in self.fusion.weights if n in self.retrievers] if retriever == "hybrid" else [retriever]
         rankings: dict[str, np.ndarray] = {}
         raw: dict[str, np.ndarray] = {}
         for name in names:

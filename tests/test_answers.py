@@ -1,0 +1,68 @@
+"""The answer sentence, fact extraction and conflicting facts on the embedded corpus."""
+
+from __future__ import annotations
+
+import pytest
+
+from search import SearchEngine
+from search.answers import extract_facts, is_marked_outdated
+
+
+@pytest.mark.parametrize(
+    ("query", "answer"),
+    [
+        ("минимальная сумма вывода", "- Минимальная сумма: Вывести можно только сумму от 100 рублей."),
+        ("сроки ответа поддержки", "- Стандартные вопросы - до 24 часов"),
+        ("двойное списание", "Двойное списание одной и той же покупки – ещё один распространённый случай."),
+    ],
+)
+def test_the_answer_is_the_best_sentence_of_the_passage(engine: SearchEngine, query: str, answer: str) -> None:
+    hit = engine.search(query, k=1)[0]
+    assert hit.answer == answer
+    start, end = hit.answer_span
+    assert hit.text[start:end] == hit.answer
+
+
+def test_every_hit_has_an_answer_inside_its_text(engine: SearchEngine) -> None:
+    for hit in engine.search("как связаться с поддержкой продавцов", k=10):
+        assert hit.answer and hit.answer in hit.text
+
+
+def test_facts_use_the_analyzers_canonical_tokens(analyzer) -> None:
+    text = "Звоните 8 800 555‑34‑34 или +7 800 555 34 34, пишите dogovor@ozon.ru с 09:00 до 18:00; ответ до 24 часов, от 100 рублей."
+    facts = [(fact.kind, fact.canonical) for fact in extract_facts(text, analyzer)]
+    assert facts == [
+        ("phone", "78005553434"),
+        ("phone", "78005553434"),
+        ("email", "dogovor@ozon.ru"),
+        ("hours", "09:00–18:00"),
+        ("duration", "24 ч"),
+        ("sum", "100 ₽"),
+    ]
+
+
+def test_a_value_the_text_itself_calls_outdated(engine: SearchEngine) -> None:
+    passage = next(p for p in engine.passages if "До 2023 года продавцы могли" in p.text)
+    start = passage.text.index("8 800 234-70-00")
+    assert is_marked_outdated(passage.text, start, start + 15)
+    current = next(p for p in engine.passages if "Номер горячей линии — 8 800 333‑33‑33" in p.text)
+    start = current.text.index("8 800 333")
+    assert not is_marked_outdated(current.text, start, start + 15)
+
+
+def test_the_hotline_question_shows_the_conflict_with_every_source(engine: SearchEngine) -> None:
+    results = engine.search("какой номер горячей линии ozon", k=10)
+    phones = [c for c in results.conflicts if c.kind == "phone"]
+    assert len(phones) == 1
+    values = {v.canonical: v for v in phones[0].values}
+    assert len(values) >= 2 and len({v.doc_id for v in phones[0].values}) >= 2
+    for value in phones[0].values:
+        passage = engine.passage(value.passage_id)
+        assert value.value in passage.text and value.citation == passage.citation
+    if "78002347000" in values:  # the seller hotline that no longer works is marked, not hidden
+        assert values["78002347000"].outdated
+
+
+@pytest.mark.parametrize("query", ["email для новых партнеров пвз", "как оформить возврат", "минимальная сумма вывода"])
+def test_a_question_with_one_consistent_answer_shows_no_conflict(engine: SearchEngine, query: str) -> None:
+    assert engine.search(query, k=10).conflicts == ()
