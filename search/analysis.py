@@ -36,6 +36,8 @@ STEMMERS = ("pymorphy3", "snowball", "none")
 _TRANSLATION = str.maketrans(
     {**{c: "-" for c in DASHES}, **{c: " " for c in SPACES}, **{c: None for c in INVISIBLE}, "ё": "е"}
 )
+_ONE_TO_ONE = str.maketrans({**{c: "-" for c in DASHES}, **{c: " " for c in SPACES}, "ё": "е"})
+_HAS_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 # Text made only of these characters needs neither NFKC nor the offset map.
 _PLAIN = re.compile(r"[\x09\x0a\x0d\x20-\x7e\u0410-\u044f\u0401\u0451]*")
 
@@ -61,11 +63,17 @@ def normalize_with_offsets(text: str) -> Normalized:
     """Unicode NFKC, lowercase, ё→е, dashes → "-", exotic spaces → " ", invisibles removed."""
     if _PLAIN.fullmatch(text):
         return Normalized(text.lower().replace("ё", "е"))
+    # Most real text only needs one-to-one mappings (dashes, spaces, case): positions stay.
+    mapped = text.translate(_ONE_TO_ONE)
+    if not _HAS_INVISIBLE.search(mapped) and unicodedata.is_normalized("NFKC", mapped):
+        lowered = mapped.lower()
+        if len(lowered) == len(text):
+            return Normalized(lowered.translate(_ONE_TO_ONE))
     chars: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(text):
-        if unicodedata.combining(char) and chars:
-            composed = unicodedata.normalize("NFC", chars[-1] + char)
+        if unicodedata.combining(char) and index and offsets and offsets[-1] == index - 1:
+            composed = unicodedata.normalize("NFC", text[index - 1] + char)
             if len(composed) == 1:  # "е" + U+0308 is "ё": fold the pair as one letter
                 chars[-1] = _fold(composed)
                 continue
@@ -184,10 +192,11 @@ class Analyzer:
     def tokens(self, text: str) -> list[Token]:
         """Analysed tokens of ``text`` with spans in ``text`` itself."""
         normalized = normalize_with_offsets(text)
+        tokens = self._lemmatize(tokenize(normalized.text))
+        if normalized.offsets is None:
+            return list(tokens)
         return [
-            replace(token, start=start, end=end)
-            for token in self._lemmatize(tokenize(normalized.text))
-            for start, end in [normalized.span(token.start, token.end)]
+            Token(token.term, token.kind, *normalized.span(token.start, token.end), token.surface) for token in tokens
         ]
 
     def terms(self, text: str) -> list[str]:
@@ -209,10 +218,10 @@ class Analyzer:
             lemma = morphology.lemma(token.term)
             if lemma.function_word and not (self.keep_negation and morphology.is_negation(token.term)):
                 continue
-            yield replace(token, term=lemma.lemma)
+            yield Token(lemma.lemma, "word", token.start, token.end, token.surface)
             if self.all_lemmas:
                 for other in morphology.all_lemmas(token.term)[1:]:
-                    yield replace(token, term=other)
+                    yield Token(other, "word", token.start, token.end, token.surface)
 
     def _stem(self, tokens: Iterable[Token]) -> Iterator[Token]:
         if self._snowball is None:

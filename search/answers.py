@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import razdel
 
-from .analysis import Analyzer, normalize
+from .analysis import Analyzer, Token, normalize
 from .lang import FACT_TRIGGERS, OUTDATED_MARKERS
 from .passages import Passage
 
@@ -51,6 +51,7 @@ class Fact:
     canonical: str
     start: int
     end: int
+    outdated: bool = False  # the text itself says the value no longer holds
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +115,19 @@ def extract_facts(text: str, analyzer: Analyzer) -> list[Fact]:
         facts.append(
             Fact("sum", match.group().strip(), re.sub(r"\D", "", match.group(1)) + " ₽", match.start(), match.end())
         )
-    return sorted(facts, key=lambda fact: fact.start)
+    sentences = list(razdel.sentenize(text))
+    return sorted(
+        (replace(fact, outdated=_outdated_near(text, sentences, fact.start, fact.end)) for fact in facts),
+        key=lambda fact: fact.start,
+    )
 
 
 def is_marked_outdated(text: str, start: int, end: int) -> bool:
     """Whether the sentence stating a value, or the one right after it, says the value no longer holds."""
-    sentences = list(razdel.sentenize(text))
+    return _outdated_near(text, list(razdel.sentenize(text)), start, end)
+
+
+def _outdated_near(text: str, sentences: Sequence[Any], start: int, end: int) -> bool:
     for index, sentence in enumerate(sentences):
         if sentence.start <= start < sentence.stop or (sentence.start < end <= sentence.stop):
             nearby = " ".join(s.text for s in sentences[index : index + 2])
@@ -127,19 +135,33 @@ def is_marked_outdated(text: str, start: int, end: int) -> bool:
     return False
 
 
-def answer_span(text: str, weights: dict[str, float], analyzer: Analyzer) -> tuple[int, int]:
-    """The sentence or list item of ``text`` that best answers: the most query weight, the earliest on ties."""
-    best: tuple[float, int, int] = (-1.0, 0, len(text))
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Sentences and list items of a passage, as ``(start, end)`` spans: the units an answer is chosen from."""
+    spans = []
     for line_start, line in _lines(text):
         for sentence in razdel.sentenize(line):
-            stripped = sentence.text.strip()
-            if not re.search(r"\w", stripped):
-                continue
-            terms = set(analyzer.terms(sentence.text))
-            score = sum(weight for term, weight in weights.items() if term in terms)
-            if score > best[0]:
-                best = (score, line_start + sentence.start, line_start + sentence.stop)
-    return best[1], best[2]
+            if re.search(r"\w", sentence.text):
+                spans.append((line_start + sentence.start, line_start + sentence.stop))
+    return spans or [(0, len(text))]
+
+
+def answer_span(
+    spans: Sequence[tuple[int, int]], tokens: Sequence[Token], weights: dict[str, float]
+) -> tuple[int, int]:
+    """The unit with the most query weight among its terms, the earliest on ties."""
+    best_score, best = -1.0, spans[0]
+    position = 0
+    for start, end in spans:
+        while position < len(tokens) and tokens[position].start < start:
+            position += 1
+        terms = set()
+        while position < len(tokens) and tokens[position].start < end:
+            terms.add(tokens[position].term)
+            position += 1
+        score = sum(weights.get(term, 0.0) for term in terms)
+        if score > best_score:
+            best_score, best = score, (start, end)
+    return best
 
 
 def _lines(text: str) -> Iterable[tuple[int, str]]:
@@ -179,7 +201,7 @@ def find_conflicts(
                     FactValue(
                         value=fact.value, canonical=fact.canonical, passage_id=passage.id, doc_id=passage.doc_id,
                         title=passage.title, section=passage.section_title, citation=passage.citation,
-                        outdated=is_marked_outdated(passage.text, fact.start, fact.end),
+                        outdated=fact.outdated,
                     )
                 )  # fmt: skip
         if len(set(sets)) > 1 and len({v.canonical for v in values}) > 1:

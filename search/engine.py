@@ -20,8 +20,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import storage
-from .analysis import Analyzer
-from .answers import Conflict, Fact, answer_span, asked_kinds, extract_facts, find_conflicts
+from .analysis import Analyzer, Token
+from .answers import Conflict, Fact, answer_span, asked_kinds, extract_facts, find_conflicts, sentence_spans
 from .corpus import Document, read_corpus
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import CHUNKER_VERSION, Passage, chunk_document
@@ -98,6 +98,7 @@ class SearchEngine:
         self.thesaurus = Thesaurus.from_text(synonyms, analyzer)
         self.rewriter = QueryRewriter(Vocabulary(self.vocabulary, analyzer.morphology.is_known))
         self._facts_cache: dict[str, list[Fact]] = {}
+        self._readings: dict[str, tuple[list[Token], list[tuple[int, int]]]] = {}
         self.passages = tuple(passages)
         self.retrievers = retrievers
         self.analyzer = analyzer
@@ -344,7 +345,8 @@ class SearchEngine:
                 if index in ranked
             }
             highlights, matched = self._highlights(passage, query_terms)
-            answer = answer_span(passage.text, weights, self.analyzer)
+            tokens, spans = self._reading(passage)
+            answer = answer_span(spans, tokens, weights)
             hits.append(Hit(passage, float(final[index]), position, breakdown, highlights, matched, answer))
         conflicts: list[Conflict] = []
         if answered and hits:
@@ -405,18 +407,18 @@ class SearchEngine:
             allowed &= np.array([audience in p.audience for p in self.passages], dtype=bool)
         return allowed
 
-    def _highlights(
-        self, passage: Passage, query_terms: set[str]
-    ) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
-        if not query_terms:
-            return (), ()
-        spans = []
-        matched: dict[str, None] = {}
-        for token in self.analyzer.tokens(passage.text):
-            if token.term in query_terms:
-                spans.append((token.start, token.end))
-                matched.setdefault(token.term, None)
-        return tuple(spans), tuple(matched)
+    def _highlights(self, passage: Passage, terms: set[str]) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
+        tokens, _ = self._reading(passage)
+        spans = tuple((token.start, token.end) for token in tokens if token.term in terms)
+        matched = tuple(dict.fromkeys(token.term for token in tokens if token.term in terms))
+        return spans, matched
+
+    def _reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]]]:
+        """A shown passage's tokens and sentences, analysed once per process, not once per query."""
+        reading = self._readings.get(passage.id)
+        if reading is None:
+            reading = self._readings[passage.id] = (self.analyzer.tokens(passage.text), sentence_spans(passage.text))
+        return reading
 
     # --- reading -----------------------------------------------------------------------
 

@@ -83,6 +83,11 @@ FACT_TRIGGERS: dict[str, frozenset[str]] = {
 
 # Words by which a text marks one of its own values as no longer valid.
 OUTDATED_MARKERS = (
-    r"больше не (?:функционирует|работает|действует|доступ\w+)", r"не функционирует", r"устарел\w*",
-    r"прежн\w+", r"до 20\d\d года", r"упразднен\w*", r"отключен\w*",
+    r"больше не (?:функционирует|работает|действует|доступ\w+)",
+    r"не функционирует",
+    r"устарел\w*",
+    r"прежн\w+",
+    r"до 20\d\d года",
+    r"упразднен\w*",
+    r"отключен\w*",
 )  # regular expressions, matched on normalized text
