@@ -268,7 +268,7 @@ class SearchEngine:
         retriever: str = "hybrid",
         documents: Collection[str] | None = None,
         audience: str | None = None,
-        rewrite: bool = True,
+        rewrite: bool | Collection[str] = True,
     ) -> SearchResults:
         """The ``k`` best passages for ``query``, best first.
 
@@ -277,7 +277,8 @@ class SearchEngine:
         ``documents`` keeps only passages of those document ids, ``audience``
         only passages for that audience ("покупатели" or "продавцы").
         ``rewrite=False`` searches the words exactly as typed: no layout
-        switch, transliteration, spelling correction or synonyms.
+        switch, transliteration, spelling correction or synonyms; a
+        collection of step names (``REWRITE_STEPS``) runs only those steps.
         """
         started = time.perf_counter()
         if retriever != "hybrid" and retriever not in self.retrievers:
@@ -288,14 +289,15 @@ class SearchEngine:
         k = max(0, int(k))
         truncated = len(query) > MAX_QUERY_CHARS
         text = query[:MAX_QUERY_CHARS]
+        steps = _rewrite_steps(rewrite)
         corrections: tuple[Correction, ...] = ()
-        if rewrite:
-            rewritten = self.rewriter.rewrite(text)
+        if steps - {"synonyms"}:
+            rewritten = self.rewriter.rewrite(text, steps)
             text, corrections = rewritten.text, rewritten.corrections
         analysed = analyse_text(self.analyzer, text)
         standins: tuple[str, ...] = ()
         extras: tuple[str, ...] = ()
-        if rewrite:
+        if "synonyms" in steps:
             _, synonyms = self.thesaurus.expand(analysed.terms)
             corrections += tuple(synonyms)
             standins, extras = self._split_expansions(synonyms)
@@ -439,6 +441,20 @@ class SearchEngine:
             f"SearchEngine({len(self.documents)} documents, {len(self.passages)} passages, "
             f"retrievers={list(self.retrievers)}, {self.analyzer!r})"
         )
+
+
+REWRITE_STEPS = ("layout", "transliteration", "spelling", "synonyms")
+
+
+def _rewrite_steps(rewrite: bool | Collection[str]) -> set[str]:
+    if rewrite is True:
+        return set(REWRITE_STEPS)
+    if rewrite is False:
+        return set()
+    steps = set(rewrite)
+    if unknown := steps - set(REWRITE_STEPS):
+        raise ValueError(f"unknown rewriting steps {sorted(unknown)}; choose from: {', '.join(REWRITE_STEPS)}")
+    return steps
 
 
 def analyse_text(analyzer: Analyzer, text: str) -> Analysed:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,7 +205,9 @@ class QueryRewriter:
             "spelling": self._spelling,
         }
 
-    def rewrite(self, query: str) -> Rewrite:
+    def rewrite(self, query: str, steps: Collection[str] | None = None) -> Rewrite:
+        """The query with each word changed by the first step (of ``steps``, default all) that knows better."""
+        active = [step for step in self.steps if steps is None or step in steps]
         corrections: list[Correction] = []
         parts = re.split(r"(\s+)", query)
         for index, part in enumerate(parts):
@@ -213,7 +215,7 @@ class QueryRewriter:
                 continue
             lead, core, tail = _EDGE_PUNCTUATION.match(part).groups()  # type: ignore[union-attr]
             word = normalize(core)
-            for step in self.steps:
+            for step in active:
                 replacement = self._functions[step](word)
                 if replacement is not None:
                     corrections.append(Correction(step, core, replacement))
