@@ -37,7 +37,7 @@ _TRANSLATION = str.maketrans(
     {**{c: "-" for c in DASHES}, **{c: " " for c in SPACES}, **{c: None for c in INVISIBLE}, "ё": "е"}
 )
 _ONE_TO_ONE = str.maketrans({**{c: "-" for c in DASHES}, **{c: " " for c in SPACES}, "ё": "е"})
-_HAS_INVISIBLE = re.compile(f"[{INVISIBLE}]")
+_HAS_INVISIBLE = re.compile(f"[{INVISIBLE}\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Text made only of these characters needs neither NFKC nor the offset map.
 _PLAIN = re.compile(r"[\x09\x0a\x0d\x20-\x7e\u0410-\u044f\u0401\u0451]*")
 
@@ -72,11 +72,12 @@ def normalize_with_offsets(text: str) -> Normalized:
     chars: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(text):
-        if unicodedata.combining(char) and index and offsets and offsets[-1] == index - 1:
-            composed = unicodedata.normalize("NFC", text[index - 1] + char)
-            if len(composed) == 1:  # "е" + U+0308 is "ё": fold the pair as one letter
-                chars[-1] = _fold(composed)
-                continue
+        if unicodedata.combining(char):
+            composed = unicodedata.normalize("NFC", text[index - 1] + char) if index else ""
+            if len(composed) == 1 and offsets and offsets[-1] == index - 1:
+                chars[-1] = _fold(composed)  # "е" + U+0308 is "ё": fold the pair as one letter
+            # Any other mark (a stress mark over a vowel: «возвра́т») is dropped, so the word stays whole.
+            continue
         for folded in _fold(char):
             chars.append(folded)
             offsets.append(index)

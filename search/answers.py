@@ -34,12 +34,12 @@ _OUTDATED = re.compile("|".join(OUTDATED_MARKERS))
 _TIME = r"(\d{1,2})[:.](\d{2})"
 _HOURS = re.compile(rf"с\s*{_TIME}\s*до\s*{_TIME}|круглосуточн\w*|24\s*/\s*7|24 часа в сутки", re.IGNORECASE)
 _DURATION = re.compile(
-    r"(?:(?:до|в течение|за|от)\s+(\d+(?:\s*-\s*\d+)?)|(\d+\s*-\s*\d+))"
+    r"(?:(?:до|в течение|за|от)\s+(\d+(?:\s*-\s*\d+)?)|(?<!\d)(\d+\s*-\s*\d+))"
     r"\s+((?:рабоч\w+\s+)?(?:минут\w*|час\w*|дн\w*|день|недел\w*|месяц\w*))",
     re.IGNORECASE,
 )
 _UNITS = (("минут", "мин"), ("час", "ч"), ("недел", "нед"), ("месяц", "мес"))
-_SUM = re.compile(r"(?:от|до)?\s*(\d[\d\s]*\d|\d)\s*(?:руб\w*|₽)", re.IGNORECASE)
+_SUM = re.compile(r"(?<!\d)(?<!\d[ \u00a0])(\d{1,3}(?:[ \u00a0]\d{3})+|\d+)\s?(?:руб\w*|₽)", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)

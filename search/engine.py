@@ -12,7 +12,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from .answers import Conflict, Fact, answer_span, asked_kinds, extract_facts, fi
 from .corpus import Document, read_corpus
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import CHUNKER_VERSION, Passage, chunk_document
-from .query import QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
+from .query import NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import RETRIEVERS, Analysed, Retriever, top_k
 from .semantic import SemanticRetriever, navec_path
@@ -97,6 +97,7 @@ class SearchEngine:
         self.synonyms = synonyms
         self.thesaurus = Thesaurus.from_text(synonyms, analyzer)
         self.rewriter = QueryRewriter(Vocabulary(self.vocabulary, analyzer.morphology.is_known))
+        self.no_answer = NoAnswerRule()
         self._facts_cache: dict[str, list[Fact]] = {}
         self._readings: dict[str, tuple[list[Token], list[tuple[int, int]]]] = {}
         self.passages = tuple(passages)
@@ -294,7 +295,8 @@ class SearchEngine:
         if steps - {"synonyms"}:
             rewritten = self.rewriter.rewrite(text, steps)
             text, corrections = rewritten.text, rewritten.corrections
-        analysed = analyse_text(self.analyzer, text)
+        tokens = self.analyzer.tokens(text)
+        analysed = _analysed(tokens)
         standins: tuple[str, ...] = ()
         extras: tuple[str, ...] = ()
         if "synonyms" in steps:
@@ -330,10 +332,16 @@ class SearchEngine:
         else:
             final = raw[retriever]
             order = rankings[retriever][:k]
-        depth = self.fusion.coverage_depth
+        depth = self.no_answer.depth
         coverage, *each = self._coverage(analysed.terms, corrections, order)
         coverage = self._coverage(analysed.terms, corrections, order[:depth])[0] if len(order) > depth else coverage
-        answered = coverage >= self.fusion.min_coverage
+        expanded = {t for c in corrections if c.step == "synonyms" for t in c.original.split()}
+        bm25_vocabulary = self.retrievers["bm25"].vocabulary_
+        missing = self.no_answer.missing_topics(
+            tokens, bm25_vocabulary.__contains__, self.analyzer.morphology, expanded
+        )
+        answered = self.no_answer.answered(coverage, missing)
+        info = replace(info, missing=tuple(missing))
         weights = {term: self.retrievers["bm25"].idf_of(term) for term in (*analysed.terms, *standins)}
         for term in extras:
             weights.setdefault(term, self.fusion.synonyms_weight * self.retrievers["bm25"].idf_of(term))
@@ -458,7 +466,10 @@ def _rewrite_steps(rewrite: bool | Collection[str]) -> set[str]:
 
 
 def analyse_text(analyzer: Analyzer, text: str) -> Analysed:
-    tokens = analyzer.tokens(text)
+    return _analysed(analyzer.tokens(text))
+
+
+def _analysed(tokens: Sequence[Token]) -> Analysed:
     return Analysed(tuple(t.term for t in tokens), " ".join(t.surface if t.kind == "word" else t.term for t in tokens))
 
 

@@ -24,10 +24,7 @@ class Fusion:
     each retriever's best passages enter the fusion; ``min_chars`` is the
     cosine similarity a character n-gram match needs to count on its own,
     because some n-grams of any Russian query meet some passage;
-    ``synonyms_weight`` scales the scores of terms the thesaurus added;
-    ``min_coverage`` is the share of the query (IDF-weighted) the best
-    passages (the first ``coverage_depth``) must contain for the documents
-    to count as answering it.
+    ``synonyms_weight`` scales the scores of terms the thesaurus added.
     """
 
     weights: Mapping[str, float] = field(
@@ -37,14 +34,11 @@ class Fusion:
     depth: int = 100
     min_chars: float = 0.12
     synonyms_weight: float = 0.5
-    min_coverage: float = 0.5
-    coverage_depth: int = 3
 
     def to_json(self) -> dict[str, object]:
         return {
             "weights": dict(self.weights), "k": self.k, "depth": self.depth, "min_chars": self.min_chars,
-            "synonyms_weight": self.synonyms_weight, "min_coverage": self.min_coverage,
-            "coverage_depth": self.coverage_depth,
+            "synonyms_weight": self.synonyms_weight,
         }  # fmt: skip
 
 

@@ -20,6 +20,7 @@ class Lemma:
 
     lemma: str
     function_word: bool
+    pos: str | None = None  # pymorphy3's part of speech of the best parse
 
 
 class Morphology:
@@ -48,13 +49,20 @@ class Morphology:
         cached = self._cache.get(word)
         if cached is not None:
             return cached
-        with self._lock:
-            parse = self._analyzer.parse(word)[0]
+        try:
+            with self._lock:
+                parse = self._analyzer.parse(word)[0]
+        except ValueError:
+            # pymorphy3 asks unicodedata for every letter's name, and some letters
+            # (Tangut, Khitan) have none: such a word is indexed as it is.
+            result = Lemma(word.replace("ё", "е"), False, None)
+            self._cache[word] = result
+            return result
         tag = parse.tag
         grammemes = tag.grammemes
         function_word = tag.POS in FUNCTION_POS or bool(grammemes & FUNCTION_GRAMMEMES)
         # pymorphy3 keeps ё in lemmas ("платёж"), the documents mix both spellings.
-        result = Lemma(parse.normal_form.replace("ё", "е"), function_word)
+        result = Lemma(parse.normal_form.replace("ё", "е"), function_word, tag.POS)
         self._cache[word] = result
         return result
 
@@ -63,16 +71,22 @@ class Morphology:
         cached = self._all_cache.get(word)
         if cached is not None:
             return cached
-        with self._lock:
-            parses = self._analyzer.parse(word)
+        try:
+            with self._lock:
+                parses = self._analyzer.parse(word)
+        except ValueError:  # a letter without a Unicode name, as in lemma()
+            return (word.replace("ё", "е"),)
         result = tuple(dict.fromkeys(parse.normal_form.replace("ё", "е") for parse in parses))
         self._all_cache[word] = result
         return result
 
     def is_known(self, word: str) -> bool:
         """Whether the dictionary has the word form (not a guess from its ending)."""
-        with self._lock:
-            return self._analyzer.word_is_known(word)
+        try:
+            with self._lock:
+                return bool(self._analyzer.word_is_known(word))
+        except ValueError:  # a letter without a Unicode name, as in lemma()
+            return False
 
     def is_negation(self, word: str) -> bool:
         return word in NEGATIONS

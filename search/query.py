@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
-from .analysis import Analyzer, normalize
+from .analysis import Analyzer, Token, normalize
+from .morphology import Morphology
 from .lang import CYRILLIC_TO_LATIN_KEYS, LATIN_TO_CYRILLIC_KEYS, TRANSLITERATION
 from .results import Correction
 
-__all__ = ["QueryRewriter", "Thesaurus", "Vocabulary", "parse_synonyms"]
+__all__ = ["NoAnswerRule", "QueryRewriter", "Thesaurus", "Vocabulary", "parse_synonyms"]
 
 _CYRILLIC_WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
 _LATIN_KEYS = re.compile(r"[a-z`\[\];',./]*[a-z][a-z`\[\];',./]*")
@@ -256,3 +257,44 @@ def query_coverage(
     total = sum(weights)
     covered = sum(w for term, w in zip(unique, weights) if term in present or links.get(term, set()) & present)
     return covered / total if total > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class NoAnswerRule:
+    """When the documents do not answer a query at all.
+
+    Two signals, both measured on the judged queries
+    (``corpus/queries/judged.jsonl``):
+
+    - a *missing topic*: a noun (of the dictionary, or unknown to it and five
+      letters or more), or a Latin word of four letters or more, that no
+      passage contains and no synonym maps onto the
+      documents' words («ипотека», «промокод», «Premium»). The subject of a
+      question is almost always such a word, so its absence means the
+      documents speak of something else;
+    - too little *coverage*: the best passages together contain less than
+      ``min_coverage`` of the query, each term weighted by its IDF.
+    """
+
+    min_coverage: float = 0.2
+    depth: int = 3  # how many of the best passages count for coverage
+
+    def missing_topics(
+        self, tokens: Iterable[Token], known: Callable[[str], bool], morphology: Morphology, expanded: set[str]
+    ) -> list[str]:
+        """Topic words of the query the corpus never uses (nor any synonym of theirs)."""
+        missing = []
+        for token in tokens:
+            if known(token.term) or token.term in expanded:
+                continue
+            if token.kind == "latin" and len(token.term) >= 4:
+                missing.append(token.term)
+            elif token.kind == "word" and morphology.lemma(token.surface).pos == "NOUN":
+                # A dictionary noun, or a longer word the dictionary lacks and spelling could not
+                # bring to the corpus («промокод», «Хоругвино»); short unknowns are jargon.
+                if morphology.is_known(token.surface) or len(token.surface) >= 5:
+                    missing.append(token.term)
+        return missing
+
+    def answered(self, coverage: float, missing_topics: Sequence[str]) -> bool:
+        return coverage >= self.min_coverage and not missing_topics

@@ -114,6 +114,7 @@ class QueryInfo:
     corrections: tuple[Correction, ...] = ()
     truncated: bool = False
     expansions: tuple[str, ...] = ()  # terms added from the thesaurus, searched with a lower weight
+    missing: tuple[str, ...] = ()  # topic words of the query that no document uses
 
     @property
     def changed(self) -> bool:
@@ -174,6 +175,7 @@ class SearchResults(Sequence[Hit]):
                 "corrections": [asdict(c) for c in self.query.corrections],
                 "truncated": self.query.truncated,
                 "expansions": list(self.query.expansions),
+                "missing": list(self.query.missing),
             },
             "retriever": self.retriever,
             "answered": self.answered,
