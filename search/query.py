@@ -21,8 +21,8 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import extract
 
 from .analysis import Analyzer, Token, normalize
-from .morphology import Morphology
 from .lang import CYRILLIC_TO_LATIN_KEYS, LATIN_TO_CYRILLIC_KEYS, TRANSLITERATION
+from .morphology import Morphology
 from .results import Correction
 
 __all__ = ["NoAnswerRule", "QueryRewriter", "Thesaurus", "Vocabulary", "parse_synonyms"]
