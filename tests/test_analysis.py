@@ -155,3 +155,8 @@ def test_one_analyzer_is_safe_across_threads() -> None:
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+@pytest.mark.parametrize(("text", "phone"), [("8 800 100 0 800", "78001000800"), ("+7 (495) 232-10-00", "74952321000")])
+def test_any_grouping_after_a_country_prefix_is_one_phone(analyzer: Analyzer, text: str, phone: str) -> None:
+    assert analyzer.terms(text) == [phone]

@@ -1,0 +1,466 @@
+"""The search page: ask in Russian, get ranked passages with highlighted matches and their sources.
+
+    streamlit run app.py                          # the embedded corpus (`make app`)
+    streamlit run app.py -- --corpus DIR          # any folder of .txt / .md documents
+    SEARCH_CORPUS=DIR SEARCH_FEEDBACK_DB=votes.sqlite3 streamlit run app.py
+
+Presentation only: every search decision is ``SearchEngine``'s, this script
+lays out what it returns. Text from documents and from the person typing
+reaches the page only through ``html.escape`` (``_esc``); highlights are built
+from escaped pieces cut at the engine's spans, never by editing HTML.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import streamlit as st
+
+from search import Hit, SearchEngine, SearchResults
+from search.engine import MAX_QUERY_CHARS
+from search.feedback import FeedbackError, FeedbackStore
+
+PROJECT = Path(__file__).resolve().parent
+DEFAULT_CORPUS = PROJECT / "corpus"
+DEFAULT_FEEDBACK_DB = PROJECT / "data" / "feedback.sqlite3"  # data/ is git-ignored
+
+RANKINGS = {"hybrid": "Гибридное", "bm25": "BM25", "tfidf": "TF-IDF"}
+# Questions people really ask about the embedded corpus; shown only when its documents are loaded.
+EXAMPLES = (
+    "не пришли деньги за заказ",
+    "двойное списание",
+    "номер горячей линии для продавцов",
+    "как вернуть товар",
+    "как написать в чат поддержки",
+)
+EXAMPLES_CORPUS = {"buyers-support", "seller-channels"}
+FACT_KINDS = {"phone": "телефон", "email": "адрес почты", "hours": "часы работы", "duration": "срок", "sum": "сумма"}
+
+CSS = """
+<style>
+.block-container { padding-top: 3.6rem; padding-bottom: 3rem; max-width: 780px; }
+h1.brand { font-size: 1.9rem; font-weight: 700; margin: 0; padding: 0; letter-spacing: -0.01em; color: #111827; }
+.tagline { color: #5f6b7a; margin: .15rem 0 .2rem; font-size: .98rem; }
+.st-key-q input { font-size: 1.08rem; }
+.hit-head { display: flex; align-items: baseline; gap: .55rem; flex-wrap: wrap; }
+.hit-rank { flex: none; display: inline-flex; align-items: center; justify-content: center; min-width: 1.6rem;
+  height: 1.6rem; border-radius: .8rem; background: #eef3ff; color: #1f4fd8; font-weight: 700; font-size: .85rem; }
+.hit-heading { font-weight: 650; font-size: 1.06rem; color: #111827; flex: 1 1 12rem; }
+.badges { display: inline-flex; gap: .3rem; flex-wrap: nowrap; }
+.badge { font-size: .75rem; padding: .08rem .5rem; border-radius: .7rem; background: #f1f3f5; color: #495057;
+  white-space: nowrap; }
+.hit-source { color: #5f6b7a; font-size: .84rem; margin: .3rem 0 .55rem; line-height: 1.35; }
+.hit-source .doc { color: #1f4fd8; }
+.hit-text, .section-text { white-space: pre-line; line-height: 1.6; color: #2b2f36; font-size: .97rem;
+  overflow-wrap: anywhere; }
+.hit-text .answer { color: #0b0f19; font-weight: 500; }
+mark { background: #fff1a8; color: inherit; padding: 0 .1em; border-radius: .2em; }
+.section-text .passage { background: #eef3ff; border-radius: .2em; }
+.status { color: #5f6b7a; font-size: .88rem; margin: .2rem 0 .2rem; }
+.note { font-size: .95rem; margin: .1rem 0; }
+.empty { border: 1px dashed #cfd6df; border-radius: .6rem; padding: 1rem 1.2rem; background: #fbfcfd; }
+.empty-title { font-weight: 650; font-size: 1.08rem; margin-bottom: .35rem; overflow-wrap: anywhere; }
+.empty ul { margin: .2rem 0 0 1.1rem; padding: 0; color: #3d4450; }
+.closest { border-left: 4px solid #adb5bd; background: #f8f9fa; border-radius: .4rem; padding: .6rem 1rem;
+  font-size: .95rem; color: #3d4450; overflow-wrap: anywhere; }
+.closest b { color: #111827; }
+.conflict { border-left: 4px solid #f59f00; background: #fff8e6; border-radius: .4rem; padding: .7rem 1rem;
+  margin: .3rem 0 .6rem; font-size: .93rem; }
+.conflict-title { font-weight: 650; margin-bottom: .3rem; }
+.conflict ul { margin: 0 0 0 1.1rem; padding: 0; }
+.conflict .source { color: #5f6b7a; }
+.conflict .old { color: #c92a2a; font-size: .8rem; }
+.about { color: #5f6b7a; font-size: .88rem; }
+.about li { margin: 0; }
+table.scores { width: 100%; font-size: .85rem; border-collapse: collapse; }
+table.scores td, table.scores th { padding: .15rem .3rem; border-bottom: 1px solid #eceff3; text-align: right; }
+table.scores td:first-child, table.scores th:first-child { text-align: left; }
+[data-testid="stElementContainer"]:has(> .stHtml > script:only-child) { display: none; }
+@media (max-width: 640px) {
+  .block-container { padding-top: 3.2rem; padding-left: .8rem; padding-right: .8rem; }
+  h1.brand { font-size: 1.5rem; }
+  .hit-text { font-size: .95rem; }
+}
+</style>
+"""
+
+# Puts the cursor in the search box when nothing else has the focus; a constant, no data goes in.
+FOCUS_SCRIPT = """
+<script>
+(() => {
+  let tries = 0;
+  const focus = () => {
+    const box = document.querySelector(".st-key-q input");
+    if (!box) { if (tries++ < 40) setTimeout(focus, 50); return; }
+    if (!document.activeElement || document.activeElement === document.body) box.focus({preventScroll: true});
+  };
+  focus();
+})();
+</script>
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the sidebar asks for."""
+
+    k: int
+    ranking: str
+    documents: frozenset[str] | None
+    audience: str | None
+
+    @property
+    def filtered(self) -> bool:
+        return self.documents is not None or self.audience is not None
+
+
+# --- configuration and the engine ----------------------------------------------------
+
+
+def corpus_folder(argv: Sequence[str]) -> Path:
+    """``--corpus DIR`` after ``--`` on the command line, else ``$SEARCH_CORPUS``, else the embedded corpus."""
+    # allow_abbrev=False: under pytest, sys.argv is pytest's, and `--co` must not read as `--corpus`.
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--corpus")
+    known, _ = parser.parse_known_args(list(argv))
+    return Path(known.corpus or os.environ.get("SEARCH_CORPUS") or DEFAULT_CORPUS).resolve()
+
+
+@st.cache_resource(show_spinner="Загружаю документы и индекс…")
+def load_engine(corpus: str) -> SearchEngine:
+    """One engine per corpus and process. cache_resource lets only one session build it; from_directory
+    also takes a file lock, so two processes starting at once build the index once."""
+    return SearchEngine.from_directory(corpus)
+
+
+def feedback_store() -> FeedbackStore:
+    return FeedbackStore(os.environ.get("SEARCH_FEEDBACK_DB") or DEFAULT_FEEDBACK_DB)
+
+
+# --- small helpers --------------------------------------------------------------------
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _md(text: str) -> str:
+    """Text for a Streamlit label, which is read as Markdown: every markup character backslash-escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])", r"\\\1", text)
+
+
+def _plural(n: int, one: str, few: str, many: str) -> str:
+    """Russian plural: 1 фрагмент, 3 фрагмента, 5 фрагментов."""
+    if n % 10 == 1 and n % 100 != 11:
+        return one
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return few
+    return many
+
+
+def _lines(lines: tuple[int, int]) -> str:
+    first, last = lines
+    return f"строка {first}" if first == last else f"строки {first}–{last}"
+
+
+def highlighted(text: str, marks: Sequence[tuple[int, int]], answer: tuple[int, int] = (0, 0)) -> str:
+    """``text`` as HTML: cut at every span boundary, each piece escaped, then wrapped.
+
+    Matched words go in ``<mark>``, the answer sentence in ``<span class="answer">``.
+    Spans are only positions, so no markup can come from the text itself.
+
+    >>> highlighted("Двойное <b>списание</b>", [(0, 7), (11, 19)])
+    '<mark>Двойное</mark> &lt;b&gt;<mark>списание</mark>&lt;/b&gt;'
+    """
+    size = len(text)
+    marks = [(max(0, s), min(size, e)) for s, e in marks if s < e]
+    a_start, a_end = max(0, answer[0]), min(size, answer[1])
+    cuts = sorted({0, size, a_start, a_end, *(p for span in marks for p in span)})
+    pieces = []
+    for start, end in zip(cuts, cuts[1:]):
+        if start >= end:
+            continue
+        piece = _esc(text[start:end])
+        if any(s <= start and end <= e for s, e in marks):
+            piece = f"<mark>{piece}</mark>"
+        if a_start < a_end and a_start <= start and end <= a_end:
+            piece = f'<span class="answer">{piece}</span>'
+        pieces.append(piece)
+    return "".join(pieces)
+
+
+def _vote_key(query: str, hit: Hit) -> str:
+    return "vote-" + hashlib.sha1(f"{query}\x00{hit.passage_id}".encode()).hexdigest()[:16]
+
+
+def _set_query(text: str) -> None:
+    st.session_state.q = text
+
+
+def _search_exactly(query: str) -> None:
+    st.session_state.exact = query
+
+
+def _store_vote(store: FeedbackStore, key: str, query: str, hit: Hit, retriever: str) -> None:
+    choice = st.session_state.get(key)
+    if choice is None:  # un-voting keeps the earlier row; the latest row per query and passage is the judgment
+        return
+    try:
+        store.record(query, hit.passage_id, 1 if choice == 1 else -1, retriever=retriever, rank=hit.rank)
+        st.session_state[f"{key}-error"] = None
+    except FeedbackError as error:
+        st.session_state[f"{key}-error"] = str(error)
+
+
+# --- rendering ------------------------------------------------------------------------
+
+
+def render_sidebar(engine: SearchEngine) -> Settings:
+    with st.sidebar:
+        st.header("Настройки поиска")
+        k = st.slider("Сколько результатов показывать", 1, 20, 5, key="k")
+        fused = ", ".join(name for name in engine.fusion.weights if name in engine.retrievers)
+        ranking = st.radio(
+            "Ранжирование",
+            list(RANKINGS),
+            format_func=RANKINGS.__getitem__,
+            key="ranking",
+            help=f"Гибридное объединяет места фрагментов у нескольких методов (reciprocal rank fusion): {fused}.",
+        )
+        st.subheader("Фильтры")
+        titles = {doc_id: document.title for doc_id, document in engine.documents.items()}
+        chosen = st.multiselect(
+            "Документы", list(titles), format_func=titles.__getitem__, key="documents", placeholder="Все документы"
+        )
+        audiences = sorted({a for document in engine.documents.values() for a in document.audience})
+        audience = st.radio(
+            "Для кого",
+            [None, *audiences],
+            format_func=lambda a: "Для всех" if a is None else _md(a.capitalize()),
+            key="audience",
+        )
+    return Settings(k, ranking, frozenset(chosen) or None, audience)
+
+
+def render_header() -> None:
+    st.html(
+        '<h1 class="brand">Поиск по справке</h1>'
+        '<p class="tagline">Задайте вопрос своими словами — найдём фрагменты статей, которые на него отвечают, '
+        "с источником и номерами строк.</p>"
+    )
+
+
+def render_search_box() -> str:
+    # bind="query-params" keeps the query in the URL (?q=…): a search can be shared and reloaded.
+    query = st.text_input(
+        "Вопрос",
+        key="q",
+        bind="query-params",
+        type="search",
+        placeholder="Например: не пришли деньги за заказ",
+        label_visibility="collapsed",
+    )
+    st.html(FOCUS_SCRIPT, unsafe_allow_javascript=True)
+    return query or ""
+
+
+def render_examples(engine: SearchEngine) -> None:
+    if not EXAMPLES_CORPUS <= engine.documents.keys():
+        return
+    st.caption("Попробуйте спросить:")
+    with st.container(horizontal=True, gap="small"):
+        for number, example in enumerate(EXAMPLES):
+            st.button(example, key=f"example-{number}", on_click=_set_query, args=(example,))
+
+
+def render_empty_state(engine: SearchEngine) -> None:
+    render_examples(engine)
+    documents = engine.documents.values()
+    items = "".join(f"<li>{_esc(document.title)}</li>" for document in documents)
+    count = len(engine.documents)
+    st.html(
+        f'<div class="about">Ищем по {count} {_plural(count, "документу", "документам", "документам")} '
+        f"({len(engine.passages)} {_plural(len(engine.passages), 'фрагмент', 'фрагмента', 'фрагментов')}):"
+        f"<ul>{items}</ul></div>"
+    )
+
+
+def render_query_notes(results: SearchResults, exact: bool) -> None:
+    """What the engine did to the query: corrections ("did you mean"), a cut, an exact search."""
+    query = results.query
+    if query.changed and not exact:
+        st.html(f'<div class="note">Показаны результаты по запросу «<b>{_esc(query.rewritten)}</b>».</div>')
+        st.button(
+            "Искать точно как написано", key="exact-button", type="tertiary",
+            on_click=_search_exactly, args=(query.original,),
+        )  # fmt: skip
+    elif exact:
+        st.caption("Искали точно как написано, без исправлений и синонимов.")
+    if query.truncated:
+        st.caption(f"Запрос длиннее {MAX_QUERY_CHARS} символов: искали по первым {MAX_QUERY_CHARS}.")
+
+
+def render_status(results: SearchResults) -> None:
+    n = len(results)
+    found = f"{n} {_plural(n, 'фрагмент', 'фрагмента', 'фрагментов')}"
+    if not results.answered:
+        found = f"{n} {_plural(n, 'похожий фрагмент', 'похожих фрагмента', 'похожих фрагментов')}" if n else "ничего"
+    ranking = RANKINGS.get(results.retriever, results.retriever).lower()
+    st.html(f'<div class="status">{_esc(found)} · {results.elapsed_ms:.0f} мс · ранжирование: {_esc(ranking)}</div>')
+
+
+def render_conflicts(results: SearchResults) -> None:
+    """Sources that disagree on a fact the question asks about: every value with its source, none chosen."""
+    for conflict in results.conflicts:
+        rows = []
+        for value in conflict.values:
+            old = ' <span class="old">устарело</span>' if value.outdated else ""
+            rows.append(
+                f'<li><b>{_esc(value.value)}</b>{old} — <span class="source">{_esc(value.citation)}</span></li>'
+            )
+        kind = FACT_KINDS.get(conflict.kind, conflict.kind)
+        st.html(
+            f'<div class="conflict"><div class="conflict-title">Источники расходятся: {_esc(kind)}</div>'
+            f"<ul>{''.join(rows)}</ul></div>"
+        )
+
+
+def hit_html(hit: Hit, answered: bool = True) -> str:
+    heading = hit.passage.section[-1] if hit.passage.section else hit.title
+    badges = "".join(f'<span class="badge">{_esc(a)}</span>' for a in hit.audience)
+    badges = f'<span class="badges">{badges}</span>' if badges else ""
+    where = f" › {_esc(hit.section)}" if hit.section else ""
+    return (
+        f'<div class="hit" data-passage="{_esc(hit.passage_id)}">'
+        f'<div class="hit-head"><span class="hit-rank">{hit.rank}</span>'
+        f'<span class="hit-heading">{_esc(heading)}</span>{badges}</div>'
+        f'<div class="hit-source"><span class="doc">{_esc(hit.title)}</span>{where}, {_lines(hit.lines)}</div>'
+        f'<div class="hit-text">{highlighted(hit.text, hit.highlights, hit.answer_span if answered else (0, 0))}</div>'
+        "</div>"
+    )
+
+
+def section_html(engine: SearchEngine, hit: Hit) -> str:
+    """The whole section, the passage itself tinted so the eye finds it again."""
+    section = engine.section_text(hit)
+    start = section.find(hit.text)
+    if start < 0:  # passages are verbatim slices, so this is only a guard
+        return f'<div class="section-text">{_esc(section)}</div>'
+    end = start + len(hit.text)
+    rest = (section[:start] + section[end:]).splitlines()
+    if all(not line.strip() or line.strip() in hit.passage.section for line in rest):
+        return f'<div class="section-text">{_esc(section)}</div>'  # the passage is the whole section
+    return (
+        f'<div class="section-text">{_esc(section[:start])}<span class="passage">{_esc(section[start:end])}</span>'
+        f"{_esc(section[end:])}</div>"
+    )
+
+
+def render_hit(engine: SearchEngine, hit: Hit, query: str, results: SearchResults, store: FeedbackStore) -> None:
+    with st.container(border=True, key=f"hit-{hit.rank}"):
+        st.html(hit_html(hit, results.answered))
+        left, right = st.columns([5, 1], vertical_alignment="top")
+        with left.expander("Весь раздел"):
+            st.html(section_html(engine, hit))
+        key = _vote_key(query, hit)
+        with right:
+            st.feedback("thumbs", key=key, on_change=_store_vote, args=(store, key, query, hit, results.retriever))
+        error = st.session_state.get(f"{key}-error")
+        if error:
+            st.warning(error, icon="⚠️")
+        elif st.session_state.get(key) is not None:
+            st.caption("Спасибо, оценка сохранена.")
+
+
+def render_closest_note(results: SearchResults) -> None:
+    """Not answered, but some passages share words with the query: say so in one line, then show them."""
+    st.html(
+        f'<div class="closest">Точного ответа на «<b>{_esc(results.query.original)}</b>» в документах нет. '
+        "Ниже — самые близкие фрагменты; если они не помогли, попробуйте сформулировать вопрос иначе.</div>"
+    )
+
+
+def render_nothing_found(engine: SearchEngine, results: SearchResults, settings: Settings) -> None:
+    title = f"По запросу «{_esc(results.query.original)}» ничего не нашлось"
+    tips = [
+        "Проверьте, нет ли опечаток, и включена ли русская раскладка.",
+        "Опишите проблему короче и проще: «вернуть товар», «двойное списание», «телефон поддержки».",
+    ]
+    if settings.filtered:
+        tips.insert(0, "Снимите фильтры по документам и аудитории в боковой панели.")
+    items = "".join(f"<li>{_esc(tip)}</li>" for tip in tips)
+    st.html(f'<div class="empty"><div class="empty-title">{title}</div><ul>{items}</ul></div>')
+    render_examples(engine)
+
+
+def render_scores(results: SearchResults) -> None:
+    """Per hit, each retriever's rank and raw score, for people who tune relevance."""
+    with st.sidebar:
+        st.subheader("Разбор оценок")
+        st.caption(
+            f"Покрытие запроса лучшими фрагментами: {results.coverage:.0%} · "
+            f"ответ {'найден' if results.answered else 'не найден'}"
+        )
+        for hit in results:
+            heading = hit.passage.section[-1] if hit.passage.section else hit.title
+            with st.expander(f"№ {hit.rank} — {_md(heading[:60])}"):
+                rows = "".join(
+                    f"<tr><td>{_esc(name)}</td><td>{score.rank}</td><td>{score.score:.4f}</td></tr>"
+                    for name, score in hit.retrievers.items()
+                )
+                terms = ", ".join(hit.matched_terms) or "—"
+                st.html(
+                    f'<table class="scores"><tr><th>метод</th><th>место</th><th>оценка</th></tr>{rows}'
+                    f"<tr><td><b>итог</b></td><td>{hit.rank}</td><td>{hit.score:.4f}</td></tr></table>"
+                    f'<div class="about">{_esc(hit.passage_id)} · совпали: {_esc(terms)}</div>'
+                )
+
+
+def main() -> None:
+    st.set_page_config(page_title="Поиск по справке", page_icon="🔎", layout="centered")
+    st.html(CSS)
+    corpus = corpus_folder(sys.argv[1:])
+    try:
+        engine = load_engine(str(corpus))
+    except (OSError, ValueError) as error:  # a missing folder, an empty corpus, an unreadable manifest
+        st.error(f"Не удалось открыть документы в {corpus}: {error}")
+        st.stop()
+    settings = render_sidebar(engine)
+    render_header()
+    query = render_search_box().strip()
+    if not query:
+        render_empty_state(engine)
+        return
+
+    exact = st.session_state.get("exact") == query
+    results = engine.search(
+        query, k=settings.k, retriever=settings.ranking, documents=settings.documents, audience=settings.audience,
+        rewrite=not exact,
+    )  # fmt: skip
+    render_query_notes(results, exact)
+    render_status(results)
+    store = feedback_store()
+    if results.answered:
+        render_conflicts(results)
+        for hit in results:
+            render_hit(engine, hit, query, results, store)
+    elif len(results):
+        render_closest_note(results)
+        for hit in results:
+            render_hit(engine, hit, query, results, store)
+    else:
+        render_nothing_found(engine, results, settings)
+    if len(results):
+        render_scores(results)
+
+
+if __name__ == "__main__":  # `streamlit run` and AppTest run the script as __main__; tests import its helpers
+    main()

@@ -1,0 +1,204 @@
+"""The page in a real browser: `streamlit run` on a loopback port, driven by Debian's Chromium through Playwright.
+
+Never downloads a browser. Without /usr/bin/chromium the tests skip, unless
+REQUIRE_BROWSER=1 (CI), where they fail. Screenshots land in the test's
+temporary folder (pytest prints it with ``--basetemp`` or ``-s``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from search import SearchEngine
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]  # an outer bound; every wait inside has its own
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
+START_TIMEOUT = 60  # seconds for the server to answer its health check (it builds the index first)
+WAIT_MS = 20_000  # any single wait in the page
+HOSTILE = '<script>alert("xss")</script><img src=x onerror="alert(1);document.title=\'pwned\'">'
+
+
+def _require_browser() -> None:
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1: install Debian's chromium package")
+    pytest.skip(f"{CHROMIUM} is missing (set REQUIRE_BROWSER=1 to make this a failure)")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the embedded corpus, so the server indexes it here and leaves the project's index alone."""
+    folder = tmp_path_factory.mktemp("browser") / "corpus"
+    shutil.copytree(PROJECT / "corpus", folder, ignore=shutil.ignore_patterns(".index"))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    _require_browser()
+    port = _free_port()
+    folder = tmp_path_factory.mktemp("server")
+    env = {**os.environ, "SEARCH_CORPUS": str(corpus), "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    log = (folder / "streamlit.log").open("wb")
+    process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{(folder / 'streamlit.log').read_text()}")
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not answer in {START_TIMEOUT} s:\n{(folder / 'streamlit.log').read_text()}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server: str) -> Iterator[object]:
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser, server: str):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.goto(server, wait_until="domcontentloaded")
+    page.locator(".st-key-q input").wait_for(state="visible")
+    yield page
+    context.close()
+
+
+def _search(page, query: str) -> None:  # type: ignore[no-untyped-def]
+    box = page.locator(".st-key-q input")
+    box.click()
+    box.fill(query)
+    box.press("Enter")
+    page.wait_for_function(
+        "q => document.querySelector('.st-key-q input')?.value === q && !!document.querySelector('.status')",
+        arg=query,
+    )
+    # The status line comes early in a run; callers wait for what they need after it, this only for idleness.
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
+def _screenshot(page, path: Path, width: int) -> None:  # type: ignore[no-untyped-def]
+    """The whole page: Streamlit scrolls inside its own container, so grow the window to the content instead."""
+    page.set_viewport_size({"width": width, "height": 900})
+    page.wait_for_timeout(200)
+    height = page.evaluate("() => Math.max(...[...document.querySelectorAll('section, div')].map(e => e.scrollHeight))")
+    page.set_viewport_size({"width": width, "height": min(max(int(height), 600), 6000)})
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(path))
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_russian_query_shows_ranked_highlighted_cited_passages(page, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    query = "не пришли деньги за заказ"
+    focused = page.wait_for_function("() => document.activeElement?.closest('.st-key-q') !== null")
+    assert focused, "the search box has the focus when the page opens"
+    page.get_by_text("Попробуйте спросить").wait_for(state="visible")
+    _screenshot(page, tmp_path / "start.png", 1280)
+    _search(page, query)
+    expected = SearchEngine.from_directory(corpus).search(query, k=5)
+    assert len(expected) >= 3
+    # Streamlit draws a run's elements one by one: wait for the last card, not the first.
+    page.wait_for_function("n => document.querySelectorAll('.hit').length === n", arg=len(expected))
+    hits = page.locator(".hit")
+    assert [hits.nth(i).get_attribute("data-passage") for i in range(hits.count())] == [h.passage_id for h in expected]
+    first = hits.first
+    assert _squash(first.locator(".hit-text").inner_text()) == _squash(expected[0].text)
+    assert _squash(first.locator(".hit-source").inner_text()) == _squash(expected[0].citation)
+    assert first.locator(".hit-rank").inner_text() == "1"
+
+    marks = page.locator(".hit mark")
+    assert marks.first.is_visible()
+    marked = {m.lower() for m in marks.all_inner_texts()}
+    assert marked & {"деньги", "денег", "заказа", "заказ", "средств"}, marked
+    assert parse_qs(urlparse(page.url).query).get("q") == [query]
+    _screenshot(page, tmp_path / "results-laptop.png", 1280)
+    _screenshot(page, tmp_path / "results-phone.png", 390)
+    assert (tmp_path / "results-laptop.png").stat().st_size > 10_000
+
+
+def test_known_answer_comes_first_with_its_section(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _search(page, "двойное списание")
+    first = page.locator(".hit").first
+    first.wait_for(state="visible")
+    assert first.locator(".hit-heading").inner_text() == "2 Проблемы с оплатой"
+    assert "Двойное списание одной и той же покупки" in first.locator(".hit-text").inner_text()
+    assert "строки 14–21" in first.locator(".hit-source").inner_text()
+    assert {m.lower() for m in first.locator("mark").all_inner_texts()} >= {"двойное", "списание"}
+    page.get_by_text("Весь раздел").first.click()
+    page.locator(".section-text").first.wait_for(state="visible")
+    _screenshot(page, tmp_path / "section.png", 1280)
+
+
+def test_html_in_a_query_is_shown_as_text_and_never_run(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    _search(page, HOSTILE)
+    page.wait_for_timeout(500)  # give an injected handler every chance to fire
+    assert HOSTILE in _squash(page.locator(".closest, .empty-title").first.inner_text())
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.title() != "pwned"
+    assert dialogs == []
+    _screenshot(page, tmp_path / "hostile.png", 1280)
