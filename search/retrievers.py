@@ -18,14 +18,21 @@ their rankings.
 from __future__ import annotations
 
 import math
+import threading
+from array import array
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+
+if TYPE_CHECKING:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+# scikit-learn is imported only to fit (and by ``vectorizer_``): importing it costs ~1 s,
+# which a process that opens a saved index and answers queries should not pay.
 
 __all__ = ["Analysed", "BM25", "HeadingsBM25", "Retriever", "TfidfChars", "TfidfWords", "RETRIEVERS", "top_k"]
 
@@ -55,13 +62,105 @@ class Retriever(Protocol):
 def top_k(scores: np.ndarray, k: int, minimum: float = 0.0) -> np.ndarray:
     """Indices of the ``k`` best scores above ``minimum``, best first, ties by index."""
     candidates = np.flatnonzero(scores > minimum)
-    if candidates.size > k:
-        # argpartition on the negated candidates only: fast and exact.
-        keep = np.argpartition(-scores[candidates], k - 1)[:k]
-        threshold = scores[candidates[keep]].min()
-        candidates = candidates[scores[candidates] >= threshold]
-    order = np.lexsort((candidates, -scores[candidates]))
-    return candidates[order][:k]
+    return candidates[_best(scores[candidates], k)]
+
+
+def _best(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` largest ``values``, best first, ties by position.
+
+    The partition runs on the negated values: with numpy 2.4,
+    ``np.argpartition(values, -k)`` on a mostly-zero vector is ~30× slower
+    than ``np.argpartition(-values, k)``.
+    """
+    positions = np.arange(values.size)
+    if values.size > k > 0:
+        keep = np.argpartition(-values, k - 1)[:k]
+        threshold = values[keep].min()
+        positions = np.flatnonzero(values >= threshold)  # every tie of the k-th value, so ties break by position
+    order = np.lexsort((positions, -values[positions]))
+    return positions[order][:k]
+
+
+# One scratch vector of scores per thread, zero between queries: a query writes only
+# its postings' rows and clears them again, so no query pays for allocating (and the
+# kernel for zeroing) a fresh vector as long as the corpus.
+_scratch = threading.local()
+
+
+def _buffer(size: int) -> np.ndarray:
+    buffer: np.ndarray | None = getattr(_scratch, "buffer", None)
+    if buffer is None or buffer.size < size:
+        buffer = _scratch.buffer = np.zeros(size)
+    return buffer[:size]
+
+
+class _Postings:
+    """Column-oriented (CSC) weights: a query touches only the postings of its own terms.
+
+    ``_score_columns`` adds ``weight × column`` column by column, in the given
+    order, which is the order scipy's ``csc @ vector`` uses, so the scores
+    equal the sparse product's to the last bit.
+    """
+
+    _indptr: np.ndarray
+    _indices: np.ndarray
+    _data: np.ndarray
+    _rows: int
+
+    def _set_postings(self, matrix: sp.csc_matrix) -> None:
+        self._indptr, self._indices, self._data = matrix.indptr, matrix.indices, matrix.data
+        self._rows = matrix.shape[0]
+
+    def _score_columns(self, columns: Sequence[int], weights: Sequence[float]) -> np.ndarray:
+        scores = np.zeros(self._rows)
+        indptr, indices, data = self._indptr, self._indices, self._data
+        for column, weight in zip(columns, weights):
+            start, end = indptr[column], indptr[column + 1]
+            scores[indices[start:end]] += data[start:end] * weight
+        return scores
+
+    def _top_columns(
+        self,
+        columns: Sequence[int],
+        weights: Sequence[float],
+        k: int,
+        minimum: float = 0.0,
+        allowed: np.ndarray | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``top_k(self._score_columns(...), k, minimum)`` and those scores, touching only the postings."""
+        if minimum < 0:  # rows without any query term (score 0) would count: score them all
+            scores = self._score_columns(columns, weights)
+            if allowed is not None:
+                scores = np.where(allowed, scores, 0.0)
+            best = top_k(scores, k, minimum)
+            return best, scores[best]
+        indptr, indices, data = self._indptr, self._indices, self._data
+        spans = [(int(indptr[c]), int(indptr[c + 1])) for c in columns]
+        total = sum(end - start for start, end in spans)
+        if total == 0 or k <= 0:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        if len(spans) == 1:
+            (start, end), weight = spans[0], weights[0]
+            candidates, values = indices[start:end], data[start:end] * weight
+        else:
+            buffer = _buffer(self._rows)
+            try:
+                for (start, end), weight in zip(spans, weights):
+                    buffer[indices[start:end]] += data[start:end] * weight
+                if total * 8 < self._rows:  # few postings: sort their rows rather than scan the corpus
+                    candidates = np.unique(np.concatenate([indices[start:end] for start, end in spans]))
+                else:
+                    candidates = np.flatnonzero(buffer)
+                values = buffer[candidates]
+            finally:
+                for start, end in spans:
+                    buffer[indices[start:end]] = 0.0
+        keep = values > minimum
+        if allowed is not None:
+            keep &= allowed[candidates]
+        candidates, values = candidates[keep], values[keep]
+        best = _best(values, k)
+        return candidates[best].astype(np.int64, copy=False), values[best]
 
 
 def _sparse_arrays(matrix: sp.csr_matrix | sp.csc_matrix, prefix: str) -> dict[str, np.ndarray]:
@@ -75,16 +174,43 @@ def _sparse_arrays(matrix: sp.csr_matrix | sp.csc_matrix, prefix: str) -> dict[s
 
 
 def _sparse_from(arrays: dict[str, np.ndarray], prefix: str, layout: type[sp.csr_matrix] | type[sp.csc_matrix]):  # type: ignore[no-untyped-def]
+    # No copy and no full index check: the arrays may be memory-mapped from the index on disk.
     shape = tuple(int(n) for n in arrays[f"{prefix}_shape"])
     return layout((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
 
 
-class BM25:
+def _count_matrix(
+    documents: Sequence[Any], features: Callable[[Any], Sequence[str]], vocabulary: dict[str, int]
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Document × feature counts (CSR, duplicates summed) and each document's length in features.
+
+    New features join ``vocabulary`` in order of first occurrence. One dict
+    lookup per token; the counting itself is scipy's C++.
+    """
+    ids = array("i")
+    lengths = np.zeros(len(documents), dtype=np.int64)
+    setdefault = vocabulary.setdefault
+    for row, document in enumerate(documents):
+        tokens = features(document)
+        lengths[row] = len(tokens)
+        ids.extend([setdefault(token, len(vocabulary)) for token in tokens])
+    indptr = np.zeros(len(documents) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    columns = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
+    counts = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(len(documents), len(vocabulary)))
+    counts.sum_duplicates()  # sorts each row's columns and adds up repeated terms
+    return counts, lengths
+
+
+class BM25(_Postings):
     """Okapi BM25 with rank-bm25's exact scores.
 
     rank-bm25 floors a negative IDF (a term in more than half of the passages)
     at ``epsilon × mean IDF`` and counts a repeated query term once per
     repetition; both are kept so the scores are the same to the last bits.
+
+    The weight of every (passage, term) posting is precomputed, columns by
+    term (CSC), so a query adds up only its own terms' postings.
 
     >>> bm25 = BM25().fit([Analysed(("возврат", "товар"), ""), Analysed(("оплата",), "")])
     >>> bool(bm25.scores(Analysed(("возврат",), ""))[0] > 0)
@@ -98,19 +224,11 @@ class BM25:
 
     def fit(self, documents: Sequence[Analysed]) -> Self:
         vocabulary: dict[str, int] = {}
-        rows, cols, counts = [], [], []
-        lengths = np.zeros(len(documents), dtype=np.float64)
-        for row, document in enumerate(documents):
-            terms = self._terms(document)
-            lengths[row] = len(terms)
-            for term, count in Counter(terms).items():
-                rows.append(row)
-                cols.append(vocabulary.setdefault(term, len(vocabulary)))
-                counts.append(count)
-        tf = sp.csc_matrix(
-            (np.asarray(counts, dtype=np.float64), (rows, cols)), shape=(len(documents), len(vocabulary))
-        )
+        counts, term_counts = _count_matrix(documents, self._terms, vocabulary)
+        tf = counts.tocsc()
+        del counts
         n = len(documents)
+        lengths = term_counts.astype(np.float64)
         df = np.diff(tf.indptr).astype(np.float64)
         # math.log and a left-to-right sum, as rank-bm25 does, so even the floor is bit-identical.
         raw = [math.log(n - freq + 0.5) - math.log(freq + 0.5) for freq in df.tolist()]
@@ -120,27 +238,45 @@ class BM25:
         floor = self.epsilon * (total / len(raw)) if raw else 0.0
         idf = np.array([value if value >= 0 else floor for value in raw], dtype=np.float64)
         average_length = lengths.sum() / n if n else 0.0
-        # Term-frequency saturation and length normalisation, precomputed per posting.
+        # Term-frequency saturation and length normalisation, precomputed per posting,
+        # in rank-bm25's order of operations: idf × (tf·(k1+1) / (tf + k1·(1 − b + b·|d|/avgdl))).
         norm = self.k1 * (1 - self.b + self.b * lengths / average_length) if average_length else np.zeros(n)
-        weights = tf.copy()
-        doc_of_posting = tf.indices
-        weights.data = tf.data * (self.k1 + 1) / (tf.data + norm[doc_of_posting])
-        weights = weights @ sp.diags(idf)
+        data = tf.data  # in place: at a million passages each temporary costs ~0.5 GB
+        denominator = norm[tf.indices]
+        denominator += data
+        data *= self.k1 + 1
+        data /= denominator
+        del denominator
+        data *= np.repeat(idf, np.diff(tf.indptr))
+        tf.eliminate_zeros()  # a term in exactly half of the passages weighs 0, as the sparse product dropped it
         self.vocabulary_ = vocabulary
         self.idf_ = idf
-        self.weights_ = sp.csc_matrix(weights)
+        self.weights_ = tf
         self.average_length_ = float(average_length)
+        self._set_postings(tf)
         return self
 
     def _terms(self, text: Analysed) -> tuple[str, ...]:
         return text.terms
 
+    def _query(self, query: Analysed) -> tuple[list[int], list[float]]:
+        # A repeated query term counts once per repetition, as in rank-bm25.
+        vocabulary = self.vocabulary_
+        counts = Counter(term for term in query.terms if term in vocabulary)
+        return [vocabulary[term] for term in counts], [float(count) for count in counts.values()]
+
     def scores(self, query: Analysed) -> np.ndarray:
-        counts = Counter(term for term in query.terms if term in self.vocabulary_)
-        if not counts:
-            return np.zeros(self.weights_.shape[0])
-        columns = [self.vocabulary_[term] for term in counts]
-        return self.weights_[:, columns] @ np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+        """The score of every passage (rank-bm25's ``get_scores``)."""
+        return self._score_columns(*self._query(query))
+
+    def top(
+        self, query: Analysed, k: int, minimum: float = 0.0, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best passages scoring above ``minimum`` (and ``allowed``), best first, with their scores.
+
+        The same as ``top_k(scores(query), k, minimum)``, from the query's postings alone.
+        """
+        return self._top_columns(*self._query(query), k, minimum, allowed)
 
     def idf_of(self, term: str) -> float:
         """The term's IDF; a term no passage contains weighs as much as the rarest one, and more."""
@@ -163,6 +299,7 @@ class BM25:
         bm25.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
         bm25.idf_ = arrays["idf"]
         bm25.weights_ = _sparse_from(arrays, "weights", sp.csc_matrix)
+        bm25._set_postings(bm25.weights_)
         bm25.average_length_ = params["average_length"]
         return bm25
 
@@ -186,41 +323,107 @@ def lemma_ngrams(terms: Sequence[str]) -> list[str]:
     return [*terms, *(f"{a} {b}" for a, b in zip(terms, terms[1:]))]
 
 
-class _Tfidf:
-    """Shared by both TF-IDF retrievers: fit with scikit-learn, keep vocabulary + idf + matrix."""
+class _Tfidf(_Postings):
+    """Shared by both TF-IDF retrievers: scikit-learn's ``TfidfVectorizer`` arithmetic, postings by feature.
+
+    The fit reproduces ``TfidfVectorizer(sublinear_tf=True)`` step by step
+    (alphabetical feature numbering, smoothed IDF, ``1 + log tf``, L2-normalised
+    rows), counting with one dict lookup per feature instead of scikit-learn's
+    Python loop; the query vector is built the same way and scored against the
+    postings of its own features only. Rows are L2-normalised, so the dot
+    product is the cosine similarity.
+    """
 
     name: ClassVar[str]
 
     def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
         raise NotImplementedError
 
-    def _input(self, text: Analysed) -> Any:
+    def _features(self, text: Analysed) -> Sequence[str]:
         raise NotImplementedError
 
     def fit(self, documents: Sequence[Analysed]) -> Self:
-        vectorizer = self._vectorizer()
-        self.matrix_ = sp.csr_matrix(vectorizer.fit_transform([self._input(d) for d in documents]))
-        self.vectorizer_ = vectorizer
+        first_seen: dict[str, int] = {}
+        counts, _ = _count_matrix(documents, self._features, first_seen)
+        # scikit-learn numbers the features in alphabetical order.
+        features = sorted(first_seen)
+        renumber = np.empty(len(features), dtype=np.int32)
+        renumber[np.fromiter((first_seen[f] for f in features), dtype=np.int64, count=len(features))] = np.arange(
+            len(features), dtype=np.int32
+        )
+        del first_seen
+        counts.indices = renumber[counts.indices]
+        counts.has_sorted_indices = False
+        counts.sort_indices()
+        n = counts.shape[0]
+        df = np.bincount(counts.indices, minlength=len(features)).astype(np.float64)
+        df += 1.0  # smooth_idf: one more document that contains every feature
+        idf = np.full_like(df, fill_value=n + 1)
+        idf /= df
+        np.log(idf, out=idf)
+        idf += 1.0
+        np.log(counts.data, out=counts.data)  # sublinear_tf
+        counts.data += 1.0
+        counts.data *= idf[counts.indices]
+        from sklearn.preprocessing import normalize  # its Cython row normalisation, bit for bit
+
+        normalize(counts, norm="l2", copy=False)
+        self.vocabulary_ = {feature: column for column, feature in enumerate(features)}
+        self.idf_ = idf
+        self.matrix_ = counts.tocsc()
+        self._set_postings(self.matrix_)
         return self
 
+    @property
+    def vectorizer_(self) -> TfidfVectorizer:
+        """An equal scikit-learn vectorizer (built on demand: the retriever itself does not need it)."""
+        vectorizer = self._vectorizer(self.vocabulary_)
+        vectorizer.idf_ = self.idf_  # scikit-learn's own setter: no pickle needed
+        return vectorizer
+
+    def _query(self, query: Analysed) -> tuple[list[int], np.ndarray]:
+        vocabulary = self.vocabulary_
+        counts = Counter(feature for feature in self._features(query) if feature in vocabulary)
+        if not counts:
+            return [], np.empty(0)
+        columns, tf = zip(*sorted((vocabulary[feature], count) for feature, count in counts.items()))
+        values = np.array(tf, dtype=np.float64)
+        np.log(values, out=values)  # numpy's log, as scikit-learn's transform uses
+        values += 1.0
+        values *= self.idf_[list(columns)]
+        # scikit-learn's L2 normalisation: a left-to-right sum of squares, then one division each.
+        total = 0.0
+        for value in values.tolist():
+            total += value * value
+        if total != 0.0:
+            values /= math.sqrt(total)
+        return list(columns), values
+
     def scores(self, query: Analysed) -> np.ndarray:
-        vector = self.vectorizer_.transform([self._input(query)])
-        if vector.nnz == 0:
-            return np.zeros(self.matrix_.shape[0])
-        # Rows are L2-normalised, so the dot product is the cosine similarity.
-        return np.asarray((self.matrix_ @ vector.T).todense()).ravel()
+        columns, values = self._query(query)
+        return self._score_columns(columns, values.tolist())
+
+    def top(
+        self, query: Analysed, k: int, minimum: float = 0.0, allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best passages scoring above ``minimum`` (and ``allowed``), best first, with their scores."""
+        columns, values = self._query(query)
+        return self._top_columns(columns, values.tolist(), k, minimum, allowed)
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        vocabulary = sorted(self.vectorizer_.vocabulary_, key=self.vectorizer_.vocabulary_.__getitem__)
-        return {"vocabulary": vocabulary}, {"idf": self.vectorizer_.idf_, **_sparse_arrays(self.matrix_, "matrix")}
+        vocabulary = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
+        return {"vocabulary": vocabulary}, {"idf": self.idf_, **_sparse_arrays(self.matrix_, "columns")}
 
     @classmethod
     def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         retriever = cls()
-        vectorizer = retriever._vectorizer({term: column for column, term in enumerate(params["vocabulary"])})
-        vectorizer.idf_ = arrays["idf"]  # scikit-learn's own setter: no pickle needed
-        retriever.vectorizer_ = vectorizer
-        retriever.matrix_ = _sparse_from(arrays, "matrix", sp.csr_matrix)
+        retriever.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
+        retriever.idf_ = arrays["idf"]
+        if "columns_indptr" in arrays:
+            retriever.matrix_ = _sparse_from(arrays, "columns", sp.csc_matrix)
+        else:  # an index written before the postings layout: rows (CSR), converted once
+            retriever.matrix_ = _sparse_from(arrays, "matrix", sp.csr_matrix).tocsc()
+        retriever._set_postings(retriever.matrix_)
         return retriever
 
 
@@ -230,24 +433,61 @@ class TfidfWords(_Tfidf):
     name: ClassVar[str] = "tfidf"
 
     def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         return TfidfVectorizer(analyzer=lemma_ngrams, vocabulary=vocabulary, sublinear_tf=True)
 
-    def _input(self, text: Analysed) -> Any:
-        return text.terms
+    def _features(self, text: Analysed) -> Sequence[str]:
+        return lemma_ngrams(text.terms)
+
+
+def char_wb_ngrams(word: str, low: int = 3, high: int = 5) -> tuple[str, ...]:
+    """scikit-learn's ``char_wb`` n-grams of one word: padded with a space each side, a short word once."""
+    padded = f" {word} "
+    size = len(padded)
+    ngrams: list[str] = []
+    for n in range(low, high + 1):
+        ngrams.extend(padded[offset : offset + n] for offset in range(max(size - n, 0) + 1))
+        if size <= n:
+            break
+    return tuple(ngrams)
 
 
 class TfidfChars(_Tfidf):
-    """TF-IDF over ``char_wb`` 3–5-grams of the words as written: survives typos and unknown words."""
+    """TF-IDF over ``char_wb`` 3–5-grams of the words as written: survives typos and unknown words.
+
+    ``char_wb`` n-grams never cross a word boundary, so a text's n-grams are
+    its words' n-grams: each distinct word is cut once and remembered.
+    """
 
     name: ClassVar[str] = "chars"
 
+    def __init__(self) -> None:
+        self._ngrams: dict[str, tuple[str, ...]] = {}
+
     def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         return TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 5), lowercase=False, vocabulary=vocabulary, sublinear_tf=True
         )
 
-    def _input(self, text: Analysed) -> Any:
-        return text.surface
+    def _features(self, text: Analysed) -> Sequence[str]:
+        cache = self._ngrams
+        features: list[str] = []
+        for word in text.surface.split():
+            ngrams = cache.get(word)
+            if ngrams is None:
+                ngrams = char_wb_ngrams(word)
+                if len(cache) < 1_000_000:  # bounded: a query's words must not grow it for ever
+                    cache[word] = ngrams
+            features.extend(ngrams)
+        return features
+
+    def fit(self, documents: Sequence[Analysed]) -> Self:
+        super().fit(documents)
+        self._ngrams.clear()  # the corpus's words are not worth keeping after the fit
+        return self
 
 
 RETRIEVERS: dict[str, type[BM25] | type[HeadingsBM25] | type[TfidfWords] | type[TfidfChars]] = {

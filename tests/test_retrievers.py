@@ -97,3 +97,96 @@ def test_top_k_breaks_ties_by_position() -> None:
     assert top_k(scores, 10).tolist() == [4, 1, 3, 6, 2, 5]
     assert top_k(scores, 10, minimum=1.0).tolist() == [4, 1, 3, 6]
     assert top_k(np.zeros(5), 3).tolist() == []
+
+
+# --- a synthetic corpus: real word forms of the embedded corpus in a Zipf distribution -----------
+
+
+@pytest.fixture(scope="module")
+def synthetic(analysed) -> tuple[list[Analysed], list[Analysed]]:
+    """1,500 passages and 60 queries of 45–75 (passages) and 1–6 (queries) real forms, Zipf-distributed.
+
+    Frequent forms appear in most passages, so some raw IDFs are negative and
+    rank-bm25's floor is exercised; lemma-like terms and surface words come
+    from the embedded corpus, so the char n-grams are Russian ones.
+    """
+    rng = np.random.default_rng(20261123)
+    words = sorted({word for a in analysed for word in a.surface.split()})
+    rng.shuffle(words)
+    weights = 1 / np.arange(1, len(words) + 1)
+    weights /= weights.sum()
+
+    def text(size: int) -> Analysed:
+        chosen = list(rng.choice(words, size=size, p=weights))
+        return Analysed(tuple(chosen), " ".join(chosen), tuple(chosen[:3]))
+
+    passages = [text(int(rng.integers(45, 76))) for _ in range(1500)]
+    queries = [text(int(rng.integers(1, 7))) for _ in range(60)] + [Analysed(("абырвалг",), "абырвалг")]
+    return passages, queries
+
+
+def test_bm25_equals_rank_bm25_on_a_synthetic_corpus(synthetic) -> None:
+    passages, queries = synthetic
+    reference = BM25Okapi([list(p.terms) for p in passages])
+    ours = BM25().fit(passages)
+    assert (np.array([reference.idf[t] for t in ours.vocabulary_]) == ours.idf_).all()
+    assert (ours.idf_ < np.log(len(passages))).any()  # some terms were floored
+    for query in queries:
+        np.testing.assert_allclose(ours.scores(query), reference.get_scores(list(query.terms)), rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("cls", "vectorizer", "text"),
+    [
+        (TfidfWords, lambda: TfidfVectorizer(analyzer=lemma_ngrams, sublinear_tf=True), lambda a: a.terms),
+        (
+            TfidfChars,
+            lambda: TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False, sublinear_tf=True),
+            lambda a: a.surface,
+        ),
+    ],
+)
+def test_tfidf_equals_scikit_learn_on_a_synthetic_corpus(synthetic, cls, vectorizer, text) -> None:
+    passages, queries = synthetic
+    reference = vectorizer()
+    matrix = reference.fit_transform([text(p) for p in passages])
+    ours = cls().fit(passages)
+    assert ours.vocabulary_ == reference.vocabulary_
+    np.testing.assert_array_equal(ours.idf_, reference.idf_)
+    for query in queries:
+        expected = (matrix @ reference.transform([text(query)]).T).toarray().ravel()
+        np.testing.assert_allclose(ours.scores(query), expected, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("cls", [BM25, HeadingsBM25, TfidfWords, TfidfChars])
+def test_top_equals_top_k_of_every_score(synthetic, cls) -> None:
+    passages, queries = synthetic
+    retriever = cls().fit(passages)
+    allowed = np.arange(len(passages)) % 3 != 0
+    for query in queries:
+        scores = retriever.scores(query)
+        for k, minimum in [(10, 0.0), (100, 0.0), (5, 0.1), (len(passages) + 1, 0.0)]:
+            indices, values = retriever.top(query, k, minimum)
+            assert indices.tolist() == top_k(scores, k, minimum).tolist()
+            assert (values == scores[indices]).all()
+        indices, _ = retriever.top(query, 10, allowed=allowed)
+        assert indices.tolist() == top_k(np.where(allowed, scores, 0.0), 10).tolist()
+
+
+def test_tfidf_reads_an_index_written_in_rows(synthetic) -> None:
+    passages, queries = synthetic
+    retriever = TfidfWords().fit(passages)
+    params, arrays = retriever.state()
+    rows = retriever.matrix_.tocsr()
+    old = {"idf": arrays["idf"], "matrix_data": rows.data, "matrix_indices": rows.indices,
+           "matrix_indptr": rows.indptr, "matrix_shape": np.asarray(rows.shape)}  # fmt: skip
+    again = TfidfWords.from_state(params, old)
+    for query in queries[:10]:
+        np.testing.assert_array_equal(again.scores(query), retriever.scores(query))
+
+
+def test_top_k_selects_from_a_mostly_zero_vector() -> None:
+    scores = np.zeros(100_000)
+    scores[[5, 99_999, 42, 7]] = [1.0, 3.0, 3.0, 0.5]
+    assert top_k(scores, 3).tolist() == [42, 99_999, 5]
+    assert top_k(-scores, 3, minimum=-1.0).tolist() == [0, 1, 2]  # zeros above the minimum, ties by index
