@@ -310,28 +310,24 @@ class SearchEngine:
         allowed = self._allowed(documents, audience)
 
         names = [n for n in self.fusion.weights if n in self.retrievers] if retriever == "hybrid" else [retriever]
-        rankings: dict[str, np.ndarray] = {}
-        raw: dict[str, np.ndarray] = {}
+        own = Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]))
+        added = Analysed(extras, " ".join(extras))
+        ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for name in names:
-            scores = self.retrievers[name].scores(
-                Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]))
-            )
-            if extras:  # synonyms of words the documents use count less than the user's own words
-                scores = scores + self.fusion.synonyms_weight * self.retrievers[name].scores(
-                    Analysed(extras, " ".join(extras))
-                )
-            if allowed is not None:
-                scores = np.where(allowed, scores, 0.0)
-            minimum = self.fusion.min_chars if name == "chars" else 0.0
-            raw[name] = scores
-            rankings[name] = top_k(scores, self.fusion.depth if retriever == "hybrid" else max(k, 1), minimum)
-
+            ranked[name] = self._retrieve(
+                self.retrievers[name], own, added, self.fusion.depth if retriever == "hybrid" else max(k, 1),
+                self.fusion.min_chars if name == "chars" else 0.0, allowed,
+            )  # fmt: skip
+        rankings = {name: indices for name, (indices, _) in ranked.items()}
         if retriever == "hybrid":
-            final = reciprocal_rank_fusion(rankings, self.fusion.weights, self.fusion.k, len(self.passages))
-            order = top_k(final, k) if k else np.array([], dtype=np.int64)
+            order, fused = reciprocal_rank_fusion(rankings, self.fusion.weights, self.fusion.k)
         else:
-            final = raw[retriever]
-            order = rankings[retriever][:k]
+            order, fused = ranked[retriever]
+        order, fused = order[:k], fused[:k]
+        positions = {
+            name: {int(index): (rank, float(score)) for rank, (index, score) in enumerate(zip(*pair), 1)}
+            for name, pair in ranked.items()
+        }
         depth = self.no_answer.depth
         coverage, *each = self._coverage(analysed.terms, corrections, order)
         coverage = self._coverage(analysed.terms, corrections, order[:depth])[0] if len(order) > depth else coverage
@@ -347,17 +343,17 @@ class SearchEngine:
             weights.setdefault(term, self.fusion.synonyms_weight * self.retrievers["bm25"].idf_of(term))
         query_terms = {*analysed.terms, *standins, *extras}
         hits = []
-        for position, index in enumerate(order, 1):
+        for position, (index, score) in enumerate(zip(order.tolist(), fused.tolist()), 1):
             passage = self.passages[index]
             breakdown = {
-                name: RetrieverScore(rank=int(np.flatnonzero(ranked == index)[0]) + 1, score=float(raw[name][index]))
-                for name, ranked in rankings.items()
-                if index in ranked
+                name: RetrieverScore(rank=found[index][0], score=found[index][1])
+                for name, found in positions.items()
+                if index in found
             }
             highlights, matched = self._highlights(passage, query_terms)
             tokens, spans = self._reading(passage)
             answer = answer_span(spans, tokens, weights)
-            hits.append(Hit(passage, float(final[index]), position, breakdown, highlights, matched, answer))
+            hits.append(Hit(passage, score, position, breakdown, highlights, matched, answer))
         conflicts: list[Conflict] = []
         if answered and hits:
             kinds = asked_kinds(analysed.terms, extract_facts(text, self.analyzer))
@@ -369,6 +365,21 @@ class SearchEngine:
             hits, info, retriever=retriever, answered=answered, coverage=coverage, elapsed_ms=elapsed,
             conflicts=conflicts,
         )  # fmt: skip
+
+    def _retrieve(
+        self, retriever: Retriever, own: Analysed, added: Analysed, depth: int, minimum: float,
+        allowed: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+        """One retriever's best passages and scores; synonyms of known words add at a lower weight."""
+        if not added.terms and hasattr(retriever, "top"):
+            return retriever.top(own, depth, minimum, allowed)  # only the query terms' postings
+        scores = retriever.scores(own)
+        if added.terms:
+            scores = scores + self.fusion.synonyms_weight * retriever.scores(added)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        indices = top_k(scores, depth, minimum)
+        return indices, scores[indices]
 
     def _split_expansions(self, synonyms: Sequence[Correction]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Synonyms of a word the documents never use stand in for it at full weight ("лк" → личный кабинет);

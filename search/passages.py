@@ -29,6 +29,7 @@ __all__ = ["Passage", "chunk_document", "CHUNKER_VERSION"]
 CHUNKER_VERSION = 1  # bump when the same text would be cut differently
 MIN_WORDS = 40
 MAX_WORDS = 150
+TAIL_WORDS = MIN_WORDS  # a section's last passage shorter than this joins the one before it
 HEADING_MAX_WORDS = 12
 QUESTION_MAX_WORDS = 25
 
@@ -312,7 +313,7 @@ def _passages_of_section(section: _Section, text: str) -> list[tuple[int, int]]:
             current.extend(group)
     flush()
     # A short last passage joins the one before it when the two still fit.
-    if len(spans) > 1 and spans[-1][2] < MIN_WORDS and spans[-2][2] + spans[-1][2] <= MAX_WORDS * 1.2:
+    if len(spans) > 1 and spans[-1][2] < TAIL_WORDS and spans[-2][2] + spans[-1][2] <= MAX_WORDS * 1.2:
         last = spans.pop()
         before = spans.pop()
         spans.append((before[0], last[1], before[2] + last[2]))

@@ -15,6 +15,12 @@ A new version is written beside the old one and ``CURRENT`` is swapped with
 ``os.replace``, an atomic rename: a build killed at any moment leaves the
 previous index whole, and a reader never sees half a version. Loading reads
 JSON and ``.npy`` only; nothing on disk is ever executed.
+
+Writers stage their files privately and take a short lock (``.write.lock``)
+only to publish: rename the staged folder, swap ``CURRENT``, sweep what dead
+writers left behind. Two processes saving at once therefore both finish, the
+later one wins, and neither deletes the other's work. A reader that loses a
+race with a writer (its version swept away mid-read) reads the new one.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,6 +45,12 @@ FORMAT = "ru-faq-search-index"
 FORMAT_VERSION = 1
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+WRITE_LOCK = ".write.lock"  # held only while publishing a version; `locked` uses ".lock" for whole builds
+_READ_ATTEMPTS = 3
+
+# Staging folders of writes in progress in this process (threads), which a sweep must not touch.
+_staging_here: set[str] = set()
+_staging_lock = threading.Lock()
 
 
 class IndexFormatError(ValueError):
@@ -67,16 +80,46 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename inside ``directory`` durable (a killed process needs none of this; a power cut does)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+@contextlib.contextmanager
+def _flock(path: Path) -> Iterator[None]:
+    with path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 def write_index(
     directory: str | Path, manifest: dict[str, Any], parts: dict[str, Any], arrays: dict[str, np.ndarray]
 ) -> Path:
-    """Write a new version of the index and make it current; return its folder."""
+    """Write a new version of the index and make it current; return its folder.
+
+    Safe against being killed at any moment (the previous version stays
+    current) and against other writers, threads or processes, at the same time.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     version = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{os.urandom(4).hex()}"
     staging = directory / f".{version}.tmp"
-    (staging / "arrays").mkdir(parents=True)
+    with _staging_lock:
+        _staging_here.add(staging.name)
     try:
+        (staging / "arrays").mkdir(parents=True)
         files: dict[str, dict[str, Any]] = {}
         for name, value in parts.items():
             path = staging / f"{name}.json"
@@ -92,21 +135,53 @@ def write_index(
         full = {"format": FORMAT, "format_version": FORMAT_VERSION, **manifest, "files": files}
         _write_file(staging / MANIFEST, json.dumps(full, ensure_ascii=False, indent=2).encode())
         final = directory / version
-        staging.rename(final)
-        pointer = directory / f".{CURRENT}.{version}.tmp"
-        _write_file(pointer, version.encode())
-        os.replace(pointer, directory / CURRENT)  # the atomic switch
+        with _flock(directory / WRITE_LOCK):
+            staging.rename(final)
+            pointer = directory / f".{CURRENT}.{version}.tmp"
+            _write_file(pointer, version.encode())
+            os.replace(pointer, directory / CURRENT)  # the atomic switch
+            _fsync_directory(directory)
+            _sweep(directory, keep=version)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _remove_old_versions(directory, keep=version)
+    finally:
+        with _staging_lock:
+            _staging_here.discard(staging.name)
     return final
 
 
-def _remove_old_versions(directory: Path, keep: str) -> None:
+def _writer_alive(staging_name: str) -> bool:
+    """Whether the process that named this staging folder ``.v-<time>-<pid>-<random>.tmp`` still runs it."""
+    if staging_name in _staging_here:
+        return True
+    try:
+        pid = int(staging_name.split("-")[2])
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False  # ours, and not in progress: a write that failed
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _sweep(directory: Path, keep: str) -> None:
+    """Remove superseded versions and what killed writers left; called under the write lock."""
     for path in directory.iterdir():
-        if path.name != keep and path.is_dir() and path.name.startswith(("v-", ".v-")):
-            shutil.rmtree(path, ignore_errors=True)
+        name = path.name
+        if name == keep:
+            continue
+        if name.startswith("v-") and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)  # superseded, or renamed by a writer killed before its swap
+        elif name.startswith(".v-") and name.endswith(".tmp") and path.is_dir() and not _writer_alive(name):
+            shutil.rmtree(path, ignore_errors=True)  # staged by a writer that died
+        elif name.startswith(f".{CURRENT}.") and name.endswith(".tmp"):
+            path.unlink(missing_ok=True)  # a pointer written by a writer killed before its swap
 
 
 def current_version(directory: str | Path) -> Path:
@@ -128,7 +203,10 @@ def current_version(directory: str | Path) -> Path:
 def read_manifest(directory: str | Path) -> dict[str, Any]:
     """The manifest of the current version, checked for format and version."""
     directory = Path(directory)
-    folder = current_version(directory)
+    return _read_manifest(directory, current_version(directory))
+
+
+def _read_manifest(directory: Path, folder: Path) -> dict[str, Any]:
     try:
         manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
@@ -148,10 +226,36 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
 def read_index(
     directory: str | Path, verify: bool = True
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
-    """Manifest, JSON parts and arrays of the current version, validated against the manifest."""
+    """Manifest, JSON parts and arrays of the current version, validated against the manifest.
+
+    The version is resolved once, so the manifest and the files always belong
+    together; if a writer sweeps that version away mid-read, the new current
+    version is read instead.
+    """
     directory = Path(directory)
-    manifest = read_manifest(directory)
-    folder = current_version(directory)
+    for attempt in range(_READ_ATTEMPTS):
+        folder = current_version(directory)
+        try:
+            return _read_version(directory, folder, verify)
+        except (IndexFormatError, OSError) as error:
+            try:
+                moved = current_version(directory) != folder
+            except IndexFormatError:
+                moved = False
+            if moved and attempt + 1 < _READ_ATTEMPTS:
+                continue
+            if isinstance(error, IndexFormatError):
+                raise
+            raise IndexFormatError(
+                f"index in {folder} cannot be read ({error.__class__.__name__}: {error}); {_fix(directory)}"
+            ) from None
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _read_version(
+    directory: Path, folder: Path, verify: bool
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
+    manifest = _read_manifest(directory, folder)
     files = manifest.get("files")
     if not isinstance(files, dict) or not files:
         raise IndexFormatError(f"index manifest in {folder} lists no files; {_fix(directory)}")
@@ -159,7 +263,7 @@ def read_index(
     arrays: dict[str, np.ndarray] = {}
     for name, meta in files.items():
         path = folder / name
-        if not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
+        if not isinstance(meta, dict) or not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
             raise IndexFormatError(f"index file {name} is missing from {folder}; {_fix(directory)}")
         if path.stat().st_size != meta.get("bytes") or (verify and _sha256(path) != meta.get("sha256")):
             raise IndexFormatError(
@@ -179,12 +283,12 @@ def read_index(
 
 @contextlib.contextmanager
 def locked(directory: str | Path) -> Iterator[None]:
-    """An exclusive lock on the index directory, so two builders never interleave."""
+    """An exclusive lock on the index directory, so two builders never interleave.
+
+    ``flock`` is released by the kernel when its holder dies, so a killed
+    build never leaves a stale lock behind.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    with (directory / ".lock").open("a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    with _flock(directory / ".lock"):
+        yield

@@ -107,7 +107,7 @@ def test_query_renders_the_expected_passage_first_with_its_citation(
     first = hit_cards(app)[0]
     assert passage_ids(app) == [hit.passage_id for hit in expected]
     assert passage_ids(app)[0].startswith(passage)
-    assert text_of(first).count(expected[0].title) == 1 and expected[0].section in text_of(first)
+    assert expected[0].title in text_of(first) and expected[0].section in text_of(first)
     if heading:
         assert f'<span class="hit-heading">{heading}</span>' in first and lines in first
     assert "<mark>" in first

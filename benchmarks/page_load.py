@@ -1,0 +1,212 @@
+"""The page under several simultaneous sessions: throughput and latency of ``streamlit run app.py`` on loopback.
+
+    python -m benchmarks.page_load                          # 8 sessions × 25 queries, own server
+    python -m benchmarks.page_load --sessions 16 --queries 10
+    python -m benchmarks.page_load --url http://127.0.0.1:8501   # a server you started (make app)
+
+Each session is what a browser tab is to the server: a WebSocket on
+``/_stcore/stream`` speaking Streamlit's protobuf messages. It opens the page
+(the first script run), finds the search box's widget id in what the page
+sent, then types queries one after another — a widget-state change and a
+rerun, as the browser sends when Enter is pressed — and waits for the run to
+finish. Latency is from sending the query to ``script_finished``; the page
+must have rendered its status line (or its nothing-found state) and no
+exception. Sessions run concurrently; a single-session pass first gives the
+unloaded latency. Everything is bounded: ``--timeout`` seconds per run, and
+the whole load in at most ``--deadline`` seconds.
+
+The queries mix real questions, typos, the wrong keyboard layout,
+transliteration, stop words, an overlong paste and HTML. Without ``--url``
+the script starts its own server (headless, loopback, a temporary feedback
+database) on the project's corpus and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+QUERIES = [
+    "как вернуть товар",
+    "не пришли деньги за заказ",
+    "двойное списание",
+    "телефон горячей линии",
+    "горячая линия для селлеров",
+    "вазврат тавара",
+    "djpdhfn njdfhf",
+    "vozvrat tovara",
+    "и в на с по",
+    "ипотека на квартиру",
+    "возврат товара " * 100,  # cut at MAX_QUERY_CHARS
+    '<script>alert("xss")</script><img src=x onerror=alert(1)>',
+    "чат с оператором",
+    "пвз",
+]
+
+
+@dataclass
+class Session:
+    latencies: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(folder: Path, timeout: float = 90) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {**os.environ, "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    log = (folder / "streamlit.log").open("wb")
+    process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {(folder / 'streamlit.log').read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"streamlit did not answer in {timeout} s")
+
+
+async def _run(socket_, back_msg, timeout: float) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
+    """Send one BackMsg and collect the elements of the script run it starts, until ``script_finished``."""
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    await socket_.send(back_msg.SerializeToString())
+    elements = []
+    deadline = time.monotonic() + timeout
+    while True:
+        data = await asyncio.wait_for(socket_.recv(), timeout=max(deadline - time.monotonic(), 0.01))
+        message = ForwardMsg()
+        message.ParseFromString(data)
+        kind = message.WhichOneof("type")
+        if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+            elements.append(message.delta.new_element)
+        elif kind == "script_finished":
+            return elements, message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+
+
+def _rerun(query_string: str = "", widget: str | None = None, value: str = ""):  # type: ignore[no-untyped-def]
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    message = BackMsg()
+    message.rerun_script.query_string = query_string
+    if widget is not None:
+        state = message.rerun_script.widget_states.widgets.add()
+        state.id, state.string_value = widget, value
+    return message
+
+
+def _problems(elements: list) -> list[str]:  # type: ignore[type-arg]
+    problems = [f"exception: {e.exception.message}" for e in elements if e.WhichOneof("type") == "exception"]
+    problems += [f"error: {e.alert.body}" for e in elements if e.WhichOneof("type") == "alert" and e.alert.format == 1]
+    bodies = " ".join(e.html.body for e in elements if e.WhichOneof("type") == "html")
+    if 'class="status"' not in bodies and 'class="empty' not in bodies:
+        problems.append("no status line and no empty state")
+    return problems
+
+
+async def session(url: str, queries: list[str], timeout: float, report: Session, offset: int = 0) -> None:
+    import websockets
+
+    address = url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+    async with websockets.connect(address, subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
+        elements, _ = await _run(ws, _rerun(), timeout)  # the page opens
+        box = next((e.text_input.id for e in elements if e.WhichOneof("type") == "text_input"), None)
+        if box is None:
+            report.errors.append("no search box on the page")
+            return
+        for number in range(len(queries)):
+            query = queries[(number + offset) % len(queries)]
+            started = time.perf_counter()
+            elements, finished = await _run(ws, _rerun(widget=box, value=query), timeout)
+            report.latencies.append(time.perf_counter() - started)
+            problems = _problems(elements) + ([] if finished else ["run did not finish successfully"])
+            report.errors.extend(f"{query[:40]!r}: {problem}" for problem in problems)
+
+
+async def load(url: str, sessions: int, per_session: int, timeout: float) -> tuple[list[Session], float]:
+    queries = (QUERIES * (per_session // len(QUERIES) + 1))[:per_session]
+    reports = [Session() for _ in range(sessions)]
+    started = time.perf_counter()
+    await asyncio.gather(*(session(url, queries, timeout, r, offset=n) for n, r in enumerate(reports)))
+    return reports, time.perf_counter() - started
+
+
+def summary(label: str, reports: list[Session], wall: float) -> str:
+    latencies = sorted(x * 1000 for r in reports for x in r.latencies)
+    errors = [e for r in reports for e in r.errors]
+    if not latencies:
+        return f"{label}: no query answered; errors: {errors[:5]}"
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(p * len(latencies)))]
+
+    return (
+        f"{label}: {len(latencies)} queries in {wall:.1f} s = {len(latencies) / wall:.1f} queries/s; latency ms "
+        f"p50 {statistics.median(latencies):.0f}, p90 {pct(0.9):.0f}, p99 {pct(0.99):.0f}, max {latencies[-1]:.0f}; "
+        f"errors {len(errors)}" + (f" (first: {errors[0]})" if errors else "")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--url", help="a running server (default: start one on a free loopback port)")
+    options.add_argument("--sessions", type=int, default=8, help="simultaneous sessions (default: %(default)s)")
+    options.add_argument("--queries", type=int, default=25, help="queries per session (default: %(default)s)")
+    options.add_argument("--timeout", type=float, default=30, help="seconds allowed per script run")
+    options.add_argument("--deadline", type=float, default=300, help="seconds allowed for the whole load")
+    args = options.parse_args(argv)
+
+    with tempfile.TemporaryDirectory() as folder:
+        process = None
+        if args.url:
+            url = args.url
+        else:
+            process, url = start_server(Path(folder))
+        try:
+            single, single_wall = asyncio.run(asyncio.wait_for(load(url, 1, len(QUERIES), args.timeout), args.deadline))
+            print(f"server {url}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+            print(summary("1 session (unloaded)", single, single_wall))
+            reports, wall = asyncio.run(
+                asyncio.wait_for(load(url, args.sessions, args.queries, args.timeout), args.deadline)
+            )
+            print(summary(f"{args.sessions} sessions × {args.queries} queries", reports, wall))
+            failed = any(r.errors for r in [*single, *reports])
+        finally:
+            if process is not None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=10)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
