@@ -13,6 +13,15 @@
 from .analysis import Analyzer
 from .corpus import CorpusError, CorpusWarning, Document
 from .engine import SearchEngine
+from .evaluation import (
+    Evaluation,
+    Judgment,
+    JudgmentError,
+    evaluate,
+    evaluate_configurations,
+    load_judgments,
+    tune_fusion,
+)
 from .fusion import Fusion
 from .passages import Passage
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
@@ -24,12 +33,19 @@ __all__ = [
     "CorpusWarning",
     "Correction",
     "Document",
+    "Evaluation",
     "Fusion",
     "Hit",
     "IndexFormatError",
+    "Judgment",
+    "JudgmentError",
     "Passage",
     "QueryInfo",
     "RetrieverScore",
     "SearchEngine",
     "SearchResults",
+    "evaluate",
+    "evaluate_configurations",
+    "load_judgments",
+    "tune_fusion",
 ]

@@ -1,4 +1,4 @@
-"""The command line: ``python -m search build | query``. Parsing and printing only."""
+"""The command line: ``python -m search build | query | eval``. Parsing and printing only."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .corpus import CorpusError
 from .engine import SearchEngine
+from .evaluation import Evaluation, build_engine, evaluate, load_judgments
 from .storage import IndexFormatError
 
 PROJECT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -55,13 +56,44 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval(args: argparse.Namespace) -> int:
+    judgments = load_judgments(args.queries or Path(args.corpus) / "queries")
+    retrievers = list(dict.fromkeys(args.retriever or ["hybrid"]))
+    engine = _engine(args) if args.stemmer == "pymorphy3" else build_engine(args.corpus, args.stemmer)
+    results: dict[str, Evaluation] = {name: evaluate(engine, judgments, retriever=name) for name in retrievers}
+    if args.json:
+        report = {
+            "queries": str(args.queries or Path(args.corpus) / "queries"),
+            "judged": len(judgments),
+            "answerable": sum(j.answerable for j in judgments),
+            "stemmer": args.stemmer,
+            "configurations": {name: result.to_json(outcomes=args.per_query) for name, result in results.items()},
+        }
+        json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    answerable = sum(j.answerable for j in judgments)
+    print(f"{len(judgments)} judged queries ({answerable} answerable), analysis: {args.stemmer}")
+    for result in results.values():
+        print()
+        print(result.table())
+        said = result.no_answer
+        print(
+            f"«ничего не найдено»: {said['unanswerable_rate']:.0%} of {said['unanswerable']} unanswerable queries "
+            f"(right), {said['answerable_rate']:.0%} of {said['answerable']} answerable ones (wrong)"
+        )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m search", description="Russian help-center search.")
     main.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
     commands = main.add_subparsers(dest="command", required=True)
 
     def corpus_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--corpus", type=Path, default=default_corpus(), help="folder of documents (default: %(default)s)")
+        command.add_argument(
+            "--corpus", type=Path, default=default_corpus(), help="folder of documents (default: %(default)s)"
+        )
         command.add_argument("--index", type=Path, default=None, help="index folder (default: CORPUS/.index)")
 
     build = commands.add_parser("build", help="index the corpus folder")
@@ -75,6 +107,24 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("--json", action="store_true", help="print one JSON object for programs")
     corpus_options(query)
     query.set_defaults(run=_query)
+
+    evaluation = commands.add_parser("eval", help="measure relevance on the judged queries")
+    evaluation.add_argument(
+        "--queries", type=Path, default=None,
+        help="judged queries: a .jsonl file or a folder of them (default: CORPUS/queries)",
+    )  # fmt: skip
+    evaluation.add_argument(
+        "--retriever", action="append", choices=["hybrid", "bm25", "tfidf", "chars", "headings", "semantic"],
+        help="configuration to measure; repeat to compare (default: hybrid)",
+    )  # fmt: skip
+    evaluation.add_argument(
+        "--stemmer", default="pymorphy3", choices=["pymorphy3", "snowball", "none"],
+        help="analysis: lemmas (the engine's), Snowball stems or raw tokens (default: %(default)s)",
+    )  # fmt: skip
+    evaluation.add_argument("--json", action="store_true", help="print one JSON object for programs")
+    evaluation.add_argument("--per-query", action="store_true", help="with --json: include every query's ranking")
+    corpus_options(evaluation)
+    evaluation.set_defaults(run=_eval)
     return main
 
 

@@ -328,9 +328,7 @@ class SearchEngine:
             name: {int(index): (rank, float(score)) for rank, (index, score) in enumerate(zip(*pair), 1)}
             for name, pair in ranked.items()
         }
-        depth = self.no_answer.depth
-        coverage, *each = self._coverage(analysed.terms, corrections, order)
-        coverage = self._coverage(analysed.terms, corrections, order[:depth])[0] if len(order) > depth else coverage
+        coverage, each = self._coverage(analysed.terms, corrections, order, self.no_answer.depth)
         expanded = {t for c in corrections if c.step == "synonyms" for t in c.original.split()}
         bm25_vocabulary = self.retrievers["bm25"].vocabulary_
         missing = self.no_answer.missing_topics(
@@ -393,24 +391,26 @@ class SearchEngine:
                 (standins if unknown else extras).setdefault(term, None)
         return tuple(standins), tuple(t for t in extras if t not in standins)
 
-    def _coverage(self, terms: Sequence[str], corrections: Sequence[Correction], rows: np.ndarray) -> list[float]:
-        """How much of the query each given passage covers, each term weighted by its BM25 IDF.
+    def _coverage(
+        self, terms: Sequence[str], corrections: Sequence[Correction], rows: np.ndarray, depth: int
+    ) -> tuple[float, list[float]]:
+        """How much of the query the first ``depth`` passages cover together, and each passage alone.
 
-        The first value is for all the rows together, then one per row.
+        Each term is weighted by its BM25 IDF; a synonym found stands for the word it came from.
         """
         bm25 = self.retrievers["bm25"]
         candidates = {*terms, *(t for c in corrections if c.step == "synonyms" for t in c.replacement.split())}
         columns = {term: bm25.vocabulary_[term] for term in candidates if term in bm25.vocabulary_}
         if not rows.size or not columns:
-            return [0.0] * (len(rows) + 1)
-        found = bm25.weights_[:, list(columns.values())][rows].toarray() > 0
+            return 0.0, [0.0] * len(rows)
+        found = np.column_stack([bm25.contains(column, rows) for column in columns.values()])
         links = synonym_links(corrections)
 
         def share(mask: np.ndarray) -> float:
             present = {term for term, hit in zip(columns, mask) if hit}
             return query_coverage(terms, present, bm25.idf_of, links)
 
-        return [share(found.any(axis=0)), *(share(row) for row in found)]
+        return share(found[:depth].any(axis=0)), [share(row) for row in found]
 
     def _facts(self, passage: Passage) -> list[Fact]:
         facts = self._facts_cache.get(passage.id)

@@ -42,6 +42,7 @@ class Morphology:
         self._analyzer = pymorphy3.MorphAnalyzer(lang="ru")
         self._cache: dict[str, Lemma] = {}
         self._all_cache: dict[str, tuple[str, ...]] = {}
+        self._known_cache: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def lemma(self, word: str) -> Lemma:
@@ -82,11 +83,16 @@ class Morphology:
 
     def is_known(self, word: str) -> bool:
         """Whether the dictionary has the word form (not a guess from its ending)."""
+        cached = self._known_cache.get(word)
+        if cached is not None:
+            return cached
         try:
             with self._lock:
-                return bool(self._analyzer.word_is_known(word))
+                known = bool(self._analyzer.word_is_known(word))
         except ValueError:  # a letter without a Unicode name, as in lemma()
-            return False
+            known = False
+        self._known_cache[word] = known
+        return known
 
     def is_negation(self, word: str) -> bool:
         return word in NEGATIONS

@@ -278,6 +278,16 @@ class BM25(_Postings):
         """
         return self._top_columns(*self._query(query), k, minimum, allowed)
 
+    def contains(self, column: int, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` (passages) contain the term of ``column``: a binary search in its postings."""
+        weights = self.weights_
+        postings = weights.indices[weights.indptr[column] : weights.indptr[column + 1]]
+        found = np.searchsorted(postings, rows)
+        inside = found < postings.size
+        result = np.zeros(rows.shape, dtype=bool)
+        result[inside] = postings[found[inside]] == rows[inside]
+        return result
+
     def idf_of(self, term: str) -> float:
         """The term's IDF; a term no passage contains weighs as much as the rarest one, and more."""
         column = self.vocabulary_.get(term)
@@ -299,6 +309,8 @@ class BM25(_Postings):
         bm25.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
         bm25.idf_ = arrays["idf"]
         bm25.weights_ = _sparse_from(arrays, "weights", sp.csc_matrix)
+        if not bm25.weights_.has_sorted_indices:  # contains() searches postings in order
+            bm25.weights_.sort_indices()
         bm25._set_postings(bm25.weights_)
         bm25.average_length_ = params["average_length"]
         return bm25

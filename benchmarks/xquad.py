@@ -1,0 +1,172 @@
+"""XQuAD Russian through the engine's public API: paragraph retrieval and answer-sentence retrieval.
+
+    python benchmarks/xquad.py [--data DIR] [--json] [--configurations default,bm25] [--fusion JSON]
+
+(a) ``paragraphs``: the 240 paragraphs of ``xquad.ru.json`` are the corpus, one
+    file each; each of the 1,190 questions is judged by its own paragraph.
+    The chunker may cut a long paragraph into several passages, so a
+    paragraph ranks where its best passage ranks. Hit@1, Hit@5, MRR@10, nDCG@10.
+(b) ``sentences``: XQuAD-R (``xquad-r.ru.json``) as in LAReQA (Roy et al., 2020),
+    monolingual Russian: every sentence of every paragraph is a candidate (one
+    file each), and the relevant candidate is the sentence containing the
+    answer. mAP@20, MRR@10.
+
+Each configuration is an analyzer (pymorphy3 lemmas, Snowball stems, raw
+tokens) and a retriever (the hybrid fusion, BM25 alone, TF-IDF alone); the
+engine's default is ``default``. The data is read where it lies (``--data``,
+by default ``../shared/benchmarks/xquad/`` beside the project) and the corpora
+are written to a temporary folder that is removed afterwards. ``--json``
+prints one object: task → configuration → metric, with ranx's metric names.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from search import Analyzer, Fusion, SearchEngine
+from search.corpus import CorpusWarning
+from search.evaluation import CONFIGURATIONS, Configuration, format_table, ranx_scores
+
+PROJECT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = (PROJECT / ".." / "shared" / "benchmarks" / "xquad").resolve()
+TASKS = {
+    "paragraphs": ("xquad.ru.json", ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10"), 10),
+    "sentences": ("xquad-r.ru.json", ("map@20", "mrr@10"), 20),
+}
+
+
+@dataclass(frozen=True)
+class Task:
+    """A corpus of candidate texts (file stem → text) and questions judged by one candidate each."""
+
+    candidates: dict[str, str]
+    questions: list[tuple[str, str, str]]  # (question id, question, relevant candidate)
+
+
+def _paragraphs(data: dict) -> Task:
+    candidates: dict[str, str] = {}
+    by_text: dict[str, str] = {}  # identical paragraphs are one candidate (the corpus reader would drop copies)
+    questions = []
+    for a, article in enumerate(data["data"]):
+        for p, paragraph in enumerate(article["paragraphs"]):
+            text = paragraph["context"].strip()
+            name = by_text.setdefault(text, f"a{a:02d}p{p:02d}")
+            candidates[name] = text
+            questions += [(qa["id"], qa["question"], name) for qa in paragraph["qas"]]
+    return Task(candidates, questions)
+
+
+def _sentences(data: dict) -> Task:
+    candidates: dict[str, str] = {}
+    by_text: dict[str, str] = {}
+    questions = []
+    for a, article in enumerate(data["data"]):
+        for p, paragraph in enumerate(article["paragraphs"]):
+            names = []
+            for s, sentence in enumerate(paragraph["sentences"]):
+                text = sentence.strip()
+                name = by_text.setdefault(text, f"a{a:02d}p{p:02d}s{s:02d}")
+                candidates[name] = text
+                names.append(name)
+            breaks = paragraph["sentence_breaks"]  # [start, end] with an inclusive end, one per sentence
+            for qa in paragraph["qas"]:
+                start = qa["answers"][0]["answer_start"]
+                within = [i for i, (first, last) in enumerate(breaks) if first <= start <= last]
+                if not within:  # an answer starting in the space between sentences belongs to the next one
+                    within = [i for i, (first, _) in enumerate(breaks) if first > start][:1]
+                questions.append((qa["id"], qa["question"], names[within[0]]))
+    return Task(candidates, questions)
+
+
+def load_task(data_dir: Path, task: str) -> Task:
+    path = data_dir / TASKS[task][0]
+    if not path.is_file():
+        raise SystemExit(f"error: {path} not found; pass --data DIR (the folder holding {TASKS[task][0]})")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return _paragraphs(data) if task == "paragraphs" else _sentences(data)
+
+
+def run_task(
+    task: Task, configurations: Sequence[Configuration], metrics: Sequence[str], depth: int,
+    fusion: Fusion | None, workdir: Path, label: str,
+) -> dict[str, dict[str, float]]:  # fmt: skip
+    folder = workdir / label
+    folder.mkdir()
+    for name, text in task.candidates.items():
+        (folder / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+    engines: dict[str, SearchEngine] = {}
+    qrels = {qid: {relevant} for qid, _, relevant in task.questions}
+    results = {}
+    for configuration in configurations:
+        started = time.perf_counter()
+        if configuration.stemmer not in engines:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CorpusWarning)
+                engines[configuration.stemmer] = SearchEngine.from_directory(
+                    folder, index_dir=workdir / f"{label}-index-{configuration.stemmer}",
+                    analyzer=Analyzer(stemmer=configuration.stemmer), progress=False,
+                )  # fmt: skip
+        engine = engines[configuration.stemmer]
+        if fusion is not None:
+            engine.fusion = fusion
+        run = {}
+        for qid, question, _ in task.questions:
+            # Three passages per candidate leave room for a candidate the chunker cut in pieces.
+            hits = engine.search(question, k=3 * depth, retriever=configuration.retriever)
+            run[qid] = list(dict.fromkeys(hit.doc_id for hit in hits))[:depth]
+        scores = ranx_scores(qrels, run, metrics)
+        results[configuration.name] = {m: sum(scores[m].values()) / len(scores[m]) for m in metrics}
+        print(f"{label}/{configuration.name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return results
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(description="XQuAD Russian: paragraph and answer-sentence retrieval.")
+    main.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of xquad.ru.json and xquad-r.ru.json "
+                      "(default: %(default)s)")  # fmt: skip
+    main.add_argument("--json", action="store_true", help="print one JSON object: task → configuration → metric")
+    main.add_argument("--configurations", default=",".join(c.name for c in CONFIGURATIONS),
+                      help="comma-separated names (default: all: %(default)s)")  # fmt: skip
+    main.add_argument("--tasks", default=",".join(TASKS), help="comma-separated (default: %(default)s)")
+    main.add_argument("--fusion", default=None, help='fusion settings for hybrid configurations, as JSON, e.g. '
+                      '\'{"weights": {"bm25": 1, "tfidf": 1}, "k": 60}\' (default: the engine\'s)')  # fmt: skip
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    known = {c.name: c for c in CONFIGURATIONS}
+    names = [n.strip() for n in args.configurations.split(",") if n.strip()]
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    unknown = [n for n in names if n not in known] + [t for t in tasks if t not in TASKS]
+    if unknown:
+        parser().error(f"unknown: {', '.join(unknown)}; configurations: {', '.join(known)}; tasks: {', '.join(TASKS)}")
+    fusion = Fusion(**{**Fusion().to_json(), **json.loads(args.fusion)}) if args.fusion else None
+    report: dict[str, dict[str, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory(prefix="xquad-") as workdir:
+        for task_name in tasks:
+            task = load_task(args.data, task_name)
+            _, metrics, depth = TASKS[task_name]
+            print(f"{task_name}: {len(task.candidates)} candidates, {len(task.questions)} questions", file=sys.stderr)
+            report[task_name] = run_task(
+                task, [known[n] for n in names], metrics, depth, fusion, Path(workdir), task_name
+            )
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    for task_name, rows in report.items():
+        print(f"\n{task_name} ({TASKS[task_name][0]})")
+        print(format_table(rows, TASKS[task_name][1], first="configuration"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
