@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import hashlib
 import importlib.metadata
+import itertools
 import json
 import logging
+import multiprocessing
+import os
 import re
 import sys
 import time
@@ -56,9 +60,32 @@ _LIBRARIES = (
 ALL_RETRIEVERS: dict[str, Any] = {**RETRIEVERS, SemanticRetriever.name: SemanticRetriever}
 
 
+# Built by default; "semantic" is built on request or when the fusion weighs it.
+DEFAULT_RETRIEVERS = ("bm25", "headings", "tfidf", "chars")
+# Above this many passages the passage × character n-gram matrix costs more than it gives
+# (at 100k passages: +21 s of build, +2 GB of memory, p50 3.8 → 7.2 ms); the spelling step
+# still maps a misspelt word onto the corpus vocabulary.
+CHARS_MAX_PASSAGES = 20_000
+PARALLEL_MIN_PASSAGES = 5_000  # below this, starting worker processes costs more than it saves
+
+
 def available_retrievers() -> dict[str, Any]:
     """Every retriever this installation can build: the semantic one needs the natasha package's model."""
     return {name: cls for name, cls in ALL_RETRIEVERS.items() if name != SemanticRetriever.name or navec_path()}
+
+
+def _retrievers_to_build(requested: Collection[str] | None, fusion: Fusion, passages: int) -> list[str]:
+    available = available_retrievers()
+    if requested is not None:
+        if unknown := set(requested) - set(ALL_RETRIEVERS):
+            raise ValueError(f"unknown retrievers {sorted(unknown)}; choose from: {', '.join(ALL_RETRIEVERS)}")
+        if missing := set(requested) - set(available):
+            raise ValueError(f"retrievers {sorted(missing)} need the natasha package: pip install natasha navec")
+        return [name for name in ALL_RETRIEVERS if name in requested]
+    wanted = {*DEFAULT_RETRIEVERS, *(name for name, weight in fusion.weights.items() if weight)}
+    if passages > CHARS_MAX_PASSAGES:
+        wanted.discard("chars")
+    return [name for name in ALL_RETRIEVERS if name in wanted and name in available]
 
 
 def _library_versions() -> dict[str, str]:
@@ -117,24 +144,29 @@ class SearchEngine:
         analyzer: Analyzer | None = None,
         fusion: Fusion | None = None,
         synonyms: str = "",
+        retrievers: Collection[str] | None = None,
         progress: bool | None = None,
     ) -> SearchEngine:
-        """Chunk, analyse and index ``documents`` in memory; ``synonyms`` is a thesaurus in Solr's format."""
+        """Chunk, analyse and index ``documents`` in memory; ``synonyms`` is a thesaurus in Solr's format.
+
+        ``retrievers`` names the retrievers to build (default: ``DEFAULT_RETRIEVERS``, without
+        character n-grams above ``CHARS_MAX_PASSAGES`` passages, plus any the fusion weighs).
+        """
         analyzer = analyzer or Analyzer()
         fusion = fusion or Fusion()
         passages = [passage for document in documents for passage in chunk_document(document)]
         if not passages:
             raise ValueError("nothing to index: the corpus has no text")
+        names = _retrievers_to_build(retrievers, fusion, len(passages))
         show = sys.stderr.isatty() if progress is None else progress
-        analysed = [
-            analyse_passage(analyzer, passage)
-            for passage in tqdm(passages, desc="analysing passages", unit="passage", disable=not show)
-        ]
-        retrievers: dict[str, Retriever] = {name: cls().fit(analysed) for name, cls in available_retrievers().items()}
+        analysed = analyse_passages(analyzer, passages, progress=show)
+        built: dict[str, Retriever] = {}
+        for name in tqdm(names, desc="fitting retrievers", unit="retriever", disable=not show):
+            built[name] = ALL_RETRIEVERS[name]().fit(analysed)
         vocabulary = Counter(word for a in analysed for word in a.surface.split() if _WORD.fullmatch(word))
         return cls(
-            documents, passages, retrievers, analyzer=analyzer, fusion=fusion,
-            fingerprint=corpus_fingerprint(documents, analyzer, synonyms),
+            documents, passages, built, analyzer=analyzer, fusion=fusion,
+            fingerprint=corpus_fingerprint(documents, analyzer, synonyms, retrievers),
             vocabulary=dict(vocabulary.most_common()), synonyms=synonyms,
         )  # fmt: skip
 
@@ -147,6 +179,7 @@ class SearchEngine:
         *,
         analyzer: Analyzer | None = None,
         synonyms: str | Path | None = None,
+        retrievers: Collection[str] | None = None,
         progress: bool | None = None,
     ) -> SearchEngine:
         """The engine for a corpus folder: loads its saved index when the corpus is unchanged, else builds and saves it.
@@ -162,21 +195,23 @@ class SearchEngine:
         documents = read_corpus(path)
         synonyms_file = Path(synonyms) if synonyms is not None else path / SYNONYMS
         thesaurus = synonyms_file.read_text(encoding="utf-8") if synonyms_file.is_file() else ""
-        fingerprint = corpus_fingerprint(documents, analyzer, thesaurus)
+        fingerprint = corpus_fingerprint(documents, analyzer, thesaurus, retrievers)
         try:
             with storage.locked(index_dir):
                 if not rebuild:
                     engine = cls._load_if_current(index_dir, fingerprint)
                     if engine is not None:
                         return engine
-                engine = cls.build(documents, analyzer=analyzer, synonyms=thesaurus, progress=progress)
+                engine = cls.build(
+                    documents, analyzer=analyzer, synonyms=thesaurus, retrievers=retrievers, progress=progress
+                )
                 engine.save(index_dir)
                 return engine
         except OSError as error:
             warnings.warn(
                 f"index not saved in {index_dir} ({error.strerror or error}); searching from memory", stacklevel=2
             )
-            return cls.build(documents, analyzer=analyzer, synonyms=thesaurus, progress=progress)
+            return cls.build(documents, analyzer=analyzer, synonyms=thesaurus, retrievers=retrievers, progress=progress)
 
     @classmethod
     def _load_if_current(cls, index_dir: Path, fingerprint: str) -> SearchEngine | None:
@@ -484,6 +519,34 @@ def _analysed(tokens: Sequence[Token]) -> Analysed:
     return Analysed(tuple(t.term for t in tokens), " ".join(t.surface if t.kind == "word" else t.term for t in tokens))
 
 
+def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progress: bool = False) -> list[Analysed]:
+    """Every passage analysed, on both cores for a large corpus (each worker with its own pymorphy3)."""
+    bar = tqdm(total=len(passages), desc="analysing passages", unit="passage", disable=not progress)
+    workers = min(os.cpu_count() or 1, 4)
+    if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2:
+        analysed = []
+        for passage in passages:
+            analysed.append(analyse_passage(analyzer, passage))
+            bar.update()
+        bar.close()
+        return analysed
+    chunks = [passages[start : start + 2_000] for start in range(0, len(passages), 2_000)]
+    settings = {"keep_negation": analyzer.keep_negation, "all_lemmas": analyzer.all_lemmas, "stemmer": analyzer.stemmer}
+    results: list[Analysed] = []
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding locks and threads
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for chunk_result in pool.map(_analyse_chunk, itertools.repeat(settings), chunks):
+            results.extend(chunk_result)
+            bar.update(len(chunk_result))
+    bar.close()
+    return results
+
+
+def _analyse_chunk(settings: dict[str, Any], passages: Sequence[Passage]) -> list[Analysed]:
+    analyzer = Analyzer(**settings)
+    return [analyse_passage(analyzer, passage) for passage in passages]
+
+
 def analyse_passage(analyzer: Analyzer, passage: Passage) -> Analysed:
     """A passage is indexed with its section headings, which name what it is about."""
     body = analyse_text(analyzer, "\n".join([*passage.section, passage.text]))
@@ -491,7 +554,9 @@ def analyse_passage(analyzer: Analyzer, passage: Passage) -> Analysed:
     return Analysed(body.terms, body.surface, headings)
 
 
-def corpus_fingerprint(documents: Iterable[Document], analyzer: Analyzer, synonyms: str = "") -> str:
+def corpus_fingerprint(
+    documents: Iterable[Document], analyzer: Analyzer, synonyms: str = "", retrievers: Collection[str] | None = None
+) -> str:
     digest = hashlib.sha256()
     settings = {
         "format": storage.FORMAT_VERSION, "chunker": CHUNKER_VERSION, "indexing": INDEXING_VERSION,
@@ -499,6 +564,7 @@ def corpus_fingerprint(documents: Iterable[Document], analyzer: Analyzer, synony
     }  # fmt: skip
     digest.update(json.dumps(settings, sort_keys=True).encode())
     digest.update(synonyms.encode())
+    digest.update(json.dumps(sorted(retrievers) if retrievers is not None else "default").encode())
     for document in documents:
         digest.update(document.fingerprint.encode())
     return digest.hexdigest()

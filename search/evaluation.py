@@ -34,7 +34,7 @@ import numpy as np
 
 from .analysis import Analyzer, normalize
 from .corpus import read_corpus
-from .engine import SearchEngine
+from .engine import SearchEngine, available_retrievers
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import Passage
 
@@ -422,6 +422,7 @@ def build_engine(corpus: str | Path, stemmer: str = "pymorphy3", *, fusion: Fusi
     return SearchEngine.build(
         read_corpus(corpus), analyzer=Analyzer(stemmer=stemmer), fusion=fusion,
         synonyms=synonyms.read_text(encoding="utf-8") if synonyms.is_file() else "", progress=False,
+        retrievers=list(available_retrievers()),  # every retriever, so the tuning can weigh each
     )  # fmt: skip
 
 

@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+import pytest
 
 from search import SearchEngine
+from search.engine import analyse_text
 from search.semantic import SemanticRetriever, navec_path
+
+
+@pytest.fixture(scope="module")
+def engine(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    """The embedded corpus with the semantic retriever, which is built only on request."""
+    return SearchEngine.from_directory(
+        corpus_dir, index_dir=tmp_path_factory.mktemp("semantic"), retrievers=["bm25", "tfidf", "chars", "semantic"]
+    )
+
+
+def test_it_is_built_only_on_request(engine: SearchEngine, corpus_dir: Path, tmp_path: Path) -> None:
+    assert "semantic" in engine.retrievers
+    assert "semantic" not in SearchEngine.from_directory(corpus_dir, index_dir=tmp_path).retrievers
 
 
 def test_the_model_ships_inside_the_natasha_package() -> None:
@@ -23,7 +40,5 @@ def test_semantic_state_round_trips(engine: SearchEngine) -> None:
     semantic = engine.retrievers["semantic"]
     again = SemanticRetriever.from_state(*semantic.state())
     query = engine.search("вернуть покупку", k=1, retriever="semantic").query
-    from search.engine import analyse_text
-
     analysed = analyse_text(engine.analyzer, query.rewritten)
     np.testing.assert_array_equal(again.scores(analysed), semantic.scores(analysed))
