@@ -260,7 +260,7 @@ class SearchEngine:
         return storage.write_index(index_dir, manifest, parts, arrays)
 
     @classmethod
-    def load(cls, index_dir: str | Path, *, fusion: Fusion | None = None, verify: bool = True) -> SearchEngine:
+    def load(cls, index_dir: str | Path, *, fusion: Fusion | None = None, verify: bool | None = None) -> SearchEngine:
         """Open a saved index; an unusable one raises :class:`~search.storage.IndexFormatError` with a fix."""
         manifest, parts, arrays = storage.read_index(index_dir, verify=verify)
         try:

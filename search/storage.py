@@ -43,6 +43,8 @@ __all__ = ["IndexFormatError", "IndexNotFoundError", "FORMAT", "FORMAT_VERSION",
 
 FORMAT = "ru-faq-search-index"
 FORMAT_VERSION = 1
+CHECKSUM_MAX_BYTES = 64 * 2**20  # files up to this size are hashed on every load
+MMAP_MIN_BYTES = 16 * 2**20  # arrays over this size are memory-mapped, not read
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 WRITE_LOCK = ".write.lock"  # held only while publishing a version; `locked` uses ".lock" for whole builds
@@ -224,9 +226,14 @@ def _read_manifest(directory: Path, folder: Path) -> dict[str, Any]:
 
 
 def read_index(
-    directory: str | Path, verify: bool = True
+    directory: str | Path, verify: bool | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
     """Manifest, JSON parts and arrays of the current version, validated against the manifest.
+
+    Every file's size is checked; its sha256 too with ``verify=True``, never
+    with ``False``, and by default for files up to ``CHECKSUM_MAX_BYTES`` (all
+    of a help center's index; a million-passage index opens in about a
+    second instead of hashing a gigabyte).
 
     The version is resolved once, so the manifest and the files always belong
     together; if a writer sweeps that version away mid-read, the new current
@@ -253,7 +260,7 @@ def read_index(
 
 
 def _read_version(
-    directory: Path, folder: Path, verify: bool
+    directory: Path, folder: Path, verify: bool | None
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, np.ndarray]]:
     manifest = _read_manifest(directory, folder)
     files = manifest.get("files")
@@ -265,7 +272,9 @@ def _read_version(
         path = folder / name
         if not isinstance(meta, dict) or not path.resolve().is_relative_to(folder.resolve()) or not path.is_file():
             raise IndexFormatError(f"index file {name} is missing from {folder}; {_fix(directory)}")
-        if path.stat().st_size != meta.get("bytes") or (verify and _sha256(path) != meta.get("sha256")):
+        size = path.stat().st_size
+        checked = verify is True or (verify is None and size <= CHECKSUM_MAX_BYTES)
+        if size != meta.get("bytes") or (checked and _sha256(path) != meta.get("sha256")):
             raise IndexFormatError(
                 f"index file {name} in {folder} is corrupt or truncated (checksum mismatch); {_fix(directory)}"
             )
@@ -273,7 +282,11 @@ def _read_version(
             if name.endswith(".json"):
                 parts[name.removesuffix(".json")] = json.loads(path.read_text(encoding="utf-8"))
             elif name.startswith("arrays/") and name.endswith(".npy"):
-                arrays[name.removeprefix("arrays/").removesuffix(".npy")] = np.load(path, allow_pickle=False)
+                # A large array is mapped, not read: a restart or a second process shares the page cache.
+                mode = "r" if size > MMAP_MIN_BYTES else None
+                arrays[name.removeprefix("arrays/").removesuffix(".npy")] = np.load(
+                    path, mmap_mode=mode, allow_pickle=False
+                )
         except ValueError as error:
             raise IndexFormatError(
                 f"index file {name} in {folder} cannot be read ({error}); {_fix(directory)}"
