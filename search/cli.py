@@ -40,20 +40,39 @@ def _build(args: argparse.Namespace) -> int:
 
 def _query(args: argparse.Namespace) -> int:
     engine = _engine(args)
-    results = engine.search(args.text, k=args.k, retriever=args.retriever)
+    results = engine.search(args.text, k=args.k, retriever=args.retriever, rewrite=not args.exact)
     if args.json:
         json.dump(results.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         print()
         return 0
-    if not results:
-        print(f"Ничего не найдено по запросу «{args.text}».")
-        return 0
+    query = results.query
+    if query.truncated:
+        print(f"Запрос обрезан до {len(query.rewritten)} символов.")
+    if query.changed:
+        print(f"Показаны результаты по запросу «{query.rewritten}» (точно как написано: --exact).")
+    if not results.answered:
+        missing = f": в документах нет ничего про «{'», «'.join(query.missing)}»" if query.missing else ""
+        print(f"В документах нет ответа на вопрос «{args.text}»{missing}.")
+        if not results:
+            return 0
+        print("Ближайшие фрагменты:\n")
+    for conflict in results.conflicts:
+        print(f"Источники расходятся ({_KINDS.get(conflict.kind, conflict.kind)}):")
+        for value in conflict.values:
+            outdated = " — в тексте отмечено как устаревшее" if value.outdated else ""
+            print(f"  • {value.value}{outdated} — {value.citation}")
+        print()
     for hit in results:
         print(f"{hit.rank}. [{hit.score:.4f}] {hit.citation}")
+        if results.answered:
+            print(textwrap.indent(textwrap.fill("Ответ: " + " ".join(hit.answer.split()), width=100), "   "))
         print(textwrap.indent(textwrap.fill(" ".join(hit.text.split()), width=100), "   "))
         print()
     print(f"({len(results)} из {len(engine.passages)} фрагментов, {results.elapsed_ms:.1f} мс)")
     return 0
+
+
+_KINDS = {"phone": "телефоны", "email": "адреса почты", "hours": "часы работы", "duration": "сроки", "sum": "суммы"}
 
 
 def _eval(args: argparse.Namespace) -> int:
@@ -105,6 +124,9 @@ def parser() -> argparse.ArgumentParser:
     query.add_argument("-k", type=int, default=5, help="how many passages (default: %(default)s)")
     query.add_argument("--retriever", default="hybrid", choices=["hybrid", "bm25", "tfidf", "chars"])
     query.add_argument("--json", action="store_true", help="print one JSON object for programs")
+    query.add_argument(
+        "--exact", action="store_true", help="search the words as typed: no layout, spelling or synonyms"
+    )
     corpus_options(query)
     query.set_defaults(run=_query)
 
@@ -133,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s: %(message)s")
     try:
         return args.run(args)
+    except BrokenPipeError:  # `python -m search query … | head`: the reader has what it wanted
+        sys.stderr.close()
+        return 0
     except (CorpusError, IndexFormatError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -40,6 +40,7 @@ log = logging.getLogger("search")
 
 MAX_QUERY_CHARS = 1000  # longer queries are cut (and say so): nobody types more into a help box
 DEFAULT_INDEX_DIR = ".index"  # inside the corpus folder, unless told otherwise
+CONFLICT_DEPTH = 10  # how many of the best passages are read for conflicting facts, whatever k is
 CONFLICT_COVERAGE = 0.8  # a passage speaks for a value only when it covers this much of the query
 SYNONYMS = "synonyms.txt"  # a corpus folder's own thesaurus, in Solr's format
 _WORD = re.compile(r"[^\W\d_][\w-]*")
@@ -358,12 +359,13 @@ class SearchEngine:
             order, fused = reciprocal_rank_fusion(rankings, self.fusion.weights, self.fusion.k)
         else:
             order, fused = ranked[retriever]
+        considered = order[: max(k, CONFLICT_DEPTH)]  # the passages that may speak for a fact
         order, fused = order[:k], fused[:k]
         positions = {
             name: {int(index): (rank, float(score)) for rank, (index, score) in enumerate(zip(*pair), 1)}
             for name, pair in ranked.items()
         }
-        coverage, each = self._coverage(analysed.terms, corrections, order, self.no_answer.depth)
+        coverage, each = self._coverage(analysed.terms, corrections, considered, self.no_answer.depth)
         expanded = {t for c in corrections if c.step == "synonyms" for t in c.original.split()}
         bm25_vocabulary = self.retrievers["bm25"].vocabulary_
         missing = self.no_answer.missing_topics(
@@ -384,14 +386,14 @@ class SearchEngine:
                 if index in found
             }
             highlights, matched = self._highlights(passage, query_terms)
-            tokens, spans = self._reading(passage)
-            answer = answer_span(spans, tokens, weights)
+            passage_tokens, sentences = self._reading(passage)
+            answer = answer_span(sentences, passage_tokens, weights)
             hits.append(Hit(passage, score, position, breakdown, highlights, matched, answer))
         conflicts: list[Conflict] = []
         if answered and hits:
             kinds = asked_kinds(analysed.terms, extract_facts(text, self.analyzer))
             # Only passages that answer the question by themselves speak for a value.
-            answering = [hit.passage for hit, share in zip(hits, each) if share >= CONFLICT_COVERAGE]
+            answering = [self.passages[i] for i, share in zip(considered.tolist(), each) if share >= CONFLICT_COVERAGE]
             conflicts = find_conflicts(answering, kinds, self.analyzer, self._facts) if kinds else []
         elapsed = (time.perf_counter() - started) * 1000
         return SearchResults(
