@@ -67,7 +67,7 @@ def test_query_prints_citations_for_people(index_dir: Path, corpus_dir: Path, ca
 
 def test_nothing_found_is_said_plainly(index_dir: Path, corpus_dir: Path, capsys) -> None:
     assert main(["query", "абырвалг", "--corpus", str(corpus_dir), "--index", str(index_dir)]) == 0
-    assert "Ничего не найдено" in capsys.readouterr().out
+    assert "В документах нет ответа на вопрос «абырвалг»" in capsys.readouterr().out
 
 
 def test_a_missing_corpus_is_one_error_line(tmp_path: Path) -> None:
