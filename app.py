@@ -72,6 +72,11 @@ mark { background: #fff1a8; color: inherit; padding: 0 .1em; border-radius: .2em
 .closest { border-left: 4px solid #adb5bd; background: #f8f9fa; border-radius: .4rem; padding: .6rem 1rem;
   font-size: .95rem; color: #3d4450; overflow-wrap: anywhere; }
 .closest b { color: #111827; }
+.short-answer { border-left: 4px solid #1f4fd8; background: #f3f6ff; border-radius: .4rem;
+  padding: .7rem 1rem; margin: .3rem 0 .6rem; }
+.short-title { font-weight: 650; font-size: .85rem; color: #1f4fd8; text-transform: uppercase; letter-spacing: .03em; }
+.short-text { font-size: 1.05rem; font-weight: 500; margin: .25rem 0; overflow-wrap: anywhere; }
+.short-source { color: #5f6b7a; font-size: .84rem; }
 .conflict { border-left: 4px solid #f59f00; background: #fff8e6; border-radius: .4rem; padding: .7rem 1rem;
   margin: .3rem 0 .6rem; font-size: .93rem; }
 .conflict-title { font-weight: 650; margin-bottom: .3rem; }
@@ -380,10 +385,22 @@ def render_hit(engine: SearchEngine, hit: Hit, query: str, results: SearchResult
             st.caption("Спасибо, оценка сохранена.")
 
 
+def render_short_answer(results: SearchResults) -> None:
+    """The best passage's best sentence, above the list, with where it comes from."""
+    top = results[0]
+    st.html(
+        f'<div class="short-answer"><div class="short-title">Краткий ответ</div>'
+        f'<div class="short-text">{_esc(" ".join(top.answer.split()))}</div>'
+        f'<div class="short-source">{_esc(top.citation)}</div></div>'
+    )
+
+
 def render_closest_note(results: SearchResults) -> None:
     """Not answered, but some passages share words with the query: say so in one line, then show them."""
+    missing = results.query.missing
+    about = f" — в них нет ничего про «{_esc('», «'.join(missing))}»" if missing else ""
     st.html(
-        f'<div class="closest">Точного ответа на «<b>{_esc(results.query.original)}</b>» в документах нет. '
+        f'<div class="closest">Точного ответа на «<b>{_esc(results.query.original)}</b>» в документах нет{about}. '
         "Ниже — самые близкие фрагменты; если они не помогли, попробуйте сформулировать вопрос иначе.</div>"
     )
 
@@ -449,6 +466,7 @@ def main() -> None:
     render_status(results)
     store = feedback_store()
     if results.answered:
+        render_short_answer(results)
         render_conflicts(results)
         for hit in results:
             render_hit(engine, hit, query, results, store)

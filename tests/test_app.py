@@ -308,3 +308,12 @@ def test_a_vote_that_cannot_be_stored_is_a_warning(
     assert not app.exception
     assert app.warning and "Оценка не сохранена" in app.warning[0].value
     assert hit_cards(app)  # the results stay
+
+
+def test_the_short_answer_stands_above_the_list_with_its_citation(app: AppTest, engine: SearchEngine) -> None:
+    search(app, "минимальная сумма вывода")
+    top = engine.search("минимальная сумма вывода", k=5)[0]
+    html = "".join(element.proto.body for element in app.get("html"))
+    assert "Краткий ответ" in html and html.index("Краткий ответ") < html.index('class="hit"')
+    assert "Минимальная сумма: Вывести можно только сумму от 100 рублей." in html
+    assert top.citation in html
