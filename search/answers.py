@@ -146,12 +146,17 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
 
 
 def answer_span(
-    spans: Sequence[tuple[int, int]], tokens: Sequence[Token], weights: dict[str, float]
+    spans: Sequence[tuple[int, int]], tokens: Sequence[Token], weights: dict[str, float], text: str = ""
 ) -> tuple[int, int]:
-    """The unit with the most query weight among its terms, the earliest on ties."""
-    best_score, best = -1.0, spans[0]
+    """The unit with the most query weight among its terms, the earliest on ties.
+
+    A unit that asks (a FAQ question much like the query) takes its answer,
+    the unit after it, along; so does a lead-in ending with a colon, with the
+    first item of its list.
+    """
+    best_score, best = -1.0, 0
     position = 0
-    for start, end in spans:
+    for number, (start, end) in enumerate(spans):
         while position < len(tokens) and tokens[position].start < start:
             position += 1
         terms = set()
@@ -160,8 +165,13 @@ def answer_span(
             position += 1
         score = sum(weights.get(term, 0.0) for term in terms)
         if score > best_score:
-            best_score, best = score, (start, end)
-    return best
+            best_score, best = score, number
+    start, end = spans[best]
+    if text and best + 1 < len(spans):
+        ending = text[start:end].rstrip()
+        if ending.endswith(("?", ":")):
+            return start, spans[best + 1][1]
+    return start, end
 
 
 def _lines(text: str) -> Iterable[tuple[int, str]]:

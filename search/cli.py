@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .corpus import CorpusError
 from .engine import SearchEngine
-from .evaluation import Evaluation, build_engine, evaluate, load_judgments
+from .evaluation import Evaluation, answer_sentences, build_engine, evaluate, load_judgments
 from .storage import IndexFormatError
 
 PROJECT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
@@ -87,6 +87,7 @@ def _eval(args: argparse.Namespace) -> int:
             "answerable": sum(j.answerable for j in judgments),
             "stemmer": args.stemmer,
             "configurations": {name: result.to_json(outcomes=args.per_query) for name, result in results.items()},
+            "answer_sentences": answer_sentences(engine, judgments),
         }
         json.dump(report, sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -101,6 +102,11 @@ def _eval(args: argparse.Namespace) -> int:
             f"«ничего не найдено»: {said['unanswerable_rate']:.0%} of {said['unanswerable']} unanswerable queries "
             f"(right), {said['answerable_rate']:.0%} of {said['answerable']} answerable ones (wrong)"
         )
+    sentences = answer_sentences(engine, judgments)
+    print(
+        f"\nanswer sentence: holds the judged answer for {sentences['contains']:.0%} of the "
+        f"{sentences['judged_first']} queries whose first hit is a judged answer"
+    )
     return 0
 
 

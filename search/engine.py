@@ -387,7 +387,7 @@ class SearchEngine:
             }
             highlights, matched = self._highlights(passage, query_terms)
             passage_tokens, sentences = self._reading(passage)
-            answer = answer_span(sentences, passage_tokens, weights)
+            answer = answer_span(sentences, passage_tokens, weights, passage.text)
             hits.append(Hit(passage, score, position, breakdown, highlights, matched, answer))
         conflicts: list[Conflict] = []
         if answered and hits:

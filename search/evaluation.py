@@ -48,6 +48,7 @@ __all__ = [
     "JudgmentError",
     "QueryOutcome",
     "Relevant",
+    "answer_sentences",
     "build_engine",
     "evaluate",
     "evaluate_configurations",
@@ -424,6 +425,26 @@ def build_engine(corpus: str | Path, stemmer: str = "pymorphy3", *, fusion: Fusi
         synonyms=synonyms.read_text(encoding="utf-8") if synonyms.is_file() else "", progress=False,
         retrievers=list(available_retrievers()),  # every retriever, so the tuning can weigh each
     )  # fmt: skip
+
+
+def answer_sentences(engine: SearchEngine, judgments: Sequence[Judgment]) -> dict[str, float]:
+    """How often the first hit's answer sentence contains the judged answer string.
+
+    Counted over the queries whose first hit is a judged answer (``judged_first``);
+    ``contains`` is the share of those whose ``hit.answer`` holds one of the
+    judged strings of that passage.
+    """
+    first = contains = 0
+    for judgment in judgments:
+        results = engine.search(judgment.query, k=1)
+        if not judgment.answerable or not len(results):
+            continue
+        hit = results[0]
+        wanted = [r.contains for r in judgment.relevant if r.doc == hit.doc_id and r.contains in hit.text]
+        if wanted:
+            first += 1
+            contains += any(string in hit.answer for string in wanted)
+    return {"judged_first": first, "contains": contains / first if first else 0.0}
 
 
 def evaluate_configurations(

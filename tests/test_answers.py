@@ -66,3 +66,16 @@ def test_the_hotline_question_shows_the_conflict_with_every_source(engine: Searc
 @pytest.mark.parametrize("query", ["email для новых партнеров пвз", "как оформить возврат", "минимальная сумма вывода"])
 def test_a_question_with_one_consistent_answer_shows_no_conflict(engine: SearchEngine, query: str) -> None:
     assert engine.search(query, k=10).conflicts == ()
+
+
+def test_a_faq_question_brings_its_answer_along(engine: SearchEngine) -> None:
+    hit = engine.search("можно ли связаться с продавцом напрямую", k=1)[0]
+    assert hit.answer.startswith("- Можно ли связаться с продавцом напрямую?")
+    assert hit.answer.endswith("Да, в большинстве случаев.")
+
+
+def test_answer_sentences_hold_the_judged_answers(engine: SearchEngine, corpus_dir) -> None:
+    from search.evaluation import answer_sentences, load_judgments
+
+    rate = answer_sentences(engine, load_judgments(corpus_dir / "queries" / "judged.jsonl"))
+    assert rate["judged_first"] >= 70 and rate["contains"] >= 0.65
