@@ -29,7 +29,10 @@ def test_every_hit_has_an_answer_inside_its_text(engine: SearchEngine) -> None:
 
 
 def test_facts_use_the_analyzers_canonical_tokens(analyzer) -> None:
-    text = "Звоните 8 800 555‑34‑34 или +7 800 555 34 34, пишите dogovor@ozon.ru с 09:00 до 18:00; ответ до 24 часов, от 100 рублей."
+    text = (
+        "Звоните 8 800 555‑34‑34 или +7 800 555 34 34, пишите dogovor@ozon.ru с 09:00 до 18:00; "
+        "ответ до 24 часов, от 100 рублей."
+    )
     facts = [(fact.kind, fact.canonical) for fact in extract_facts(text, analyzer)]
     assert facts == [
         ("phone", "78005553434"),
