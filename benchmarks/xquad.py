@@ -120,7 +120,9 @@ def run_task(
         run = {}
         for qid, question, _ in task.questions:
             # Three passages per candidate leave room for a candidate the chunker cut in pieces.
-            hits = engine.search(question, k=3 * depth, retriever=configuration.retriever)
+            hits = engine.search(
+                question, k=3 * depth, retriever=configuration.retriever, rewrite=configuration.rewrite
+            )
             run[qid] = list(dict.fromkeys(hit.doc_id for hit in hits))[:depth]
         scores = ranx_scores(qrels, run, metrics)
         results[configuration.name] = {m: sum(scores[m].values()) / len(scores[m]) for m in metrics}

@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import statistics
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ import numpy as np
 
 from .analysis import Analyzer, normalize
 from .corpus import read_corpus
-from .engine import SearchEngine, available_retrievers
+from .engine import REWRITE_STEPS, SearchEngine, available_retrievers
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import Passage
 
@@ -49,6 +49,7 @@ __all__ = [
     "QueryOutcome",
     "Relevant",
     "answer_sentences",
+    "rewriting_effect",
     "build_engine",
     "evaluate",
     "evaluate_configurations",
@@ -309,6 +310,7 @@ def evaluate(
     depth: int = 20,
     metrics: Sequence[str] = METRICS,
     name: str | None = None,
+    rewrite: bool | Collection[str] = True,
 ) -> Evaluation:
     """Search every judged query (the ``depth`` best passages) and score the rankings with ranx.
 
@@ -318,7 +320,7 @@ def evaluate(
     relevant = resolve_judgments(judgments, engine.passages)
     outcomes = []
     for judgment in judgments:
-        results = engine.search(judgment.query, k=depth, retriever=retriever)
+        results = engine.search(judgment.query, k=depth, retriever=retriever, rewrite=rewrite)
         outcomes.append(
             QueryOutcome(
                 query=judgment.query,
@@ -396,11 +398,13 @@ class Configuration:
     name: str
     stemmer: str = "pymorphy3"
     retriever: str = "hybrid"
+    rewrite: bool = True  # False: the words exactly as typed (no layout, translit, spelling, synonyms)
 
 
 # The engine's default first; then each retriever alone, under lemmas, Snowball stems and raw tokens.
 CONFIGURATIONS: tuple[Configuration, ...] = (
     Configuration("default", "pymorphy3", "hybrid"),
+    Configuration("default-exact", "pymorphy3", "hybrid", rewrite=False),
     Configuration("bm25", "pymorphy3", "bm25"),
     Configuration("tfidf", "pymorphy3", "tfidf"),
     Configuration("snowball", "snowball", "hybrid"),
@@ -425,6 +429,23 @@ def build_engine(corpus: str | Path, stemmer: str = "pymorphy3", *, fusion: Fusi
         synonyms=synonyms.read_text(encoding="utf-8") if synonyms.is_file() else "", progress=False,
         retrievers=list(available_retrievers()),  # every retriever, so the tuning can weigh each
     )  # fmt: skip
+
+
+def rewriting_effect(
+    engine: SearchEngine, judgments: Sequence[Judgment], metrics: Sequence[str] = ("mrr@10", "hit_rate@1")
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Each rewriting step's effect per query kind: none, each step alone, all of them.
+
+    Returns configuration → kind → metric, the kinds including ``all answerable``.
+    """
+    steps: dict[str, bool | tuple[str, ...]] = {"no rewriting": False}
+    steps |= {f"{step} only": (step,) for step in REWRITE_STEPS}
+    steps["all steps"] = True
+    effect = {}
+    for label, rewrite in steps.items():
+        result = evaluate(engine, judgments, rewrite=rewrite, metrics=metrics, name=label)
+        effect[label] = {"all answerable": result.metrics, **result.kinds}
+    return effect
 
 
 def answer_sentences(engine: SearchEngine, judgments: Sequence[Judgment]) -> dict[str, float]:
@@ -464,8 +485,9 @@ def evaluate_configurations(
             engines[configuration.stemmer] = build_engine(corpus, configuration.stemmer)  # type: ignore[arg-type]
         engine = engines[configuration.stemmer]
         results[configuration.name] = evaluate(
-            engine, judgments, retriever=configuration.retriever, name=configuration.name, **options
-        )
+            engine, judgments, retriever=configuration.retriever, name=configuration.name,
+            rewrite=configuration.rewrite, **options,
+        )  # fmt: skip
     return results
 
 
