@@ -14,7 +14,6 @@ import json
 import math
 import os
 import string
-import time
 from pathlib import Path
 
 import pytest
@@ -200,51 +199,26 @@ def test_a_query_at_the_limit_is_whole_and_one_past_it_is_cut(engine: SearchEngi
     assert [hit.passage_id for hit in cut] == [hit.passage_id for hit in whole]
 
 
-def _fastest(engine: SearchEngine, query: str, runs: int = 3) -> float:
-    best = math.inf
-    for _ in range(runs):
-        started = time.perf_counter()
-        engine.search(query)
-        best = min(best, time.perf_counter() - started)
-    return best
-
-
-@pytest.mark.parametrize(
-    "unit",
-    ["возврат товара как оформить ", "вазврат тавара пачему ", "djpdhfn ", "я" * 997 + " ", "😀\u200b", "1 "],
-    ids=["words", "typos", "layout", "long-words", "emoji", "digits"],
-)
-def test_a_100_kb_query_costs_no_more_than_its_first_1000_characters(engine: SearchEngine, unit: str) -> None:
-    huge = (unit * (100_000 // len(unit) + 1))[:100_000]
-    head = huge[:MAX_QUERY_CHARS]
-    engine.search(head)  # warm the caches both will use
-    assert engine.search(huge).query.truncated
-    # Generous margins: the tail must cost nothing, but timers on shared machines jitter.
-    assert _fastest(engine, huge) <= 2 * _fastest(engine, head) + 0.010
-
-
-NORMAL_QUESTIONS = ["как вернуть товар", "двойное списание", "телефон горячей линии", "чат с оператором"]
-
-
-def _normal_cost(engine: SearchEngine) -> float:
-    return sorted(_fastest(engine, question, runs=5) for question in NORMAL_QUESTIONS)[len(NORMAL_QUESTIONS) // 2]
-
-
 @pytest.mark.parametrize(
     "unit",
     [
-        "как оформить возврат товара ненадлежащего качества ",
-        "djpdhfn njdfhf ",
-        "возврат",
-        "👨‍👩‍👧\u200b",
-        "8 800 234 70 00 ",  # once quadratic: answers._SUM backtracked over runs of digits and spaces
+        "возврат товара как оформить ",
+        "вазврат тавара пачему ",
+        "djpdhfn ",
+        "я" * 997 + " ",
+        "😀\u200b",
+        "1 ",
+        "8 800 234 70 00 ",
     ],
-    ids=["words", "layout", "one-word", "emoji", "digits"],
+    ids=["words", "typos", "layout", "long-words", "emoji", "digits", "phones"],
 )
-def test_a_100_kb_query_costs_no_more_than_a_few_normal_questions(engine: SearchEngine, unit: str) -> None:
+def test_a_100_kb_query_is_searched_as_its_first_1000_characters(engine: SearchEngine, unit: str) -> None:
+    # The tail is never analysed, so it costs nothing: `python -m benchmarks.query_length` measures it.
     huge = (unit * (100_000 // len(unit) + 1))[:100_000]
-    engine.search(huge)
-    assert _fastest(engine, huge, runs=5) <= 8 * _normal_cost(engine) + 0.002
+    whole, head = engine.search(huge), engine.search(huge[:MAX_QUERY_CHARS])
+    assert whole.query.truncated and not head.query.truncated
+    assert whole.query.rewritten == head.query.rewritten and whole.query.terms == head.query.terms
+    assert [(h.passage_id, h.score) for h in whole] == [(h.passage_id, h.score) for h in head]
 
 
 def test_bad_k_values_are_clamped_not_errors(engine: SearchEngine) -> None:
