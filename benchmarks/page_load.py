@@ -67,29 +67,42 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(folder: Path, timeout: float = 90) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    folder: Path, env: dict[str, str] | None = None, timeout: float = 90
+) -> tuple[subprocess.Popen[bytes], str]:
+    """``streamlit run app.py`` on a free loopback port, its log and feedback store in ``folder``; waits for health."""
     port = _free_port()
-    env = {**os.environ, "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
+    env = {**os.environ, "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3"), **(env or {})}
     command = [
         sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"),
         "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    log = (folder / "streamlit.log").open("wb")
-    process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    log = folder / "streamlit.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {(folder / 'streamlit.log').read_text(errors='replace')[-2000:]}")
+            raise RuntimeError(f"streamlit exited: {log.read_text(errors='replace')[-2000:]}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
                     return process, url
         except OSError:
             time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"streamlit did not answer in {timeout} s")
+    stop_server(process)
+    raise RuntimeError(f"streamlit did not answer in {timeout} s: {log.read_text(errors='replace')[-2000:]}")
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 async def _run(socket_, back_msg, timeout: float) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
@@ -199,12 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             failed = any(r.errors for r in [*single, *reports])
         finally:
             if process is not None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=10)
+                stop_server(process)
     return 1 if failed else 0
 
 

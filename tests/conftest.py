@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from benchmarks.page_load import start_server, stop_server
 from search import Analyzer, SearchEngine
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
+CHROMIUM = Path("/usr/bin/chromium")
+# Debian's Chromium, headless and off the network: nothing is ever downloaded.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--no-first-run", "--disable-sync", "--disable-quic",
+]  # fmt: skip
+WAIT_MS = 20_000  # any single wait in a browser page
+START_TIMEOUT = 60  # seconds for a page server to answer its health check (it builds the index first)
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +37,57 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     return CORPUS
+
+
+def require_browser() -> None:
+    """Skip without Debian's Chromium, or fail when REQUIRE_BROWSER=1 (CI installs it and must run these tests)."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1: install Debian's chromium package")
+    pytest.skip(f"{CHROMIUM} is missing (set REQUIRE_BROWSER=1 to make this a failure)")
+
+
+@pytest.fixture(scope="module")
+def serve_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[Path], str]]:
+    """Start ``streamlit run app.py`` on a loopback port for a corpus folder; every server stops with the module."""
+    require_browser()
+    processes = []
+
+    def serve(corpus: Path) -> str:
+        process, url = start_server(
+            tmp_path_factory.mktemp("server"), env={"SEARCH_CORPUS": str(corpus)}, timeout=START_TIMEOUT
+        )
+        processes.append(process)
+        return url
+
+    yield serve
+    for process in processes:
+        stop_server(process)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """Debian's Chromium through Playwright (never a browser download)."""
+    require_browser()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium, server: str):  # type: ignore[no-untyped-def]
+    """A fresh laptop-sized page on the module's ``server``, with the dialogs it opened in ``page.dialogs``."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(server, wait_until="domcontentloaded")
+    page.locator(".st-key-q input").wait_for(state="visible")
+    yield page
+    context.close()

@@ -15,14 +15,7 @@ unless REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -30,10 +23,6 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 PROJECT = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-START_TIMEOUT = 60
-WAIT_MS = 20_000
 
 RUN = "window.__pwned=1;document.title='pwned'"
 HEADING = f'Возврат <img src=x onerror="{RUN}"> **жирный** [ссылка](javascript:{RUN})'
@@ -44,20 +33,6 @@ BODY = (
     '<iframe src="javascript:alert(1)"></iframe> {{7*7}} ${7*7}'
 )
 FILE_TITLE = "<svg onload=alert(1)>"  # a title taken from a file name
-
-
-def _require_browser() -> None:
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{CHROMIUM} is missing and REQUIRE_BROWSER=1: install Debian's chromium package")
-    pytest.skip(f"{CHROMIUM} is missing (set REQUIRE_BROWSER=1 to make this a failure)")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -74,66 +49,8 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    _require_browser()
-    port = _free_port()
-    folder = tmp_path_factory.mktemp("server")
-    env = {**os.environ, "SEARCH_CORPUS": str(corpus), "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    log = (folder / "streamlit.log").open("wb")
-    process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited with {process.returncode}:\n{(folder / 'streamlit.log').read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not answer in {START_TIMEOUT} s")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser(server: str) -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def page(browser, server: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
-    context.set_default_timeout(WAIT_MS)
-    page = context.new_page()
-    page.dialogs = []  # type: ignore[attr-defined]
-    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))  # type: ignore[attr-defined]
-    page.goto(server, wait_until="domcontentloaded")
-    page.locator(".st-key-q input").wait_for(state="visible")
-    yield page
-    context.close()
+def server(serve_app, corpus: Path) -> str:  # type: ignore[no-untyped-def]
+    return serve_app(corpus)
 
 
 def _search(page, query: str) -> None:  # type: ignore[no-untyped-def]
