@@ -12,6 +12,7 @@ import multiprocessing
 import os
 import re
 import sys
+import threading
 import time
 import warnings
 from collections import Counter
@@ -525,17 +526,21 @@ def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progres
     """Every passage analysed, on both cores for a large corpus (each worker with its own pymorphy3)."""
     bar = tqdm(total=len(passages), desc="analysing passages", unit="passage", disable=not progress)
     workers = min(os.cpu_count() or 1, 4)
-    if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2:
+    # Fork, and only from a single-threaded process: a forked copy of a thread holding a lock could
+    # deadlock, and "spawn" would re-import the caller's __main__ (a script without a main guard).
+    can_fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2 or not can_fork:
         analysed = []
+        headings: dict[tuple[str, ...], tuple[str, ...]] = {}
         for passage in passages:
-            analysed.append(analyse_passage(analyzer, passage))
+            analysed.append(analyse_passage(analyzer, passage, headings))
             bar.update()
         bar.close()
         return analysed
     chunks = [passages[start : start + 2_000] for start in range(0, len(passages), 2_000)]
     settings = {"keep_negation": analyzer.keep_negation, "all_lemmas": analyzer.all_lemmas, "stemmer": analyzer.stemmer}
     results: list[Analysed] = []
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding locks and threads
+    context = multiprocessing.get_context("fork")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
         for chunk_result in pool.map(_analyse_chunk, itertools.repeat(settings), chunks):
             results.extend(chunk_result)
@@ -546,14 +551,24 @@ def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progres
 
 def _analyse_chunk(settings: dict[str, Any], passages: Sequence[Passage]) -> list[Analysed]:
     analyzer = Analyzer(**settings)
-    return [analyse_passage(analyzer, passage) for passage in passages]
+    headings: dict[tuple[str, ...], tuple[str, ...]] = {}
+    return [analyse_passage(analyzer, passage, headings) for passage in passages]
 
 
-def analyse_passage(analyzer: Analyzer, passage: Passage) -> Analysed:
-    """A passage is indexed with its section headings, which name what it is about."""
+def analyse_passage(
+    analyzer: Analyzer, passage: Passage, headings: dict[tuple[str, ...], tuple[str, ...]] | None = None
+) -> Analysed:
+    """A passage is indexed with its section headings, which name what it is about.
+
+    ``headings`` caches each section's heading terms across the passages of a build.
+    """
     body = analyse_text(analyzer, "\n".join([*passage.section, passage.text]))
-    headings = tuple(analyzer.terms("\n".join(passage.section)))
-    return Analysed(body.terms, body.surface, headings)
+    section_terms = headings.get(passage.section) if headings is not None else None
+    if section_terms is None:
+        section_terms = tuple(analyzer.terms("\n".join(passage.section)))
+        if headings is not None:
+            headings[passage.section] = section_terms
+    return Analysed(body.terms, body.surface, section_terms)
 
 
 def corpus_fingerprint(
