@@ -101,3 +101,25 @@ def test_thesaurus_matches_any_word_form(analyzer) -> None:
     assert added == ["телефон", "поддержка"]
     assert [(c.original, c.replacement) for c in made] == [("горячий линия", "телефон поддержка")]
     assert thesaurus.expand(tuple(analyzer.terms("горячий чай")))[0] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["как оформить ипотеку", "рецепт борща", "курс доллара", "промокод на скидку", "телепортация посылок"],
+)
+def test_questions_the_documents_do_not_answer_are_flagged(engine: SearchEngine, query: str) -> None:
+    results = engine.search(query)
+    assert not results.answered
+    assert results.query.missing  # the topic the documents never mention, for the page to name
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "как оформить возврат", "не пришли деньги за заказ", "cnfnec pfrfpf", "пвз", "лк селлера",
+        "работает ли горячая линия для селлеров", "двойнае списане", "8 800 234-70-00",
+    ],
+)  # fmt: skip
+def test_questions_the_documents_answer_are_not_flagged(engine: SearchEngine, query: str) -> None:
+    results = engine.search(query)
+    assert results.answered and not results.query.missing
