@@ -17,7 +17,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -135,6 +135,7 @@ class SearchEngine:
         self.fusion = fusion
         self.fingerprint = fingerprint
         self._doc_of = np.array([p.doc_id for p in self.passages], dtype=object)
+        self._audiences: dict[str, np.ndarray] = {}
 
     # --- building ---------------------------------------------------------------------
 
@@ -325,9 +326,39 @@ class SearchEngine:
         if not isinstance(query, str):
             raise TypeError(f"query must be a string, not {type(query).__name__}")
         k = max(0, int(k))
-        truncated = len(query) > MAX_QUERY_CHARS
+        understood = self._understand(query, _rewrite_steps(rewrite))
+        ranked = self._rank(understood, retriever, k, self._allowed(documents, audience))
+        if retriever == "hybrid":
+            order, fused = reciprocal_rank_fusion(
+                {n: i for n, (i, _) in ranked.items()}, self.fusion.weights, self.fusion.k
+            )
+        else:
+            order, fused = ranked[retriever]
+        considered = order[: max(k, CONFLICT_DEPTH)]  # the passages that may speak for a fact
+
+        coverage, each = self._coverage(
+            understood.terms, understood.info.corrections, considered, self.no_answer.depth
+        )
+        expanded = {t for c in understood.info.corrections if c.step == "synonyms" for t in c.original.split()}
+        missing = self.no_answer.missing_topics(
+            understood.tokens, self.retrievers["bm25"].vocabulary_.__contains__, self.analyzer.morphology, expanded
+        )
+        answered = self.no_answer.answered(coverage, missing)
+        hits = self._hits(understood, ranked, order[:k], fused[:k])
+        conflicts: list[Conflict] = []
+        if answered and hits:
+            kinds = asked_kinds(understood.terms, extract_facts(understood.info.rewritten, self.analyzer))
+            # Only passages that answer the question by themselves speak for a value.
+            answering = [self.passages[i] for i, share in zip(considered.tolist(), each) if share >= CONFLICT_COVERAGE]
+            conflicts = find_conflicts(answering, kinds, self.analyzer, self._facts) if kinds else []
+        return SearchResults(
+            hits, replace(understood.info, missing=tuple(missing)), retriever=retriever, answered=answered,
+            coverage=coverage, elapsed_ms=(time.perf_counter() - started) * 1000, conflicts=conflicts,
+        )  # fmt: skip
+
+    def _understand(self, query: str, steps: set[str]) -> _Understood:
+        """The query as searched: cut, rewritten, analysed, with its synonyms split by weight."""
         text = query[:MAX_QUERY_CHARS]
-        steps = _rewrite_steps(rewrite)
         corrections: tuple[Correction, ...] = ()
         if steps - {"synonyms"}:
             rewritten = self.rewriter.rewrite(text, steps)
@@ -341,43 +372,43 @@ class SearchEngine:
             corrections += tuple(synonyms)
             standins, extras = self._split_expansions(synonyms)
         info = QueryInfo(
-            original=query, rewritten=text, terms=analysed.terms, corrections=corrections, truncated=truncated,
-            expansions=standins + extras,
+            original=query, rewritten=text, terms=analysed.terms, corrections=corrections,
+            truncated=len(query) > MAX_QUERY_CHARS, expansions=standins + extras,
         )  # fmt: skip
-        allowed = self._allowed(documents, audience)
-
-        names = [n for n in self.fusion.weights if n in self.retrievers] if retriever == "hybrid" else [retriever]
         own = Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]))
-        added = Analysed(extras, " ".join(extras))
-        ranked: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for name in names:
-            ranked[name] = self._retrieve(
-                self.retrievers[name], own, added, self.fusion.depth if retriever == "hybrid" else max(k, 1),
-                self.fusion.min_chars if name == "chars" else 0.0, allowed,
+        return _Understood(info, tokens, analysed.terms, own, Analysed(extras, " ".join(extras)))
+
+    def _rank(
+        self, understood: _Understood, retriever: str, k: int, allowed: np.ndarray | None
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each retriever's best passages with their scores: all the fusion weighs, or the one asked for."""
+        hybrid = retriever == "hybrid"
+        names = [n for n in self.fusion.weights if n in self.retrievers] if hybrid else [retriever]
+        return {
+            name: self._retrieve(
+                self.retrievers[name],
+                understood.own,
+                understood.added,
+                self.fusion.depth if hybrid else max(k, 1),
+                self.fusion.min_chars if name == "chars" else 0.0,
+                allowed,
             )  # fmt: skip
-        rankings = {name: indices for name, (indices, _) in ranked.items()}
-        if retriever == "hybrid":
-            order, fused = reciprocal_rank_fusion(rankings, self.fusion.weights, self.fusion.k)
-        else:
-            order, fused = ranked[retriever]
-        considered = order[: max(k, CONFLICT_DEPTH)]  # the passages that may speak for a fact
-        order, fused = order[:k], fused[:k]
+            for name in names
+        }
+
+    def _hits(
+        self, understood: _Understood, ranked: dict[str, tuple[np.ndarray, np.ndarray]], order: np.ndarray,
+        fused: np.ndarray,
+    ) -> list[Hit]:  # fmt: skip
+        """The shown passages with their per-retriever ranks, highlights and answer sentences."""
         positions = {
             name: {int(index): (rank, float(score)) for rank, (index, score) in enumerate(zip(*pair), 1)}
             for name, pair in ranked.items()
         }
-        coverage, each = self._coverage(analysed.terms, corrections, considered, self.no_answer.depth)
-        expanded = {t for c in corrections if c.step == "synonyms" for t in c.original.split()}
-        bm25_vocabulary = self.retrievers["bm25"].vocabulary_
-        missing = self.no_answer.missing_topics(
-            tokens, bm25_vocabulary.__contains__, self.analyzer.morphology, expanded
-        )
-        answered = self.no_answer.answered(coverage, missing)
-        info = replace(info, missing=tuple(missing))
-        weights = {term: self.retrievers["bm25"].idf_of(term) for term in (*analysed.terms, *standins)}
-        for term in extras:
-            weights.setdefault(term, self.fusion.synonyms_weight * self.retrievers["bm25"].idf_of(term))
-        query_terms = {*analysed.terms, *standins, *extras}
+        idf = self.retrievers["bm25"].idf_of
+        weights = {term: idf(term) for term in understood.own.terms}
+        for term in understood.added.terms:
+            weights.setdefault(term, self.fusion.synonyms_weight * idf(term))
         hits = []
         for position, (index, score) in enumerate(zip(order.tolist(), fused.tolist()), 1):
             passage = self.passages[index]
@@ -386,21 +417,11 @@ class SearchEngine:
                 for name, found in positions.items()
                 if index in found
             }
-            highlights, matched = self._highlights(passage, query_terms)
+            highlights, matched = self._highlights(passage, set(weights))
             passage_tokens, sentences = self._reading(passage)
             answer = answer_span(sentences, passage_tokens, weights, passage.text)
             hits.append(Hit(passage, score, position, breakdown, highlights, matched, answer))
-        conflicts: list[Conflict] = []
-        if answered and hits:
-            kinds = asked_kinds(analysed.terms, extract_facts(text, self.analyzer))
-            # Only passages that answer the question by themselves speak for a value.
-            answering = [self.passages[i] for i, share in zip(considered.tolist(), each) if share >= CONFLICT_COVERAGE]
-            conflicts = find_conflicts(answering, kinds, self.analyzer, self._facts) if kinds else []
-        elapsed = (time.perf_counter() - started) * 1000
-        return SearchResults(
-            hits, info, retriever=retriever, answered=answered, coverage=coverage, elapsed_ms=elapsed,
-            conflicts=conflicts,
-        )  # fmt: skip
+        return hits
 
     def _retrieve(
         self, retriever: Retriever, own: Analysed, added: Analysed, depth: int, minimum: float,
@@ -463,8 +484,14 @@ class SearchEngine:
         if documents is not None:
             allowed &= np.isin(self._doc_of, list(documents))
         if audience is not None:
-            allowed &= np.array([audience in p.audience for p in self.passages], dtype=bool)
+            allowed &= self._audience_mask(audience)
         return allowed
+
+    def _audience_mask(self, audience: str) -> np.ndarray:
+        mask = self._audiences.get(audience)
+        if mask is None:  # once per audience and process, not once per query
+            mask = self._audiences[audience] = np.array([audience in p.audience for p in self.passages], dtype=bool)
+        return mask
 
     def _highlights(self, passage: Passage, terms: set[str]) -> tuple[tuple[tuple[int, int], ...], tuple[str, ...]]:
         tokens, _ = self._reading(passage)
@@ -501,6 +528,17 @@ class SearchEngine:
 
 
 REWRITE_STEPS = ("layout", "transliteration", "spelling", "synonyms")
+
+
+@dataclass(frozen=True, slots=True)
+class _Understood:
+    """A query on its way through the engine."""
+
+    info: QueryInfo
+    tokens: list[Token]
+    terms: tuple[str, ...]  # the user's own terms
+    own: Analysed  # the user's terms and the synonyms that stand in for unknown words: full weight
+    added: Analysed  # synonyms of words the documents use: ``Fusion.synonyms_weight``
 
 
 def _rewrite_steps(rewrite: bool | Collection[str]) -> set[str]:
