@@ -11,15 +11,18 @@
 """
 
 from .analysis import Analyzer
+from .answers import Conflict, FactValue
 from .corpus import CorpusError, CorpusWarning, Document
 from .engine import SearchEngine
 from .evaluation import (
     Evaluation,
     Judgment,
     JudgmentError,
+    answer_sentences,
     evaluate,
     evaluate_configurations,
     load_judgments,
+    rewriting_effect,
     tune_fusion,
 )
 from .fusion import Fusion
@@ -29,11 +32,13 @@ from .storage import IndexFormatError
 
 __all__ = [
     "Analyzer",
+    "Conflict",
     "CorpusError",
     "CorpusWarning",
     "Correction",
     "Document",
     "Evaluation",
+    "FactValue",
     "Fusion",
     "Hit",
     "IndexFormatError",
@@ -44,8 +49,10 @@ __all__ = [
     "RetrieverScore",
     "SearchEngine",
     "SearchResults",
+    "answer_sentences",
     "evaluate",
     "evaluate_configurations",
     "load_judgments",
+    "rewriting_effect",
     "tune_fusion",
 ]
