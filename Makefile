@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 index: install
-	$(BIN)/python -m search build
+	$(BIN)/python -m search build --if-changed
 
 test: install
 	$(BIN)/python -m pytest

@@ -32,7 +32,7 @@ def _engine(args: argparse.Namespace, rebuild: bool = False) -> SearchEngine:
 
 
 def _build(args: argparse.Namespace) -> int:
-    engine = SearchEngine.from_directory(args.corpus, index_dir=args.index, rebuild=True, progress=None)
+    engine = SearchEngine.from_directory(args.corpus, index_dir=args.index, rebuild=not args.if_changed, progress=None)
     where = args.index or Path(args.corpus) / ".index"
     print(f"indexed {len(engine.documents)} documents, {len(engine.passages)} passages → {where}")
     return 0
@@ -122,6 +122,7 @@ def parser() -> argparse.ArgumentParser:
         command.add_argument("--index", type=Path, default=None, help="index folder (default: CORPUS/.index)")
 
     build = commands.add_parser("build", help="index the corpus folder")
+    build.add_argument("--if-changed", action="store_true", help="keep the saved index when the corpus is unchanged")
     corpus_options(build)
     build.set_defaults(run=_build)
 
