@@ -108,6 +108,8 @@ class _Postings:
     _rows: int
 
     def _set_postings(self, matrix: sp.csc_matrix) -> None:
+        if not matrix.has_sorted_indices:  # postings are searched by binary search
+            matrix.sort_indices()
         self._indptr, self._indices, self._data = matrix.indptr, matrix.indices, matrix.data
         self._rows = matrix.shape[0]
 
@@ -142,6 +144,12 @@ class _Postings:
         if len(spans) == 1:
             (start, end), weight = spans[0], weights[0]
             candidates, values = indices[start:end], data[start:end] * weight
+        elif (
+            total > MAXSCORE_MIN_POSTINGS
+            and self._nonnegative()
+            and (pruned := self._maxscore(columns, weights, spans, k, minimum, allowed))
+        ):
+            candidates, values = pruned
         else:
             buffer = _buffer(self._rows)
             try:
@@ -161,6 +169,69 @@ class _Postings:
         candidates, values = candidates[keep], values[keep]
         best = _best(values, k)
         return candidates[best].astype(np.int64, copy=False), values[best]
+
+    def _nonnegative(self) -> bool:
+        cached = getattr(self, "_column_max", None)
+        if cached is None:
+            data, indptr = self._data, self._indptr
+            if data.size and float(data.min()) < 0:
+                cached = np.empty(0)  # a negative weight breaks the bounds: never prune
+            else:
+                lengths = np.diff(indptr)
+                cached = np.zeros(lengths.size)
+                filled = lengths > 0
+                cached[filled] = np.maximum.reduceat(data, indptr[:-1][filled]) if data.size else 0.0
+            self._column_max = cached
+        return cached.size > 0
+
+    def _maxscore(
+        self, columns: Sequence[int], weights: Sequence[float], spans: list[tuple[int, int]], k: int,
+        minimum: float, allowed: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+        """Exact top-k candidates and scores without scattering the long postings, or None when that cannot work.
+
+        MaxScore (Turtle & Flood, 1995), in one step: the rare terms are scored
+        in full; if k of the passages they reach already score above what all
+        the frequent terms together could give any other passage, the frequent
+        terms are only looked up for those passages. Each candidate's score is
+        then summed in the query's own order — the full scan's additions, so
+        equal to the last bit.
+        """
+        indices, data = self._indices, self._data
+        long = {i for i, (start, end) in enumerate(spans) if end - start > MAXSCORE_LONG_POSTINGS}
+        if not long or len(long) == len(spans):
+            return None
+        # A hair above the true bound, so rounding never prunes a passage that could tie.
+        bound = sum(float(self._column_max[columns[i]]) * weights[i] for i in long) * (1 + 1e-9)
+        short = [i for i in range(len(spans)) if i not in long]
+        pieces = [indices[spans[i][0] : spans[i][1]] for i in short]
+        buffer = _buffer(self._rows)
+        try:
+            for i, piece in zip(short, pieces):
+                start, end = spans[i]
+                buffer[piece] += data[start:end] * weights[i]
+            candidates = np.unique(np.concatenate(pieces))
+            partial = buffer[candidates] if allowed is None else buffer[candidates][allowed[candidates]]
+        finally:
+            for piece in pieces:
+                buffer[piece] = 0.0
+        if bound > minimum and (partial.size < k or -np.partition(-partial, k - 1)[k - 1] <= bound):
+            return None  # a passage the rare terms never reach could still make the top k
+        values = np.zeros(candidates.size)
+        for (start, end), weight in zip(spans, weights):  # exact scores, in the query's order
+            postings = indices[start:end]
+            where = np.searchsorted(postings, candidates)
+            inside = where < postings.size
+            found = np.zeros(candidates.size, dtype=bool)
+            found[inside] = postings[where[inside]] == candidates[inside]
+            contribution = np.zeros(candidates.size)
+            contribution[found] = data[start + where[found]] * weight
+            values += contribution
+        return candidates, values
+
+
+MAXSCORE_MIN_POSTINGS = 50_000  # below this, scattering every posting is cheaper than pruning
+MAXSCORE_LONG_POSTINGS = 5_000  # a term in more passages than this is only looked up when pruning works
 
 
 def _sparse_arrays(matrix: sp.csr_matrix | sp.csc_matrix, prefix: str) -> dict[str, np.ndarray]:

@@ -190,3 +190,27 @@ def test_top_k_selects_from_a_mostly_zero_vector() -> None:
     scores[[5, 99_999, 42, 7]] = [1.0, 3.0, 3.0, 0.5]
     assert top_k(scores, 3).tolist() == [42, 99_999, 5]
     assert top_k(-scores, 3, minimum=-1.0).tolist() == [0, 1, 2]  # zeros above the minimum, ties by index
+
+
+def test_pruned_top_k_equals_the_full_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    # MaxScore skips scattering long postings; its top k and scores must be the full scan's, bit for bit.
+    import search.retrievers as retrievers
+
+    monkeypatch.setattr(retrievers, "MAXSCORE_MIN_POSTINGS", 0)
+    monkeypatch.setattr(retrievers, "MAXSCORE_LONG_POSTINGS", 300)
+    rng = np.random.default_rng(11)
+    vocabulary = [f"t{i}" for i in range(300)]
+    weights = 1 / np.arange(1, 301) ** 1.1
+    docs = [tuple(rng.choice(vocabulary, size=rng.integers(5, 60), p=weights / weights.sum())) for _ in range(3000)]
+    bm25 = BM25().fit([Analysed(d, "") for d in docs])
+    allowed = rng.random(3000) < 0.5
+    for _ in range(60):
+        query = Analysed(tuple(rng.choice(vocabulary, size=rng.integers(2, 7))), "")
+        for k, mask in ((1, None), (10, None), (10, allowed), (100, None)):
+            scores = bm25.scores(query)
+            if mask is not None:
+                scores = np.where(mask, scores, 0.0)
+            expected = top_k(scores, k)
+            indices, values = bm25.top(query, k, allowed=mask)
+            assert indices.tolist() == expected.tolist()
+            assert values.tolist() == scores[expected].tolist()
