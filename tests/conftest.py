@@ -91,3 +91,23 @@ def page(chromium, server: str):  # type: ignore[no-untyped-def]
     page.locator(".st-key-q input").wait_for(state="visible")
     yield page
     context.close()
+
+
+def _ask(page, query: str) -> None:  # type: ignore[no-untyped-def]
+    """Type ``query`` in the search box, press Enter and wait until the run is done."""
+    box = page.locator(".st-key-q input")
+    box.click()
+    box.fill(query)
+    box.press("Enter")
+    page.wait_for_function(
+        "q => document.querySelector('.st-key-q input')?.value === q && !!document.querySelector('.status')",
+        arg=query,
+    )
+    # The status line comes early in a run; callers wait for what they need after it, this only for idleness.
+    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
+
+
+@pytest.fixture
+def ask():  # type: ignore[no-untyped-def]
+    """Search in the page as a person does (see ``_ask``)."""
+    return _ask

@@ -35,19 +35,6 @@ def server(serve_app, corpus: Path) -> str:  # type: ignore[no-untyped-def]
     return serve_app(corpus)
 
 
-def _search(page, query: str) -> None:  # type: ignore[no-untyped-def]
-    box = page.locator(".st-key-q input")
-    box.click()
-    box.fill(query)
-    box.press("Enter")
-    page.wait_for_function(
-        "q => document.querySelector('.st-key-q input')?.value === q && !!document.querySelector('.status')",
-        arg=query,
-    )
-    # The status line comes early in a run; callers wait for what they need after it, this only for idleness.
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-
-
 def _screenshot(page, path: Path, width: int) -> None:  # type: ignore[no-untyped-def]
     """The whole page: Streamlit scrolls inside its own container, so grow the window to the content instead."""
     page.set_viewport_size({"width": width, "height": 900})
@@ -62,13 +49,13 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def test_russian_query_shows_ranked_highlighted_cited_passages(page, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_russian_query_shows_ranked_highlighted_cited_passages(ask, page, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     query = "не пришли деньги за заказ"
     focused = page.wait_for_function("() => document.activeElement?.closest('.st-key-q') !== null")
     assert focused, "the search box has the focus when the page opens"
     page.get_by_text("Попробуйте спросить").wait_for(state="visible")
     _screenshot(page, tmp_path / "start.png", 1280)
-    _search(page, query)
+    ask(page, query)
     expected = SearchEngine.from_directory(corpus).search(query, k=5)
     assert len(expected) >= 3
     # Streamlit draws a run's elements one by one: wait for the last card, not the first.
@@ -90,8 +77,8 @@ def test_russian_query_shows_ranked_highlighted_cited_passages(page, corpus: Pat
     assert (tmp_path / "results-laptop.png").stat().st_size > 10_000
 
 
-def test_known_answer_comes_first_with_its_section(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _search(page, "двойное списание")
+def test_known_answer_comes_first_with_its_section(ask, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "двойное списание")
     first = page.locator(".hit").first
     first.wait_for(state="visible")
     assert first.locator(".hit-heading").inner_text() == "2 Проблемы с оплатой"
@@ -103,10 +90,10 @@ def test_known_answer_comes_first_with_its_section(page, tmp_path: Path) -> None
     _screenshot(page, tmp_path / "section.png", 1280)
 
 
-def test_html_in_a_query_is_shown_as_text_and_never_run(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_html_in_a_query_is_shown_as_text_and_never_run(ask, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    _search(page, HOSTILE)
+    ask(page, HOSTILE)
     page.wait_for_timeout(500)  # give an injected handler every chance to fire
     assert HOSTILE in _squash(page.locator(".closest, .empty-title").first.inner_text())
     assert page.locator('img[src="x"]').count() == 0

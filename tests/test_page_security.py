@@ -53,18 +53,6 @@ def server(serve_app, corpus: Path) -> str:  # type: ignore[no-untyped-def]
     return serve_app(corpus)
 
 
-def _search(page, query: str) -> None:  # type: ignore[no-untyped-def]
-    box = page.locator(".st-key-q input")
-    box.click()
-    box.fill(query)
-    box.press("Enter")
-    page.wait_for_function(
-        "q => document.querySelector('.st-key-q input')?.value === q && !!document.querySelector('.status')",
-        arg=query,
-    )
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')")
-
-
 def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
@@ -79,8 +67,8 @@ def _nothing_ran(page) -> None:  # type: ignore[no-untyped-def]
     assert page.evaluate(injected) is False
 
 
-def test_hostile_document_text_renders_as_text_in_the_hit_and_its_section(page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    _search(page, "срок возврата товара")
+def test_hostile_document_text_renders_as_text_in_the_hit_and_its_section(ask, page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ask(page, "срок возврата товара")
     hit = page.locator(".hit").first
     hit.wait_for(state="visible")
     text = _squash(" ".join(page.locator(".hit-text").all_inner_texts()))
@@ -96,15 +84,15 @@ def test_hostile_document_text_renders_as_text_in_the_hit_and_its_section(page, 
     page.screenshot(path=str(tmp_path / "hostile-document.png"), full_page=True)
 
 
-def test_hostile_titles_render_as_text_in_the_sidebar_and_the_empty_state(page) -> None:  # type: ignore[no-untyped-def]
+def test_hostile_titles_render_as_text_in_the_sidebar_and_the_empty_state(ask, page) -> None:  # type: ignore[no-untyped-def]
     assert FILE_TITLE in _squash(page.locator(".about").inner_text())  # the list of documents on the first screen
     _nothing_ran(page)
-    _search(page, "курьер доставка заказа")
+    ask(page, "курьер доставка заказа")
     page.locator(".hit").first.wait_for(state="visible")
     sidebar = page.locator('[data-testid="stSidebar"]')
     sidebar.get_by_text("Разбор оценок").wait_for(state="visible")  # drawn at the end of the run
     _nothing_ran(page)
-    _search(page, "срок возврата товара")
+    ask(page, "срок возврата товара")
     page.locator(".hit").first.wait_for(state="visible")
     sidebar.locator("details summary", has_text="Возврат").first.wait_for(state="visible")
     labels = _squash(" ".join(sidebar.locator("details summary").all_inner_texts()))
