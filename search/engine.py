@@ -45,7 +45,7 @@ CONFLICT_DEPTH = 10  # how many of the best passages are read for conflicting fa
 CONFLICT_COVERAGE = 0.8  # a passage speaks for a value only when it covers this much of the query
 SYNONYMS = "synonyms.txt"  # a corpus folder's own thesaurus, in Solr's format
 _WORD = re.compile(r"[^\W\d_][\w-]*")
-INDEXING_VERSION = 1  # bump when passages are turned into terms differently
+INDEXING_VERSION = 2  # bump when passages are turned into terms or stored differently
 _LIBRARIES = (
     "pymorphy3",
     "pymorphy3-dicts-ru",

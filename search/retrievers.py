@@ -436,10 +436,16 @@ class _Tfidf(_Postings):
         )
         del first_seen
         counts.indices = renumber[counts.indices]
+        self._weigh(counts)
+        self.vocabulary_ = {feature: column for column, feature in enumerate(features)}
+        return self
+
+    def _weigh(self, counts: sp.csr_matrix) -> None:
+        """Document × feature counts into L2-normalised ``1 + log tf`` × smoothed IDF, as scikit-learn does."""
         counts.has_sorted_indices = False
         counts.sort_indices()
         n = counts.shape[0]
-        df = np.bincount(counts.indices, minlength=len(features)).astype(np.float64)
+        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
         df += 1.0  # smooth_idf: one more document that contains every feature
         idf = np.full_like(df, fill_value=n + 1)
         idf /= df
@@ -451,11 +457,23 @@ class _Tfidf(_Postings):
         from sklearn.preprocessing import normalize  # its Cython row normalisation, bit for bit
 
         normalize(counts, norm="l2", copy=False)
-        self.vocabulary_ = {feature: column for column, feature in enumerate(features)}
         self.idf_ = idf
         self.matrix_ = counts.tocsc()
         self._set_postings(self.matrix_)
-        return self
+
+    def _weights(self, columns: Sequence[int], tf: Sequence[int]) -> tuple[list[int], np.ndarray]:
+        """A query's features (sorted columns, their counts) as scikit-learn's transform weighs them."""
+        values = np.array(tf, dtype=np.float64)
+        np.log(values, out=values)  # numpy's log, as scikit-learn's transform uses
+        values += 1.0
+        values *= self.idf_[list(columns)]
+        # scikit-learn's L2 normalisation: a left-to-right sum of squares, then one division each.
+        total = 0.0
+        for value in values.tolist():
+            total += value * value
+        if total != 0.0:
+            values /= math.sqrt(total)
+        return list(columns), values
 
     @property
     def vectorizer_(self) -> TfidfVectorizer:
@@ -470,17 +488,7 @@ class _Tfidf(_Postings):
         if not counts:
             return [], np.empty(0)
         columns, tf = zip(*sorted((vocabulary[feature], count) for feature, count in counts.items()))
-        values = np.array(tf, dtype=np.float64)
-        np.log(values, out=values)  # numpy's log, as scikit-learn's transform uses
-        values += 1.0
-        values *= self.idf_[list(columns)]
-        # scikit-learn's L2 normalisation: a left-to-right sum of squares, then one division each.
-        total = 0.0
-        for value in values.tolist():
-            total += value * value
-        if total != 0.0:
-            values /= math.sqrt(total)
-        return list(columns), values
+        return self._weights(columns, tf)
 
     def scores(self, query: Analysed) -> np.ndarray:
         columns, values = self._query(query)
@@ -511,7 +519,16 @@ class _Tfidf(_Postings):
 
 
 class TfidfWords(_Tfidf):
-    """TF-IDF over lemma unigrams and bigrams (scikit-learn), cosine similarity."""
+    """TF-IDF over lemma unigrams and bigrams (scikit-learn's arithmetic), cosine similarity.
+
+    A bigram is not a string here but the pair of its words' numbers, one
+    ``int64`` code (``first × words + second``): a 100k-passage help center
+    has millions of distinct bigrams, and as Python strings they cost seconds
+    to sort and hundreds of megabytes to hold. Columns are the words in
+    alphabetical order, then the bigrams in code order (which is their
+    alphabetical order too); the weights are scikit-learn's, and scores equal
+    its to 1e-12 (only the order in which a row's squares are summed differs).
+    """
 
     name: ClassVar[str] = "tfidf"
 
@@ -522,6 +539,78 @@ class TfidfWords(_Tfidf):
 
     def _features(self, text: Analysed) -> Sequence[str]:
         return lemma_ngrams(text.terms)
+
+    def fit(self, documents: Sequence[Analysed]) -> Self:
+        first_seen: dict[str, int] = {}
+        setdefault = first_seen.setdefault
+        ids = array("i")
+        lengths = np.zeros(len(documents), dtype=np.int64)
+        for row, document in enumerate(documents):
+            lengths[row] = len(document.terms)
+            ids.extend([setdefault(term, len(first_seen)) for term in document.terms])
+        words = sorted(first_seen)
+        rank = np.empty(len(words), dtype=np.int64)
+        rank[np.fromiter((first_seen[w] for w in words), dtype=np.int64, count=len(words))] = np.arange(len(words))
+        del first_seen
+        unigram = rank[np.frombuffer(ids, dtype=np.int32)] if len(ids) else np.zeros(0, dtype=np.int64)
+        # Bigrams never cross a passage: drop the pair that spans each boundary.
+        ends = np.cumsum(lengths)
+        pair = np.ones(max(unigram.size - 1, 0), dtype=bool)
+        pair[ends[(ends > 0) & (ends < unigram.size)] - 1] = False
+        codes = unigram[:-1][pair] * len(words) + unigram[1:][pair]
+        bigrams, inverse = np.unique(codes, return_inverse=True)
+        # Each row: its unigrams, then its bigrams (columns after all the words).
+        rows = np.repeat(np.arange(len(documents)), lengths)
+        pair_rows = rows[:-1][pair] if rows.size else rows
+        columns = np.concatenate([unigram, len(words) + inverse.astype(np.int64)])
+        row_of = np.concatenate([rows, pair_rows])
+        counts = sp.csr_matrix(
+            (np.ones(columns.size), (row_of, columns)), shape=(len(documents), len(words) + bigrams.size)
+        )
+        counts.sum_duplicates()
+        self._weigh(counts)
+        self.words_ = {word: column for column, word in enumerate(words)}
+        self.bigrams_ = bigrams
+        return self
+
+    @property
+    def vocabulary_(self) -> dict[str, int]:
+        """Every feature as scikit-learn names it, "word" or "first second" (built on demand: large)."""
+        words = list(self.words_)
+        size = len(words)
+        vocabulary = dict(self.words_)
+        for offset, code in enumerate(self.bigrams_.tolist()):
+            vocabulary[f"{words[code // size]} {words[code % size]}"] = size + offset
+        return vocabulary
+
+    def _query(self, query: Analysed) -> tuple[list[int], np.ndarray]:
+        words, size = self.words_, len(self.words_)
+        known = [words.get(term) for term in query.terms]
+        counts = Counter(column for column in known if column is not None)
+        codes = [a * size + b for a, b in zip(known, known[1:]) if a is not None and b is not None]
+        if codes:
+            where = np.searchsorted(self.bigrams_, codes)
+            for code, position in zip(codes, where.tolist()):
+                if position < self.bigrams_.size and int(self.bigrams_[position]) == code:
+                    counts[size + position] += 1
+        if not counts:
+            return [], np.empty(0)
+        columns, tf = zip(*sorted(counts.items()))
+        return self._weights(columns, tf)
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        arrays = {"idf": self.idf_, "bigrams": self.bigrams_, **_sparse_arrays(self.matrix_, "columns")}
+        return {"words": list(self.words_)}, arrays
+
+    @classmethod
+    def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        retriever = cls()
+        retriever.words_ = {word: column for column, word in enumerate(params["words"])}
+        retriever.bigrams_ = arrays["bigrams"]
+        retriever.idf_ = arrays["idf"]
+        retriever.matrix_ = _sparse_from(arrays, "columns", sp.csc_matrix)
+        retriever._set_postings(retriever.matrix_)
+        return retriever
 
 
 def char_wb_ngrams(word: str, low: int = 3, high: int = 5) -> tuple[str, ...]:
