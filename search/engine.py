@@ -136,6 +136,7 @@ class SearchEngine:
         self.fingerprint = fingerprint
         self._doc_of = np.array([p.doc_id for p in self.passages], dtype=object)
         self._audiences: dict[str, np.ndarray] = {}
+        self._position = {passage.id: index for index, passage in enumerate(self.passages)}
 
     # --- building ---------------------------------------------------------------------
 
@@ -509,10 +510,7 @@ class SearchEngine:
     # --- reading -----------------------------------------------------------------------
 
     def passage(self, passage_id: str) -> Passage:
-        for passage in self.passages:
-            if passage.id == passage_id:
-                return passage
-        raise KeyError(passage_id)
+        return self.passages[self._position[passage_id]]
 
     def section_text(self, passage: Passage | Hit) -> str:
         """The whole section a passage comes from, exactly as in its document."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -37,6 +38,17 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def corpus_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The embedded corpus in a temporary folder, for the page to index there and leave the project alone.
+
+    Shared read-only by the AppTest and browser tests; a test that edits documents makes its own copy.
+    """
+    folder = tmp_path_factory.mktemp("corpus-copy") / "corpus"
+    shutil.copytree(CORPUS, folder, ignore=shutil.ignore_patterns(".index"))
+    return folder
 
 
 def require_browser() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import shutil
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -29,14 +28,6 @@ def page_module() -> ModuleType:
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture(scope="session")
-def corpus_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The embedded corpus in a temporary folder: the page indexes it there, not in the project."""
-    folder = tmp_path_factory.mktemp("app") / "corpus"
-    shutil.copytree(PROJECT / "corpus", folder, ignore=shutil.ignore_patterns(".index"))
-    return folder
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,6 @@ temporary folder (pytest prints it with ``--basetemp`` or ``-s``).
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
@@ -23,16 +22,8 @@ HOSTILE = '<script>alert("xss")</script><img src=x onerror="alert(1);document.ti
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the embedded corpus, so the server indexes it here and leaves the project's index alone."""
-    folder = tmp_path_factory.mktemp("browser") / "corpus"
-    shutil.copytree(PROJECT / "corpus", folder, ignore=shutil.ignore_patterns(".index"))
-    return folder
-
-
-@pytest.fixture(scope="module")
-def server(serve_app, corpus: Path) -> str:  # type: ignore[no-untyped-def]
-    return serve_app(corpus)
+def server(serve_app, corpus_copy: Path) -> str:  # type: ignore[no-untyped-def]
+    return serve_app(corpus_copy)
 
 
 def _screenshot(page, path: Path, width: int) -> None:  # type: ignore[no-untyped-def]
@@ -49,14 +40,14 @@ def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def test_russian_query_shows_ranked_highlighted_cited_passages(ask, page, corpus: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_russian_query_shows_ranked_highlighted_cited_passages(ask, page, corpus_copy: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     query = "не пришли деньги за заказ"
     focused = page.wait_for_function("() => document.activeElement?.closest('.st-key-q') !== null")
     assert focused, "the search box has the focus when the page opens"
     page.get_by_text("Попробуйте спросить").wait_for(state="visible")
     _screenshot(page, tmp_path / "start.png", 1280)
     ask(page, query)
-    expected = SearchEngine.from_directory(corpus).search(query, k=5)
+    expected = SearchEngine.from_directory(corpus_copy).search(query, k=5)
     assert len(expected) >= 3
     # Streamlit draws a run's elements one by one: wait for the last card, not the first.
     page.wait_for_function("n => document.querySelectorAll('.hit').length === n", arg=len(expected))
