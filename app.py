@@ -25,14 +25,12 @@ from pathlib import Path
 import streamlit as st
 
 from search import Hit, SearchEngine, SearchResults
-from search.engine import MAX_QUERY_CHARS
 from search.feedback import FeedbackError, FeedbackStore
 
 PROJECT = Path(__file__).resolve().parent
 DEFAULT_CORPUS = PROJECT / "corpus"
 DEFAULT_FEEDBACK_DB = PROJECT / "data" / "feedback.sqlite3"  # data/ is git-ignored
 
-RANKINGS = {"hybrid": "Гибридное", "bm25": "BM25", "tfidf": "TF-IDF"}
 # Questions people really ask about the embedded corpus; shown only when its documents are loaded.
 EXAMPLES = (
     "не пришли деньги за заказ",
@@ -42,7 +40,6 @@ EXAMPLES = (
     "как написать в чат поддержки",
 )
 EXAMPLES_CORPUS = {"buyers-support", "seller-channels"}
-FACT_KINDS = {"phone": "телефон", "email": "адрес почты", "hours": "часы работы", "duration": "срок", "sum": "сумма"}
 
 CSS = """
 <style>
@@ -232,11 +229,12 @@ def render_sidebar(engine: SearchEngine) -> Settings:
     with st.sidebar:
         st.header("Настройки поиска")
         k = st.slider("Сколько результатов показывать", 1, 20, 5, key="k")
-        fused = ", ".join(name for name in engine.fusion.weights if name in engine.retrievers)
+        rankings = engine.rankings
+        fused = ", ".join(rankings[name] for name in engine.fused)
         ranking = st.radio(
             "Ранжирование",
-            list(RANKINGS),
-            format_func=RANKINGS.__getitem__,
+            list(rankings),
+            format_func=rankings.__getitem__,
             key="ranking",
             help=f"Гибридное объединяет места фрагментов у нескольких методов (reciprocal rank fusion): {fused}.",
         )
@@ -245,10 +243,9 @@ def render_sidebar(engine: SearchEngine) -> Settings:
         chosen = st.multiselect(
             "Документы", list(titles), format_func=titles.__getitem__, key="documents", placeholder="Все документы"
         )
-        audiences = sorted({a for document in engine.documents.values() for a in document.audience})
         audience = st.radio(
             "Для кого",
-            [None, *audiences],
+            [None, *engine.audiences],
             format_func=lambda a: "Для всех" if a is None else _md(a.capitalize()),
             key="audience",
         )
@@ -298,7 +295,7 @@ def render_empty_state(engine: SearchEngine) -> None:
     )
 
 
-def render_query_notes(results: SearchResults, exact: bool) -> None:
+def render_query_notes(results: SearchResults, exact: bool, limit: int) -> None:
     """What the engine did to the query: corrections ("did you mean"), a cut, an exact search."""
     query = results.query
     if query.changed and not exact:
@@ -310,15 +307,15 @@ def render_query_notes(results: SearchResults, exact: bool) -> None:
     elif exact:
         st.caption("Искали точно как написано, без исправлений и синонимов.")
     if query.truncated:
-        st.caption(f"Запрос длиннее {MAX_QUERY_CHARS} символов: искали по первым {MAX_QUERY_CHARS}.")
+        st.caption(f"Запрос длиннее {limit} символов: искали по первым {limit}.")
 
 
-def render_status(results: SearchResults) -> None:
+def render_status(results: SearchResults, rankings: dict[str, str]) -> None:
     n = len(results)
     found = f"{n} {_plural(n, 'фрагмент', 'фрагмента', 'фрагментов')}"
     if not results.answered:
         found = f"{n} {_plural(n, 'похожий фрагмент', 'похожих фрагмента', 'похожих фрагментов')}" if n else "ничего"
-    ranking = RANKINGS.get(results.retriever, results.retriever).lower()
+    ranking = rankings.get(results.retriever, results.retriever).lower()
     st.html(f'<div class="status">{_esc(found)} · {results.elapsed_ms:.0f} мс · ранжирование: {_esc(ranking)}</div>')
 
 
@@ -331,9 +328,8 @@ def render_conflicts(results: SearchResults) -> None:
             rows.append(
                 f'<li><b>{_esc(value.value)}</b>{old} — <span class="source">{_esc(value.citation)}</span></li>'
             )
-        kind = FACT_KINDS.get(conflict.kind, conflict.kind)
         st.html(
-            f'<div class="conflict"><div class="conflict-title">Источники расходятся: {_esc(kind)}</div>'
+            f'<div class="conflict"><div class="conflict-title">Источники расходятся: {_esc(conflict.label)}</div>'
             f"<ul>{''.join(rows)}</ul></div>"
         )
 
@@ -355,17 +351,13 @@ def hit_html(hit: Hit, answered: bool = True) -> str:
 
 def section_html(engine: SearchEngine, hit: Hit) -> str:
     """The whole section, the passage itself tinted so the eye finds it again."""
-    section = engine.section_text(hit)
-    start = section.find(hit.text)
-    if start < 0:  # passages are verbatim slices, so this is only a guard
-        return f'<div class="section-text">{_esc(section)}</div>'
-    end = start + len(hit.text)
-    rest = (section[:start] + section[end:]).splitlines()
+    before, passage, after = engine.section_parts(hit)
+    before, after = before.lstrip(), after.rstrip()
+    rest = (before + after).splitlines()
     if all(not line.strip() or line.strip() in hit.passage.section for line in rest):
-        return f'<div class="section-text">{_esc(section)}</div>'  # the passage is the whole section
+        return f'<div class="section-text">{_esc(before + passage + after)}</div>'  # the passage is the section
     return (
-        f'<div class="section-text">{_esc(section[:start])}<span class="passage">{_esc(section[start:end])}</span>'
-        f"{_esc(section[end:])}</div>"
+        f'<div class="section-text">{_esc(before)}<span class="passage">{_esc(passage)}</span>{_esc(after)}</div>'
     )
 
 
@@ -462,8 +454,8 @@ def main() -> None:
         query, k=settings.k, retriever=settings.ranking, documents=settings.documents, audience=settings.audience,
         rewrite=not exact,
     )  # fmt: skip
-    render_query_notes(results, exact)
-    render_status(results)
+    render_query_notes(results, exact, engine.config.max_query_chars)
+    render_status(results, engine.rankings)
     store = feedback_store()
     if results.answered:
         render_short_answer(results)

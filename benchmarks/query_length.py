@@ -63,8 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--sizes", type=int, nargs="+", default=[100_000], help="query sizes in characters")
     args = options.parse_args(argv)
 
-    from search import SearchEngine
-    from search.engine import MAX_QUERY_CHARS
+    from search import EngineConfig, SearchEngine
+
+    MAX_QUERY_CHARS = EngineConfig().max_query_chars
 
     with tempfile.TemporaryDirectory() as index:
         engine = SearchEngine.from_directory(CORPUS, index_dir=index, progress=False)

@@ -74,8 +74,8 @@ def prepare(size: int, folder: Path) -> Path:
     if (data / "terms.txt").is_file():
         return data
     from search import Analyzer
+    from search.analysis import analyse_passage, analyse_text
     from search.corpus import read_corpus
-    from search.engine import analyse_passage, analyse_text
     from search.passages import chunk_document
 
     corpus = SyntheticCorpus()

@@ -120,7 +120,7 @@ def run_task(
                 )  # fmt: skip
         engine = engines[configuration.stemmer]
         if fusion is not None:
-            engine.fusion = fusion
+            engine = engine.configured(fusion=fusion)
         run = {}
         for qid, question, _ in task.questions:
             # Three passages per candidate leave room for a candidate the chunker cut in pieces.

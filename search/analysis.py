@@ -20,16 +20,37 @@ splits sentences for the chunker.
 
 from __future__ import annotations
 
+import concurrent.futures
+import itertools
+import multiprocessing
+import os
 import re
+import threading
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from tqdm.auto import tqdm
 
 from .lang import DASHES, INVISIBLE, PHONE_COUNTRY_CODE, SPACES
 from .morphology import Morphology, shared_morphology
 
-__all__ = ["Analyzer", "STEMMERS", "Token", "normalize", "tokenize"]
+if TYPE_CHECKING:
+    from .passages import Passage
+
+__all__ = [
+    "Analysed",
+    "Analyzer",
+    "STEMMERS",
+    "Token",
+    "analyse_passage",
+    "analyse_passages",
+    "analyse_query",
+    "analyse_text",
+    "normalize",
+    "tokenize",
+]
 
 STEMMERS = ("pymorphy3", "snowball", "none")
 
@@ -241,3 +262,76 @@ class Analyzer:
     def __repr__(self) -> str:
         options = f"stemmer={self.stemmer}, keep_negation={self.keep_negation}, all_lemmas={self.all_lemmas}"
         return f"Analyzer({' | '.join(self.steps)}; {options})"
+
+
+# --- texts as the retrievers see them ----------------------------------------------------
+
+WORD = re.compile(r"[^\W\d_][\w-]*")  # a word as written: what spelling correction can map onto
+PARALLEL_MIN_PASSAGES = 5_000  # below this, starting worker processes costs more than it saves
+
+
+@dataclass(frozen=True, slots=True)
+class Analysed:
+    """A text as the retrievers see it: its terms (lemmas, canonical tokens) and its words as written."""
+
+    terms: tuple[str, ...]
+    surface: str
+    headings: tuple[str, ...] = ()  # terms of the section headings (passages only; a query uses its terms)
+
+
+def analyse_query(tokens: Sequence[Token]) -> Analysed:
+    """Analysed tokens as one text: the terms, and the words as written (canonical tokens otherwise)."""
+    return Analysed(tuple(t.term for t in tokens), " ".join(t.surface if t.kind == "word" else t.term for t in tokens))
+
+
+def analyse_text(analyzer: Analyzer, text: str) -> Analysed:
+    return analyse_query(analyzer.tokens(text))
+
+
+def analyse_passage(
+    analyzer: Analyzer, passage: Passage, headings: dict[tuple[str, ...], tuple[str, ...]] | None = None
+) -> Analysed:
+    """A passage is indexed with its section headings, which name what it is about.
+
+    ``headings`` caches each section's heading terms across the passages of a build.
+    """
+    body = analyse_text(analyzer, "\n".join([*passage.section, passage.text]))
+    section_terms = headings.get(passage.section) if headings is not None else None
+    if section_terms is None:
+        section_terms = tuple(analyzer.terms("\n".join(passage.section)))
+        if headings is not None:
+            headings[passage.section] = section_terms
+    return Analysed(body.terms, body.surface, section_terms)
+
+
+def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progress: bool = False) -> list[Analysed]:
+    """Every passage analysed, on both cores for a large corpus (each worker with its own pymorphy3)."""
+    bar = tqdm(total=len(passages), desc="analysing passages", unit="passage", disable=not progress)
+    workers = min(os.cpu_count() or 1, 4)
+    # Fork, and only from a single-threaded process: a forked copy of a thread holding a lock could
+    # deadlock, and "spawn" would re-import the caller's __main__ (a script without a main guard).
+    can_fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2 or not can_fork:
+        analysed = []
+        headings: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for passage in passages:
+            analysed.append(analyse_passage(analyzer, passage, headings))
+            bar.update()
+        bar.close()
+        return analysed
+    chunks = [passages[start : start + 2_000] for start in range(0, len(passages), 2_000)]
+    settings = {"keep_negation": analyzer.keep_negation, "all_lemmas": analyzer.all_lemmas, "stemmer": analyzer.stemmer}
+    results: list[Analysed] = []
+    context = multiprocessing.get_context("fork")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        for chunk_result in pool.map(_analyse_chunk, itertools.repeat(settings), chunks):
+            results.extend(chunk_result)
+            bar.update(len(chunk_result))
+    bar.close()
+    return results
+
+
+def _analyse_chunk(settings: dict[str, Any], passages: Sequence[Passage]) -> list[Analysed]:
+    analyzer = Analyzer(**settings)
+    headings: dict[tuple[str, ...], tuple[str, ...]] = {}
+    return [analyse_passage(analyzer, passage, headings) for passage in passages]

@@ -21,6 +21,7 @@ from .passages import Passage
 
 __all__ = [
     "Conflict",
+    "KIND_LABELS",
     "Fact",
     "FactValue",
     "answer_span",
@@ -30,6 +31,13 @@ __all__ = [
     "is_marked_outdated",
 ]
 
+KIND_LABELS = {
+    "phone": "телефоны",
+    "email": "адреса почты",
+    "hours": "часы работы",
+    "duration": "сроки",
+    "sum": "суммы",
+}
 _OUTDATED = re.compile("|".join(OUTDATED_MARKERS))
 _TIME = r"(\d{1,2})[:.](\d{2})"
 _HOURS = re.compile(rf"с\s*{_TIME}\s*до\s*{_TIME}|круглосуточн\w*|24\s*/\s*7|24 часа в сутки", re.IGNORECASE)
@@ -77,6 +85,11 @@ class Conflict:
 
     kind: str
     values: tuple[FactValue, ...]
+
+    @property
+    def label(self) -> str:
+        """The kind as a reader names it, for the page and the command line."""
+        return KIND_LABELS.get(self.kind, self.kind)
 
     @property
     def distinct(self) -> tuple[str, ...]:

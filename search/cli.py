@@ -14,7 +14,11 @@ from pathlib import Path
 from .corpus import CorpusError
 from .engine import SearchEngine
 from .evaluation import Evaluation, answer_sentences, build_engine, evaluate, load_judgments
+from .pipeline import HYBRID, REWRITE_STEPS
+from .retrievers import RETRIEVERS
 from .storage import IndexFormatError
+
+RANKINGS = (HYBRID, *RETRIEVERS)  # what --retriever accepts: the fusion, or one retriever of the registry
 
 PROJECT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 
@@ -27,8 +31,12 @@ def default_corpus() -> Path:
     return local if local.is_dir() else PROJECT_CORPUS
 
 
-def _engine(args: argparse.Namespace, rebuild: bool = False) -> SearchEngine:
-    return SearchEngine.from_directory(args.corpus, index_dir=args.index, rebuild=rebuild)
+def _engine(args: argparse.Namespace, rankings: Sequence[str] = (HYBRID,)) -> SearchEngine:
+    """The corpus's saved engine; one built in memory with every retriever when one asked for is not in it."""
+    engine = SearchEngine.from_directory(args.corpus, index_dir=args.index)
+    if {name for name in rankings if name != HYBRID} <= set(engine.retrievers):
+        return engine
+    return build_engine(args.corpus)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -39,8 +47,9 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    results = engine.search(args.text, k=args.k, retriever=args.retriever, rewrite=not args.exact)
+    engine = _engine(args, [args.retriever])
+    rewrite = False if args.exact else (args.rewrite or True)
+    results = engine.search(args.text, k=args.k, retriever=args.retriever, rewrite=rewrite)
     if args.json:
         json.dump(results.to_json(), sys.stdout, ensure_ascii=False, indent=2)
         print()
@@ -57,7 +66,7 @@ def _query(args: argparse.Namespace) -> int:
             return 0
         print("Ближайшие фрагменты:\n")
     for conflict in results.conflicts:
-        print(f"Источники расходятся ({_KINDS.get(conflict.kind, conflict.kind)}):")
+        print(f"Источники расходятся ({conflict.label}):")
         for value in conflict.values:
             outdated = " — в тексте отмечено как устаревшее" if value.outdated else ""
             print(f"  • {value.value}{outdated} — {value.citation}")
@@ -72,13 +81,10 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
-_KINDS = {"phone": "телефоны", "email": "адреса почты", "hours": "часы работы", "duration": "сроки", "sum": "суммы"}
-
-
 def _eval(args: argparse.Namespace) -> int:
     judgments = load_judgments(args.queries or Path(args.corpus) / "queries")
-    retrievers = list(dict.fromkeys(args.retriever or ["hybrid"]))
-    engine = _engine(args) if args.stemmer == "pymorphy3" else build_engine(args.corpus, args.stemmer)
+    retrievers = list(dict.fromkeys(args.retriever or [HYBRID]))
+    engine = _engine(args, retrievers) if args.stemmer == "pymorphy3" else build_engine(args.corpus, args.stemmer)
     results: dict[str, Evaluation] = {name: evaluate(engine, judgments, retriever=name) for name in retrievers}
     if args.json:
         report = {
@@ -129,10 +135,13 @@ def parser() -> argparse.ArgumentParser:
     query = commands.add_parser("query", help="search the corpus")
     query.add_argument("text", help="the question, in Russian")
     query.add_argument("-k", type=int, default=5, help="how many passages (default: %(default)s)")
-    query.add_argument("--retriever", default="hybrid", choices=["hybrid", "bm25", "tfidf", "chars"])
+    query.add_argument("--retriever", default=HYBRID, choices=RANKINGS, help="ranking (default: %(default)s)")
     query.add_argument("--json", action="store_true", help="print one JSON object for programs")
     query.add_argument(
         "--exact", action="store_true", help="search the words as typed: no layout, spelling or synonyms"
+    )
+    query.add_argument(
+        "--rewrite", action="append", choices=REWRITE_STEPS, help="run only this rewriting step; repeat for more"
     )
     corpus_options(query)
     query.set_defaults(run=_query)
@@ -143,7 +152,7 @@ def parser() -> argparse.ArgumentParser:
         help="judged queries: a .jsonl file or a folder of them (default: CORPUS/queries)",
     )  # fmt: skip
     evaluation.add_argument(
-        "--retriever", action="append", choices=["hybrid", "bm25", "tfidf", "chars", "headings", "semantic"],
+        "--retriever", action="append", choices=RANKINGS,
         help="configuration to measure; repeat to compare (default: hybrid)",
     )  # fmt: skip
     evaluation.add_argument(

@@ -34,9 +34,10 @@ import numpy as np
 
 from .analysis import Analyzer, normalize
 from .corpus import read_corpus
-from .engine import REWRITE_STEPS, SearchEngine, available_retrievers
+from .engine import SearchEngine
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import Passage
+from .retrievers import RETRIEVERS
 
 __all__ = [
     "CONFIGURATIONS",
@@ -427,7 +428,7 @@ def build_engine(corpus: str | Path, stemmer: str = "pymorphy3", *, fusion: Fusi
     return SearchEngine.build(
         read_corpus(corpus), analyzer=Analyzer(stemmer=stemmer), fusion=fusion,
         synonyms=synonyms.read_text(encoding="utf-8") if synonyms.is_file() else "", progress=False,
-        retrievers=list(available_retrievers()),  # every retriever, so the tuning can weigh each
+        retrievers=[name for name, cls in RETRIEVERS.items() if cls.available()],  # the tuning can weigh each
     )  # fmt: skip
 
 
@@ -439,7 +440,7 @@ def rewriting_effect(
     Returns configuration → kind → metric, the kinds including ``all answerable``.
     """
     steps: dict[str, bool | tuple[str, ...]] = {"no rewriting": False}
-    steps |= {f"{step} only": (step,) for step in REWRITE_STEPS}
+    steps |= {f"{step} only": (step,) for step in engine.steps}
     steps["all steps"] = True
     effect = {}
     for label, rewrite in steps.items():
@@ -568,8 +569,8 @@ def tune_fusion(
     """Choose fusion weights and RRF k by ``folds``-fold cross-validation on the judged queries.
 
     Only the weights (a weight of 0 drops a retriever) and RRF ``k`` are tuned;
-    depth and thresholds stay the engine's. Each retriever's ranking of each query is taken once through the public
-    ``engine.search(query, k=depth, retriever=name)``; every grid point is then
+    depth and thresholds stay the engine's. Each retriever's ranking of each query is taken once from the
+    pipeline's ranking stages (understand, retrieve); every grid point is then
     fused with the engine's own :func:`~search.fusion.reciprocal_rank_fusion`
     (the same depth, thresholds and tie-breaking as ``retriever="hybrid"``), so a
     grid of hundreds of points costs seconds. Each fold picks the grid point
@@ -584,14 +585,13 @@ def tune_fusion(
     grid = [dict(w) for w in (weights or weight_grid(names))]
     answerable = [j for j in judgments if j.answerable]
     relevant = resolve_judgments(answerable, engine.passages)
-    index = {p.id: i for i, p in enumerate(engine.passages)}
+    wanted = tuple(sorted({n for w in grid for n in w if n in engine.retrievers} | set(names)))
     rankings = []
     for judgment in answerable:
-        per_retriever = {}
-        for name in sorted({n for w in grid for n in w} | set(names)):
-            hits = engine.search(judgment.query, k=settings.depth, retriever=name)
-            per_retriever[name] = np.array([index[hit.passage_id] for hit in hits], dtype=np.int64)
-        rankings.append(per_retriever)
+        # The ranking stages alone, every retriever at the fusion's depth: no highlights, answers or conflicts.
+        request = replace(engine.pipeline.request(judgment.query), retrievers=wanted, depth=settings.depth)
+        search = engine.pipeline.rank(request, until="retrieve")
+        rankings.append({name: indices for name, (indices, _) in search.ranked.items()})
 
     # The baseline is the first point, so that wherever it ties with another point it is kept:
     # a default changes only for a measured gain.

@@ -13,7 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Fusion", "reciprocal_rank_fusion"]
+__all__ = ["HYBRID", "HYBRID_LABEL", "Fusion", "reciprocal_rank_fusion"]
+
+HYBRID = "hybrid"  # the ranking that fuses the retrievers the fusion weighs
+HYBRID_LABEL = "Гибридное"  # as the page names it
 
 
 @dataclass(frozen=True)
@@ -21,10 +24,8 @@ class Fusion:
     """How the hybrid ranking is made.
 
     ``weights`` name the retrievers that take part; ``depth`` is how many of
-    each retriever's best passages enter the fusion; ``min_chars`` is the
-    cosine similarity a character n-gram match needs to count on its own,
-    because some n-grams of any Russian query meet some passage;
-    ``synonyms_weight`` scales the scores of terms the thesaurus added.
+    each retriever's best passages enter the fusion; ``synonyms_weight``
+    scales the scores of terms the thesaurus added.
     """
 
     # Chosen by 5-fold cross-validation on corpus/queries and confirmed on XQuAD (notebooks/relevance.ipynb):
@@ -34,14 +35,15 @@ class Fusion:
     weights: Mapping[str, float] = field(default_factory=lambda: {"bm25": 1.0, "tfidf": 1.0, "chars": 1.0})
     k: float = 60.0
     depth: int = 100
-    min_chars: float = 0.12
     synonyms_weight: float = 0.5
 
     def to_json(self) -> dict[str, object]:
         return {
-            "weights": dict(self.weights), "k": self.k, "depth": self.depth, "min_chars": self.min_chars,
+            "weights": dict(self.weights),
+            "k": self.k,
+            "depth": self.depth,
             "synonyms_weight": self.synonyms_weight,
-        }  # fmt: skip
+        }
 
 
 def reciprocal_rank_fusion(

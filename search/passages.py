@@ -29,7 +29,6 @@ __all__ = ["Passage", "chunk_document", "CHUNKER_VERSION"]
 CHUNKER_VERSION = 1  # bump when the same text would be cut differently
 MIN_WORDS = 40
 MAX_WORDS = 150
-TAIL_WORDS = MIN_WORDS  # a section's last passage shorter than this joins the one before it
 HEADING_MAX_WORDS = 12
 QUESTION_MAX_WORDS = 25
 
@@ -55,8 +54,9 @@ class Passage:
 
     @property
     def citation(self) -> str:
-        """``title › section, lines a–b``: enough to find the passage by hand."""
-        where = f"{self.title} › {self.section_title}" if self.section else self.title
+        """``title › section, lines a–b``: enough to find the passage by hand; a heading equal to the title once."""
+        section = self.section[1:] if self.section[:1] == (self.title,) else self.section
+        where = " › ".join((self.title, *section))
         first, last = self.lines
         lines = f"строка {first}" if first == last else f"строки {first}–{last}"
         return f"{where}, {lines}"
@@ -260,11 +260,11 @@ class _Atom:
     words: int
 
 
-def _atoms(unit: list[_Block], text: str) -> list[_Atom]:
+def _atoms(unit: list[_Block], text: str, most: int) -> list[_Atom]:
     """The smallest pieces a unit may be cut into: lines, or sentences of a very long line."""
     atoms = []
     for block in unit:
-        if block.words <= MAX_WORDS:
+        if block.words <= most:
             atoms.append(_Atom(block.start, block.end, block.words))
             continue
         for sentence in razdel.sentenize(text[block.start : block.end]):
@@ -273,12 +273,12 @@ def _atoms(unit: list[_Block], text: str) -> list[_Atom]:
     return atoms
 
 
-def _pack(atoms: list[_Atom]) -> Iterator[list[_Atom]]:
-    """Greedy packing towards MIN..MAX words; a short tail joins the previous passage."""
+def _pack(atoms: list[_Atom], least: int, most: int) -> Iterator[list[_Atom]]:
+    """Greedy packing towards ``least``..``most`` words; a short tail joins the previous passage."""
     group: list[_Atom] = []
     words = 0
     for atom in atoms:
-        if group and words + atom.words > MAX_WORDS and words >= MIN_WORDS // 2:
+        if group and words + atom.words > most and words >= least // 2:
             yield group
             group, words = [], 0
         group.append(atom)
@@ -287,7 +287,7 @@ def _pack(atoms: list[_Atom]) -> Iterator[list[_Atom]]:
         yield group
 
 
-def _passages_of_section(section: _Section, text: str) -> list[tuple[int, int]]:
+def _passages_of_section(section: _Section, text: str, least: int, most: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int, int]] = []  # start, end, words
     current: list[_Atom] = []
 
@@ -297,31 +297,31 @@ def _passages_of_section(section: _Section, text: str) -> list[tuple[int, int]]:
             current.clear()
 
     for unit in _units(section.blocks):
-        atoms = _atoms(unit, text)
+        atoms = _atoms(unit, text, most)
         unit_words = sum(atom.words for atom in atoms)
         current_words = sum(atom.words for atom in current)
-        if current_words + unit_words <= MAX_WORDS:
+        if current_words + unit_words <= most:
             current.extend(atoms)
             continue
-        if current_words >= MIN_WORDS or unit_words > MAX_WORDS:
+        if current_words >= least or unit_words > most:
             flush()
-        if unit_words <= MAX_WORDS:
+        if unit_words <= most:
             current.extend(atoms)
             continue
-        for group in _pack(atoms):
+        for group in _pack(atoms, least, most):
             flush()
             current.extend(group)
     flush()
-    # A short last passage joins the one before it when the two still fit.
-    if len(spans) > 1 and spans[-1][2] < TAIL_WORDS and spans[-2][2] + spans[-1][2] <= MAX_WORDS * 1.2:
+    # A short last passage (under ``least`` words) joins the one before it when the two still fit.
+    if len(spans) > 1 and spans[-1][2] < least and spans[-2][2] + spans[-1][2] <= most * 1.2:
         last = spans.pop()
         before = spans.pop()
         spans.append((before[0], last[1], before[2] + last[2]))
     return [(start, end) for start, end, _ in spans]
 
 
-def chunk_document(document: Document) -> list[Passage]:
-    """The passages of one document, in reading order, with stable ids.
+def chunk_document(document: Document, words: tuple[int, int] = (MIN_WORDS, MAX_WORDS)) -> list[Passage]:
+    """The passages of one document, in reading order, with stable ids; ``words`` bounds their length.
 
     Ids are ``<doc id>:<ordinal>``: the same corpus always gives the same ids.
     """
@@ -340,7 +340,7 @@ def chunk_document(document: Document) -> list[Passage]:
 
     passages = []
     for section in _sections(_blocks(text), len(text)):
-        for start, end in _passages_of_section(section, text):
+        for start, end in _passages_of_section(section, text, *words):
             passages.append(
                 Passage(
                     id=f"{document.id}:{len(passages):03d}",

@@ -19,14 +19,17 @@ from __future__ import annotations
 
 import math
 import threading
+from abc import ABC, abstractmethod
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
+
+from .analysis import Analysed
+from .lexicon import okapi_idf
 
 if TYPE_CHECKING:
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -34,29 +37,91 @@ if TYPE_CHECKING:
 # scikit-learn is imported only to fit (and by ``vectorizer_``): importing it costs ~1 s,
 # which a process that opens a saved index and answers queries should not pay.
 
-__all__ = ["Analysed", "BM25", "HeadingsBM25", "Retriever", "TfidfChars", "TfidfWords", "RETRIEVERS", "top_k"]
+__all__ = [
+    "Analysed",
+    "BM25",
+    "HeadingsBM25",
+    "RETRIEVERS",
+    "Retriever",
+    "TfidfChars",
+    "TfidfWords",
+    "register",
+    "registry_table",
+    "top_k",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Analysed:
-    """A text as the retrievers see it: its terms (lemmas, canonical tokens) and its words as written."""
+class Retriever(ABC):
+    """What every retriever is: fitted on analysed passages, it ranks them for an analysed query.
 
-    terms: tuple[str, ...]
-    surface: str
-    headings: tuple[str, ...] = ()  # terms of the section headings (passages only; a query uses its terms)
+    ``name`` is how the engine, the CLI and the page call it, ``label`` how the
+    page shows it; ``default`` retrievers are built unless the configuration
+    says otherwise. ``min_score`` is the score a passage needs to count at all.
+    State is plain JSON parameters and numpy arrays, so an index is data.
+    """
 
-
-class Retriever(Protocol):
     name: ClassVar[str]
-
-    def fit(self, documents: Sequence[Analysed]) -> Self: ...
-
-    def scores(self, query: Analysed) -> np.ndarray: ...
-
-    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]: ...
+    label: ClassVar[str]
+    description: ClassVar[str]
+    default: ClassVar[bool] = True
+    min_score: float = 0.0
 
     @classmethod
+    def available(cls) -> bool:
+        """Whether this installation can build it (a model it needs may be missing)."""
+        return True
+
+    @abstractmethod
+    def fit(self, documents: Sequence[Analysed]) -> Self:
+        """Learn from the analysed passages, in index order; returns ``self``."""
+
+    @abstractmethod
+    def scores(self, query: Analysed) -> np.ndarray:
+        """The score of every passage, in index order."""
+
+    def top(self, query: Analysed, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best passages scoring above ``min_score`` (and ``allowed``), best first, with their scores."""
+        scores = self.scores(query)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        best = top_k(scores, k, self.min_score)
+        return best, scores[best]
+
+    @property
+    @abstractmethod
+    def size(self) -> int:
+        """How many passages it was fitted on: a saved index is checked against its passages."""
+
+    @abstractmethod
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """JSON parameters and arrays that :meth:`from_state` turns back into an equal retriever."""
+
+    @classmethod
+    @abstractmethod
     def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self: ...
+
+
+RETRIEVERS: dict[str, type[Retriever]] = {}
+"""Every retriever by name, in the order the page lists them: the one list the CLI, page and README read."""
+
+
+_R = TypeVar("_R", bound=type[Retriever])
+
+
+def register(cls: _R) -> _R:
+    """Add a retriever class to :data:`RETRIEVERS` (a class decorator)."""
+    if cls.name in RETRIEVERS and RETRIEVERS[cls.name] is not cls:
+        raise ValueError(f"a retriever named {cls.name!r} is registered already")
+    RETRIEVERS[cls.name] = cls
+    return cls
+
+
+def registry_table() -> str:
+    """The registered retrievers as a Markdown table (the README's is this, verbatim)."""
+    rows = ["| name | on the page | built by default | what it ranks by |", "|---|---|---|---|"]
+    for name, cls in RETRIEVERS.items():
+        rows.append(f"| `{name}` | {cls.label} | {'yes' if cls.default else 'on request'} | {cls.description} |")
+    return "\n".join(rows)
 
 
 def top_k(scores: np.ndarray, k: int, minimum: float = 0.0) -> np.ndarray:
@@ -273,7 +338,8 @@ def _count_matrix(
     return counts, lengths
 
 
-class BM25(_Postings):
+@register
+class BM25(_Postings, Retriever):
     """Okapi BM25 with rank-bm25's exact scores.
 
     rank-bm25 floors a negative IDF (a term in more than half of the passages)
@@ -289,6 +355,8 @@ class BM25(_Postings):
     """
 
     name: ClassVar[str] = "bm25"
+    label: ClassVar[str] = "BM25"
+    description: ClassVar[str] = "Okapi BM25 over lemmas (rank-bm25's exact scores)"
 
     def __init__(self, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
         self.k1, self.b, self.epsilon = k1, b, epsilon
@@ -300,14 +368,7 @@ class BM25(_Postings):
         del counts
         n = len(documents)
         lengths = term_counts.astype(np.float64)
-        df = np.diff(tf.indptr).astype(np.float64)
-        # math.log and a left-to-right sum, as rank-bm25 does, so even the floor is bit-identical.
-        raw = [math.log(n - freq + 0.5) - math.log(freq + 0.5) for freq in df.tolist()]
-        total = 0.0
-        for value in raw:
-            total += value
-        floor = self.epsilon * (total / len(raw)) if raw else 0.0
-        idf = np.array([value if value >= 0 else floor for value in raw], dtype=np.float64)
+        idf = okapi_idf(np.diff(tf.indptr), n, self.epsilon)
         average_length = lengths.sum() / n if n else 0.0
         # Term-frequency saturation and length normalisation, precomputed per posting,
         # in rank-bm25's order of operations: idf × (tf·(k1+1) / (tf + k1·(1 − b + b·|d|/avgdl))).
@@ -340,32 +401,13 @@ class BM25(_Postings):
         """The score of every passage (rank-bm25's ``get_scores``)."""
         return self._score_columns(*self._query(query))
 
-    def top(
-        self, query: Analysed, k: int, minimum: float = 0.0, allowed: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` best passages scoring above ``minimum`` (and ``allowed``), best first, with their scores.
+    def top(self, query: Analysed, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The same as ``top_k(scores(query), k, min_score)``, from the query's postings alone."""
+        return self._top_columns(*self._query(query), k, self.min_score, allowed)
 
-        The same as ``top_k(scores(query), k, minimum)``, from the query's postings alone.
-        """
-        return self._top_columns(*self._query(query), k, minimum, allowed)
-
-    def contains(self, column: int, rows: np.ndarray) -> np.ndarray:
-        """Which of ``rows`` (passages) contain the term of ``column``: a binary search in its postings."""
-        weights = self.weights_
-        postings = weights.indices[weights.indptr[column] : weights.indptr[column + 1]]
-        found = np.searchsorted(postings, rows)
-        inside = found < postings.size
-        result = np.zeros(rows.shape, dtype=bool)
-        result[inside] = postings[found[inside]] == rows[inside]
-        return result
-
-    def idf_of(self, term: str) -> float:
-        """The term's IDF; a term no passage contains weighs as much as the rarest one, and more."""
-        column = self.vocabulary_.get(term)
-        if column is not None:
-            return float(self.idf_[column])
-        n = self.weights_.shape[0]
-        return math.log(n + 0.5) - math.log(0.5)
+    @property
+    def size(self) -> int:
+        return int(self.weights_.shape[0])
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params = {
@@ -387,6 +429,7 @@ class BM25(_Postings):
         return bm25
 
 
+@register
 class HeadingsBM25(BM25):
     """BM25 over the section headings alone: a field that says what a whole section is about.
 
@@ -396,6 +439,8 @@ class HeadingsBM25(BM25):
     """
 
     name: ClassVar[str] = "headings"
+    label: ClassVar[str] = "Заголовки разделов"
+    description: ClassVar[str] = "BM25 over the section headings alone"
 
     def _terms(self, text: Analysed) -> tuple[str, ...]:
         return text.headings
@@ -406,7 +451,7 @@ def lemma_ngrams(terms: Sequence[str]) -> list[str]:
     return [*terms, *(f"{a} {b}" for a, b in zip(terms, terms[1:]))]
 
 
-class _Tfidf(_Postings):
+class _Tfidf(_Postings, Retriever):
     """Shared by both TF-IDF retrievers: scikit-learn's ``TfidfVectorizer`` arithmetic, postings by feature.
 
     The fit reproduces ``TfidfVectorizer(sublinear_tf=True)`` step by step
@@ -494,12 +539,13 @@ class _Tfidf(_Postings):
         columns, values = self._query(query)
         return self._score_columns(columns, values.tolist())
 
-    def top(
-        self, query: Analysed, k: int, minimum: float = 0.0, allowed: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` best passages scoring above ``minimum`` (and ``allowed``), best first, with their scores."""
+    def top(self, query: Analysed, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         columns, values = self._query(query)
-        return self._top_columns(columns, values.tolist(), k, minimum, allowed)
+        return self._top_columns(columns, values.tolist(), k, self.min_score, allowed)
+
+    @property
+    def size(self) -> int:
+        return int(self.matrix_.shape[0])
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         vocabulary = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
@@ -518,6 +564,7 @@ class _Tfidf(_Postings):
         return retriever
 
 
+@register
 class TfidfWords(_Tfidf):
     """TF-IDF over lemma unigrams and bigrams (scikit-learn's arithmetic), cosine similarity.
 
@@ -531,6 +578,8 @@ class TfidfWords(_Tfidf):
     """
 
     name: ClassVar[str] = "tfidf"
+    label: ClassVar[str] = "TF-IDF"
+    description: ClassVar[str] = "TF-IDF over lemma unigrams and bigrams (scikit-learn), cosine"
 
     def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -625,6 +674,7 @@ def char_wb_ngrams(word: str, low: int = 3, high: int = 5) -> tuple[str, ...]:
     return tuple(ngrams)
 
 
+@register
 class TfidfChars(_Tfidf):
     """TF-IDF over ``char_wb`` 3–5-grams of the words as written: survives typos and unknown words.
 
@@ -633,6 +683,10 @@ class TfidfChars(_Tfidf):
     """
 
     name: ClassVar[str] = "chars"
+    label: ClassVar[str] = "Символьные n-граммы"
+    description: ClassVar[str] = "TF-IDF over character 3–5-grams of the words as written: typos, unknown words"
+    # Some n-grams of any Russian query meet some passage: a match must reach this cosine to count.
+    min_score: float = 0.12
 
     def __init__(self) -> None:
         self._ngrams: dict[str, tuple[str, ...]] = {}
@@ -662,6 +716,7 @@ class TfidfChars(_Tfidf):
         return self
 
 
-RETRIEVERS: dict[str, type[BM25] | type[HeadingsBM25] | type[TfidfWords] | type[TfidfChars]] = {
-    cls.name: cls for cls in (BM25, HeadingsBM25, TfidfWords, TfidfChars)
-}
+
+# The semantic retriever registers itself; imported here so that the registry is complete
+# whichever module is imported first.
+from . import semantic as _semantic  # noqa: E402, F401

@@ -23,7 +23,8 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from .retrievers import Analysed
+from .analysis import Analysed
+from .retrievers import Retriever, register
 
 __all__ = ["SemanticRetriever", "navec_path", "load_navec"]
 
@@ -59,10 +60,22 @@ def load_navec() -> Any:
     return _model
 
 
-class SemanticRetriever:
+@register
+class SemanticRetriever(Retriever):
     """Cosine similarity between IDF-weighted averages of Navec word vectors."""
 
     name: ClassVar[str] = "semantic"
+    label: ClassVar[str] = "Смысловая близость (Navec)"
+    description: ClassVar[str] = "cosine of IDF-weighted Navec word-vector averages (needs natasha)"
+    default: ClassVar[bool] = False
+
+    @classmethod
+    def available(cls) -> bool:
+        return navec_path() is not None
+
+    @property
+    def size(self) -> int:
+        return int(self.matrix_.shape[0])
 
     def __init__(self) -> None:
         self._cache: dict[str, np.ndarray | None] = {}

@@ -79,10 +79,7 @@ def cold_copy(engine: SearchEngine) -> SearchEngine:
         keep_negation=settings["keep_negation"], all_lemmas=settings["all_lemmas"], stemmer=settings["stemmer"],
         morphology=Morphology(),
     )  # fmt: skip
-    return SearchEngine(
-        list(engine.documents.values()), engine.passages, engine.retrievers, analyzer=analyzer,
-        fusion=engine.fusion, fingerprint=engine.fingerprint, vocabulary=engine.vocabulary, synonyms=engine.synonyms,
-    )  # fmt: skip
+    return SearchEngine(engine.index, analyzer)
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from search import IndexFormatError, SearchEngine
+from search import Document, IndexFormatError, SearchEngine
 
 # Real questions, each with the section (innermost heading) and a phrase of the
 # passage that answers it. Each must come back in the top 3.
@@ -105,7 +105,31 @@ def test_bad_arguments_get_clear_errors(engine: SearchEngine) -> None:
         engine.search("возврат", retriever="bm26")
     with pytest.raises(TypeError, match="query must be a string"):
         engine.search(None)  # type: ignore[arg-type]
-    assert len(engine.search("возврат", k=0)) == 0
+    for k in (0, -1, None, 2.5, "3"):
+        with pytest.raises(ValueError, match="k must be a whole number of hits, 1 or more"):
+            engine.search("возврат", k=k)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"unknown documents \['nonexistent'\]; the corpus has: buyers-support"):
+        engine.search("возврат", documents={"nonexistent"})
+    with pytest.raises(ValueError, match="unknown audience 'марсиане'; choose from: покупатели, продавцы"):
+        engine.search("возврат", audience="марсиане")
+    with pytest.raises(
+        ValueError, match=r"unknown rewriting steps \['grammar'\]; choose from: layout, transliteration"
+    ):
+        engine.search("возврат", rewrite=["grammar"])
+    assert len(engine.search("возврат", k=1, documents={"buyers-support"}, audience="покупатели")) == 1
+
+
+def test_a_heading_equal_to_the_title_is_cited_once() -> None:
+    title = "Почему могут отключить монетизацию?"
+    document = Document(
+        "faq-1", title, "faq-1.txt", f"# {title}\n\nЕсли на канале нарушены правила, монетизацию отключают.\n"
+    )
+    other = Document(
+        "faq-2", "Как сменить пароль?", "faq-2.txt", "# Как сменить пароль?\n\nОткройте настройки профиля.\n"
+    )
+    engine = SearchEngine.build([document, other], retrievers=["tfidf"], progress=False)
+    hit = engine.search("монетизация отключить", k=1)[0]
+    assert hit.citation == f"{title}, строка 3"
 
 
 def test_section_text_expands_the_passage(engine: SearchEngine) -> None:

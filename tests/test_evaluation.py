@@ -12,9 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from search import JudgmentError, SearchEngine, evaluate, load_judgments, tune_fusion
+from search import SearchEngine
 from search.cli import main
-from search.evaluation import CONFIGURATIONS, METRICS, Judgment, Relevant, ranx_scores, resolve_judgments, weight_grid
+from search.evaluation import (
+    CONFIGURATIONS,
+    METRICS,
+    Judgment,
+    JudgmentError,
+    Relevant,
+    evaluate,
+    load_judgments,
+    ranx_scores,
+    resolve_judgments,
+    tune_fusion,
+    weight_grid,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUERIES = PROJECT / "corpus" / "queries"
@@ -152,14 +164,11 @@ def test_tuning_scores_each_fusion_exactly_as_the_engine_ranks(engine, judgments
     assert len(tuning.candidates) == 1 + 4 and len(tuning.folds) == 3
     assert sum(f["queries"] for f in tuning.folds) == sum(j.answerable for j in judgments)
     original = engine.fusion
-    try:
-        for candidate in tuning.candidates:
-            engine.fusion = dataclasses.replace(original, weights=candidate["weights"], k=candidate["k"])
-            direct = evaluate(engine, judgments)
-            for metric in METRICS:
-                assert math.isclose(candidate[metric], direct.metrics[metric]), (candidate, metric)
-    finally:
-        engine.fusion = original
+    for candidate in tuning.candidates:
+        fusion = dataclasses.replace(original, weights=candidate["weights"], k=candidate["k"])
+        direct = evaluate(engine.configured(fusion=fusion), judgments)
+        for metric in METRICS:
+            assert math.isclose(candidate[metric], direct.metrics[metric]), (candidate, metric)
     assert tuning.best == dataclasses.replace(original, weights=tuning.candidates[0]["weights"],
                                               k=tuning.candidates[0]["k"])  # fmt: skip
     validated = tuning.cross_validated

@@ -7,7 +7,7 @@ import pytest
 from rank_bm25 import BM25Okapi
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from search.engine import analyse_passage, analyse_text
+from search.analysis import analyse_passage, analyse_text
 from search.retrievers import BM25, Analysed, HeadingsBM25, TfidfChars, TfidfWords, lemma_ngrams, top_k
 
 QUERIES = [
@@ -167,9 +167,11 @@ def test_top_equals_top_k_of_every_score(synthetic, cls) -> None:
     for query in queries:
         scores = retriever.scores(query)
         for k, minimum in [(10, 0.0), (100, 0.0), (5, 0.1), (len(passages) + 1, 0.0)]:
-            indices, values = retriever.top(query, k, minimum)
+            retriever.min_score = minimum
+            indices, values = retriever.top(query, k)
             assert indices.tolist() == top_k(scores, k, minimum).tolist()
             assert (values == scores[indices]).all()
+        retriever.min_score = 0.0
         indices, _ = retriever.top(query, 10, allowed=allowed)
         assert indices.tolist() == top_k(np.where(allowed, scores, 0.0), 10).tolist()
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from search import SearchEngine
-from search.engine import analyse_text
+from search.analysis import analyse_text
 from search.semantic import SemanticRetriever, navec_path
 
 

@@ -1,0 +1,185 @@
+"""The index: documents, passages, the lexicon and the retrievers — built once, saved, opened.
+
+    documents ─► passages ─► analysis ─► Lexicon + retrievers ─► Index ─► index folder
+
+:func:`build_index` makes one in memory; :meth:`Index.save` writes it as a
+new version of an index folder (JSON and ``.npy``, never pickle) and
+:meth:`Index.load` opens and validates one. The fingerprint hashes the
+documents, the thesaurus and every :class:`~search.config.EngineConfig`
+setting, so a folder built under anything else is rebuilt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import storage
+from .analysis import Analyzer, analyse_passages
+from .config import EngineConfig
+from .corpus import Document
+from .lexicon import Lexicon
+from .passages import Passage, chunk_document
+from .retrievers import RETRIEVERS, Retriever
+
+__all__ = ["Index", "build_index", "corpus_fingerprint", "retrievers_to_build"]
+
+_LIBRARIES = (
+    "pymorphy3", "pymorphy3-dicts-ru", "scikit-learn", "numpy", "scipy", "rank-bm25", "razdel", "navec", "natasha",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Index:
+    """Everything a search reads, built from one corpus under one configuration."""
+
+    config: EngineConfig
+    documents: Mapping[str, Document]
+    passages: tuple[Passage, ...]
+    lexicon: Lexicon
+    retrievers: Mapping[str, Retriever]
+    synonyms: str
+    fingerprint: str
+
+    def save(self, index_dir: str | Path) -> Path:
+        """Write the index as a new version of ``index_dir`` (atomically); return its folder."""
+        parts: dict[str, Any] = {"retrievers": {}}
+        arrays: dict[str, np.ndarray] = {}
+        for name, part in [("lexicon", self.lexicon), *self.retrievers.items()]:
+            params, own = part.state()
+            if name == "lexicon":
+                parts["lexicon"] = params
+            else:
+                parts["retrievers"][name] = params
+            arrays.update({f"{name}.{key}": value for key, value in own.items()})
+        manifest = {
+            "fingerprint": self.fingerprint,
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "config": self.config.to_json(),
+            "libraries": _library_versions(),
+            "counts": {"documents": len(self.documents), "passages": len(self.passages)},
+        }
+        parts["documents"] = [asdict(document) for document in self.documents.values()]
+        parts["passages"] = [asdict(passage) for passage in self.passages]
+        parts["synonyms"] = self.synonyms
+        return storage.write_index(index_dir, manifest, parts, arrays)
+
+    @classmethod
+    def load(cls, index_dir: str | Path, *, verify: bool | None = None) -> Index:
+        """Open a saved index; an unusable one raises :class:`~search.storage.IndexFormatError` with a fix."""
+        manifest, parts, arrays = storage.read_index(index_dir, verify=verify)
+        fix = f"rebuild it: python -m search build --index {index_dir}"
+        try:
+            config = EngineConfig.from_json(manifest["config"])
+            documents = {d["id"]: Document(**{**d, "audience": tuple(d["audience"])}) for d in parts["documents"]}
+            passages = tuple(_passage_from_json(p) for p in parts["passages"])
+            lexicon = Lexicon.from_state(parts["lexicon"], _prefixed(arrays, "lexicon"))
+            retrievers = {
+                name: RETRIEVERS[name].from_state(params, _prefixed(arrays, name))
+                for name, params in parts["retrievers"].items()
+            }
+        except (KeyError, TypeError, ValueError) as error:
+            raise storage.IndexFormatError(
+                f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); {fix}"
+            ) from None
+        for name, retriever in retrievers.items():
+            if retriever.size != len(passages):
+                raise storage.IndexFormatError(
+                    f"index in {index_dir}: {name} has {retriever.size} rows for {len(passages)} passages; {fix}"
+                )
+        if lexicon.passages != len(passages) or not retrievers:
+            raise storage.IndexFormatError(f"index in {index_dir}: the lexicon does not match the passages; {fix}")
+        return cls(config, documents, passages, lexicon, retrievers, parts["synonyms"], manifest["fingerprint"])
+
+    def section_parts(self, passage: Passage) -> tuple[str, str, str]:
+        """The whole section a passage comes from, as (before the passage, the passage, after it)."""
+        text = self.documents[passage.doc_id].text
+        start, end = passage.section_span
+        return text[start : passage.start], passage.text, text[passage.end : end]
+
+
+def retrievers_to_build(config: EngineConfig, passages: int) -> list[str]:
+    """The retrievers a configuration asks for, in registry order; unknown or unavailable ones are an error."""
+    if config.retrievers is not None:
+        requested = set(config.retrievers)
+        if unknown := requested - set(RETRIEVERS):
+            raise ValueError(f"unknown retrievers {sorted(unknown)}; choose from: {', '.join(RETRIEVERS)}")
+        if missing := [name for name in requested if not RETRIEVERS[name].available()]:
+            raise ValueError(f"retrievers {sorted(missing)} need the natasha package: pip install natasha navec")
+        return [name for name in RETRIEVERS if name in requested]
+    weighed = {name for name, weight in config.fusion.weights.items() if weight}
+    if unknown := weighed - set(RETRIEVERS):
+        raise ValueError(
+            f"the fusion weighs unknown retrievers {sorted(unknown)}; choose from: {', '.join(RETRIEVERS)}"
+        )
+    wanted = {name for name, cls in RETRIEVERS.items() if cls.default} | weighed
+    if passages > config.chars_max_passages:
+        wanted.discard("chars")
+    return [name for name, cls in RETRIEVERS.items() if name in wanted and cls.available()]
+
+
+def build_index(
+    documents: Sequence[Document],
+    config: EngineConfig,
+    *,
+    analyzer: Analyzer | None = None,
+    synonyms: str = "",
+    progress: bool | None = None,
+) -> Index:
+    """Chunk, analyse and index ``documents`` in memory; ``synonyms`` is a thesaurus in Solr's format."""
+    analyzer = analyzer or config.analyzer()
+    if not config.matches(analyzer):
+        raise ValueError(f"{analyzer!r} does not analyse as the configuration says ({config.stemmer})")
+    passages = [passage for document in documents for passage in chunk_document(document, config.passage_words)]
+    if not passages:
+        raise ValueError("nothing to index: the corpus has no text")
+    names = retrievers_to_build(config, len(passages))
+    show = sys.stderr.isatty() if progress is None else progress
+    analysed = analyse_passages(analyzer, passages, progress=show)
+    lexicon = Lexicon.build(analysed)
+    built: dict[str, Retriever] = {}
+    for name in tqdm(names, desc="fitting retrievers", unit="retriever", disable=not show):
+        built[name] = RETRIEVERS[name]().fit(analysed)
+    fingerprint = corpus_fingerprint(documents, config, synonyms)
+    by_id = {document.id: document for document in documents}
+    return Index(config, by_id, tuple(passages), lexicon, built, synonyms, fingerprint)
+
+
+def corpus_fingerprint(documents: Iterable[Document], config: EngineConfig, synonyms: str = "") -> str:
+    """A hash of everything an index is made from: settings, thesaurus and every document."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(config.fingerprint_settings(), sort_keys=True).encode())
+    digest.update(synonyms.encode())
+    for document in documents:
+        digest.update(document.fingerprint.encode())
+    return digest.hexdigest()
+
+
+def _prefixed(arrays: Mapping[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
+    prefix = f"{name}."
+    return {key.removeprefix(prefix): value for key, value in arrays.items() if key.startswith(prefix)}
+
+
+def _passage_from_json(data: dict[str, Any]) -> Passage:
+    tuples = ("section", "lines", "section_span", "audience")
+    return Passage(**{key: tuple(value) if key in tuples else value for key, value in data.items()})
+
+
+def _library_versions() -> dict[str, str]:
+    versions = {}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions

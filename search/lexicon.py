@@ -1,0 +1,128 @@
+"""The corpus as the query side sees it: vocabulary, document frequencies, IDF, postings.
+
+Always built, whatever retrievers are chosen: query understanding (which
+words the documents use), the no-answer rule (how much of a query the best
+passages cover) and highlighting (how much each matched term weighs) read
+it, never a retriever.
+"""
+
+from __future__ import annotations
+
+import math
+from array import array
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any, Self
+
+import numpy as np
+
+from .analysis import WORD, Analysed
+
+__all__ = ["Lexicon", "okapi_idf"]
+
+
+def okapi_idf(df: np.ndarray, n: int, epsilon: float = 0.25) -> np.ndarray:
+    """rank-bm25's ``BM25Okapi`` IDF, bit for bit: ``log(n − df + ½) − log(df + ½)``.
+
+    A negative IDF (a term in more than half of the passages) is floored at
+    ``epsilon × mean IDF``; ``math.log`` and a left-to-right sum, as rank-bm25
+    computes them, so even the floor is identical.
+    """
+    raw = [math.log(n - freq + 0.5) - math.log(freq + 0.5) for freq in df.tolist()]
+    total = 0.0
+    for value in raw:
+        total += value
+    floor = epsilon * (total / len(raw)) if raw else 0.0
+    return np.array([value if value >= 0 else floor for value in raw], dtype=np.float64)
+
+
+class Lexicon:
+    """Terms (lemmas, canonical tokens) of the analysed passages, and the words as written.
+
+    ``vocabulary`` maps a term to its column; ``df`` and ``idf`` are per
+    column; the postings (CSC layout: ``indptr``, sorted ``indices``) say
+    which passages hold a term. ``words`` counts the words as written, which
+    spelling correction maps misspelt words onto.
+
+    >>> lexicon = Lexicon.build([Analysed(("возврат", "товар"), "возврат товара"), Analysed(("оплата",), "оплата")])
+    >>> "товар" in lexicon, lexicon.contains("товар", np.array([0, 1])).tolist()
+    (True, [True, False])
+    """
+
+    def __init__(
+        self, terms: Sequence[str], df: np.ndarray, idf: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
+        words: dict[str, int], passages: int,
+    ) -> None:  # fmt: skip
+        self.vocabulary = {term: column for column, term in enumerate(terms)}
+        self.df, self.idf = df, idf
+        self.indptr, self.indices = indptr, indices
+        self.words = words
+        self.passages = passages
+        self._unseen_idf = math.log(passages + 0.5) - math.log(0.5)
+
+    @classmethod
+    def build(cls, analysed: Sequence[Analysed]) -> Self:
+        vocabulary: dict[str, int] = {}
+        setdefault = vocabulary.setdefault
+        ids = array("q")
+        lengths = np.zeros(len(analysed), dtype=np.int64)
+        for row, text in enumerate(analysed):
+            lengths[row] = len(text.terms)
+            ids.extend([setdefault(term, len(vocabulary)) for term in text.terms])
+        n = len(analysed)
+        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        # One code per (term, passage), sorted: by term, then by passage — the postings, each passage once.
+        codes = np.unique(np.frombuffer(ids, dtype=np.int64) * n + rows) if len(ids) else np.zeros(0, dtype=np.int64)
+        columns = codes // max(n, 1)
+        indices = (codes - columns * n).astype(np.int32)
+        df = np.bincount(columns, minlength=len(vocabulary)).astype(np.int64)
+        indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        words = Counter(word for text in analysed for word in text.surface.split() if WORD.fullmatch(word))
+        return cls(list(vocabulary), df, okapi_idf(df, n), indptr, indices, dict(words.most_common()), n)
+
+    def __contains__(self, term: str) -> bool:
+        return term in self.vocabulary
+
+    def __len__(self) -> int:
+        return len(self.vocabulary)
+
+    def idf_of(self, term: str) -> float:
+        """The term's IDF; a term no passage contains weighs as much as the rarest one, and more."""
+        column = self.vocabulary.get(term)
+        return float(self.idf[column]) if column is not None else self._unseen_idf
+
+    def postings(self, term: str) -> np.ndarray:
+        column = self.vocabulary.get(term)
+        if column is None:
+            return np.zeros(0, dtype=np.int32)
+        return self.indices[self.indptr[column] : self.indptr[column + 1]]
+
+    def contains(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` (passages) hold ``term``: a binary search in its postings."""
+        postings = self.postings(term)
+        found = np.searchsorted(postings, rows)
+        inside = found < postings.size
+        result = np.zeros(rows.shape, dtype=bool)
+        result[inside] = postings[found[inside]] == rows[inside]
+        return result
+
+    def known(self, terms: Iterable[str]) -> list[str]:
+        return [term for term in terms if term in self.vocabulary]
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        params = {"terms": list(self.vocabulary), "words": self.words, "passages": self.passages}
+        return params, {"df": self.df, "idf": self.idf, "indptr": self.indptr, "indices": self.indices}
+
+    @classmethod
+    def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
+        terms = params["terms"]
+        if not (len(terms) == arrays["df"].size == arrays["idf"].size == arrays["indptr"].size - 1):
+            raise ValueError(f"lexicon: {len(terms)} terms but {arrays['df'].size} document frequencies")
+        return cls(
+            terms, arrays["df"], arrays["idf"], arrays["indptr"], arrays["indices"], dict(params["words"]),
+            int(params["passages"]),
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        return f"Lexicon({len(self.vocabulary)} terms, {len(self.words)} words, {self.passages} passages)"

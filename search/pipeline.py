@@ -1,0 +1,426 @@
+"""The query side: one ordered list of named stages.
+
+    query ─► understand ─► retrieve ─► fuse ─► decide ─► annotate ─► SearchResults
+
+Each stage is an object with a ``name`` that takes the search as the
+previous stage left it and returns it with its own part filled in; no stage
+reaches back into an earlier one. :meth:`Pipeline.default` is the one place
+that lists them. Annotation (highlights, the answer sentence, conflicts) runs
+only on the hits returned.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import ClassVar
+
+import numpy as np
+
+from .analysis import Analysed, Analyzer, Token, analyse_query
+from .answers import Conflict, Fact, answer_span, asked_kinds, extract_facts, find_conflicts, sentence_spans
+from .fusion import HYBRID, reciprocal_rank_fusion
+from .index import Index
+from .passages import Passage
+from .query import NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
+from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
+from .retrievers import Retriever, top_k
+
+__all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", "fused_weights"]
+
+SYNONYMS = "synonyms"  # the rewriting step that runs on lemmas, after analysis
+REWRITE_STEPS = (*QueryRewriter.steps, SYNONYMS)  # every rewriting step, in the order they run
+CONFLICT_COVERAGE = 0.8  # a passage speaks for a value only when it covers this much of the query
+
+Ranking = tuple[np.ndarray, np.ndarray]  # passage indices, best first, and their scores
+_EMPTY = np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What the caller asked, checked: the query, how many hits, which ranking, which passages, which steps."""
+
+    query: str
+    k: int
+    retriever: str
+    retrievers: tuple[str, ...]  # the retrievers that rank: all the fusion weighs, or the one asked for
+    depth: int  # how many passages each of them returns
+    allowed: np.ndarray | None
+    steps: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Understood:
+    """A query as searched."""
+
+    info: QueryInfo
+    tokens: list[Token]
+    terms: tuple[str, ...]  # the user's own terms
+    own: Analysed  # the user's terms and the synonyms that stand in for unknown words: full weight
+    added: Analysed  # synonyms of words the documents use: ``Fusion.synonyms_weight``
+
+
+@dataclass(frozen=True)
+class Search:
+    """A search on its way through the stages; each fills in its own fields."""
+
+    request: Request
+    started: float
+    understood: Understood | None = None
+    ranked: Mapping[str, Ranking] = field(default_factory=dict)
+    order: np.ndarray = field(default_factory=lambda: _EMPTY)
+    scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    coverage: float = 0.0
+    shares: Sequence[float] = ()  # each considered passage's own coverage of the query
+    missing: tuple[str, ...] = ()
+    answered: bool = False
+    hits: Sequence[Hit] = ()
+    conflicts: Sequence[Conflict] = ()
+
+    @property
+    def query(self) -> Understood:
+        if self.understood is None:
+            raise RuntimeError("the understand stage has not run")
+        return self.understood
+
+
+class Stage(ABC):
+    """One step of the query side: takes the search so far, returns it with its own part done."""
+
+    name: ClassVar[str]
+
+    @abstractmethod
+    def __call__(self, search: Search) -> Search: ...
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+class Understand(Stage):
+    """Cut, rewrite (layout, transliteration, spelling), analyse, expand with synonyms."""
+
+    name: ClassVar[str] = "understand"
+
+    def __init__(self, index: Index, analyzer: Analyzer) -> None:
+        self.index, self.analyzer = index, analyzer
+        self.lexicon = index.lexicon
+        self.rewriter = QueryRewriter(Vocabulary(index.lexicon.words, analyzer.morphology.is_known))
+        self.thesaurus = Thesaurus.from_text(index.synonyms, analyzer)
+        self.max_chars = index.config.max_query_chars
+
+    steps: ClassVar[tuple[str, ...]] = REWRITE_STEPS
+
+    def __call__(self, search: Search) -> Search:
+        query, steps = search.request.query, search.request.steps
+        text = query[: self.max_chars]
+        corrections: tuple[Correction, ...] = ()
+        if steps - {SYNONYMS}:
+            rewritten = self.rewriter.rewrite(text, steps)
+            text, corrections = rewritten.text, rewritten.corrections
+        tokens = self.analyzer.tokens(text)
+        analysed = analyse_query(tokens)
+        standins: tuple[str, ...] = ()
+        extras: tuple[str, ...] = ()
+        if SYNONYMS in steps:
+            _, synonyms = self.thesaurus.expand(analysed.terms)
+            corrections += tuple(synonyms)
+            standins, extras = self._split_expansions(synonyms)
+        info = QueryInfo(
+            original=query,
+            rewritten=text,
+            terms=analysed.terms,
+            corrections=corrections,
+            truncated=len(query) > self.max_chars,
+            expansions=standins + extras,
+        )
+        own = Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]))
+        understood = Understood(info, tokens, analysed.terms, own, Analysed(extras, " ".join(extras)))
+        return replace(search, understood=understood)
+
+    def _split_expansions(self, synonyms: Sequence[Correction]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """Synonyms of a word the documents never use stand in for it at full weight ("лк" → личный кабинет);
+        synonyms of a word they do use only add to it."""
+        standins: dict[str, None] = {}
+        extras: dict[str, None] = {}
+        for correction in synonyms:
+            unknown = not any(term in self.lexicon for term in correction.original.split())
+            for term in correction.replacement.split():
+                (standins if unknown else extras).setdefault(term, None)
+        return tuple(standins), tuple(t for t in extras if t not in standins)
+
+
+class Retrieve(Stage):
+    """Each retriever's own best passages; synonyms of known words add at a lower weight."""
+
+    name: ClassVar[str] = "retrieve"
+
+    def __init__(self, retrievers: Mapping[str, Retriever], synonyms_weight: float) -> None:
+        self.retrievers, self.synonyms_weight = retrievers, synonyms_weight
+
+    def __call__(self, search: Search) -> Search:
+        request, query = search.request, search.query
+        ranked = {
+            name: self._one(self.retrievers[name], query, request.depth, request.allowed) for name in request.retrievers
+        }
+        return replace(search, ranked=ranked)
+
+    def _one(self, retriever: Retriever, query: Understood, depth: int, allowed: np.ndarray | None) -> Ranking:
+        if not query.added.terms:
+            return retriever.top(query.own, depth, allowed)
+        scores = retriever.scores(query.own) + self.synonyms_weight * retriever.scores(query.added)
+        if allowed is not None:
+            scores = np.where(allowed, scores, 0.0)
+        indices = top_k(scores, depth, retriever.min_score)
+        return indices, scores[indices]
+
+
+class Fuse(Stage):
+    """Reciprocal rank fusion of the retrievers' rankings; one retriever's ranking as it is."""
+
+    name: ClassVar[str] = "fuse"
+
+    def __init__(self, weights: Mapping[str, float], k: float) -> None:
+        self.weights, self.k = weights, k
+
+    def __call__(self, search: Search) -> Search:
+        if search.request.retriever != HYBRID:
+            order, scores = search.ranked[search.request.retriever]
+        else:
+            order, scores = reciprocal_rank_fusion({n: i for n, (i, _) in search.ranked.items()}, self.weights, self.k)
+        return replace(search, order=order, scores=scores)
+
+
+class Decide(Stage):
+    """Whether the documents answer the query at all: coverage by the best passages, and missing topics."""
+
+    name: ClassVar[str] = "decide"
+
+    def __init__(self, index: Index, analyzer: Analyzer) -> None:
+        self.lexicon, self.analyzer = index.lexicon, analyzer
+        self.rule = NoAnswerRule(min_coverage=index.config.min_coverage, depth=index.config.coverage_depth)
+        self.conflict_depth = index.config.conflict_depth
+
+    def __call__(self, search: Search) -> Search:
+        query = search.query
+        considered = search.order[: max(search.request.k, self.conflict_depth)]  # may speak for a fact
+        coverage, shares = self._coverage(query.terms, query.info.corrections, considered)
+        expanded = {t for c in query.info.corrections if c.step == SYNONYMS for t in c.original.split()}
+        missing = self.rule.missing_topics(query.tokens, self.lexicon.__contains__, self.analyzer.morphology, expanded)
+        answered = self.rule.answered(coverage, missing)
+        return replace(search, coverage=coverage, shares=shares, missing=tuple(missing), answered=answered)
+
+    def _coverage(
+        self, terms: Sequence[str], corrections: Sequence[Correction], rows: np.ndarray
+    ) -> tuple[float, list[float]]:
+        """How much of the query the first passages cover together, and each passage alone.
+
+        Each term is weighted by its IDF; a synonym found stands for the word it came from.
+        """
+        candidates = {*terms, *(t for c in corrections if c.step == SYNONYMS for t in c.replacement.split())}
+        known = [term for term in candidates if term in self.lexicon]
+        if not rows.size or not known:
+            return 0.0, [0.0] * len(rows)
+        found = np.column_stack([self.lexicon.contains(term, rows) for term in known])
+        links = synonym_links(corrections)
+
+        def share(mask: np.ndarray) -> float:
+            present = {term for term, hit in zip(known, mask) if hit}
+            return query_coverage(terms, present, self.lexicon.idf_of, links)
+
+        return share(found[: self.rule.depth].any(axis=0)), [share(row) for row in found]
+
+
+class Annotate(Stage):
+    """The hits shown: citations, per-retriever ranks, highlights, answer sentences; conflicting facts."""
+
+    name: ClassVar[str] = "annotate"
+
+    def __init__(self, index: Index, analyzer: Analyzer, synonyms_weight: float) -> None:
+        self.passages, self.lexicon, self.analyzer = index.passages, index.lexicon, analyzer
+        self.synonyms_weight = synonyms_weight
+        self._facts_cache: dict[str, list[Fact]] = {}
+        self._readings: dict[str, tuple[list[Token], list[tuple[int, int]]]] = {}
+
+    def __call__(self, search: Search) -> Search:
+        hits = self._hits(search)
+        conflicts: list[Conflict] = []
+        if search.answered and hits:
+            query = search.query
+            kinds = asked_kinds(query.terms, extract_facts(query.info.rewritten, self.analyzer))
+            considered = search.order[: len(search.shares)].tolist()
+            # Only passages that answer the question by themselves speak for a value.
+            answering = [self.passages[i] for i, share in zip(considered, search.shares) if share >= CONFLICT_COVERAGE]
+            conflicts = find_conflicts(answering, kinds, self.analyzer, self._facts) if kinds else []
+        return replace(search, hits=hits, conflicts=conflicts)
+
+    def _hits(self, search: Search) -> list[Hit]:
+        k, query = search.request.k, search.query
+        positions = {
+            name: {int(index): (rank, float(score)) for rank, (index, score) in enumerate(zip(*pair), 1)}
+            for name, pair in search.ranked.items()
+        }
+        weights = {term: self.lexicon.idf_of(term) for term in query.own.terms}
+        for term in query.added.terms:
+            weights.setdefault(term, self.synonyms_weight * self.lexicon.idf_of(term))
+        hits = []
+        for position, (index, score) in enumerate(zip(search.order[:k].tolist(), search.scores[:k].tolist()), 1):
+            passage = self.passages[index]
+            breakdown = {
+                name: RetrieverScore(rank=found[index][0], score=found[index][1])
+                for name, found in positions.items()
+                if index in found
+            }
+            tokens, sentences = self._reading(passage)
+            spans = tuple((token.start, token.end) for token in tokens if token.term in weights)
+            matched = tuple(dict.fromkeys(token.term for token in tokens if token.term in weights))
+            answer = answer_span(sentences, tokens, weights, passage.text)
+            hits.append(Hit(passage, score, position, breakdown, spans, matched, answer))
+        return hits
+
+    def _facts(self, passage: Passage) -> list[Fact]:
+        facts = self._facts_cache.get(passage.id)
+        if facts is None:
+            facts = self._facts_cache[passage.id] = extract_facts(passage.text, self.analyzer)
+        return facts
+
+    def _reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]]]:
+        """A shown passage's tokens and sentences, analysed once per process, not once per query."""
+        reading = self._readings.get(passage.id)
+        if reading is None:
+            reading = self._readings[passage.id] = (self.analyzer.tokens(passage.text), sentence_spans(passage.text))
+        return reading
+
+
+def fused_weights(index: Index) -> dict[str, float]:
+    """The fusion's weights of the retrievers the index holds; without any of them, every one equally."""
+    built = index.retrievers
+    weights = {name: weight for name, weight in index.config.fusion.weights.items() if weight and name in built}
+    return weights or dict.fromkeys(built, 1.0)
+
+
+class Pipeline:
+    """The stages in order, and the checks every request passes before the first of them."""
+
+    def __init__(self, index: Index, stages: Sequence[Stage]) -> None:
+        self.index = index
+        self.stages = tuple(stages)
+        understand = next((stage for stage in self.stages if isinstance(stage, Understand)), None)
+        self.steps: tuple[str, ...] = understand.steps if understand is not None else ()
+        self.weights = fused_weights(index)
+        self._audiences: dict[str, np.ndarray] = {}
+        self._doc_of = np.array([p.doc_id for p in index.passages], dtype=object)
+
+    @classmethod
+    def default(cls, index: Index, analyzer: Analyzer) -> Pipeline:
+        """The query side as it runs: the one list of its stages."""
+        fusion = index.config.fusion
+        stages = (
+            Understand(index, analyzer),
+            Retrieve(index.retrievers, fusion.synonyms_weight),
+            Fuse(fused_weights(index), fusion.k),
+            Decide(index, analyzer),
+            Annotate(index, analyzer, fusion.synonyms_weight),
+        )
+        return cls(index, stages)
+
+    def stage(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(f"no stage named {name!r}; the stages are: {', '.join(s.name for s in self.stages)}")
+
+    @property
+    def rankings(self) -> tuple[str, ...]:
+        """What ``retriever=`` accepts: the fusion, then each built retriever alone."""
+        return (HYBRID, *self.index.retrievers)
+
+    def request(
+        self,
+        query: str,
+        k: int = 10,
+        *,
+        retriever: str = HYBRID,
+        documents: Collection[str] | None = None,
+        audience: str | None = None,
+        rewrite: bool | Collection[str] = True,
+    ) -> Request:
+        """The arguments of a search, checked at the door: anything unknown is a ``ValueError`` naming the choices."""
+        if not isinstance(query, str):
+            raise TypeError(f"query must be a string, not {type(query).__name__}")
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:
+            raise ValueError(f"k must be a whole number of hits, 1 or more; got {k!r}")
+        if retriever not in self.rankings:
+            raise ValueError(f"unknown retriever {retriever!r}; choose one of: {', '.join(self.rankings)}")
+        hybrid = retriever == HYBRID
+        names = tuple(self.weights) if hybrid else (retriever,)
+        depth = self.index.config.fusion.depth if hybrid else int(k)
+        return Request(query, int(k), retriever, names, depth, self._allowed(documents, audience), self._steps(rewrite))
+
+    def run(self, request: Request) -> SearchResults:
+        search = Search(request, time.perf_counter())
+        for stage in self.stages:
+            search = stage(search)
+        return SearchResults(
+            search.hits,
+            replace(search.query.info, missing=search.missing),
+            retriever=request.retriever,
+            answered=search.answered,
+            coverage=search.coverage,
+            elapsed_ms=(time.perf_counter() - search.started) * 1000,
+            conflicts=search.conflicts,
+        )
+
+    def rank(self, request: Request, until: str = Fuse.name) -> Search:
+        """The search after the stages up to and including ``until``: what tuning and training read."""
+        search = Search(request, time.perf_counter())
+        for stage in self.stages:
+            search = stage(search)
+            if stage.name == until:
+                return search
+        raise KeyError(f"no stage named {until!r}")
+
+    def _steps(self, rewrite: bool | Collection[str]) -> frozenset[str]:
+        if rewrite is True:
+            return frozenset(self.steps)
+        if rewrite is False:
+            return frozenset()
+        if isinstance(rewrite, str):
+            rewrite = (rewrite,)
+        steps = frozenset(rewrite)
+        if unknown := steps - set(self.steps):
+            raise ValueError(f"unknown rewriting steps {sorted(unknown)}; choose from: {', '.join(self.steps)}")
+        return steps
+
+    def _allowed(self, documents: Collection[str] | None, audience: str | None) -> np.ndarray | None:
+        if documents is None and audience is None:
+            return None
+        allowed = np.ones(len(self.index.passages), dtype=bool)
+        if documents is not None:
+            if isinstance(documents, str):
+                documents = (documents,)
+            if unknown := set(documents) - set(self.index.documents):
+                raise ValueError(
+                    f"unknown documents {sorted(unknown)}; the corpus has: {', '.join(sorted(self.index.documents))}"
+                )
+            allowed &= np.isin(self._doc_of, list(documents))
+        if audience is not None:
+            allowed &= self._audience_mask(audience)
+        return allowed
+
+    @property
+    def audiences(self) -> tuple[str, ...]:
+        return tuple(sorted({a for document in self.index.documents.values() for a in document.audience}))
+
+    def _audience_mask(self, audience: str) -> np.ndarray:
+        mask = self._audiences.get(audience)
+        if mask is None:  # once per audience and process, not once per query
+            if audience not in self.audiences:
+                choices = ", ".join(self.audiences) or "none: the corpus names no audiences"
+                raise ValueError(f"unknown audience {audience!r}; choose from: {choices}")
+            mask = self._audiences[audience] = np.array([audience in p.audience for p in self.index.passages])
+        return mask
+
+    def __repr__(self) -> str:
+        return f"Pipeline({' ─► '.join(stage.name for stage in self.stages)}; steps: {', '.join(self.steps)})"
