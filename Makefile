@@ -22,6 +22,8 @@ index: install
 	$(BIN)/python -m search build --if-changed
 
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 app: index

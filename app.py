@@ -301,9 +301,12 @@ def render_query_notes(results: SearchResults, exact: bool, limit: int) -> None:
     if query.changed and not exact:
         st.html(f'<div class="note">Показаны результаты по запросу «<b>{_esc(query.rewritten)}</b>».</div>')
         st.button(
-            "Искать точно как написано", key="exact-button", type="tertiary",
-            on_click=_search_exactly, args=(query.original,),
-        )  # fmt: skip
+            "Искать точно как написано",
+            key="exact-button",
+            type="tertiary",
+            on_click=_search_exactly,
+            args=(query.original,),
+        )
     elif exact:
         st.caption("Искали точно как написано, без исправлений и синонимов.")
     if query.truncated:
@@ -356,9 +359,7 @@ def section_html(engine: SearchEngine, hit: Hit) -> str:
     rest = (before + after).splitlines()
     if all(not line.strip() or line.strip() in hit.passage.section for line in rest):
         return f'<div class="section-text">{_esc(before + passage + after)}</div>'  # the passage is the section
-    return (
-        f'<div class="section-text">{_esc(before)}<span class="passage">{_esc(passage)}</span>{_esc(after)}</div>'
-    )
+    return f'<div class="section-text">{_esc(before)}<span class="passage">{_esc(passage)}</span>{_esc(after)}</div>'
 
 
 def render_hit(engine: SearchEngine, hit: Hit, query: str, results: SearchResults, store: FeedbackStore) -> None:
@@ -451,9 +452,13 @@ def main() -> None:
 
     exact = st.session_state.get("exact") == query
     results = engine.search(
-        query, k=settings.k, retriever=settings.ranking, documents=settings.documents, audience=settings.audience,
+        query,
+        k=settings.k,
+        retriever=settings.ranking,
+        documents=settings.documents,
+        audience=settings.audience,
         rewrite=not exact,
-    )  # fmt: skip
+    )
     render_query_notes(results, exact, engine.config.max_query_chars)
     render_status(results, engine.rankings)
     store = feedback_store()

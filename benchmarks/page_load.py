@@ -74,10 +74,22 @@ def start_server(
     port = _free_port()
     env = {**os.environ, "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3"), **(env or {})}
     command = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     log = folder / "streamlit.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)

@@ -266,9 +266,12 @@ def main(argv: list[str] | None = None) -> None:
                 command = [sys.executable, "-m", "benchmarks.scale", "--rounds", str(args.rounds)]
                 try:
                     done = subprocess.run(
-                        [*command, "--worker", system, str(data)], capture_output=True, text=True,
-                        timeout=args.timeout, env={**os.environ, "TQDM_DISABLE": "1"},
-                    )  # fmt: skip
+                        [*command, "--worker", system, str(data)],
+                        capture_output=True,
+                        text=True,
+                        timeout=args.timeout,
+                        env={**os.environ, "TQDM_DISABLE": "1"},
+                    )
                     if done.returncode == 0:
                         record.update(json.loads(done.stdout.strip().splitlines()[-1]))
                     else:

@@ -99,9 +99,14 @@ def load_task(data_dir: Path, task: str) -> Task:
 
 
 def run_task(
-    task: Task, configurations: Sequence[Configuration], metrics: Sequence[str], depth: int,
-    fusion: Fusion | None, workdir: Path, label: str,
-) -> dict[str, dict[str, float]]:  # fmt: skip
+    task: Task,
+    configurations: Sequence[Configuration],
+    metrics: Sequence[str],
+    depth: int,
+    fusion: Fusion | None,
+    workdir: Path,
+    label: str,
+) -> dict[str, dict[str, float]]:
     folder = workdir / label
     folder.mkdir()
     for name, text in task.candidates.items():
@@ -115,9 +120,11 @@ def run_task(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", CorpusWarning)
                 engines[configuration.stemmer] = SearchEngine.from_directory(
-                    folder, index_dir=workdir / f"{label}-index-{configuration.stemmer}",
-                    analyzer=Analyzer(stemmer=configuration.stemmer), progress=False,
-                )  # fmt: skip
+                    folder,
+                    index_dir=workdir / f"{label}-index-{configuration.stemmer}",
+                    analyzer=Analyzer(stemmer=configuration.stemmer),
+                    progress=False,
+                )
         engine = engines[configuration.stemmer]
         if fusion is not None:
             engine = engine.configured(fusion=fusion)
@@ -136,14 +143,25 @@ def run_task(
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(description="XQuAD Russian: paragraph and answer-sentence retrieval.")
-    main.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of xquad.ru.json and xquad-r.ru.json "
-                      "(default: %(default)s)")  # fmt: skip
+    main.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="folder of xquad.ru.json and xquad-r.ru.json (default: %(default)s)",
+    )
     main.add_argument("--json", action="store_true", help="print one JSON object: task → configuration → metric")
-    main.add_argument("--configurations", default=",".join(c.name for c in CONFIGURATIONS),
-                      help="comma-separated names (default: all: %(default)s)")  # fmt: skip
+    main.add_argument(
+        "--configurations",
+        default=",".join(c.name for c in CONFIGURATIONS),
+        help="comma-separated names (default: all: %(default)s)",
+    )
     main.add_argument("--tasks", default=",".join(TASKS), help="comma-separated (default: %(default)s)")
-    main.add_argument("--fusion", default=None, help='fusion settings for hybrid configurations, as JSON, e.g. '
-                      '\'{"weights": {"bm25": 1, "tfidf": 1}, "k": 60}\' (default: the engine\'s)')  # fmt: skip
+    main.add_argument(
+        "--fusion",
+        default=None,
+        help="fusion settings for hybrid configurations, as JSON, e.g. "
+        '\'{"weights": {"bm25": 1, "tfidf": 1}, "k": 60}\' (default: the engine\'s)',
+    )
     return main
 
 

@@ -213,9 +213,11 @@ class Analyzer:
     def settings(self) -> dict[str, object]:
         """What an index must record to be searched with an equal analyzer."""
         return {
-            "keep_negation": self.keep_negation, "all_lemmas": self.all_lemmas, "stemmer": self.stemmer,
+            "keep_negation": self.keep_negation,
+            "all_lemmas": self.all_lemmas,
+            "stemmer": self.stemmer,
             "steps": list(self.steps),
-        }  # fmt: skip
+        }
 
     def tokens(self, text: str) -> list[Token]:
         """Analysed tokens of ``text`` with spans in ``text`` itself."""

@@ -148,17 +148,23 @@ def parser() -> argparse.ArgumentParser:
 
     evaluation = commands.add_parser("eval", help="measure relevance on the judged queries")
     evaluation.add_argument(
-        "--queries", type=Path, default=None,
+        "--queries",
+        type=Path,
+        default=None,
         help="judged queries: a .jsonl file or a folder of them (default: CORPUS/queries)",
-    )  # fmt: skip
+    )
     evaluation.add_argument(
-        "--retriever", action="append", choices=RANKINGS,
+        "--retriever",
+        action="append",
+        choices=RANKINGS,
         help="configuration to measure; repeat to compare (default: hybrid)",
-    )  # fmt: skip
+    )
     evaluation.add_argument(
-        "--stemmer", default="pymorphy3", choices=["pymorphy3", "snowball", "none"],
+        "--stemmer",
+        default="pymorphy3",
+        choices=["pymorphy3", "snowball", "none"],
         help="analysis: lemmas (the engine's), Snowball stems or raw tokens (default: %(default)s)",
-    )  # fmt: skip
+    )
     evaluation.add_argument("--json", action="store_true", help="print one JSON object for programs")
     evaluation.add_argument("--per-query", action="store_true", help="with --json: include every query's ranking")
     corpus_options(evaluation)

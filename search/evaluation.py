@@ -173,8 +173,10 @@ def resolve_judgments(judgments: Iterable[Judgment], passages: Sequence[Passage]
             needle = _comparable(relevant.contains)
             found = [pid for pid, text in texts.get(relevant.doc, ()) if needle in text]
             if not found:
-                missing.append(f"{judgment.source} {judgment.query!r}: no passage of {relevant.doc!r} contains "
-                               f"{relevant.contains!r}")  # fmt: skip
+                missing.append(
+                    f"{judgment.source} {judgment.query!r}: no passage of {relevant.doc!r} contains "
+                    f"{relevant.contains!r}"
+                )
             ids.update(found)
         resolved[judgment.query] = frozenset(ids)
     if missing:
@@ -252,10 +254,16 @@ class QueryOutcome:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "query": self.query, "kind": self.kind, "relevant": sorted(self.relevant), "ranked": list(self.ranked),
-            "first_relevant_rank": self.first_relevant_rank, "answered": self.answered,
-            "top_score": self.top_score, "coverage": self.coverage, "scores": self.scores,
-        }  # fmt: skip
+            "query": self.query,
+            "kind": self.kind,
+            "relevant": sorted(self.relevant),
+            "ranked": list(self.ranked),
+            "first_relevant_rank": self.first_relevant_rank,
+            "answered": self.answered,
+            "top_score": self.top_score,
+            "coverage": self.coverage,
+            "scores": self.scores,
+        }
 
 
 @dataclass(frozen=True)
@@ -284,17 +292,23 @@ class Evaluation:
 
     def to_json(self, outcomes: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "retriever": self.retriever, "stemmer": self.stemmer, "metrics": self.metrics,
-            "kinds": self.kinds, "no_answer": self.no_answer,
-        }  # fmt: skip
+            "retriever": self.retriever,
+            "stemmer": self.stemmer,
+            "metrics": self.metrics,
+            "kinds": self.kinds,
+            "no_answer": self.no_answer,
+        }
         if outcomes:
             data["queries"] = [o.to_json() for o in self.outcomes]
         return data
 
     def table(self) -> str:
         """The metrics overall and per kind, as a text table."""
-        answerable = {"count": self.no_answer["answerable"], **self.metrics,
-                      "nothing_found": self.no_answer["answerable_rate"]}  # fmt: skip
+        answerable = {
+            "count": self.no_answer["answerable"],
+            **self.metrics,
+            "nothing_found": self.no_answer["answerable_rate"],
+        }
         rows = {"all answerable": answerable, **self.kinds}
         return format_table(rows, ["count", *self.metrics, "nothing_found"], first=self.name)
 
@@ -332,7 +346,7 @@ def evaluate(
                 top_score=results[0].score if len(results) else 0.0,
                 coverage=results.coverage,
                 top_citation=results[0].citation if len(results) else "",
-            )  # fmt: skip
+            )
         )
     qrels = {o.query: o.relevant for o in outcomes if o.answerable}
     per_query = ranx_scores(qrels, {o.query: o.ranked for o in outcomes}, metrics)
@@ -426,10 +440,13 @@ def build_engine(corpus: str | Path, stemmer: str = "pymorphy3", *, fusion: Fusi
     corpus = Path(corpus)
     synonyms = corpus / "synonyms.txt"
     return SearchEngine.build(
-        read_corpus(corpus), analyzer=Analyzer(stemmer=stemmer), fusion=fusion,
-        synonyms=synonyms.read_text(encoding="utf-8") if synonyms.is_file() else "", progress=False,
+        read_corpus(corpus),
+        analyzer=Analyzer(stemmer=stemmer),
+        fusion=fusion,
+        synonyms=synonyms.read_text(encoding="utf-8") if synonyms.is_file() else "",
+        progress=False,
         retrievers=[name for name, cls in RETRIEVERS.items() if cls.available()],  # the tuning can weigh each
-    )  # fmt: skip
+    )
 
 
 def rewriting_effect(
@@ -486,9 +503,13 @@ def evaluate_configurations(
             engines[configuration.stemmer] = build_engine(corpus, configuration.stemmer)  # type: ignore[arg-type]
         engine = engines[configuration.stemmer]
         results[configuration.name] = evaluate(
-            engine, judgments, retriever=configuration.retriever, name=configuration.name,
-            rewrite=configuration.rewrite, **options,
-        )  # fmt: skip
+            engine,
+            judgments,
+            retriever=configuration.retriever,
+            name=configuration.name,
+            rewrite=configuration.rewrite,
+            **options,
+        )
     return results
 
 
@@ -625,12 +646,16 @@ def tune_fusion(
             continue
         train_means = table[:, train].mean(axis=1)
         chosen = int(np.flatnonzero(np.isclose(train_means, train_means.max()))[0])
-        fold_rows.append({
-            "fold": fold + 1, "queries": int(test.sum()),
-            "chosen": {"weights": points[chosen][0], "k": points[chosen][1]},
-            "train": float(train_means[chosen]), "test": float(table[chosen, test].mean()),
-            "baseline_test": float(table[base_point, test].mean()),
-        })  # fmt: skip
+        fold_rows.append(
+            {
+                "fold": fold + 1,
+                "queries": int(test.sum()),
+                "chosen": {"weights": points[chosen][0], "k": points[chosen][1]},
+                "train": float(train_means[chosen]),
+                "test": float(table[chosen, test].mean()),
+                "baseline_test": float(table[base_point, test].mean()),
+            }
+        )
     for c in candidates:
         del c["_point"]
     return FusionTuning(metric, baseline, settings, candidates, fold_rows)

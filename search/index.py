@@ -35,8 +35,16 @@ from .retrievers import RETRIEVERS, Retriever
 __all__ = ["Index", "build_index", "corpus_fingerprint", "retrievers_to_build"]
 
 _LIBRARIES = (
-    "pymorphy3", "pymorphy3-dicts-ru", "scikit-learn", "numpy", "scipy", "rank-bm25", "razdel", "navec", "natasha",
-)  # fmt: skip
+    "pymorphy3",
+    "pymorphy3-dicts-ru",
+    "scikit-learn",
+    "numpy",
+    "scipy",
+    "rank-bm25",
+    "razdel",
+    "navec",
+    "natasha",
+)
 
 
 @dataclass(frozen=True)

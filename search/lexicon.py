@@ -50,9 +50,15 @@ class Lexicon:
     """
 
     def __init__(
-        self, terms: Sequence[str], df: np.ndarray, idf: np.ndarray, indptr: np.ndarray, indices: np.ndarray,
-        words: dict[str, int], passages: int,
-    ) -> None:  # fmt: skip
+        self,
+        terms: Sequence[str],
+        df: np.ndarray,
+        idf: np.ndarray,
+        indptr: np.ndarray,
+        indices: np.ndarray,
+        words: dict[str, int],
+        passages: int,
+    ) -> None:
         self.vocabulary = {term: column for column, term in enumerate(terms)}
         self.df, self.idf = df, idf
         self.indptr, self.indices = indptr, indices
@@ -120,9 +126,14 @@ class Lexicon:
         if not (len(terms) == arrays["df"].size == arrays["idf"].size == arrays["indptr"].size - 1):
             raise ValueError(f"lexicon: {len(terms)} terms but {arrays['df'].size} document frequencies")
         return cls(
-            terms, arrays["df"], arrays["idf"], arrays["indptr"], arrays["indices"], dict(params["words"]),
+            terms,
+            arrays["df"],
+            arrays["idf"],
+            arrays["indptr"],
+            arrays["indices"],
+            dict(params["words"]),
             int(params["passages"]),
-        )  # fmt: skip
+        )
 
     def __repr__(self) -> str:
         return f"Lexicon({len(self.vocabulary)} terms, {len(self.words)} words, {self.passages} passages)"

@@ -17,9 +17,14 @@ CORPUS = PROJECT / "corpus"
 CHROMIUM = Path("/usr/bin/chromium")
 # Debian's Chromium, headless and off the network: nothing is ever downloaded.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--no-first-run", "--disable-sync", "--disable-quic",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+    "--disable-quic",
+]
 WAIT_MS = 20_000  # any single wait in a browser page
 START_TIMEOUT = 60  # seconds for a page server to answer its health check (it builds the index first)
 

@@ -55,17 +55,29 @@ def test_different_phone_numbers_stay_different(analyzer: Analyzer) -> None:
 def test_emails_domains_times_numbers_are_single_tokens(analyzer: Analyzer) -> None:
     text = "Пишите на dogovor@ozon.ru или sales-pvz@ozon.ru, кабинет seller.ozon.ru, с 09:00 до 18:00, от 100 рублей"
     assert analyzer.terms(text) == [
-        "писать", "dogovor@ozon.ru", "sales-pvz@ozon.ru", "кабинет", "seller.ozon.ru",
-        "09:00", "18:00", "100", "рубль",
-    ]  # fmt: skip
+        "писать",
+        "dogovor@ozon.ru",
+        "sales-pvz@ozon.ru",
+        "кабинет",
+        "seller.ozon.ru",
+        "09:00",
+        "18:00",
+        "100",
+        "рубль",
+    ]
 
 
 def test_token_kinds() -> None:
     kinds = {t.term: t.kind for t in tokenize(normalize("Ozon API 8 800 555-35-35 help@ozon.ru ozon.ru 24 заказ"))}
     assert kinds == {
-        "ozon": "latin", "api": "latin", "78005553535": "phone", "help@ozon.ru": "email",
-        "ozon.ru": "domain", "24": "number", "заказ": "word",
-    }  # fmt: skip
+        "ozon": "latin",
+        "api": "latin",
+        "78005553535": "phone",
+        "help@ozon.ru": "email",
+        "ozon.ru": "domain",
+        "24": "number",
+        "заказ": "word",
+    }
 
 
 @pytest.mark.parametrize(
@@ -91,8 +103,11 @@ def test_verb_and_noun_stay_apart(analyzer: Analyzer) -> None:
 
 def test_function_words_are_dropped_by_part_of_speech(analyzer: Analyzer) -> None:
     assert analyzer.terms("Как и где я могу связаться с вашей поддержкой по этому вопросу?") == [
-        "мочь", "связаться", "поддержка", "вопрос",
-    ]  # fmt: skip
+        "мочь",
+        "связаться",
+        "поддержка",
+        "вопрос",
+    ]
 
 
 def test_latin_words_are_kept(analyzer: Analyzer) -> None:

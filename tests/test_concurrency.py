@@ -76,9 +76,11 @@ def cold_copy(engine: SearchEngine) -> SearchEngine:
     """The same index with a new analyzer: its own pymorphy3 instance and empty caches."""
     settings = engine.analyzer.settings
     analyzer = Analyzer(
-        keep_negation=settings["keep_negation"], all_lemmas=settings["all_lemmas"], stemmer=settings["stemmer"],
+        keep_negation=settings["keep_negation"],
+        all_lemmas=settings["all_lemmas"],
+        stemmer=settings["stemmer"],
         morphology=Morphology(),
-    )  # fmt: skip
+    )
     return SearchEngine(engine.index, analyzer)
 
 

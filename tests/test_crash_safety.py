@@ -41,9 +41,14 @@ def answers(engine: SearchEngine) -> list[list[tuple[str, float]]]:
 def child(script: str, *args: str) -> Iterator[subprocess.Popen[str]]:
     """A Python child in its own process group, killed with its group on the way out."""
     process = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(script), *args], cwd=PROJECT, env=CHILD_ENV,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-    )  # fmt: skip
+        [sys.executable, "-c", textwrap.dedent(script), *args],
+        cwd=PROJECT,
+        env=CHILD_ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         yield process
     finally:

@@ -30,8 +30,18 @@ from search.evaluation import (
 
 PROJECT = Path(__file__).resolve().parent.parent
 QUERIES = PROJECT / "corpus" / "queries"
-KINDS = {"question", "keywords", "word_forms", "paraphrase", "typo", "layout", "translit", "jargon", "fact",
-         "unanswerable"}  # fmt: skip
+KINDS = {
+    "question",
+    "keywords",
+    "word_forms",
+    "paraphrase",
+    "typo",
+    "layout",
+    "translit",
+    "jargon",
+    "fact",
+    "unanswerable",
+}
 
 
 @pytest.fixture(scope="session")
@@ -153,8 +163,13 @@ def test_single_retrievers_and_configurations_are_named(engine, judgments) -> No
 
 def test_weight_grid_keeps_one_weighting_per_proportion() -> None:
     grid = weight_grid(["a", "b"], (0.0, 0.5, 1.0))
-    assert grid == [{"a": 0.0, "b": 1.0}, {"a": 0.5, "b": 1.0}, {"a": 1.0, "b": 0.0}, {"a": 1.0, "b": 0.5},
-                    {"a": 1.0, "b": 1.0}]  # fmt: skip
+    assert grid == [
+        {"a": 0.0, "b": 1.0},
+        {"a": 0.5, "b": 1.0},
+        {"a": 1.0, "b": 0.0},
+        {"a": 1.0, "b": 0.5},
+        {"a": 1.0, "b": 1.0},
+    ]
     assert len(weight_grid(["a", "b", "c", "d"])) == 3**4 - 2**4
 
 
@@ -169,8 +184,9 @@ def test_tuning_scores_each_fusion_exactly_as_the_engine_ranks(engine, judgments
         direct = evaluate(engine.configured(fusion=fusion), judgments)
         for metric in METRICS:
             assert math.isclose(candidate[metric], direct.metrics[metric]), (candidate, metric)
-    assert tuning.best == dataclasses.replace(original, weights=tuning.candidates[0]["weights"],
-                                              k=tuning.candidates[0]["k"])  # fmt: skip
+    assert tuning.best == dataclasses.replace(
+        original, weights=tuning.candidates[0]["weights"], k=tuning.candidates[0]["k"]
+    )
     validated = tuning.cross_validated
     assert set(validated) == {"tuned", "baseline"} and 0 < validated["tuned"] <= 1
 
@@ -211,8 +227,10 @@ def test_eval_prints_a_table(tmp_path, capsys) -> None:
 
 def test_eval_refuses_judgments_that_no_longer_resolve(tmp_path, capsys) -> None:
     queries = tmp_path / "q.jsonl"
-    queries.write_text('{"query": "x", "kind": "fact", "relevant": [{"doc": "buyers-support", "contains": "нет '
-                       'такого текста"}]}\n', encoding="utf-8")  # fmt: skip
+    queries.write_text(
+        '{"query": "x", "kind": "fact", "relevant": [{"doc": "buyers-support", "contains": "нет такого текста"}]}\n',
+        encoding="utf-8",
+    )
     assert main(["eval", "--queries", str(queries), "--index", str(tmp_path / "i")]) == 2
     assert "resolve to no passage" in capsys.readouterr().err
 
@@ -230,19 +248,31 @@ def _xquad_module():
 
 def test_xquad_script_runs_both_tasks_on_a_miniature(tmp_path, capsys) -> None:
     paragraphs = [
-        ("Москва — столица России. В Москве живёт более двенадцати миллионов человек.",
-         [("Сколько человек живёт в Москве?", "более двенадцати миллионов")]),
-        ("Байкал — самое глубокое озеро планеты. Его глубина достигает 1642 метров.",
-         [("Какова глубина Байкала?", "1642 метров"), ("Какое озеро самое глубокое?", "Байкал")]),
-    ]  # fmt: skip
+        (
+            "Москва — столица России. В Москве живёт более двенадцати миллионов человек.",
+            [("Сколько человек живёт в Москве?", "более двенадцати миллионов")],
+        ),
+        (
+            "Байкал — самое глубокое озеро планеты. Его глубина достигает 1642 метров.",
+            [("Какова глубина Байкала?", "1642 метров"), ("Какое озеро самое глубокое?", "Байкал")],
+        ),
+    ]
     plain, sentences = [], []
     for context, questions in paragraphs:
-        qas = [{"id": f"{len(plain)}-{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
-               for i, (q, a) in enumerate(questions)]  # fmt: skip
+        qas = [
+            {"id": f"{len(plain)}-{i}", "question": q, "answers": [{"text": a, "answer_start": context.index(a)}]}
+            for i, (q, a) in enumerate(questions)
+        ]
         plain.append({"context": context, "qas": qas})
         cut = context.index(". ") + 1
-        sentences.append({"context": context, "qas": qas, "sentences": [context[:cut], context[cut + 1 :]],
-                          "sentence_breaks": [[0, cut - 1], [cut + 1, len(context) - 1]]})  # fmt: skip
+        sentences.append(
+            {
+                "context": context,
+                "qas": qas,
+                "sentences": [context[:cut], context[cut + 1 :]],
+                "sentence_breaks": [[0, cut - 1], [cut + 1, len(context) - 1]],
+            }
+        )
     (tmp_path / "xquad.ru.json").write_text(json.dumps({"data": [{"title": "t", "paragraphs": plain}]}), "utf-8")
     (tmp_path / "xquad-r.ru.json").write_text(json.dumps({"data": [{"title": "t", "paragraphs": sentences}]}), "utf-8")
 

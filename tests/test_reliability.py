@@ -51,10 +51,35 @@ FUNCTION_WORDS = [
     "бы",
 ]
 REAL_WORDS = [
-    "возврат", "товара", "вернуть", "деньги", "двойное", "списание", "поддержка", "продавца", "чат", "оператор",
-    "телефон", "8 800 234-70-00", "seller.ozon.ru", "личный", "кабинет", "пвз", "заказ", "доставка", "Озон",
-    "вазврат", "поддрежка", "ghbdtn", "djpdhfn", "vozvrat", "tovara", "svyazatsya", "ёлка", "Платёж",
-]  # fmt: skip
+    "возврат",
+    "товара",
+    "вернуть",
+    "деньги",
+    "двойное",
+    "списание",
+    "поддержка",
+    "продавца",
+    "чат",
+    "оператор",
+    "телефон",
+    "8 800 234-70-00",
+    "seller.ozon.ru",
+    "личный",
+    "кабинет",
+    "пвз",
+    "заказ",
+    "доставка",
+    "Озон",
+    "вазврат",
+    "поддрежка",
+    "ghbdtn",
+    "djpdhfn",
+    "vozvrat",
+    "tovara",
+    "svyazatsya",
+    "ёлка",
+    "Платёж",
+]
 EMOJI = "😀👍🏽👨‍👩‍👧🇷🇺🔥❤️"
 RTL = "שלום مرحبا\u200f\u202e\u202b\u2067"
 ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
@@ -344,19 +369,27 @@ def test_identical_documents_are_indexed_once_or_refused_when_strict(tmp_path: P
 @pytest.mark.parametrize(
     ("manifest", "message"),
     [
-        ('# docs\n\n[[documents]]\nid = "a"\nfile = "a.txt"\n\n[[documents]]\nid = "b"\nfile = "gone.txt"\n',
-         r"manifest.toml, line 9: document 2: file not found: gone.txt"),
-        ('[[documents]]\nid = "a"\nfile = "a.txt"\naudience = "покупатели\n',
-         r"manifest.toml: .*\(at line 4, column \d+\)"),
-        ('[[documents]]\nid = "a"\nfile = "a.txt"\n[[documents]]\ntitle = "Б"\nfile = "a.txt"\n',
-         r"manifest.toml, line 4: document 2: missing id"),
+        (
+            '# docs\n\n[[documents]]\nid = "a"\nfile = "a.txt"\n\n[[documents]]\nid = "b"\nfile = "gone.txt"\n',
+            r"manifest.toml, line 9: document 2: file not found: gone.txt",
+        ),
+        (
+            '[[documents]]\nid = "a"\nfile = "a.txt"\naudience = "покупатели\n',
+            r"manifest.toml: .*\(at line 4, column \d+\)",
+        ),
+        (
+            '[[documents]]\nid = "a"\nfile = "a.txt"\n[[documents]]\ntitle = "Б"\nfile = "a.txt"\n',
+            r"manifest.toml, line 4: document 2: missing id",
+        ),
         ('[[documents]]\nid = "a"\nfile = "a.txt"\naudience = 5\n', r"line 4: document 1: audience must be"),
-        ('[[documents]]\nid = "a"\nfile = "a.txt"\n[[documents]]\nid = "a"\nfile = "a.txt"\n',
-         r"line 5: document 2: duplicate id 'a'"),
+        (
+            '[[documents]]\nid = "a"\nfile = "a.txt"\n[[documents]]\nid = "a"\nfile = "a.txt"\n',
+            r"line 5: document 2: duplicate id 'a'",
+        ),
         (b'[[documents]]\nid = "a"\nfile = "a.txt"\ntitle = "\xcf\xf0\xe8"\n'.decode("latin-1"), r"line 4: not UTF-8"),
     ],
     ids=["missing-file", "syntax", "missing-id", "bad-audience", "duplicate-id", "not-utf8"],
-)  # fmt: skip
+)
 def test_a_broken_manifest_is_an_error_naming_its_line(tmp_path: Path, manifest: str, message: str) -> None:
     (tmp_path / "a.txt").write_text(GOOD, encoding="utf-8")
     data = manifest.encode("latin-1") if "\xcf" in manifest else manifest.encode()

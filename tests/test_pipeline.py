@@ -1,0 +1,89 @@
+"""The query side as named stages, any set of retrievers, and the one registry every list of choices reads."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from search import RETRIEVERS, SearchEngine
+from search.cli import parser
+from search.corpus import read_corpus
+from search.retrievers import registry_table
+
+PROJECT = Path(__file__).resolve().parent.parent
+AVAILABLE = [name for name, cls in RETRIEVERS.items() if cls.available()]
+
+
+@pytest.fixture(scope="module")
+def documents():
+    return read_corpus(PROJECT / "corpus")
+
+
+def test_the_stages_run_in_one_named_order(engine: SearchEngine) -> None:
+    assert [stage.name for stage in engine.pipeline.stages] == ["understand", "retrieve", "fuse", "decide", "annotate"]
+    assert engine.steps == ("layout", "transliteration", "spelling", "synonyms")
+    assert repr(engine.pipeline).startswith("Pipeline(understand ─► retrieve ─► fuse ─► decide ─► annotate")
+
+
+def test_corrections_name_steps_of_the_pipeline(engine: SearchEngine) -> None:
+    results = engine.search("cnfnec pfrfpf")  # «статус заказа» typed in the Latin layout
+    assert results.query.rewritten == "статус заказа"
+    assert {c.step for c in results.query.corrections} <= set(engine.steps)
+    assert [c.step for c in results.query.corrections][:2] == ["layout", "layout"]
+
+
+@pytest.mark.parametrize(
+    "subset",
+    [subset for size in range(1, len(AVAILABLE) + 1) for subset in itertools.combinations(AVAILABLE, size)],
+    ids="+".join,
+)
+def test_any_set_of_retrievers_builds_and_searches(documents, subset: tuple[str, ...]) -> None:
+    engine = SearchEngine.build(documents, retrievers=subset, progress=False)
+    assert list(engine.retrievers) == list(subset)
+    assert list(engine.rankings) == ["hybrid", *subset]
+    for ranking in engine.rankings:
+        results = engine.search("как вернуть товар", k=5, retriever=ranking)
+        assert 0 < len(results) <= 5, ranking
+        assert [hit.rank for hit in results] == list(range(1, len(results) + 1))
+        assert all(set(hit.retrievers) <= set(subset) for hit in results)
+        assert results.query.terms == ("вернуть", "товар")  # the lexicon, not BM25, knows the words
+    hybrid = engine.search("как вернуть товар", k=5)
+    assert hybrid.answered and set(engine.fused) <= set(subset)
+
+
+def test_ranking_stages_alone_give_each_retrievers_own_top(engine: SearchEngine) -> None:
+    pipeline = engine.pipeline
+    request = pipeline.request("горячая линия для селлеров", k=10, retriever="bm25")
+    search = pipeline.rank(replace(request, retrievers=tuple(engine.retrievers)), until="retrieve")
+    for name in engine.retrievers:
+        shown = [hit.passage_id for hit in engine.search("горячая линия для селлеров", k=10, retriever=name)]
+        indices, scores = search.ranked[name]
+        assert [engine.passages[i].id for i in indices] == shown
+        assert np.all(np.diff(scores) <= 0)
+
+
+def test_cli_choices_are_the_registry() -> None:
+    commands = next(a for a in parser()._actions if a.dest == "command").choices
+    for command in ("query", "eval"):
+        retriever = next(a for a in commands[command]._actions if a.dest == "retriever")
+        assert list(retriever.choices) == ["hybrid", *RETRIEVERS]
+    rewrite = next(a for a in commands["query"]._actions if a.dest == "rewrite")
+    assert list(rewrite.choices) == ["layout", "transliteration", "spelling", "synonyms"]
+
+
+def test_page_ranking_options_are_the_engines(monkeypatch: pytest.MonkeyPatch, corpus_copy: Path, tmp_path) -> None:
+    monkeypatch.setenv("SEARCH_CORPUS", str(corpus_copy))
+    monkeypatch.setenv("SEARCH_FEEDBACK_DB", str(tmp_path / "feedback.sqlite3"))
+    app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60).run()
+    engine = SearchEngine.from_directory(corpus_copy)
+    assert list(app.radio(key="ranking").options) == list(engine.rankings.values())
+    assert list(engine.rankings) == ["hybrid", *(name for name in RETRIEVERS if RETRIEVERS[name].default)]
+
+
+def test_readme_lists_the_registry() -> None:
+    assert registry_table() in (PROJECT / "README.md").read_text(encoding="utf-8")
