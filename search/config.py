@@ -75,6 +75,16 @@ class EngineConfig:
             stemmer=analyzer.stemmer, keep_negation=analyzer.keep_negation, all_lemmas=analyzer.all_lemmas, **settings
         )
 
+    @classmethod
+    def resolve(cls, config: EngineConfig | None, analyzer: Analyzer | None, settings: Mapping[str, Any]) -> Self:
+        """``config`` (by default one that analyses as ``analyzer``) with ``settings`` replaced; None: the default."""
+        given = {name: value for name, value in settings.items() if value is not None}
+        if "retrievers" in given:
+            given["retrievers"] = tuple(given["retrievers"])
+        if config is None:
+            return cls.from_analyzer(analyzer, **given) if analyzer else cls(**given)
+        return replace(config, **given)  # type: ignore[return-value]
+
     def analyzer(self) -> Analyzer:
         return Analyzer(stemmer=self.stemmer, keep_negation=self.keep_negation, all_lemmas=self.all_lemmas)
 

@@ -2,32 +2,23 @@
 
 from __future__ import annotations
 
-import functools
-import logging
-import warnings
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from . import storage
 from .analysis import Analyzer
 from .config import EngineConfig
-from .corpus import Document, read_corpus
+from .corpus import Document
 from .fusion import HYBRID_LABEL, Fusion
-from .index import Index, build_index, corpus_fingerprint
+from .index import Index, build_index, open_index
 from .lexicon import Lexicon
 from .passages import Passage
 from .pipeline import HYBRID, Pipeline
 from .results import Hit, SearchResults
 from .retrievers import Retriever
 
-__all__ = ["DEFAULT_INDEX_DIR", "SearchEngine"]
-
-log = logging.getLogger("search")
-
-DEFAULT_INDEX_DIR = ".index"  # inside the corpus folder, unless told otherwise
-SYNONYMS = "synonyms.txt"  # a corpus folder's own thesaurus, in Solr's format
+__all__ = ["SearchEngine"]
 
 
 class SearchEngine:
@@ -60,7 +51,7 @@ class SearchEngine:
         ``settings`` are :class:`EngineConfig` fields that replace those of ``config``
         (``retrievers=["bm25", "tfidf"]``, ``fusion=Fusion(...)``).
         """
-        config = _configure(config, analyzer, settings)
+        config = EngineConfig.resolve(config, analyzer, settings)
         return cls(build_index(documents, config, analyzer=analyzer, synonyms=synonyms, progress=progress), analyzer)
 
     @classmethod
@@ -78,30 +69,12 @@ class SearchEngine:
     ) -> SearchEngine:
         """The engine for a corpus folder: loads its saved index when it is current, else builds and saves one.
 
-        ``index_dir`` defaults to ``<path>/.index``. When it cannot be written
-        (a read-only corpus), the engine is built in memory with a warning.
-        ``synonyms`` is a thesaurus file in Solr's format, by default
-        ``<path>/synonyms.txt`` when there is one.
+        ``index_dir`` defaults to ``<path>/.index``; when it cannot be written (a read-only corpus)
+        the engine is built in memory with a warning. ``synonyms`` is a thesaurus file in Solr's
+        format, by default ``<path>/synonyms.txt``.
         """
-        path = Path(path)
-        index_dir = Path(index_dir) if index_dir is not None else path / DEFAULT_INDEX_DIR
-        config = _configure(config, analyzer, settings)
-        documents = read_corpus(path)
-        synonyms_file = Path(synonyms) if synonyms is not None else path / SYNONYMS
-        thesaurus = synonyms_file.read_text(encoding="utf-8") if synonyms_file.is_file() else ""
-        fingerprint = corpus_fingerprint(documents, config, thesaurus)
-        try:
-            with storage.locked(index_dir):
-                if not rebuild and (index := _load_if_current(index_dir, fingerprint)) is not None:
-                    return cls(index, analyzer)
-                engine = cls.build(documents, config, analyzer=analyzer, synonyms=thesaurus, progress=progress)
-                engine.save(index_dir)
-                return engine
-        except OSError as error:
-            warnings.warn(
-                f"index not saved in {index_dir} ({error.strerror or error}); searching from memory", stacklevel=2
-            )
-            return cls.build(documents, config, analyzer=analyzer, synonyms=thesaurus, progress=progress)
+        config = EngineConfig.resolve(config, analyzer, settings)
+        return cls(open_index(path, index_dir, config, rebuild, analyzer, synonyms, progress), analyzer)
 
     @classmethod
     def load(cls, index_dir: str | Path, *, verify: bool | None = None) -> SearchEngine:
@@ -114,9 +87,7 @@ class SearchEngine:
 
     def configured(self, **settings: Any) -> SearchEngine:
         """The same index under other query-time settings (``fusion=``, ``min_coverage=`` …), for tuning."""
-        config = replace(self.config, **settings)
-        fingerprint = corpus_fingerprint(self.index.documents.values(), config, self.index.synonyms)
-        return SearchEngine(replace(self.index, config=config, fingerprint=fingerprint), self.analyzer)
+        return SearchEngine(self.index.configured(replace(self.config, **settings)), self.analyzer)
 
     def search(
         self,
@@ -192,11 +163,7 @@ class SearchEngine:
         return self.pipeline.audiences
 
     def passage(self, passage_id: str) -> Passage:
-        return self.passages[self._positions[passage_id]]
-
-    @functools.cached_property
-    def _positions(self) -> dict[str, int]:
-        return {passage.id: number for number, passage in enumerate(self.passages)}
+        return self.index.passage(passage_id)
 
     def section_parts(self, passage: Passage | Hit) -> tuple[str, str, str]:
         """The whole section a passage comes from, exactly as in its document: before, the passage, after."""
@@ -211,31 +178,3 @@ class SearchEngine:
             f"SearchEngine({len(self.documents)} documents, {len(self.passages)} passages, "
             f"retrievers={list(self.retrievers)}, {self.analyzer!r})"
         )
-
-
-def _configure(config: EngineConfig | None, analyzer: Analyzer | None, settings: dict[str, Any]) -> EngineConfig:
-    """The configuration asked for: ``config`` (or the default, analysing as ``analyzer``) with ``settings``."""
-    settings = {name: value for name, value in settings.items() if value is not None}  # None: the default
-    if "retrievers" in settings:
-        settings["retrievers"] = tuple(settings["retrievers"])
-    if config is None:
-        return EngineConfig.from_analyzer(analyzer, **settings) if analyzer else EngineConfig(**settings)
-    return replace(config, **settings)
-
-
-def _load_if_current(index_dir: Path, fingerprint: str) -> Index | None:
-    try:
-        manifest = storage.read_manifest(index_dir)
-    except storage.IndexNotFoundError:
-        return None
-    except storage.IndexFormatError as error:
-        log.warning("rebuilding the index: %s", error)
-        return None
-    if manifest.get("fingerprint") != fingerprint:
-        log.info("corpus or configuration changed since the index was built: rebuilding %s", index_dir)
-        return None
-    try:
-        return Index.load(index_dir)
-    except storage.IndexFormatError as error:
-        log.warning("rebuilding the index: %s", error)
-        return None

@@ -11,13 +11,16 @@ setting, so a folder built under anything else is rebuilt.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
+import logging
 import sys
 import time
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +30,17 @@ from tqdm.auto import tqdm
 from . import storage
 from .analysis import Analyzer, analyse_passages
 from .config import EngineConfig
-from .corpus import Document
+from .corpus import Document, read_corpus
 from .lexicon import Lexicon
 from .passages import Passage, chunk_document
 from .retrievers import RETRIEVERS, Retriever
 
-__all__ = ["Index", "build_index", "corpus_fingerprint", "retrievers_to_build"]
+__all__ = ["DEFAULT_INDEX_DIR", "Index", "build_index", "corpus_fingerprint", "open_index", "retrievers_to_build"]
+
+log = logging.getLogger("search")
+
+DEFAULT_INDEX_DIR = ".index"  # inside the corpus folder, unless told otherwise
+SYNONYMS = "synonyms.txt"  # a corpus folder's own thesaurus, in Solr's format
 
 _LIBRARIES = (
     "pymorphy3",
@@ -109,11 +117,75 @@ class Index:
             raise storage.IndexFormatError(f"index in {index_dir}: the lexicon does not match the passages; {fix}")
         return cls(config, documents, passages, lexicon, retrievers, parts["synonyms"], manifest["fingerprint"])
 
+    def configured(self, config: EngineConfig) -> Index:
+        """The same data under other query-time settings, with the fingerprint they give."""
+        fingerprint = corpus_fingerprint(self.documents.values(), config, self.synonyms)
+        return replace(self, config=config, fingerprint=fingerprint)
+
+    def passage(self, passage_id: str) -> Passage:
+        return self.passages[self._positions[passage_id]]
+
+    @functools.cached_property
+    def _positions(self) -> dict[str, int]:
+        return {passage.id: number for number, passage in enumerate(self.passages)}
+
     def section_parts(self, passage: Passage) -> tuple[str, str, str]:
         """The whole section a passage comes from, as (before the passage, the passage, after it)."""
         text = self.documents[passage.doc_id].text
         start, end = passage.section_span
         return text[start : passage.start], passage.text, text[passage.end : end]
+
+
+def open_index(
+    path: str | Path,
+    index_dir: str | Path | None,
+    config: EngineConfig,
+    rebuild: bool = False,
+    analyzer: Analyzer | None = None,
+    synonyms: str | Path | None = None,
+    progress: bool | None = None,
+) -> Index:
+    """A corpus folder's index: the saved one when its fingerprint is current, else built and saved.
+
+    Building holds the folder's lock, so two processes never build the same index at once; a
+    folder that cannot be written gives an index in memory, with a warning.
+    """
+    path = Path(path)
+    index_dir = Path(index_dir) if index_dir is not None else path / DEFAULT_INDEX_DIR
+    documents = read_corpus(path)
+    synonyms_file = Path(synonyms) if synonyms is not None else path / SYNONYMS
+    thesaurus = synonyms_file.read_text(encoding="utf-8") if synonyms_file.is_file() else ""
+    fingerprint = corpus_fingerprint(documents, config, thesaurus)
+    try:
+        with storage.locked(index_dir):
+            if not rebuild and (index := _load_if_current(index_dir, fingerprint)) is not None:
+                return index
+            index = build_index(documents, config, analyzer=analyzer, synonyms=thesaurus, progress=progress)
+            index.save(index_dir)
+            return index
+    except OSError as error:
+        warnings.warn(
+            f"index not saved in {index_dir} ({error.strerror or error}); searching from memory", stacklevel=3
+        )
+        return build_index(documents, config, analyzer=analyzer, synonyms=thesaurus, progress=progress)
+
+
+def _load_if_current(index_dir: Path, fingerprint: str) -> Index | None:
+    try:
+        manifest = storage.read_manifest(index_dir)
+    except storage.IndexNotFoundError:
+        return None
+    except storage.IndexFormatError as error:
+        log.warning("rebuilding the index: %s", error)
+        return None
+    if manifest.get("fingerprint") != fingerprint:
+        log.info("corpus or configuration changed since the index was built: rebuilding %s", index_dir)
+        return None
+    try:
+        return Index.load(index_dir)
+    except storage.IndexFormatError as error:
+        log.warning("rebuilding the index: %s", error)
+        return None
 
 
 def retrievers_to_build(config: EngineConfig, passages: int) -> list[str]:

@@ -119,7 +119,7 @@ class QueryInfo:
     @property
     def changed(self) -> bool:
         """Whether the words searched differ from the words typed (the page offers the original)."""
-        return any(c.step != "synonyms" for c in self.corrections)
+        return self.rewritten != self.original[: len(self.rewritten)]
 
 
 class SearchResults(Sequence[Hit]):

@@ -716,7 +716,6 @@ class TfidfChars(_Tfidf):
         return self
 
 
-
 # The semantic retriever registers itself; imported here so that the registry is complete
 # whichever module is imported first.
 from . import semantic as _semantic  # noqa: E402, F401
