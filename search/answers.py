@@ -16,7 +16,7 @@ from typing import Any
 import razdel
 
 from .analysis import Analyzer, Token, normalize
-from .lang import FACT_TRIGGERS, OUTDATED_MARKERS
+from .lang import FACT_TRIGGERS, FINAL_ABBREVIATIONS, NONFINAL_ABBREVIATIONS, OUTDATED_MARKERS
 from .passages import Passage
 
 __all__ = [
@@ -31,6 +31,8 @@ __all__ = [
 ]
 
 _OUTDATED = re.compile("|".join(OUTDATED_MARKERS))
+# The abbreviation-like end of a sentence: up to three «word.» pieces, and whether a number stands before them.
+_ABBREVIATION_TAIL = re.compile(r"(?:^|(\d)|[^\w.-])\s*((?:[^\W\d_][\w-]{0,5}\.\s*){1,3})$")
 _TIME = r"(\d{1,2})[:.](\d{2})"
 _HOURS = re.compile(rf"с\s*{_TIME}\s*до\s*{_TIME}|круглосуточн\w*|24\s*/\s*7|24 часа в сутки", re.IGNORECASE)
 _DURATION = re.compile(
@@ -136,13 +138,58 @@ def _outdated_near(text: str, sentences: Sequence[Any], start: int, end: int) ->
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences and list items of a passage, as ``(start, end)`` spans: the units an answer is chosen from."""
+    """Sentences and list items of a passage, as ``(start, end)`` spans: the units an answer is chosen from.
+
+    razdel cuts after some abbreviations («доб. 76077», «ул. Тверская»); a cut
+    there is undone, so a phone and its extension stay in one answer.
+    """
     spans = []
     for line_start, line in _lines(text):
-        for sentence in razdel.sentenize(line):
-            if re.search(r"\w", sentence.text):
-                spans.append((line_start + sentence.start, line_start + sentence.stop))
+        spans += [(line_start + a, line_start + b) for a, b in _sentences(line) if re.search(r"\w", line[a:b])]
     return spans or [(0, len(text))]
+
+
+def _sentences(line: str) -> list[tuple[int, int]]:
+    """razdel's sentences of one line, with the full stop of an abbreviation it cut at hidden from it.
+
+    Hiding the stop and asking again (rather than gluing razdel's pieces) also
+    lets razdel cut correctly after the number that follows: it reads
+    «76077. Этот номер…» as one numbered item otherwise.
+    """
+    masked = line
+    for _ in range(16):  # each round hides at least one more stop; lines with more abbreviations keep the rest
+        cuts = [(sentence.start, sentence.stop) for sentence in razdel.sentenize(masked)]
+        wrong = [
+            end
+            for (start, end), (following, stop) in zip(cuts, cuts[1:])
+            if _continues(line[start:end], line[following:stop])
+        ]
+        if not wrong:
+            break
+        for end in wrong:
+            stop = masked.rindex(".", 0, end)
+            masked = masked[:stop] + "," + masked[stop + 1 :]  # same length: razdel's offsets stay the line's
+    return cuts
+
+
+def _continues(sentence: str, following: str) -> bool:
+    """Whether razdel's cut between ``sentence`` and ``following`` fell after an abbreviation, not a sentence end."""
+    tail = _ABBREVIATION_TAIL.search(sentence)
+    if tail is None:
+        return False
+    parts = [p for p in re.split(r"\.\s*", tail.group(2)) if p]
+    lowered = [p.lower() for p in parts]
+    capital = bool(re.match(r"\W*[A-ZА-ЯЁ]", following))
+    going_on = not capital  # a lowercase word, a digit, a dash: the sentence goes on
+    for size in range(min(3, len(parts)), 0, -1):
+        abbreviation = ".".join(lowered[-size:]) + "."
+        if tail.group(1) and size == len(parts) or abbreviation in FINAL_ABBREVIATIONS:
+            if abbreviation in NONFINAL_ABBREVIATIONS | FINAL_ABBREVIATIONS:
+                return going_on  # after a number (a unit, a year) or one that ends sentences too
+        if abbreviation in NONFINAL_ABBREVIATIONS:
+            return True
+    # Initials: «А. С. Пушкин», «Пушкин А. С.» followed by more of the sentence.
+    return len(parts[-1]) == 1 and parts[-1].isupper() and (capital or going_on)
 
 
 def answer_span(

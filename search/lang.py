@@ -92,3 +92,24 @@ OUTDATED_MARKERS = (
     r"упразднен\w*",
     r"отключен\w*",
 )  # regular expressions, matched on normalized text
+
+# --- sentence splitting ----------------------------------------------------------------
+
+# Abbreviations after which razdel may cut a sentence that goes on («доб. 76077»,
+# «ул. Тверская»). Written without spaces, lowercase; «т. е.» and «т.е.» are the
+# same entry. A sentence is never taken to end at one of these...
+NONFINAL_ABBREVIATIONS = frozenset(
+    {
+        "доб.", "тел.", "ул.", "д.", "им.", "т.е.", "т.к.", "стр.", "просп.", "пер.", "корп.", "кв.",
+        "обл.", "напр.", "проф.", "акад.", "св.", "ст.", "рис.", "табл.", "п.", "пп.", "ч.", "гр.", "г.", "см.",
+        "т.н.", "т.ч.", "вкл.", "искл.", "тов.", "ген.", "г-н.", "г-жа.", "оф.", "эт.", "пом.", "мкр.", "р-н.",
+        "e.g.", "i.e.", "vs.", "mr.", "dr.", "no.",
+    }
+)  # fmt: skip
+# ...and at one of these only when the next words start with a capital letter:
+# they end sentences as often as not («и т. д.», «5 руб.», «в 2020 г.»). Any
+# abbreviation right after a number is read this way (a unit, a year).
+FINAL_ABBREVIATIONS = frozenset(
+    {"т.д.", "т.п.", "др.", "пр.", "руб.", "коп.", "шт.", "тыс.", "млн.", "млрд.", "мин.", "сек.", "мес.", "нед.",
+     "etc."}
+)  # fmt: skip

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search import SearchEngine
-from search.answers import extract_facts, is_marked_outdated
+from search.answers import extract_facts, is_marked_outdated, sentence_spans
 
 
 @pytest.mark.parametrize(
@@ -82,3 +82,37 @@ def test_answer_sentences_hold_the_judged_answers(engine: SearchEngine, corpus_d
 
     rate = answer_sentences(engine, load_judgments(corpus_dir / "queries" / "judged.jsonl"))
     assert rate["judged_first"] >= 70 and rate["contains"] >= 0.65
+
+
+def test_a_phone_and_its_extension_stay_in_one_sentence(engine: SearchEngine) -> None:
+    passage = next(p for p in engine.passages if "доб. 76077" in p.text)
+    sentences = [passage.text[a:b] for a, b in sentence_spans(passage.text)]
+    holding = [s for s in sentences if "доб." in s]
+    assert len(holding) == 1 and "+7 958 400-00-05, доб. 76077" in holding[0]
+    assert any(s.startswith("Этот номер предназначен") for s in sentences)  # the next sentence is its own
+    hit = engine.search("телефон для уточнения статуса запроса", k=1)[0]
+    assert "доб. 76077" in hit.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Звоните +7 958 400-00-05, доб. 76077 с 9 до 18. Далее.", ["Звоните +7 958 400-00-05, доб. 76077 с 9 до 18."]),
+        ("Это т. е. правило. Т.е. так.", ["Это т. е. правило.", "Т.е. так."]),
+        ("Оплата т. к. срок истёк. Т.к. иначе нельзя.", ["Оплата т. к. срок истёк.", "Т.к. иначе нельзя."]),
+        (
+            "Офис: г. Москва, ул. Тверская, д. 5, стр. 2. Тел. 123-45-67.",
+            ["Офис: г. Москва, ул. Тверская, д. 5, стр. 2."],
+        ),
+        ("Пункт на ул. Ленина работает.", ["Пункт на ул. Ленина работает."]),
+        ("Цена 5 руб. 50 коп. за штуку. Далее.", ["Цена 5 руб. 50 коп. за штуку."]),
+        ("Стоит 100 руб. Оплата картой.", ["Стоит 100 руб.", "Оплата картой."]),
+        ("Книги, журналы и т. д. Потом другое.", ["Книги, журналы и т. д.", "Потом другое."]),
+        ("Писал А. С. Пушкин. Потом Гоголь.", ["Писал А. С. Пушкин.", "Потом Гоголь."]),
+        ("Парк им. Горького открыт. См. схему.", ["Парк им. Горького открыт.", "См. схему."]),
+        ("Подробнее см. приложение. Далее.", ["Подробнее см. приложение.", "Далее."]),
+    ],
+)
+def test_abbreviations_do_not_end_a_sentence(text: str, sentences: list[str]) -> None:
+    found = [text[a:b] for a, b in sentence_spans(text)]
+    assert found[: len(sentences)] == sentences
