@@ -26,7 +26,15 @@ from tqdm.auto import tqdm
 
 from . import storage
 from .analysis import Analyzer, Token
-from .answers import Conflict, Fact, answer_span, asked_kinds, extract_facts, find_conflicts, sentence_spans
+from .answers import (
+    Conflict,
+    Fact,
+    answer_kinds,
+    answer_span,
+    conflicts_for,
+    extract_facts,
+    sentence_spans,
+)
 from .corpus import Document, read_corpus
 from .fusion import Fusion, reciprocal_rank_fusion
 from .passages import CHUNKER_VERSION, Passage, chunk_document
@@ -42,7 +50,6 @@ log = logging.getLogger("search")
 MAX_QUERY_CHARS = 1000  # longer queries are cut (and say so): nobody types more into a help box
 DEFAULT_INDEX_DIR = ".index"  # inside the corpus folder, unless told otherwise
 CONFLICT_DEPTH = 10  # how many of the best passages are read for conflicting facts, whatever k is
-CONFLICT_COVERAGE = 0.8  # a passage speaks for a value only when it covers this much of the query
 SYNONYMS = "synonyms.txt"  # a corpus folder's own thesaurus, in Solr's format
 _WORD = re.compile(r"[^\W\d_][\w-]*")
 INDEXING_VERSION = 2  # bump when passages are turned into terms or stored differently
@@ -348,10 +355,11 @@ class SearchEngine:
         hits = self._hits(understood, ranked, order[:k], fused[:k])
         conflicts: list[Conflict] = []
         if answered and hits:
-            kinds = asked_kinds(understood.terms, extract_facts(understood.info.rewritten, self.analyzer))
-            # Only passages that answer the question by themselves speak for a value.
-            answering = [self.passages[i] for i, share in zip(considered.tolist(), each) if share >= CONFLICT_COVERAGE]
-            conflicts = find_conflicts(answering, kinds, self.analyzer, self._facts) if kinds else []
+            conflicts = conflicts_for(
+                (*understood.own.terms, *understood.added.terms), understood.info.rewritten,
+                [self.passages[i] for i in considered.tolist()], self.analyzer, self._facts, self._reading,
+                understood.info.corrections,
+            )  # fmt: skip
         return SearchResults(
             hits, replace(understood.info, missing=tuple(missing)), retriever=retriever, answered=answered,
             coverage=coverage, elapsed_ms=(time.perf_counter() - started) * 1000, conflicts=conflicts,
@@ -410,6 +418,7 @@ class SearchEngine:
         weights = {term: idf(term) for term in understood.own.terms}
         for term in understood.added.terms:
             weights.setdefault(term, self.fusion.synonyms_weight * idf(term))
+        asked = answer_kinds(understood.info.rewritten, understood.terms)
         hits = []
         for position, (index, score) in enumerate(zip(order.tolist(), fused.tolist()), 1):
             passage = self.passages[index]
@@ -420,7 +429,8 @@ class SearchEngine:
             }
             highlights, matched = self._highlights(passage, set(weights))
             passage_tokens, sentences = self._reading(passage)
-            answer = answer_span(sentences, passage_tokens, weights, passage.text)
+            facts = self._facts(passage)
+            answer = answer_span(sentences, passage_tokens, weights, passage.text, asked=asked, facts=facts)
             hits.append(Hit(passage, score, position, breakdown, highlights, matched, answer))
         return hits
 
