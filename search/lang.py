@@ -151,3 +151,49 @@ ADDRESS_PATTERN = (
     r"(?:,?\s*(?i:блок|корп\.|корпус|стр\.|строение|офис|оф\.|этаж)\s*\w+)*"
     r"(?:,\s*(?i:г\.\s*)?[А-ЯЁ][\w-]+)?(?:,\s*\d{6})?"
 )
+
+# --- the noise generator: how people mistype Russian ------------------------------------------
+
+# The letter rows of the ЙЦУКЕН keyboard; each row starts half a key to the right of the one above.
+JCUKEN_ROWS = ("йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю")
+# Keys a finger slips onto: left and right on the row, and the two touching keys above and below.
+KEYBOARD_NEIGHBOURS: dict[str, str] = {
+    key: "".join(
+        row[j]
+        for r, row in enumerate(JCUKEN_ROWS)
+        for j in range(len(row))
+        if (r == number and abs(j - index) == 1)
+        or (r == number - 1 and j in (index, index + 1))
+        or (r == number + 1 and j in (index - 1, index))
+    )
+    for number, keys in enumerate(JCUKEN_ROWS)
+    for index, key in enumerate(keys)
+}
+# How people write Russian in Latin letters, one table per habit. A letter with
+# several spellings lists them all; the noise generator picks one per letter.
+NOISE_TRANSLIT_SCHEMES: dict[str, dict[str, tuple[str, ...]]] = {
+    # ICAO Doc 9303, the scheme of Russian passports since 2014 (ц ts, х kh, щ shch, ъ ie, ю iu, я ia).
+    "passport": {
+        "а": ("a",), "б": ("b",), "в": ("v",), "г": ("g",), "д": ("d",), "е": ("e",), "ё": ("e",), "ж": ("zh",),
+        "з": ("z",), "и": ("i",), "й": ("i",), "к": ("k",), "л": ("l",), "м": ("m",), "н": ("n",), "о": ("o",),
+        "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u",), "ф": ("f",), "х": ("kh",), "ц": ("ts",),
+        "ч": ("ch",), "ш": ("sh",), "щ": ("shch",), "ъ": ("ie",), "ы": ("y",), "ь": ("",), "э": ("e",),
+        "ю": ("iu",), "я": ("ia",),
+    },
+    # GOST-like (after GOST 7.79 B, with the digraphs people type): ц c, х h, щ shch, й j, ь ', ъ ".
+    "gost": {
+        "а": ("a",), "б": ("b",), "в": ("v",), "г": ("g",), "д": ("d",), "е": ("e",), "ё": ("yo",), "ж": ("zh",),
+        "з": ("z",), "и": ("i",), "й": ("j",), "к": ("k",), "л": ("l",), "м": ("m",), "н": ("n",), "о": ("o",),
+        "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u",), "ф": ("f",), "х": ("h",), "ц": ("c",),
+        "ч": ("ch",), "ш": ("sh",), "щ": ("shch",), "ъ": ('"',), "ы": ("y",), "ь": ("'",), "э": ("e",),
+        "ю": ("yu",), "я": ("ya",),
+    },
+    # Chat habits: soft and hard signs dropped, й y/j/i, х h/kh, ц c/ts, э e, щ sch/shch.
+    "informal": {
+        "а": ("a",), "б": ("b",), "в": ("v",), "г": ("g",), "д": ("d",), "е": ("e",), "ё": ("e", "yo"),
+        "ж": ("zh",), "з": ("z",), "и": ("i",), "й": ("y", "j", "i"), "к": ("k",), "л": ("l",), "м": ("m",),
+        "н": ("n",), "о": ("o",), "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u",), "ф": ("f",),
+        "х": ("h", "kh"), "ц": ("c", "ts"), "ч": ("ch",), "ш": ("sh",), "щ": ("sch", "shch"), "ъ": ("",),
+        "ы": ("y",), "ь": ("",), "э": ("e",), "ю": ("yu",), "я": ("ya",),
+    },
+}  # fmt: skip
