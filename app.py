@@ -379,8 +379,10 @@ def render_hit(engine: SearchEngine, hit: Hit, query: str, results: SearchResult
 
 
 def render_short_answer(results: SearchResults) -> None:
-    """The best passage's best sentence, above the list, with where it comes from."""
-    top = results[0]
+    """The best answer sentence, above the list, with where it comes from."""
+    top = results.short_answer
+    if top is None:
+        return
     st.html(
         f'<div class="short-answer"><div class="short-title">Краткий ответ</div>'
         f'<div class="short-text">{_esc(" ".join(top.answer.split()))}</div>'

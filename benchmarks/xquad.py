@@ -10,6 +10,10 @@
     monolingual Russian: every sentence of every paragraph is a candidate (one
     file each), and the relevant candidate is the sentence containing the
     answer. mAP@20, MRR@10.
+(c) ``answers``: the corpus of (a); over the questions whose own paragraph
+    ranks first, the share whose first hit's answer sentence (``hit.answer``)
+    holds the gold answer text (``answer_sentence``), and the count of those
+    questions (``first``).
 
 Each configuration is an analyzer (pymorphy3 lemmas, Snowball stems, raw
 tokens) and a retriever (the hybrid fusion, BM25 alone, TF-IDF alone); the
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search import Analyzer, Fusion, SearchEngine
+from search.analysis import normalize
 from search.corpus import CorpusWarning
 from search.evaluation import CONFIGURATIONS, Configuration, format_table, ranx_scores
 
@@ -40,6 +45,7 @@ DEFAULT_DATA = (PROJECT / ".." / "shared" / "benchmarks" / "xquad").resolve()
 TASKS = {
     "paragraphs": ("xquad.ru.json", ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10"), 10),
     "sentences": ("xquad-r.ru.json", ("map@20", "mrr@10"), 20),
+    "answers": ("xquad.ru.json", ("answer_sentence", "first"), 1),
 }
 
 
@@ -49,6 +55,7 @@ class Task:
 
     candidates: dict[str, str]
     questions: list[tuple[str, str, str]]  # (question id, question, relevant candidate)
+    answers: dict[str, str] | None = None  # question id → gold answer text (the ``answers`` task)
 
 
 # SQuAD's key for a paragraph's questions (spelt out so no line of this file looks like the data itself).
@@ -59,13 +66,15 @@ def _paragraphs(data: dict) -> Task:
     candidates: dict[str, str] = {}
     by_text: dict[str, str] = {}  # identical paragraphs are one candidate (the corpus reader would drop copies)
     questions = []
+    answers = {}
     for a, article in enumerate(data["data"]):
         for p, paragraph in enumerate(article["paragraphs"]):
             text = paragraph["context"].strip()
             name = by_text.setdefault(text, f"a{a:02d}p{p:02d}")
             candidates[name] = text
             questions += [(qa["id"], qa["question"], name) for qa in paragraph[QUESTIONS]]
-    return Task(candidates, questions)
+            answers.update((qa["id"], qa["answers"][0]["text"].strip()) for qa in paragraph[QUESTIONS])
+    return Task(candidates, questions, answers)
 
 
 def _sentences(data: dict) -> Task:
@@ -95,7 +104,7 @@ def load_task(data_dir: Path, task: str) -> Task:
     if not path.is_file():
         raise SystemExit(f"error: {path} not found; pass --data DIR (the folder holding {TASKS[task][0]})")
     data = json.loads(path.read_text(encoding="utf-8"))
-    return _paragraphs(data) if task == "paragraphs" else _sentences(data)
+    return _sentences(data) if task == "sentences" else _paragraphs(data)
 
 
 def run_task(
@@ -128,6 +137,10 @@ def run_task(
         engine = engines[configuration.stemmer]
         if fusion is not None:
             engine = engine.configured(fusion=fusion)
+        if task.answers is not None and "answer_sentence" in metrics:
+            results[configuration.name] = answer_sentence_rate(engine, task, configuration)
+            print(f"{label}/{configuration.name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+            continue
         run = {}
         for qid, question, _ in task.questions:
             # Three passages per candidate leave room for a candidate the chunker cut in pieces.
@@ -139,6 +152,23 @@ def run_task(
         results[configuration.name] = {m: sum(scores[m].values()) / len(scores[m]) for m in metrics}
         print(f"{label}/{configuration.name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return results
+
+
+def answer_sentence_rate(engine: SearchEngine, task: Task, configuration: Configuration) -> dict[str, float]:
+    """Over the questions whose paragraph ranks first, how often the first hit's answer sentence holds the answer.
+
+    Case and ё/е are ignored (the gold text is a span of the paragraph, so only a
+    sentence cut through it or the wrong sentence fails).
+    """
+    assert task.answers is not None
+    first = holds = 0
+    for qid, question, relevant in task.questions:
+        hits = engine.search(question, k=1, retriever=configuration.retriever, rewrite=configuration.rewrite)
+        if not len(hits) or hits[0].doc_id != relevant:
+            continue
+        first += 1
+        holds += normalize(task.answers[qid]) in normalize(hits[0].answer)
+    return {"answer_sentence": holds / first if first else 0.0, "first": float(first)}
 
 
 def parser() -> argparse.ArgumentParser:

@@ -8,24 +8,40 @@ as outdated, so the reader decides.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Iterable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 import razdel
 
 from .analysis import Analyzer, Token, normalize
-from .lang import FACT_TRIGGERS, OUTDATED_MARKERS
+from .lang import (
+    ADDRESS_PATTERN,
+    FACT_TRIGGERS,
+    FINAL_ABBREVIATIONS,
+    MONTHS,
+    NONFINAL_ABBREVIATIONS,
+    NUMBER_WORDS,
+    OUTDATED_MARKERS,
+    QUESTION_KINDS,
+    TRANSLITERATION,
+)
 from .passages import Passage
+from .results import Correction
 
 __all__ = [
     "Conflict",
     "KIND_LABELS",
     "Fact",
     "FactValue",
+    "answer_kinds",
     "answer_span",
     "asked_kinds",
+    "best_answer",
+    "conflicts_for",
     "extract_facts",
     "find_conflicts",
     "is_marked_outdated",
@@ -39,6 +55,8 @@ KIND_LABELS = {
     "sum": "суммы",
 }
 _OUTDATED = re.compile("|".join(OUTDATED_MARKERS))
+# The abbreviation-like end of a sentence: up to three «word.» pieces, and whether a number stands before them.
+_ABBREVIATION_TAIL = re.compile(r"(?:^|(\d)|[^\w.-])\s*((?:[^\W\d_][\w-]{0,5}\.\s*){1,3})$")
 _TIME = r"(\d{1,2})[:.](\d{2})"
 _HOURS = re.compile(rf"с\s*{_TIME}\s*до\s*{_TIME}|круглосуточн\w*|24\s*/\s*7|24 часа в сутки", re.IGNORECASE)
 _DURATION = re.compile(
@@ -46,6 +64,9 @@ _DURATION = re.compile(
     r"\s+((?:рабоч\w+\s+)?(?:минут\w*|час\w*|дн\w*|день|недел\w*|месяц\w*))",
     re.IGNORECASE,
 )
+_ADDRESS = re.compile(ADDRESS_PATTERN)
+_QUESTION_KINDS = {kind: re.compile(pattern) for kind, pattern in QUESTION_KINDS.items()}
+FACT_KINDS = (*FACT_TRIGGERS,)  # kinds of fact a passage states: "phone", "email", …, "address", "link"
 _UNITS = (("минут", "мин"), ("час", "ч"), ("недел", "нед"), ("месяц", "мес"))
 _SUM = re.compile(r"(?<!\d)(?<!\d[ \u00a0])(\d{1,3}(?:[ \u00a0]\d{3})+|\d+)\s?(?:руб\w*|₽)", re.IGNORECASE)
 
@@ -54,7 +75,7 @@ _SUM = re.compile(r"(?<!\d)(?<!\d[ \u00a0])(\d{1,3}(?:[ \u00a0]\d{3})+|\d+)\s?(?
 class Fact:
     """A value a passage states: where it stands in the passage text, and its canonical form."""
 
-    kind: str  # "phone", "email", "hours", "duration", "sum"
+    kind: str  # "phone", "email", "hours", "duration", "sum", "address", "link"
     value: str  # as written
     canonical: str
     start: int
@@ -107,13 +128,20 @@ def _canonical_duration(number: str, unit: str) -> str:
     return f"{compact} {working}{base}"
 
 
+def _canonical_link(term: str) -> str:
+    return re.sub(r"^https?://(?:www\.)?", "", term).rstrip("/")
+
+
 def extract_facts(text: str, analyzer: Analyzer) -> list[Fact]:
-    """Phones and e-mails from the analyzer's own tokens; hours, durations and sums by small patterns."""
-    facts = [
-        Fact(token.kind, text[token.start : token.end], token.term, token.start, token.end)
-        for token in analyzer.tokens(text)
-        if token.kind in {"phone", "email"}
-    ]
+    """Phones, e-mails and links from the analyzer's own tokens; hours, durations, sums, addresses by patterns."""
+    facts = []
+    for token in analyzer.tokens(text):
+        if token.kind in {"phone", "email", "domain"}:
+            link = token.kind == "domain"
+            kind, canonical = ("link", _canonical_link(token.term)) if link else (token.kind, token.term)
+            facts.append(Fact(kind, text[token.start : token.end], canonical, token.start, token.end))
+    for match in _ADDRESS.finditer(text):
+        facts.append(Fact("address", match.group(), " ".join(normalize(match.group()).split()), *match.span()))
     for match in _HOURS.finditer(text):
         if match.group(1):
             canonical = f"{int(match.group(1)):02d}:{match.group(2)}–{int(match.group(3)):02d}:{match.group(4)}"
@@ -149,42 +177,191 @@ def _outdated_near(text: str, sentences: Sequence[Any], start: int, end: int) ->
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """Sentences and list items of a passage, as ``(start, end)`` spans: the units an answer is chosen from."""
+    """Sentences and list items of a passage, as ``(start, end)`` spans: the units an answer is chosen from.
+
+    razdel cuts after some abbreviations («доб. 76077», «ул. Тверская»); a cut
+    there is undone, so a phone and its extension stay in one answer.
+    """
     spans = []
     for line_start, line in _lines(text):
-        for sentence in razdel.sentenize(line):
-            if re.search(r"\w", sentence.text):
-                spans.append((line_start + sentence.start, line_start + sentence.stop))
+        spans += [(line_start + a, line_start + b) for a, b in _sentences(line) if re.search(r"\w", line[a:b])]
     return spans or [(0, len(text))]
 
 
-def answer_span(
-    spans: Sequence[tuple[int, int]], tokens: Sequence[Token], weights: dict[str, float], text: str = ""
-) -> tuple[int, int]:
-    """The unit with the most query weight among its terms, the earliest on ties.
+def _sentences(line: str) -> list[tuple[int, int]]:
+    """razdel's sentences of one line, with the full stop of an abbreviation it cut at hidden from it.
 
-    A unit that asks (a FAQ question much like the query) takes its answer,
-    the unit after it, along; so does a lead-in ending with a colon, with the
-    first item of its list.
+    Hiding the stop and asking again (rather than gluing razdel's pieces) also
+    lets razdel cut correctly after the number that follows: it reads
+    «76077. Этот номер…» as one numbered item otherwise.
     """
-    best_score, best = -1.0, 0
-    position = 0
-    for number, (start, end) in enumerate(spans):
-        while position < len(tokens) and tokens[position].start < start:
-            position += 1
-        terms = set()
-        while position < len(tokens) and tokens[position].start < end:
-            terms.add(tokens[position].term)
-            position += 1
-        score = sum(weights.get(term, 0.0) for term in terms)
-        if score > best_score:
-            best_score, best = score, number
+    masked = line
+    for _ in range(16):  # each round hides at least one more stop; lines with more abbreviations keep the rest
+        cuts = [(sentence.start, sentence.stop) for sentence in razdel.sentenize(masked)]
+        wrong = [
+            end
+            for (start, end), (following, stop) in zip(cuts, cuts[1:])
+            if _continues(line[start:end], line[following:stop])
+        ]
+        if not wrong:
+            break
+        for end in wrong:
+            stop = masked.rindex(".", 0, end)
+            masked = masked[:stop] + "," + masked[stop + 1 :]  # same length: razdel's offsets stay the line's
+    return cuts
+
+
+def _continues(sentence: str, following: str) -> bool:
+    """Whether razdel's cut between ``sentence`` and ``following`` fell after an abbreviation, not a sentence end."""
+    tail = _ABBREVIATION_TAIL.search(sentence)
+    if tail is None:
+        return False
+    parts = [p for p in re.split(r"\.\s*", tail.group(2)) if p]
+    lowered = [p.lower() for p in parts]
+    capital = bool(re.match(r"\W*[A-ZА-ЯЁ]", following))
+    going_on = not capital  # a lowercase word, a digit, a dash: the sentence goes on
+    for size in range(min(3, len(parts)), 0, -1):
+        abbreviation = ".".join(lowered[-size:]) + "."
+        if tail.group(1) and size == len(parts) or abbreviation in FINAL_ABBREVIATIONS:
+            if abbreviation in NONFINAL_ABBREVIATIONS | FINAL_ABBREVIATIONS:
+                return going_on  # after a number (a unit, a year) or one that ends sentences too
+        if abbreviation in NONFINAL_ABBREVIATIONS:
+            return True
+    # Initials: «А. С. Пушкин», «Пушкин А. С.» followed by more of the sentence.
+    return len(parts[-1]) == 1 and parts[-1].isupper() and (capital or going_on)
+
+
+def answer_kinds(question: str, terms: Iterable[str] = (), facts_in_query: Iterable[Fact] = ()) -> frozenset[str]:
+    """What a question asks for: kinds of fact (:func:`asked_kinds`) and, from its question words, the kind
+    of answer — «когда» a date, «сколько» a number, «кто» a person, «где» a place."""
+    text = normalize(question)
+    by_word = {kind for kind, pattern in _QUESTION_KINDS.items() if pattern.search(text)}
+    return frozenset(asked_kinds(terms, facts_in_query) | by_word)
+
+
+def answer_span(
+    spans: Sequence[tuple[int, int]],
+    tokens: Sequence[Token],
+    weights: dict[str, float],
+    text: str = "",
+    *,
+    asked: Collection[str] = (),
+    facts: Sequence[Fact] = (),
+) -> tuple[int, int]:
+    """The unit that best answers: the most query weight among its terms, the earliest on ties.
+
+    A query word weighs its IDF in the corpus times how rare it is among the
+    passage's own units: the passage's topic words are in every sentence and
+    tell them apart least. A word also counts in another form with the same
+    first five letters («проектировать» in «спроектировали»). A unit holding a
+    value of the kind the question asks for (``asked``, see :func:`answer_kinds`)
+    is favoured; when the question asks for a kind of fact (a phone, an
+    address) and the passage states a current value of it, the answer is a unit
+    holding one, so a value the passage itself calls outdated is never chosen
+    over a current one. A unit that asks (a FAQ question much like the query)
+    takes its answer, the unit after it, along; so does a lead-in ending with a
+    colon, with the first item of its list.
+    """
+    if not spans:
+        return 0, len(text)
+    starts = [token.start for token in tokens]
+    units = [tokens[bisect_left(starts, start) : bisect_left(starts, end)] for start, end in spans]
+    present = [_present(weights, terms) for terms in units]
+    count = len(spans)
+    local = {
+        term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (sum(term in p for p in present) + 0.5)))
+        for term, weight in weights.items()
+    }
+    scores = [sum(local[term] for term in p) for p in present]
+    total = sum(local.values())
+    joined = [_joins_next(text, spans, number) for number in range(count)]
+    wanted = {kind for kind in asked if kind in _KIND_VALUES}
+    if wanted:
+        for number, unit in enumerate(units):
+            if scores[number] > 0 and _values_in(text, unit, weights) & wanted:
+                scores[number] += _KIND_BONUS * total
+    allowed = range(count)
+    fact_kinds = {kind for kind in asked if kind in FACT_KINDS}
+    if fact_kinds and facts:
+        holding = [
+            number
+            for number, (start, end) in enumerate(spans)
+            if any(
+                fact.kind in fact_kinds and not fact.outdated and start <= fact.start < _unit_end(spans, number, joined)
+                for fact in facts
+            )
+        ]
+        allowed = holding or allowed
+    best = max(allowed, key=lambda number: (scores[number], -number))
     start, end = spans[best]
-    if text and best + 1 < len(spans):
-        ending = text[start:end].rstrip()
-        if ending.endswith(("?", ":")):
-            return start, spans[best + 1][1]
-    return start, end
+    return start, _unit_end(spans, best, joined)
+
+
+_LOCAL_RARITY = 2.0  # how much rarity among the passage's own units weighs (XQuAD: 1 → 0.816, 2 → 0.818)
+_KIND_BONUS = 0.2  # a unit holding the asked kind of value gains this share of the query's weight
+_KIND_VALUES = frozenset({"date", "number", "person", "place"})
+_STEM = 5  # first letters two word forms share to count as one word («проектировать», «спроектировали»: no)
+
+
+def _present(weights: dict[str, float], tokens: Sequence[Token]) -> set[str]:
+    """The query terms a unit holds, exactly or as a word sharing their first letters."""
+    terms = {token.term for token in tokens}
+    stems = {term[:_STEM] for term in terms if len(term) >= _STEM}
+    return {term for term in weights if term in terms or (len(term) >= _STEM and term[:_STEM] in stems)}
+
+
+def _values_in(text: str, tokens: Sequence[Token], weights: dict[str, float]) -> set[str]:
+    """Kinds of answer a unit holds beyond the query's own words: a number, a date, a name (a person, a place)."""
+    kinds: set[str] = set()
+    first = True
+    for token in tokens:
+        if token.term not in weights:
+            if token.kind in {"number", "phone", "time"} or token.term in NUMBER_WORDS:
+                kinds.add("number")
+                if token.kind == "number" and re.fullmatch(r"\d{3,4}", token.term):
+                    kinds.add("date")
+            if token.term in MONTHS:
+                kinds.add("date")
+            if not first and text[token.start : token.start + 1].isupper():
+                kinds |= {"person", "place"}
+        first = False
+    return kinds
+
+
+def _joins_next(text: str, spans: Sequence[tuple[int, int]], number: int) -> bool:
+    """A unit that asks, or a lead-in ending with a colon, is read with the unit after it."""
+    start, end = spans[number]
+    return bool(text) and number + 1 < len(spans) and text[start:end].rstrip().endswith(("?", ":"))
+
+
+def _unit_end(spans: Sequence[tuple[int, int]], number: int, joined: Sequence[bool]) -> int:
+    return spans[number + 1][1] if joined[number] else spans[number][1]
+
+
+def best_answer(answers: Sequence[tuple[Sequence[Fact], tuple[int, int]]], asked: Collection[str]) -> int:
+    """Which hit's answer to show as the «Краткий ответ»: the index into ``answers`` (one per hit, best first,
+    each the passage's facts and its answer span).
+
+    The first hit, unless every value of an asked kind of fact in its answer is
+    one its passage calls outdated and a later hit's answer states a current
+    value of that kind: then the first such hit. Nothing else reorders the hits.
+    """
+    kinds = {kind for kind in asked if kind in FACT_KINDS}
+    if not answers or not kinds:
+        return 0
+
+    def stated(number: int) -> list[Fact]:
+        facts, (start, end) = answers[number]
+        return [fact for fact in facts if fact.kind in kinds and start <= fact.start < end]
+
+    first = stated(0)
+    if not first or any(not fact.outdated for fact in first):
+        return 0
+    stale = {fact.kind for fact in first}
+    for number in range(1, len(answers)):
+        if any(fact.kind in stale and not fact.outdated for fact in stated(number)):
+            return number
+    return 0
 
 
 def _lines(text: str) -> Iterable[tuple[int, str]]:
@@ -210,12 +387,108 @@ def find_conflicts(
     departments' numbers is not a contradiction); a conflict needs two
     passages whose values differ.
     """
+    return _conflicts(
+        [(passage, [fact for fact in facts_of(passage) if fact.kind in kinds]) for passage in passages], kinds
+    )
+
+
+def conflicts_for(
+    query_terms: Sequence[str],
+    query_text: str,
+    passages: Sequence[Passage],
+    analyzer: Analyzer,
+    facts_of: Callable[[Passage], list[Fact]],
+    reading_of: Callable[[Passage], tuple[Sequence[Token], Sequence[tuple[int, int]]]] | None = None,
+    corrections: Sequence[Correction] = (),
+) -> list[Conflict]:
+    """Facts on which the best passages (``passages``, best first, e.g. the top ten) disagree, for what is asked.
+
+    The kinds come from the question (:func:`asked_kinds`: «звонить», «номер»,
+    «горячая линия» ask for a phone), so every phrasing of one need is read the
+    same way, whatever share of its words a passage covers. The topic is the
+    query's words other than those naming the kind and those nearly every one
+    of these passages uses (the brand of a brand's help center, in either
+    script: «озон» is «Ozon»); a synonym (``corrections`` of the ``synonyms``
+    step) stands for its word. A value speaks for the question when the
+    sentence stating it (or its lead-in) names a topic word, or its passage
+    names the whole topic; with no topic left, every value of the kind speaks.
+    A value its passage calls outdated is kept and marked. ``reading_of`` gives
+    a passage's tokens and sentence spans (the engine's cache), or they are computed.
+    """
+    kinds = {kind for kind in asked_kinds(query_terms, extract_facts(query_text, analyzer)) if kind in FACT_KINDS}
+    if not kinds or not passages:
+        return []
+    forms: dict[str, set[str]] = {term: {term} for term in query_terms}
+    for correction in corrections:
+        if correction.step == "synonyms":
+            for word in correction.original.split():
+                forms.setdefault(word, {word}).update(correction.replacement.split())
+    readings = [
+        reading_of(passage) if reading_of else (analyzer.tokens(passage.text), sentence_spans(passage.text))
+        for passage in passages
+    ]
+    held = [_with_readings(token.term for token in tokens) for tokens, _ in readings]
+    common = {term for term in forms if sum(bool(forms[term] & h) for h in held) >= _COMMON * len(held)}
+    speaking: list[tuple[Passage, list[Fact]]] = []
+    for passage, (tokens, spans), terms in zip(passages, readings, held):
+        chosen = []
+        for fact in facts_of(passage):
+            if fact.kind not in kinds:
+                continue
+            topic = [forms[term] for term in query_terms if term not in FACT_TRIGGERS[fact.kind] and term not in common]
+            around = _with_readings(_terms_around(passage.text, tokens, spans, fact.start))
+            if not topic or any(words & around for words in topic) or all(words & terms for words in topic):
+                chosen.append(fact)
+        speaking.append((passage, chosen))
+    return _conflicts(speaking, kinds)
+
+
+_COMMON = 0.8  # a word in this share of the best passages is the corpus's subject, not the question's topic
+
+
+def _with_readings(terms: Iterable[str]) -> set[str]:
+    """Terms, with a Cyrillic reading of each Latin one («ozon» → «озон»), so a brand meets itself in either script."""
+    found = set(terms)
+    return found | {_cyrillic(term) for term in found if term.isascii() and term.isalpha()}
+
+
+def _cyrillic(word: str) -> str:
+    """The first reading of a Latin word by the transliteration table, longest sequences first."""
+    out, position = [], 0
+    while position < len(word):
+        for latin, readings in _READINGS:
+            if word.startswith(latin, position):
+                out.append(readings[0])
+                position += len(latin)
+                break
+        else:
+            out.append(word[position])
+            position += 1
+    return "".join(out)
+
+
+_READINGS = sorted(TRANSLITERATION, key=lambda pair: -len(pair[0]))
+
+
+def _terms_around(text: str, tokens: Sequence[Token], spans: Sequence[tuple[int, int]], position: int) -> set[str]:
+    """The terms of the sentence holding ``position``, and of the lead-in before it (a sentence ending with a colon)."""
+    for number, (start, end) in enumerate(spans):
+        if start <= position < end:
+            first = start
+            if number and text[spans[number - 1][0] : spans[number - 1][1]].rstrip().endswith(":"):
+                first = spans[number - 1][0]
+            return {token.term for token in tokens if first <= token.start < end}
+    return set()
+
+
+def _conflicts(stated: Sequence[tuple[Passage, Sequence[Fact]]], kinds: Collection[str]) -> list[Conflict]:
+    """Kinds on which two passages state different sets of values, with every value and its source."""
     conflicts = []
     for kind in sorted(kinds):
         values: list[FactValue] = []
         sets: list[frozenset[str]] = []
-        for passage in passages:
-            facts = [fact for fact in facts_of(passage) if fact.kind == kind]
+        for passage, facts in stated:
+            facts = [fact for fact in facts if fact.kind == kind]
             if not facts:
                 continue
             sets.append(frozenset(fact.canonical for fact in facts))

@@ -71,6 +71,9 @@ def _query(args: argparse.Namespace) -> int:
             outdated = " — в тексте отмечено как устаревшее" if value.outdated else ""
             print(f"  • {value.value}{outdated} — {value.citation}")
         print()
+    if results.answered and (short := results.short_answer) is not None:
+        print(textwrap.fill("Краткий ответ: " + " ".join(short.answer.split()), width=100))
+        print(f"  — {short.citation}\n")
     for hit in results:
         print(f"{hit.rank}. [{hit.score:.4f}] {hit.citation}")
         if results.answered:

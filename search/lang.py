@@ -80,6 +80,8 @@ FACT_TRIGGERS: dict[str, frozenset[str]] = {
     "hours": frozenset({"круглосуточно", "график", "режим", "час", "время", "работать", "выходной", "ночь"}),
     "duration": frozenset({"срок", "долго", "быстро", "ждать", "ожидание", "сколько", "день"}),
     "sum": frozenset({"сумма", "минимальный", "максимальный", "рубль", "стоимость", "стоить", "сколько", "комиссия"}),
+    "address": frozenset({"адрес", "офис", "находиться", "расположить", "приехать", "улица", "местонахождение"}),
+    "link": frozenset({"ссылка", "сайт", "url", "страница", "портал"}),
 }
 
 # Words by which a text marks one of its own values as no longer valid.
@@ -92,3 +94,106 @@ OUTDATED_MARKERS = (
     r"упразднен\w*",
     r"отключен\w*",
 )  # regular expressions, matched on normalized text
+
+# --- sentence splitting ----------------------------------------------------------------
+
+# Abbreviations after which razdel may cut a sentence that goes on («доб. 76077»,
+# «ул. Тверская»). Written without spaces, lowercase; «т. е.» and «т.е.» are the
+# same entry. A sentence is never taken to end at one of these...
+NONFINAL_ABBREVIATIONS = frozenset(
+    {
+        "доб.", "тел.", "ул.", "д.", "им.", "т.е.", "т.к.", "стр.", "просп.", "пер.", "корп.", "кв.",
+        "обл.", "напр.", "проф.", "акад.", "св.", "ст.", "рис.", "табл.", "п.", "пп.", "ч.", "гр.", "г.", "см.",
+        "т.н.", "т.ч.", "вкл.", "искл.", "тов.", "ген.", "г-н.", "г-жа.", "оф.", "эт.", "пом.", "мкр.", "р-н.",
+        "e.g.", "i.e.", "vs.", "mr.", "dr.", "no.",
+    }
+)  # fmt: skip
+# ...and at one of these only when the next words start with a capital letter:
+# they end sentences as often as not («и т. д.», «5 руб.», «в 2020 г.»). Any
+# abbreviation right after a number is read this way (a unit, a year).
+FINAL_ABBREVIATIONS = frozenset(
+    {"т.д.", "т.п.", "др.", "пр.", "руб.", "коп.", "шт.", "тыс.", "млн.", "млрд.", "мин.", "сек.", "мес.", "нед.",
+     "etc."}
+)  # fmt: skip
+
+# --- what a question asks for ------------------------------------------------------------
+
+# Question words and the kind of answer they ask for, matched on normalized
+# question text (the words themselves are function words the analyzer drops).
+# «date», «number», «person» and «place» only favour a sentence holding such a
+# value; they are read from the question, never from the corpus.
+QUESTION_KINDS: dict[str, str] = {
+    "date": r"\bкогда\b|\bв как(?:ом|ие|ой) (?:году|годах|годы|веке|месяце|десятилетии|день|период)\b"
+    r"|\bкакого числа\b|\bкакой год\b|\bдат[аеуы]\b",
+    "number": r"\bсколько\b|\bскольки[хм]?\b|\bкакое (?:количество|число)\b|\bкакой процент\b"
+    r"|\bкак(?:ая|ую) дол[яю]\b|\bв каком возрасте\b"
+    r"|\bкаков[аоы]? (?:стоимость|численность|площадь|длина|высота|сумма|доля|размер|число|количество|процент)\b",
+    "person": r"\bкто\b|\bкем\b|\bкого\b|\bкому\b|\bчь(?:й|я|е|и|им|ей|его)\b|\bкак зовут\b",
+    "place": r"\bгде\b|\bоткуда\b|\bв как(?:ой|ом|их) (?:стране|городе|месте|регионе|части|районе|штате|области)\b"
+    r"|\bиз как(?:ой|ого) (?:страны|города)\b",
+}
+# Lemmas of numerals written as words («дважды» is not one: it names no count in a sentence's terms).
+NUMBER_WORDS = frozenset(
+    {
+        "один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять", "десять", "одиннадцать",
+        "двенадцать", "двадцать", "тридцать", "сорок", "пятьдесят", "сто", "тысяча", "миллион", "миллиард",
+        "половина", "треть", "четверть", "дюжина", "десяток", "сотня", "оба", "двое", "трое", "дважды", "трижды",
+    }
+)  # fmt: skip
+MONTHS = frozenset(
+    {"январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь", "декабрь"}
+)
+# A postal address: a street type word with a name and a house number, then a building, a city, a post code.
+ADDRESS_PATTERN = (
+    r"(?:\d{6},\s*)?(?:(?i:г\.|город)\s*[А-ЯЁ][\w-]+,\s*)?"
+    r"(?:[А-ЯЁ][\w-]+\s+)?(?i:ул\.|улица|набережная|наб\.|проспект|просп\.|пр-т|переулок|пер\.|шоссе|бульвар|б-р"
+    r"|площадь|пл\.)\s*(?:[А-ЯЁ][\w-]+\s*)?,?\s*(?i:д\.|дом)?\s*\d+[\w/]*"
+    r"(?:,?\s*(?i:блок|корп\.|корпус|стр\.|строение|офис|оф\.|этаж)\s*\w+)*"
+    r"(?:,\s*(?i:г\.\s*)?[А-ЯЁ][\w-]+)?(?:,\s*\d{6})?"
+)
+
+# --- the noise generator: how people mistype Russian ------------------------------------------
+
+# The letter rows of the ЙЦУКЕН keyboard; each row starts half a key to the right of the one above.
+JCUKEN_ROWS = ("йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю")
+# Keys a finger slips onto: left and right on the row, and the two touching keys above and below.
+KEYBOARD_NEIGHBOURS: dict[str, str] = {
+    key: "".join(
+        row[j]
+        for r, row in enumerate(JCUKEN_ROWS)
+        for j in range(len(row))
+        if (r == number and abs(j - index) == 1)
+        or (r == number - 1 and j in (index, index + 1))
+        or (r == number + 1 and j in (index - 1, index))
+    )
+    for number, keys in enumerate(JCUKEN_ROWS)
+    for index, key in enumerate(keys)
+}
+# How people write Russian in Latin letters, one table per habit. A letter with
+# several spellings lists them all; the noise generator picks one per letter.
+NOISE_TRANSLIT_SCHEMES: dict[str, dict[str, tuple[str, ...]]] = {
+    # ICAO Doc 9303, the scheme of Russian passports since 2014 (ц ts, х kh, щ shch, ъ ie, ю iu, я ia).
+    "passport": {
+        "а": ("a",), "б": ("b",), "в": ("v",), "г": ("g",), "д": ("d",), "е": ("e",), "ё": ("e",), "ж": ("zh",),
+        "з": ("z",), "и": ("i",), "й": ("i",), "к": ("k",), "л": ("l",), "м": ("m",), "н": ("n",), "о": ("o",),
+        "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u",), "ф": ("f",), "х": ("kh",), "ц": ("ts",),
+        "ч": ("ch",), "ш": ("sh",), "щ": ("shch",), "ъ": ("ie",), "ы": ("y",), "ь": ("",), "э": ("e",),
+        "ю": ("iu",), "я": ("ia",),
+    },
+    # GOST-like (after GOST 7.79 B, with the digraphs people type): ц c, х h, щ shch, й j, ь ', ъ ".
+    "gost": {
+        "а": ("a",), "б": ("b",), "в": ("v",), "г": ("g",), "д": ("d",), "е": ("e",), "ё": ("yo",), "ж": ("zh",),
+        "з": ("z",), "и": ("i",), "й": ("j",), "к": ("k",), "л": ("l",), "м": ("m",), "н": ("n",), "о": ("o",),
+        "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u",), "ф": ("f",), "х": ("h",), "ц": ("c",),
+        "ч": ("ch",), "ш": ("sh",), "щ": ("shch",), "ъ": ('"',), "ы": ("y",), "ь": ("'",), "э": ("e",),
+        "ю": ("yu",), "я": ("ya",),
+    },
+    # Chat habits: soft and hard signs dropped, й y/j/i, х h/kh, ц c/ts, э e, щ sch/shch.
+    "informal": {
+        "а": ("a",), "б": ("b",), "в": ("v",), "г": ("g",), "д": ("d",), "е": ("e",), "ё": ("e", "yo"),
+        "ж": ("zh",), "з": ("z",), "и": ("i",), "й": ("y", "j", "i"), "к": ("k",), "л": ("l",), "м": ("m",),
+        "н": ("n",), "о": ("o",), "п": ("p",), "р": ("r",), "с": ("s",), "т": ("t",), "у": ("u",), "ф": ("f",),
+        "х": ("h", "kh"), "ц": ("c", "ts"), "ч": ("ch",), "ш": ("sh",), "щ": ("sch", "shch"), "ъ": ("",),
+        "ы": ("y",), "ь": ("",), "э": ("e",), "ю": ("yu",), "я": ("ya",),
+    },
+}  # fmt: skip

@@ -20,7 +20,17 @@ from typing import ClassVar
 import numpy as np
 
 from .analysis import Analysed, Analyzer, Token, analyse_query
-from .answers import Conflict, Fact, answer_span, asked_kinds, extract_facts, find_conflicts, sentence_spans
+from .answers import (
+    FACT_KINDS,
+    Conflict,
+    Fact,
+    answer_kinds,
+    answer_span,
+    best_answer,
+    conflicts_for,
+    extract_facts,
+    sentence_spans,
+)
 from .fusion import HYBRID, reciprocal_rank_fusion
 from .index import Index
 from .passages import Passage
@@ -32,7 +42,6 @@ __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", 
 
 SYNONYMS = "synonyms"  # the rewriting step that runs on lemmas, after analysis
 REWRITE_STEPS = (*QueryRewriter.steps, SYNONYMS)  # every rewriting step, in the order they run
-CONFLICT_COVERAGE = 0.8  # a passage speaks for a value only when it covers this much of the query
 
 Ranking = tuple[np.ndarray, np.ndarray]  # passage indices, best first, and their scores
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -73,10 +82,10 @@ class Search:
     order: np.ndarray = field(default_factory=lambda: _EMPTY)
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
     coverage: float = 0.0
-    shares: Sequence[float] = ()  # each considered passage's own coverage of the query
     missing: tuple[str, ...] = ()
     answered: bool = False
     hits: Sequence[Hit] = ()
+    short_answer: Hit | None = None  # whose answer sentence answers best: never an outdated fact over a current one
     conflicts: Sequence[Conflict] = ()
 
     @property
@@ -200,36 +209,23 @@ class Decide(Stage):
     def __init__(self, index: Index, analyzer: Analyzer) -> None:
         self.lexicon, self.analyzer = index.lexicon, analyzer
         self.rule = NoAnswerRule(min_coverage=index.config.min_coverage, depth=index.config.coverage_depth)
-        self.conflict_depth = index.config.conflict_depth
 
     def __call__(self, search: Search) -> Search:
         query = search.query
-        considered = search.order[: max(search.request.k, self.conflict_depth)]  # may speak for a fact
-        coverage, shares = self._coverage(query.terms, query.info.corrections, considered)
+        coverage = self._coverage(query.terms, query.info.corrections, search.order[: self.rule.depth])
         expanded = {t for c in query.info.corrections if c.step == SYNONYMS for t in c.original.split()}
         missing = self.rule.missing_topics(query.tokens, self.lexicon.__contains__, self.analyzer.morphology, expanded)
         answered = self.rule.answered(coverage, missing)
-        return replace(search, coverage=coverage, shares=shares, missing=tuple(missing), answered=answered)
+        return replace(search, coverage=coverage, missing=tuple(missing), answered=answered)
 
-    def _coverage(
-        self, terms: Sequence[str], corrections: Sequence[Correction], rows: np.ndarray
-    ) -> tuple[float, list[float]]:
-        """How much of the query the first passages cover together, and each passage alone.
+    def _coverage(self, terms: Sequence[str], corrections: Sequence[Correction], rows: np.ndarray) -> float:
+        """How much of the query the best passages cover together.
 
         Each term is weighted by its IDF; a synonym found stands for the word it came from.
         """
         candidates = {*terms, *(t for c in corrections if c.step == SYNONYMS for t in c.replacement.split())}
-        known = [term for term in candidates if term in self.lexicon]
-        if not rows.size or not known:
-            return 0.0, [0.0] * len(rows)
-        found = np.column_stack([self.lexicon.contains(term, rows) for term in known])
-        links = synonym_links(corrections)
-
-        def share(mask: np.ndarray) -> float:
-            present = {term for term, hit in zip(known, mask) if hit}
-            return query_coverage(terms, present, self.lexicon.idf_of, links)
-
-        return share(found[: self.rule.depth].any(axis=0)), [share(row) for row in found]
+        present = {term for term in candidates if term in self.lexicon and self.lexicon.contains(term, rows).any()}
+        return query_coverage(terms, present, self.lexicon.idf_of, synonym_links(corrections)) if rows.size else 0.0
 
 
 class Annotate(Stage):
@@ -240,23 +236,38 @@ class Annotate(Stage):
     def __init__(self, index: Index, analyzer: Analyzer, synonyms_weight: float) -> None:
         self.passages, self.lexicon, self.analyzer = index.passages, index.lexicon, analyzer
         self.synonyms_weight = synonyms_weight
+        self.conflict_depth = index.config.conflict_depth
         self._facts_cache: dict[str, list[Fact]] = {}
         self._readings: dict[str, tuple[list[Token], list[tuple[int, int]]]] = {}
 
     def __call__(self, search: Search) -> Search:
-        hits = self._hits(search)
+        query = search.query
+        asked = answer_kinds(query.info.rewritten, query.terms)
+        depth = max(search.request.k, self.conflict_depth)
+        # A question for a kind of fact reads the answers of the best passages, whatever k is: an outdated
+        # value is never the short answer while one of them states a current one.
+        wants_fact = search.answered and any(kind in FACT_KINDS for kind in asked)
+        annotated = self._hits(search, asked, depth if wants_fact else search.request.k)
+        hits = annotated[: search.request.k]
         conflicts: list[Conflict] = []
+        short: Hit | None = hits[0] if hits else None
         if search.answered and hits:
-            query = search.query
-            kinds = asked_kinds(query.terms, extract_facts(query.info.rewritten, self.analyzer))
-            considered = search.order[: len(search.shares)].tolist()
-            # Only passages that answer the question by themselves speak for a value.
-            answering = [self.passages[i] for i, share in zip(considered, search.shares) if share >= CONFLICT_COVERAGE]
-            conflicts = find_conflicts(answering, kinds, self.analyzer, self._facts) if kinds else []
-        return replace(search, hits=hits, conflicts=conflicts)
+            short = annotated[best_answer([(self._facts(hit.passage), hit.answer_span) for hit in annotated], asked)]
+            # The best passages, whatever k is, may speak for a value; the question decides which kinds count.
+            considered = [self.passages[i] for i in search.order[:depth].tolist()]
+            conflicts = conflicts_for(
+                (*query.own.terms, *query.added.terms),
+                query.info.rewritten,
+                considered,
+                self.analyzer,
+                self._facts,
+                self._reading,
+                query.info.corrections,
+            )
+        return replace(search, hits=hits, short_answer=short, conflicts=conflicts)
 
-    def _hits(self, search: Search) -> list[Hit]:
-        k, query = search.request.k, search.query
+    def _hits(self, search: Search, asked: frozenset[str], k: int) -> list[Hit]:
+        query = search.query
         positions = {
             name: {int(index): (rank, float(score)) for rank, (index, score) in enumerate(zip(*pair), 1)}
             for name, pair in search.ranked.items()
@@ -275,7 +286,7 @@ class Annotate(Stage):
             tokens, sentences = self._reading(passage)
             spans = tuple((token.start, token.end) for token in tokens if token.term in weights)
             matched = tuple(dict.fromkeys(token.term for token in tokens if token.term in weights))
-            answer = answer_span(sentences, tokens, weights, passage.text)
+            answer = answer_span(sentences, tokens, weights, passage.text, asked=asked, facts=self._facts(passage))
             hits.append(Hit(passage, score, position, breakdown, spans, matched, answer))
         return hits
 
@@ -370,6 +381,7 @@ class Pipeline:
             coverage=search.coverage,
             elapsed_ms=(time.perf_counter() - search.started) * 1000,
             conflicts=search.conflicts,
+            short_answer=search.short_answer,
         )
 
     def rank(self, request: Request, until: str = Fuse.name) -> Search:

@@ -141,6 +141,7 @@ class SearchResults(Sequence[Hit]):
         coverage: float = 0.0,
         elapsed_ms: float = 0.0,
         conflicts: Sequence[Any] = (),
+        short_answer: Hit | None = None,
     ) -> None:
         self._hits = tuple(hits)
         self.query = query
@@ -149,6 +150,9 @@ class SearchResults(Sequence[Hit]):
         self.coverage = coverage
         self.elapsed_ms = elapsed_ms
         self.conflicts = tuple(conflicts)
+        # The hit whose answer sentence is the «Краткий ответ»: the first, unless it states only a fact its own
+        # document calls outdated while one of the ten best passages states a current one (then maybe ranked > k).
+        self.short_answer = short_answer if short_answer is not None else (self._hits[0] if self._hits else None)
 
     @overload
     def __getitem__(self, index: int) -> Hit: ...
@@ -182,5 +186,6 @@ class SearchResults(Sequence[Hit]):
             "coverage": round(self.coverage, 4),
             "elapsed_ms": round(self.elapsed_ms, 3),
             "conflicts": [c.to_json() if hasattr(c, "to_json") else c for c in self.conflicts],
+            "short_answer": self.short_answer.to_json() if self.short_answer is not None else None,
             "hits": [hit.to_json() for hit in self],
         }

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from search import SearchEngine
-from search.answers import extract_facts, is_marked_outdated
+from search.answers import (
+    answer_kinds,
+    answer_span,
+    best_answer,
+    extract_facts,
+    is_marked_outdated,
+    sentence_spans,
+)
 
 
 @pytest.mark.parametrize(
@@ -82,3 +89,128 @@ def test_answer_sentences_hold_the_judged_answers(engine: SearchEngine, corpus_d
 
     rate = answer_sentences(engine, load_judgments(corpus_dir / "queries" / "judged.jsonl"))
     assert rate["judged_first"] >= 70 and rate["contains"] >= 0.65
+
+
+def test_a_phone_and_its_extension_stay_in_one_sentence(engine: SearchEngine) -> None:
+    passage = next(p for p in engine.passages if "доб. 76077" in p.text)
+    sentences = [passage.text[a:b] for a, b in sentence_spans(passage.text)]
+    holding = [s for s in sentences if "доб." in s]
+    assert len(holding) == 1 and "+7 958 400-00-05, доб. 76077" in holding[0]
+    assert any(s.startswith("Этот номер предназначен") for s in sentences)  # the next sentence is its own
+    hit = engine.search("телефон для уточнения статуса запроса", k=1)[0]
+    assert "доб. 76077" in hit.answer
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Звоните +7 958 400-00-05, доб. 76077 с 9 до 18. Далее.", ["Звоните +7 958 400-00-05, доб. 76077 с 9 до 18."]),
+        ("Это т. е. правило. Т.е. так.", ["Это т. е. правило.", "Т.е. так."]),
+        ("Оплата т. к. срок истёк. Т.к. иначе нельзя.", ["Оплата т. к. срок истёк.", "Т.к. иначе нельзя."]),
+        (
+            "Офис: г. Москва, ул. Тверская, д. 5, стр. 2. Тел. 123-45-67.",
+            ["Офис: г. Москва, ул. Тверская, д. 5, стр. 2."],
+        ),
+        ("Пункт на ул. Ленина работает.", ["Пункт на ул. Ленина работает."]),
+        ("Цена 5 руб. 50 коп. за штуку. Далее.", ["Цена 5 руб. 50 коп. за штуку."]),
+        ("Стоит 100 руб. Оплата картой.", ["Стоит 100 руб.", "Оплата картой."]),
+        ("Книги, журналы и т. д. Потом другое.", ["Книги, журналы и т. д.", "Потом другое."]),
+        ("Писал А. С. Пушкин. Потом Гоголь.", ["Писал А. С. Пушкин.", "Потом Гоголь."]),
+        ("Парк им. Горького открыт. См. схему.", ["Парк им. Горького открыт.", "См. схему."]),
+        ("Подробнее см. приложение. Далее.", ["Подробнее см. приложение.", "Далее."]),
+    ],
+)
+def test_abbreviations_do_not_end_a_sentence(text: str, sentences: list[str]) -> None:
+    found = [text[a:b] for a, b in sentence_spans(text)]
+    assert found[: len(sentences)] == sentences
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "телефон поддержки озон",
+        "куда звонить в озон",
+        "позвонить в озон номер",
+        "горячая линия озон селлер телефон",
+        "какой номер горячей линии ozon",
+    ],
+)
+def test_every_phrasing_of_the_hotline_question_shows_the_disagreement(engine: SearchEngine, query: str) -> None:
+    phones = [c for c in engine.search(query, k=10).conflicts if c.kind == "phone"]
+    assert len(phones) == 1
+    values = {v.canonical: v for v in phones[0].values}
+    assert values["78002347000"].outdated  # the seller hotline its own text says no longer works
+    assert any(not v.outdated for v in values.values())  # and a number that is current
+    for value in phones[0].values:
+        assert value.value in engine.passage(value.passage_id).text
+
+
+@pytest.mark.parametrize(
+    "query", ["email для новых партнеров пвз", "email для договоров", "куда писать по вопросам этики"]
+)
+def test_an_email_with_one_value_shows_no_conflict_even_beside_other_emails(engine: SearchEngine, query: str) -> None:
+    results = engine.search(query, k=10)
+    emails = {f.canonical for hit in results for f in extract_facts(hit.text, engine.analyzer) if f.kind == "email"}
+    assert len(emails) > 1  # the top ten state several addresses, each for its own purpose
+    assert results.conflicts == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "kinds"),
+    [
+        ("Когда была принята Европейская конвенция по правам человека?", {"date"}),
+        ("Сколько очков уступила защита Пэнтерс?", {"number"}),
+        ("Кто оспаривает понятие гипотезы кривой Кузнеца?", {"person"}),
+        ("Где находится офис Ozon?", {"place", "address"}),
+        ("куда звонить в озон", {"phone"}),
+        ("на какую почту писать договор", {"email"}),
+    ],
+)
+def test_what_a_question_asks_for(analyzer, question: str, kinds: set[str]) -> None:
+    terms = [token.term for token in analyzer.tokens(question)]
+    assert kinds <= answer_kinds(question, terms)
+
+
+def test_a_phone_question_gets_the_sentence_with_the_phone(engine: SearchEngine) -> None:
+    hit = engine.search("куда звонить в озон", k=10)
+    for h in hit:
+        phones = [f for f in extract_facts(h.text, engine.analyzer) if f.kind == "phone" and not f.outdated]
+        if phones:
+            assert any(h.answer_span[0] <= f.start < h.answer_span[1] for f in phones), h.answer
+
+
+def test_an_outdated_value_is_not_the_answer_when_the_passage_has_a_current_one(analyzer) -> None:
+    text = (
+        "Номер 8 800 234-70-00 больше не функционирует. Горячая линия продавцов: звоните по номеру "
+        "8 800 555-35-35. Вопросы о номере горячей линии задавайте в чате."
+    )
+    tokens = analyzer.tokens(text)
+    weights = {"номер": 1.0, "горячий": 1.0, "линия": 1.0, "вопрос": 1.0}
+    spans = sentence_spans(text)
+    facts = extract_facts(text, analyzer)
+    start, end = answer_span(spans, tokens, weights, text, asked={"phone"}, facts=facts)
+    assert "555-35-35" in text[start:end]
+    start, end = answer_span(spans, tokens, weights, text)  # not asked for a phone: the most query words wins
+    assert "555-35-35" not in text[start:end]
+
+
+def test_the_short_answer_skips_a_hit_whose_only_value_is_outdated(engine: SearchEngine) -> None:
+    results = engine.search("телефон поддержки озон", k=10)
+    asked = answer_kinds(results.query.rewritten, results.query.terms)
+    answers = [(extract_facts(h.text, engine.analyzer), h.answer_span) for h in results]
+    first = answers[0][0]
+    assert any(f.outdated and answers[0][1][0] <= f.start < answers[0][1][1] for f in first)  # the case at hand
+    chosen = best_answer(answers, asked)
+    assert chosen > 0
+    start, end = results[chosen].answer_span
+    facts = [f for f in answers[chosen][0] if f.kind == "phone" and start <= f.start < end]
+    assert facts and not any(f.outdated for f in facts)
+    assert best_answer(answers, {"email"}) == 0 and best_answer(answers, set()) == 0
+
+
+def test_addresses_and_links_are_facts(analyzer) -> None:
+    text = "Адрес: Пресненская Набережная 10, блок C, Москва, 123112. Кабинет: https://seller.ozon.ru/app/."
+    facts = [(f.kind, f.value, f.canonical) for f in extract_facts(text, analyzer)]
+    assert ("address", "Пресненская Набережная 10, блок C, Москва, 123112",
+            "пресненская набережная 10, блок c, москва, 123112") in facts  # fmt: skip
+    assert ("link", "https://seller.ozon.ru/app/", "seller.ozon.ru/app") in facts

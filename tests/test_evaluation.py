@@ -246,7 +246,7 @@ def _xquad_module():
     return module
 
 
-def test_xquad_script_runs_both_tasks_on_a_miniature(tmp_path, capsys) -> None:
+def test_xquad_script_runs_every_task_on_a_miniature(tmp_path, capsys) -> None:
     paragraphs = [
         (
             "Москва — столица России. В Москве живёт более двенадцати миллионов человек.",
@@ -278,7 +278,10 @@ def test_xquad_script_runs_both_tasks_on_a_miniature(tmp_path, capsys) -> None:
 
     assert _xquad_module().main(["--data", str(tmp_path), "--json", "--configurations", "default,raw-bm25"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert list(report) == ["paragraphs", "sentences"]
+    assert list(report) == ["paragraphs", "sentences", "answers"]
+    # Every paragraph ranks first for its questions; with two documents every IDF is zero, so the answer
+    # sentence is each paragraph's first, which holds one of the three gold answers («Байкал»).
+    assert report["answers"]["default"] == {"answer_sentence": 1 / 3, "first": 3.0}
     assert set(report["paragraphs"]["default"]) == {"hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10"}
     assert set(report["sentences"]["raw-bm25"]) == {"map@20", "mrr@10"}
     assert report["paragraphs"]["default"]["hit_rate@1"] == 1.0

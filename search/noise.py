@@ -1,0 +1,127 @@
+"""A seeded noise generator: a Russian query re-typed the way people mistype it.
+
+The judged set holds a few typed-wrong queries by hand; this makes as many as
+an evaluation needs, reproducibly: the same text, kind and seed always give
+the same result. Kinds:
+
+- ``layout``: typed on the wrong keyboard layout, ЙЦУКЕН keys read as QWERTY
+  («статус» → «cnfnec»), and a Latin word read as ЙЦУКЕН («ozon» → «щящт»);
+- ``translit_passport``, ``translit_gost``, ``translit_informal``: Cyrillic
+  written in Latin letters by one of the schemes of ``lang.NOISE_TRANSLIT_SCHEMES``;
+- ``typo1``, ``typo2``: one or two slips of the finger — a letter dropped, two
+  neighbours swapped, a key's neighbour on ЙЦУКЕН struck instead, a letter doubled.
+
+Digits, punctuation and spaces stay as typed. Transliteration and typos leave
+Latin words (brand names: «ozon», «email») alone. Typos touch only Cyrillic
+words of four letters or more: a slip in «как» or «в» makes another word or
+none, and people notice those; an evaluation wants the misspellings that get
+through. A text with no such word comes back unchanged.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+
+from .lang import CYRILLIC_TO_LATIN_KEYS, KEYBOARD_NEIGHBOURS, LATIN_TO_CYRILLIC_KEYS, NOISE_TRANSLIT_SCHEMES
+
+__all__ = ["NOISE_KINDS", "TYPO_MIN_LETTERS", "retype"]
+
+TYPO_MIN_LETTERS = 4  # shorter words are never misspelt (see the module's docstring)
+_CYRILLIC_WORD = re.compile(r"[а-яё]+", re.IGNORECASE)
+_LATIN_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
+# Shifted keys: a capital letter whose key is a punctuation mark on the other layout.
+_SHIFTED = {"х": "{", "ъ": "}", "ж": ":", "э": '"', "б": "<", "ю": ">", "ё": "~"}
+
+
+def _layout(text: str, rng: random.Random) -> str:
+    """Each letter by its key on the other layout: Cyrillic as QWERTY, Latin as ЙЦУКЕН."""
+    out = []
+    for char in text:
+        lower = char.lower()
+        if lower in CYRILLIC_TO_LATIN_KEYS and lower.isalpha():
+            key = CYRILLIC_TO_LATIN_KEYS[lower]
+            out.append(_SHIFTED.get(lower, key.upper()) if char.isupper() else key)
+        elif lower in LATIN_TO_CYRILLIC_KEYS and lower.isascii() and lower.isalpha():
+            key = LATIN_TO_CYRILLIC_KEYS[lower]
+            out.append(key.upper() if char.isupper() else key)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _transliterate(scheme: str) -> Callable[[str, random.Random], str]:
+    table = NOISE_TRANSLIT_SCHEMES[scheme]
+
+    def transliterate(text: str, rng: random.Random) -> str:
+        out = []
+        for char in text:
+            spellings = table.get(char.lower())
+            if spellings is None:
+                out.append(char)
+                continue
+            latin = spellings[0] if len(spellings) == 1 else rng.choice(spellings)
+            out.append(latin[:1].upper() + latin[1:] if char.isupper() else latin)
+        return "".join(out)
+
+    transliterate.__doc__ = f"Cyrillic letters in Latin ones by the {scheme!r} scheme."
+    return transliterate
+
+
+def _slip(word: str, rng: random.Random) -> str:
+    """One typo in ``word``: a letter dropped, two different neighbours swapped, a neighbouring key, a doubling."""
+    operations = ["drop", "double", "neighbour"]
+    if any(a != b for a, b in zip(word, word[1:])):
+        operations.append("swap")
+    operation = rng.choice(operations)
+    if operation == "swap":
+        i = rng.choice([i for i in range(len(word) - 1) if word[i] != word[i + 1]])
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    i = rng.randrange(len(word))
+    if operation == "drop":
+        return word[:i] + word[i + 1 :]
+    if operation == "double":
+        return word[: i + 1] + word[i:]
+    neighbours = KEYBOARD_NEIGHBOURS.get(word[i].lower(), "")
+    if not neighbours:  # «ё» sits off the letter rows: double it instead, so a slip always changes the word
+        return word[: i + 1] + word[i:]
+    replacement = rng.choice(neighbours)
+    return word[:i] + (replacement.upper() if word[i].isupper() else replacement) + word[i + 1 :]
+
+
+def _typos(count: int) -> Callable[[str, random.Random], str]:
+    def typos(text: str, rng: random.Random) -> str:
+        for _ in range(count):
+            words = [m for m in _CYRILLIC_WORD.finditer(text) if len(m.group()) >= TYPO_MIN_LETTERS]
+            if not words:
+                break
+            match = rng.choice(words)
+            text = text[: match.start()] + _slip(match.group(), rng) + text[match.end() :]
+        return text
+
+    typos.__doc__ = f"{count} typo(s) in Cyrillic words of {TYPO_MIN_LETTERS} letters or more."
+    return typos
+
+
+_KINDS: dict[str, Callable[[str, random.Random], str]] = {
+    "layout": _layout,
+    "translit_passport": _transliterate("passport"),
+    "translit_gost": _transliterate("gost"),
+    "translit_informal": _transliterate("informal"),
+    "typo1": _typos(1),
+    "typo2": _typos(2),
+}
+NOISE_KINDS: tuple[str, ...] = tuple(_KINDS)
+
+
+def retype(text: str, kind: str, seed: int | random.Random) -> str:
+    """``text`` re-typed with one kind of noise (``NOISE_KINDS``); the same ``seed`` gives the same result.
+
+    ``seed`` is an integer or a ``random.Random`` to draw from (a stream of
+    queries shares one). An unknown kind is a ``ValueError`` naming the valid ones.
+    """
+    if kind not in _KINDS:
+        raise ValueError(f"unknown noise kind {kind!r}; choose one of: {', '.join(NOISE_KINDS)}")
+    rng = seed if isinstance(seed, random.Random) else random.Random(seed)
+    return _KINDS[kind](text, rng)
