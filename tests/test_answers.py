@@ -214,3 +214,17 @@ def test_addresses_and_links_are_facts(analyzer) -> None:
     assert ("address", "Пресненская Набережная 10, блок C, Москва, 123112",
             "пресненская набережная 10, блок c, москва, 123112") in facts  # fmt: skip
     assert ("link", "https://seller.ozon.ru/app/", "seller.ozon.ru/app") in facts
+
+
+@pytest.mark.parametrize("k", [1, 3, 10])
+def test_an_outdated_number_is_never_the_short_answer(engine: SearchEngine, k: int) -> None:
+    results = engine.search("телефон поддержки озон", k=k)
+    short = results.short_answer
+    assert short is not None and "234-70-00" not in short.answer
+    assert any(fact.kind == "phone" for fact in extract_facts(short.answer, engine.analyzer))
+    assert results.to_json()["short_answer"]["passage_id"] == short.passage_id
+
+
+def test_the_short_answer_is_the_first_hit_when_nothing_is_outdated(engine: SearchEngine) -> None:
+    results = engine.search("как вернуть товар")
+    assert results.short_answer == results[0]
