@@ -125,7 +125,10 @@ class SearchEngine:
         self.vocabulary = vocabulary or {}
         self.synonyms = synonyms
         self.thesaurus = Thesaurus.from_text(synonyms, analyzer)
-        self.rewriter = QueryRewriter(Vocabulary(self.vocabulary, analyzer.morphology.is_known))
+        self.rewriter = QueryRewriter(
+            Vocabulary(self.vocabulary, analyzer.morphology.is_known, morphology=analyzer.morphology),
+            coverage=lambda text: QueryRewriter.coverage_of(text, self.analyzer, self.retrievers["bm25"]),
+        )
         self.no_answer = NoAnswerRule()
         self._facts_cache: dict[str, list[Fact]] = {}
         self._readings: dict[str, tuple[list[Token], list[tuple[int, int]]]] = {}

@@ -52,22 +52,32 @@ JCUKEN = "ёйцукенгшщзхъфывапролджэячсмитьбю."
 LATIN_TO_CYRILLIC_KEYS = dict(zip(QWERTY, JCUKEN))
 CYRILLIC_TO_LATIN_KEYS = {cyrillic: latin for latin, cyrillic in LATIN_TO_CYRILLIC_KEYS.items()}
 
-# Latin transliteration of Russian as people type it (a mix of GOST 7.79 B,
-# passport rules and chat habits), longest sequences first. A sequence with
-# several readings lists them all; the first reading that gives a known word wins.
-TRANSLITERATION: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("shch", ("щ",)), ("tsya", ("ться", "тся")), ("tsa", ("ться", "тса", "ца")), ("sch", ("щ", "сч")),
-    ("zh", ("ж",)), ("kh", ("х",)), ("ts", ("ц", "тс")), ("tc", ("ц",)), ("ch", ("ч",)), ("sh", ("ш",)),
-    ("yu", ("ю",)), ("ju", ("ю",)), ("iu", ("ю",)), ("ya", ("я", "ыя")), ("ja", ("я",)), ("ia", ("я", "ия")),
-    ("yo", ("ё", "йо")), ("jo", ("ё",)), ("ye", ("е",)), ("je", ("е",)),
-    ("iya", ("ия",)), ("iyu", ("ию",)), ("iye", ("ие",)),
-    ("iy", ("ий",)), ("yi", ("ый",)), ("yj", ("ый",)), ("ij", ("ий",)), ("x", ("кс",)),
-    ("a", ("а",)), ("b", ("б",)), ("v", ("в",)), ("w", ("в",)), ("g", ("г",)), ("d", ("д",)),
-    ("e", ("е", "э")), ("z", ("з",)), ("i", ("и", "й")), ("j", ("й",)), ("k", ("к",)), ("l", ("л",)),
-    ("m", ("м",)), ("n", ("н",)), ("o", ("о",)), ("p", ("п",)), ("r", ("р",)), ("s", ("с",)),
-    ("t", ("т",)), ("u", ("у",)), ("f", ("ф",)), ("h", ("х",)), ("c", ("ц", "к")), ("q", ("к",)),
-    ("y", ("ы", "й")), ("'", ("ь",)), ("`", ("ь",)),
-)  # fmt: skip
+# Latin transliteration of Russian as people type it: every reading of a Latin
+# sequence under passport/ICAO 9303 («ts», «kh», «iu», «ia», «ie» for ъе), GOST
+# 7.79 B and GOST 16876 («c», «x», «yo», «shh», «``» for ъ) and chat habits
+# («w», «q», «j» for ж, «i» for ы). The first reading is the
+# usual one; the lattice walk (``search.query``) tries every segmentation and
+# every reading, keeps those the corpus or the dictionary knows, and prefers the
+# corpus's own form. Soft and hard signs are optional wherever people drop them
+# (after a consonant: «dengi» → деньги, «obyavlenie» → объявление).
+TRANSLITERATION: dict[str, tuple[str, ...]] = {
+    "shch": ("щ",), "shh": ("щ",), "sch": ("щ", "сч"), "sh": ("ш",), "ch": ("ч",), "zh": ("ж",), "kh": ("х",),
+    "ts": ("ц", "тс"), "tc": ("ц",), "tz": ("ц",), "cz": ("ц",), "ya": ("я",), "ja": ("я",), "ia": ("я",),
+    "yu": ("ю",), "ju": ("ю",), "iu": ("ю",), "yo": ("ё",), "jo": ("ё",), "io": ("ё",), "ye": ("е",), "je": ("е",),
+    "ie": ("ъе",), "eh": ("э",), "``": ("ъ",), "''": ("ъ",),
+    "a": ("а",), "b": ("б",), "v": ("в",), "w": ("в",), "g": ("г",), "d": ("д",), "e": ("е", "ё", "э"),
+    "z": ("з",), "i": ("и", "й", "ы"), "j": ("й", "ж"), "y": ("ы", "й"), "k": ("к",), "l": ("л",), "m": ("м",),
+    "n": ("н",), "o": ("о",), "p": ("п",), "r": ("р",), "s": ("с",), "t": ("т",), "u": ("у",), "f": ("ф",),
+    "h": ("х",), "c": ("ц", "к"), "q": ("к",), "x": ("кс", "х"), "'": ("ь",), "`": ("ь",), '"': ("ъ",),
+}  # fmt: skip
+TRANSLITERATION_MAX_SEQUENCE = max(map(len, TRANSLITERATION))
+
+# Signs a transliteration may leave out, and the letters after which they may stand.
+OPTIONAL_SIGNS = ("ь", "ъ")
+CONSONANTS = frozenset("бвгджзйклмнпрстфхцчшщ")
+
+# The rows of the Russian ЙЦУКЕН keyboard: a typo on a neighbouring key is the likelier one.
+JCUKEN_ROWS = ("йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю")
 
 # --- facts and conflicts ---------------------------------------------------------------
 
