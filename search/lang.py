@@ -54,7 +54,7 @@ CYRILLIC_TO_LATIN_KEYS = {cyrillic: latin for latin, cyrillic in LATIN_TO_CYRILL
 
 # Latin transliteration of Russian as people type it: every reading of a Latin
 # sequence under passport/ICAO 9303 («ts», «kh», «iu», «ia», «ie» for ъе), GOST
-# 7.79 B and GOST 16876 («c», «x», «yo», «shh», «``» for ъ) and chat habits
+# 7.79 B and GOST 16876 («c», «x», «yo», «shh», «y'» for ы, «``» for ъ) and chat habits
 # («w», «q», «j» for ж, «i» for ы). The first reading is the
 # usual one; the lattice walk (``search.query``) tries every segmentation and
 # every reading, keeps those the corpus or the dictionary knows, and prefers the
@@ -64,7 +64,7 @@ TRANSLITERATION: dict[str, tuple[str, ...]] = {
     "shch": ("щ",), "shh": ("щ",), "sch": ("щ", "сч"), "sh": ("ш",), "ch": ("ч",), "zh": ("ж",), "kh": ("х",),
     "ts": ("ц", "тс"), "tc": ("ц",), "tz": ("ц",), "cz": ("ц",), "ya": ("я",), "ja": ("я",), "ia": ("я",),
     "yu": ("ю",), "ju": ("ю",), "iu": ("ю",), "yo": ("ё",), "jo": ("ё",), "io": ("ё",), "ye": ("е",), "je": ("е",),
-    "ie": ("ъе",), "eh": ("э",), "``": ("ъ",), "''": ("ъ",),
+    "ie": ("ъе",), "eh": ("э",), "y'": ("ы",), "``": ("ъ",), "''": ("ъ",),
     "a": ("а",), "b": ("б",), "v": ("в",), "w": ("в",), "g": ("г",), "d": ("д",), "e": ("е", "ё", "э"),
     "z": ("з",), "i": ("и", "й", "ы"), "j": ("й", "ж"), "y": ("ы", "й"), "k": ("к",), "l": ("л",), "m": ("м",),
     "n": ("н",), "o": ("о",), "p": ("п",), "r": ("р",), "s": ("с",), "t": ("т",), "u": ("у",), "f": ("ф",),
