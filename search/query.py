@@ -121,11 +121,15 @@ class Vocabulary:
     def _sorted(self) -> list[str]:
         return sorted(self.counts)
 
-    def has_prefix(self, prefix: str) -> bool:
-        """Whether a corpus word or a dictionary word form starts with ``prefix``."""
+    def corpus_has_prefix(self, prefix: str) -> bool:
+        """Whether a corpus word starts with ``prefix``."""
         words = self._sorted
         index = bisect.bisect_left(words, prefix)
-        return (index < len(words) and words[index].startswith(prefix)) or self.morph.has_prefix(prefix)
+        return index < len(words) and words[index].startswith(prefix)
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether a corpus word or a dictionary word form starts with ``prefix``."""
+        return self.corpus_has_prefix(prefix) or self.morph.has_prefix(prefix)
 
     @cached_property
     def spelling_index(self) -> DeletionIndex:
@@ -490,8 +494,8 @@ class SpellingStep(RewriteStep):
         """The closest known word for a word neither the corpus nor the dictionary knows."""
         if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 4 or self.vocabulary.known(word):
             return None
-        if self.vocabulary.lemma_in_corpus(word):  # «Лютеру», «Гобсона»: a name the corpus has in another case
-            return None
+        if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
+            return None  # «Гобсона», «родофит»: a term the corpus has in another form, not a typo
         limit = 1 if len(word) <= 5 else 2
         candidates = dict(self.vocabulary.spelling_index.lookup(word, limit))
         for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
