@@ -494,15 +494,20 @@ class SpellingStep(RewriteStep):
         """The closest known word for a word neither the corpus nor the dictionary knows."""
         if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 4 or self.vocabulary.known(word):
             return None
-        if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
-            return None  # «Гобсона», «родофит»: a term the corpus has in another form, not a typo
+        if self.vocabulary.lemma_in_corpus(word):
+            return None  # «Гобсона»: a name the corpus has in another case
         limit = 1 if len(word) <= 5 else 2
         candidates = dict(self.vocabulary.spelling_index.lookup(word, limit))
         for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
             if edit not in candidates and len(edit) > 2 and self.vocabulary.morph.in_dictionary(edit):
                 candidates[edit] = 1
         ranked = self._ranked(word, candidates)
+        if ranked and self.vocabulary.corpus_has_prefix(word) and not self._in_corpus(ranked[0]):
+            return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
         return ranked[0] if ranked else None
+
+    def _in_corpus(self, word: str) -> bool:
+        return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
 
     def _ranked(self, word: str, candidates: Mapping[str, int]) -> list[str]:
         counts = self.vocabulary.counts
