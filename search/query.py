@@ -484,8 +484,16 @@ class SpellingStep(RewriteStep):
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
-        keep = {*keep, *_names(text)}
-        rewrite = _map_words(text, self.name, lambda word, _, __: None if word in keep else self.correct(word))
+        names = _names(text)
+        keep = {*keep, *names}
+
+        def change(word: str, _: int, __: list[str]) -> str | None:
+            if word in names:  # a name: only towards the corpus's own spelling of it («Мелфи» → мельфи)
+                found = None if word in keep - names else self.correct(word)
+                return found if found and found[0] == word[0] and found in self.vocabulary.counts else None
+            return None if word in keep else self.correct(word)
+
+        rewrite = _map_words(text, self.name, change)
         if self.coverage is None:
             return rewrite
         return self._real_words(rewrite, keep)
