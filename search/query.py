@@ -488,9 +488,12 @@ class SpellingStep(RewriteStep):
         keep = {*keep, *names}
 
         def change(word: str, _: int, __: list[str]) -> str | None:
-            if word in names:  # a name: only towards the corpus's own spelling of it («Мелфи» → мельфи)
-                found = None if word in keep - names else self.correct(word)
-                return found if found and found[0] == word[0] and found in self.vocabulary.counts else None
+            if word in names:  # a name: only towards the corpus's own spelling of it («Мелфи» → мельфи),
+                found = None if word in keep - names else self.correct(word)  # its ending kept: «Дьюар»
+                # and «дьюару» are one name in two cases, not a typo
+                if found and found[0] == word[0] and found[-2:] == word[-2:] and found in self.vocabulary.counts:
+                    return found
+                return None
             return None if word in keep else self.correct(word)
 
         rewrite = _map_words(text, self.name, change)
