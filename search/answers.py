@@ -30,6 +30,7 @@ from .lang import (
     TRANSLITERATION,
 )
 from .passages import Passage
+from .query import Thesaurus
 from .results import Correction
 
 __all__ = [
@@ -111,10 +112,6 @@ class Conflict:
     def label(self) -> str:
         """The kind as a reader names it, for the page and the command line."""
         return KIND_LABELS.get(self.kind, self.kind)
-
-    @property
-    def distinct(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(v.canonical for v in self.values))
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "values": [v.to_json() for v in self.values]}
@@ -420,7 +417,7 @@ def conflicts_for(
         return []
     forms: dict[str, set[str]] = {term: {term} for term in query_terms}
     for correction in corrections:
-        if correction.step == "synonyms":
+        if correction.step == Thesaurus.step:
             for word in correction.original.split():
                 forms.setdefault(word, {word}).update(correction.replacement.split())
     readings = [
@@ -467,7 +464,7 @@ def _cyrillic(word: str) -> str:
     return "".join(out)
 
 
-_READINGS = sorted(TRANSLITERATION, key=lambda pair: -len(pair[0]))
+_READINGS = sorted(TRANSLITERATION.items(), key=lambda pair: -len(pair[0]))
 
 
 def _terms_around(text: str, tokens: Sequence[Token], spans: Sequence[tuple[int, int]], position: int) -> set[str]:
@@ -495,11 +492,16 @@ def _conflicts(stated: Sequence[tuple[Passage, Sequence[Fact]]], kinds: Collecti
             for fact in facts:
                 values.append(
                     FactValue(
-                        value=fact.value, canonical=fact.canonical, passage_id=passage.id, doc_id=passage.doc_id,
-                        title=passage.title, section=passage.section_title, citation=passage.citation,
+                        value=fact.value,
+                        canonical=fact.canonical,
+                        passage_id=passage.id,
+                        doc_id=passage.doc_id,
+                        title=passage.title,
+                        section=passage.section_title,
+                        citation=passage.citation,
                         outdated=fact.outdated,
                     )
-                )  # fmt: skip
+                )
         if len(set(sets)) > 1 and len({v.canonical for v in values}) > 1:
             conflicts.append(Conflict(kind, tuple(values)))
     return conflicts

@@ -94,6 +94,27 @@ class Morphology:
         self._known_cache[word] = known
         return known
 
+    def in_dictionary(self, word: str) -> bool:
+        """``is_known`` without the cache: spelling probes hundreds of non-words per typo, none worth keeping."""
+        try:
+            with self._lock:
+                return bool(self._analyzer.word_is_known(word))
+        except ValueError:
+            return False
+
+    def has_prefix(self, prefix: str) -> bool:
+        """Whether some dictionary word form starts with ``prefix`` (ё as the dictionary spells it)."""
+        return bool(self._analyzer.dictionary.words.has_keys_with_prefix(prefix))
+
+    def forms(self, word: str) -> tuple[str, ...]:
+        """Every word form of the best parse's lexeme, ё folded («возвращать» → возвращаю, возвращает, …)."""
+        try:
+            with self._lock:
+                lexeme = self._analyzer.parse(word)[0].lexeme
+        except ValueError:
+            return (word,)
+        return tuple(dict.fromkeys(form.word.replace("ё", "е") for form in lexeme))
+
     def is_negation(self, word: str) -> bool:
         return word in NEGATIONS
 

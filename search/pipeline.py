@@ -34,14 +34,14 @@ from .answers import (
 from .fusion import HYBRID, reciprocal_rank_fusion
 from .index import Index
 from .passages import Passage
-from .query import NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
+from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import Retriever, top_k
 
 __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", "fused_weights"]
 
-SYNONYMS = "synonyms"  # the rewriting step that runs on lemmas, after analysis
-REWRITE_STEPS = (*QueryRewriter.steps, SYNONYMS)  # every rewriting step, in the order they run
+SYNONYMS = Thesaurus.step  # the rewriting step that runs on lemmas, after analysis
+REWRITE_STEPS = (*TEXT_STEPS, SYNONYMS)  # every rewriting step, in the order they run
 
 Ranking = tuple[np.ndarray, np.ndarray]  # passage indices, best first, and their scores
 _EMPTY = np.empty(0, dtype=np.int64)
@@ -115,7 +115,10 @@ class Understand(Stage):
     def __init__(self, index: Index, analyzer: Analyzer) -> None:
         self.index, self.analyzer = index, analyzer
         self.lexicon = index.lexicon
-        self.rewriter = QueryRewriter(Vocabulary(index.lexicon.words, analyzer.morphology.is_known))
+        vocabulary = Vocabulary(index.lexicon.words, analyzer.morphology.is_known, morphology=analyzer.morphology)
+        # Real-word typos are judged by the best passage of the first retriever the fusion weighs.
+        self.ranker = index.retrievers[next(iter(fused_weights(index)))]
+        self.rewriter = QueryRewriter(vocabulary, coverage=self._best_passage_coverage)
         self.thesaurus = Thesaurus.from_text(index.synonyms, analyzer)
         self.max_chars = index.config.max_query_chars
 
@@ -147,6 +150,17 @@ class Understand(Stage):
         own = Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]))
         understood = Understood(info, tokens, analysed.terms, own, Analysed(extras, " ".join(extras)))
         return replace(search, understood=understood)
+
+    def _best_passage_coverage(self, text: str) -> float:
+        """The IDF-weighted share of ``text``'s terms that its best passage holds (0 without one)."""
+        terms = tuple(self.analyzer.terms(text))
+        if not terms:
+            return 0.0
+        rows, _ = self.ranker.top(Analysed(terms, " ".join(terms)), 1)
+        if not rows.size:
+            return 0.0
+        present = {term for term in terms if term in self.lexicon and self.lexicon.contains(term, rows)[0]}
+        return query_coverage(terms, present, self.lexicon.idf_of, {})
 
     def _split_expansions(self, synonyms: Sequence[Correction]) -> tuple[tuple[str, ...], tuple[str, ...]]:
         """Synonyms of a word the documents never use stand in for it at full weight ("лк" → личный кабинет);

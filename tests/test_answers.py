@@ -211,8 +211,11 @@ def test_the_short_answer_skips_a_hit_whose_only_value_is_outdated(engine: Searc
 def test_addresses_and_links_are_facts(analyzer) -> None:
     text = "Адрес: Пресненская Набережная 10, блок C, Москва, 123112. Кабинет: https://seller.ozon.ru/app/."
     facts = [(f.kind, f.value, f.canonical) for f in extract_facts(text, analyzer)]
-    assert ("address", "Пресненская Набережная 10, блок C, Москва, 123112",
-            "пресненская набережная 10, блок c, москва, 123112") in facts  # fmt: skip
+    assert (
+        "address",
+        "Пресненская Набережная 10, блок C, Москва, 123112",
+        "пресненская набережная 10, блок c, москва, 123112",
+    ) in facts
     assert ("link", "https://seller.ozon.ru/app/", "seller.ozon.ru/app") in facts
 
 
