@@ -285,10 +285,26 @@ class ScriptReader:
 
     # readings of one word
     def layout(self, word: str) -> str | None:
+        switched = self.switched(word)
+        return switched if switched is not None and self.vocabulary.known(switched) else None
+
+    @staticmethod
+    def switched(word: str) -> str | None:
+        """The Russian keys of a word typed on the Latin layout, known or not."""
         if not _LATIN_KEYS.fullmatch(word):
             return None
         switched = "".join(LATIN_TO_CYRILLIC_KEYS.get(char, char) for char in word).rstrip(".")
-        return switched if switched != word and self.vocabulary.known(switched) else None
+        return switched if switched != word else None
+
+    def near_layout(self, word: str) -> str | None:
+        """A layout reading that is a word with a typo: most of it starts a corpus or dictionary word.
+
+        Spelling then finishes it («nt[gjllthrb» → «техподдерки» → «техподдержки»).
+        """
+        switched = self.switched(word)
+        if switched is None or len(switched) < 4 or not _CYRILLIC_WORD.fullmatch(switched):
+            return None
+        return switched if self.vocabulary.has_prefix(switched[: max(4, len(switched) * 2 // 3)]) else None
 
     def transliteration(self, word: str) -> str | None:
         readings = self.transliterations(word)
@@ -312,12 +328,12 @@ class ScriptReader:
         latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in self.vocabulary]
         evidence = [w for w in latin if len(w) >= 3]  # «ne», «XV»: too short to tell a scheme by themselves
         votes = {
-            "layout": sum(self.layout(w) is not None for w in evidence),
+            "layout": sum(self.layout(w) is not None or self.near_layout(w) is not None for w in evidence),
             "transliteration": sum(self.transliteration(w) is not None for w in evidence if _LATIN_WORD.fullmatch(w)),
         }
         best = max(votes, key=lambda scheme: votes[scheme])
         other = "layout" if best == "transliteration" else "transliteration"
-        decision = best if votes[best] * 2 > len(evidence) and votes[best] > votes[other] else None
+        decision = best if votes[best] * 2 >= len(evidence) and votes[best] > votes[other] else None
         if len(self._decisions) > 10_000:
             self._decisions.clear()
         self._decisions[key] = decision
@@ -330,15 +346,27 @@ class ScriptReader:
         short = len(word) <= 2
         read = {"layout": self.layout, "transliteration": self.transliteration}
         if word in self.vocabulary:  # Ozon, Seller, API: the corpus writes them so
-            if scheme == "transliteration" and short and _LATIN_WORD.fullmatch(word):
-                russian = self.transliteration(word)
+            if scheme == "layout" and short:  # «c» is «с» in a query typed on the wrong layout
+                russian = self.layout(word)
                 if russian is not None and self.vocabulary.morph.lemma(russian).function_word:
+                    return scheme, russian
+            if scheme == "transliteration" and _LATIN_WORD.fullmatch(word):
+                russian = self.transliteration(word)
+                if russian is None:
+                    return None
+                # «ne» is «не» in a transliterated query; «chat» is «чат» where the corpus says «чат» more often.
+                counts = self.vocabulary.counts
+                if (short and self.vocabulary.morph.lemma(russian).function_word) or (
+                    counts.get(russian, 0) > counts[word]
+                ):
                     return scheme, russian
             return None
         if scheme is not None:
             if scheme == "transliteration" and not _LATIN_WORD.fullmatch(word):
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
+            if own is None and scheme == "layout":
+                own = self.near_layout(word)  # a typo typed on the wrong layout: spelling takes it from here
             if own is not None:
                 return scheme, own
             other = "layout" if scheme == "transliteration" else "transliteration"
@@ -431,7 +459,11 @@ class LayoutStep(RewriteStep):
                 if self.vocabulary.known(word) or len(word) < 2:
                     return None
                 switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) for char in word)
-                return switched if switched in self.vocabulary else None
+                if switched in self.vocabulary:  # «щящт» → «ozon»
+                    return switched
+                # Transliterated Russian typed on the Russian layout («мщямкфе» → «vozvrat»): the next step reads it.
+                translit = self.script.transliteration(switched) if len(word) >= 4 else None
+                return switched if translit is not None and translit in self.vocabulary else None
             if words is None:
                 words, scheme = all_words, self.script.decide(all_words)
             found = self.script.reading(word, scheme)
@@ -698,7 +730,9 @@ class QueryRewriter:
         for step in self.steps:
             if steps is None or step.name in steps:
                 if isinstance(step, SpellingStep):
-                    rewrite = step.apply(text, keep={normalize(c.replacement) for c in corrections})
+                    # What an earlier step wrote is a word on purpose, unless it is no word at all.
+                    written = {normalize(c.replacement) for c in corrections}
+                    rewrite = step.apply(text, keep={word for word in written if self.vocabulary.known(word)})
                 else:
                     rewrite = step.apply(text)
                 text = rewrite.text

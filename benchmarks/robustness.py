@@ -1,0 +1,146 @@
+"""Robustness: the same questions as written and re-typed by the project's noise generator.
+
+For each set (XQuAD-ru paragraphs, the judged queries, the RUTUBE development
+half) and each noise kind of :mod:`search.noise` (wrong layout, three
+transliteration schemes, one or two typos), every question is re-typed once
+with a seed of its own and searched through the public API; Hit@1 and MRR@10
+(ranx) are printed next to the clean figure, with how many questions the
+noise actually changed.
+
+    python -m benchmarks.robustness [--sets xquad,judged,rutube] [--kinds …] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import warnings
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from search import SearchEngine
+from search.corpus import CorpusWarning
+from search.evaluation import load_judgments, ranx_scores, resolve_judgments
+from search.noise import NOISE_KINDS, retype
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = (PROJECT / ".." / "shared" / "benchmarks").resolve()
+METRICS = ("hit_rate@1", "mrr@10")
+SETS = ("xquad", "judged", "rutube")
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """Questions with their relevant ids, and how a hit is named (its passage or its document)."""
+
+    engine: SearchEngine
+    questions: list[tuple[str, str, frozenset[str]]]  # (id, question, relevant ids)
+    hit_id: Callable[..., str]
+
+
+def xquad(data: Path, workdir: Path) -> QuestionSet:
+    from benchmarks.xquad import load_task
+
+    task = load_task(data, "paragraphs")
+    folder = workdir / "xquad"
+    folder.mkdir()
+    for name, text in task.candidates.items():
+        (folder / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        engine = SearchEngine.from_directory(folder, index_dir=workdir / "xquad-index", progress=False)
+    questions = [(qid, question, frozenset({relevant})) for qid, question, relevant in task.questions]
+    return QuestionSet(engine, questions, lambda hit: hit.doc_id)
+
+
+def judged(workdir: Path) -> QuestionSet:
+    engine = SearchEngine.from_directory(PROJECT / "corpus", index_dir=workdir / "judged-index", progress=False)
+    judgments = [j for j in load_judgments(PROJECT / "corpus" / "queries") if j.answerable]
+    relevant = resolve_judgments(judgments, engine.passages)
+    questions = [(f"j{n}", j.query, frozenset(relevant[j.query])) for n, j in enumerate(judgments)]
+    return QuestionSet(engine, questions, lambda hit: hit.passage_id)
+
+
+def rutube(data: Path, workdir: Path) -> QuestionSet:
+    engine = SearchEngine.from_directory(data / "corpus", index_dir=workdir / "rutube-index", progress=False)
+    questions = []
+    for line in (data / "queries.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            questions.append((item["id"], item["query"], frozenset(item["relevant"])))
+    return QuestionSet(engine, questions, lambda hit: hit.doc_id)
+
+
+def measure(questions: QuestionSet, kind: str, seed: int) -> dict[str, float]:
+    """The set's metrics with every question re-typed by ``kind`` ("clean": as written)."""
+    qrels, run, changed = {}, {}, 0
+    for qid, question, relevant in questions.questions:
+        # A seed per question and kind, stable across runs and Python processes.
+        text = question if kind == "clean" else retype(question, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
+        changed += text != question
+        hits = questions.engine.search(text, k=30)
+        qrels[qid] = set(relevant)
+        run[qid] = list(dict.fromkeys(questions.hit_id(hit) for hit in hits))[:10]
+    scores = ranx_scores(qrels, run, METRICS)
+    return {
+        **{m: sum(scores[m].values()) / len(scores[m]) for m in METRICS},
+        "changed": changed / len(qrels),
+        "questions": len(qrels),
+    }
+
+
+def parser() -> argparse.ArgumentParser:
+    command = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__.split("\n")[0])
+    command.add_argument("--sets", default=",".join(SETS), help="comma-separated: %(default)s")
+    command.add_argument("--kinds", default=",".join(NOISE_KINDS), help="noise kinds (default: all)")
+    command.add_argument("--xquad", type=Path, default=SHARED / "xquad", help="XQuAD folder (default: %(default)s)")
+    command.add_argument("--rutube", type=Path, default=SHARED / "rutube", help="RUTUBE folder (default: %(default)s)")
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--json", action="store_true", help="print one JSON object: set → kind → metric")
+    return command
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    kinds = ["clean", *(k for k in args.kinds.split(",") if k)]
+    if unknown := set(kinds[1:]) - set(NOISE_KINDS):
+        raise SystemExit(f"error: unknown noise kinds {sorted(unknown)}; choose from: {', '.join(NOISE_KINDS)}")
+    if unknown := set(args.sets.split(",")) - set(SETS):
+        raise SystemExit(f"error: unknown sets {sorted(unknown)}; choose from: {', '.join(SETS)}")
+    report: dict[str, dict[str, dict[str, float]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        workdir = Path(folder)
+        loaders = {
+            "xquad": lambda: xquad(args.xquad, workdir),
+            "judged": lambda: judged(workdir),
+            "rutube": lambda: rutube(args.rutube, workdir),
+        }
+        for name in args.sets.split(","):
+            started = time.perf_counter()
+            questions = loaders[name]()
+            report[name] = {kind: measure(questions, kind, args.seed) for kind in kinds}
+            print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if args.json:
+        json.dump(report, sys.stdout, indent=2)
+        print()
+        return 0
+    for name, rows in report.items():
+        clean = rows["clean"]
+        print(f"\n{name} ({int(clean['questions'])} questions)")
+        print(f"{'noise':<20}{'hit@1':>8}{'Δ':>8}{'mrr@10':>8}{'Δ':>8}{'changed':>9}")
+        for kind, row in rows.items():
+            delta1, delta2 = row["hit_rate@1"] - clean["hit_rate@1"], row["mrr@10"] - clean["mrr@10"]
+            print(
+                f"{kind:<20}{row['hit_rate@1']:>8.3f}{delta1:>+8.3f}{row['mrr@10']:>8.3f}{delta2:>+8.3f}"
+                f"{row['changed']:>9.0%}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
