@@ -9,10 +9,11 @@ their rankings.
   epsilon and IDF floor) from a precomputed sparse weight matrix, so a query
   costs one sparse product over its own terms' postings instead of a Python
   loop over every passage.
-- :class:`TfidfWords` is scikit-learn's ``TfidfVectorizer`` over lemma
-  unigrams and bigrams; :class:`TfidfChars` the same over ``char_wb``
-  n-grams of the words as written, which still meet when a word is
-  misspelt or unknown to the dictionary. Both rank by cosine similarity.
+- :class:`TfidfWords` is TF-IDF weighted by scikit-learn's ``TfidfTransformer``
+  over lemma unigrams and bigrams; :class:`TfidfChars` the same over
+  scikit-learn's ``char_wb`` n-grams of the words as written, which still meet
+  when a word is misspelt or unknown to the dictionary. Both rank by cosine
+  similarity.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from abc import ABC, abstractmethod
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,10 +32,7 @@ import scipy.sparse as sp
 from .analysis import Analysed
 from .lexicon import okapi_idf
 
-if TYPE_CHECKING:
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-# scikit-learn is imported only to fit (and by ``vectorizer_``): importing it costs ~1 s,
+# scikit-learn is imported only to fit: importing it costs 1–3 s,
 # which a process that opens a saved index and answers queries should not pay.
 
 __all__ = [
@@ -250,9 +248,14 @@ class _Postings:
         return cached.size > 0
 
     def _maxscore(
-        self, columns: Sequence[int], weights: Sequence[float], spans: list[tuple[int, int]], k: int,
-        minimum: float, allowed: np.ndarray | None,
-    ) -> tuple[np.ndarray, np.ndarray] | None:  # fmt: skip
+        self,
+        columns: Sequence[int],
+        weights: Sequence[float],
+        spans: list[tuple[int, int]],
+        k: int,
+        minimum: float,
+        allowed: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray] | None:
         """Exact top-k candidates and scores without scattering the long postings, or None when that cannot work.
 
         MaxScore (Turtle & Flood, 1995), in one step: the rare terms are scored
@@ -411,9 +414,12 @@ class BM25(_Postings, Retriever):
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params = {
-            "k1": self.k1, "b": self.b, "epsilon": self.epsilon,
-            "average_length": self.average_length_, "vocabulary": list(self.vocabulary_),
-        }  # fmt: skip
+            "k1": self.k1,
+            "b": self.b,
+            "epsilon": self.epsilon,
+            "average_length": self.average_length_,
+            "vocabulary": list(self.vocabulary_),
+        }
         return params, {"idf": self.idf_, **_sparse_arrays(self.weights_, "weights")}
 
     @classmethod
@@ -454,18 +460,16 @@ def lemma_ngrams(terms: Sequence[str]) -> list[str]:
 class _Tfidf(_Postings, Retriever):
     """Shared by both TF-IDF retrievers: scikit-learn's ``TfidfVectorizer`` arithmetic, postings by feature.
 
-    The fit reproduces ``TfidfVectorizer(sublinear_tf=True)`` step by step
-    (alphabetical feature numbering, smoothed IDF, ``1 + log tf``, L2-normalised
-    rows), counting with one dict lookup per feature instead of scikit-learn's
-    Python loop; the query vector is built the same way and scored against the
+    The fit counts with one dict lookup per feature instead of scikit-learn's
+    Python loop and numbers the features alphabetically, as ``TfidfVectorizer``
+    does; scikit-learn's ``TfidfTransformer(sublinear_tf=True)`` weighs the
+    counts (smoothed IDF, ``1 + log tf``, L2-normalised rows). A query is
+    weighted with the fitted ``idf_`` (see ``_weights``) and scored against the
     postings of its own features only. Rows are L2-normalised, so the dot
     product is the cosine similarity.
     """
 
     name: ClassVar[str]
-
-    def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
-        raise NotImplementedError
 
     def _features(self, text: Analysed) -> Sequence[str]:
         raise NotImplementedError
@@ -486,28 +490,25 @@ class _Tfidf(_Postings, Retriever):
         return self
 
     def _weigh(self, counts: sp.csr_matrix) -> None:
-        """Document × feature counts into L2-normalised ``1 + log tf`` × smoothed IDF, as scikit-learn does."""
-        counts.has_sorted_indices = False
-        counts.sort_indices()
-        n = counts.shape[0]
-        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
-        df += 1.0  # smooth_idf: one more document that contains every feature
-        idf = np.full_like(df, fill_value=n + 1)
-        idf /= df
-        np.log(idf, out=idf)
-        idf += 1.0
-        np.log(counts.data, out=counts.data)  # sublinear_tf
-        counts.data += 1.0
-        counts.data *= idf[counts.indices]
-        from sklearn.preprocessing import normalize  # its Cython row normalisation, bit for bit
+        """Document × feature counts into scikit-learn's TF-IDF, computed in place by its ``TfidfTransformer``.
 
-        normalize(counts, norm="l2", copy=False)
-        self.idf_ = idf
-        self.matrix_ = counts.tocsc()
+        ``sublinear_tf=True``: smoothed IDF, ``1 + log tf``, L2-normalised rows.
+        """
+        from sklearn.feature_extraction.text import TfidfTransformer
+
+        counts.has_sorted_indices = False
+        counts.sort_indices()  # as CountVectorizer leaves them: each row's squares are summed in column order
+        transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
+        self.idf_ = transformer.idf_
+        self.matrix_ = transformer.transform(counts, copy=False).tocsc()
         self._set_postings(self.matrix_)
 
     def _weights(self, columns: Sequence[int], tf: Sequence[int]) -> tuple[list[int], np.ndarray]:
-        """A query's features (sorted columns, their counts) as scikit-learn's transform weighs them."""
+        """A query's features (sorted columns, their counts) as ``TfidfTransformer.transform`` weighs them.
+
+        Done here with the fitted ``idf_``, bit for bit the same: the library's transform of a 1-row
+        matrix costs ~0.8 ms (input validation) against ~12 µs here, and a query must not import it.
+        """
         values = np.array(tf, dtype=np.float64)
         np.log(values, out=values)  # numpy's log, as scikit-learn's transform uses
         values += 1.0
@@ -519,13 +520,6 @@ class _Tfidf(_Postings, Retriever):
         if total != 0.0:
             values /= math.sqrt(total)
         return list(columns), values
-
-    @property
-    def vectorizer_(self) -> TfidfVectorizer:
-        """An equal scikit-learn vectorizer (built on demand: the retriever itself does not need it)."""
-        vectorizer = self._vectorizer(self.vocabulary_)
-        vectorizer.idf_ = self.idf_  # scikit-learn's own setter: no pickle needed
-        return vectorizer
 
     def _query(self, query: Analysed) -> tuple[list[int], np.ndarray]:
         vocabulary = self.vocabulary_
@@ -580,11 +574,6 @@ class TfidfWords(_Tfidf):
     name: ClassVar[str] = "tfidf"
     label: ClassVar[str] = "TF-IDF"
     description: ClassVar[str] = "TF-IDF over lemma unigrams and bigrams (scikit-learn), cosine"
-
-    def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        return TfidfVectorizer(analyzer=lemma_ngrams, vocabulary=vocabulary, sublinear_tf=True)
 
     def _features(self, text: Analysed) -> Sequence[str]:
         return lemma_ngrams(text.terms)
@@ -663,7 +652,12 @@ class TfidfWords(_Tfidf):
 
 
 def char_wb_ngrams(word: str, low: int = 3, high: int = 5) -> tuple[str, ...]:
-    """scikit-learn's ``char_wb`` n-grams of one word: padded with a space each side, a short word once."""
+    """scikit-learn's ``char_wb`` n-grams of one word: padded with a space each side, a short word once.
+
+    The query side's cutter only: the fit cuts with scikit-learn's own
+    analyzer, and answering a query must not import scikit-learn (2–3 s). A
+    test checks it against ``build_analyzer()`` word by word.
+    """
     padded = f" {word} "
     size = len(padded)
     ngrams: list[str] = []
@@ -689,30 +683,31 @@ class TfidfChars(_Tfidf):
     min_score: float = 0.12
 
     def __init__(self) -> None:
-        self._ngrams: dict[str, tuple[str, ...]] = {}
-
-    def _vectorizer(self, vocabulary: dict[str, int] | None = None) -> TfidfVectorizer:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        return TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), lowercase=False, vocabulary=vocabulary, sublinear_tf=True
-        )
+        self._ngrams: dict[str, Sequence[str]] = {}
+        self._cut: Callable[[str], Sequence[str]] = char_wb_ngrams
 
     def _features(self, text: Analysed) -> Sequence[str]:
-        cache = self._ngrams
+        cache, cut = self._ngrams, self._cut
         features: list[str] = []
         for word in text.surface.split():
             ngrams = cache.get(word)
             if ngrams is None:
-                ngrams = char_wb_ngrams(word)
+                ngrams = cut(word)
                 if len(cache) < 1_000_000:  # bounded: a query's words must not grow it for ever
                     cache[word] = ngrams
             features.extend(ngrams)
         return features
 
     def fit(self, documents: Sequence[Analysed]) -> Self:
-        super().fit(documents)
-        self._ngrams.clear()  # the corpus's words are not worth keeping after the fit
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        # The passages' n-grams come from scikit-learn's own char_wb analyzer, one call per distinct word.
+        self._cut = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
+        try:
+            super().fit(documents)
+        finally:
+            self._cut = char_wb_ngrams
+            self._ngrams.clear()  # the corpus's words are not worth keeping after the fit
         return self
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from rank_bm25 import BM25Okapi
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from search.analysis import analyse_passage, analyse_text
-from search.retrievers import BM25, Analysed, HeadingsBM25, TfidfChars, TfidfWords, lemma_ngrams, top_k
+from search.retrievers import BM25, Analysed, HeadingsBM25, TfidfChars, TfidfWords, char_wb_ngrams, lemma_ngrams, top_k
 
 QUERIES = [
     "как оформить возврат",
@@ -159,6 +160,34 @@ def test_tfidf_equals_scikit_learn_on_a_synthetic_corpus(synthetic, cls, vectori
         np.testing.assert_allclose(ours.scores(query), expected, rtol=1e-12, atol=1e-15)
 
 
+def test_query_side_char_ngrams_are_scikit_learn_s(synthetic) -> None:
+    # The fit cuts with scikit-learn's char_wb analyzer; a query, which must not import it, with char_wb_ngrams.
+    cut = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
+    passages, _ = synthetic
+    words = {word for p in passages for word in p.surface.split()} | {"я", "на", "без", "ёжик", "пятью", "x-y.z"}
+    for word in words:
+        assert list(char_wb_ngrams(word)) == cut(word), word
+
+
+@pytest.mark.parametrize("cls", [TfidfWords, TfidfChars])
+def test_query_weights_are_tfidf_transformer_s(synthetic, cls) -> None:
+    # A query is weighted without scikit-learn (its transform costs ~0.8 ms a call): the same bits.
+    passages, _ = synthetic
+    retriever = cls().fit(passages)
+    transformer = TfidfTransformer(sublinear_tf=True)
+    transformer.idf_ = retriever.idf_
+    size = retriever.idf_.size
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        columns = np.sort(rng.choice(size, int(rng.integers(1, 40)), replace=False))
+        tf = rng.integers(1, 5, columns.size)
+        row = sp.csr_matrix((tf.astype(np.float64), columns, [0, columns.size]), shape=(1, size))
+        expected = transformer.transform(row)
+        got_columns, got = retriever._weights(columns.tolist(), tf.tolist())
+        assert got_columns == expected.indices.tolist()
+        assert got.tolist() == expected.data.tolist()
+
+
 @pytest.mark.parametrize("cls", [BM25, HeadingsBM25, TfidfWords, TfidfChars])
 def test_top_equals_top_k_of_every_score(synthetic, cls) -> None:
     passages, queries = synthetic
@@ -181,8 +210,13 @@ def test_tfidf_reads_an_index_written_in_rows(synthetic) -> None:
     retriever = TfidfChars().fit(passages)
     params, arrays = retriever.state()
     rows = retriever.matrix_.tocsr()
-    old = {"idf": arrays["idf"], "matrix_data": rows.data, "matrix_indices": rows.indices,
-           "matrix_indptr": rows.indptr, "matrix_shape": np.asarray(rows.shape)}  # fmt: skip
+    old = {
+        "idf": arrays["idf"],
+        "matrix_data": rows.data,
+        "matrix_indices": rows.indices,
+        "matrix_indptr": rows.indptr,
+        "matrix_shape": np.asarray(rows.shape),
+    }
     again = TfidfChars.from_state(params, old)
     for query in queries[:10]:
         np.testing.assert_array_equal(again.scores(query), retriever.scores(query))
