@@ -92,3 +92,15 @@ OUTDATED_MARKERS = (
     r"упразднен\w*",
     r"отключен\w*",
 )  # regular expressions, matched on normalized text
+
+# --- FAQ entries -----------------------------------------------------------------------
+
+# Words that open a question even when its "?" is missing («Какие настройки можно сделать в коде вставки»):
+# a document whose first heading is a question is a FAQ entry, the heading its question field.
+QUESTION_WORDS = frozenset(
+    {
+        "как", "какой", "какая", "какое", "какие", "каким", "какую", "каков", "что", "чем", "чего", "почему",
+        "зачем", "где", "куда", "откуда", "когда", "сколько", "кто", "кому", "кого", "можно", "нужно", "ли",
+        "возможно", "есть", "могу", "могут", "должен", "реально",
+    }
+)  # fmt: skip
