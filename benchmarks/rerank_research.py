@@ -28,16 +28,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+# One OpenMP thread for scikit-learn's gradient boosting: on a busy 2-core machine its threads spin-wait
+# on each other (a 43k-row fit took 296 s with two threads under load, 9 s with one).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
@@ -50,6 +54,7 @@ from search.rerank import (  # noqa: E402
     FEATURE_NAMES,
     RETRIEVER_FEATURES,
     Reranker,
+    SoftMatcher,
     features,
     gather,
     question_field,
@@ -96,8 +101,11 @@ def collect(
     retrievers = dict(engine.retrievers)
     retrievers.update(question_retrievers(questions))
     semantic = _semantic(engine, analysed)
+    soft = soft_question = None
     if semantic is not None:
         retrievers["semantic"] = semantic
+        soft = SoftMatcher(semantic._vector).fit(analysed)
+        soft_question = SoftMatcher(semantic._vector).fit(questions)
     retrievers = {n: r for n, r in retrievers.items() if n in RETRIEVER_FEATURES}
     passage_terms = [frozenset(a.terms) | frozenset(a.headings) for a in analysed]
     question_terms = [frozenset(q.terms) for q in questions]
@@ -116,6 +124,12 @@ def collect(
             scores[rname] = values
         candidates = gather(understood.own, scores, idf=idf, passage_terms=passage_terms,
                             question_terms=question_terms, lengths=lengths, has_question=has_question)  # fmt: skip
+        if soft is not None and soft_question is not None:
+            candidates = replace(
+                candidates,
+                soft_coverage=soft.scores(understood.own, idf, candidates.indices),
+                question_soft_coverage=soft_question.scores(understood.own, idf, candidates.indices),
+            )
         rows.append(features(candidates))
         cunits = unit_of[candidates.indices]
         units.append(cunits)
@@ -241,6 +255,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "question_coverage": ("question_coverage",),
     "length": ("length", "has_question"),
     "rrf": ("rrf", "rrf_relative"),
+    "soft_coverage": ("soft_coverage",),
+    "question_soft_coverage": ("question_soft_coverage",),
 }
 QUESTION_FIELD = ("question_bm25", "question_chars", "question_coverage")
 

@@ -78,6 +78,8 @@ _QUERY_SIDE = (
     ("has_question", "1 when the passage has a FAQ question field, else 0"),
     ("rrf", "the unlearned fusion's score (reciprocal rank fusion of bm25, tfidf, chars; k = 60)"),
     ("rrf_relative", "rrf ÷ the best rrf among the candidates"),
+    ("soft_coverage", "Navec word alignment: IDF-weighted mean of each query word's best cosine with a passage word"),
+    ("question_soft_coverage", "the same against the words of the FAQ question field"),
 )
 FEATURE_DOCS: dict[str, str] = {
     **{f"{r}.{name}": f"{r}: {doc}" for r in RETRIEVER_FEATURES for name, doc in _PER_RETRIEVER},
@@ -117,6 +119,8 @@ class Candidates:
     lengths: np.ndarray
     has_question: np.ndarray
     rrf: np.ndarray
+    soft_coverage: np.ndarray | None = None  # SoftMatcher over the text; None (zeros) without word vectors
+    question_soft_coverage: np.ndarray | None = None  # the same over the question field
 
     def __len__(self) -> int:
         return int(self.indices.size)
@@ -148,6 +152,8 @@ def features(candidates: Candidates) -> np.ndarray:
     rrf = np.asarray(candidates.rrf, dtype=np.float64)
     best_rrf = float(rrf.max()) if n else 0.0
     columns += [rrf, rrf / best_rrf if best_rrf > 0 else np.zeros(n)]
+    for soft in (candidates.soft_coverage, candidates.question_soft_coverage):
+        columns.append(np.zeros(n) if soft is None else np.asarray(soft, dtype=np.float64))
     return np.column_stack(columns) if n else np.zeros((0, len(FEATURE_NAMES)))
 
 
@@ -229,6 +235,55 @@ def gather(
     )
 
 
+class SoftMatcher:
+    """Word-to-word alignment through Navec vectors: a query word counts as much as its closest passage word.
+
+    Averaged vectors blur a question into its frequent words; aligning each query word with its most
+    similar word of the passage («списали» ↔ «списание», «накрутить» ↔ «накрутка») keeps each word's
+    evidence. ``vector(word, lemma)`` gives a word's vector or None (``SemanticRetriever._vector``).
+    """
+
+    def __init__(self, vector: Callable[[str, str], np.ndarray | None]) -> None:
+        self._vector = vector
+        self._unit: dict[tuple[str, str], np.ndarray | None] = {}
+
+    def _unit_vector(self, word: str, lemma: str) -> np.ndarray | None:
+        key = (word, lemma)
+        if key not in self._unit:
+            vector = self._vector(word, lemma)
+            norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
+            self._unit[key] = (vector / norm).astype(np.float32) if norm > 0 else None
+        return self._unit[key]
+
+    def _matrix(self, text: Analysed) -> np.ndarray:
+        words = text.surface.split()
+        pairs = zip(words, text.terms) if len(words) == len(text.terms) else zip(text.terms, text.terms)
+        vectors = [v for pair in dict.fromkeys(pairs) if (v := self._unit_vector(*pair)) is not None]
+        return np.vstack(vectors) if vectors else np.zeros((0, 300), dtype=np.float32)
+
+    def fit(self, texts: Sequence[Analysed]) -> SoftMatcher:
+        self.matrices_ = [self._matrix(text) for text in texts]
+        return self
+
+    def scores(self, query: Analysed, idf: Callable[[str], float], indices: np.ndarray) -> np.ndarray:
+        """For each passage of ``indices``: Σ idf(w)·max cos(w, passage words) / Σ idf(w) over the query's words."""
+        words = query.surface.split()
+        pairs = list(dict.fromkeys(zip(words, query.terms) if len(words) == len(query.terms) else ()))
+        known = [(p, v) for p in pairs if (v := self._unit_vector(*p)) is not None]
+        out = np.zeros(indices.size)
+        if not known:
+            return out
+        weights = np.array([idf(lemma) for (_, lemma), _ in known])
+        total = float(weights.sum()) or 1.0
+        query_matrix = np.vstack([v for _, v in known])
+        for position, index in enumerate(indices.tolist()):
+            matrix = self.matrices_[index]
+            if matrix.shape[0]:
+                best = np.clip((query_matrix @ matrix.T).max(axis=1), 0.0, 1.0)
+                out[position] = float(best @ weights) / total
+        return out
+
+
 # --- the model -------------------------------------------------------------------------------------
 
 
@@ -252,7 +307,7 @@ class Reranker:
             raise ValueError(f"unknown feature columns {unknown}")
         self.columns = tuple(self.columns)
         self._select = np.array([FEATURE_NAMES.index(c) for c in self.columns], dtype=np.int64)
-        self._trees: list[dict[str, np.ndarray]] | None = None
+        self._forest: dict[str, Any] | None = None
 
     def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> Reranker:
         """Fit on candidate rows ``X`` (all :data:`FEATURE_NAMES` columns) labelled ``y`` (1 relevant, 0 not).
@@ -280,7 +335,7 @@ class Reranker:
                       "l2_regularization": 1.0, "early_stopping": False, "random_state": 0, **self.params}  # fmt: skip
             model = HistGradientBoostingClassifier(**params).fit(X, y)
             self.model = export_hgb(model)
-        self._trees = None
+        self._forest = None
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -291,11 +346,15 @@ class Reranker:
         if self.kind == "logistic":
             mean, scale = np.asarray(self.model["mean"]), np.asarray(self.model["scale"])
             return ((X - mean) / scale) @ np.asarray(self.model["coef"]) + self.model["intercept"]
-        if self._trees is None:
-            self._trees = [{key: np.asarray(value) for key, value in tree.items()} for tree in self.model["trees"]]
+        if not self.model["trees"]:
+            return np.full(X.shape[0], float(self.model["baseline"]))
+        if self._forest is None:
+            self._forest = _stack_trees(self.model["trees"])
+        leaves = _forest_predict(self._forest, X)
+        # Trees added one by one, in order, as scikit-learn adds them: the same sum in the same order.
         raw = np.full(X.shape[0], float(self.model["baseline"]))
-        for tree in self._trees:
-            raw += _tree_predict(tree, X)
+        for t in range(leaves.shape[1]):
+            raw += leaves[:, t]
         return raw
 
     # --- JSON -------------------------------------------------------------------------------------
@@ -398,20 +457,53 @@ def export_hgb(model: Any) -> dict[str, Any]:
     return {"baseline": float(np.ravel(model._baseline_prediction)[0]), "trees": trees}
 
 
-def _tree_predict(tree: Mapping[str, np.ndarray], X: np.ndarray) -> np.ndarray:
-    """Every row's leaf value, all rows descending the tree together (one step per level)."""
-    node = np.zeros(X.shape[0], dtype=np.int64)
-    leaf, feature, threshold = tree["leaf"], tree["feature"], tree["threshold"]
-    left, right, missing_left = tree["left"], tree["right"], tree["missing_left"]
-    rows = np.arange(X.shape[0])
-    active = ~leaf[node]
-    while active.any():
-        at = node[active]
-        x = X[rows[active], feature[at]]
-        go_left = np.where(np.isnan(x), missing_left[at], x <= threshold[at])
-        node[active] = np.where(go_left, left[at], right[at])
-        active = ~leaf[node]
-    return tree["value"][node]
+def _stack_trees(trees: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Every tree's nodes in padded ``(trees, nodes)`` arrays; a leaf points to itself, so descending
+    ``depth`` times from the roots lands every row on its leaf in every tree at once."""
+    size = max(len(tree["value"]) for tree in trees)
+    shape = (len(trees), size)
+    stacked = {
+        "feature": np.zeros(shape, dtype=np.int64), "threshold": np.zeros(shape), "value": np.zeros(shape),
+        "left": np.zeros(shape, dtype=np.int64), "right": np.zeros(shape, dtype=np.int64),
+        "missing_left": np.zeros(shape, dtype=bool),
+    }  # fmt: skip
+    depth = 0
+    for t, tree in enumerate(trees):
+        nodes = len(tree["value"])
+        leaf = np.asarray(tree["leaf"], dtype=bool)
+        own = np.arange(nodes)
+        for key in ("feature", "threshold", "value", "missing_left"):
+            stacked[key][t, :nodes] = np.asarray(tree[key])
+        stacked["left"][t, :nodes] = np.where(leaf, own, np.asarray(tree["left"]))
+        stacked["right"][t, :nodes] = np.where(leaf, own, np.asarray(tree["right"]))
+        levels = np.zeros(nodes, dtype=np.int64)
+        for node in range(nodes):  # sklearn numbers a node before its children
+            if not leaf[node]:
+                levels[tree["left"][node]] = levels[tree["right"][node]] = levels[node] + 1
+        depth = max(depth, int(levels.max()))
+    stacked["depth"] = depth
+    stacked["rows"] = np.arange(len(trees))
+    return stacked
+
+
+def _forest_predict(forest: Mapping[str, Any], X: np.ndarray) -> np.ndarray:
+    """Each row's leaf value in every tree, ``(rows, trees)``: all trees descend together, one level a step.
+
+    Nodes are numbered across the forest (``tree × nodes + node``) so every step is a few flat ``take``s.
+    """
+    trees, width = forest["rows"].size, forest["feature"].shape[1]
+    feature, threshold = forest["feature"].ravel(), forest["threshold"].ravel()
+    missing_left = forest["missing_left"].ravel()
+    offsets = (forest["rows"] * width)[None, :]
+    left, right = forest["left"].ravel(), forest["right"].ravel()
+    flat_X = np.ascontiguousarray(X).ravel()
+    row_start = (np.arange(X.shape[0]) * X.shape[1])[:, None]
+    node = np.broadcast_to(offsets, (X.shape[0], trees)).copy()
+    for _ in range(forest["depth"]):
+        x = flat_X.take(row_start + feature.take(node))
+        go_left = np.where(np.isnan(x), missing_left.take(node), x <= threshold.take(node))
+        node = np.where(go_left, left.take(node), right.take(node)) + offsets
+    return forest["value"].ravel().take(node)
 
 
 # --- training ----------------------------------------------------------------------------------------------
