@@ -48,6 +48,8 @@ __all__ = [
     "Candidates",
     "Reranker",
     "RerankerFormatError",
+    "SoftMatcher",
+    "export_hgb",
     "features",
     "gather",
     "question_field",
