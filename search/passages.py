@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 import razdel
 
 from .corpus import Document
+from .lang import QUESTION_WORDS
 
-__all__ = ["Passage", "chunk_document", "CHUNKER_VERSION"]
+__all__ = ["Passage", "chunk_document", "is_question", "CHUNKER_VERSION"]
 
-CHUNKER_VERSION = 1  # bump when the same text would be cut differently
+CHUNKER_VERSION = 2  # bump when the same text would be cut (or its fields read) differently
 MIN_WORDS = 40
 MAX_WORDS = 150
 HEADING_MAX_WORDS = 12
@@ -47,6 +48,18 @@ class Passage:
     end: int
     section_span: tuple[int, int] = (0, 0)  # the whole section's slice of the document
     audience: tuple[str, ...] = field(default=())
+    # The FAQ question(s) this passage answers, "" when it is not part of a FAQ entry: the document's
+    # first heading when that is a question (one entry per file), else the question lines inside the passage.
+    question: str = ""
+
+    @property
+    def fields(self) -> dict[str, str]:
+        """The FAQ fields: ``question`` and ``answer`` (the text without its own question lines)."""
+        if not self.question:
+            return {"question": "", "answer": self.text}
+        asked = {line.strip() for line in self.question.split("\n")}
+        answer = "\n".join(line for line in self.text.split("\n") if _strip_bullet(line) not in asked)
+        return {"question": self.question, "answer": answer.strip()}
 
     @property
     def section_title(self) -> str:
@@ -84,6 +97,17 @@ class _Block:
     @property
     def words(self) -> int:
         return len(_WORD.findall(self.text))
+
+
+def _strip_bullet(line: str) -> str:
+    return re.sub(r"^[-*•–—]\s+", "", line.strip())
+
+
+def is_question(text: str) -> bool:
+    """A heading or line that asks: it ends with "?" or opens with a question word («Какие настройки …»)."""
+    plain = _strip_decoration(text)
+    words = _WORD.findall(plain.casefold())
+    return bool(words) and (plain.endswith("?") or words[0] in QUESTION_WORDS)
 
 
 def _strip_decoration(text: str) -> str:
@@ -338,9 +362,13 @@ def chunk_document(document: Document, words: tuple[int, int] = (MIN_WORDS, MAX_
                 high = middle
         return low + 1
 
+    blocks = _blocks(text)
+    entry = _entry_question(blocks)
+    questions = [block for block in blocks if block.kind == "question"]
     passages = []
-    for section in _sections(_blocks(text), len(text)):
+    for section in _sections(blocks, len(text)):
         for start, end in _passages_of_section(section, text, *words):
+            inside = [_strip_bullet(q.text) for q in questions if start <= q.start and q.end <= end]
             passages.append(
                 Passage(
                     id=f"{document.id}:{len(passages):03d}",
@@ -353,6 +381,19 @@ def chunk_document(document: Document, words: tuple[int, int] = (MIN_WORDS, MAX_
                     end=end,
                     section_span=(section.start, section.end),
                     audience=document.audience,
+                    question=entry or "\n".join(inside),
                 )
             )
     return passages
+
+
+def _entry_question(blocks: list[_Block]) -> str:
+    """The question of a one-entry FAQ file: it opens with a Markdown heading that asks (``# Как …?``)
+    and no later heading of that level starts another entry. A plain first line («Как открыть чат на Ozon»)
+    is an article's title, not a question."""
+    first = blocks[0] if blocks else None
+    if first is None or first.kind != "heading" or not first.markdown or not is_question(first.text):
+        return ""
+    if any(b.kind == "heading" and b.markdown and b.level <= first.level for b in blocks[1:]):
+        return ""  # several entries (or sections) in one file: each question line speaks for itself
+    return _strip_decoration(first.text)

@@ -130,3 +130,53 @@ def test_a_very_long_paragraph_is_cut_between_sentences() -> None:
     for passage in passages:
         assert passage.text.startswith("Оператор") and passage.text.endswith("товара.")
         assert _words(passage.text) <= MAX_WORDS
+
+
+# --- FAQ fields ------------------------------------------------------------------------------
+
+# A one-entry FAQ file in RUTUBE's format (`# question`, blank line, answer): a real help-desk entry's shape.
+FAQ_ENTRY = (
+    "# Как изменить пароль от аккаунта?\n\n"
+    "Откройте настройки профиля и выберите «Сменить пароль». Введите текущий пароль, затем новый, "
+    "и подтвердите его. Если текущий пароль забыт, воспользуйтесь восстановлением по почте.\n"
+)
+
+
+def test_a_file_opening_with_a_question_heading_is_a_faq_entry() -> None:
+    document = Document("password", "Как изменить пароль от аккаунта?", "password.md", FAQ_ENTRY)
+    (passage,) = chunk_document(document)
+    assert passage.question == "Как изменить пароль от аккаунта?"
+    assert passage.fields["question"] == passage.question
+    assert passage.fields["answer"].startswith("Откройте настройки профиля")
+
+
+def test_a_question_heading_without_its_question_mark_still_asks() -> None:
+    text = FAQ_ENTRY.replace("аккаунта?", "аккаунта")
+    (passage,) = chunk_document(Document("password", "t", "password.md", text))
+    assert passage.question == "Как изменить пароль от аккаунта"
+
+
+def test_an_article_title_or_a_statement_heading_is_not_a_faq_question(passages) -> None:
+    # «Как открыть чат на Ozon» opens an article as a plain line: a title, not one entry's question.
+    assert not passages["chat-and-support"][0].question
+    statement = "# Правила размещения субтитров\n\nСубтитры загружаются в формате SRT.\n"
+    (passage,) = chunk_document(Document("subtitles", "t", "subtitles.md", statement))
+    assert passage.question == ""
+
+
+def test_the_embedded_corpus_faq_sections_carry_their_questions(passages) -> None:
+    faq = [p for p in passages["seller-channels"] if p.question]
+    questions = [q for p in faq for q in p.question.split("\n")]
+    assert "Работает ли телефонная горячая линия Ozon Seller?" in questions
+    assert "Работает ли номер 8 800 234-70-00?" in questions
+    for passage in faq:
+        for question in passage.question.split("\n"):
+            assert question in passage.text  # each question is a line of its own passage
+            assert question not in passage.fields["answer"]
+
+
+def test_the_question_field_survives_the_index_round_trip(engine, tmp_path) -> None:
+    engine.save(tmp_path / "index")
+    loaded = type(engine).load(tmp_path / "index")
+    assert [p.question for p in loaded.passages] == [p.question for p in engine.passages]
+    assert any(p.question for p in loaded.passages)

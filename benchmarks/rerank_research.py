@@ -1,0 +1,417 @@
+"""Research for the learned re-ranker: candidates, features, grouped 5-fold cross-validation, ablations.
+
+    python benchmarks/rerank_research.py [--rutube DIR] [--xquad DIR] [--json] [--quick]
+
+Three sets of judged queries, each over its own corpus:
+
+- ``rutube``: the RUTUBE development half (378 real messages → 299 FAQ files), document level;
+- ``judged``: the project's judged set (``corpus/queries/judged.jsonl`` over the embedded corpus,
+  answerable queries only), passage level, as ``python -m search eval`` scores it;
+- ``xquad``: XQuAD Russian paragraphs (1,190 questions → 240 paragraphs), document (paragraph) level.
+
+For every query the engine's own query understanding runs (``SearchEngine._understand``: layout,
+transliteration, spelling, synonyms), every retriever scores every passage, and the candidates
+are the union of each retriever's top 50 (:func:`search.rerank.gather`); each candidate gets the
+features of :data:`search.rerank.FEATURE_NAMES` and the label 1 when its unit (document or passage)
+is relevant.
+
+Cross-validation: for each set, ``GroupKFold(5)`` over its queries; each fold's model is trained on
+the other four folds of that set **plus all of the other two sets**, and ranks only its own held-out
+queries; the figures are ranx's over all held-out queries. Training keeps every relevant candidate
+and at most ``NEGATIVES`` randomly chosen others per query (seeded); scoring ranks every candidate.
+
+Ablations: the model without one feature group at a time (each retriever's three columns, the
+question field, coverage/overlap, length, rrf), and single-group models.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+# One OpenMP thread for scikit-learn's gradient boosting: on a busy 2-core machine its threads spin-wait
+# on each other (a 43k-row fit took 296 s with two threads under load, 9 s with one).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+from search import SearchEngine  # noqa: E402
+from search.corpus import CorpusWarning  # noqa: E402
+from search.engine import REWRITE_STEPS, analyse_passages, analyse_text  # noqa: E402
+from search.evaluation import format_table, load_judgments, ranx_scores, resolve_judgments  # noqa: E402
+from search.rerank import (  # noqa: E402
+    FEATURE_NAMES,
+    RETRIEVER_FEATURES,
+    Reranker,
+    SoftMatcher,
+    features,
+    gather,
+    question_field,
+    question_retrievers,
+)
+
+RUTUBE = (PROJECT / ".." / "shared" / "benchmarks" / "rutube").resolve()
+XQUAD = (PROJECT / ".." / "shared" / "benchmarks" / "xquad").resolve()
+METRICS = ("hit_rate@1", "mrr@10", "ndcg@10", "recall@10")
+NEGATIVES = 40
+FOLDS = 5
+SEED = 0
+
+
+@dataclass
+class Dataset:
+    """One set's candidates: feature rows, labels, the query of each row and the unit (doc or passage) it is."""
+
+    name: str
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray  # query number of each row
+    units: np.ndarray  # the id ranked (document id or passage id) of each row
+    qrels: dict[str, frozenset[str]]  # query id → relevant units
+    qids: list[str]  # query number → query id
+
+
+def _semantic(engine: SearchEngine, analysed):  # type: ignore[no-untyped-def]
+    from search.semantic import SemanticRetriever, navec_path
+
+    if not navec_path():
+        return None
+    return SemanticRetriever().fit(analysed)
+
+
+def collect(
+    name: str,
+    engine: SearchEngine,
+    queries: Sequence[tuple[str, str, frozenset[str]]],
+    unit: str,
+    *,
+    transform: Callable[[str], str] | None = None,
+) -> Dataset:
+    """Candidates and features of every query; ``unit`` is "doc" or "passage"; ``transform`` rewrites each query."""
+    analyzer = engine.analyzer
+    analysed = analyse_passages(analyzer, engine.passages)
+    questions = [analyse_text(analyzer, question_field(p)) for p in engine.passages]
+    retrievers = dict(engine.retrievers)
+    retrievers.update(question_retrievers(questions))
+    semantic = _semantic(engine, analysed)
+    soft = soft_question = None
+    if semantic is not None:
+        retrievers["semantic"] = semantic
+        soft = SoftMatcher(semantic._vector).fit(analysed)
+        soft_question = SoftMatcher(semantic._vector).fit(questions)
+    retrievers = {n: r for n, r in retrievers.items() if n in RETRIEVER_FEATURES}
+    passage_terms = [frozenset(a.terms) | frozenset(a.headings) for a in analysed]
+    question_terms = [frozenset(q.terms) for q in questions]
+    lengths = np.array([len(a.terms) for a in analysed])
+    has_question = np.array([bool(p.question) for p in engine.passages])
+    unit_of = np.array([p.doc_id if unit == "doc" else p.id for p in engine.passages], dtype=object)
+    idf = engine.retrievers["bm25"].idf_of
+    rows, labels, groups, units, qrels, qids = [], [], [], [], {}, []
+    for number, (qid, text, relevant) in enumerate(queries):
+        understood = engine._understand(transform(text) if transform else text, set(REWRITE_STEPS))
+        scores = {}
+        for rname, retriever in retrievers.items():
+            values = retriever.scores(understood.own)
+            if understood.added.terms:
+                values = values + engine.fusion.synonyms_weight * retriever.scores(understood.added)
+            scores[rname] = values
+        candidates = gather(
+            understood.own,
+            scores,
+            idf=idf,
+            passage_terms=passage_terms,
+            question_terms=question_terms,
+            lengths=lengths,
+            has_question=has_question,
+        )
+        if soft is not None and soft_question is not None:
+            candidates = replace(
+                candidates,
+                soft_coverage=soft.scores(understood.own, idf, candidates.indices),
+                question_soft_coverage=soft_question.scores(understood.own, idf, candidates.indices),
+            )
+        rows.append(features(candidates))
+        cunits = unit_of[candidates.indices]
+        units.append(cunits)
+        labels.append(np.isin(cunits, list(relevant)).astype(np.int64))
+        groups.append(np.full(len(candidates), number))
+        qrels[qid] = relevant
+        qids.append(qid)
+    return Dataset(
+        name, np.vstack(rows), np.concatenate(labels), np.concatenate(groups), np.concatenate(units), qrels, qids
+    )
+
+
+def _quiet_engine(folder: Path, index: Path) -> SearchEngine:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        return SearchEngine.from_directory(folder, index_dir=index, progress=False)
+
+
+def rutube_queries(data: Path) -> list[tuple[str, str, frozenset[str]]]:
+    items = [json.loads(line) for line in (data / "queries.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    return [(item["id"], item["query"], frozenset(item["relevant"])) for item in items]
+
+
+def load_datasets(rutube: Path, xquad: Path, workdir: Path, transform: Callable[[str], str] | None = None):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    datasets = {}
+    engine = _quiet_engine(rutube / "corpus", workdir / "rutube-index")
+    datasets["rutube"] = collect("rutube", engine, rutube_queries(rutube), "doc", transform=transform)
+    print(f"rutube: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    engine = _quiet_engine(PROJECT / "corpus", workdir / "judged-index")
+    judgments = [j for j in load_judgments(PROJECT / "corpus" / "queries") if j.answerable]
+    relevant = resolve_judgments(judgments, engine.passages)
+    queries = [(f"j{i:03d}", j.query, relevant[j.query]) for i, j in enumerate(judgments)]
+    datasets["judged"] = collect("judged", engine, queries, "passage")
+    print(f"judged: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    sys.path.insert(0, str(PROJECT / "benchmarks"))
+    from benchmarks.xquad import load_task
+
+    task = load_task(xquad, "paragraphs")
+    folder = workdir / "xquad"
+    folder.mkdir()
+    for name, text in task.candidates.items():
+        (folder / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+    engine = _quiet_engine(folder, workdir / "xquad-index")
+    queries = [(qid, question, frozenset({name})) for qid, question, name in task.questions]
+    datasets["xquad"] = collect("xquad", engine, queries, "doc")
+    print(f"xquad: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+    return datasets
+
+
+# --- ranking and metrics ---------------------------------------------------------------------------
+
+
+def ranked_metrics(dataset: Dataset, scores: np.ndarray, rows: np.ndarray | None = None) -> dict[str, float]:
+    """ranx's metrics of ranking each query's candidates by ``scores`` (units deduplicated, top 10)."""
+    rows = np.arange(dataset.y.size) if rows is None else rows
+    run: dict[str, list[str]] = {}
+    groups, units = dataset.groups[rows], dataset.units[rows]
+    order = np.lexsort((-scores, groups))
+    bounds = np.flatnonzero(np.diff(groups[order])) + 1
+    for chunk in np.split(order, bounds):
+        if chunk.size:
+            qid = dataset.qids[int(groups[chunk[0]])]
+            run[qid] = list(dict.fromkeys(units[chunk].tolist()))[:10]
+    qrels = {dataset.qids[g]: dataset.qrels[dataset.qids[g]] for g in np.unique(groups)}
+    per_query = ranx_scores(qrels, run, METRICS)
+    return {metric: float(np.mean(list(values.values()))) for metric, values in per_query.items()}
+
+
+def column(name: str) -> int:
+    return FEATURE_NAMES.index(name)
+
+
+def _training_rows(dataset: Dataset, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Every positive, at most NEGATIVES random negatives per query; queries without a positive dropped."""
+    keep = []
+    groups, y = dataset.groups[rows], dataset.y[rows]
+    order = np.argsort(groups, kind="stable")
+    bounds = np.flatnonzero(np.diff(groups[order])) + 1
+    for chunk in np.split(order, bounds):
+        positive = chunk[y[chunk] > 0]
+        if not positive.size:
+            continue
+        negative = chunk[y[chunk] == 0]
+        if negative.size > NEGATIVES:
+            negative = rng.choice(negative, NEGATIVES, replace=False)
+        keep += [positive, negative]
+    return rows[np.sort(np.concatenate(keep))] if keep else rows[:0]
+
+
+def _retriever_columns(*names: str) -> tuple[str, ...]:
+    return tuple(f"{r}.{c}" for r in names for c in ("score", "relative", "inverse_rank"))
+
+
+def cross_validate(
+    datasets: dict[str, Dataset],
+    target: str,
+    kind: str,
+    columns: Sequence[str],
+    *,
+    extra: Sequence[str] | None = None,
+    params: dict | None = None,
+) -> dict[str, float]:
+    """Grouped 5-fold CV on ``target``; each fold trains on the rest of ``target`` plus all of ``extra``."""
+    from sklearn.model_selection import GroupKFold
+
+    rng = np.random.default_rng(SEED)
+    data = datasets[target]
+    extra = [n for n in datasets if n != target] if extra is None else extra
+    base_X, base_y, base_g = [], [], []
+    offset = 0
+    for name in extra:
+        other = datasets[name]
+        rows = _training_rows(other, np.arange(other.y.size), rng)
+        base_X.append(other.X[rows])
+        base_y.append(other.y[rows])
+        base_g.append(other.groups[rows] + offset + 1_000_000)
+        offset += 100_000
+    scores = np.zeros(data.y.size)
+    for train, test in GroupKFold(FOLDS).split(data.X, data.y, data.groups):
+        rows = _training_rows(data, train, rng)
+        X = np.vstack([data.X[rows], *base_X])
+        y = np.concatenate([data.y[rows], *base_y])
+        g = np.concatenate([data.groups[rows], *base_g])
+        model = Reranker(kind, tuple(columns), dict(params or {})).fit(X, y, g)
+        scores[test] = model.predict(data.X[test])
+    return ranked_metrics(data, scores)
+
+
+GROUPS: dict[str, tuple[str, ...]] = {
+    "bm25 + tfidf (lemmas)": _retriever_columns("bm25", "tfidf"),
+    "headings": _retriever_columns("headings"),
+    "chars": _retriever_columns("chars"),
+    "question field": (
+        *_retriever_columns("question_bm25", "question_chars"),
+        "question_coverage",
+        "question_soft_coverage",
+    ),
+    "navec (semantic + word alignment)": (*_retriever_columns("semantic"), "soft_coverage", "question_soft_coverage"),
+    "coverage / overlap": ("coverage", "overlap", "matched_share", "query_terms"),
+    "length, has_question": ("length", "has_question"),
+    "rrf": ("rrf", "rrf_relative"),
+}
+
+
+def ablations(datasets: dict[str, Dataset], kind: str, targets: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Per configuration, the CV figures on each target: all features, then without each group."""
+    full = FEATURE_NAMES
+    configurations: dict[str, tuple[str, ...]] = {"all features": full}
+    for group, names in GROUPS.items():
+        configurations[f"− {group}"] = tuple(c for c in full if c not in names)
+    report: dict[str, dict[str, float]] = {}
+    for label, columns in configurations.items():
+        started = time.perf_counter()
+        row: dict[str, float] = {}
+        for target in targets:
+            metrics = cross_validate(datasets, target, kind, columns, params=PARAMS.get(kind))
+            row.update({f"{target} {m}": v for m, v in metrics.items() if m in ("hit_rate@1", "mrr@10", "recall@10")})
+        report[label] = row
+        print(f"{kind} {label}: {row} ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
+    return report
+
+
+def baselines(datasets: dict[str, Dataset]) -> dict[str, dict[str, float]]:
+    """Each retriever alone and the unlearned fusion, over the same candidates (no fitting)."""
+    report: dict[str, dict[str, float]] = {}
+    for label, name in [("rrf (hybrid)", "rrf"), *[(r, f"{r}.score") for r in RETRIEVER_FEATURES]]:
+        row: dict[str, float] = {}
+        for target, data in datasets.items():
+            values = data.X[:, column(name)]
+            if name != "rrf":  # unscored candidates (score 0) must not tie with scored ones by position
+                values = np.where(values > 0, values, -1.0)
+            metrics = ranked_metrics(data, values)
+            row.update({f"{target} {m}": v for m, v in metrics.items() if m in ("hit_rate@1", "mrr@10", "recall@10")})
+        report[label] = row
+    return report
+
+
+def candidate_recall(datasets: dict[str, Dataset]) -> dict[str, float]:
+    """Share of queries with a relevant unit among their candidates."""
+    out = {}
+    for name, data in datasets.items():
+        hit = {int(g) for g in np.unique(data.groups[data.y > 0])}
+        out[name] = len(hit) / len(data.qids)
+    return out
+
+
+def rutube_cross_validated(engine: SearchEngine, messages) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The re-ranker's 5-fold cross-validated figures on RUTUBE (called by benchmarks/rutube.py)."""
+    with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
+        datasets = load_datasets(RUTUBE, XQUAD, Path(workdir))
+    kind, columns = CHOSEN
+    return cross_validate(datasets, "rutube", kind, columns, params=PARAMS.get(kind))
+
+
+# The chosen model: gradient boosting without the Navec features, which bought nothing in cross-validation
+# (RUTUBE MRR@10 0.581 with them, 0.583 without; judged 0.869 / 0.880) and cost the word vectors per query.
+CHOSEN: tuple[str, tuple[str, ...]] = (
+    "hgb",
+    tuple(c for c in FEATURE_NAMES if c not in GROUPS["navec (semantic + word alignment)"]),
+)
+# Shallow trees (depth ≤ 6) and 100 of them: the numpy evaluator descends every tree once per level,
+# so depth and count are the re-ranker's latency.
+PARAMS: dict[str, dict] = {"hgb": {"max_iter": 100, "learning_rate": 0.1, "max_depth": 6}}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rutube", type=Path, default=RUTUBE)
+    parser.add_argument("--xquad", type=Path, default=XQUAD)
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--cache", type=Path, default=None, help="an .npz to keep the candidates between runs")
+    parser.add_argument("--kinds", default="logistic,hgb")
+    parser.add_argument("--targets", default="rutube,judged,xquad")
+    parser.add_argument("--no-ablations", action="store_true")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
+        datasets = load_cached(args.cache) if args.cache and args.cache.is_file() else None
+        if datasets is None:
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir))
+            if args.cache:
+                save_cache(args.cache, datasets)
+    targets = [t for t in args.targets.split(",") if t]
+    report: dict[str, object] = {"candidate_recall": candidate_recall(datasets), "baselines": baselines(datasets)}
+    print(json.dumps(report["candidate_recall"]), file=sys.stderr)
+    print(format_table(report["baselines"], list(next(iter(report["baselines"].values()))), first="unlearned"))
+    for kind in args.kinds.split(","):
+        if args.no_ablations:
+            rows = {}
+            for target in targets:
+                metrics = cross_validate(datasets, target, kind, FEATURE_NAMES, params=PARAMS.get(kind))
+                rows.update({f"{target} {m}": v for m, v in metrics.items()})
+            report[kind] = {"all features": rows}
+        else:
+            report[kind] = ablations(datasets, kind, targets)
+        print(format_table(report[kind], list(next(iter(report[kind].values()))), first=kind))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+    return 0
+
+
+def save_cache(path: Path, datasets: dict[str, Dataset]) -> None:
+    arrays = {}
+    meta = {}
+    for name, d in datasets.items():
+        arrays.update(
+            {f"{name}.X": d.X, f"{name}.y": d.y, f"{name}.groups": d.groups, f"{name}.units": d.units.astype(str)}
+        )
+        meta[name] = {"qids": d.qids, "qrels": {q: sorted(v) for q, v in d.qrels.items()}}
+    arrays["meta"] = np.array(json.dumps({"features": FEATURE_NAMES, "sets": meta}))
+    np.savez(path, **arrays)
+
+
+def load_cached(path: Path) -> dict[str, Dataset] | None:
+    with np.load(path, allow_pickle=False) as data:
+        meta = json.loads(str(data["meta"]))
+        if tuple(meta["features"]) != FEATURE_NAMES:
+            return None
+        return {
+            name: Dataset(
+                name,
+                data[f"{name}.X"],
+                data[f"{name}.y"],
+                data[f"{name}.groups"],
+                data[f"{name}.units"].astype(object),
+                {q: frozenset(v) for q, v in m["qrels"].items()},
+                m["qids"],
+            )
+            for name, m in meta["sets"].items()
+        }
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,76 @@
+"""Train the re-ranker on every development query and write it as JSON.
+
+    python benchmarks/train_reranker.py [--output search/reranker.json] [--kind hgb|logistic]
+                                        [--rutube DIR] [--xquad DIR] [--cache FILE.npz]
+
+The training data is what ``benchmarks/rerank_research.py`` cross-validates on: the RUTUBE
+development half, the project's judged set and XQuAD paragraphs, each query's candidates the
+union of each retriever's top 50, every relevant candidate and at most 40 random others per query.
+The model is :class:`search.rerank.Reranker`'s JSON (no pickle); its cross-validated figures are
+the research script's, not this fit's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+PROJECT = Path(__file__).resolve().parent.parent
+if str(PROJECT) not in sys.path:
+    sys.path.insert(0, str(PROJECT))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.rerank_research import (  # noqa: E402
+    CHOSEN,
+    PARAMS,
+    RUTUBE,
+    SEED,
+    XQUAD,
+    _training_rows,
+    load_cached,
+    load_datasets,
+    save_cache,
+)
+from search.rerank import Reranker, train_reranker  # noqa: E402
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=PROJECT / "search" / "reranker.json")
+    parser.add_argument("--kind", choices=("hgb", "logistic"), default=CHOSEN[0])
+    parser.add_argument("--rutube", type=Path, default=RUTUBE)
+    parser.add_argument("--xquad", type=Path, default=XQUAD)
+    parser.add_argument("--cache", type=Path, default=None, help="an .npz of candidates kept between runs")
+    args = parser.parse_args(argv)
+    datasets = load_cached(args.cache) if args.cache and args.cache.is_file() else None
+    if datasets is None:
+        with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir))
+        if args.cache:
+            save_cache(args.cache, datasets)
+    rng = np.random.default_rng(SEED)
+    parts = []
+    for offset, data in enumerate(datasets.values()):
+        rows = _training_rows(data, np.arange(data.y.size), rng)
+        parts.append((data.X[rows], data.y[rows], data.groups[rows] + offset * 1_000_000))
+    X, y, groups = (np.concatenate(arrays) for arrays in zip(*parts))
+    columns = CHOSEN[1]
+    model = train_reranker(X, y, groups, kind=args.kind, columns=columns, params=PARAMS.get(args.kind))
+    model.save(args.output)
+    again = Reranker.load(args.output)
+    assert np.array_equal(again.predict(X), model.predict(X)), "the written model does not predict the same"
+    print(
+        f"{args.output}: {args.kind}, {len(columns)} features, trained on {len(y)} candidates "
+        f"({int(y.sum())} relevant) of {len(np.unique(groups))} queries"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,547 @@
+"""A learned re-ranker over the fused candidates: features the retrievers already computed, a model stored as JSON.
+
+    query ─► each retriever's scores ─► candidates (union of each one's top ``depth``)
+          ─► features(Candidates) ─► Reranker.predict ─► the candidates in a new order
+
+Everything a feature needs travels in one frozen :class:`Candidates`: per
+retriever, the score of every candidate and its rank in that retriever's own
+ranking; the query's terms with their IDF and which candidates contain them
+(in the text with its headings, and in the FAQ question field); the passages'
+lengths; the unlearned fusion's score. :func:`features` turns it into one row
+per candidate, columns named by :data:`FEATURE_NAMES`. :func:`gather` builds a
+``Candidates`` from retrievers and an analysed query, for callers that hold
+them (the engine's pipeline, the benchmarks).
+
+:class:`Reranker` is scikit-learn's logistic regression (on standardised
+columns) or histogram gradient boosting, fitted on labelled candidates and
+stored as plain JSON — coefficients and scaler, or every tree's nodes as
+arrays — and always evaluated with numpy from those arrays, so a model read
+back from its file predicts exactly (bit for bit) what it predicted before it
+was written. A corrupt or foreign file is one :class:`RerankerFormatError`
+naming the file.
+
+The question-field retrievers (BM25 over the FAQ question's lemmas, TF-IDF
+over its ``char_wb`` 3–5-grams) are the project's own :class:`~search.retrievers.BM25`
+and :class:`~search.retrievers.TfidfChars` fitted on :func:`question_field`
+texts; :func:`question_retrievers` builds them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .passages import Passage
+from .retrievers import BM25, Analysed, TfidfChars, top_k
+
+__all__ = [
+    "DEPTH",
+    "FEATURE_NAMES",
+    "RANK_ABSENT",
+    "RETRIEVER_FEATURES",
+    "Candidates",
+    "Reranker",
+    "RerankerFormatError",
+    "SoftMatcher",
+    "export_hgb",
+    "features",
+    "gather",
+    "question_field",
+    "question_retrievers",
+    "train_reranker",
+]
+
+FORMAT = "search.rerank/1"
+DEPTH = 50  # each retriever's best passages that enter the candidates
+RANK_ABSENT = DEPTH + 1  # the rank of a candidate a retriever did not score (score 0) or ranked below DEPTH
+
+# The retrievers whose scores and ranks are features, in column order. A retriever the index lacks
+# (semantic is built on request) gives zeros and RANK_ABSENT; a model trained without it never reads them.
+RETRIEVER_FEATURES = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "semantic")
+
+_PER_RETRIEVER = (
+    ("score", "the retriever's raw score (BM25: unbounded; TF-IDF, chars, semantic: cosine 0–1)"),
+    ("relative", "score ÷ the best score this retriever gave any passage for this query (0 when it gave none)"),
+    ("inverse_rank", "1 ÷ the candidate's rank in this retriever's ranking (1-based; 0 beyond DEPTH or score 0)"),
+)
+_QUERY_SIDE = (
+    ("coverage", "IDF-weighted share of the query's distinct terms found in the passage (text with its headings)"),
+    ("question_coverage", "IDF-weighted share of the query's distinct terms found in the FAQ question field"),
+    ("overlap", "sum of the IDFs of the query terms the passage contains (not normalised)"),
+    ("matched_share", "unweighted share of the query's distinct terms the passage contains"),
+    ("query_terms", "log(1 + number of distinct query terms)"),
+    ("length", "log(1 + passage length in terms)"),
+    ("has_question", "1 when the passage has a FAQ question field, else 0"),
+    ("rrf", "the unlearned fusion's score (reciprocal rank fusion of bm25, tfidf, chars; k = 60)"),
+    ("rrf_relative", "rrf ÷ the best rrf among the candidates"),
+    ("soft_coverage", "Navec word alignment: IDF-weighted mean of each query word's best cosine with a passage word"),
+    ("question_soft_coverage", "the same against the words of the FAQ question field"),
+)
+FEATURE_DOCS: dict[str, str] = {
+    **{f"{r}.{name}": f"{r}: {doc}" for r in RETRIEVER_FEATURES for name, doc in _PER_RETRIEVER},
+    **dict(_QUERY_SIDE),
+}
+FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_DOCS)
+RRF_WEIGHTS = {"bm25": 1.0, "tfidf": 1.0, "chars": 1.0}
+RRF_K = 60.0
+
+
+class RerankerFormatError(ValueError):
+    """A re-ranker model file is unreadable, corrupt, or does not match this code's features."""
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One query's candidate passages and everything the features read, aligned with ``indices``.
+
+    - ``indices``: passage positions in the index, shape ``(n,)``.
+    - ``scores[name]``, ``ranks[name]``: per retriever, each candidate's score and its 1-based rank in
+      that retriever's ranking over the whole index (``RANK_ABSENT`` when it scored 0 or ranked below
+      ``DEPTH``); ``best[name]`` the best score it gave any passage for this query.
+    - ``query_idf``: the IDF of each distinct query term, shape ``(t,)``.
+    - ``contains``: ``(n, t)`` booleans, candidate × query term, in the text with its headings;
+      ``question_contains`` the same in the FAQ question field.
+    - ``lengths``: each candidate's length in terms; ``has_question``: whether it has a question field.
+    - ``rrf``: the unlearned fusion's score of each candidate.
+    """
+
+    indices: np.ndarray
+    scores: Mapping[str, np.ndarray]
+    ranks: Mapping[str, np.ndarray]
+    best: Mapping[str, float]
+    query_idf: np.ndarray
+    contains: np.ndarray
+    question_contains: np.ndarray
+    lengths: np.ndarray
+    has_question: np.ndarray
+    rrf: np.ndarray
+    soft_coverage: np.ndarray | None = None  # SoftMatcher over the text; None (zeros) without word vectors
+    question_soft_coverage: np.ndarray | None = None  # the same over the question field
+
+    def __len__(self) -> int:
+        return int(self.indices.size)
+
+
+def features(candidates: Candidates) -> np.ndarray:
+    """One row per candidate, one column per :data:`FEATURE_NAMES` entry (float64)."""
+    n = len(candidates)
+    columns: list[np.ndarray] = []
+    for name in RETRIEVER_FEATURES:
+        score = np.asarray(candidates.scores.get(name, np.zeros(n)), dtype=np.float64)
+        rank = np.asarray(candidates.ranks.get(name, np.full(n, RANK_ABSENT)), dtype=np.float64)
+        best = float(candidates.best.get(name, 0.0))
+        columns += [score, score / best if best > 0 else np.zeros(n), np.where(rank < RANK_ABSENT, 1.0 / rank, 0.0)]
+    idf = np.asarray(candidates.query_idf, dtype=np.float64)
+    total = float(idf.sum())
+    contains = candidates.contains.reshape(n, idf.size).astype(np.float64)
+    question = candidates.question_contains.reshape(n, idf.size).astype(np.float64)
+    overlap = contains @ idf
+    columns += [
+        overlap / total if total > 0 else np.zeros(n),
+        (question @ idf) / total if total > 0 else np.zeros(n),
+        overlap,
+        contains.mean(axis=1) if idf.size else np.zeros(n),
+        np.full(n, math.log1p(idf.size)),
+        np.log1p(np.asarray(candidates.lengths, dtype=np.float64)),
+        np.asarray(candidates.has_question, dtype=np.float64),
+    ]
+    rrf = np.asarray(candidates.rrf, dtype=np.float64)
+    best_rrf = float(rrf.max()) if n else 0.0
+    columns += [rrf, rrf / best_rrf if best_rrf > 0 else np.zeros(n)]
+    for soft in (candidates.soft_coverage, candidates.question_soft_coverage):
+        columns.append(np.zeros(n) if soft is None else np.asarray(soft, dtype=np.float64))
+    return np.column_stack(columns) if n else np.zeros((0, len(FEATURE_NAMES)))
+
+
+# --- building the candidates ---------------------------------------------------------------------
+
+
+def question_field(passage: Passage) -> str:
+    """The text of the question field: the FAQ question, else the section headings (what the passage is about)."""
+    return passage.question or "\n".join(passage.section)
+
+
+def question_retrievers(analysed_questions: Sequence[Analysed]) -> dict[str, Any]:
+    """BM25 over the question field's terms and TF-IDF over its ``char_wb`` 3–5-grams, fitted on ``analysed_questions``
+    (each passage's :func:`question_field`, analysed as the engine analyses a passage). A corpus without
+    questions or headings (plain paragraphs) has no such field: none is built, and its features are zeros."""
+    if not any(q.terms for q in analysed_questions) or not any(q.surface.strip() for q in analysed_questions):
+        return {}
+    return {"question_bm25": BM25().fit(analysed_questions), "question_chars": TfidfChars().fit(analysed_questions)}
+
+
+def _ranks(scores: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every passage's 1-based rank (ties share the better rank; RANK_ABSENT for 0 or below ``depth``), and the top."""
+    best = top_k(scores, depth)
+    ranks = np.full(scores.size, RANK_ABSENT, dtype=np.int64)
+    if best.size:
+        ordered = -np.sort(-scores[best])
+        ranks[best] = 1 + np.searchsorted(-ordered, -scores[best], side="left")
+    return ranks, best
+
+
+def gather(
+    query: Analysed,
+    scores: Mapping[str, np.ndarray],
+    *,
+    idf: Callable[[str], float],
+    passage_terms: Sequence[frozenset[str]],
+    question_terms: Sequence[frozenset[str]],
+    lengths: np.ndarray,
+    has_question: np.ndarray,
+    depth: int = DEPTH,
+    allowed: np.ndarray | None = None,
+) -> Candidates:
+    """The candidates of one query: the union of each retriever's ``depth`` best passages.
+
+    ``scores`` holds each retriever's scores over every passage (``retriever.scores(query)``, with
+    synonyms added as the engine adds them); ``passage_terms`` / ``question_terms`` each passage's
+    distinct terms in its text with headings and in its question field; ``idf`` a term's IDF
+    (the BM25 retriever's ``idf_of``); ``allowed`` an optional mask of passages that may be returned.
+    """
+    ranks: dict[str, np.ndarray] = {}
+    pools = []
+    best: dict[str, float] = {}
+    for name, values in scores.items():
+        if allowed is not None:
+            values = np.where(allowed, values, 0.0)
+        ranks[name], top = _ranks(values, depth)
+        best[name] = float(values[top[0]]) if top.size else 0.0
+        pools.append(top)
+    indices = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
+    rrf = np.zeros(indices.size)
+    for name, weight in RRF_WEIGHTS.items():
+        if name in ranks:
+            rank = ranks[name][indices]
+            rrf += np.where(rank < RANK_ABSENT, weight / (RRF_K + rank), 0.0)
+    terms = list(dict.fromkeys(query.terms))
+    contains = np.array([[t in passage_terms[i] for t in terms] for i in indices.tolist()], dtype=bool)
+    in_question = np.array([[t in question_terms[i] for t in terms] for i in indices.tolist()], dtype=bool)
+    return Candidates(
+        indices=indices.astype(np.int64),
+        scores={name: values[indices] for name, values in scores.items()},
+        ranks={name: rank[indices] for name, rank in ranks.items()},
+        best=best,
+        query_idf=np.array([idf(t) for t in terms], dtype=np.float64),
+        contains=contains.reshape(indices.size, len(terms)),
+        question_contains=in_question.reshape(indices.size, len(terms)),
+        lengths=np.asarray(lengths)[indices],
+        has_question=np.asarray(has_question)[indices],
+        rrf=rrf,
+    )
+
+
+class SoftMatcher:
+    """Word-to-word alignment through Navec vectors: a query word counts as much as its closest passage word.
+
+    Averaged vectors blur a question into its frequent words; aligning each query word with its most
+    similar word of the passage («списали» ↔ «списание», «накрутить» ↔ «накрутка») keeps each word's
+    evidence. ``vector(word, lemma)`` gives a word's vector or None (``SemanticRetriever._vector``).
+    """
+
+    def __init__(self, vector: Callable[[str, str], np.ndarray | None]) -> None:
+        self._vector = vector
+        self._unit: dict[tuple[str, str], np.ndarray | None] = {}
+
+    def _unit_vector(self, word: str, lemma: str) -> np.ndarray | None:
+        key = (word, lemma)
+        if key not in self._unit:
+            vector = self._vector(word, lemma)
+            norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
+            self._unit[key] = (vector / norm).astype(np.float32) if norm > 0 else None
+        return self._unit[key]
+
+    def _matrix(self, text: Analysed) -> np.ndarray:
+        words = text.surface.split()
+        pairs = zip(words, text.terms) if len(words) == len(text.terms) else zip(text.terms, text.terms)
+        vectors = [v for pair in dict.fromkeys(pairs) if (v := self._unit_vector(*pair)) is not None]
+        return np.vstack(vectors) if vectors else np.zeros((0, 300), dtype=np.float32)
+
+    def fit(self, texts: Sequence[Analysed]) -> SoftMatcher:
+        self.matrices_ = [self._matrix(text) for text in texts]
+        return self
+
+    def scores(self, query: Analysed, idf: Callable[[str], float], indices: np.ndarray) -> np.ndarray:
+        """For each passage of ``indices``: Σ idf(w)·max cos(w, passage words) / Σ idf(w) over the query's words."""
+        words = query.surface.split()
+        pairs = list(dict.fromkeys(zip(words, query.terms) if len(words) == len(query.terms) else ()))
+        known = [(p, v) for p in pairs if (v := self._unit_vector(*p)) is not None]
+        out = np.zeros(indices.size)
+        if not known:
+            return out
+        weights = np.array([idf(lemma) for (_, lemma), _ in known])
+        total = float(weights.sum()) or 1.0
+        query_matrix = np.vstack([v for _, v in known])
+        for position, index in enumerate(indices.tolist()):
+            matrix = self.matrices_[index]
+            if matrix.shape[0]:
+                best = np.clip((query_matrix @ matrix.T).max(axis=1), 0.0, 1.0)
+                out[position] = float(best @ weights) / total
+        return out
+
+
+# --- the model -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Reranker:
+    """A scorer of candidates: ``kind`` is ``"logistic"`` or ``"hgb"``; ``columns`` the features it reads.
+
+    ``params`` are scikit-learn's constructor arguments. After :meth:`fit`, :meth:`predict` is numpy over
+    the stored arrays (the same arithmetic before and after a JSON round trip).
+    """
+
+    kind: str = "hgb"
+    columns: tuple[str, ...] = FEATURE_NAMES
+    params: dict[str, Any] = field(default_factory=dict)
+    model: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in {"logistic", "hgb"}:
+            raise ValueError(f"unknown re-ranker kind {self.kind!r}; choose 'logistic' or 'hgb'")
+        if unknown := [c for c in self.columns if c not in FEATURE_NAMES]:
+            raise ValueError(f"unknown feature columns {unknown}")
+        self.columns = tuple(self.columns)
+        self._select = np.array([FEATURE_NAMES.index(c) for c in self.columns], dtype=np.int64)
+        self._forest: dict[str, Any] | None = None
+
+    def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> Reranker:
+        """Fit on candidate rows ``X`` (all :data:`FEATURE_NAMES` columns) labelled ``y`` (1 relevant, 0 not).
+
+        ``groups`` (the query of each row) is accepted for the interface's sake: both models are pointwise.
+        """
+        del groups
+        X = np.asarray(X, dtype=np.float64)[:, self._select]
+        y = np.asarray(y).astype(np.int64)
+        if self.kind == "logistic":
+            from sklearn.linear_model import LogisticRegression
+            from sklearn.preprocessing import StandardScaler
+
+            scaler = StandardScaler().fit(X)
+            params = {"C": 1.0, "max_iter": 2000, **self.params}
+            model = LogisticRegression(**params).fit(scaler.transform(X), y)
+            self.model = {
+                "mean": scaler.mean_.tolist(),
+                "scale": scaler.scale_.tolist(),
+                "coef": model.coef_[0].tolist(),
+                "intercept": float(model.intercept_[0]),
+            }
+        else:
+            from sklearn.ensemble import HistGradientBoostingClassifier
+
+            params = {
+                "max_iter": 200,
+                "learning_rate": 0.05,
+                "max_leaf_nodes": 15,
+                "min_samples_leaf": 40,
+                "l2_regularization": 1.0,
+                "early_stopping": False,
+                "random_state": 0,
+                **self.params,
+            }
+            model = HistGradientBoostingClassifier(**params).fit(X, y)
+            self.model = export_hgb(model)
+        self._forest = None
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """A score per row (higher = more likely to answer; the model's log-odds)."""
+        if not self.model:
+            raise ValueError("the re-ranker is not fitted")
+        X = np.asarray(X, dtype=np.float64)[:, self._select]
+        if self.kind == "logistic":
+            mean, scale = np.asarray(self.model["mean"]), np.asarray(self.model["scale"])
+            return ((X - mean) / scale) @ np.asarray(self.model["coef"]) + self.model["intercept"]
+        if not self.model["trees"]:
+            return np.full(X.shape[0], float(self.model["baseline"]))
+        if self._forest is None:
+            self._forest = _stack_trees(self.model["trees"])
+        leaves = _forest_predict(self._forest, X)
+        # Trees added one by one, in order, as scikit-learn adds them: the same sum in the same order.
+        raw = np.full(X.shape[0], float(self.model["baseline"]))
+        for t in range(leaves.shape[1]):
+            raw += leaves[:, t]
+        return raw
+
+    # --- JSON -------------------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "kind": self.kind,
+            "columns": list(self.columns),
+            "params": self.params,
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "re-ranker model") -> Reranker:
+        """A re-ranker from :meth:`to_json`'s object; anything else is a :class:`RerankerFormatError` naming ``source``.
+
+        ``source`` names the file in the error."""
+        try:
+            if not isinstance(data, dict) or data.get("format") != FORMAT:
+                raise ValueError(f"not a {FORMAT} model")
+            reranker = cls(data["kind"], tuple(data["columns"]), dict(data["params"]), dict(data["model"]))
+            _validate(reranker)
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            raise RerankerFormatError(
+                f"{source}: unusable re-ranker model ({error.__class__.__name__}: {error}); "
+                "retrain it: python benchmarks/train_reranker.py"
+            ) from None
+        return reranker
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Reranker:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RerankerFormatError(
+                f"{path}: unreadable re-ranker model ({error.__class__.__name__}: {error}); "
+                "retrain it: python benchmarks/train_reranker.py"
+            ) from None
+        return cls.from_json(data, str(path))
+
+
+def _validate(reranker: Reranker) -> None:
+    """Shapes and values a model must have before it may score anything."""
+    model, width = reranker.model, len(reranker.columns)
+    if reranker.kind == "logistic":
+        for key in ("mean", "scale", "coef"):
+            if len(model[key]) != width or not all(isinstance(v, float | int) for v in model[key]):
+                raise ValueError(f"{key} must be {width} numbers")
+        if not all(math.isfinite(v) for key in ("mean", "scale", "coef") for v in model[key]):
+            raise ValueError("non-finite coefficients")
+        float(model["intercept"])
+        return
+    float(model["baseline"])
+    keys = {"feature", "threshold", "left", "right", "leaf", "value", "missing_left"}
+    for number, tree in enumerate(model["trees"]):
+        if set(tree) != keys:
+            raise ValueError(f"tree {number} has fields {sorted(tree)}")
+        size = len(tree["value"])
+        if size == 0 or any(len(tree[key]) != size for key in keys):
+            raise ValueError(f"tree {number}: arrays of different lengths")
+        for key in ("left", "right"):
+            children = [c for c, leaf in zip(tree[key], tree["leaf"]) if not leaf]
+            if any(not (0 < c < size) for c in children):
+                raise ValueError(f"tree {number}: a child outside the tree")
+        features_used = [f for f, leaf in zip(tree["feature"], tree["leaf"]) if not leaf]
+        if any(not (0 <= f < width) for f in features_used):
+            raise ValueError(f"tree {number}: a split on a column the model does not have")
+
+
+# --- histogram gradient boosting as arrays -------------------------------------------------------------
+
+
+def export_hgb(model: Any) -> dict[str, Any]:
+    """A fitted binary ``HistGradientBoostingClassifier`` as JSON-ready arrays: baseline and every tree's nodes.
+
+    Each node: ``feature``, ``threshold`` (go left when ``x <= threshold``), ``missing_left`` (where NaN
+    goes), ``left``/``right`` child positions, ``leaf``, ``value`` (a leaf's contribution to the log-odds).
+    Numeric features only (no categorical splits).
+    """
+    if model.n_trees_per_iteration_ != 1:
+        raise ValueError("only binary classifiers are exported")
+    trees = []
+    for (predictor,) in model._predictors:
+        nodes = predictor.nodes
+        if nodes["is_categorical"].any():
+            raise ValueError("categorical splits are not exported")
+        trees.append(
+            {
+                "feature": nodes["feature_idx"].astype(int).tolist(),
+                "threshold": nodes["num_threshold"].astype(float).tolist(),
+                "left": nodes["left"].astype(int).tolist(),
+                "right": nodes["right"].astype(int).tolist(),
+                "leaf": nodes["is_leaf"].astype(bool).tolist(),
+                "value": nodes["value"].astype(float).tolist(),
+                "missing_left": nodes["missing_go_to_left"].astype(bool).tolist(),
+            }
+        )
+    return {"baseline": float(np.ravel(model._baseline_prediction)[0]), "trees": trees}
+
+
+def _stack_trees(trees: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """Every tree's nodes in padded ``(trees, nodes)`` arrays; a leaf points to itself, so descending
+    ``depth`` times from the roots lands every row on its leaf in every tree at once."""
+    size = max(len(tree["value"]) for tree in trees)
+    shape = (len(trees), size)
+    stacked = {
+        "feature": np.zeros(shape, dtype=np.int64),
+        "threshold": np.zeros(shape),
+        "value": np.zeros(shape),
+        "left": np.zeros(shape, dtype=np.int64),
+        "right": np.zeros(shape, dtype=np.int64),
+        "missing_left": np.zeros(shape, dtype=bool),
+    }
+    depth = 0
+    for t, tree in enumerate(trees):
+        nodes = len(tree["value"])
+        leaf = np.asarray(tree["leaf"], dtype=bool)
+        own = np.arange(nodes)
+        for key in ("feature", "threshold", "value", "missing_left"):
+            stacked[key][t, :nodes] = np.asarray(tree[key])
+        stacked["left"][t, :nodes] = np.where(leaf, own, np.asarray(tree["left"]))
+        stacked["right"][t, :nodes] = np.where(leaf, own, np.asarray(tree["right"]))
+        levels = np.zeros(nodes, dtype=np.int64)
+        for node in range(nodes):  # sklearn numbers a node before its children
+            if not leaf[node]:
+                levels[tree["left"][node]] = levels[tree["right"][node]] = levels[node] + 1
+        depth = max(depth, int(levels.max()))
+    stacked["depth"] = depth
+    stacked["rows"] = np.arange(len(trees))
+    return stacked
+
+
+def _forest_predict(forest: Mapping[str, Any], X: np.ndarray) -> np.ndarray:
+    """Each row's leaf value in every tree, ``(rows, trees)``: all trees descend together, one level a step.
+
+    Nodes are numbered across the forest (``tree × nodes + node``) so every step is a few flat ``take``s.
+    """
+    trees, width = forest["rows"].size, forest["feature"].shape[1]
+    feature, threshold = forest["feature"].ravel(), forest["threshold"].ravel()
+    missing_left = forest["missing_left"].ravel()
+    offsets = (forest["rows"] * width)[None, :]
+    left, right = forest["left"].ravel(), forest["right"].ravel()
+    flat_X = np.ascontiguousarray(X).ravel()
+    row_start = (np.arange(X.shape[0]) * X.shape[1])[:, None]
+    node = np.broadcast_to(offsets, (X.shape[0], trees)).copy()
+    for _ in range(forest["depth"]):
+        x = flat_X.take(row_start + feature.take(node))
+        go_left = np.where(np.isnan(x), missing_left.take(node), x <= threshold.take(node))
+        node = np.where(go_left, left.take(node), right.take(node)) + offsets
+    return forest["value"].ravel().take(node)
+
+
+# --- training ----------------------------------------------------------------------------------------------
+
+
+def train_reranker(
+    X: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    kind: str = "hgb",
+    columns: Sequence[str] = FEATURE_NAMES,
+    params: Mapping[str, Any] | None = None,
+) -> Reranker:
+    """A re-ranker fitted on every row: ``X`` (all :data:`FEATURE_NAMES` columns), labels ``y``, query ``groups``.
+
+    Groups without a relevant candidate teach nothing about ordering and are dropped.
+    """
+    X, y, groups = np.asarray(X), np.asarray(y), np.asarray(groups)
+    useful = np.isin(groups, np.unique(groups[y > 0]))
+    return Reranker(kind, tuple(columns), dict(params or {})).fit(X[useful], y[useful], groups[useful])

@@ -1,0 +1,136 @@
+"""The learned re-ranker: features over real candidates, exact JSON round trips, refused corrupt files."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # gradient boosting's threads spin-wait on a busy 2-core machine
+
+from benchmarks.rerank_research import collect  # noqa: E402
+from search.evaluation import load_judgments, resolve_judgments  # noqa: E402
+from search.rerank import (  # noqa: E402
+    FEATURE_DOCS,
+    FEATURE_NAMES,
+    Reranker,
+    RerankerFormatError,
+    export_hgb,
+    train_reranker,
+)
+
+
+@pytest.fixture(scope="module")
+def judged(engine, corpus_dir):
+    """The judged set's answerable queries as candidates with features, over the embedded corpus."""
+    judgments = [j for j in load_judgments(corpus_dir / "queries") if j.answerable]
+    relevant = resolve_judgments(judgments, engine.passages)
+    queries = [(f"j{i:03d}", j.query, relevant[j.query]) for i, j in enumerate(judgments)]
+    return collect("judged", engine, queries, "passage")
+
+
+@pytest.fixture(scope="module")
+def models(judged):
+    return {kind: train_reranker(judged.X, judged.y, judged.groups, kind=kind) for kind in ("logistic", "hgb")}
+
+
+def test_every_feature_has_a_unique_documented_name() -> None:
+    assert len(set(FEATURE_NAMES)) == len(FEATURE_NAMES)
+    assert set(FEATURE_DOCS) == set(FEATURE_NAMES)
+    assert all(FEATURE_DOCS[name] for name in FEATURE_NAMES)
+
+
+def test_features_are_one_finite_row_per_candidate(judged) -> None:
+    assert judged.X.shape == (judged.y.size, len(FEATURE_NAMES))
+    assert np.isfinite(judged.X).all()
+    assert set(np.unique(judged.groups)) == set(range(len(judged.qids)))
+    # Every judged query's relevant passage is among its candidates (the union of each retriever's top 50).
+    assert len(np.unique(judged.groups[judged.y > 0])) == len(judged.qids)
+    question = judged.X[:, FEATURE_NAMES.index("has_question")]
+    assert question.any() and not question.all()  # the FAQ section's passages, and the others
+
+
+@pytest.mark.parametrize("kind", ["logistic", "hgb"])
+def test_a_model_read_back_from_json_predicts_exactly_the_same(models, judged, tmp_path, kind) -> None:
+    model = models[kind]
+    path = model.save(tmp_path / f"{kind}.json")
+    again = Reranker.load(path)
+    assert again.to_json() == model.to_json()
+    assert np.array_equal(again.predict(judged.X), model.predict(judged.X))
+
+
+def test_the_exported_trees_predict_what_scikit_learn_predicts(judged) -> None:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    fitted = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(judged.X, judged.y)
+    model = Reranker("hgb", model=export_hgb(fitted))
+    assert np.array_equal(model.predict(judged.X), fitted.decision_function(judged.X))
+
+
+def test_the_logistic_model_predicts_what_scikit_learn_predicts(judged) -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    model = Reranker("logistic").fit(judged.X, judged.y)
+    scaler = StandardScaler().fit(judged.X)
+    fitted = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(judged.X), judged.y)
+    expected = fitted.decision_function(scaler.transform(judged.X))
+    assert np.allclose(model.predict(judged.X), expected, rtol=0, atol=1e-9)
+
+
+def _corruptions(model: Reranker) -> dict[str, str]:
+    good = model.to_json()
+    tree = good["model"]["trees"][0]
+    bad_child = json.loads(json.dumps(good))
+    bad_child["model"]["trees"][0]["left"] = [len(tree["value"]) + 5] * len(tree["value"])
+    bad_child["model"]["trees"][0]["leaf"] = [False] * len(tree["value"])
+    short = json.loads(json.dumps(good))
+    short["model"]["trees"][0]["value"] = tree["value"][:-1]
+    foreign = {**good, "format": "something-else/9"}
+    unknown_column = {**good, "columns": ["no-such-feature", *good["columns"][1:]]}
+    return {
+        "truncated": json.dumps(good)[:200],
+        "binary": "\x00\x01\x02 not json",
+        "child outside the tree": json.dumps(bad_child),
+        "arrays of different lengths": json.dumps(short),
+        "foreign format": json.dumps(foreign),
+        "unknown column": json.dumps(unknown_column),
+        "not an object": "[1, 2, 3]",
+    }
+
+
+def test_a_corrupt_model_file_is_one_clear_error_naming_it(models, tmp_path) -> None:
+    for label, text in _corruptions(models["hgb"]).items():
+        path = tmp_path / f"{label.replace(' ', '-')}.json"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(RerankerFormatError, match=str(path)):
+            Reranker.load(path)
+    coefficients = models["logistic"].to_json()
+    coefficients["model"]["coef"] = coefficients["model"]["coef"][:-2]
+    path = tmp_path / "logistic.json"
+    path.write_text(json.dumps(coefficients), encoding="utf-8")
+    with pytest.raises(RerankerFormatError, match="coef"):
+        Reranker.load(path)
+    with pytest.raises(RerankerFormatError, match="missing.json"):
+        Reranker.load(tmp_path / "missing.json")
+
+
+def test_a_model_trained_on_the_judged_set_finds_unseen_faq_questions(engine, corpus_dir, models) -> None:
+    """FAQ questions of the embedded corpus that no judged query asks verbatim: their passage comes first."""
+    questions = [
+        "Как долго хранится история обращений?",
+        "Предоставляется ли техническая поддержка для API?",
+        "Как получить консультацию по налогообложению?",
+    ]
+    asked = {j.query.casefold() for j in load_judgments(corpus_dir / "queries")}
+    assert not asked & {q.casefold() for q in questions}
+    queries = [(f"faq{i}", q, frozenset()) for i, q in enumerate(questions)]
+    fresh = collect("faq", engine, queries, "passage")
+    scores = models["hgb"].predict(fresh.X)
+    for number, question in enumerate(questions):
+        rows = np.flatnonzero(fresh.groups == number)
+        best = rows[np.argmax(scores[rows])]
+        passage = engine.passage(str(fresh.units[best]))
+        assert question in passage.question.split("\n"), (question, passage.id)
