@@ -47,8 +47,8 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 from search import SearchEngine  # noqa: E402
+from search.analysis import analyse_passages, analyse_text  # noqa: E402
 from search.corpus import CorpusWarning  # noqa: E402
-from search.engine import REWRITE_STEPS, analyse_passages, analyse_text  # noqa: E402
 from search.evaluation import format_table, load_judgments, ranx_scores, resolve_judgments  # noqa: E402
 from search.rerank import (  # noqa: E402
     FEATURE_NAMES,
@@ -113,13 +113,18 @@ def collect(
     retrievers = {n: r for n, r in retrievers.items() if n in RETRIEVER_FEATURES}
     passage_terms = [frozenset(a.terms) | frozenset(a.headings) for a in analysed]
     question_terms = [frozenset(q.terms) for q in questions]
+
+    def holds(sets: Sequence[frozenset[str]]) -> Callable[[Sequence[str], np.ndarray], np.ndarray]:
+        return lambda terms, rows: np.array([[t in sets[i] for t in terms] for i in rows.tolist()], dtype=bool)
+
     lengths = np.array([len(a.terms) for a in analysed])
     has_question = np.array([bool(p.question) for p in engine.passages])
     unit_of = np.array([p.doc_id if unit == "doc" else p.id for p in engine.passages], dtype=object)
-    idf = engine.retrievers["bm25"].idf_of
+    idf = engine.lexicon.idf_of
     rows, labels, groups, units, qrels, qids = [], [], [], [], {}, []
     for number, (qid, text, relevant) in enumerate(queries):
-        understood = engine._understand(transform(text) if transform else text, set(REWRITE_STEPS))
+        request = engine.pipeline.request(transform(text) if transform else text)
+        understood = engine.pipeline.rank(request, until="understand").query
         scores = {}
         for rname, retriever in retrievers.items():
             values = retriever.scores(understood.own)
@@ -130,8 +135,8 @@ def collect(
             understood.own,
             scores,
             idf=idf,
-            passage_terms=passage_terms,
-            question_terms=question_terms,
+            contains=holds(passage_terms),
+            question_contains=holds(question_terms),
             lengths=lengths,
             has_question=has_question,
         )

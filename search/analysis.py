@@ -279,6 +279,8 @@ class Analysed:
     terms: tuple[str, ...]
     surface: str
     headings: tuple[str, ...] = ()  # terms of the section headings (passages only; a query uses its terms)
+    question: tuple[str, ...] = ()  # terms of the question field: a FAQ entry's question, else the headings
+    question_surface: str = ""  # the question field's words as written
 
 
 def analyse_query(tokens: Sequence[Token]) -> Analysed:
@@ -303,7 +305,10 @@ def analyse_passage(
         section_terms = tuple(analyzer.terms("\n".join(passage.section)))
         if headings is not None:
             headings[passage.section] = section_terms
-    return Analysed(body.terms, body.surface, section_terms)
+    question = analyse_text(analyzer, passage.question) if passage.question else None
+    if question is None:  # no FAQ question: the headings say what the passage answers
+        return Analysed(body.terms, body.surface, section_terms, section_terms, " ".join(passage.section))
+    return Analysed(body.terms, body.surface, section_terms, question.terms, question.surface)
 
 
 def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progress: bool = False) -> list[Analysed]:

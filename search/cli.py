@@ -14,11 +14,12 @@ from pathlib import Path
 from .corpus import CorpusError
 from .engine import SearchEngine
 from .evaluation import Evaluation, answer_sentences, build_engine, evaluate, load_judgments
-from .pipeline import HYBRID, REWRITE_STEPS
+from .fusion import HYBRID, LEARNED
+from .pipeline import REWRITE_STEPS
 from .retrievers import RETRIEVERS
 from .storage import IndexFormatError
 
-RANKINGS = (HYBRID, *RETRIEVERS)  # what --retriever accepts: the fusion, or one retriever of the registry
+RANKINGS = (HYBRID, LEARNED, *RETRIEVERS)  # what --retriever accepts: the fusion, the learned ranking, or one retriever
 
 PROJECT_CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 

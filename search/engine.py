@@ -10,7 +10,7 @@ from typing import Any
 from .analysis import Analyzer
 from .config import EngineConfig
 from .corpus import Document
-from .fusion import HYBRID_LABEL, Fusion
+from .fusion import HYBRID_LABEL, LEARNED, LEARNED_LABEL, Fusion
 from .index import Index, build_index, open_index
 from .lexicon import Lexicon
 from .passages import Passage
@@ -145,8 +145,13 @@ class SearchEngine:
 
     @property
     def rankings(self) -> dict[str, str]:
-        """What ``retriever=`` accepts, with the names the page shows: ``"hybrid"``, then each built retriever."""
-        return {HYBRID: HYBRID_LABEL, **{name: type(r).label for name, r in self.retrievers.items()}}
+        """What ``retriever=`` accepts, with the names the page shows: the fusion, the learned ranking, each one."""
+        labels = {
+            HYBRID: HYBRID_LABEL,
+            LEARNED: LEARNED_LABEL,
+            **{n: type(r).label for n, r in self.retrievers.items()},
+        }
+        return {name: labels[name] for name in self.pipeline.rankings}
 
     @property
     def fused(self) -> tuple[str, ...]:

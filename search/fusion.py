@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["HYBRID", "HYBRID_LABEL", "Fusion", "reciprocal_rank_fusion"]
+__all__ = ["HYBRID", "HYBRID_LABEL", "LEARNED", "LEARNED_LABEL", "Fusion", "reciprocal_rank_fusion"]
 
 HYBRID = "hybrid"  # the ranking that fuses the retrievers the fusion weighs
 HYBRID_LABEL = "Гибридное"  # as the page names it
+LEARNED = "learned"  # the learned re-ranking of the fused candidates (search.rerank)
+LEARNED_LABEL = "Обученное"
 
 
 @dataclass(frozen=True)

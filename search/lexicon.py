@@ -64,6 +64,7 @@ class Lexicon:
         self.indptr, self.indices = indptr, indices
         self.words = words
         self.passages = passages
+        self.lengths = np.zeros(passages, dtype=np.int64)  # each passage's length in terms (set by build/from_state)
         self._unseen_idf = math.log(passages + 0.5) - math.log(0.5)
 
     @classmethod
@@ -85,7 +86,9 @@ class Lexicon:
         indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
         words = Counter(word for text in analysed for word in text.surface.split() if WORD.fullmatch(word))
-        return cls(list(vocabulary), df, okapi_idf(df, n), indptr, indices, dict(words.most_common()), n)
+        lexicon = cls(list(vocabulary), df, okapi_idf(df, n), indptr, indices, dict(words.most_common()), n)
+        lexicon.lengths = lengths
+        return lexicon
 
     def __contains__(self, term: str) -> bool:
         return term in self.vocabulary
@@ -118,14 +121,15 @@ class Lexicon:
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params = {"terms": list(self.vocabulary), "words": self.words, "passages": self.passages}
-        return params, {"df": self.df, "idf": self.idf, "indptr": self.indptr, "indices": self.indices}
+        arrays = {"df": self.df, "idf": self.idf, "indptr": self.indptr, "indices": self.indices}
+        return params, {**arrays, "lengths": self.lengths}
 
     @classmethod
     def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> Self:
         terms = params["terms"]
         if not (len(terms) == arrays["df"].size == arrays["idf"].size == arrays["indptr"].size - 1):
             raise ValueError(f"lexicon: {len(terms)} terms but {arrays['df'].size} document frequencies")
-        return cls(
+        lexicon = cls(
             terms,
             arrays["df"],
             arrays["idf"],
@@ -134,6 +138,8 @@ class Lexicon:
             dict(params["words"]),
             int(params["passages"]),
         )
+        lexicon.lengths = arrays["lengths"]
+        return lexicon
 
     def __repr__(self) -> str:
         return f"Lexicon({len(self.vocabulary)} terms, {len(self.words)} words, {self.passages} passages)"

@@ -31,10 +31,11 @@ from .answers import (
     extract_facts,
     sentence_spans,
 )
-from .fusion import HYBRID, reciprocal_rank_fusion
+from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
 from .passages import Passage
 from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
+from .rerank import RETRIEVER_FEATURES, Reranker, features, gather, shipped_reranker
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import Retriever, top_k
 
@@ -199,6 +200,12 @@ class Retrieve(Stage):
         return indices, scores[indices]
 
 
+def learned_model(index: Index) -> Reranker | None:
+    """The shipped re-ranker, when the index holds the retrievers it was trained on."""
+    model = shipped_reranker()
+    return model if set(model.retrievers) <= set(index.retrievers) else None
+
+
 class Fuse(Stage):
     """Reciprocal rank fusion of the retrievers' rankings; one retriever's ranking as it is."""
 
@@ -208,11 +215,68 @@ class Fuse(Stage):
         self.weights, self.k = weights, k
 
     def __call__(self, search: Search) -> Search:
-        if search.request.retriever != HYBRID:
+        if search.request.retriever not in (HYBRID, LEARNED):
             order, scores = search.ranked[search.request.retriever]
         else:
             order, scores = reciprocal_rank_fusion({n: i for n, (i, _) in search.ranked.items()}, self.weights, self.k)
         return replace(search, order=order, scores=scores)
+
+
+class Rerank(Stage):
+    """The learned ranking: a model over every retriever's view of the fused candidates (``"learned"`` only).
+
+    The candidates are the union of each retriever's ``DEPTH`` best passages;
+    the features (:mod:`search.rerank`) are their scores and ranks, query
+    coverage in the text and in the FAQ question field, length and the
+    unlearned fusion's score. Every other ranking passes through unchanged.
+    """
+
+    name: ClassVar[str] = "rerank"
+
+    def __init__(self, index: Index, model: Reranker | None, synonyms_weight: float) -> None:
+        self.index, self.model, self.synonyms_weight = index, model, synonyms_weight
+        self.lengths = index.lexicon.lengths
+        self.has_question = np.array([bool(p.question) for p in index.passages])
+
+    def __call__(self, search: Search) -> Search:
+        if search.request.retriever != LEARNED or self.model is None:
+            return search
+        query = search.query
+        scores = {}
+        for name in search.request.retrievers:
+            retriever = self.index.retrievers[name]
+            values = retriever.scores(query.own)
+            if query.added.terms:
+                values = values + self.synonyms_weight * retriever.scores(query.added)
+            scores[name] = values
+        candidates = gather(
+            query.own,
+            scores,
+            idf=self.index.lexicon.idf_of,
+            contains=self._contains,
+            question_contains=self._question_contains,
+            lengths=self.lengths,
+            has_question=self.has_question,
+            allowed=search.request.allowed,
+        )
+        if not len(candidates):
+            return replace(search, order=_EMPTY, scores=np.empty(0))
+        predicted = self.model.predict(features(candidates))
+        best = np.lexsort((candidates.indices, -predicted))  # ties by position in the index
+        return replace(search, order=candidates.indices[best], scores=predicted[best])
+
+    def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        return (
+            np.column_stack([self.index.lexicon.contains(t, rows) for t in terms])
+            if terms
+            else np.zeros((rows.size, 0), bool)
+        )
+
+    def _question_contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        field = self.index.retrievers.get("question_bm25")
+        if field is None or not terms:
+            return np.zeros((rows.size, len(terms)), dtype=bool)
+        return np.column_stack([field.holds(term, rows) for term in terms])  # type: ignore[attr-defined]
 
 
 class Decide(Stage):
@@ -334,6 +398,8 @@ class Pipeline:
         understand = next((stage for stage in self.stages if isinstance(stage, Understand)), None)
         self.steps: tuple[str, ...] = understand.steps if understand is not None else ()
         self.weights = fused_weights(index)
+        rerank = next((stage for stage in self.stages if isinstance(stage, Rerank)), None)
+        self.learned = rerank is not None and rerank.model is not None
         self._audiences: dict[str, np.ndarray] = {}
         self._doc_of = np.array([p.doc_id for p in index.passages], dtype=object)
 
@@ -345,6 +411,7 @@ class Pipeline:
             Understand(index, analyzer),
             Retrieve(index.retrievers, fusion.synonyms_weight),
             Fuse(fused_weights(index), fusion.k),
+            Rerank(index, learned_model(index), fusion.synonyms_weight),
             Decide(index, analyzer),
             Annotate(index, analyzer, fusion.synonyms_weight),
         )
@@ -358,8 +425,9 @@ class Pipeline:
 
     @property
     def rankings(self) -> tuple[str, ...]:
-        """What ``retriever=`` accepts: the fusion, then each built retriever alone."""
-        return (HYBRID, *self.index.retrievers)
+        """What ``retriever=`` accepts: the fusion, the learned ranking (when its retrievers are built), each one."""
+        learned = (LEARNED,) if self.learned else ()
+        return (HYBRID, *learned, *self.index.retrievers)
 
     def request(
         self,
@@ -378,8 +446,10 @@ class Pipeline:
             raise ValueError(f"k must be a whole number of hits, 1 or more; got {k!r}")
         if retriever not in self.rankings:
             raise ValueError(f"unknown retriever {retriever!r}; choose one of: {', '.join(self.rankings)}")
-        hybrid = retriever == HYBRID
-        names = tuple(self.weights) if hybrid else (retriever,)
+        hybrid = retriever in (HYBRID, LEARNED)
+        names = tuple(self.weights) if retriever == HYBRID else (retriever,)
+        if retriever == LEARNED:  # every retriever the model reads, for its candidates and ranks
+            names = tuple(name for name in RETRIEVER_FEATURES if name in self.index.retrievers)
         depth = self.index.config.fusion.depth if hybrid else int(k)
         return Request(query, int(k), retriever, names, depth, self._allowed(documents, audience), self._steps(rewrite))
 

@@ -28,6 +28,7 @@ texts; :func:`question_retrievers` builds them.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
@@ -191,8 +192,8 @@ def gather(
     scores: Mapping[str, np.ndarray],
     *,
     idf: Callable[[str], float],
-    passage_terms: Sequence[frozenset[str]],
-    question_terms: Sequence[frozenset[str]],
+    contains: Callable[[Sequence[str], np.ndarray], np.ndarray],
+    question_contains: Callable[[Sequence[str], np.ndarray], np.ndarray],
     lengths: np.ndarray,
     has_question: np.ndarray,
     depth: int = DEPTH,
@@ -201,8 +202,9 @@ def gather(
     """The candidates of one query: the union of each retriever's ``depth`` best passages.
 
     ``scores`` holds each retriever's scores over every passage (``retriever.scores(query)``, with
-    synonyms added as the engine adds them); ``passage_terms`` / ``question_terms`` each passage's
-    distinct terms in its text with headings and in its question field; ``idf`` a term's IDF
+    synonyms added as the engine adds them); ``contains(terms, rows)`` / ``question_contains(terms, rows)``
+    say, as a rows × terms boolean matrix, which passages hold each term in the text with its headings
+    (the lexicon's postings) and in the question field; ``idf`` a term's IDF
     (the BM25 retriever's ``idf_of``); ``allowed`` an optional mask of passages that may be returned.
     """
     ranks: dict[str, np.ndarray] = {}
@@ -221,15 +223,16 @@ def gather(
             rank = ranks[name][indices]
             rrf += np.where(rank < RANK_ABSENT, weight / (RRF_K + rank), 0.0)
     terms = list(dict.fromkeys(query.terms))
-    contains = np.array([[t in passage_terms[i] for t in terms] for i in indices.tolist()], dtype=bool)
-    in_question = np.array([[t in question_terms[i] for t in terms] for i in indices.tolist()], dtype=bool)
+    indices = indices.astype(np.int64)
+    held = np.asarray(contains(terms, indices), dtype=bool)
+    in_question = np.asarray(question_contains(terms, indices), dtype=bool)
     return Candidates(
         indices=indices.astype(np.int64),
         scores={name: values[indices] for name, values in scores.items()},
         ranks={name: rank[indices] for name, rank in ranks.items()},
         best=best,
         query_idf=np.array([idf(t) for t in terms], dtype=np.float64),
-        contains=contains.reshape(indices.size, len(terms)),
+        contains=held.reshape(indices.size, len(terms)),
         question_contains=in_question.reshape(indices.size, len(terms)),
         lengths=np.asarray(lengths)[indices],
         has_question=np.asarray(has_question)[indices],
@@ -310,6 +313,11 @@ class Reranker:
         self.columns = tuple(self.columns)
         self._select = np.array([FEATURE_NAMES.index(c) for c in self.columns], dtype=np.int64)
         self._forest: dict[str, Any] | None = None
+
+    @property
+    def retrievers(self) -> frozenset[str]:
+        """The retrievers whose scores the model reads: an index must hold them for it to run."""
+        return frozenset(c.split(".")[0] for c in self.columns if c.split(".")[0] in RETRIEVER_FEATURES)
 
     def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> Reranker:
         """Fit on candidate rows ``X`` (all :data:`FEATURE_NAMES` columns) labelled ``y`` (1 relevant, 0 not).
@@ -545,3 +553,12 @@ def train_reranker(
     X, y, groups = np.asarray(X), np.asarray(y), np.asarray(groups)
     useful = np.isin(groups, np.unique(groups[y > 0]))
     return Reranker(kind, tuple(columns), dict(params or {})).fit(X[useful], y[useful], groups[useful])
+
+
+MODEL = Path(__file__).resolve().parent / "models" / "reranker.json"
+
+
+@functools.cache
+def shipped_reranker() -> Reranker:
+    """The re-ranker trained on the development sets (``benchmarks/train_reranker.py``), read once per process."""
+    return Reranker.load(MODEL)

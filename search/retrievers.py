@@ -412,6 +412,18 @@ class BM25(_Postings, Retriever):
     def size(self) -> int:
         return int(self.weights_.shape[0])
 
+    def holds(self, term: str, rows: np.ndarray) -> np.ndarray:
+        """Which of ``rows`` (sorted passages or not) have ``term`` in this retriever's field."""
+        column = self.vocabulary_.get(term)
+        result = np.zeros(rows.shape, dtype=bool)
+        if column is None:
+            return result
+        postings = self._indices[self._indptr[column] : self._indptr[column + 1]]
+        found = np.searchsorted(postings, rows)
+        inside = found < postings.size
+        result[inside] = postings[found[inside]] == rows[inside]
+        return result
+
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params = {
             "k1": self.k1,
@@ -450,6 +462,22 @@ class HeadingsBM25(BM25):
 
     def _terms(self, text: Analysed) -> tuple[str, ...]:
         return text.headings
+
+
+@register
+class QuestionBM25(BM25):
+    """BM25 over the question field: a FAQ entry's question (else the section headings).
+
+    On real help-desk messages the question is the field that counts: people
+    ask what the entry's question asks, in other words than its answer.
+    """
+
+    name: ClassVar[str] = "question_bm25"
+    label: ClassVar[str] = "Вопрос FAQ (BM25)"
+    description: ClassVar[str] = "BM25 over the FAQ question field (a passage's question, else its headings)"
+
+    def _terms(self, text: Analysed) -> tuple[str, ...]:
+        return text.question
 
 
 def lemma_ngrams(terms: Sequence[str]) -> list[str]:
@@ -709,6 +737,18 @@ class TfidfChars(_Tfidf):
             self._cut = char_wb_ngrams
             self._ngrams.clear()  # the corpus's words are not worth keeping after the fit
         return self
+
+
+@register
+class QuestionChars(TfidfChars):
+    """Character n-gram TF-IDF over the question field: the strongest single signal on real messages."""
+
+    name: ClassVar[str] = "question_chars"
+    label: ClassVar[str] = "Вопрос FAQ (символьные n-граммы)"
+    description: ClassVar[str] = "TF-IDF over character 3–5-grams of the FAQ question field"
+
+    def fit(self, documents: Sequence[Analysed]) -> Self:
+        return super().fit([Analysed(d.question, d.question_surface) for d in documents])
 
 
 # The semantic retriever registers itself; imported here so that the registry is complete

@@ -21,13 +21,15 @@ AVAILABLE = [name for name, cls in RETRIEVERS.items() if cls.available()]
 
 @pytest.fixture(scope="module")
 def documents():
-    return read_corpus(PROJECT / "corpus")
+    """Two of the corpus's documents: enough for every retriever, small enough to build 127 times."""
+    return [d for d in read_corpus(PROJECT / "corpus") if d.id in {"buyers-support", "seller-request"}]
 
 
 def test_the_stages_run_in_one_named_order(engine: SearchEngine) -> None:
-    assert [stage.name for stage in engine.pipeline.stages] == ["understand", "retrieve", "fuse", "decide", "annotate"]
+    stages = ["understand", "retrieve", "fuse", "rerank", "decide", "annotate"]
+    assert [stage.name for stage in engine.pipeline.stages] == stages
     assert engine.steps == ("layout", "transliteration", "spelling", "synonyms")
-    assert repr(engine.pipeline).startswith("Pipeline(understand ─► retrieve ─► fuse ─► decide ─► annotate")
+    assert repr(engine.pipeline).startswith("Pipeline(understand ─► retrieve ─► fuse ─► rerank ─► decide ─► annotate")
 
 
 def test_corrections_name_steps_of_the_pipeline(engine: SearchEngine) -> None:
@@ -45,7 +47,11 @@ def test_corrections_name_steps_of_the_pipeline(engine: SearchEngine) -> None:
 def test_any_set_of_retrievers_builds_and_searches(documents, subset: tuple[str, ...]) -> None:
     engine = SearchEngine.build(documents, retrievers=subset, progress=False)
     assert list(engine.retrievers) == list(subset)
-    assert list(engine.rankings) == ["hybrid", *subset]
+    learned = ["learned"] if engine.pipeline.learned else []
+    assert list(engine.rankings) == ["hybrid", *learned, *subset]
+    assert engine.pipeline.learned == (
+        {"bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars"} <= set(subset)
+    )
     for ranking in engine.rankings:
         results = engine.search("как вернуть товар", k=5, retriever=ranking)
         assert 0 < len(results) <= 5, ranking
@@ -71,7 +77,7 @@ def test_cli_choices_are_the_registry() -> None:
     commands = next(a for a in parser()._actions if a.dest == "command").choices
     for command in ("query", "eval"):
         retriever = next(a for a in commands[command]._actions if a.dest == "retriever")
-        assert list(retriever.choices) == ["hybrid", *RETRIEVERS]
+        assert list(retriever.choices) == ["hybrid", "learned", *RETRIEVERS]
     rewrite = next(a for a in commands["query"]._actions if a.dest == "rewrite")
     assert list(rewrite.choices) == ["layout", "transliteration", "spelling", "synonyms"]
 
@@ -82,7 +88,7 @@ def test_page_ranking_options_are_the_engines(monkeypatch: pytest.MonkeyPatch, c
     app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60).run()
     engine = SearchEngine.from_directory(corpus_copy)
     assert list(app.radio(key="ranking").options) == list(engine.rankings.values())
-    assert list(engine.rankings) == ["hybrid", *(name for name in RETRIEVERS if RETRIEVERS[name].default)]
+    assert list(engine.rankings) == ["hybrid", "learned", *(name for name in RETRIEVERS if RETRIEVERS[name].default)]
 
 
 def test_readme_lists_the_registry() -> None:
