@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from search import EngineConfig, Fusion, SearchEngine
+from search import RETRIEVERS, EngineConfig, Fusion, SearchEngine
 from search.corpus import read_corpus
 from search.index import corpus_fingerprint
 
@@ -74,7 +74,8 @@ def test_an_index_built_under_other_settings_is_rebuilt(tmp_path: Path) -> None:
     assert again.fingerprint == first.fingerprint and list(again.retrievers) == ["bm25"]
     other = SearchEngine.from_directory(PROJECT / "corpus", index_dir=index, config=EngineConfig(min_coverage=0.5))
     assert other.fingerprint != first.fingerprint
-    assert list(other.retrievers) == ["bm25", "headings", "tfidf", "chars"] and other.config.min_coverage == 0.5
+    assert list(other.retrievers) == [name for name, cls in RETRIEVERS.items() if cls.default]
+    assert other.config.min_coverage == 0.5
     assert SearchEngine.load(index).config == other.config  # the manifest holds the configuration
 
 
