@@ -189,11 +189,16 @@ async def session(
 
 
 async def load(
-    url: str | Sequence[str], sessions: int, per_session: int, timeout: float, full_reruns: bool = False
+    url: str | Sequence[str],
+    sessions: int,
+    per_session: int,
+    timeout: float,
+    full_reruns: bool = False,
+    queries: Sequence[str] = QUERIES,
 ) -> tuple[list[Session], float]:
     """``sessions`` at once, each typing ``per_session`` queries; several URLs take the sessions in turn."""
     urls = [url] if isinstance(url, str) else list(url)
-    queries = (QUERIES * (per_session // len(QUERIES) + 1))[:per_session]
+    queries = (list(queries) * (per_session // len(queries) + 1))[:per_session]
     reports = [Session() for _ in range(sessions)]
     started = time.perf_counter()
     await asyncio.gather(
