@@ -155,8 +155,10 @@ def _settle(engine: SearchEngine) -> None:
     Streamlit runs a full ``gc.collect(2)`` after every script run; without
     this it walked the whole index each time (the largest part of a rerun's
     cost in a profile). Frozen objects are never scanned, and pages of a
-    process that forks stay shared.
+    process that forks stay shared. On a reload the previous index is unfrozen first, so
+    whatever of it is left in reference cycles is collected.
     """
+    gc.unfreeze()
     gc.collect()
     gc.freeze()
 
@@ -435,7 +437,7 @@ def scores_html(hit: Hit) -> str:
     )
 
 
-@st.cache_data(max_entries=4096, show_spinner=False)
+@st.cache_data(max_entries=1024, show_spinner=False)  # ~10–30 kB each: at most a few tens of MB
 def rendered_results(
     fingerprint: str,
     query: str,

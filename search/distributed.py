@@ -118,7 +118,11 @@ def dask_client(spec: str) -> Iterator[Any]:
         return
     if not spec.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
         raise ValueError(f"--dask takes local:N or a scheduler address such as tcp://HOST:8786, not {spec!r}")
-    with Client(spec, timeout="30s") as client:
+    try:
+        client = Client(spec)  # waits distributed.comm.timeouts.connect (30 s by default)
+    except (OSError, TimeoutError) as error:
+        raise DistributedBuildError(f"cannot reach the Dask scheduler at {spec} ({error}); nothing was built") from None
+    with client:
         yield client
 
 
@@ -279,13 +283,15 @@ def build_index_distributed(
     synonyms: str = "",
     partitions: int | None = None,
     progress: bool | None = None,
-    timings: list[float] | None = None,
+    report: dict[str, Any] | None = None,
 ) -> Index:
     """:func:`~search.index.build_index` with the passages chunked, analysed and counted on Dask workers.
 
-    ``partitions`` defaults to four per worker; ``timings``, when given, receives each
-    partition's seconds on its worker.
+    ``partitions`` defaults to four per worker. ``report``, when given, receives the seconds of
+    each phase: ``partitions`` (each partition's on its worker), ``cluster`` (the analysis's
+    wall time), ``merge`` and ``fit`` (on the client).
     """
+    started = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
     if not documents:
         raise ValueError("nothing to index: the corpus has no text")
@@ -296,17 +302,20 @@ def build_index_distributed(
         for part in ranges
     ]
     results: list[PartitionResult] = _gather(client, futures, "analysing passages", show)
-    if timings is not None:
-        timings.extend(result.seconds for result in results)
+    seconds = {"partitions": [result.seconds for result in results], "cluster": time.perf_counter() - started}
     passages = [passage for result in results for passage in result.passages]
     if not passages:
         raise ValueError("nothing to index: the corpus has no text")
     analysed = [text for result in results for text in result.analysed]
     lexicon = merge_lexicons(results)
     del results
+    seconds["merge"] = time.perf_counter() - started - seconds["cluster"]
     built: dict[str, Retriever] = {}
     for name in tqdm(retrievers_to_build(config, len(passages)), desc="fitting retrievers", disable=not show):
         built[name] = RETRIEVERS[name]().fit(analysed)
+    seconds["fit"] = time.perf_counter() - started - seconds["cluster"] - seconds["merge"]
+    if report is not None:
+        report.update(seconds)
     fingerprint = corpus_fingerprint(documents, config, synonyms)
     by_id = {document.id: document for document in documents}
     return Index(config, by_id, tuple(passages), lexicon, built, synonyms, fingerprint)

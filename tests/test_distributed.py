@@ -116,9 +116,10 @@ def test_a_synthetic_corpus_builds_the_same_index_on_two_workers(client: object,
     documents = distributed.read_corpus_distributed(client, synthetic)  # read on the workers: no manifest
     assert [d.id for d in documents] == [d.id for d in read_corpus(synthetic)]
     single = build_index(documents, config, progress=False)
-    timings: list[float] = []
-    spread = distributed.build_index_distributed(documents, config, client, partitions=7, timings=timings)
-    assert len(timings) == 7 and all(t > 0 for t in timings)
+    report: dict[str, object] = {}
+    spread = distributed.build_index_distributed(documents, config, client, partitions=7, report=report)
+    assert len(report["partitions"]) == 7 and all(t > 0 for t in report["partitions"])
+    assert {"cluster", "merge", "fit"} <= report.keys()
     assert len(spread.passages) == SYNTHETIC_PASSAGES
     assert_same_state(single, spread)
 
@@ -163,3 +164,10 @@ def test_the_command_line_builds_on_a_local_cluster(tmp_path: Path, capsys: pyte
         == read_index(tmp_path / "one")[0]["files"]["arrays/bm25.weights_data.npy"]
     )
     assert main(["build", "--corpus", str(CORPUS), "--index", str(tmp_path / "x"), "--dask", "local:zero"]) == 2
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):  # nothing listens on port 9
+        unreachable = ["--dask", "tcp://127.0.0.1:9"]
+        assert main(["build", "--corpus", str(CORPUS), "--index", str(tmp_path / "x"), *unreachable]) == 2
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err
+    assert not (tmp_path / "x" / "CURRENT").exists()
