@@ -560,7 +560,8 @@ def results_area(holder: EngineHolder, settings: Settings) -> None:
         st.html(view["nothing"])
         render_examples(engine)
         return
-    st.html(view["short"] or view["closest"])
+    if view["short"] or view["closest"]:  # the «Краткий ответ» when answered, else the "closest passages" note
+        st.html(view["short"] or view["closest"])
     for block in view["conflicts"]:
         st.html(block)
     store = feedback_store()
