@@ -13,6 +13,7 @@ from escaped pieces cut at the engine's spans, never by editing HTML.
 from __future__ import annotations
 
 import argparse
+import gc
 import hashlib
 import html
 import os
@@ -21,11 +22,13 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from search import Hit, SearchEngine, SearchResults
 from search.feedback import FeedbackError, FeedbackStore
+from search.serving import EngineHolder
 
 PROJECT = Path(__file__).resolve().parent
 DEFAULT_CORPUS = PROJECT / "corpus"
@@ -127,20 +130,49 @@ class Settings:
 # --- configuration and the engine ----------------------------------------------------
 
 
-def corpus_folder(argv: Sequence[str]) -> Path:
-    """``--corpus DIR`` after ``--`` on the command line, else ``$SEARCH_CORPUS``, else the embedded corpus."""
+def _option(argv: Sequence[str], name: str) -> str | None:
     # allow_abbrev=False: under pytest, sys.argv is pytest's, and `--co` must not read as `--corpus`.
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    parser.add_argument("--corpus")
+    parser.add_argument(f"--{name}")
     known, _ = parser.parse_known_args(list(argv))
-    return Path(known.corpus or os.environ.get("SEARCH_CORPUS") or DEFAULT_CORPUS).resolve()
+    return getattr(known, name)
+
+
+def corpus_folder(argv: Sequence[str]) -> Path:
+    """``--corpus DIR`` after ``--`` on the command line, else ``$SEARCH_CORPUS``, else the embedded corpus."""
+    return Path(_option(argv, "corpus") or os.environ.get("SEARCH_CORPUS") or DEFAULT_CORPUS).resolve()
+
+
+def index_folder(argv: Sequence[str]) -> Path | None:
+    """``--index DIR`` or ``$SEARCH_INDEX``: serve a saved index folder read-only (no corpus, never built here)."""
+    folder = _option(argv, "index") or os.environ.get("SEARCH_INDEX")
+    return Path(folder).resolve() if folder else None
+
+
+def _settle(engine: SearchEngine) -> None:
+    """Move the engine's millions of objects out of the garbage collector's way.
+
+    Streamlit runs a full ``gc.collect(2)`` after every script run; without
+    this it walked the whole index each time (the largest part of a rerun's
+    cost in a profile). Frozen objects are never scanned, and pages of a
+    process that forks stay shared. On a reload the previous index is unfrozen first, so
+    whatever of it is left in reference cycles is collected.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 @st.cache_resource(show_spinner="Загружаю документы и индекс…")
-def load_engine(corpus: str) -> SearchEngine:
-    """One engine per corpus and process. cache_resource lets only one session build it; from_directory
-    also takes a file lock, so two processes starting at once build the index once."""
-    return SearchEngine.from_directory(corpus)
+def load_engine(corpus: str, index: str | None = None) -> EngineHolder:
+    """One engine per corpus and process, following the index folder's new versions between queries.
+
+    cache_resource lets only one session build it; from_directory also takes a file lock, so two
+    processes starting at once build the index once.
+    """
+    if index is not None:
+        return EngineHolder.for_index(index, on_load=_settle)
+    return EngineHolder.for_corpus(corpus, on_load=_settle)
 
 
 def feedback_store() -> FeedbackStore:
@@ -199,8 +231,8 @@ def highlighted(text: str, marks: Sequence[tuple[int, int]], answer: tuple[int, 
     return "".join(pieces)
 
 
-def _vote_key(query: str, hit: Hit) -> str:
-    return "vote-" + hashlib.sha1(f"{query}\x00{hit.passage_id}".encode()).hexdigest()[:16]
+def _vote_key(query: str, passage_id: str) -> str:
+    return "vote-" + hashlib.sha1(f"{query}\x00{passage_id}".encode()).hexdigest()[:16]
 
 
 def _set_query(text: str) -> None:
@@ -211,12 +243,12 @@ def _search_exactly(query: str) -> None:
     st.session_state.exact = query
 
 
-def _store_vote(store: FeedbackStore, key: str, query: str, hit: Hit, retriever: str) -> None:
+def _store_vote(store: FeedbackStore, key: str, query: str, passage_id: str, rank: int, retriever: str) -> None:
     choice = st.session_state.get(key)
     if choice is None:  # un-voting keeps the earlier row; the latest row per query and passage is the judgment
         return
     try:
-        store.record(query, hit.passage_id, 1 if choice == 1 else -1, retriever=retriever, rank=hit.rank)
+        store.record(query, passage_id, 1 if choice == 1 else -1, retriever=retriever, rank=rank)
         st.session_state[f"{key}-error"] = None
     except FeedbackError as error:
         st.session_state[f"{key}-error"] = str(error)
@@ -270,7 +302,6 @@ def render_search_box() -> str:
         placeholder="Например: не пришли деньги за заказ",
         label_visibility="collapsed",
     )
-    st.html(FOCUS_SCRIPT, unsafe_allow_javascript=True)
     return query or ""
 
 
@@ -285,45 +316,36 @@ def render_examples(engine: SearchEngine) -> None:
 
 def render_empty_state(engine: SearchEngine) -> None:
     render_examples(engine)
-    documents = engine.documents.values()
-    items = "".join(f"<li>{_esc(document.title)}</li>" for document in documents)
-    count = len(engine.documents)
-    st.html(
+    st.html(about_html(engine.fingerprint, engine))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def about_html(fingerprint: str, _engine: SearchEngine) -> str:
+    """What is searched: depends on the corpus only, so built once per index version."""
+    items = "".join(f"<li>{_esc(document.title)}</li>" for document in _engine.documents.values())
+    count, passages = len(_engine.documents), len(_engine.passages)
+    return (
         f'<div class="about">Ищем по {count} {_plural(count, "документу", "документам", "документам")} '
-        f"({len(engine.passages)} {_plural(len(engine.passages), 'фрагмент', 'фрагмента', 'фрагментов')}):"
+        f"({passages} {_plural(passages, 'фрагмент', 'фрагмента', 'фрагментов')}):"
         f"<ul>{items}</ul></div>"
     )
 
 
-def render_query_notes(results: SearchResults, exact: bool, limit: int) -> None:
-    """What the engine did to the query: corrections ("did you mean"), a cut, an exact search."""
-    query = results.query
-    if query.changed and not exact:
-        st.html(f'<div class="note">Показаны результаты по запросу «<b>{_esc(query.rewritten)}</b>».</div>')
-        st.button(
-            "Искать точно как написано",
-            key="exact-button",
-            type="tertiary",
-            on_click=_search_exactly,
-            args=(query.original,),
-        )
-    elif exact:
-        st.caption("Искали точно как написано, без исправлений и синонимов.")
-    if query.truncated:
-        st.caption(f"Запрос длиннее {limit} символов: искали по первым {limit}.")
+# --- a query's results, rendered once per (index version, query, settings) ---------------------
 
 
-def render_status(results: SearchResults, rankings: dict[str, str]) -> None:
+def status_html(results: SearchResults, rankings: dict[str, str]) -> str:
     n = len(results)
     found = f"{n} {_plural(n, 'фрагмент', 'фрагмента', 'фрагментов')}"
     if not results.answered:
         found = f"{n} {_plural(n, 'похожий фрагмент', 'похожих фрагмента', 'похожих фрагментов')}" if n else "ничего"
     ranking = rankings.get(results.retriever, results.retriever).lower()
-    st.html(f'<div class="status">{_esc(found)} · {results.elapsed_ms:.0f} мс · ранжирование: {_esc(ranking)}</div>')
+    return f'<div class="status">{_esc(found)} · {results.elapsed_ms:.0f} мс · ранжирование: {_esc(ranking)}</div>'
 
 
-def render_conflicts(results: SearchResults) -> None:
+def conflicts_html(results: SearchResults) -> list[str]:
     """Sources that disagree on a fact the question asks about: every value with its source, none chosen."""
+    blocks = []
     for conflict in results.conflicts:
         rows = []
         for value in conflict.values:
@@ -331,14 +353,19 @@ def render_conflicts(results: SearchResults) -> None:
             rows.append(
                 f'<li><b>{_esc(value.value)}</b>{old} — <span class="source">{_esc(value.citation)}</span></li>'
             )
-        st.html(
+        blocks.append(
             f'<div class="conflict"><div class="conflict-title">Источники расходятся: {_esc(conflict.label)}</div>'
             f"<ul>{''.join(rows)}</ul></div>"
         )
+    return blocks
+
+
+def _heading(hit: Hit) -> str:
+    return hit.passage.section[-1] if hit.passage.section else hit.title
 
 
 def hit_html(hit: Hit, answered: bool = True) -> str:
-    heading = hit.passage.section[-1] if hit.passage.section else hit.title
+    heading = _heading(hit)
     badges = "".join(f'<span class="badge">{_esc(a)}</span>' for a in hit.audience)
     badges = f'<span class="badges">{badges}</span>' if badges else ""
     where = f" › {_esc(hit.section)}" if hit.section else ""
@@ -362,15 +389,136 @@ def section_html(engine: SearchEngine, hit: Hit) -> str:
     return f'<div class="section-text">{_esc(before)}<span class="passage">{_esc(passage)}</span>{_esc(after)}</div>'
 
 
-def render_hit(engine: SearchEngine, hit: Hit, query: str, results: SearchResults, store: FeedbackStore) -> None:
-    with st.container(border=True, key=f"hit-{hit.rank}"):
-        st.html(hit_html(hit, results.answered))
-        left, right = st.columns([5, 1], vertical_alignment="top")
-        with left.expander("Весь раздел"):
-            st.html(section_html(engine, hit))
-        key = _vote_key(query, hit)
-        with right:
-            st.feedback("thumbs", key=key, on_change=_store_vote, args=(store, key, query, hit, results.retriever))
+def short_answer_html(results: SearchResults) -> str:
+    """The best answer sentence, above the list, with where it comes from."""
+    top = results.short_answer
+    if top is None:
+        return ""
+    return (
+        f'<div class="short-answer"><div class="short-title">Краткий ответ</div>'
+        f'<div class="short-text">{_esc(" ".join(top.answer.split()))}</div>'
+        f'<div class="short-source">{_esc(top.citation)}</div></div>'
+    )
+
+
+def closest_html(results: SearchResults) -> str:
+    """Not answered, but some passages share words with the query: say so in one line, then show them."""
+    missing = results.query.missing
+    about = f" — в них нет ничего про «{_esc('», «'.join(missing))}»" if missing else ""
+    return (
+        f'<div class="closest">Точного ответа на «<b>{_esc(results.query.original)}</b>» в документах нет{about}. '
+        "Ниже — самые близкие фрагменты; если они не помогли, попробуйте сформулировать вопрос иначе.</div>"
+    )
+
+
+def nothing_found_html(results: SearchResults, filtered: bool) -> str:
+    title = f"По запросу «{_esc(results.query.original)}» ничего не нашлось"
+    tips = [
+        "Проверьте, нет ли опечаток, и включена ли русская раскладка.",
+        "Опишите проблему короче и проще: «вернуть товар», «двойное списание», «телефон поддержки».",
+    ]
+    if filtered:
+        tips.insert(0, "Снимите фильтры по документам и аудитории в боковой панели.")
+    items = "".join(f"<li>{_esc(tip)}</li>" for tip in tips)
+    return f'<div class="empty"><div class="empty-title">{title}</div><ul>{items}</ul></div>'
+
+
+def scores_html(hit: Hit) -> str:
+    """One hit's rank and raw score per retriever, for people who tune relevance."""
+    rows = "".join(
+        f"<tr><td>{_esc(name)}</td><td>{score.rank}</td><td>{score.score:.4f}</td></tr>"
+        for name, score in hit.retrievers.items()
+    )
+    terms = ", ".join(hit.matched_terms) or "—"
+    return (
+        f'<table class="scores"><tr><th>метод</th><th>место</th><th>оценка</th></tr>{rows}'
+        f"<tr><td><b>итог</b></td><td>{hit.rank}</td><td>{hit.score:.4f}</td></tr></table>"
+        f'<div class="about">{_esc(hit.passage_id)} · совпали: {_esc(terms)}</div>'
+    )
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)  # ~10–30 kB each: at most a few tens of MB
+def rendered_results(
+    fingerprint: str,
+    query: str,
+    k: int,
+    ranking: str,
+    documents: tuple[str, ...] | None,
+    audience: str | None,
+    exact: bool,
+    _engine: SearchEngine,
+) -> dict[str, Any]:
+    """A query's results as the page draws them: HTML strings and the little the widgets need.
+
+    Keyed on the index's fingerprint, so a new index version never shows an old answer. Plain
+    strings, numbers and lists only: nothing of the engine's is kept or copied per hit.
+    """
+    results = _engine.search(query, k=k, retriever=ranking, documents=documents, audience=audience, rewrite=not exact)
+    notes = results.query
+    return {
+        "answered": results.answered,
+        "count": len(results),
+        "retriever": results.retriever,
+        "changed": notes.changed,
+        "original": notes.original,
+        "rewritten": notes.rewritten,
+        "truncated": notes.truncated,
+        "status": status_html(results, _engine.rankings),
+        "short": short_answer_html(results) if results.answered else "",
+        "conflicts": conflicts_html(results) if results.answered else [],
+        "closest": closest_html(results) if not results.answered and len(results) else "",
+        "nothing": nothing_found_html(results, documents is not None or audience is not None) if not results else "",
+        "coverage": (
+            f"Покрытие запроса лучшими фрагментами: {results.coverage:.0%} · "
+            f"ответ {'найден' if results.answered else 'не найден'}"
+        ),
+        "hits": [
+            {
+                "passage_id": hit.passage_id,
+                "rank": hit.rank,
+                "card": hit_html(hit, results.answered),
+                "section": section_html(_engine, hit),
+                "label": f"№ {hit.rank} — {_md(_heading(hit)[:60])}",
+                "scores": scores_html(hit),
+            }
+            for hit in results
+        ],
+    }
+
+
+# --- rendering a query's results ------------------------------------------------------------
+
+
+def render_query_notes(view: dict[str, Any], exact: bool, limit: int) -> None:
+    """What the engine did to the query: corrections ("did you mean"), a cut, an exact search."""
+    if view["changed"] and not exact:
+        st.html(f'<div class="note">Показаны результаты по запросу «<b>{_esc(view["rewritten"])}</b>».</div>')
+        st.button(
+            "Искать точно как написано",
+            key="exact-button",
+            type="tertiary",
+            on_click=_search_exactly,
+            args=(view["original"],),
+        )
+    elif exact:
+        st.caption("Искали точно как написано, без исправлений и синонимов.")
+    if view["truncated"]:
+        st.caption(f"Запрос длиннее {limit} символов: искали по первым {limit}.")
+
+
+def render_hit(hit: dict[str, Any], query: str, retriever: str, store: FeedbackStore) -> None:
+    """One result: its card, the whole section on a click, and 👍 / 👎 — four elements."""
+    with st.container(border=True, key=f"hit-{hit['rank']}"):
+        st.html(hit["card"])
+        with st.expander("Весь раздел"):
+            st.html(hit["section"])
+        key = _vote_key(query, hit["passage_id"])
+        st.feedback(
+            "thumbs",
+            key=key,
+            on_change=_store_vote,
+            args=(store, key, query, hit["passage_id"], hit["rank"], retriever),
+        )
         error = st.session_state.get(f"{key}-error")
         if error:
             st.warning(error, icon="⚠️")
@@ -378,105 +526,63 @@ def render_hit(engine: SearchEngine, hit: Hit, query: str, results: SearchResult
             st.caption("Спасибо, оценка сохранена.")
 
 
-def render_short_answer(results: SearchResults) -> None:
-    """The best answer sentence, above the list, with where it comes from."""
-    top = results.short_answer
-    if top is None:
-        return
-    st.html(
-        f'<div class="short-answer"><div class="short-title">Краткий ответ</div>'
-        f'<div class="short-text">{_esc(" ".join(top.answer.split()))}</div>'
-        f'<div class="short-source">{_esc(top.citation)}</div></div>'
-    )
-
-
-def render_closest_note(results: SearchResults) -> None:
-    """Not answered, but some passages share words with the query: say so in one line, then show them."""
-    missing = results.query.missing
-    about = f" — в них нет ничего про «{_esc('», «'.join(missing))}»" if missing else ""
-    st.html(
-        f'<div class="closest">Точного ответа на «<b>{_esc(results.query.original)}</b>» в документах нет{about}. '
-        "Ниже — самые близкие фрагменты; если они не помогли, попробуйте сформулировать вопрос иначе.</div>"
-    )
-
-
-def render_nothing_found(engine: SearchEngine, results: SearchResults, settings: Settings) -> None:
-    title = f"По запросу «{_esc(results.query.original)}» ничего не нашлось"
-    tips = [
-        "Проверьте, нет ли опечаток, и включена ли русская раскладка.",
-        "Опишите проблему короче и проще: «вернуть товар», «двойное списание», «телефон поддержки».",
-    ]
-    if settings.filtered:
-        tips.insert(0, "Снимите фильтры по документам и аудитории в боковой панели.")
-    items = "".join(f"<li>{_esc(tip)}</li>" for tip in tips)
-    st.html(f'<div class="empty"><div class="empty-title">{title}</div><ul>{items}</ul></div>')
-    render_examples(engine)
-
-
-def render_scores(results: SearchResults) -> None:
-    """Per hit, each retriever's rank and raw score, for people who tune relevance."""
-    with st.sidebar:
+def render_scores(view: dict[str, Any], place: Any) -> None:
+    """Per hit, each retriever's rank and raw score, in the sidebar (``place``)."""
+    with place:
         st.subheader("Разбор оценок")
-        st.caption(
-            f"Покрытие запроса лучшими фрагментами: {results.coverage:.0%} · "
-            f"ответ {'найден' if results.answered else 'не найден'}"
-        )
-        for hit in results:
-            heading = hit.passage.section[-1] if hit.passage.section else hit.title
-            with st.expander(f"№ {hit.rank} — {_md(heading[:60])}"):
-                rows = "".join(
-                    f"<tr><td>{_esc(name)}</td><td>{score.rank}</td><td>{score.score:.4f}</td></tr>"
-                    for name, score in hit.retrievers.items()
-                )
-                terms = ", ".join(hit.matched_terms) or "—"
-                st.html(
-                    f'<table class="scores"><tr><th>метод</th><th>место</th><th>оценка</th></tr>{rows}'
-                    f"<tr><td><b>итог</b></td><td>{hit.rank}</td><td>{hit.score:.4f}</td></tr></table>"
-                    f'<div class="about">{_esc(hit.passage_id)} · совпали: {_esc(terms)}</div>'
-                )
+        st.caption(view["coverage"])
+        for hit in view["hits"]:
+            with st.expander(hit["label"]):
+                st.html(hit["scores"])
+
+
+@st.fragment
+def results_area(holder: EngineHolder, settings: Settings) -> None:
+    """The search box and everything a query shows: typing a query reruns this fragment only.
+
+    The sidebar's settings come from the last full run (changing one reruns the whole page).
+    """
+    engine = holder.get()  # between queries: the index folder's newest version
+    # Written on every run, full or not, so the fragment's part of the sidebar keeps its place.
+    scores = st.sidebar.container()
+    query = render_search_box().strip()
+    if not query:
+        render_empty_state(engine)
+        return
+    exact = st.session_state.get("exact") == query
+    documents = tuple(sorted(settings.documents)) if settings.documents is not None else None
+    view = rendered_results(
+        engine.fingerprint, query, settings.k, settings.ranking, documents, settings.audience, exact, engine
+    )
+    render_query_notes(view, exact, engine.config.max_query_chars)
+    st.html(view["status"])
+    if view["nothing"]:
+        st.html(view["nothing"])
+        render_examples(engine)
+        return
+    if view["short"] or view["closest"]:  # the «Краткий ответ» when answered, else the "closest passages" note
+        st.html(view["short"] or view["closest"])
+    for block in view["conflicts"]:
+        st.html(block)
+    store = feedback_store()
+    for hit in view["hits"]:
+        render_hit(hit, query, view["retriever"], store)
+    render_scores(view, scores)
 
 
 def main() -> None:
     st.set_page_config(page_title="Поиск по справке", page_icon="🔎", layout="centered")
     st.html(CSS)
-    corpus = corpus_folder(sys.argv[1:])
+    corpus, index = corpus_folder(sys.argv[1:]), index_folder(sys.argv[1:])
     try:
-        engine = load_engine(str(corpus))
-    except (OSError, ValueError) as error:  # a missing folder, an empty corpus, an unreadable manifest
-        st.error(f"Не удалось открыть документы в {corpus}: {error}")
+        holder = load_engine(str(corpus), str(index) if index is not None else None)
+    except (OSError, ValueError) as error:  # a missing folder, an empty corpus, an unreadable manifest or index
+        st.error(f"Не удалось открыть документы в {index or corpus}: {error}")
         st.stop()
-    settings = render_sidebar(engine)
+    settings = render_sidebar(holder.get())
     render_header()
-    query = render_search_box().strip()
-    if not query:
-        render_empty_state(engine)
-        return
-
-    exact = st.session_state.get("exact") == query
-    results = engine.search(
-        query,
-        k=settings.k,
-        retriever=settings.ranking,
-        documents=settings.documents,
-        audience=settings.audience,
-        rewrite=not exact,
-    )
-    render_query_notes(results, exact, engine.config.max_query_chars)
-    render_status(results, engine.rankings)
-    store = feedback_store()
-    if results.answered:
-        render_short_answer(results)
-        render_conflicts(results)
-        for hit in results:
-            render_hit(engine, hit, query, results, store)
-    elif len(results):
-        render_closest_note(results)
-        for hit in results:
-            render_hit(engine, hit, query, results, store)
-    else:
-        render_nothing_found(engine, results, settings)
-    if len(results):
-        render_scores(results)
+    results_area(holder, settings)
+    st.html(FOCUS_SCRIPT, unsafe_allow_javascript=True)
 
 
 if __name__ == "__main__":  # `streamlit run` and AppTest run the script as __main__; tests import its helpers

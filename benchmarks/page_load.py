@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,12 +118,17 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-async def _run(socket_, back_msg, timeout: float) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
-    """Send one BackMsg and collect the elements of the script run it starts, until ``script_finished``."""
+async def _run(socket_, back_msg, timeout: float, fragments: dict | None = None) -> tuple[list, bool]:  # type: ignore[no-untyped-def]
+    """Send one BackMsg and collect the elements of the script run it starts, until ``script_finished``.
+
+    ``fragments``, when given, receives each widget id's fragment (as a browser remembers it, to rerun
+    only that fragment when the widget changes).
+    """
     from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
     await socket_.send(back_msg.SerializeToString())
     elements = []
+    success = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY)
     deadline = time.monotonic() + timeout
     while True:
         data = await asyncio.wait_for(socket_.recv(), timeout=max(deadline - time.monotonic(), 0.01))
@@ -131,15 +137,19 @@ async def _run(socket_, back_msg, timeout: float) -> tuple[list, bool]:  # type:
         kind = message.WhichOneof("type")
         if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
             elements.append(message.delta.new_element)
+            if fragments is not None and message.delta.new_element.WhichOneof("type") == "text_input":
+                fragments[message.delta.new_element.text_input.id] = message.delta.fragment_id
         elif kind == "script_finished":
-            return elements, message.script_finished == ForwardMsg.FINISHED_SUCCESSFULLY
+            return elements, message.script_finished in success
 
 
-def _rerun(query_string: str = "", widget: str | None = None, value: str = ""):  # type: ignore[no-untyped-def]
+def _rerun(query_string: str = "", widget: str | None = None, value: str = "", fragment: str = ""):  # type: ignore[no-untyped-def]
     from streamlit.proto.BackMsg_pb2 import BackMsg
 
     message = BackMsg()
     message.rerun_script.query_string = query_string
+    if fragment:  # the widget lives in a fragment: the browser reruns that fragment only
+        message.rerun_script.fragment_id = fragment
     if widget is not None:
         state = message.rerun_script.widget_states.widgets.add()
         state.id, state.string_value = widget, value
@@ -155,30 +165,48 @@ def _problems(elements: list) -> list[str]:  # type: ignore[type-arg]
     return problems
 
 
-async def session(url: str, queries: list[str], timeout: float, report: Session, offset: int = 0) -> None:
+async def session(
+    url: str, queries: list[str], timeout: float, report: Session, offset: int = 0, full_reruns: bool = False
+) -> None:
     import websockets
 
     address = url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
     async with websockets.connect(address, subprotocols=["streamlit"], max_size=None, open_timeout=timeout) as ws:
-        elements, _ = await _run(ws, _rerun(), timeout)  # the page opens
+        fragments: dict[str, str] = {}
+        elements, _ = await _run(ws, _rerun(), timeout, fragments)  # the page opens
         box = next((e.text_input.id for e in elements if e.WhichOneof("type") == "text_input"), None)
         if box is None:
             report.errors.append("no search box on the page")
             return
+        fragment = "" if full_reruns else fragments.get(box, "")
         for number in range(len(queries)):
             query = queries[(number + offset) % len(queries)]
             started = time.perf_counter()
-            elements, finished = await _run(ws, _rerun(widget=box, value=query), timeout)
+            elements, finished = await _run(ws, _rerun(widget=box, value=query, fragment=fragment), timeout)
             report.latencies.append(time.perf_counter() - started)
             problems = _problems(elements) + ([] if finished else ["run did not finish successfully"])
             report.errors.extend(f"{query[:40]!r}: {problem}" for problem in problems)
 
 
-async def load(url: str, sessions: int, per_session: int, timeout: float) -> tuple[list[Session], float]:
-    queries = (QUERIES * (per_session // len(QUERIES) + 1))[:per_session]
+async def load(
+    url: str | Sequence[str],
+    sessions: int,
+    per_session: int,
+    timeout: float,
+    full_reruns: bool = False,
+    queries: Sequence[str] = QUERIES,
+) -> tuple[list[Session], float]:
+    """``sessions`` at once, each typing ``per_session`` queries; several URLs take the sessions in turn."""
+    urls = [url] if isinstance(url, str) else list(url)
+    queries = (list(queries) * (per_session // len(queries) + 1))[:per_session]
     reports = [Session() for _ in range(sessions)]
     started = time.perf_counter()
-    await asyncio.gather(*(session(url, queries, timeout, r, offset=n) for n, r in enumerate(reports)))
+    await asyncio.gather(
+        *(
+            session(urls[n % len(urls)], queries, timeout, r, offset=n, full_reruns=full_reruns)
+            for n, r in enumerate(reports)
+        )
+    )
     return reports, time.perf_counter() - started
 
 
@@ -205,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--queries", type=int, default=25, help="queries per session (default: %(default)s)")
     options.add_argument("--timeout", type=float, default=30, help="seconds allowed per script run")
     options.add_argument("--deadline", type=float, default=300, help="seconds allowed for the whole load")
+    options.add_argument(
+        "--full-reruns", action="store_true", help="rerun the whole page per query, not the results fragment"
+    )
     args = options.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as folder:
@@ -214,11 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             process, url = start_server(Path(folder))
         try:
-            single, single_wall = asyncio.run(asyncio.wait_for(load(url, 1, len(QUERIES), args.timeout), args.deadline))
+            single, single_wall = asyncio.run(
+                asyncio.wait_for(load(url, 1, len(QUERIES), args.timeout, args.full_reruns), args.deadline)
+            )
             print(f"server {url}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
             print(summary("1 session (unloaded)", single, single_wall))
             reports, wall = asyncio.run(
-                asyncio.wait_for(load(url, args.sessions, args.queries, args.timeout), args.deadline)
+                asyncio.wait_for(load(url, args.sessions, args.queries, args.timeout, args.full_reruns), args.deadline)
             )
             print(summary(f"{args.sessions} sessions × {args.queries} queries", reports, wall))
             failed = any(r.errors for r in [*single, *reports])

@@ -11,7 +11,9 @@ import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from .config import EngineConfig
 from .corpus import CorpusError
+from .distributed import DistributedBuildError, open_index_distributed  # Dask itself is imported only with --dask
 from .engine import SearchEngine
 from .evaluation import Evaluation, answer_sentences, build_engine, evaluate, load_judgments
 from .fusion import HYBRID, LEARNED
@@ -41,7 +43,15 @@ def _engine(args: argparse.Namespace, rankings: Sequence[str] = (HYBRID,)) -> Se
 
 
 def _build(args: argparse.Namespace) -> int:
-    engine = SearchEngine.from_directory(args.corpus, index_dir=args.index, rebuild=not args.if_changed, progress=None)
+    if args.dask:
+        index = open_index_distributed(
+            args.corpus, args.index, EngineConfig(), args.dask, not args.if_changed, partitions=args.partitions
+        )
+        engine = SearchEngine(index)
+    else:
+        engine = SearchEngine.from_directory(
+            args.corpus, index_dir=args.index, rebuild=not args.if_changed, progress=None
+        )
     where = args.index or Path(args.corpus) / ".index"
     print(f"indexed {len(engine.documents)} documents, {len(engine.passages)} passages → {where}")
     return 0
@@ -133,6 +143,12 @@ def parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build", help="index the corpus folder")
     build.add_argument("--if-changed", action="store_true", help="keep the saved index when the corpus is unchanged")
+    build.add_argument(
+        "--dask",
+        metavar="local:N|tcp://HOST:8786",
+        help="build on Dask: a LocalCluster of N worker processes or a scheduler (the distributed extra)",
+    )
+    build.add_argument("--partitions", type=int, default=None, help="with --dask: partitions (default: 4 per worker)")
     corpus_options(build)
     build.set_defaults(run=_build)
 
@@ -184,6 +200,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `python -m search query … | head`: the reader has what it wanted
         sys.stderr.close()
         return 0
-    except (CorpusError, IndexFormatError, ValueError) as error:
+    except (CorpusError, IndexFormatError, ValueError, DistributedBuildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -30,7 +30,15 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CorpusError", "CorpusWarning", "Document", "read_corpus"]
+__all__ = [
+    "CorpusError",
+    "CorpusWarning",
+    "Document",
+    "corpus_files",
+    "drop_duplicates",
+    "read_corpus",
+    "read_document",
+]
 
 MANIFEST = "manifest.toml"
 SUFFIXES = (".txt", ".md")
@@ -154,19 +162,35 @@ def _table_lines(source: str) -> list[dict[str, int]]:
 
 
 def _from_files(root: Path, strict: bool) -> list[Document]:
-    documents = []
+    documents = (read_document(root, path, strict) for path in corpus_files(root))
+    return [document for document in documents if document is not None]
+
+
+def corpus_files(root: Path) -> list[Path]:
+    """The files of a folder without a manifest that may be documents, sorted by path (the reading order)."""
+    files = []
     for path in sorted(root.rglob("*")):
         relative = path.relative_to(root)
         if path.suffix.lower() not in SUFFIXES or any(part.startswith(".") for part in relative.parts):
             continue
-        if not path.is_file() and not path.is_symlink():
-            continue
-        text = _read_text(root, path, strict)
-        if text is None:
-            continue
-        doc_id = relative.with_suffix("").as_posix()
-        documents.append(Document(id=doc_id, title=_title_from(text, path), path=relative.as_posix(), text=text))
-    return documents
+        if path.is_file() or path.is_symlink():
+            files.append(path)
+    return files
+
+
+def read_document(root: Path, path: Path, strict: bool = False) -> Document | None:
+    """One file of a folder without a manifest as a document, or None (with a warning) when it cannot be one."""
+    text = _read_text(root, path, strict)
+    if text is None:
+        return None
+    relative = path.relative_to(root)
+    doc_id = relative.with_suffix("").as_posix()
+    return Document(id=doc_id, title=_title_from(text, path), path=relative.as_posix(), text=text)
+
+
+def drop_duplicates(documents: list[Document], strict: bool = False) -> list[Document]:
+    """Documents with the same text as an earlier one skipped (with a warning), or an error when ``strict``."""
+    return _drop_duplicates(documents, strict)
 
 
 def _read_text(root: Path, path: Path, strict: bool) -> str | None:

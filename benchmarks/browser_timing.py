@@ -1,0 +1,138 @@
+"""The page as a person sees it: a real Chromium, typed query to results, and ``?q=`` page load to first result.
+
+    python -m benchmarks.browser_timing                       # own server on the embedded corpus, 3 rounds
+    python -m benchmarks.browser_timing --url http://127.0.0.1:8501 --rounds 5
+
+Debian's Chromium (``/usr/bin/chromium``) through Playwright, headless, as the
+browser tests drive it; nothing is downloaded. A typed query is timed from
+pressing Enter until the last expected result card is drawn with the expected
+passage first (the engine, opened in this process on the same corpus, says
+which); a page load from ``goto(?q=…)`` until the first expected card is
+drawn. The first round meets the server's result cache cold, later rounds warm;
+both are reported. Bounded: every wait has a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+from benchmarks.page_load import start_server, stop_server
+
+PROJECT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+QUERIES = [
+    "как вернуть товар",
+    "двойное списание",
+    "номер горячей линии для продавцов",
+    "не пришли деньги за заказ",
+    "как написать в чат поддержки",
+    "вазврат тавара",
+    "минимальная сумма вывода",
+    "ghbdtn",
+]
+WAIT_MS = 20_000
+DRAWN = """([first, count]) => {
+  const hits = document.querySelectorAll('.hit');
+  return hits.length === count && hits[0].dataset.passage === first
+    && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+FIRST = """(first) => document.querySelector('.hit')?.dataset.passage === first"""
+
+
+def expected(corpus: Path, queries: list[str]) -> dict[str, tuple[str, int]]:
+    from search import SearchEngine
+
+    engine = SearchEngine.from_directory(corpus)
+    answers = {}
+    for query in queries:
+        results = engine.search(query, k=5)
+        if len(results):
+            answers[query] = (results[0].passage_id, len(results))
+    return answers
+
+
+def typed(page, answers: dict[str, tuple[str, int]], rounds: int) -> list[list[float]]:  # type: ignore[no-untyped-def]
+    box = page.locator(".st-key-q input")
+    per_round, previous = [], None
+    for _ in range(rounds):
+        times = []
+        for query, (first, count) in answers.items():
+            if first == previous:
+                continue  # the page would already show it: nothing to wait for
+            box.fill(query)
+            started = time.perf_counter()
+            box.press("Enter")
+            page.wait_for_function(DRAWN, arg=[first, count], polling="raf", timeout=WAIT_MS)
+            times.append((time.perf_counter() - started) * 1000)
+            previous = first
+        per_round.append(times)
+    return per_round
+
+
+def page_loads(browser, url: str, answers: dict[str, tuple[str, int]]) -> list[float]:  # type: ignore[no-untyped-def]
+    times = []
+    for query, (first, _) in answers.items():
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(f"{url}/?q={quote(query)}", wait_until="commit", timeout=WAIT_MS)
+        page.wait_for_function(FIRST, arg=first, polling="raf", timeout=WAIT_MS)
+        times.append((time.perf_counter() - started) * 1000)
+        context.close()
+    return times
+
+
+def describe(label: str, values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+    median = statistics.median(values)
+    return f"{label}: n {len(values)}, p50 {median:.0f} ms, p90 {p90:.0f} ms, max {ordered[-1]:.0f} ms"
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--url", help="a running server on the embedded corpus (default: start one)")
+    options.add_argument("--corpus", type=Path, default=PROJECT / "corpus", help="the corpus the server searches")
+    options.add_argument("--rounds", type=int, default=3, help="passes over the queries (default: %(default)s)")
+    args = options.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    answers = expected(args.corpus, QUERIES)
+    with tempfile.TemporaryDirectory() as folder:
+        process = None
+        url = args.url
+        if url is None:
+            process, url = start_server(Path(folder), env={"SEARCH_CORPUS": str(args.corpus)})
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+                try:
+                    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ru-RU")
+                    page = context.new_page()
+                    page.goto(url, wait_until="domcontentloaded", timeout=WAIT_MS)
+                    page.locator(".st-key-q input").wait_for(state="visible", timeout=WAIT_MS)
+                    rounds = typed(page, answers, args.rounds)
+                    context.close()
+                    loads = page_loads(browser, url, answers)
+                finally:
+                    browser.close()
+        finally:
+            if process is not None:
+                stop_server(process)
+    print(f"server {url}, Chromium {CHROMIUM}")
+    print(describe("typed query → results, first round (cold cache)", rounds[0]))
+    if len(rounds) > 1:
+        print(describe("typed query → results, later rounds (warm cache)", [t for r in rounds[1:] for t in r]))
+    print(describe("typed query → results, all rounds", [t for r in rounds for t in r]))
+    print(describe("?q= page load → first result", loads))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""Many page processes over one read-only index folder: throughput, latency and the memory they hold together.
+
+    python -m benchmarks.replicas                              # 1, 2 and 4 processes over a 100k-passage index
+    python -m benchmarks.replicas --passages 20000 --replicas 1 2 --sessions 8 --queries 10
+
+Builds (once, then reused) a synthetic corpus of ``--passages`` texts
+(``benchmarks/synthetic.py``) and its index, then for each count N starts N
+``streamlit run app.py`` processes on loopback, each serving the same index
+folder read-only (``SEARCH_INDEX``), spreads ``--sessions`` simultaneous
+sessions over them in turn (Streamlit sessions are sticky: a WebSocket stays
+with its process) and reports queries/s, p50/p99 latency and the processes'
+total proportional set size (PSS, from ``/proc/<pid>/smaps_rollup``): a page
+of a memory-mapped index array that N processes share counts 1/N in each, so
+the total is what the machine really holds. Everything is bounded: per-run
+timeouts, a deadline for each load, and every server is stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.page_load import load, start_server, stop_server, summary
+
+PROJECT = Path(__file__).resolve().parent.parent
+CACHE = PROJECT / "benchmarks" / "results" / "replicas"
+
+
+def pss_kb(pid: int) -> int:
+    """The proportional set size of a process in kB: its private pages plus its share of every shared one."""
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    raise ValueError(f"no Pss line in /proc/{pid}/smaps_rollup")
+
+
+def total_pss_mb(pids: list[int]) -> float:
+    """What a group of processes holds together, in MiB (shared pages counted once over the group)."""
+    return sum(pss_kb(pid) for pid in pids) / 1024
+
+
+def prepare(passages: int, folder: Path) -> Path:
+    """The synthetic corpus and its index, built once and reused; returns the index folder."""
+    from benchmarks.synthetic import write_folder
+
+    corpus, index = folder / f"corpus-{passages}", folder / f"index-{passages}"
+    if not (corpus / ".complete").exists():
+        write_folder(corpus, passages)
+        (corpus / ".complete").write_text("")
+    if not (index / "CURRENT").exists():
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "search", "build", "--corpus", str(corpus), "--index", str(index)]
+        subprocess.run(command, cwd=PROJECT, check=True, timeout=3600)
+        print(f"built the {passages}-passage index in {time.perf_counter() - started:.0f} s")
+    return index
+
+
+def queries(count: int = 40) -> list[str]:
+    from benchmarks.synthetic import SyntheticCorpus
+
+    return SyntheticCorpus().queries(count)
+
+
+def measure(index: Path, replicas: int, sessions: int, per_session: int, timeout: float, deadline: float) -> dict:
+    servers = []
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            for number in range(replicas):
+                place = Path(folder) / f"server-{number}"
+                place.mkdir()
+                servers.append(start_server(place, env={"SEARCH_INDEX": str(index)}, timeout=300))
+            urls = [url for _, url in servers]
+            pids = [process.pid for process, _ in servers]
+            texts = queries()
+            # Every process opens its index once and answers a first query before anything is measured.
+            asyncio.run(asyncio.wait_for(load(urls, replicas, 2, timeout, queries=texts), deadline))
+            idle = total_pss_mb(pids)
+            reports, wall = asyncio.run(
+                asyncio.wait_for(load(urls, sessions, per_session, timeout, queries=texts), deadline)
+            )
+            busy = total_pss_mb(pids)
+            alive = all(process.poll() is None for process, _ in servers)
+        finally:
+            for process, _ in servers:
+                stop_server(process)
+    latencies = sorted(x * 1000 for r in reports for x in r.latencies)
+    errors = sum(len(r.errors) for r in reports)
+    return {
+        "replicas": replicas,
+        "queries": len(latencies),
+        "qps": len(latencies) / wall,
+        "p50": statistics.median(latencies) if latencies else float("nan"),
+        "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] if latencies else float("nan"),
+        "errors": errors + (0 if alive else 1),
+        "pss_idle_mb": idle,
+        "pss_mb": busy,
+        "summary": summary(f"{replicas} processes, {sessions} sessions × {per_session} queries", reports, wall),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--passages", type=int, default=100_000, help="synthetic corpus size (default: %(default)s)")
+    options.add_argument("--replicas", type=int, nargs="+", default=[1, 2, 4], help="process counts to compare")
+    options.add_argument("--sessions", type=int, default=8, help="simultaneous sessions (default: %(default)s)")
+    options.add_argument("--queries", type=int, default=25, help="queries per session (default: %(default)s)")
+    options.add_argument("--timeout", type=float, default=60, help="seconds allowed per script run")
+    options.add_argument("--deadline", type=float, default=600, help="seconds allowed for each load")
+    options.add_argument("--cache", type=Path, default=CACHE, help="where the corpus and index are kept")
+    args = options.parse_args(argv)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    index = prepare(args.passages, args.cache)
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, index {index}")
+    rows = [measure(index, n, args.sessions, args.queries, args.timeout, args.deadline) for n in args.replicas]
+    base = rows[0]["pss_mb"]
+    print("\n| processes | queries/s | p50 ms | p99 ms | errors | PSS MiB idle | PSS MiB loaded | × one |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for row in rows:
+        print(
+            f"| {row['replicas']} | {row['qps']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | {row['errors']} | "
+            f"{row['pss_idle_mb']:.0f} | {row['pss_mb']:.0f} | {row['pss_mb'] / base:.2f} |"
+        )
+    for row in rows:
+        print(row["summary"])
+    return 1 if any(row["errors"] for row in rows) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

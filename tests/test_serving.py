@@ -1,0 +1,144 @@
+"""Serving: a running engine holder or page follows the index folder's new versions; replicas' memory accounting."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.page_load import _rerun, _run, start_server, stop_server
+from search.serving import EngineHolder
+
+PROJECT = Path(__file__).resolve().parent.parent
+NEW_DOCUMENT = (
+    "# Доставка дронами\n\nКвадрокоптер привозит посылку на балкон за двадцать минут, "
+    "если заказ весит меньше двух килограммов и погода лётная.\n"
+)
+NEW_QUERY = "квадрокоптер привозит посылку"
+
+
+def folder_corpus(tmp_path: Path) -> Path:
+    """A small corpus without a manifest, which another process can extend."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "returns.md").write_text(
+        "# Возвраты\n\nЧтобы вернуть товар, откройте заказ и нажмите «Вернуть». Деньги придут за десять дней.\n",
+        encoding="utf-8",
+    )
+    (folder / "payments.md").write_text(
+        "# Оплата\n\nДвойное списание одной покупки банк отменяет сам в течение трёх дней.\n", encoding="utf-8"
+    )
+    return folder
+
+
+def build_in_another_process(corpus: Path, index: Path) -> None:
+    command = [sys.executable, "-m", "search", "build", "--corpus", str(corpus), "--index", str(index)]
+    subprocess.run(command, cwd=PROJECT, check=True, capture_output=True, timeout=120)
+
+
+def test_a_holder_reopens_a_version_written_by_another_process(tmp_path: Path) -> None:
+    corpus, index = folder_corpus(tmp_path), tmp_path / "index"
+    build_in_another_process(corpus, index)
+    holder = EngineHolder.for_index(index, check_every=0)
+    first = holder.get()
+    assert first.search(NEW_QUERY).answered is False
+    assert holder.get() is first  # nothing changed: the same engine, no reload
+    (corpus / "drones.md").write_text(NEW_DOCUMENT, encoding="utf-8")
+    build_in_another_process(corpus, index)
+    engine = holder.get()
+    assert engine is not first and holder.reloads == 1
+    assert engine.search(NEW_QUERY)[0].passage_id.startswith("drones:")
+    assert first.search("двойное списание")[0].passage_id.startswith("payments:")  # a query in flight still works
+
+
+def test_a_holder_checks_at_most_once_per_interval_and_survives_a_broken_version(tmp_path: Path) -> None:
+    corpus, index = folder_corpus(tmp_path), tmp_path / "index"
+    build_in_another_process(corpus, index)
+    holder = EngineHolder.for_index(index, check_every=3600)
+    first = holder.get()
+    (corpus / "drones.md").write_text(NEW_DOCUMENT, encoding="utf-8")
+    build_in_another_process(corpus, index)
+    assert holder.get() is first  # not looked at yet
+    holder.check_every = 0
+    (index / "CURRENT.tmp").write_text("v-missing")
+    os.replace(index / "CURRENT.tmp", index / "CURRENT")  # a pointer naming nothing
+    assert holder.get() is first  # keeps serving what it has
+
+
+@pytest.mark.timeout(240)
+def test_a_running_page_answers_from_a_new_version_without_restart(tmp_path: Path) -> None:
+    corpus, index = folder_corpus(tmp_path), tmp_path / "index"
+    build_in_another_process(corpus, index)
+    process, url = start_server(tmp_path, env={"SEARCH_INDEX": str(index)}, timeout=90)
+    try:
+        before = asyncio.run(_ask(url, NEW_QUERY))
+        assert 'data-passage="drones:' not in before
+        (corpus / "drones.md").write_text(NEW_DOCUMENT, encoding="utf-8")
+        build_in_another_process(corpus, index)
+        time.sleep(1.2)  # the page looks at CURRENT at most once a second
+        after = asyncio.run(_ask(url, NEW_QUERY))
+        assert 'data-passage="drones:' in after
+        assert process.poll() is None
+    finally:
+        stop_server(process)
+
+
+async def _ask(url: str, query: str) -> str:
+    """One browser-like session: open the page, type ``query``, return the HTML the run drew."""
+    import websockets
+
+    address = url.replace("http://", "ws://") + "/_stcore/stream"
+    async with websockets.connect(address, subprotocols=["streamlit"], max_size=None, open_timeout=30) as ws:
+        fragments: dict[str, str] = {}
+        elements, _ = await _run(ws, _rerun(), 60, fragments)
+        box = next(e.text_input.id for e in elements if e.WhichOneof("type") == "text_input")
+        elements, finished = await _run(ws, _rerun(widget=box, value=query, fragment=fragments.get(box, "")), 60)
+        assert finished
+        return "\n".join(e.html.body for e in elements if e.WhichOneof("type") == "html")
+
+
+def test_pss_counts_a_processs_private_memory_and_halves_a_shared_mapping(tmp_path: Path) -> None:
+    from benchmarks.replicas import pss_kb, total_pss_mb
+
+    size = 64 * 2**20
+    shared = tmp_path / "shared.bin"
+    shared.write_bytes(b"\1" * size)
+    holder = (
+        "import mmap, sys, time\n"
+        "private = bytearray(64 * 2**20)\n"
+        "for i in range(0, len(private), 4096): private[i] = 1\n"
+        f"f = open({str(shared)!r}, 'rb'); m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)\n"
+        "total = sum(m[i] for i in range(0, len(m), 4096))\n"
+        "print('ready', flush=True); time.sleep(60)\n"
+    )
+    processes = [subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        for process in processes:
+            assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        baseline = subprocess.Popen(
+            [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert baseline.stdout is not None and baseline.stdout.readline().strip() == "ready"
+        try:
+            interpreter = pss_kb(baseline.pid) / 1024
+        finally:
+            baseline.kill()
+            baseline.wait()
+        mib = [pss_kb(process.pid) / 1024 for process in processes]
+        # Each holds its 64 MiB of private pages and half of the 64 MiB file both map: ~96 MiB over an interpreter.
+        for value in mib:
+            assert 80 < value - interpreter < 112, (value, interpreter)
+        assert total_pss_mb([p.pid for p in processes]) == pytest.approx(sum(mib), abs=2)
+    finally:
+        for process in processes:
+            process.kill()
+            process.wait()
+    with pytest.raises(FileNotFoundError):
+        pss_kb(2**22 + 12345)
