@@ -419,8 +419,8 @@ class Configuration:
 # The engine's default first; then each retriever alone, under lemmas, Snowball stems and raw tokens.
 CONFIGURATIONS: tuple[Configuration, ...] = (
     Configuration("default", "pymorphy3", "hybrid"),
-    Configuration("learned", "pymorphy3", "learned"),
     Configuration("default-exact", "pymorphy3", "hybrid", rewrite=False),
+    Configuration("learned", "pymorphy3", "learned"),
     Configuration("bm25", "pymorphy3", "bm25"),
     Configuration("tfidf", "pymorphy3", "tfidf"),
     Configuration("snowball", "snowball", "hybrid"),

@@ -526,6 +526,10 @@ class _Tfidf(_Postings, Retriever):
 
         counts.has_sorted_indices = False
         counts.sort_indices()  # as CountVectorizer leaves them: each row's squares are summed in column order
+        if counts.shape[1] == 0:  # a field no passage has (FAQ questions in plain paragraphs): nothing to weigh
+            self.idf_, self.matrix_ = np.zeros(0), sp.csc_matrix(counts.shape)
+            self._set_postings(self.matrix_)
+            return
         transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
         self.idf_ = transformer.idf_
         self.matrix_ = transformer.transform(counts, copy=False).tocsc()

@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-WAIT_MS = 20_000  # any single wait in a browser page
+WAIT_MS = 60_000  # any single wait in a browser page: generous, a loaded machine starts Streamlit slowly
 START_TIMEOUT = 60  # seconds for a page server to answer its health check (it builds the index first)
 
 

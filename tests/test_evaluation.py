@@ -153,7 +153,7 @@ def test_single_retrievers_and_configurations_are_named(engine, judgments) -> No
     result = evaluate(engine, judgments[:20], retriever="bm25")
     assert result.name == "bm25" and result.retriever == "bm25" and result.stemmer == "pymorphy3"
     names = [c.name for c in CONFIGURATIONS]
-    assert names[:2] == ["default", "default-exact"] and len(set(names)) == len(names) == 10
+    assert names[:3] == ["default", "default-exact", "learned"] and len(set(names)) == len(names) == 11
     assert [c.rewrite for c in CONFIGURATIONS].count(False) == 1
     assert {c.stemmer for c in CONFIGURATIONS} == {"pymorphy3", "snowball", "none"}
 

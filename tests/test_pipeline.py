@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from search import RETRIEVERS, SearchEngine
+from search import RETRIEVERS, Document, SearchEngine
 from search.cli import parser
 from search.corpus import read_corpus
 from search.retrievers import registry_table
@@ -93,3 +93,24 @@ def test_page_ranking_options_are_the_engines(monkeypatch: pytest.MonkeyPatch, c
 
 def test_readme_lists_the_registry() -> None:
     assert registry_table() in (PROJECT / "README.md").read_text(encoding="utf-8")
+
+
+def test_plain_paragraphs_without_headings_or_questions_build_every_retriever(tmp_path: Path) -> None:
+    texts = [
+        "Москва — столица России. В Москве живёт более двенадцати миллионов человек.",
+        "Байкал — самое глубокое озеро планеты, его глубина 1642 метра.",
+        "Волга впадает в Каспийское море.",
+        "Нева вытекает из Ладожского озера и впадает в Балтийское море.",
+    ]
+    documents = [Document(f"p{n}", f"p{n}", f"p{n}.txt", text) for n, text in enumerate(texts)]
+    engine = SearchEngine.build(documents, progress=False)
+    assert {"question_bm25", "question_chars"} <= set(engine.retrievers)  # built, empty: no passage has the field
+    for ranking in engine.rankings:
+        hits = engine.search("самое глубокое озеро", retriever=ranking)
+        assert not hits or hits[0].doc_id == "p1", ranking
+    assert engine.search("самое глубокое озеро", retriever="learned")[0].doc_id == "p1"
+    engine.save(tmp_path / "index")
+    again = SearchEngine.load(tmp_path / "index")
+    assert [h.passage_id for h in again.search("озеро", retriever="learned")] == [
+        h.passage_id for h in engine.search("озеро", retriever="learned")
+    ]
