@@ -419,6 +419,7 @@ def render_scores(results: SearchResults) -> None:
         st.subheader("Разбор оценок")
         st.caption(
             f"Покрытие запроса лучшими фрагментами: {results.coverage:.0%} · "
+            f"уверенность, что ответ есть: {results.confidence:.0%} · "
             f"ответ {'найден' if results.answered else 'не найден'}"
         )
         for hit in results:

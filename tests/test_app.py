@@ -210,7 +210,10 @@ def test_a_query_is_shown_as_text(app: AppTest, query: str) -> None:
     search(app, query)
     page = html(app)
     assert "<script>alert" not in page and "<img" not in page
-    assert f"«<b>{_escaped(query)}</b>»" in page or f"«{_escaped(query)}»" in page
+    # The page repeats the query, escaped, when it finds nothing; the confidence model answers some of these
+    # (the words «оплата», «ссылка» are the documents'), and an answered query is not repeated back.
+    repeated = f"«<b>{_escaped(query)}</b>»" in page or f"«{_escaped(query)}»" in page
+    assert repeated or 'class="closest"' not in page
 
 
 def _escaped(text: str) -> str:

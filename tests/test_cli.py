@@ -62,7 +62,8 @@ def test_query_finds_the_answer_in_the_top_3(
 def test_query_prints_citations_for_people(index_dir: Path, corpus_dir: Path, capsys) -> None:
     assert main(["query", "двойное списание", "-k", "2", "--corpus", str(corpus_dir), "--index", str(index_dir)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("1. [") and "› 2 Проблемы с оплатой, строки 14–21" in out
+    assert out.startswith("Краткий ответ: Двойное списание одной и той же покупки")
+    assert "\n1. [" in out and "› 2 Проблемы с оплатой, строки 14–21" in out
 
 
 def test_nothing_found_is_said_plainly(index_dir: Path, corpus_dir: Path, capsys) -> None:
