@@ -470,6 +470,7 @@ def rendered_results(
         "nothing": nothing_found_html(results, documents is not None or audience is not None) if not results else "",
         "coverage": (
             f"Покрытие запроса лучшими фрагментами: {results.coverage:.0%} · "
+            f"уверенность, что ответ есть: {results.confidence:.0%} · "
             f"ответ {'найден' if results.answered else 'не найден'}"
         ),
         "hits": [

@@ -31,6 +31,7 @@ from .answers import (
     extract_facts,
     sentence_spans,
 )
+from .decision import ConfidenceModel, decision_features
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
 from .passages import Passage
@@ -84,6 +85,7 @@ class Search:
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
     coverage: float = 0.0
     missing: tuple[str, ...] = ()
+    confidence: float = 0.0
     answered: bool = False
     hits: Sequence[Hit] = ()
     short_answer: Hit | None = None  # whose answer sentence answers best: never an outdated fact over a current one
@@ -280,21 +282,49 @@ class Rerank(Stage):
 
 
 class Decide(Stage):
-    """Whether the documents answer the query at all: coverage by the best passages, and missing topics."""
+    """How likely the documents answer the query (``confidence``, the calibrated model of
+    :mod:`search.decision`), and whether to say they do.
+
+    ``answered`` is still the measured rule (a missing topic word, or coverage under ``min_coverage``):
+    at the 3 % false-"no answer" limit the model flags 63 % of XQuAD's leave-one-article-out questions
+    and 7 of the judged set's 10 unanswerable ones, where the rule flags 72 % and 10 of 10. The model
+    is far better on re-typed questions (false "no answer" under transliteration 7 % against 78 %), so
+    ``confidence`` is reported for every query, with the model's own threshold beside it."""
 
     name: ClassVar[str] = "decide"
 
-    def __init__(self, index: Index, analyzer: Analyzer) -> None:
+    def __init__(self, index: Index, analyzer: Analyzer, model: ConfidenceModel | None = None) -> None:
         self.lexicon, self.analyzer = index.lexicon, analyzer
         self.rule = NoAnswerRule(min_coverage=index.config.min_coverage, depth=index.config.coverage_depth)
+        self.model = model if model is not None else ConfidenceModel.default()
+        self.weights, self.k = fused_weights(index), index.config.fusion.k
 
     def __call__(self, search: Search) -> Search:
+        coverage, missing, features = self.evidence(search)
+        confidence = self.model.confidence(features)
+        answered = self.rule.answered(coverage, missing)
+        return replace(search, coverage=coverage, missing=missing, confidence=confidence, answered=answered)
+
+    def evidence(self, search: Search) -> tuple[float, tuple[str, ...], np.ndarray | None]:
+        """Coverage by the best passages, the missing topic words, and the model's features (what training reads)."""
         query = search.query
         coverage = self._coverage(query.terms, query.info.corrections, search.order[: self.rule.depth])
         expanded = {t for c in query.info.corrections if c.step == SYNONYMS for t in c.original.split()}
         missing = self.rule.missing_topics(query.tokens, self.lexicon.__contains__, self.analyzer.morphology, expanded)
-        answered = self.rule.answered(coverage, missing)
-        return replace(search, coverage=coverage, missing=tuple(missing), answered=answered)
+        # The most a fused score can be: every retriever that ran ranks the passage first.
+        best = sum(self.weights.get(name, 0.0) for name in search.ranked) / (self.k + 1)
+        features = decision_features(
+            query.terms,
+            query.info.corrections,
+            missing,
+            self.lexicon,
+            search.ranked,
+            search.order,
+            search.scores,
+            best if search.request.retriever == HYBRID else None,
+            self.analyzer.morphology.is_known,
+        )
+        return coverage, tuple(missing), features
 
     def _coverage(self, terms: Sequence[str], corrections: Sequence[Correction], rows: np.ndarray) -> float:
         """How much of the query the best passages cover together.
@@ -462,6 +492,7 @@ class Pipeline:
             replace(search.query.info, missing=search.missing),
             retriever=request.retriever,
             answered=search.answered,
+            confidence=search.confidence,
             coverage=search.coverage,
             elapsed_ms=(time.perf_counter() - search.started) * 1000,
             conflicts=search.conflicts,

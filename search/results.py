@@ -125,10 +125,12 @@ class QueryInfo:
 class SearchResults(Sequence[Hit]):
     """Hits, best first, plus what is known about the query as a whole.
 
-    Behaves as a list of :class:`Hit`. ``answered`` says whether the
-    documents answer the query at all: the best passage must cover enough of
-    the query (``coverage``, IDF-weighted, 0–1). When it is false the hits are
-    only the closest passages. ``elapsed_ms`` is the time the search took.
+    Behaves as a list of :class:`Hit`. ``confidence`` is the calibrated
+    probability (0–1) that the documents answer the query, and ``answered``
+    says whether it reaches the decision threshold (:mod:`search.decision`);
+    when it is false the hits are only the closest passages. ``coverage`` is
+    the IDF-weighted share (0–1) of the query the best passages hold.
+    ``elapsed_ms`` is the time the search took.
     """
 
     def __init__(
@@ -138,6 +140,7 @@ class SearchResults(Sequence[Hit]):
         *,
         retriever: str,
         answered: bool,
+        confidence: float | None = None,
         coverage: float = 0.0,
         elapsed_ms: float = 0.0,
         conflicts: Sequence[Any] = (),
@@ -147,6 +150,8 @@ class SearchResults(Sequence[Hit]):
         self.query = query
         self.retriever = retriever
         self.answered = answered
+        # The probability that the documents answer the query; ``answered`` is it against the model's threshold.
+        self.confidence = float(answered) if confidence is None else confidence
         self.coverage = coverage
         self.elapsed_ms = elapsed_ms
         self.conflicts = tuple(conflicts)
@@ -168,7 +173,10 @@ class SearchResults(Sequence[Hit]):
         return iter(self._hits)
 
     def __repr__(self) -> str:
-        return f"SearchResults({self.query.original!r}, {len(self)} hits, answered={self.answered})"
+        return (
+            f"SearchResults({self.query.original!r}, {len(self)} hits, "
+            f"confidence={self.confidence:.2f}, answered={self.answered})"
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -183,6 +191,7 @@ class SearchResults(Sequence[Hit]):
             },
             "retriever": self.retriever,
             "answered": self.answered,
+            "confidence": round(self.confidence, 4),
             "coverage": round(self.coverage, 4),
             "elapsed_ms": round(self.elapsed_ms, 3),
             "conflicts": [c.to_json() if hasattr(c, "to_json") else c for c in self.conflicts],

@@ -60,6 +60,7 @@ def test_any_set_of_retrievers_builds_and_searches(documents, subset: tuple[str,
         assert results.query.terms == ("вернуть", "товар")  # the lexicon, not BM25, knows the words
     hybrid = engine.search("как вернуть товар", k=5)
     assert hybrid.answered and set(engine.fused) <= set(subset)
+    assert 0.0 < hybrid.confidence <= 1.0
 
 
 def test_ranking_stages_alone_give_each_retrievers_own_top(engine: SearchEngine) -> None:

@@ -1,0 +1,507 @@
+"""Train the confidence model of ``search.decision`` on generated data, and report its held-out figures.
+
+    python -m benchmarks.train_confidence [--data-xquad DIR] [--data-rutube DIR] [--out search/models/confidence.json]
+    python -m benchmarks.train_confidence --report [--model FILE]     # the stored held-out figures, no training
+
+Answerable questions, each as written and re-typed by ``search.noise.retype``
+(every kind of ``NOISE_KINDS``, a fixed seed per question and kind):
+
+- ``judged``: the embedded corpus's answerable judged queries (``corpus/queries``);
+- ``xquad``: the 1,190 XQuAD-ru questions, the 240 paragraphs as the corpus;
+- ``rutube``: the 378 RUTUBE development messages, the 299 FAQ entries as the corpus.
+
+Unanswerable ones: the same questions, as written and re-typed alike, asked
+of an engine *built without* what answers them — the sections holding the
+judged passages (the embedded corpus has four long articles of many topics,
+so a section is what a document is elsewhere: leaving a whole article out
+would remove the neighbouring topics too), all paragraphs of the question's
+article on XQuAD, the relevant entries on RUTUBE — plus the judged set's own
+unanswerable queries (asked of the whole corpus). Each answerable question is
+asked of the engine built without *another* group's answers (the previous
+group whose answers do not overlap its own), never of the whole corpus: the
+answerable and the unanswerable then meet corpora of the same sizes, and the
+model cannot tell them apart by the corpus (see ``paired``). Rebuilding rather than filtering (``documents=``): a
+filter hides passages from the retrievers but leaves their words in the
+lexicon, so a topic word only the removed text uses would still count as
+known, and the IDFs would be those of the whole corpus; an engine is built
+once per removed set (0.3–0.6 s) and asked all of that set's questions.
+
+The model is fitted and judged by grouped 5-fold cross-validation (GroupKFold;
+a group is a judged section set, an XQuAD article or a RUTUBE entry, so a
+question, its re-typings and its unanswerable twin are always in the same
+fold). The threshold is the highest at which the held-out false-"no answer"
+rate over the answerable questions as written stays at or under 3 %. The final
+model is fitted on everything, and carries the threshold and the held-out
+figures; the held-out predictions go to ``benchmarks/results/confidence-held-out.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from search import SearchEngine
+from search.corpus import CorpusWarning, Document, read_corpus
+from search.decision import (
+    FEATURES,
+    MODEL_FILE,
+    ConfidenceModel,
+    calibration_bins,
+    expected_calibration_error,
+    fit_confidence,
+)
+from search.evaluation import load_judgments, resolve_judgments
+from search.noise import NOISE_KINDS, retype
+
+PROJECT = Path(__file__).resolve().parent.parent
+CORPUS = PROJECT / "corpus"
+DEFAULT_XQUAD = (PROJECT / ".." / "shared" / "benchmarks" / "xquad").resolve()
+DEFAULT_RUTUBE = (PROJECT / ".." / "shared" / "benchmarks" / "rutube").resolve()
+RESULTS = PROJECT / "benchmarks" / "results"
+WRITTEN = "written"
+VARIANTS = (WRITTEN, *NOISE_KINDS)
+FOLDS = 5
+MAX_FALSE_NO_ANSWER = 0.03  # on held-out folds, over the answerable questions as written
+C = 1.0
+QUESTIONS = "".join(("q", "a", "s"))  # SQuAD's key, spelt out as in benchmarks/xquad.py
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    group: str  # what leaves together: a section set, an article, an entry
+
+
+@dataclass
+class Rows:
+    """The generated examples: features (NaN where a search cannot give one; all NaN when nothing was found)."""
+
+    x: list[np.ndarray]
+    found: list[bool]
+    answerable: list[bool]
+    source: list[str]
+    variant: list[str]
+    group: list[str]
+    qid: list[str]
+    rule: list[bool]  # what the hand-written rule (coverage ≥ 0.2, no missing topic) said
+
+    @classmethod
+    def empty(cls) -> Rows:
+        return cls([], [], [], [], [], [], [], [])
+
+    def extend(self, other: Rows) -> None:
+        for name in self.__dataclass_fields__:
+            getattr(self, name).extend(getattr(other, name))
+
+
+def _seed(qid: str, variant: str) -> int:
+    return zlib.crc32(f"{qid}\0{variant}".encode())
+
+
+def ask(engine: SearchEngine, questions: Iterable[Question], answerable: bool, source: str, rows: Rows) -> None:
+    """Every question, as written and re-typed, through the stages up to fusion, and the decide stage's evidence."""
+    pipeline = engine.pipeline
+    decide = pipeline.stage("decide")
+    rule_coverage = engine.config.min_coverage
+    for question in questions:
+        for variant in VARIANTS:
+            text = question.text if variant == WRITTEN else retype(question.text, variant, _seed(question.id, variant))
+            search = pipeline.rank(pipeline.request(text, k=10), until="fuse")
+            coverage, missing, x = decide.evidence(search)  # type: ignore[attr-defined]
+            rows.x.append(np.full(len(FEATURES), np.nan) if x is None else x)
+            rows.found.append(x is not None)
+            rows.answerable.append(answerable)
+            rows.source.append(source)
+            rows.variant.append(variant)
+            rows.group.append(f"{source}:{question.group}")
+            rows.qid.append(question.id)
+            rows.rule.append(coverage >= rule_coverage and not missing)
+
+
+def _quiet_build(documents: Sequence[Document], synonyms: str = "") -> SearchEngine:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        return SearchEngine.build(documents, synonyms=synonyms, progress=False)
+
+
+# --- the three sources ------------------------------------------------------------------------------------
+
+
+Group = tuple[frozenset[str], list[Question]]  # what answers the questions, and the questions
+
+
+def paired(source: str, build: Callable[[frozenset[str]], SearchEngine], groups: Sequence[Group]) -> Rows:
+    """Each group's questions asked of an engine built without what answers them (unanswerable), and of an
+    engine built without another group's answers (answerable): both kinds then meet corpora of the same sizes.
+
+    Asking the answerable ones of the whole corpus instead would let the model tell the two apart by the
+    corpus alone (every IDF shifts when an article leaves): a gradient-boosted model did so perfectly.
+    """
+    hosts: dict[int, list[int]] = defaultdict(list)  # engine i also asks group j, whose answers it keeps
+    for j, (removed, _) in enumerate(groups):
+        for step in range(1, len(groups)):
+            i = (j - step) % len(groups)
+            if not groups[i][0] & removed:
+                hosts[i].append(j)
+                break
+    rows = Rows.empty()
+    for i, (removed, questions) in enumerate(groups):
+        engine = build(removed)
+        ask(engine, questions, False, source, rows)
+        for j in hosts[i]:
+            ask(engine, groups[j][1], True, source, rows)
+    return rows
+
+
+def judged_rows() -> Rows:
+    """The embedded corpus: judged answerable queries, with and without their sections; the unanswerable ones."""
+    documents = read_corpus(CORPUS)
+    synonyms_file = CORPUS / "synonyms.txt"
+    synonyms = synonyms_file.read_text(encoding="utf-8") if synonyms_file.is_file() else ""
+    engine = _quiet_build(documents, synonyms)
+    judgments = load_judgments(CORPUS / "queries")
+    relevant = resolve_judgments(judgments, engine.passages)
+    by_sections: dict[frozenset[str], list[Question]] = defaultdict(list)
+    unanswerable = []
+    for number, judgment in enumerate(judgments):
+        qid = f"judged-{number:03d}"
+        if not judgment.answerable:
+            unanswerable.append(Question(qid, judgment.query, qid))
+            continue
+        sections = frozenset(
+            f"{p.doc_id}:{p.section_span[0]}:{p.section_span[1]}"
+            for p in (engine.passage(pid) for pid in relevant[judgment.query])
+        )
+        by_sections[sections].append(Question(qid, judgment.query, ""))
+    groups = [
+        (sections, [Question(q.id, q.text, f"s{number:03d}") for q in questions])
+        for number, (sections, questions) in enumerate(by_sections.items())
+    ]
+    rows = paired("judged", lambda removed: _quiet_build(_without_sections(documents, removed), synonyms), groups)
+    ask(engine, unanswerable, False, "judged-unanswerable", rows)
+    return rows
+
+
+def _without_sections(documents: Sequence[Document], sections: Iterable[str]) -> list[Document]:
+    spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for section in sections:
+        doc_id, start, end = section.rsplit(":", 2)
+        spans[doc_id].append((int(start), int(end)))
+    kept = []
+    for document in documents:
+        text = document.text
+        for start, end in sorted(spans.get(document.id, ()), reverse=True):
+            text = text[:start] + text[end:]
+        if text.strip():
+            kept.append(Document(document.id, document.title, document.path, text, document.audience, document.source))
+    return kept
+
+
+def xquad_rows(data_dir: Path) -> Rows:
+    """XQuAD-ru: the 240 paragraphs as the corpus; leave-one-article-out for the unanswerable twins."""
+    path = data_dir / "xquad.ru.json"
+    if not path.is_file():
+        raise SystemExit(f"error: {path} not found; pass --data-xquad DIR (the folder holding xquad.ru.json)")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    documents: dict[str, Document] = {}
+    by_text: dict[str, str] = {}
+    articles: dict[str, set[str]] = defaultdict(set)  # article → its paragraphs' document ids
+    questions: dict[str, list[Question]] = defaultdict(list)
+    for a, article in enumerate(data["data"]):
+        group = f"a{a:02d}"
+        for p, paragraph in enumerate(article["paragraphs"]):
+            text = paragraph["context"].strip()
+            name = by_text.setdefault(text, f"a{a:02d}p{p:02d}")  # identical paragraphs are one document
+            documents.setdefault(name, Document(name, name, f"{name}.txt", text + "\n"))
+            articles[group].add(name)
+            questions[group] += [Question(qa["id"], qa["question"], group) for qa in paragraph[QUESTIONS]]
+    groups = [(frozenset(articles[group]), asked) for group, asked in questions.items()]
+    return paired("xquad", lambda removed: _quiet_build([d for n, d in documents.items() if n not in removed]), groups)
+
+
+def rutube_rows(data_dir: Path) -> Rows:
+    """RUTUBE development messages over the FAQ entries; leave-one-entry-out (its relevant entries) for the twins."""
+    corpus, queries = data_dir / "corpus", data_dir / "queries.jsonl"
+    if not corpus.is_dir() or not queries.is_file():
+        raise SystemExit(f"error: {data_dir} lacks corpus/ and queries.jsonl; pass --data-rutube DIR")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorpusWarning)
+        documents = read_corpus(corpus)
+    by_relevant: dict[frozenset[str], list[Question]] = defaultdict(list)
+    for line in queries.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            relevant = frozenset(item["relevant"])
+            by_relevant[relevant].append(Question(item["id"], item["query"], min(relevant)))
+    return paired(
+        "rutube",
+        lambda removed: _quiet_build([d for d in documents if d.id not in removed]),
+        list(by_relevant.items()),
+    )
+
+
+# --- cross-validation, the threshold, the figures -----------------------------------------------------------
+
+
+@dataclass
+class Dataset:
+    x: np.ndarray
+    y: np.ndarray
+    found: np.ndarray
+    source: np.ndarray
+    variant: np.ndarray
+    group: np.ndarray
+    qid: np.ndarray
+    rule: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Rows) -> Dataset:
+        return cls(
+            np.vstack(rows.x),
+            np.array(rows.answerable, dtype=np.int64),
+            np.array(rows.found),
+            np.array(rows.source),
+            np.array(rows.variant),
+            np.array(rows.group),
+            np.array(rows.qid),
+            np.array(rows.rule),
+        )
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        np.savez_compressed(path, features=np.array(FEATURES), **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> Dataset:
+        """The examples of an earlier run, with the columns of today's features (a removed one is dropped)."""
+        with np.load(path, allow_pickle=False) as arrays:
+            data = {name: arrays[name] for name in cls.__dataclass_fields__}
+            stored = arrays["features"].tolist()
+        if missing := [name for name in FEATURES if name not in stored]:
+            raise SystemExit(f"error: {path} lacks the features {missing}; generate the examples again (no --reuse)")
+        data["x"] = data["x"][:, [stored.index(name) for name in FEATURES]]
+        return cls(**data)
+
+
+def source_weights(data: Dataset) -> np.ndarray:
+    """Each corpus weighs the same in the fit, whatever its number of questions: XQuAD's 1,190 questions would
+    otherwise teach the model encyclopaedic questions over 240 paragraphs, not a help center's short queries."""
+    corpus = np.char.replace(data.source, "-unanswerable", "")
+    names, counts = np.unique(corpus, return_counts=True)
+    share = dict(zip(names.tolist(), (len(corpus) / (len(names) * counts)).tolist()))
+    return np.array([share[name] for name in corpus.tolist()])
+
+
+def held_out_predictions(data: Dataset, folds: int = FOLDS, c: float = C) -> np.ndarray:
+    """Each example's confidence from the model fitted on the other folds (nothing found: 0)."""
+    from sklearn.model_selection import GroupKFold
+
+    weights = source_weights(data)
+    predicted = np.zeros(len(data.y))
+    for train, test in GroupKFold(n_splits=folds).split(data.x, data.y, data.group):
+        train = train[data.found[train]]
+        model = fit_confidence(data.x[train], data.y[train], c=c, sample_weight=weights[train])
+        predicted[test] = np.where(data.found[test], model.predict(data.x[test]), 0.0)
+    return predicted
+
+
+def choose_threshold(p: np.ndarray, data: Dataset, limit: float = MAX_FALSE_NO_ANSWER) -> float:
+    """The highest threshold whose held-out false-"no answer" rate on answerable questions as written ≤ ``limit``."""
+    scores = np.sort(p[(data.y == 1) & (data.variant == WRITTEN)])
+    allowed = int(np.floor(limit * len(scores)))  # this many may fall under the threshold
+    return float(scores[allowed]) if allowed < len(scores) else 1.0
+
+
+def _rate(flags: np.ndarray) -> float | None:
+    return float(flags.mean()) if flags.size else None
+
+
+def figures(p: np.ndarray, data: Dataset, threshold: float) -> dict[str, object]:
+    """False "no answer" and unanswerable flagged, per source and variant; ECE; the same for the old rule."""
+    said_no = p < threshold
+    table = []
+    for source in dict.fromkeys(data.source.tolist()):
+        for variant in VARIANTS:
+            here = (data.source == source) & (data.variant == variant)
+            if not here.any():
+                continue
+            answerable, unanswerable = here & (data.y == 1), here & (data.y == 0)
+            table.append(
+                {
+                    "source": source,
+                    "variant": variant,
+                    "answerable": int(answerable.sum()),
+                    "false_no_answer": _rate(said_no[answerable]),
+                    "rule_false_no_answer": _rate(~data.rule[answerable]),
+                    "unanswerable": int(unanswerable.sum()),
+                    "flagged": _rate(said_no[unanswerable]),
+                    "rule_flagged": _rate(~data.rule[unanswerable]),
+                }
+            )
+    return {
+        "threshold": threshold,
+        "examples": len(p),
+        "ece": expected_calibration_error(p, data.y),
+        "ece_written": expected_calibration_error(p[data.variant == WRITTEN], data.y[data.variant == WRITTEN]),
+        "table": table,
+    }
+
+
+def trade_off(p: np.ndarray, data: Dataset, steps: int = 50) -> list[dict[str, float]]:
+    """False "no answer" (answerable, as written) against unanswerable flagged (all), per threshold."""
+    answerable = p[(data.y == 1) & (data.variant == WRITTEN)]
+    unanswerable = p[data.y == 0]
+    xquad = p[(data.y == 1) & (data.variant == WRITTEN) & (data.source == "xquad")]
+    xquad_removed = p[(data.y == 0) & (data.variant == WRITTEN) & (data.source == "xquad")]
+    return [
+        {
+            "threshold": t,
+            "false_no_answer": float((answerable < t).mean()),
+            "flagged": float((unanswerable < t).mean()),
+            "xquad_false_no_answer": float((xquad < t).mean()),
+            "xquad_flagged": float((xquad_removed < t).mean()),
+        }
+        for t in np.linspace(0, 1, steps + 1).round(4).tolist()
+    ]
+
+
+def train(data: Dataset, c: float = C) -> tuple[ConfidenceModel, np.ndarray]:
+    p = held_out_predictions(data, c=c)
+    threshold = choose_threshold(p, data)
+    final = fit_confidence(data.x[data.found], data.y[data.found], c=c, sample_weight=source_weights(data)[data.found])
+    held_out = {
+        "method": (
+            f"GroupKFold({FOLDS}) by section set / article / entry, each corpus weighing the same; threshold: "
+            f"the highest at which the held-out false-'no answer' rate on answerable questions as written "
+            f"is ≤ {MAX_FALSE_NO_ANSWER:.0%}"
+        ),
+        "c": c,
+        **figures(p, data, threshold),
+        "reliability": calibration_bins(p, data.y),
+        "trade_off": trade_off(p, data),
+    }
+    model = ConfidenceModel(FEATURES, final.coefficients, final.intercept, final.means, threshold, held_out)
+    return model, p
+
+
+# --- the report --------------------------------------------------------------------------------------------
+
+
+def _pct(value: object) -> str:
+    return "–" if value is None else f"{float(value):.1%}"  # type: ignore[arg-type]
+
+
+def report(model: ConfidenceModel) -> str:
+    held = model.held_out
+    if not held.get("table"):
+        return f"{model.source}: no held-out figures stored; train it: python -m benchmarks.train_confidence"
+    rows = {(r["source"], r["variant"]): r for r in held["table"]}
+    lines = [
+        f"confidence model {model.source}: threshold {model.threshold:.3f}, {held['examples']} held-out examples",
+        f"  ({held['method']})",
+        "",
+        "| source | typed | answerable | false «no answer» | (old rule) | unanswerable | flagged | (old rule) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in held["table"]:
+        lines.append(
+            f"| {r['source']} | {r['variant']} | {r['answerable']} | {_pct(r['false_no_answer'])} | "
+            f"{_pct(r['rule_false_no_answer'])} | {r['unanswerable']} | {_pct(r['flagged'])} | "
+            f"{_pct(r['rule_flagged'])} |"
+        )
+    lines += ["", "targets (held-out):"]
+
+    def target(name: str, value: float | None, limit: float, at_most: bool) -> None:
+        if value is None:
+            lines.append(f"  {name}: no data")
+            return
+        met = value <= limit if at_most else value >= limit
+        gap = "" if met else f" — missed by {abs(value - limit) * 100:.1f} points"
+        lines.append(f"  {name}: {value:.1%} ({'≤' if at_most else '≥'} {limit:.0%}) {'met' if met else 'MISSED'}{gap}")
+
+    def cell(source: str, variant: str, key: str) -> float | None:
+        row = rows.get((source, variant))
+        return None if row is None else row[key]
+
+    target("false «no answer», XQuAD as written", cell("xquad", WRITTEN, "false_no_answer"), 0.03, True)
+    for kind in NOISE_KINDS:
+        target(f"false «no answer», XQuAD {kind}", cell("xquad", kind, "false_no_answer"), 0.05, True)
+    target("false «no answer», RUTUBE development, as written", cell("rutube", WRITTEN, "false_no_answer"), 0.05, True)
+    target("unanswerable flagged, XQuAD leave-one-article-out", cell("xquad", WRITTEN, "flagged"), 0.85, False)
+    target(
+        "unanswerable flagged, judged set's unanswerable queries",
+        cell("judged-unanswerable", WRITTEN, "flagged"),
+        0.85,
+        False,
+    )
+    target("expected calibration error, all held-out examples", held["ece"], 0.05, True)
+    return "\n".join(lines)
+
+
+# --- the command -------------------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(description="Train the confidence model on generated data; report its figures.")
+    main.add_argument("--data-xquad", type=Path, default=DEFAULT_XQUAD, help="folder of xquad.ru.json")
+    main.add_argument("--data-rutube", type=Path, default=DEFAULT_RUTUBE, help="folder of corpus/ and queries.jsonl")
+    main.add_argument("--out", type=Path, default=MODEL_FILE, help="where the model goes (default: %(default)s)")
+    main.add_argument("--report", action="store_true", help="print the stored model's held-out figures and stop")
+    main.add_argument("--model", type=Path, default=MODEL_FILE, help="the model --report reads")
+    main.add_argument(
+        "--reuse",
+        action="store_true",
+        help="train on the examples the last run generated (benchmarks/results/confidence-data.npz)",
+    )
+    main.add_argument("-C", type=float, default=C, help="inverse regularisation strength (default: %(default)s)")
+    return main
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.report:
+        print(report(ConfidenceModel.load(args.model)))
+        return 0
+    cache = RESULTS / "confidence-data.npz"
+    if args.reuse and cache.is_file():
+        data = Dataset.load(cache)
+    else:
+        rows = Rows.empty()
+        for name, make in (
+            ("judged", judged_rows),
+            ("xquad", lambda: xquad_rows(args.data_xquad)),
+            ("rutube", lambda: rutube_rows(args.data_rutube)),
+        ):
+            started = time.perf_counter()
+            made = make()
+            rows.extend(made)
+            print(f"{name}: {len(made.x)} examples, {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        data = Dataset.of(rows)
+        data.save(cache)
+    model, p = train(data, args.C)
+    model.save(args.out)
+    predictions = [
+        {"qid": q, "source": s, "variant": v, "answerable": int(y), "confidence": round(float(c), 5)}
+        for q, s, v, y, c in zip(data.qid, data.source, data.variant, data.y, p)
+    ]
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "confidence-held-out.json").write_text(json.dumps(predictions, ensure_ascii=False), encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+    print(report(ConfidenceModel.load(args.out)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

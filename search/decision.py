@@ -1,0 +1,359 @@
+"""The decision: how likely the documents answer a query, and whether to say they do.
+
+    the search after fusion ─► features ─► logistic model ─► confidence ─► answered = confidence ≥ threshold
+
+The features are what the ranking already knows, read at almost no cost: each
+retriever's top score and its margins over ranks 2 and 5, where each retriever
+ranks the fused top passage, the fused score's margins, how much of the query
+(IDF-weighted) the best one and three passages cover, the rarest query word
+they miss, the query's words the corpus never uses and its unknown topic
+words, its length, and how much rewriting changed it. A logistic regression
+over them (scikit-learn, the scaler folded into its coefficients) gives the
+probability; the model, its threshold and its held-out figures are one JSON
+file, ``search/models/confidence.json``, loaded once per process and never
+pickled. ``python -m benchmarks.train_confidence`` regenerates it.
+
+>>> model = ConfidenceModel.default()
+>>> model.features == FEATURES and 0 < model.threshold < 1
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+
+from .lexicon import Lexicon
+from .query import query_coverage, synonym_links
+from .results import Correction
+
+__all__ = [
+    "FEATURES",
+    "MODEL_FILE",
+    "RETRIEVERS",
+    "ConfidenceModel",
+    "ModelError",
+    "calibration_bins",
+    "decision_features",
+    "expected_calibration_error",
+    "fit_confidence",
+]
+
+MODEL_FILE = Path(__file__).resolve().parent / "models" / "confidence.json"
+MODEL_FORMAT = "ru-faq-search confidence model"
+MODEL_VERSION = 1
+REGENERATE = "regenerate it: python -m benchmarks.train_confidence"
+
+# The retrievers whose own rankings are features; one that did not run (a single-retriever search, an index
+# built without it) gets the training mean, which adds nothing to the decision.
+RETRIEVERS: tuple[str, ...] = ("bm25", "tfidf", "chars")
+_PER_RETRIEVER = ("agree", "top", "margin2", "margin5")
+FEATURES: tuple[str, ...] = (
+    "terms",  # log(1 + distinct query terms)
+    "coverage_top1",  # IDF-weighted share of the query in the best passage (synonyms count for their word)
+    "coverage_top3",  # … in the three best together
+    "share_top1",  # unweighted share of query terms in the best passage
+    "uncovered_idf",  # the IDF of the rarest query term the three best miss, over the IDF of an unseen term
+    "unknown",  # IDF-weighted share of query terms no passage holds (nor a synonym of theirs)
+    "missing_topics",  # topic words the corpus never uses (the no-answer rule's), at most three
+    "missing_share",  # … over the query's terms
+    "missing_dictionary",  # missing topic words the dictionary knows: a real word, not a slip or a name
+    "absent_dictionary",  # share of query terms no passage holds that the dictionary knows
+    "latin",  # share of query terms in Latin letters (transliteration or layout not undone, brands, names)
+    "covered_idf",  # the IDF of the rarest query term the best passage holds, over the IDF of an unseen term
+    "rewritten",  # words changed by layout, transliteration or spelling, over the query's terms
+    "synonyms",  # whether the thesaurus added anything
+    "fused_top",  # fused score of the best passage over the most it can be (every retriever ranks it first)
+    "fused_margin2",  # (s1 − s2) / s1 of the fused scores
+    "fused_margin5",  # (s1 − s5) / s1
+    *(f"{name}_{what}" for name in RETRIEVERS for what in _PER_RETRIEVER),
+)
+_INDEX = {name: i for i, name in enumerate(FEATURES)}
+_REWRITING = ("layout", "translit", "spelling")
+_CYRILLIC = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
+_LATIN = re.compile(r"[a-z]")
+
+
+class ModelError(ValueError):
+    """The stored confidence model cannot be used: missing, damaged, or made for other features."""
+
+
+# --- features -----------------------------------------------------------------------------------------------
+
+
+def _margin(scores: np.ndarray, rank: int) -> float:
+    """(s1 − s_rank) / s1, with a missing rank scoring nothing."""
+    if scores.size == 0 or scores[0] <= 0:
+        return 0.0
+    other = float(scores[rank - 1]) if scores.size >= rank else 0.0
+    return (float(scores[0]) - other) / float(scores[0])
+
+
+def decision_features(
+    terms: Sequence[str],
+    corrections: Sequence[Correction],
+    missing: Sequence[str],
+    lexicon: Lexicon,
+    ranked: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    order: np.ndarray,
+    scores: np.ndarray,
+    fused_best: float | None,
+    is_word: Callable[[str], bool] = lambda term: False,
+) -> np.ndarray | None:
+    """The features of one search, in the order of :data:`FEATURES`; ``None`` when nothing was found at all.
+
+    ``ranked`` holds each retriever's own ranking (indices and scores, best
+    first), ``order``/``scores`` the fused one; ``fused_best`` is the highest
+    fused score a passage can get (every retriever ranks it first), ``None``
+    for one retriever alone, whose fused features are then left to the
+    model's means. ``is_word`` says whether the dictionary knows a word.
+    A feature the search cannot give is NaN.
+    """
+    unique = list(dict.fromkeys(terms))
+    if not unique or order.size == 0:
+        return None
+    x = np.full(len(FEATURES), np.nan)
+    idf = {term: max(lexicon.idf_of(term), 0.0) for term in unique}
+    unseen = math.log(lexicon.passages + 0.5) - math.log(0.5)
+    links = synonym_links(corrections)
+    candidates = {*unique, *(t for linked in links.values() for t in linked)}
+    rows = order[:3]
+    in_top3: set[str] = set()
+    in_top1: set[str] = set()
+    for term in candidates:
+        if term in lexicon:
+            found = lexicon.contains(term, rows)
+            if found.any():
+                in_top3.add(term)
+                if found[0]:
+                    in_top1.add(term)
+    covered3 = [term for term in unique if term in in_top3 or links.get(term, set()) & in_top3]
+    total = sum(idf.values())
+    known = [term for term in unique if term in lexicon or any(t in lexicon for t in links.get(term, ()))]
+    x[_INDEX["terms"]] = math.log1p(len(unique))
+    x[_INDEX["coverage_top1"]] = query_coverage(unique, in_top1, idf.__getitem__, links)
+    x[_INDEX["coverage_top3"]] = query_coverage(unique, in_top3, idf.__getitem__, links)
+    x[_INDEX["share_top1"]] = sum(term in in_top1 or bool(links.get(term, set()) & in_top1) for term in unique) / len(
+        unique
+    )
+    uncovered = [idf[term] for term in unique if term not in covered3]
+    x[_INDEX["uncovered_idf"]] = max(uncovered) / unseen if uncovered and unseen > 0 else 0.0
+    x[_INDEX["unknown"]] = (1 - sum(idf[term] for term in known) / total) if total > 0 else 0.0
+    x[_INDEX["missing_topics"]] = min(len(missing), 3)
+    x[_INDEX["missing_share"]] = min(len(missing) / len(unique), 1.0)
+    x[_INDEX["missing_dictionary"]] = min(sum(1 for term in missing if is_word(term)), 3)
+    absent = [term for term in unique if term not in known]
+    x[_INDEX["absent_dictionary"]] = sum(1 for term in absent if _CYRILLIC.fullmatch(term) and is_word(term)) / len(
+        unique
+    )
+    x[_INDEX["latin"]] = sum(1 for term in unique if _LATIN.search(term)) / len(unique)
+    matched = [idf[term] for term in unique if term in in_top1 or links.get(term, set()) & in_top1]
+    x[_INDEX["covered_idf"]] = max(matched) / unseen if matched and unseen > 0 else 0.0
+    changed = sum(len(c.original.split()) for c in corrections if c.step in _REWRITING)
+    x[_INDEX["rewritten"]] = min(changed / len(unique), 1.0)
+    x[_INDEX["synonyms"]] = float(any(c.step == "synonyms" for c in corrections))
+    if fused_best is not None:
+        x[_INDEX["fused_top"]] = float(scores[0]) / fused_best if fused_best > 0 else 0.0
+        x[_INDEX["fused_margin2"]] = _margin(scores, 2)
+        x[_INDEX["fused_margin5"]] = _margin(scores, 5)
+    top = int(order[0])
+    known_idf = sum(idf[term] for term in unique if term in lexicon)
+    for name in RETRIEVERS:
+        if name not in ranked:
+            continue
+        indices, values = ranked[name]
+        at = np.flatnonzero(indices == top)
+        x[_INDEX[f"{name}_agree"]] = 1.0 / (int(at[0]) + 1) if at.size else 0.0
+        first = float(values[0]) if values.size else 0.0
+        # BM25 grows with the query's length and the corpus's IDFs; cosines are already 0–1.
+        x[_INDEX[f"{name}_top"]] = first / known_idf if name == "bm25" and known_idf > 0 else first
+        x[_INDEX[f"{name}_margin2"]] = _margin(values, 2)
+        x[_INDEX[f"{name}_margin5"]] = _margin(values, 5)
+    return x
+
+
+# --- the model ----------------------------------------------------------------------------------------------
+
+
+def _sigmoid(z: np.ndarray | float) -> np.ndarray | float:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+
+
+@dataclass(frozen=True, eq=False)
+class ConfidenceModel:
+    """A logistic regression over :data:`FEATURES`, its decision threshold, and how it did on held-out folds.
+
+    ``coefficients`` apply to the raw features (the scaler is folded in);
+    ``means`` stand in for a feature a search cannot give. ``held_out``
+    carries the figures, the reliability bins and the trade-off curve the
+    training measured (for the README and the notebook).
+    """
+
+    features: tuple[str, ...]
+    coefficients: np.ndarray
+    intercept: float
+    means: np.ndarray
+    threshold: float
+    held_out: Mapping[str, Any] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The probability that the documents answer, for each row of ``x`` (one vector gives a 0-d array)."""
+        x = np.asarray(x, dtype=np.float64)
+        filled = np.where(np.isnan(x), self.means, x)
+        return _sigmoid(filled @ self.coefficients + self.intercept)
+
+    def confidence(self, x: np.ndarray | None) -> float:
+        """One search's confidence; nothing found is 0."""
+        return 0.0 if x is None else float(self.predict(x))
+
+    def answered(self, confidence: float) -> bool:
+        return confidence >= self.threshold
+
+    # --- JSON ---------------------------------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": MODEL_FORMAT,
+            "version": MODEL_VERSION,
+            "model": "logistic regression over standardized features, the scaler folded into the coefficients",
+            "features": list(self.features),
+            "coefficients": [float(c) for c in self.coefficients],
+            "intercept": float(self.intercept),
+            "means": [float(m) for m in self.means],
+            "threshold": float(self.threshold),
+            "held_out": self.held_out,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "<memory>") -> Self:
+        """The model of ``data``; anything damaged or made for other features is a :class:`ModelError` naming
+        ``source``."""
+
+        def refuse(problem: str) -> ModelError:
+            return ModelError(f"confidence model {source}: {problem}; {REGENERATE}")
+
+        if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+            raise refuse("not a confidence model (no 'format' of ours)")
+        if data.get("version") != MODEL_VERSION:
+            raise refuse(f"version {data.get('version')!r}, this code reads version {MODEL_VERSION}")
+        features = data.get("features")
+        if not isinstance(features, list) or tuple(features) != FEATURES:
+            raise refuse("made for other features than this code computes")
+        arrays = {}
+        for key in ("coefficients", "means"):
+            values = data.get(key)
+            if not isinstance(values, list) or len(values) != len(FEATURES):
+                raise refuse(f"'{key}' must be a list of {len(FEATURES)} numbers")
+            arrays[key] = _numbers(values, key, refuse)
+        intercept = _numbers([data.get("intercept")], "intercept", refuse)[0]
+        threshold = _numbers([data.get("threshold")], "threshold", refuse)[0]
+        if not 0.0 <= threshold <= 1.0:
+            raise refuse(f"threshold {threshold} is not a probability")
+        held_out = data.get("held_out", {})
+        if not isinstance(held_out, dict):
+            raise refuse("'held_out' must be an object")
+        return cls(
+            FEATURES, arrays["coefficients"], float(intercept), arrays["means"], float(threshold), held_out, source
+        )
+
+    @classmethod
+    def load(cls, path: str | Path = MODEL_FILE) -> Self:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"confidence model {path}: not found; {REGENERATE}") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ModelError(f"confidence model {path}: unreadable ({error}); {REGENERATE}") from None
+        return cls.from_json(data, str(path))
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        temporary.replace(path)
+        return path
+
+    @classmethod
+    def default(cls) -> ConfidenceModel:
+        """The model the package ships, read once per process."""
+        return _default_model()
+
+    def __repr__(self) -> str:
+        return f"ConfidenceModel({len(self.features)} features, threshold={self.threshold:.3f}, from {self.source})"
+
+
+@functools.cache
+def _default_model() -> ConfidenceModel:
+    return ConfidenceModel.load(MODEL_FILE)
+
+
+def _numbers(values: Iterable[Any], key: str, refuse: Any) -> np.ndarray:
+    out = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise refuse(f"'{key}' holds {value!r}, not a finite number")
+        out.append(float(value))
+    return np.array(out, dtype=np.float64)
+
+
+# --- training and calibration -------------------------------------------------------------------------------
+
+
+def fit_confidence(
+    x: np.ndarray, y: np.ndarray, *, sample_weight: np.ndarray | None = None, c: float = 1.0
+) -> ConfidenceModel:
+    """A logistic regression on standardized features, returned with the scaler folded into it.
+
+    Missing features (NaN) take the column's mean, as they will at query
+    time. The threshold is 0.5 until the caller chooses one on held-out folds.
+    """
+    from sklearn.linear_model import LogisticRegression  # training only: searching never imports it
+
+    x = np.asarray(x, dtype=np.float64)
+    means = np.nanmean(x, axis=0)
+    means = np.where(np.isnan(means), 0.0, means)
+    filled = np.where(np.isnan(x), means, x)
+    scale = filled.std(axis=0)
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    regression = LogisticRegression(C=c, max_iter=5000)
+    regression.fit((filled - means) / scale, y, sample_weight=sample_weight)
+    coefficients = regression.coef_[0] / scale
+    intercept = float(regression.intercept_[0] - np.sum(regression.coef_[0] * means / scale))
+    return ConfidenceModel(FEATURES, coefficients, intercept, means, 0.5)
+
+
+def calibration_bins(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
+    """Equal-width bins of predicted probability: count, mean prediction, observed share of positives."""
+    p, y = np.asarray(p, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    out = []
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            out.append(
+                {
+                    "low": b / bins,
+                    "high": (b + 1) / bins,
+                    "count": int(inside.sum()),
+                    "predicted": float(p[inside].mean()),
+                    "observed": float(y[inside].mean()),
+                }
+            )
+    return out
+
+
+def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:
+    """Σ over equal-width bins of (share of predictions in the bin) × |mean prediction − observed share|."""
+    total = len(p)
+    return sum(b["count"] / total * abs(b["predicted"] - b["observed"]) for b in calibration_bins(p, y, bins))
