@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import abc
 import bisect
+import heapq
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +28,11 @@ from .analysis import Analyzer, Token, normalize
 from .lang import (
     CONSONANTS,
     CYRILLIC_TO_LATIN_KEYS,
+    DOMAIN_SUFFIXES,
     JCUKEN_ROWS,
     LATIN_TO_CYRILLIC_KEYS,
     OPTIONAL_SIGNS,
+    SHIFTED_LATIN_TO_CYRILLIC_KEYS,
     TRANSLITERATION,
     TRANSLITERATION_MAX_SEQUENCE,
 )
@@ -54,8 +57,11 @@ __all__ = [
 TEXT_STEPS: tuple[str, ...] = ("layout", "transliteration", "spelling")
 
 _CYRILLIC_WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
-_LATIN_KEYS = re.compile(r"[a-z`\[\];',./]*[a-z][a-z`\[\];',./]*")
-_LATIN_WORD = re.compile(r"[a-z'`\"]*[a-z][a-z'`\"]*")
+_KEYS = r"[a-z`\[\];',./{}:\"<>~]*[a-z][a-z`\[\];',./{}:\"<>~]*"
+_LATIN_KEYS = re.compile(rf"{_KEYS}(?:-{_KEYS})*")  # a word typed on the Latin layout: letters and the Russian keys
+_LATIN_WORD = re.compile(r"[a-z'`\"]*[a-z][a-z'`\"]*(?:-[a-z'`\"]*[a-z][a-z'`\"]*)*")
+_ADDRESS_KEYS = re.compile(r"[а-яё0-9._%+-]*[а-яё][а-яё0-9._%+-]*(?:@[а-яё0-9.-]+|\.[а-яё]{2,4})")
+_ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
 
 # A corpus above this many lemmas indexes its surface words only for spelling (building every
@@ -278,8 +284,11 @@ class ScriptReader:
     letters that read as a Russian function word in the query's scheme.
     """
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, finish: Callable[[str], str | None] | None = None) -> None:
         self.vocabulary = vocabulary
+        # Spelling's correction of a word nobody knows: a reading it brings to a known word is a word
+        # with a typo in it («spesanie» → спесание → списание), not a word of another language.
+        self.finish = finish
         self._readings: dict[str, tuple[str, ...]] = {}
         self._decisions: dict[str, str | None] = {}
 
@@ -293,7 +302,8 @@ class ScriptReader:
         """The Russian keys of a word typed on the Latin layout, known or not."""
         if not _LATIN_KEYS.fullmatch(word):
             return None
-        switched = "".join(LATIN_TO_CYRILLIC_KEYS.get(char, char) for char in word).rstrip(".")
+        keys = (LATIN_TO_CYRILLIC_KEYS.get(char) or SHIFTED_LATIN_TO_CYRILLIC_KEYS.get(char, char) for char in word)
+        switched = "".join(keys).rstrip(".")
         return switched if switched != word else None
 
     def near_layout(self, word: str) -> str | None:
@@ -302,9 +312,40 @@ class ScriptReader:
         Spelling then finishes it («nt[gjllthrb» → «техподдерки» → «техподдержки»).
         """
         switched = self.switched(word)
-        if switched is None or len(switched) < 4 or not _CYRILLIC_WORD.fullmatch(switched):
+        if switched is None or len(switched) < 3 or not _CYRILLIC_WORD.fullmatch(switched):
             return None
-        return switched if self.vocabulary.has_prefix(switched[: max(4, len(switched) * 2 // 3)]) else None
+        if len(switched) >= 4 and self.vocabulary.has_prefix(switched[: max(4, len(switched) * 2 // 3)]):
+            return switched
+        return switched if self._finishes(switched) else None
+
+    def near_transliteration(self, word: str) -> str | None:
+        """A reading of a Latin word with a typo in it, when spelling brings it to a known word.
+
+        «spesanie» has no known reading, but «спесание» is a typo of «списание». The cheapest
+        readings (``_plain_readings``) are tried in turn; the first one spelling can finish wins.
+        A reading of a form of a corpus lemma the dictionary lacks («selleru» → селлеру) counts too.
+        """
+        if not _LATIN_WORD.fullmatch(word) or len(word) < 2:
+            return None
+        first = None
+        for reading in _plain_readings(word):
+            finished = self._finished(reading)
+            if finished is not None:
+                if finished in self.vocabulary.counts:  # the corpus's own word first: «персоналый» → персональный
+                    return reading
+                first = first or reading
+        return first
+
+    def _finishes(self, reading: str) -> bool:
+        return self._finished(reading) is not None
+
+    def _finished(self, reading: str) -> str | None:
+        """The known word spelling makes of an unknown reading (itself for a form of a corpus lemma), or None."""
+        if not _CYRILLIC_WORD.fullmatch(reading) or self.vocabulary.known(reading):
+            return None
+        if self.vocabulary.lemma_in_corpus(reading):
+            return reading
+        return self.finish(reading) if len(reading) >= 3 and self.finish is not None else None
 
     def transliteration(self, word: str) -> str | None:
         readings = self.transliterations(word)
@@ -327,13 +368,24 @@ class ScriptReader:
             return self._decisions[key]
         latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in self.vocabulary]
         evidence = [w for w in latin if len(w) >= 3]  # «ne», «XV»: too short to tell a scheme by themselves
-        votes = {
-            "layout": sum(self.layout(w) is not None or self.near_layout(w) is not None for w in evidence),
-            "transliteration": sum(self.transliteration(w) is not None for w in evidence if _LATIN_WORD.fullmatch(w)),
-        }
+        words_of = {"layout": evidence, "transliteration": [w for w in evidence if _LATIN_WORD.fullmatch(w)]}
+        exact = {"layout": self.layout, "transliteration": self.transliteration}
+        near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
+        votes, sure = {}, {}
+        for scheme, candidates in words_of.items():
+            sure[scheme] = sum(exact[scheme](w) is not None for w in candidates)
+            votes[scheme] = sure[scheme] + sum(
+                exact[scheme](w) is None and near[scheme](w) is not None for w in candidates
+            )
         best = max(votes, key=lambda scheme: votes[scheme])
         other = "layout" if best == "transliteration" else "transliteration"
-        decision = best if votes[best] * 2 >= len(evidence) and votes[best] > votes[other] else None
+        # A word with a typo reads through a scheme only as a guess: it decides a query's scheme along with
+        # a word that reads exactly or another such guess, never alone («ARPNET» is not «арпанет» typed in Latin).
+        decision = (
+            best
+            if votes[best] * 2 >= len(evidence) and votes[best] > votes[other] and (sure[best] or votes[best] >= 2)
+            else None
+        )
         if len(self._decisions) > 10_000:
             self._decisions.clear()
         self._decisions[key] = decision
@@ -365,13 +417,18 @@ class ScriptReader:
             if scheme == "transliteration" and not _LATIN_WORD.fullmatch(word):
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
-            if own is None and scheme == "layout":
-                own = self.near_layout(word)  # a typo typed on the wrong layout: spelling takes it from here
+            if own is None:  # a typo typed on the wrong layout or in Latin letters: spelling takes it from here
+                own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
             if own is not None:
                 return scheme, own
             other = "layout" if scheme == "transliteration" else "transliteration"
             found = read[other](word) if len(word) >= 3 else None
-            return (other, found) if found is not None else None
+            if found is not None:
+                return other, found
+            if scheme == "layout":  # «kr», «dbg» in a query typed on the wrong layout: лк, вип, whatever they are
+                switched = self.switched(word)
+                return (scheme, switched) if switched and _CYRILLIC_WORD.fullmatch(switched) else None
+            return None
         # No scheme for the query: each word alone, as long as it is long enough to tell.
         if short:
             return None
@@ -427,6 +484,30 @@ def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
     return list(found.items())
 
 
+# Russian spelling never puts «ы», «ь» or «ъ» first or after a vowel or «й»: «personalyy» is not «персоналыы».
+_IMPOSSIBLE = re.compile(r"(?:^|[аеёиоуыэюяй])[ыьъ]")
+
+
+def _plain_readings(word: str, limit: int = 8) -> list[str]:
+    """The cheapest readings of a Latin word, known or not: the usual reading of each letter or sequence,
+    then those with one or two unusual ones («personalyy» → персоналыы, then персоналый, …), no signs added."""
+    found: list[str] = []
+    heap: list[tuple[int, int, str]] = [(0, 0, "")]
+    while heap and len(found) < limit:
+        cost, position, spelt = heapq.heappop(heap)
+        if position == len(word):
+            if spelt not in found and not _IMPOSSIBLE.search(spelt):
+                found.append(spelt)
+            continue
+        for size in range(min(TRANSLITERATION_MAX_SEQUENCE, len(word) - position), 0, -1):
+            for rank, reading in enumerate(TRANSLITERATION.get(word[position : position + size], ())):
+                # A sequence read with a sign («ie» → ъе) costs as much as an unusual reading.
+                extra = (rank > 0) + ("ъ" in reading and size > 1)
+                if cost + extra <= 2:
+                    heapq.heappush(heap, (cost + extra, position + size, spelt + reading))
+    return found
+
+
 def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) -> tuple[str, ...]:
     """The corpus's own words (most frequent first), then forms of its lemmas, then dictionary words;
     a lemma itself (people ask «как вернуть», not «вернут») before its other forms, then the usual reading."""
@@ -455,6 +536,8 @@ class LayoutStep(RewriteStep):
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
             nonlocal words, scheme
+            if words is None:
+                words, scheme = all_words, self.script.decide(all_words)
             if _CYRILLIC_WORD.fullmatch(word):
                 if self.vocabulary.known(word) or len(word) < 2:
                     return None
@@ -463,9 +546,17 @@ class LayoutStep(RewriteStep):
                     return switched
                 # Transliterated Russian typed on the Russian layout («мщямкфе» → «vozvrat»): the next step reads it.
                 translit = self.script.transliteration(switched) if len(word) >= 4 else None
-                return switched if translit is not None and translit in self.vocabulary else None
-            if words is None:
-                words, scheme = all_words, self.script.decide(all_words)
+                if translit is not None and translit in self.vocabulary:
+                    return switched
+                # A Latin word in a query typed on the wrong layout («Зкуьшгь» among «crjkmrj cnjbn»): Premium.
+                if scheme == "layout" and len(word) >= 3 and switched.isalpha() and switched.isascii():
+                    return switched
+                return None
+            if _ADDRESS_KEYS.fullmatch(word):  # «ыфдуы-змя@щящт.кг»: an address typed on the Russian layout
+                switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) if char.isalpha() else char for char in word)
+                if _ADDRESS.fullmatch(switched) and switched.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
+                    return switched
+                return None
             found = self.script.reading(word, scheme)
             return found[1] if found is not None and found[0] == self.name else None
 
@@ -481,11 +572,12 @@ class TransliterationStep(RewriteStep):
         self.vocabulary = vocabulary
         self.script = script or ScriptReader(vocabulary)
 
-    def apply(self, text: str) -> Rewrite:
+    def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
+        """``keep``: words an earlier step wrote (normalized): «premium» switched from «Зкуьшгь» stays."""
         scheme: list[str | None] = []
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
-            if not _LATIN_WORD.fullmatch(word):
+            if not _LATIN_WORD.fullmatch(word) or word in keep:
                 return None
             if not scheme:
                 scheme.append(self.script.decide(all_words))
@@ -716,11 +808,12 @@ class QueryRewriter:
 
     def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
         self.vocabulary = vocabulary
-        self.script = ScriptReader(vocabulary)
+        spelling = SpellingStep(vocabulary, coverage)
+        self.script = ScriptReader(vocabulary, finish=spelling.correct)
         self.steps: tuple[RewriteStep, ...] = (
             LayoutStep(vocabulary, self.script),
             TransliterationStep(vocabulary, self.script),
-            SpellingStep(vocabulary, coverage),
+            spelling,
         )
 
     def rewrite(self, query: str, steps: Collection[str] | None = None) -> Rewrite:
@@ -729,10 +822,12 @@ class QueryRewriter:
         corrections: list[Correction] = []
         for step in self.steps:
             if steps is None or step.name in steps:
+                written = {normalize(c.replacement) for c in corrections}
                 if isinstance(step, SpellingStep):
                     # What an earlier step wrote is a word on purpose, unless it is no word at all.
-                    written = {normalize(c.replacement) for c in corrections}
                     rewrite = step.apply(text, keep={word for word in written if self.vocabulary.known(word)})
+                elif isinstance(step, TransliterationStep):
+                    rewrite = step.apply(text, keep=written)
                 else:
                     rewrite = step.apply(text)
                 text = rewrite.text
