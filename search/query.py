@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import bisect
 import heapq
+import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,7 @@ LATTICE_MAX_STATES = 20_000
 # covers at least the second: all of it. Measured on XQuAD's well-typed questions, where a looser
 # rule (any gain) changed 70 of 1,190 questions, mostly paraphrases, and this one none.
 REAL_WORD_MAX_COVERAGE = 0.5
+_TRIPLED = re.compile(r"(.)\1\1+")
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
 REAL_WORD_MIN_COVERAGE = 0.99
 
@@ -626,7 +628,7 @@ class SpellingStep(RewriteStep):
 
     def correct(self, word: str) -> str | None:
         """The closest known word for a word neither the corpus nor the dictionary knows."""
-        if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 4 or self.vocabulary.known(word):
+        if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 3 or self.vocabulary.known(word):
             return None
         if self.vocabulary.lemma_in_corpus(word):
             return None  # «Гобсона»: a name the corpus has in another case
@@ -635,7 +637,17 @@ class SpellingStep(RewriteStep):
         for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
             if edit not in candidates and len(edit) > 2 and self.vocabulary.morph.in_dictionary(edit):
                 candidates[edit] = 1
+        if len(word) == 3:
+            # A three-letter slip («еть», «деь») makes a nonword one edit from almost anything: only the
+            # corpus's words and the language's function words, the ones people actually type, are meant.
+            morph = self.vocabulary.morph
+            candidates = {
+                c: d for c, d in candidates.items() if d == 1 and (self._in_corpus(c) or morph.lemma(c).function_word)
+            }
         ranked = self._ranked(word, candidates)
+        squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
+        if not ranked and squeezed != word:
+            return squeezed if self.vocabulary.known(squeezed) else self.correct(squeezed)
         if ranked and self.vocabulary.corpus_has_prefix(word) and not self._in_corpus(ranked[0]):
             return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
         return ranked[0] if ranked else None
@@ -646,7 +658,7 @@ class SpellingStep(RewriteStep):
     def _ranked(self, word: str, candidates: Mapping[str, int]) -> list[str]:
         counts = self.vocabulary.counts
 
-        def key(candidate: str) -> tuple[int, int, int, int, str]:
+        def key(candidate: str) -> tuple[int, int, bool, int, int, str]:
             count = counts.get(candidate, 0)
             # The corpus's own words, then forms of its lemmas, then the dictionary's: «двойнае» is the
             # documents' «двойное», not the comparative «двойнее» a neighbouring key away (а/о is a slip
@@ -655,7 +667,9 @@ class SpellingStep(RewriteStep):
             tier = 0 if count else 1 if self.vocabulary.lemma_in_corpus(candidate) else 2
             if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word:
                 tier = 3
-            return candidates[candidate], tier, keyboard_cost(word, candidate), -count, candidate
+            # People rarely miss the first letter: «сколко» is «сколько», not «колко».
+            first = candidate[0] != word[0]
+            return candidates[candidate], tier, first, keyboard_cost(word, candidate), -count, candidate
 
         return sorted(candidates, key=key)
 
@@ -678,8 +692,13 @@ class SpellingStep(RewriteStep):
                 for candidate, distance in candidates.items()
                 if _plausible_typo(word, candidate, distance)
                 and not lemmas & set(morph.all_lemmas(candidate))
-                # «заполнять» for «заполнить» is the other aspect, not a typo: verbs stay verbs as typed
-                and not (lemma.pos in _VERB_FORMS and morph.lemma(candidate).pos in _VERB_FORMS)
+                # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
+                # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
+                and not (
+                    lemma.pos in _VERB_FORMS
+                    and morph.lemma(candidate).pos in _VERB_FORMS
+                    and _same_stem(lemma.lemma, morph.lemma(candidate).lemma)
+                )
             }
             if not candidates:
                 continue
@@ -708,8 +727,13 @@ def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
     """Whether a real word could be a typo of ``candidate``: the first letter right (people rarely miss it),
     and two edits only as two slips onto neighbouring keys."""
     if word[0] != candidate[0]:
-        return False
+        return candidate[1:] == word  # «вязи» for «связи»: the first letter dropped, not struck wrong
     return distance < 2 or (len(word) == len(candidate) and keyboard_cost(word, candidate) == 0)
+
+
+def _same_stem(lemma: str, other: str) -> bool:
+    """Whether two lemmas differ only in their last three letters (aspect pairs: заполнить, заполнять)."""
+    return len(os.path.commonprefix([lemma, other])) >= min(len(lemma), len(other)) - 3
 
 
 def _names(text: str) -> set[str]:
