@@ -347,7 +347,8 @@ class ScriptReader:
             return None
         if self.vocabulary.lemma_in_corpus(reading):
             return reading
-        return self.finish(reading) if len(reading) >= 3 and self.finish is not None else None
+        # Three letters one edit from a word are a guess too many («vip» is not «вид»).
+        return self.finish(reading) if len(reading) >= 4 and self.finish is not None else None
 
     def transliteration(self, word: str) -> str | None:
         readings = self.transliterations(word)
@@ -393,8 +394,9 @@ class ScriptReader:
         self._decisions[key] = decision
         return decision
 
-    def reading(self, word: str, scheme: str | None) -> tuple[str, str] | None:
-        """(step, replacement) for one Latin word of a query whose scheme is ``scheme``."""
+    def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
+        """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,
+        only a reading that is a known word."""
         if not _LATIN_KEYS.fullmatch(word):
             return None
         short = len(word) <= 2
@@ -419,7 +421,7 @@ class ScriptReader:
             if scheme == "transliteration" and not _LATIN_WORD.fullmatch(word):
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
-            if own is None:  # a typo typed on the wrong layout or in Latin letters: spelling takes it from here
+            if own is None and guess:  # a typo typed on the wrong layout or in Latin letters: spelling finishes it
                 own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
             if own is not None:
                 return scheme, own
@@ -427,7 +429,7 @@ class ScriptReader:
             found = read[other](word) if len(word) >= 3 else None
             if found is not None:
                 return other, found
-            if scheme == "layout":  # «kr», «dbg» in a query typed on the wrong layout: лк, вип, whatever they are
+            if scheme == "layout" and guess:  # «kr», «dbg» in a query typed on the wrong layout: лк, вип
                 switched = self.switched(word)
                 return (scheme, switched) if switched and _CYRILLIC_WORD.fullmatch(switched) else None
             return None
@@ -532,28 +534,42 @@ class LayoutStep(RewriteStep):
         self.vocabulary = vocabulary
         self.script = script or ScriptReader(vocabulary)
 
+    def _latin_keys(self, word: str) -> str | None:
+        """The Latin keys of a Cyrillic word nobody knows, when they are letters («щящт» → ozon), else None."""
+        if not _CYRILLIC_WORD.fullmatch(word) or self.vocabulary.known(word) or len(word) < 2:
+            return None
+        switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) for char in word)
+        return switched if switched.isascii() and switched.isalpha() else None
+
+    def _reads_in_latin(self, switched: str) -> bool:
+        """Transliterated Russian typed on the Russian layout («мщямкфе» → «vozvrat»): the next step reads it."""
+        if len(switched) < 4:
+            return False
+        translit = self.script.transliteration(switched)
+        return translit is not None and self.vocabulary.known(translit)
+
     def apply(self, text: str) -> Rewrite:
         words: list[str] | None = None
         scheme: str | None = None
+        latin_typed = False
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
-            nonlocal words, scheme
+            nonlocal words, scheme, latin_typed
             if words is None:
                 words, scheme = all_words, self.script.decide(all_words)
+                # A transliterated query typed on the Russian layout: most of its unknown Cyrillic words read
+                # in Latin letters, and then so do its short ones («ы лфкен» → «s karty»).
+                unknown = [switched for w in all_words if (switched := self._latin_keys(w)) and len(w) >= 3]
+                readable = sum(map(self._reads_in_latin, unknown))
+                latin_typed = readable > 0 and readable * 2 >= len(unknown)
             if _CYRILLIC_WORD.fullmatch(word):
-                if self.vocabulary.known(word) or len(word) < 2:
+                switched = self._latin_keys(word)
+                if switched is None:
                     return None
-                switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) for char in word)
-                if switched in self.vocabulary:  # «щящт» → «ozon»
-                    return switched
-                # Transliterated Russian typed on the Russian layout («мщямкфе» → «vozvrat»): the next step reads it.
-                translit = self.script.transliteration(switched) if len(word) >= 4 else None
-                if translit is not None and translit in self.vocabulary:
+                if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched):  # «щящт» → ozon
                     return switched
                 # A Latin word in a query typed on the wrong layout («Зкуьшгь» among «crjkmrj cnjbn»): Premium.
-                if scheme == "layout" and len(word) >= 3 and switched.isalpha() and switched.isascii():
-                    return switched
-                return None
+                return switched if scheme == "layout" and len(word) >= 3 else None
             if _ADDRESS_KEYS.fullmatch(word):  # «ыфдуы-змя@щящт.кг»: an address typed on the Russian layout
                 switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) if char.isalpha() else char for char in word)
                 if _ADDRESS.fullmatch(switched) and switched.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
@@ -575,15 +591,18 @@ class TransliterationStep(RewriteStep):
         self.script = script or ScriptReader(vocabulary)
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
-        """``keep``: words an earlier step wrote (normalized): «premium» switched from «Зкуьшгь» stays."""
+        """``keep``: words an earlier step wrote (normalized), read only if they read exactly: «vozvrat»
+        switched from «мщямкфе» is «возврат», «premium» switched from «Зкуьшгь» is no Russian word with a typo.
+        Capitalised words (names: «Premium», «Khorugvino») are never guessed at either."""
         scheme: list[str | None] = []
+        names = _names(text)
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
-            if not _LATIN_WORD.fullmatch(word) or word in keep:
+            if not _LATIN_WORD.fullmatch(word):
                 return None
             if not scheme:
                 scheme.append(self.script.decide(all_words))
-            found = self.script.reading(word, scheme[0])
+            found = self.script.reading(word, scheme[0], guess=word not in keep and word not in names)
             return found[1] if found is not None and found[0] == self.name else None
 
         return _map_words(text, self.name, change)
