@@ -663,6 +663,9 @@ class SpellingStep(RewriteStep):
             candidates = {
                 c: d for c, d in candidates.items() if d == 1 and (self._in_corpus(c) or morph.lemma(c).function_word)
             }
+        if not candidates and 4 <= len(word) <= 5:
+            # Two slips in a short word («адрре», «слсо»): only the corpus's own words two edits away.
+            candidates = {c: d for c, d in self.vocabulary.spelling_index.lookup(word, 2) if self._in_corpus(c)}
         ranked = self._ranked(word, candidates)
         squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
         if not ranked and squeezed != word:
