@@ -371,17 +371,22 @@ class ScriptReader:
             return self._decisions[key]
         latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in self.vocabulary]
         evidence = [w for w in latin if len(w) >= 3]  # «ne», «XV»: too short to tell a scheme by themselves
-        # «chat» is the corpus's word, but «чат» is more often: it reads as Russian in Latin letters.
+        # «chat» is the corpus's word, but «чат» is more often: next to a word the corpus does not know
+        # («chat tekhpodderki») it reads as Russian in Latin letters; alone («Tesla») it decides nothing.
         counts = self.vocabulary.counts
-        evidence += [
-            w
-            for w in words
-            if w in counts
-            and len(w) >= 3
-            and _LATIN_WORD.fullmatch(w)
-            and (russian := self.transliteration(w)) is not None
-            and counts.get(russian, 0) > counts[w]
-        ]
+        evidence += (
+            []
+            if not evidence
+            else [
+                w
+                for w in words
+                if w in counts
+                and len(w) >= 3
+                and _LATIN_WORD.fullmatch(w)
+                and (russian := self.transliteration(w)) is not None
+                and counts.get(russian, 0) > counts[w]
+            ]
+        )
         words_of = {"layout": evidence, "transliteration": [w for w in evidence if _LATIN_WORD.fullmatch(w)]}
         exact = {"layout": self.layout, "transliteration": self.transliteration}
         near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
