@@ -673,11 +673,14 @@ class SpellingStep(RewriteStep):
             if edit not in candidates and len(edit) > 2 and self.vocabulary.morph.in_dictionary(edit):
                 candidates[edit] = 1
         if len(word) == 3:
-            # A three-letter slip («еть», «деь») makes a nonword one edit from almost anything: only the
-            # corpus's words and the language's function words, the ones people actually type, are meant.
+            # A three-letter nonword is one edit from almost anything, and most often a four-letter word with
+            # a letter dropped («еть», «деь»): only the corpus's words and the language's function words of four
+            # letters are meant. A jargon abbreviation («фбо», «апи») is no word with a letter dropped.
             morph = self.vocabulary.morph
             candidates = {
-                c: d for c, d in candidates.items() if d == 1 and (self._in_corpus(c) or morph.lemma(c).function_word)
+                c: d
+                for c, d in candidates.items()
+                if d == 1 and len(c) == 4 and (self._in_corpus(c) or morph.lemma(c).function_word)
             }
         if not candidates and 4 <= len(word) <= 5:
             # Two slips in a short word («адрре», «слсо»): only the corpus's own words two edits away.
