@@ -557,12 +557,13 @@ class LayoutStep(RewriteStep):
         switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) for char in word)
         return switched if switched.isascii() and switched.isalpha() else None
 
-    def _reads_in_latin(self, switched: str) -> bool:
-        """Transliterated Russian typed on the Russian layout («мщямкфе» → «vozvrat»): the next step reads it."""
+    def _reads_in_latin(self, switched: str, corpus: bool = False) -> bool:
+        """Transliterated Russian typed on the Russian layout («мщямкфе» → «vozvrat»): the next step reads it
+        as a known word (with ``corpus``, as a word of the corpus)."""
         if len(switched) < 4:
             return False
         translit = self.script.transliteration(switched)
-        return translit is not None and self.vocabulary.known(translit)
+        return translit is not None and (translit in self.vocabulary if corpus else self.vocabulary.known(translit))
 
     def apply(self, text: str) -> Rewrite:
         words: list[str] | None = None
@@ -577,12 +578,13 @@ class LayoutStep(RewriteStep):
                 # in Latin letters, and then so do its short ones («ы лфкен» → «s karty»).
                 unknown = [switched for w in all_words if (switched := self._latin_keys(w)) and len(w) >= 3]
                 readable = sum(map(self._reads_in_latin, unknown))
-                latin_typed = readable > 0 and readable * 2 >= len(unknown)
+                # Two such words at least: one Cyrillic typo («уещь») reads as something in Latin by chance.
+                latin_typed = readable > 1 and readable * 2 >= len(unknown)
             if _CYRILLIC_WORD.fullmatch(word):
                 switched = self._latin_keys(word)
                 if switched is None:
                     return None
-                if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched):  # «щящт» → ozon
+                if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched, corpus=True):
                     return switched
                 # A Latin word in a query typed on the wrong layout («Зкуьшгь» among «crjkmrj cnjbn»): Premium.
                 return switched if scheme == "layout" and len(word) >= 3 else None
