@@ -293,6 +293,7 @@ class ScriptReader:
         self.finish = finish
         self._readings: dict[str, tuple[str, ...]] = {}
         self._decisions: dict[str, str | None] = {}
+        self._finish_cache: dict[str, str | None] = {}
 
     # readings of one word
     def layout(self, word: str) -> str | None:
@@ -343,6 +344,13 @@ class ScriptReader:
 
     def _finished(self, reading: str) -> str | None:
         """The known word spelling makes of an unknown reading (itself for a form of a corpus lemma), or None."""
+        if reading not in self._finish_cache:
+            if len(self._finish_cache) > 50_000:  # queries are open-ended: keep the cache bounded
+                self._finish_cache.clear()
+            self._finish_cache[reading] = self._finish(reading)
+        return self._finish_cache[reading]
+
+    def _finish(self, reading: str) -> str | None:
         if not _CYRILLIC_WORD.fullmatch(reading) or self.vocabulary.known(reading):
             return None
         if self.vocabulary.lemma_in_corpus(reading):
