@@ -651,6 +651,7 @@ class SpellingStep(RewriteStep):
     def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
         self.vocabulary = vocabulary
         self.coverage = coverage
+        self._corrections: dict[str, str | None] = {}
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
@@ -675,6 +676,13 @@ class SpellingStep(RewriteStep):
         """The closest known word for a word neither the corpus nor the dictionary knows."""
         if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 3 or self.vocabulary.known(word):
             return None
+        if word not in self._corrections:  # the same typos come back: each is looked up once (bounded)
+            if len(self._corrections) > 50_000:
+                self._corrections.clear()
+            self._corrections[word] = self._correct(word)
+        return self._corrections[word]
+
+    def _correct(self, word: str) -> str | None:
         if self.vocabulary.lemma_in_corpus(word):
             return None  # «Гобсона»: a name the corpus has in another case
         limit = 1 if len(word) <= 5 else 2
@@ -698,7 +706,7 @@ class SpellingStep(RewriteStep):
         ranked = self._ranked(word, candidates)
         squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
         if not ranked and squeezed != word:
-            return squeezed if self.vocabulary.known(squeezed) else self.correct(squeezed)
+            return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)
         if ranked and self.vocabulary.corpus_has_prefix(word) and not self._in_corpus(ranked[0]):
             return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
         return ranked[0] if ranked else None
