@@ -48,6 +48,10 @@ QWERTY = "`qwertyuiop[]asdfghjkl;'zxcvbnm,./"
 JCUKEN = "ёйцукенгшщзхъфывапролджэячсмитьбю."
 LATIN_TO_CYRILLIC_KEYS = dict(zip(QWERTY, JCUKEN))
 CYRILLIC_TO_LATIN_KEYS = {cyrillic: latin for latin, cyrillic in LATIN_TO_CYRILLIC_KEYS.items()}
+# The same keys with Shift: a capital «Х» typed on the Latin layout is «{», «Ж» is «:».
+SHIFTED_LATIN_TO_CYRILLIC_KEYS = {"{": "х", "}": "ъ", ":": "ж", '"': "э", "<": "б", ">": "ю", "~": "ё"}
+# Top-level domains an e-mail address or a site typed on the Russian layout ends with («щящтюкг» is ozon.ru).
+DOMAIN_SUFFIXES = frozenset({"ru", "com", "net", "org", "su", "io", "info", "biz", "pro", "me"})
 
 # Latin transliteration of Russian as people type it: every reading of a Latin
 # sequence under passport/ICAO 9303 («ts», «kh», «iu», «ia», «ie» for ъе), GOST
@@ -114,6 +118,7 @@ TRANSLITERATION: dict[str, tuple[str, ...]] = {
     "'": ("ь",),
     "`": ("ь",),
     '"': ("ъ",),
+    "-": ("-",),  # «po-anglijski»: a hyphenated word reads part by part
 }
 TRANSLITERATION_MAX_SEQUENCE = max(map(len, TRANSLITERATION))
 

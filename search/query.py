@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import abc
 import bisect
+import heapq
+import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +29,11 @@ from .analysis import Analyzer, Token, normalize
 from .lang import (
     CONSONANTS,
     CYRILLIC_TO_LATIN_KEYS,
+    DOMAIN_SUFFIXES,
     JCUKEN_ROWS,
     LATIN_TO_CYRILLIC_KEYS,
     OPTIONAL_SIGNS,
+    SHIFTED_LATIN_TO_CYRILLIC_KEYS,
     TRANSLITERATION,
     TRANSLITERATION_MAX_SEQUENCE,
 )
@@ -54,8 +58,11 @@ __all__ = [
 TEXT_STEPS: tuple[str, ...] = ("layout", "transliteration", "spelling")
 
 _CYRILLIC_WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
-_LATIN_KEYS = re.compile(r"[a-z`\[\];',./]*[a-z][a-z`\[\];',./]*")
-_LATIN_WORD = re.compile(r"[a-z'`\"]*[a-z][a-z'`\"]*")
+_KEYS = r"[a-z`\[\];',./{}:\"<>~]*[a-z][a-z`\[\];',./{}:\"<>~]*"
+_LATIN_KEYS = re.compile(rf"{_KEYS}(?:-{_KEYS})*")  # a word typed on the Latin layout: letters and the Russian keys
+_LATIN_WORD = re.compile(r"[a-z'`\"]*[a-z][a-z'`\"]*(?:-[a-z'`\"]*[a-z][a-z'`\"]*)*")
+_ADDRESS_KEYS = re.compile(r"[а-яё0-9._%+-]*[а-яё][а-яё0-9._%+-]*(?:@[а-яё0-9.-]+|\.[а-яё]{2,4})")
+_ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
 
 # A corpus above this many lemmas indexes its surface words only for spelling (building every
@@ -69,6 +76,7 @@ LATTICE_MAX_STATES = 20_000
 # covers at least the second: all of it. Measured on XQuAD's well-typed questions, where a looser
 # rule (any gain) changed 70 of 1,190 questions, mostly paraphrases, and this one none.
 REAL_WORD_MAX_COVERAGE = 0.5
+_TRIPLED = re.compile(r"(.)\1\1+")
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
 REAL_WORD_MIN_COVERAGE = 0.99
 
@@ -278,10 +286,14 @@ class ScriptReader:
     letters that read as a Russian function word in the query's scheme.
     """
 
-    def __init__(self, vocabulary: Vocabulary) -> None:
+    def __init__(self, vocabulary: Vocabulary, finish: Callable[[str], str | None] | None = None) -> None:
         self.vocabulary = vocabulary
+        # Spelling's correction of a word nobody knows: a reading it brings to a known word is a word
+        # with a typo in it («spesanie» → спесание → списание), not a word of another language.
+        self.finish = finish
         self._readings: dict[str, tuple[str, ...]] = {}
         self._decisions: dict[str, str | None] = {}
+        self._finish_cache: dict[str, str | None] = {}
 
     # readings of one word
     def layout(self, word: str) -> str | None:
@@ -293,7 +305,8 @@ class ScriptReader:
         """The Russian keys of a word typed on the Latin layout, known or not."""
         if not _LATIN_KEYS.fullmatch(word):
             return None
-        switched = "".join(LATIN_TO_CYRILLIC_KEYS.get(char, char) for char in word).rstrip(".")
+        keys = (LATIN_TO_CYRILLIC_KEYS.get(char) or SHIFTED_LATIN_TO_CYRILLIC_KEYS.get(char, char) for char in word)
+        switched = "".join(keys).rstrip(".")
         return switched if switched != word else None
 
     def near_layout(self, word: str) -> str | None:
@@ -302,9 +315,48 @@ class ScriptReader:
         Spelling then finishes it («nt[gjllthrb» → «техподдерки» → «техподдержки»).
         """
         switched = self.switched(word)
-        if switched is None or len(switched) < 4 or not _CYRILLIC_WORD.fullmatch(switched):
+        if switched is None or len(switched) < 3 or not _CYRILLIC_WORD.fullmatch(switched):
             return None
-        return switched if self.vocabulary.has_prefix(switched[: max(4, len(switched) * 2 // 3)]) else None
+        if len(switched) >= 4 and self.vocabulary.has_prefix(switched[: max(4, len(switched) * 2 // 3)]):
+            return switched
+        return switched if self._finishes(switched) else None
+
+    def near_transliteration(self, word: str) -> str | None:
+        """A reading of a Latin word with a typo in it, when spelling brings it to a known word.
+
+        «spesanie» has no known reading, but «спесание» is a typo of «списание». The cheapest
+        readings (``_plain_readings``) are tried in turn; the first one spelling can finish wins.
+        A reading of a form of a corpus lemma the dictionary lacks («selleru» → селлеру) counts too.
+        """
+        if not _LATIN_WORD.fullmatch(word) or len(word) < 2:
+            return None
+        first = None
+        for reading in _plain_readings(word):
+            finished = self._finished(reading)
+            if finished is not None:
+                if finished in self.vocabulary.counts:  # the corpus's own word first: «персоналый» → персональный
+                    return reading
+                first = first or reading
+        return first
+
+    def _finishes(self, reading: str) -> bool:
+        return self._finished(reading) is not None
+
+    def _finished(self, reading: str) -> str | None:
+        """The known word spelling makes of an unknown reading (itself for a form of a corpus lemma), or None."""
+        if reading not in self._finish_cache:
+            if len(self._finish_cache) > 50_000:  # queries are open-ended: keep the cache bounded
+                self._finish_cache.clear()
+            self._finish_cache[reading] = self._finish(reading)
+        return self._finish_cache[reading]
+
+    def _finish(self, reading: str) -> str | None:
+        if not _CYRILLIC_WORD.fullmatch(reading) or self.vocabulary.known(reading):
+            return None
+        if self.vocabulary.lemma_in_corpus(reading):
+            return reading
+        # Three letters one edit from a word are a guess too many («vip» is not «вид»).
+        return self.finish(reading) if len(reading) >= 4 and self.finish is not None else None
 
     def transliteration(self, word: str) -> str | None:
         readings = self.transliterations(word)
@@ -327,20 +379,48 @@ class ScriptReader:
             return self._decisions[key]
         latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in self.vocabulary]
         evidence = [w for w in latin if len(w) >= 3]  # «ne», «XV»: too short to tell a scheme by themselves
-        votes = {
-            "layout": sum(self.layout(w) is not None or self.near_layout(w) is not None for w in evidence),
-            "transliteration": sum(self.transliteration(w) is not None for w in evidence if _LATIN_WORD.fullmatch(w)),
-        }
+        # «chat» is the corpus's word, but «чат» is more often: next to a word the corpus does not know
+        # («chat tekhpodderki») it reads as Russian in Latin letters; alone («Tesla») it decides nothing.
+        counts = self.vocabulary.counts
+        evidence += (
+            []
+            if not evidence
+            else [
+                w
+                for w in words
+                if w in counts
+                and len(w) >= 3
+                and _LATIN_WORD.fullmatch(w)
+                and (russian := self.transliteration(w)) is not None
+                and counts.get(russian, 0) > counts[w]
+            ]
+        )
+        words_of = {"layout": evidence, "transliteration": [w for w in evidence if _LATIN_WORD.fullmatch(w)]}
+        exact = {"layout": self.layout, "transliteration": self.transliteration}
+        near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
+        votes, sure = {}, {}
+        for scheme, candidates in words_of.items():
+            sure[scheme] = sum(exact[scheme](w) is not None for w in candidates)
+            votes[scheme] = sure[scheme] + sum(
+                exact[scheme](w) is None and near[scheme](w) is not None for w in candidates
+            )
         best = max(votes, key=lambda scheme: votes[scheme])
         other = "layout" if best == "transliteration" else "transliteration"
-        decision = best if votes[best] * 2 >= len(evidence) and votes[best] > votes[other] else None
+        # A word with a typo reads through a scheme only as a guess: it decides a query's scheme along with
+        # a word that reads exactly or another such guess, never alone («ARPNET» is not «арпанет» typed in Latin).
+        decision = (
+            best
+            if votes[best] * 2 >= len(evidence) and votes[best] > votes[other] and (sure[best] or votes[best] >= 2)
+            else None
+        )
         if len(self._decisions) > 10_000:
             self._decisions.clear()
         self._decisions[key] = decision
         return decision
 
-    def reading(self, word: str, scheme: str | None) -> tuple[str, str] | None:
-        """(step, replacement) for one Latin word of a query whose scheme is ``scheme``."""
+    def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
+        """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,
+        only a reading that is a known word."""
         if not _LATIN_KEYS.fullmatch(word):
             return None
         short = len(word) <= 2
@@ -365,13 +445,18 @@ class ScriptReader:
             if scheme == "transliteration" and not _LATIN_WORD.fullmatch(word):
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
-            if own is None and scheme == "layout":
-                own = self.near_layout(word)  # a typo typed on the wrong layout: spelling takes it from here
+            if own is None and guess:  # a typo typed on the wrong layout or in Latin letters: spelling finishes it
+                own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
             if own is not None:
                 return scheme, own
             other = "layout" if scheme == "transliteration" else "transliteration"
             found = read[other](word) if len(word) >= 3 else None
-            return (other, found) if found is not None else None
+            if found is not None:
+                return other, found
+            if scheme == "layout" and guess:  # «kr», «dbg» in a query typed on the wrong layout: лк, вип
+                switched = self.switched(word)
+                return (scheme, switched) if switched and _CYRILLIC_WORD.fullmatch(switched) else None
+            return None
         # No scheme for the query: each word alone, as long as it is long enough to tell.
         if short:
             return None
@@ -427,6 +512,30 @@ def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
     return list(found.items())
 
 
+# Russian spelling never puts «ы», «ь» or «ъ» first or after a vowel or «й»: «personalyy» is not «персоналыы».
+_IMPOSSIBLE = re.compile(r"(?:^|[аеёиоуыэюяй])[ыьъ]")
+
+
+def _plain_readings(word: str, limit: int = 8) -> list[str]:
+    """The cheapest readings of a Latin word, known or not: the usual reading of each letter or sequence,
+    then those with one or two unusual ones («personalyy» → персоналыы, then персоналый, …), no signs added."""
+    found: list[str] = []
+    heap: list[tuple[int, int, str]] = [(0, 0, "")]
+    while heap and len(found) < limit:
+        cost, position, spelt = heapq.heappop(heap)
+        if position == len(word):
+            if spelt not in found and not _IMPOSSIBLE.search(spelt):
+                found.append(spelt)
+            continue
+        for size in range(min(TRANSLITERATION_MAX_SEQUENCE, len(word) - position), 0, -1):
+            for rank, reading in enumerate(TRANSLITERATION.get(word[position : position + size], ())):
+                # A sequence read with a sign («ie» → ъе) costs as much as an unusual reading.
+                extra = (rank > 0) + ("ъ" in reading and size > 1)
+                if cost + extra <= 2:
+                    heapq.heappush(heap, (cost + extra, position + size, spelt + reading))
+    return found
+
+
 def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) -> tuple[str, ...]:
     """The corpus's own words (most frequent first), then forms of its lemmas, then dictionary words;
     a lemma itself (people ask «как вернуть», not «вернут») before its other forms, then the usual reading."""
@@ -449,23 +558,49 @@ class LayoutStep(RewriteStep):
         self.vocabulary = vocabulary
         self.script = script or ScriptReader(vocabulary)
 
+    def _latin_keys(self, word: str) -> str | None:
+        """The Latin keys of a Cyrillic word nobody knows, when they are letters («щящт» → ozon), else None."""
+        if not _CYRILLIC_WORD.fullmatch(word) or self.vocabulary.known(word) or len(word) < 2:
+            return None
+        switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) for char in word)
+        return switched if switched.isascii() and switched.isalpha() else None
+
+    def _reads_in_latin(self, switched: str, corpus: bool = False) -> bool:
+        """Transliterated Russian typed on the Russian layout («мщямкфе» → «vozvrat»): the next step reads it
+        as a known word (with ``corpus``, as a word of the corpus)."""
+        if len(switched) < 4:
+            return False
+        translit = self.script.transliteration(switched)
+        return translit is not None and (translit in self.vocabulary if corpus else self.vocabulary.known(translit))
+
     def apply(self, text: str) -> Rewrite:
         words: list[str] | None = None
         scheme: str | None = None
+        latin_typed = False
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
-            nonlocal words, scheme
-            if _CYRILLIC_WORD.fullmatch(word):
-                if self.vocabulary.known(word) or len(word) < 2:
-                    return None
-                switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) for char in word)
-                if switched in self.vocabulary:  # «щящт» → «ozon»
-                    return switched
-                # Transliterated Russian typed on the Russian layout («мщямкфе» → «vozvrat»): the next step reads it.
-                translit = self.script.transliteration(switched) if len(word) >= 4 else None
-                return switched if translit is not None and translit in self.vocabulary else None
+            nonlocal words, scheme, latin_typed
             if words is None:
                 words, scheme = all_words, self.script.decide(all_words)
+                # A transliterated query typed on the Russian layout: most of its unknown Cyrillic words read
+                # in Latin letters, and then so do its short ones («ы лфкен» → «s karty»).
+                unknown = [switched for w in all_words if (switched := self._latin_keys(w)) and len(w) >= 3]
+                readable = sum(map(self._reads_in_latin, unknown))
+                # Two such words at least: one Cyrillic typo («уещь») reads as something in Latin by chance.
+                latin_typed = readable > 1 and readable * 2 >= len(unknown)
+            if _CYRILLIC_WORD.fullmatch(word):
+                switched = self._latin_keys(word)
+                if switched is None:
+                    return None
+                if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched, corpus=True):
+                    return switched
+                # A Latin word in a query typed on the wrong layout («Зкуьшгь» among «crjkmrj cnjbn»): Premium.
+                return switched if scheme == "layout" and len(word) >= 3 else None
+            if _ADDRESS_KEYS.fullmatch(word):  # «ыфдуы-змя@щящт.кг»: an address typed on the Russian layout
+                switched = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) if char.isalpha() else char for char in word)
+                if _ADDRESS.fullmatch(switched) and switched.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
+                    return switched
+                return None
             found = self.script.reading(word, scheme)
             return found[1] if found is not None and found[0] == self.name else None
 
@@ -481,15 +616,19 @@ class TransliterationStep(RewriteStep):
         self.vocabulary = vocabulary
         self.script = script or ScriptReader(vocabulary)
 
-    def apply(self, text: str) -> Rewrite:
+    def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
+        """``keep``: words an earlier step wrote (normalized), read only if they read exactly: «vozvrat»
+        switched from «мщямкфе» is «возврат», «premium» switched from «Зкуьшгь» is no Russian word with a typo.
+        Capitalised words (names: «Premium», «Khorugvino») are never guessed at either."""
         scheme: list[str | None] = []
+        names = _names(text)
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
             if not _LATIN_WORD.fullmatch(word):
                 return None
             if not scheme:
                 scheme.append(self.script.decide(all_words))
-            found = self.script.reading(word, scheme[0])
+            found = self.script.reading(word, scheme[0], guess=word not in keep and word not in names)
             return found[1] if found is not None and found[0] == self.name else None
 
         return _map_words(text, self.name, change)
@@ -512,6 +651,7 @@ class SpellingStep(RewriteStep):
     def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
         self.vocabulary = vocabulary
         self.coverage = coverage
+        self._corrections: dict[str, str | None] = {}
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
@@ -534,8 +674,15 @@ class SpellingStep(RewriteStep):
 
     def correct(self, word: str) -> str | None:
         """The closest known word for a word neither the corpus nor the dictionary knows."""
-        if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 4 or self.vocabulary.known(word):
+        if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 3 or self.vocabulary.known(word):
             return None
+        if word not in self._corrections:  # the same typos come back: each is looked up once (bounded)
+            if len(self._corrections) > 50_000:
+                self._corrections.clear()
+            self._corrections[word] = self._correct(word)
+        return self._corrections[word]
+
+    def _correct(self, word: str) -> str | None:
         if self.vocabulary.lemma_in_corpus(word):
             return None  # «Гобсона»: a name the corpus has in another case
         limit = 1 if len(word) <= 5 else 2
@@ -543,7 +690,23 @@ class SpellingStep(RewriteStep):
         for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
             if edit not in candidates and len(edit) > 2 and self.vocabulary.morph.in_dictionary(edit):
                 candidates[edit] = 1
+        if len(word) == 3:
+            # A three-letter nonword is one edit from almost anything, and most often a four-letter word with
+            # a letter dropped («еть», «деь»): only the corpus's words and the language's function words of four
+            # letters are meant. A jargon abbreviation («фбо», «апи») is no word with a letter dropped.
+            morph = self.vocabulary.morph
+            candidates = {
+                c: d
+                for c, d in candidates.items()
+                if d == 1 and len(c) == 4 and (self._in_corpus(c) or morph.lemma(c).function_word)
+            }
+        if not candidates and 4 <= len(word) <= 5:
+            # Two slips in a short word («адрре», «слсо»): only the corpus's own words two edits away.
+            candidates = {c: d for c, d in self.vocabulary.spelling_index.lookup(word, 2) if self._in_corpus(c)}
         ranked = self._ranked(word, candidates)
+        squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
+        if not ranked and squeezed != word:
+            return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)
         if ranked and self.vocabulary.corpus_has_prefix(word) and not self._in_corpus(ranked[0]):
             return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
         return ranked[0] if ranked else None
@@ -554,7 +717,7 @@ class SpellingStep(RewriteStep):
     def _ranked(self, word: str, candidates: Mapping[str, int]) -> list[str]:
         counts = self.vocabulary.counts
 
-        def key(candidate: str) -> tuple[int, int, int, int, str]:
+        def key(candidate: str) -> tuple[int, int, bool, int, int, str]:
             count = counts.get(candidate, 0)
             # The corpus's own words, then forms of its lemmas, then the dictionary's: «двойнае» is the
             # documents' «двойное», not the comparative «двойнее» a neighbouring key away (а/о is a slip
@@ -563,7 +726,9 @@ class SpellingStep(RewriteStep):
             tier = 0 if count else 1 if self.vocabulary.lemma_in_corpus(candidate) else 2
             if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word:
                 tier = 3
-            return candidates[candidate], tier, keyboard_cost(word, candidate), -count, candidate
+            # People rarely miss the first letter: «сколко» is «сколько», not «колко».
+            first = candidate[0] != word[0]
+            return candidates[candidate], tier, first, keyboard_cost(word, candidate), -count, candidate
 
         return sorted(candidates, key=key)
 
@@ -586,8 +751,13 @@ class SpellingStep(RewriteStep):
                 for candidate, distance in candidates.items()
                 if _plausible_typo(word, candidate, distance)
                 and not lemmas & set(morph.all_lemmas(candidate))
-                # «заполнять» for «заполнить» is the other aspect, not a typo: verbs stay verbs as typed
-                and not (lemma.pos in _VERB_FORMS and morph.lemma(candidate).pos in _VERB_FORMS)
+                # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
+                # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
+                and not (
+                    lemma.pos in _VERB_FORMS
+                    and morph.lemma(candidate).pos in _VERB_FORMS
+                    and _same_stem(lemma.lemma, morph.lemma(candidate).lemma)
+                )
             }
             if not candidates:
                 continue
@@ -616,8 +786,13 @@ def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
     """Whether a real word could be a typo of ``candidate``: the first letter right (people rarely miss it),
     and two edits only as two slips onto neighbouring keys."""
     if word[0] != candidate[0]:
-        return False
+        return candidate[1:] == word  # «вязи» for «связи»: the first letter dropped, not struck wrong
     return distance < 2 or (len(word) == len(candidate) and keyboard_cost(word, candidate) == 0)
+
+
+def _same_stem(lemma: str, other: str) -> bool:
+    """Whether two lemmas differ only in their last three letters (aspect pairs: заполнить, заполнять)."""
+    return len(os.path.commonprefix([lemma, other])) >= min(len(lemma), len(other)) - 3
 
 
 def _names(text: str) -> set[str]:
@@ -716,11 +891,12 @@ class QueryRewriter:
 
     def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
         self.vocabulary = vocabulary
-        self.script = ScriptReader(vocabulary)
+        spelling = SpellingStep(vocabulary, coverage)
+        self.script = ScriptReader(vocabulary, finish=spelling.correct)
         self.steps: tuple[RewriteStep, ...] = (
             LayoutStep(vocabulary, self.script),
             TransliterationStep(vocabulary, self.script),
-            SpellingStep(vocabulary, coverage),
+            spelling,
         )
 
     def rewrite(self, query: str, steps: Collection[str] | None = None) -> Rewrite:
@@ -729,10 +905,12 @@ class QueryRewriter:
         corrections: list[Correction] = []
         for step in self.steps:
             if steps is None or step.name in steps:
+                written = {normalize(c.replacement) for c in corrections}
                 if isinstance(step, SpellingStep):
                     # What an earlier step wrote is a word on purpose, unless it is no word at all.
-                    written = {normalize(c.replacement) for c in corrections}
                     rewrite = step.apply(text, keep={word for word in written if self.vocabulary.known(word)})
+                elif isinstance(step, TransliterationStep):
+                    rewrite = step.apply(text, keep=written)
                 else:
                     rewrite = step.apply(text)
                 text = rewrite.text
