@@ -201,6 +201,14 @@ def worker(system: str, data: Path, rounds: int) -> dict[str, object]:
             analysed = [Analysed(tuple(t), "") for t in query_terms]
             core = measure(lambda i: bm25.top(analysed[i], K), len(queries), rounds * 5)
             out.update({f"core_{key}": value for key, value in core.items()})
+            import search.kernels as kernels
+
+            out["kernel"] = "numba" if kernels.kernel_for(bm25.size) is not None else "numpy"
+            if out["kernel"] == "numba":  # the pure-numpy fallback on the same index, for comparison
+                kernels.MODE = "numpy"
+                numpy_core = measure(lambda i: bm25.top(analysed[i], K), len(queries), rounds * 5)
+                kernels.MODE = "auto"
+                out.update({f"core_numpy_{key}": value for key, value in numpy_core.items()})
         out["rss_before_mb"] = rss_before
     else:
         tokens = read_lines(data / "terms.txt")
@@ -270,6 +278,13 @@ def table(results: list[dict[str, object]]) -> str:
             f"| {r.get('cpu_p50', float('nan')):.3f} "
             f"| {r['qps1']:.0f} | {r['qps2']:.0f} | {r['rss_mb']:.0f} | {ratio} |\n"
         )
+        if "core_numpy_p50" in r:
+            rows.append(
+                f"| {r.get('workload', 'legacy')} | engine-bm25 core, numpy kernel (no numba) | {r['size']:,} "
+                f"| {r.get('passages', '?'):,} | – | {r['core_numpy_p50']:.3f} "
+                f"| {r['core_numpy_p95']:.3f} | {r['core_numpy_p99']:.3f} | {r['core_numpy_cpu_p50']:.3f} "
+                f"| {r['core_numpy_qps1']:.0f} | {r['core_numpy_qps2']:.0f} | – | |\n"
+            )
         if "core_p50" in r:
             rows.append(
                 f"| {r.get('workload', 'legacy')} | engine-bm25 core (`BM25.top`, analysed terms) | {r['size']:,} "

@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
 from .analysis import Analysed
 from .lexicon import okapi_idf
 
@@ -199,6 +200,8 @@ class _Postings:
                 scores = np.where(allowed, scores, 0.0)
             best = top_k(scores, k, minimum)
             return best, scores[best]
+        if k > 0 and len(columns) and (kernel := kernels.kernel_for(self._rows)) is not None:
+            return self._top_compiled(kernel, columns, weights, k, minimum, allowed)
         indptr, indices, data = self._indptr, self._indices, self._data
         spans = [(int(indptr[c]), int(indptr[c + 1])) for c in columns]
         total = sum(end - start for start, end in spans)
@@ -232,6 +235,29 @@ class _Postings:
         candidates, values = candidates[keep], values[keep]
         best = _best(values, k)
         return candidates[best].astype(np.int64, copy=False), values[best]
+
+    def _top_compiled(
+        self,
+        kernel: Callable[..., Any],
+        columns: Sequence[int],
+        weights: Sequence[float],
+        k: int,
+        minimum: float,
+        allowed: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The same top k and scores, bit for bit, from the compiled kernel (see :mod:`search.kernels`)."""
+        return kernel(
+            self._indptr,
+            self._indices,
+            self._data,
+            np.asarray(columns, dtype=np.int64),
+            np.asarray(weights, dtype=np.float64),
+            k,
+            float(minimum),
+            _NO_MASK if allowed is None else allowed,
+            allowed is not None,
+            _buffer(self._rows),
+        )
 
     def _nonnegative(self) -> bool:
         cached = getattr(self, "_column_max", None)
@@ -298,6 +324,7 @@ class _Postings:
         return candidates, values
 
 
+_NO_MASK = np.ones(1, dtype=np.bool_)
 MAXSCORE_MIN_POSTINGS = 50_000  # below this, scattering every posting is cheaper than pruning
 MAXSCORE_LONG_POSTINGS = 5_000  # a term in more passages than this is only looked up when pruning works
 
