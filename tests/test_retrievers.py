@@ -325,3 +325,21 @@ def test_kernel_choice_is_automatic_and_overridable(monkeypatch) -> None:
     monkeypatch.setattr(kernels, "MODE", "bogus")
     with pytest.raises(ValueError):
         kernels.kernel_for(10**7)
+
+
+@pytest.mark.parametrize("cls", [BM25, TfidfChars])
+def test_gathered_postings_equal_the_column_by_column_loop(monkeypatch, synthetic, cls) -> None:
+    import search.kernels as kernels
+    import search.retrievers as retrievers
+
+    monkeypatch.setattr(kernels, "MODE", "numpy")
+    passages, queries = synthetic
+    retriever = cls().fit(passages)
+    for query in queries:
+        monkeypatch.setattr(retrievers, "FEW_COLUMNS", 10**9)
+        loop_scores, loop_top = retriever.scores(query), retriever.top(query, 10)
+        monkeypatch.setattr(retrievers, "FEW_COLUMNS", 0)
+        gathered_scores, gathered_top = retriever.scores(query), retriever.top(query, 10)
+        assert loop_scores.tolist() == gathered_scores.tolist()
+        assert loop_top[0].tolist() == gathered_top[0].tolist()
+        assert loop_top[1].tolist() == gathered_top[1].tolist()
