@@ -35,12 +35,19 @@ Systems:
 - ``engine-hybrid-nochars``: the hybrid as the engine builds it above 20k
   passages (``CHARS_MAX_PASSAGES``): no passage × char n-gram matrix; the
   spelling step maps unknown query words onto the corpus vocabulary.
+- ``engine-reopen``: a fresh process opens the index ``engine-hybrid-nochars``
+  saved (run that first) and answers the 200 queries once: open time, latency
+  of every query's first run, and the RSS it holds after them.
 - ``rank-bm25``: ``BM25Okapi.get_scores`` + top 10 (capped at 100k).
 - ``bm25s-scipy`` / ``bm25s-numba``: bm25s 0.2+ with its default (numpy +
   scipy.sparse) and numba backends, ``retrieve(k=10)`` one query at a time.
 
-Latency: single thread, after one warm-up pass over the 200 queries, then
-``--rounds`` passes; QPS with 1 and 2 threads. Results go to
+Latency: single thread, after one warm-up pass over the 200 queries (timed
+too: ``first_p50``/``first_p95`` in ``scale.jsonl``), then ``--rounds``
+passes, wall and thread CPU time (the machine may be shared); QPS with 1 and
+2 threads. ``engine-bm25`` also reports ``BM25.top`` on analysed terms with
+the kernel chosen automatically (numba from 20k passages when installed) and,
+on the same index, with the numpy kernel. Results go to
 ``benchmarks/results/scale.md`` and ``scale.png`` (git-ignored) and are printed.
 """
 
