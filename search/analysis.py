@@ -405,6 +405,42 @@ def analyse_text(analyzer: Analyzer, text: str) -> Analysed:
     return analyse_query(analyzer.tokens(text))
 
 
+def _analyse_fast(analyzer: Analyzer, text: str) -> Analysed:
+    """``analyse_text`` for the default analyzer without a ``Token`` per word: what a build runs on every passage.
+
+    Spans are not needed (a passage's terms and words as written), so neither are the offsets; the same
+    regular expression, canonical forms and lemma cache, so the same terms and surface (tested).
+    """
+    morphology = analyzer.morphology
+    cache, lemma_of = morphology._cache, morphology.lemma
+    keep_negation = analyzer.keep_negation
+    terms: list[str] = []
+    surfaces: list[str] = []
+    for match in _TOKEN.finditer(normalize(text)):
+        kind = match.lastgroup
+        surface = match.group()
+        if kind == "word":
+            if _LATIN.fullmatch(surface):
+                terms.append(surface)
+                surfaces.append(surface)
+                continue
+            lemma = cache.get(surface) or lemma_of(surface)
+            if lemma.function_word and not (keep_negation and morphology.is_negation(surface)):
+                continue
+            terms.append(lemma.lemma)
+            surfaces.append(surface)
+            continue
+        if kind == "phone":
+            term = _canonical_phone(surface)
+        elif kind == "domain":
+            term = re.sub(r"^https?://", "", surface).rstrip("/")
+        else:
+            term = surface
+        terms.append(term)
+        surfaces.append(term)
+    return Analysed(tuple(terms), " ".join(surfaces))
+
+
 def analyse_passage(
     analyzer: Analyzer, passage: Passage, headings: dict[tuple[str, ...], tuple[str, ...]] | None = None
 ) -> Analysed:
@@ -412,7 +448,9 @@ def analyse_passage(
 
     ``headings`` caches each section's heading terms across the passages of a build.
     """
-    body = analyse_text(analyzer, "\n".join([*passage.section, passage.text]))
+    text = "\n".join([*passage.section, passage.text])
+    fast = analyzer.stemmer == "pymorphy3" and not analyzer.all_lemmas
+    body = _analyse_fast(analyzer, text) if fast else analyse_text(analyzer, text)
     section_terms = headings.get(passage.section) if headings is not None else None
     if section_terms is None:
         section_terms = tuple(analyzer.terms("\n".join(passage.section)))

@@ -233,3 +233,18 @@ def test_characters_the_sparse_path_skips_need_no_folding() -> None:
     usual = [chr(c) for c in range(0x30000) if re.fullmatch(f"[{analysis._USUAL}]", chr(c))]
     assert len(usual) > 200
     assert [c for c in usual if analysis._special(c) is not None] == []
+
+
+@pytest.mark.parametrize("keep_negation", [False, True])
+def test_the_build_s_fast_analysis_equals_analyse_text(keep_negation: bool) -> None:
+    from pathlib import Path
+
+    from search.analysis import _analyse_fast, analyse_text
+
+    analyzer = Analyzer(keep_negation=keep_negation)
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    texts = [*NFKC_TEXTS, "звоните 8 800 555-35-35 или пишите seller.ozon.ru в 10:30, не позже; ozon и email"]
+    for path in sorted(corpus.glob("*.txt")):
+        texts.extend(path.read_text(encoding="utf-8").split("\n\n"))
+    for text in texts:
+        assert _analyse_fast(analyzer, text) == analyse_text(analyzer, text), text
