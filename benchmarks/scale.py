@@ -3,6 +3,7 @@
     python -m benchmarks.scale                      # 10k and 100k texts, every system, the zipf workload
     python -m benchmarks.scale --sizes 10k 100k 1M  # 1M: rank-bm25 and the full hybrid are skipped
     python -m benchmarks.scale --workloads zipf legacy  # both workloads in one table and one plot
+    python -m benchmarks.scale --report             # redraw both from every run logged in scale.jsonl
 
 Workloads (``--workloads``):
 
@@ -277,7 +278,8 @@ def table(results: list[dict[str, object]]) -> str:
         if "compile_s" in r:
             build += f" (+{r['compile_s']:.1f} s JIT)"
         if "build_cpu_s" in r:
-            build += f" (CPU {r['build_cpu_s']:.0f} + workers {r.get('build_children_cpu_s', 0):.0f} s)"
+            workers = float(r.get("build_children_cpu_s", 0))  # type: ignore[arg-type]
+            build += f" (CPU {r['build_cpu_s']:.0f}{f' + workers {workers:.0f}' if workers else ''} s)"
         if "open_s" in r:
             build = f"open {r['open_s']:.2f} s, serving RSS {r['serving_rss_mb']:.0f} MB"
         rows.append(
@@ -337,7 +339,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=RESULTS / "data")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per (system, size)")
     parser.add_argument("--worker", nargs=2, metavar=("SYSTEM", "DATA"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--report", action="store_true", help="only redraw the table and plot from scale.jsonl (latest of each row)"
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        latest: dict[tuple[object, ...], dict[str, object]] = {}
+        for line in (RESULTS / "scale.jsonl").read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            latest[(record.get("workload", "legacy"), record["size"], record["system"])] = record
+        results = [latest[key] for key in sorted(latest, key=lambda key: (str(key[0]), key[1], SYSTEMS.index(key[2])))]
+        markdown = table(results)
+        (RESULTS / "scale.md").write_text(markdown, encoding="utf-8")
+        plot(results, RESULTS / "scale.png")
+        print(markdown)
+        return
     if args.worker:
         system, data = args.worker
         print(json.dumps(worker(system, Path(data), args.rounds)))
