@@ -8,19 +8,30 @@ saved index (``SearchEngine.from_directory``, which checks the corpus
 fingerprint) and answers one query; it is timed from the parent's
 ``Popen`` to the answer, and the child reports where its time went.
 Latency is ``engine.search(query)`` (default hybrid: rewriting, every
-retriever, fusion, answer sentences, highlights, conflicts) over the judged
-queries of ``corpus/queries/*.jsonl`` (or the engine tests' questions), one
-warm-up pass, then ``--rounds`` timed passes, single thread.
+retriever, fusion, answer sentences, highlights, conflicts), single thread:
+
+- first pass (issue 15: people rarely repeat a query): every question of a
+  mix run once, in a freshly opened engine — each judged query of
+  ``corpus/queries/*.jsonl`` as typed, misspelt (``typo1``/``typo2``), in the
+  wrong layout and transliterated (the three schemes in turn), made by
+  ``search.noise.retype`` with a fixed seed; then the same mix a second time;
+- repeated: the judged queries as typed, one warm-up pass, then ``--rounds``
+  timed passes (mostly cache hits).
+
+Wall time and the thread's CPU time are both reported, with the load average:
+the machine is shared.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +49,7 @@ opened = time.perf_counter()
 hits = engine.search(sys.argv[3], k=10)
 answered = time.perf_counter()
 print(json.dumps({"import_s": imported - started, "open_s": opened - imported, "first_query_s": answered - opened,
-                  "hits": len(hits)}))
+                  "cpu_s": time.process_time(), "hits": len(hits)}))
 """
 
 
@@ -54,6 +65,29 @@ def judged_queries(folder: Path = CORPUS / "queries") -> list[str]:
 
         queries = [query for query, _, _ in ANSWERS]
     return queries
+
+
+def noisy_mix(queries: list[str], seed: int = 15) -> list[tuple[str, str]]:
+    """(kind, question): each query as typed, misspelt, in the wrong layout and transliterated; no repeats."""
+    from search.noise import retype
+
+    schemes = ("translit_passport", "translit_gost", "translit_informal")
+    mix: dict[str, str] = {}
+    for i, query in enumerate(queries):
+        for kind in ("typed", ("typo1", "typo2")[i % 2], "layout", schemes[i % 3]):
+            text = query if kind == "typed" else retype(query, kind, seed * 1000 + i)
+            mix.setdefault(text, kind)
+    return [(kind, text) for text, kind in mix.items()]
+
+
+def timed(engine, questions: list[str]) -> tuple[list[float], list[float]]:  # type: ignore[no-untyped-def]
+    wall, cpu = [], []
+    for question in questions:
+        started, started_cpu = time.perf_counter(), time.thread_time()
+        engine.search(question)
+        cpu.append((time.thread_time() - started_cpu) * 1000)
+        wall.append((time.perf_counter() - started) * 1000)
+    return wall, cpu
 
 
 def cold_start(index_dir: Path, query: str, runs: int) -> list[dict[str, float]]:
@@ -89,50 +123,63 @@ def main(argv: list[str] | None = None) -> None:
     from search import SearchEngine
 
     queries = judged_queries()
-    with tempfile.TemporaryDirectory() as folder:
-        index_dir = Path(folder) / "index"
-        started = time.perf_counter()
-        SearchEngine.from_directory(CORPUS, index_dir=index_dir, progress=False)
-        build = time.perf_counter() - started
-        cold = cold_start(index_dir, queries[0], args.cold_runs)
-        started = time.perf_counter()
-        engine = SearchEngine.from_directory(CORPUS, index_dir=index_dir)
-        load = time.perf_counter() - started
+    folder = tempfile.TemporaryDirectory()  # kept until the end: --profile opens the index again
+    index_dir = Path(folder.name) / "index"
+    started = time.perf_counter()
+    SearchEngine.from_directory(CORPUS, index_dir=index_dir, progress=False)
+    build = time.perf_counter() - started
+    cold = cold_start(index_dir, queries[0], args.cold_runs)
+    started = time.perf_counter()
+    engine = SearchEngine.from_directory(CORPUS, index_dir=index_dir)
+    load = time.perf_counter() - started
     if args.prototype:
         install_prototype(engine)
-    for query in queries:
-        engine.search(query)
+    mix = noisy_mix(queries)
+    questions = [text for _, text in mix]
+    first_wall, first_cpu = timed(engine, questions)
+    second_wall, second_cpu = timed(engine, questions)
     times = []
     for _ in range(args.rounds):
-        for query in queries:
-            started = time.perf_counter()
-            engine.search(query)
-            times.append((time.perf_counter() - started) * 1000)
+        times.extend(timed(engine, queries)[0])
     if args.profile:
         import cProfile
         import pstats
 
+        fresh = SearchEngine.from_directory(CORPUS, index_dir=index_dir)
         profile = cProfile.Profile()
         profile.enable()
-        for query in queries:
-            engine.search(query)
+        for question in questions:
+            fresh.search(question)
         profile.disable()
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(20)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(25)
     p50, p95, p99 = np.percentile(times, [50, 95, 99])
     median = {key: float(np.median([c[key] for c in cold])) for key in cold[0] if key != "hits"}
+    kinds = Counter(kind for kind, _ in mix)
     print(
-        f"embedded corpus: {len(engine.passages)} passages, retrievers {list(engine.retrievers)}, "
-        f"{len(queries)} queries × {args.rounds}{' (prototype caches)' if args.prototype else ''}"
+        f"embedded corpus: {len(engine.passages)} passages, retrievers {list(engine.retrievers)}; "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
+    print(f"first-pass mix: {len(mix)} questions ({', '.join(f'{k} {n}' for k, n in sorted(kinds.items()))})")
     print("| measure | value | target |\n|---|---:|---:|")
     print(f"| build + save (in process) | {build:.2f} s | |")
     print(f"| open saved index (in process, warm imports) | {load * 1000:.0f} ms | |")
-    print(f"| cold start → first answer (fresh process, median of {len(cold)}) | {median['total_s']:.2f} s | ≤ 1.0 s |")
+    print(
+        f"| cold start → first answer (fresh process, median of {len(cold)}), wall (child's CPU) "
+        f"| {median['total_s']:.2f} s ({median['cpu_s']:.2f} s) | ≤ 0.5 s |"
+    )
     print(
         f"| … of which import / open / first query | {median['import_s']:.2f} / {median['open_s']:.2f} / "
-        f"{median['first_query_s']:.2f} s | |"
+        f"{median['first_query_s']:.3f} s | |"
     )
-    print(f"| search p50 / p95 / p99 | {p50:.2f} / {p95:.2f} / {p99:.2f} ms | p50 ≤ 2, p99 ≤ 10 ms |")
+    for name, wall, cpu, target in (
+        ("first pass", first_wall, first_cpu, "p50 ≤ 1.5, p95 ≤ 5 ms"),
+        ("second pass", second_wall, second_cpu, ""),
+    ):
+        w50, w95 = np.percentile(wall, [50, 95])
+        c50, c95 = np.percentile(cpu, [50, 95])
+        print(f"| {name} p50 / p95, wall (CPU) | {w50:.2f} / {w95:.2f} ms ({c50:.2f} / {c95:.2f}) | {target} |")
+    print(f"| judged queries × {args.rounds}, repeated: p50 / p95 / p99 | {p50:.2f} / {p95:.2f} / {p99:.2f} ms | |")
+    folder.cleanup()
 
 
 if __name__ == "__main__":

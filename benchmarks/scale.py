@@ -1,7 +1,21 @@
 """This engine against rank-bm25 and bm25s, side by side, on the same synthetic texts.
 
-    python -m benchmarks.scale                      # 10k and 100k, every system
+    python -m benchmarks.scale                      # 10k and 100k texts, every system, the zipf workload
     python -m benchmarks.scale --sizes 10k 100k 1M  # 1M: rank-bm25 and the full hybrid are skipped
+    python -m benchmarks.scale --workloads zipf legacy  # both workloads in one table and one plot
+    python -m benchmarks.scale --report             # redraw both from every run logged in scale.jsonl
+
+Workloads (``--workloads``):
+
+- ``zipf`` (the default, issue 15's): a vocabulary of every word form of the
+  four seed documents and of the Russian XQuAD paragraphs with their frequency
+  ranks; texts of 45–75 words and queries of 2–6 words drawn by one Zipf law
+  over those ranks, frequent words included (``benchmarks.synthetic.ZipfCorpus``);
+  100 files of 1,000 texts separated by blank lines at 100k, which the chunker
+  merges into fewer passages (the table says how many).
+- ``legacy``: the former workload, ``benchmarks.synthetic.SyntheticCorpus``
+  (the corpus's words, then a pymorphy3 dictionary sample, 100k ranks), one
+  heading per text, so one passage per text.
 
 Every (system, size) runs in its own fresh process, so its peak RSS is its
 own (the texts it holds included). The parent writes the synthetic corpus
@@ -22,12 +36,19 @@ Systems:
 - ``engine-hybrid-nochars``: the hybrid as the engine builds it above 20k
   passages (``CHARS_MAX_PASSAGES``): no passage × char n-gram matrix; the
   spelling step maps unknown query words onto the corpus vocabulary.
+- ``engine-reopen``: a fresh process opens the index ``engine-hybrid-nochars``
+  saved (run that first) and answers the 200 queries once: open time, latency
+  of every query's first run, and the RSS it holds after them.
 - ``rank-bm25``: ``BM25Okapi.get_scores`` + top 10 (capped at 100k).
 - ``bm25s-scipy`` / ``bm25s-numba``: bm25s 0.2+ with its default (numpy +
   scipy.sparse) and numba backends, ``retrieve(k=10)`` one query at a time.
 
-Latency: single thread, after one warm-up pass over the 200 queries, then
-``--rounds`` passes; QPS with 1 and 2 threads. Results go to
+Latency: single thread, after one warm-up pass over the 200 queries (timed
+too: ``first_p50``/``first_p95`` in ``scale.jsonl``), then ``--rounds``
+passes, wall and thread CPU time (the machine may be shared); QPS with 1 and
+2 threads. ``engine-bm25`` also reports ``BM25.top`` on analysed terms with
+the kernel chosen automatically (numba from 20k passages when installed) and,
+on the same index, with the numpy kernel. Results go to
 ``benchmarks/results/scale.md`` and ``scale.png`` (git-ignored) and are printed.
 """
 
@@ -46,12 +67,21 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.synthetic import SIZES, SyntheticCorpus, write_folder
+from benchmarks.synthetic import SIZES, SyntheticCorpus, ZipfCorpus, write_folder, write_zipf_folder
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SYSTEMS = ("engine-bm25", "engine-hybrid", "engine-hybrid-nochars", "rank-bm25", "bm25s-scipy", "bm25s-numba")
+SYSTEMS = (
+    "engine-bm25",
+    "engine-hybrid",
+    "engine-hybrid-nochars",
+    "engine-reopen",
+    "rank-bm25",
+    "bm25s-scipy",
+    "bm25s-numba",
+)
 CAPS = {"rank-bm25": 100_000, "engine-hybrid": 100_000}  # beyond: hours or tens of GB (see the module docstring)
 K = 10
+WORKLOADS = ("zipf", "legacy")
 
 
 def peak_rss_mb() -> float:
@@ -65,21 +95,33 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def current_rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 # --- data, written once per size by the parent --------------------------------------------
 
 
-def prepare(size: int, folder: Path) -> Path:
+def prepare(size: int, folder: Path, workload: str = "zipf") -> Path:
     """The corpus folder and the analysed terms of its passages and queries."""
-    data = folder / f"synthetic-{size}"
-    if (data / "terms.txt").is_file():
+    data = folder / (f"zipf-{size}" if workload == "zipf" else f"synthetic-{size}")
+    if (data / "terms.txt").is_file() and (data / "meta.json").is_file():
         return data
     from search import Analyzer
     from search.analysis import analyse_passage, analyse_text
     from search.corpus import read_corpus
     from search.passages import chunk_document
 
-    corpus = SyntheticCorpus()
-    write_folder(data / "corpus", size, corpus)
+    corpus: SyntheticCorpus
+    if workload == "zipf":
+        corpus = ZipfCorpus()
+        write_zipf_folder(data / "corpus", size, corpus)
+    else:
+        corpus = SyntheticCorpus()
+        write_folder(data / "corpus", size, corpus)
     analyzer = Analyzer()
     passages = [p for d in read_corpus(data / "corpus") for p in chunk_document(d)]
     with (data / "terms.tmp").open("w", encoding="utf-8") as out:
@@ -90,6 +132,7 @@ def prepare(size: int, folder: Path) -> Path:
     (data / "query_terms.txt").write_text(
         "\n".join(" ".join(analyse_text(analyzer, q).terms) for q in queries) + "\n", encoding="utf-8"
     )
+    (data / "meta.json").write_text(json.dumps({"texts": size, "passages": len(passages), "workload": workload}))
     (data / "terms.tmp").rename(data / "terms.txt")
     return data
 
@@ -101,17 +144,24 @@ def read_lines(path: Path) -> list[list[str]]:
 # --- measuring, in the worker ---------------------------------------------------------------
 
 
-def measure(run: Callable[[int], object], count: int, rounds: int) -> dict[str, float]:
-    for i in range(count):  # warm-up: caches, numba, page faults
+def measure(run: Callable[[int], object], count: int, rounds: int, warm: bool = True) -> dict[str, float]:
+    """Wall-clock percentiles and, since the machine is shared, the CPU time of the same queries."""
+    first = []
+    for i in range(count):  # warm-up: caches, numba, page faults; timed as every query's first run
+        started = time.perf_counter()
         run(i)
-    times = []
+        first.append((time.perf_counter() - started) * 1000)
+    times, cpu = [], []
     for _ in range(rounds):
         for i in range(count):
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.thread_time()
             run(i)
+            cpu.append((time.thread_time() - started_cpu) * 1000)
             times.append((time.perf_counter() - started) * 1000)
     p50, p95, p99 = np.percentile(times, [50, 95, 99])
     result = {"p50": p50, "p95": p95, "p99": p99, "qps1": 1000 / np.mean(times)}
+    result["cpu_p50"], result["cpu_p95"] = (float(v) for v in np.percentile(cpu, [50, 95]))
+    result["first_p50"], result["first_p95"] = (float(v) for v in np.percentile(first, [50, 95]))
     total = count * rounds
     with ThreadPoolExecutor(2) as pool:
         started = time.perf_counter()
@@ -124,7 +174,16 @@ def worker(system: str, data: Path, rounds: int) -> dict[str, object]:
     queries = (data / "queries.txt").read_text(encoding="utf-8").splitlines()
     query_terms = read_lines(data / "query_terms.txt")
     out: dict[str, object] = {}
-    if system.startswith("engine"):
+    if system == "engine-reopen":  # a fresh process serving the index engine-hybrid-nochars saved
+        from search import SearchEngine
+
+        started = time.perf_counter()
+        engine = SearchEngine.load(data / "index")
+        out["open_s"] = time.perf_counter() - started
+        out["build_s"] = 0.0
+        out.update(measure(lambda i: engine.search(queries[i], k=K), len(queries), 1))
+        out["serving_rss_mb"] = current_rss_mb()
+    elif system.startswith("engine"):
         from search import SearchEngine
         from search.corpus import read_corpus
         from search.retrievers import Analysed
@@ -135,9 +194,14 @@ def worker(system: str, data: Path, rounds: int) -> dict[str, object]:
             "engine-hybrid-nochars": ("bm25", "tfidf"),
         }[system]
         rss_before = peak_rss_mb()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         engine = SearchEngine.build(read_corpus(data / "corpus"), retrievers=keep, progress=False)
         out["build_s"] = time.perf_counter() - started
+        out["build_cpu_s"] = time.process_time() - started_cpu  # this process only: the workers' is not counted
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out["build_children_cpu_s"] = children.ru_utime + children.ru_stime
+        if system == "engine-hybrid-nochars":
+            engine.save(data / "index")
         mode = "bm25" if system == "engine-bm25" else "hybrid"
         out.update(measure(lambda i: engine.search(queries[i], k=K, retriever=mode), len(queries), rounds))
         if system == "engine-bm25":
@@ -145,6 +209,14 @@ def worker(system: str, data: Path, rounds: int) -> dict[str, object]:
             analysed = [Analysed(tuple(t), "") for t in query_terms]
             core = measure(lambda i: bm25.top(analysed[i], K), len(queries), rounds * 5)
             out.update({f"core_{key}": value for key, value in core.items()})
+            import search.kernels as kernels
+
+            out["kernel"] = "numba" if kernels.kernel_for(bm25.size) is not None else "numpy"
+            if out["kernel"] == "numba":  # the pure-numpy fallback on the same index, for comparison
+                kernels.MODE = "numpy"
+                numpy_core = measure(lambda i: bm25.top(analysed[i], K), len(queries), rounds * 5)
+                kernels.MODE = "auto"
+                out.update({f"core_numpy_{key}": value for key, value in numpy_core.items()})
         out["rss_before_mb"] = rss_before
     else:
         tokens = read_lines(data / "terms.txt")
@@ -186,29 +258,48 @@ def worker(system: str, data: Path, rounds: int) -> dict[str, object]:
 
 def table(results: list[dict[str, object]]) -> str:
     header = (
-        "| system | passages | build s | p50 ms | p95 ms | p99 ms | QPS 1 thr | QPS 2 thr | peak RSS MB "
-        "| our p50 / theirs |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
+        "| workload | system | texts | passages | build s | p50 ms | p95 ms | p99 ms | CPU p50 ms | QPS 1 thr "
+        "| QPS 2 thr | peak RSS MB | our p50 / theirs |\n"
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
     )
     rows = []
-    by = {(r["system"], r["size"]): r for r in results if "p50" in r}
+    by = {(r.get("workload"), r["system"], r["size"]): r for r in results if "p50" in r}
     for r in results:
+        head = f"| {r.get('workload', 'legacy')} | {r['system']} | {r['size']:,} | {r.get('passages', '?'):,} "
         if "p50" not in r:
-            rows.append(f"| {r['system']} | {r['size']:,} | {r.get('skipped', 'failed')} |||||||\n")
+            rows.append(f"{head}| {r.get('skipped', 'failed')} |||||||\n")
             continue
         ratio = ""
         if str(r["system"]).startswith(("rank", "bm25s")):
-            ours = by.get(("engine-bm25", r["size"]))
+            ours = by.get((r.get("workload"), "engine-bm25", r["size"]))
             if ours:
                 ratio = f"core {ours['core_p50'] / r['p50']:.2f}×, end to end {ours['p50'] / r['p50']:.2f}×"
-        extra = f" (+{r['compile_s']:.1f} s JIT)" if "compile_s" in r else ""
+        build = f"{r['build_s']:.1f}"
+        if "compile_s" in r:
+            build += f" (+{r['compile_s']:.1f} s JIT)"
+        if "build_cpu_s" in r:
+            workers = float(r.get("build_children_cpu_s", 0))  # type: ignore[arg-type]
+            build += f" (CPU {r['build_cpu_s']:.0f}{f' + workers {workers:.0f}' if workers else ''} s)"
+        if "open_s" in r:
+            build = f"open {r['open_s']:.2f} s, serving RSS {r['serving_rss_mb']:.0f} MB"
         rows.append(
-            f"| {r['system']} | {r['size']:,} | {r['build_s']:.1f}{extra} | {r['p50']:.3f} | {r['p95']:.3f} "
-            f"| {r['p99']:.3f} | {r['qps1']:.0f} | {r['qps2']:.0f} | {r['rss_mb']:.0f} | {ratio} |\n"
+            f"{head}| {build} | {r['p50']:.3f} | {r['p95']:.3f} | {r['p99']:.3f} "
+            f"| {r.get('cpu_p50', float('nan')):.3f} "
+            f"| {r['qps1']:.0f} | {r['qps2']:.0f} | {r['rss_mb']:.0f} | {ratio} |\n"
         )
+        if "core_numpy_p50" in r:
+            rows.append(
+                f"| {r.get('workload', 'legacy')} | engine-bm25 core, numpy kernel (no numba) | {r['size']:,} "
+                f"| {r.get('passages', '?'):,} | – | {r['core_numpy_p50']:.3f} "
+                f"| {r['core_numpy_p95']:.3f} | {r['core_numpy_p99']:.3f} | {r['core_numpy_cpu_p50']:.3f} "
+                f"| {r['core_numpy_qps1']:.0f} | {r['core_numpy_qps2']:.0f} | – | |\n"
+            )
         if "core_p50" in r:
             rows.append(
-                f"| engine-bm25 core (`BM25.top`, analysed terms) | {r['size']:,} | – | {r['core_p50']:.3f} "
-                f"| {r['core_p95']:.3f} | {r['core_p99']:.3f} | {r['core_qps1']:.0f} | {r['core_qps2']:.0f} | – | |\n"
+                f"| {r.get('workload', 'legacy')} | engine-bm25 core (`BM25.top`, analysed terms) | {r['size']:,} "
+                f"| {r.get('passages', '?'):,} | – | {r['core_p50']:.3f} "
+                f"| {r['core_p95']:.3f} | {r['core_p99']:.3f} | {r.get('core_cpu_p50', float('nan')):.3f} "
+                f"| {r['core_qps1']:.0f} | {r['core_qps2']:.0f} | – | |\n"
             )
     return header + "".join(rows)
 
@@ -223,13 +314,15 @@ def plot(results: list[dict[str, object]], path: Path) -> None:
     series: dict[str, list[tuple[int, float]]] = {}
     for r in results:
         if "p50" in r:
-            series.setdefault(str(r["system"]), []).append((int(r["size"]), float(r["p50"])))
+            workload = r.get("workload", "legacy")
+            x = int(r.get("passages", r["size"]))  # type: ignore[call-overload]
+            series.setdefault(f"{r['system']} ({workload})", []).append((x, float(r["p50"])))
             if "core_p50" in r:
-                series.setdefault("engine-bm25 core", []).append((int(r["size"]), float(r["core_p50"])))
+                series.setdefault(f"engine-bm25 core ({workload})", []).append((x, float(r["core_p50"])))
     for name, points in sorted(series.items()):
         xs, ys = zip(*sorted(points))
-        axes.plot(xs, ys, marker="o", label=name)
-    axes.set(xscale="log", yscale="log", xlabel="passages", ylabel="p50 latency, ms (top 10)")
+        axes.plot(xs, ys, marker="o", linestyle="--" if "(legacy)" in name else "-", label=name)
+    axes.set(xscale="log", yscale="log", xlabel="passages the chunker made", ylabel="p50 latency, ms (top 10)")
     axes.set_title("Query latency against corpus size (single thread)")
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(fontsize=8)
@@ -241,11 +334,26 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", nargs="+", default=["10k", "100k"], choices=list(SIZES))
     parser.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=SYSTEMS)
+    parser.add_argument("--workloads", nargs="+", default=["zipf"], choices=WORKLOADS)
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the 200 queries")
     parser.add_argument("--data", type=Path, default=RESULTS / "data")
     parser.add_argument("--timeout", type=float, default=600, help="seconds per (system, size)")
     parser.add_argument("--worker", nargs=2, metavar=("SYSTEM", "DATA"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--report", action="store_true", help="only redraw the table and plot from scale.jsonl (latest of each row)"
+    )
     args = parser.parse_args(argv)
+    if args.report:
+        latest: dict[tuple[object, ...], dict[str, object]] = {}
+        for line in (RESULTS / "scale.jsonl").read_text(encoding="utf-8").splitlines():
+            record = json.loads(line)
+            latest[(record.get("workload", "legacy"), record["size"], record["system"])] = record
+        results = [latest[key] for key in sorted(latest, key=lambda key: (str(key[0]), key[1], SYSTEMS.index(key[2])))]
+        markdown = table(results)
+        (RESULTS / "scale.md").write_text(markdown, encoding="utf-8")
+        plot(results, RESULTS / "scale.png")
+        print(markdown)
+        return
     if args.worker:
         system, data = args.worker
         print(json.dumps(worker(system, Path(data), args.rounds)))
@@ -253,13 +361,15 @@ def main(argv: list[str] | None = None) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     results: list[dict[str, object]] = []
     log = RESULTS / "scale.jsonl"
-    for label in args.sizes:
+    for workload, label in [(w, label) for w in args.workloads for label in args.sizes]:
         size = SIZES[label]
         started = time.perf_counter()
-        data = prepare(size, args.data)
-        print(f"[{label}] data ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        data = prepare(size, args.data, workload)
+        meta = json.loads((data / "meta.json").read_text())
+        print(f"[{workload} {label}] data ready in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         for system in args.systems:
-            record: dict[str, object] = {"system": system, "size": size}
+            record: dict[str, object] = {"workload": workload, "system": system, "size": size}
+            record["passages"] = meta["passages"]
             if size > CAPS.get(system, size):
                 record["skipped"] = f"skipped above {CAPS[system]:,}"
             else:

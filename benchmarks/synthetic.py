@@ -35,11 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SyntheticCorpus", "SIZES", "write_folder"]
+__all__ = ["SyntheticCorpus", "SIZES", "ZipfCorpus", "write_folder", "write_zipf_folder"]
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
+XQUAD = Path("/work/shared/benchmarks/xquad/xquad.ru.json")
 _ALPHABET = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
 _WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)?")
 
@@ -134,6 +135,53 @@ def write_folder(folder: str | Path, count: int, corpus: SyntheticCorpus | None 
         chunk = list(itertools.islice(texts, per_file))
         body = "\n\n".join(f"## Раздел {number}.{i}\n\n{text}" for i, text in enumerate(chunk))
         (folder / f"doc-{number:05d}.txt").write_text(f"# Документ {number}\n\n{body}\n", encoding="utf-8")
+    return folder
+
+
+class ZipfCorpus(SyntheticCorpus):
+    """Issue 15's workload: every word form of the seed documents and the XQuAD paragraphs, by frequency rank.
+
+    The vocabulary is the Cyrillic word forms of ``corpus/*.txt`` and of the
+    Russian XQuAD paragraphs, ranked by their frequency there (most frequent
+    first, ties alphabetically), function words and all; texts of 45–75 words
+    and queries of 2–6 words are drawn by one Zipf law over those ranks, so
+    queries hit «как», «заказ», «поддержка» and the other long postings as
+    people's queries do.
+
+    >>> ZipfCorpus(seed=1).passages(2) == ZipfCorpus(seed=1).passages(2)
+    True
+    """
+
+    def __init__(self, seed: int = 20261130, zipf: float = 1.0, xquad: Path = XQUAD) -> None:
+        super().__init__(seed=seed, zipf=zipf)
+        self.xquad = xquad
+
+    @cached_property
+    def vocabulary(self) -> np.ndarray:
+        import json
+
+        counts: Counter[str] = Counter()
+        texts = [
+            path.read_text(encoding="utf-8") for path in sorted(CORPUS.glob("*.txt")) if path.name != "synonyms.txt"
+        ]
+        if self.xquad.is_file():
+            data = json.loads(self.xquad.read_text(encoding="utf-8"))
+            texts += [p["context"] for article in data["data"] for p in article["paragraphs"]]
+        for text in texts:
+            counts.update(_WORD.findall(text.lower().replace("ё", "е")))
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        return np.array([word for word, _ in ranked], dtype=object)
+
+
+def write_zipf_folder(folder: str | Path, count: int, corpus: ZipfCorpus | None = None, per_file: int = 1000) -> Path:
+    """``count // per_file`` files of ``per_file`` texts separated by blank lines, no headings."""
+    corpus = corpus or ZipfCorpus()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    texts = corpus.iter_passages(count)
+    for number in range((count + per_file - 1) // per_file):
+        chunk = list(itertools.islice(texts, per_file))
+        (folder / f"doc-{number:05d}.txt").write_text("\n\n".join(chunk) + "\n", encoding="utf-8")
     return folder
 
 

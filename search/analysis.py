@@ -20,6 +20,7 @@ splits sentences for the chunker.
 
 from __future__ import annotations
 
+import bisect
 import concurrent.futures
 import itertools
 import multiprocessing
@@ -61,6 +62,7 @@ _ONE_TO_ONE = str.maketrans({**{c: "-" for c in DASHES}, **{c: " " for c in SPAC
 _HAS_INVISIBLE = re.compile(f"[{INVISIBLE}\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 # Text made only of these characters needs neither NFKC nor the offset map.
 _PLAIN = re.compile(r"[\x09\x0a\x0d\x20-\x7e\u0410-\u044f\u0401\u0451]*")
+_MAX = 1 << 62
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +70,27 @@ class Normalized:
     """Normalized text and, for each of its characters, the index in the original."""
 
     text: str
-    offsets: tuple[int, ...] | None = None  # None: identical positions
+    offsets: tuple[int, ...] | None = None  # None: identical positions (unless ``segments`` says otherwise)
+    # Or, from the sparse path, (start here, start in the original, 1 for a run of one-to-one characters or
+    # 0 for one character's folded form), in order: the same map without one entry per character.
+    segments: tuple[tuple[int, int, int], ...] | None = None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
-        if self.offsets is None:
-            return start, end
-        return self.offsets[start], self.offsets[end - 1] + 1
+        if self.offsets is not None:
+            return self.offsets[start], self.offsets[end - 1] + 1
+        if self.segments is not None:
+            return self._origin(start), self._origin(end - 1) + 1
+        return start, end
+
+    def _origin(self, position: int) -> int:
+        here, there, step = self.segments[bisect.bisect_right(self.segments, (position, _MAX)) - 1]  # type: ignore[index]
+        return there + (position - here) * step
+
+    def origins(self) -> tuple[int, ...] | None:
+        """Each character's index in the original, or None when positions are identical."""
+        if self.offsets is not None or self.segments is None:
+            return self.offsets
+        return tuple(self._origin(position) for position in range(len(self.text)))
 
 
 def _fold(char: str) -> str:
@@ -86,10 +103,106 @@ def normalize_with_offsets(text: str) -> Normalized:
         return Normalized(text.lower().replace("ё", "е"))
     # Most real text only needs one-to-one mappings (dashes, spaces, case): positions stay.
     mapped = text.translate(_ONE_TO_ONE)
+    lowered = mapped.lower()
+    if len(lowered) != len(text):  # a letter whose lowercase is longer («İ»): fold the runs one by one
+        return _normalize_sparse(text, None)
+    folded = lowered.translate(_ONE_TO_ONE)
     if not _HAS_INVISIBLE.search(mapped) and unicodedata.is_normalized("NFKC", mapped):
-        lowered = mapped.lower()
-        if len(lowered) == len(text):
-            return Normalized(lowered.translate(_ONE_TO_ONE))
+        return Normalized(folded)
+    # «№», a ligature, a fullwidth digit, an accent: only those characters are folded one at a time.
+    return _normalize_sparse(text, folded)
+
+
+# Per character: None when folding it alone gives what the whole-string fast path gives (one
+# character, same position), else its folded form — «№» → "no", "ﬁ" → "fi", "１" → "1", an
+# invisible → "", a combining mark → _COMBINING. Filled lazily, one entry per distinct character seen.
+_COMBINING = "\x00combining"
+_SPECIAL: dict[str, str | None] = {}
+# Characters that never need it (checked by the tests), skipped by one regex scan; any other is looked up.
+_USUAL = "\t\n\r\x20-\x7e\u0400-\u045f«»—–„“”‘’"
+_UNUSUAL = re.compile(f"[^{_USUAL}]")
+
+
+def _special(char: str) -> str | None:
+    if char in _SPECIAL:
+        return _SPECIAL[char]
+    if unicodedata.combining(char):
+        folded: str | None = _COMBINING
+    else:
+        folded = _fold(char)
+        # "Σ" is the one letter str.lower() folds by context (a word's final sigma): never in a run.
+        if char != "Σ" and folded == char.translate(_ONE_TO_ONE).lower().translate(_ONE_TO_ONE) and len(folded) == 1:
+            folded = None
+    _SPECIAL[char] = folded
+    return folded
+
+
+def _normalize_sparse(text: str, folded_text: str | None) -> Normalized:
+    """:func:`_normalize_slow`'s result, folding one character at a time only where a character needs it.
+
+    The runs between such characters (nearly all of a text that merely holds a «№», a ligature or
+    an accent) are slices of ``folded_text`` (the whole text folded one-to-one, when its length
+    stayed) or folded as whole strings, and the offsets are built from ranges.
+    """
+    specials = [match.start() for match in _UNUSUAL.finditer(text) if _special(match.group()) is not None]
+    pieces: list[str] = []
+    segments: list[tuple[int, int, int]] = []
+    length = last = 0
+    for index in specials:
+        if index > last:
+            segments.append((length, last, 1))
+            pieces.append(_run(text, folded_text, last, index))
+            length += index - last
+        last = index + 1
+        char = text[index]
+        folded = _SPECIAL[char]
+        if folded is _COMBINING:
+            composed = unicodedata.normalize("NFC", text[index - 1] + char) if index else ""
+            if len(composed) == 1 and length and _origin(segments, length - 1) == index - 1:
+                pieces[-1] = pieces[-1][:-1] + _fold(composed)  # "е" + U+0308 is "ё": fold the pair as one letter
+            continue  # any other mark (a stress mark over a vowel: «возвра́т») is dropped, so the word stays whole
+        if folded:
+            segments.append((length, index, 0))
+            pieces.append(folded)
+            length += len(folded)
+    if last < len(text):
+        segments.append((length, last, 1))
+        pieces.append(_run(text, folded_text, last, len(text)))
+    return Normalized("".join(pieces), segments=tuple(segments))
+
+
+def _origin(segments: list[tuple[int, int, int]], position: int) -> int:
+    here, there, step = segments[-1]
+    return there + (position - here) * step
+
+
+def _shifted(tokens: Iterable[Token], normalized: Normalized) -> Iterator[Token]:
+    """Tokens with spans in the original: one walk along the segments, as tokens come in order."""
+    segments = normalized.segments or ()
+    ends = [segment[0] for segment in segments[1:]] + [_MAX]
+    current = 0
+    for token in tokens:
+        while ends[current] <= token.start:
+            current += 1
+        here, there, step = segments[current]
+        if step and token.end <= ends[current]:  # inside one run: a constant shift
+            if here == there:
+                yield token
+            else:
+                shift = there - here
+                yield Token(token.term, token.kind, token.start + shift, token.end + shift, token.surface)
+        else:
+            yield Token(token.term, token.kind, *normalized.span(token.start, token.end), token.surface)
+
+
+def _run(text: str, folded_text: str | None, start: int, end: int) -> str:
+    if folded_text is not None:
+        return folded_text[start:end]
+    return text[start:end].translate(_ONE_TO_ONE).lower().translate(_ONE_TO_ONE)
+
+
+def _normalize_slow(text: str) -> Normalized:
+    """The reference: every character folded on its own (what :func:`_normalize_sparse` must equal)."""
     chars: list[str] = []
     offsets: list[int] = []
     for index, char in enumerate(text):
@@ -223,8 +336,10 @@ class Analyzer:
         """Analysed tokens of ``text`` with spans in ``text`` itself."""
         normalized = normalize_with_offsets(text)
         tokens = self._lemmatize(tokenize(normalized.text))
-        if normalized.offsets is None:
+        if normalized.offsets is None and normalized.segments is None:
             return list(tokens)
+        if normalized.segments is not None:
+            return list(_shifted(tokens, normalized))
         return [
             Token(token.term, token.kind, *normalized.span(token.start, token.end), token.surface) for token in tokens
         ]
@@ -292,6 +407,42 @@ def analyse_text(analyzer: Analyzer, text: str) -> Analysed:
     return analyse_query(analyzer.tokens(text))
 
 
+def _analyse_fast(analyzer: Analyzer, text: str) -> Analysed:
+    """``analyse_text`` for the default analyzer without a ``Token`` per word: what a build runs on every passage.
+
+    Spans are not needed (a passage's terms and words as written), so neither are the offsets; the same
+    regular expression, canonical forms and lemma cache, so the same terms and surface (tested).
+    """
+    morphology = analyzer.morphology
+    cache, lemma_of = morphology._cache, morphology.lemma
+    keep_negation = analyzer.keep_negation
+    terms: list[str] = []
+    surfaces: list[str] = []
+    for match in _TOKEN.finditer(normalize(text)):
+        kind = match.lastgroup
+        surface = match.group()
+        if kind == "word":
+            if _LATIN.fullmatch(surface):
+                terms.append(surface)
+                surfaces.append(surface)
+                continue
+            lemma = cache.get(surface) or lemma_of(surface)
+            if lemma.function_word and not (keep_negation and morphology.is_negation(surface)):
+                continue
+            terms.append(lemma.lemma)
+            surfaces.append(surface)
+            continue
+        if kind == "phone":
+            term = _canonical_phone(surface)
+        elif kind == "domain":
+            term = re.sub(r"^https?://", "", surface).rstrip("/")
+        else:
+            term = surface
+        terms.append(term)
+        surfaces.append(term)
+    return Analysed(tuple(terms), " ".join(surfaces))
+
+
 def analyse_passage(
     analyzer: Analyzer, passage: Passage, headings: dict[tuple[str, ...], tuple[str, ...]] | None = None
 ) -> Analysed:
@@ -299,7 +450,9 @@ def analyse_passage(
 
     ``headings`` caches each section's heading terms across the passages of a build.
     """
-    body = analyse_text(analyzer, "\n".join([*passage.section, passage.text]))
+    text = "\n".join([*passage.section, passage.text])
+    fast = analyzer.stemmer == "pymorphy3" and not analyzer.all_lemmas
+    body = _analyse_fast(analyzer, text) if fast else analyse_text(analyzer, text)
     section_terms = headings.get(passage.section) if headings is not None else None
     if section_terms is None:
         section_terms = tuple(analyzer.terms("\n".join(passage.section)))

@@ -170,9 +170,17 @@ class DeletionIndex:
         self.max_distance = max_distance
         self.prefix_length = prefix_length
         self._deletes: dict[str, list[int]] = {}
+        # Words sharing a prefix share its deletions: each distinct prefix's are made and filed once.
+        by_prefix: dict[str, list[int]] = {}
         for number, word in enumerate(self.words):
-            for key in _deletions(word[:prefix_length], max_distance):
-                self._deletes.setdefault(key, []).append(number)
+            by_prefix.setdefault(word[:prefix_length], []).append(number)
+        deletes = self._deletes
+        for prefix, numbers in by_prefix.items():
+            for key in _deletions(prefix, max_distance):
+                if key in deletes:
+                    deletes[key].extend(numbers)
+                else:
+                    deletes[key] = numbers.copy()
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
         """Words within ``max_distance`` edits of ``word``, with their distances, in index order."""
@@ -195,6 +203,12 @@ class DeletionIndex:
 
 
 def _deletions(word: str, depth: int) -> set[str]:
+    if depth == 2:  # the usual case, without building each frontier: every way to drop up to two letters
+        n = len(word)
+        found = {word[:i] + word[i + 1 :] for i in range(n)}
+        found.update([word[:i] + word[i + 1 : j] + word[j + 1 :] for i in range(n) for j in range(i + 1, n)])
+        found.add(word)
+        return found
     found = {word}
     frontier = {word}
     for _ in range(depth):

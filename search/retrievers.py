@@ -29,6 +29,7 @@ from typing import Any, ClassVar, Self, TypeVar
 import numpy as np
 import scipy.sparse as sp
 
+from . import kernels
 from .analysis import Analysed
 from .lexicon import okapi_idf
 
@@ -178,11 +179,30 @@ class _Postings:
 
     def _score_columns(self, columns: Sequence[int], weights: Sequence[float]) -> np.ndarray:
         scores = np.zeros(self._rows)
+        if len(columns) > FEW_COLUMNS:
+            rows, values = self._gather(columns, weights)
+            np.add.at(scores, rows, values)
+            return scores
         indptr, indices, data = self._indptr, self._indices, self._data
         for column, weight in zip(columns, weights):
             start, end = indptr[column], indptr[column + 1]
             scores[indices[start:end]] += data[start:end] * weight
         return scores
+
+    def _gather(self, columns: Sequence[int], weights: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
+        """Every posting of ``columns``, in order, as (rows, weight × value): a handful of numpy calls however many.
+
+        ``np.add.at`` adds them in this order, so each row's sum is the column-by-column loop's, bit for bit.
+        """
+        picked = np.asarray(columns, dtype=np.int64)
+        starts = self._indptr[picked].astype(np.int64)
+        lengths = self._indptr[picked + 1] - starts
+        total = int(lengths.sum())
+        offsets = np.cumsum(lengths) - lengths
+        positions = np.arange(total) + np.repeat(starts - offsets, lengths)
+        return self._indices[positions], self._data[positions] * np.repeat(
+            np.asarray(weights, dtype=np.float64), lengths
+        )
 
     def _top_columns(
         self,
@@ -199,6 +219,8 @@ class _Postings:
                 scores = np.where(allowed, scores, 0.0)
             best = top_k(scores, k, minimum)
             return best, scores[best]
+        if k > 0 and len(columns) and (kernel := kernels.kernel_for(self._rows)) is not None:
+            return self._top_compiled(kernel, columns, weights, k, minimum, allowed)
         indptr, indices, data = self._indptr, self._indices, self._data
         spans = [(int(indptr[c]), int(indptr[c + 1])) for c in columns]
         total = sum(end - start for start, end in spans)
@@ -215,23 +237,55 @@ class _Postings:
             candidates, values = pruned
         else:
             buffer = _buffer(self._rows)
-            try:
-                for (start, end), weight in zip(spans, weights):
-                    buffer[indices[start:end]] += data[start:end] * weight
-                if total * 8 < self._rows:  # few postings: sort their rows rather than scan the corpus
-                    candidates = np.unique(np.concatenate([indices[start:end] for start, end in spans]))
-                else:
-                    candidates = np.flatnonzero(buffer)
-                values = buffer[candidates]
-            finally:
-                for start, end in spans:
-                    buffer[indices[start:end]] = 0.0
+            if len(spans) > FEW_COLUMNS:  # many columns (char n-grams): gathered, added in the same order
+                rows, contributions = self._gather(columns, weights)
+                try:
+                    np.add.at(buffer, rows, contributions)
+                    candidates = np.unique(rows) if total * 8 < self._rows else np.flatnonzero(buffer)
+                    values = buffer[candidates]
+                finally:
+                    buffer[rows] = 0.0
+            else:
+                try:
+                    for (start, end), weight in zip(spans, weights):
+                        buffer[indices[start:end]] += data[start:end] * weight
+                    if total * 8 < self._rows:  # few postings: sort their rows rather than scan the corpus
+                        candidates = np.unique(np.concatenate([indices[start:end] for start, end in spans]))
+                    else:
+                        candidates = np.flatnonzero(buffer)
+                    values = buffer[candidates]
+                finally:
+                    for start, end in spans:
+                        buffer[indices[start:end]] = 0.0
         keep = values > minimum
         if allowed is not None:
             keep &= allowed[candidates]
         candidates, values = candidates[keep], values[keep]
         best = _best(values, k)
         return candidates[best].astype(np.int64, copy=False), values[best]
+
+    def _top_compiled(
+        self,
+        kernel: Callable[..., Any],
+        columns: Sequence[int],
+        weights: Sequence[float],
+        k: int,
+        minimum: float,
+        allowed: np.ndarray | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The same top k and scores, bit for bit, from the compiled kernel (see :mod:`search.kernels`)."""
+        return kernel(
+            self._indptr,
+            self._indices,
+            self._data,
+            np.asarray(columns, dtype=np.int64),
+            np.asarray(weights, dtype=np.float64),
+            k,
+            float(minimum),
+            _NO_MASK if allowed is None else allowed,
+            allowed is not None,
+            _buffer(self._rows),
+        )
 
     def _nonnegative(self) -> bool:
         cached = getattr(self, "_column_max", None)
@@ -298,6 +352,8 @@ class _Postings:
         return candidates, values
 
 
+_NO_MASK = np.ones(1, dtype=np.bool_)
+FEW_COLUMNS = 4  # above this many query columns, one gather and np.add.at beat a numpy call per column
 MAXSCORE_MIN_POSTINGS = 50_000  # below this, scattering every posting is cheaper than pruning
 MAXSCORE_LONG_POSTINGS = 5_000  # a term in more passages than this is only looked up when pruning works
 

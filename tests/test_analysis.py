@@ -175,3 +175,76 @@ def test_one_analyzer_is_safe_across_threads() -> None:
 @pytest.mark.parametrize(("text", "phone"), [("8 800 100 0 800", "78001000800"), ("+7 (495) 232-10-00", "74952321000")])
 def test_any_grouping_after_a_country_prefix_is_one_phone(analyzer: Analyzer, text: str, phone: str) -> None:
     assert analyzer.terms(text) == [phone]
+
+
+NFKC_TEXTS = [
+    "Справка № 5 и №12, заявление №\u00a07",
+    "Ｏｚｏｎ: звоните ８ ８００ ５５５-３５-３５, заказ №１２３",
+    "ﬁnance и ﬂow — лигатуры; ½ и ² и ™ тоже",
+    "возвра́т това́ра, е\u0308лка, Е\u0308ЛКА, пусто\u0301й, \u0301в начале",
+    "ΑΣ ΣΑΣ — сигма; İstanbul; ǅ; ẞ; ﬀ",
+    "№",
+    "\u0301",
+    "a\u200bb\u00adc №\ufeff5 и\u0306 й",
+    "Договор № 15‑ФЗ от 01.01.2024, статья № 3 ч. 2, ООО «Озон» №\u20037",
+]
+
+
+@pytest.mark.parametrize("text", NFKC_TEXTS)
+def test_nfkc_fast_path_equals_the_character_by_character_one(analyzer: Analyzer, text: str) -> None:
+    from search import analysis
+
+    fast = analysis.normalize_with_offsets(text)
+    slow = analysis._normalize_slow(text)
+    assert fast.text == slow.text
+    assert [fast.span(i, i + 1) for i in range(len(fast.text))] == [slow.span(i, i + 1) for i in range(len(slow.text))]
+    tokens = analyzer.tokens(text)
+    expected = [
+        (t.term, t.kind, *slow.span(t.start, t.end), t.surface) for t in analyzer._lemmatize(tokenize(slow.text))
+    ]
+    assert [tuple(t) for t in tokens] == expected
+
+
+def test_nfkc_fast_path_on_random_mixtures() -> None:
+    import random
+
+    from search import analysis
+
+    # No "Σ": the whole-string paths, older than this one, lowercase a final sigma as "ς".
+    alphabet = "абвгдеёжзийАБВЁЙ abcXYZ0123.,-—–\u00a0\u200b\u00ad\u0301\u0308\u0306№ﬁﬂ１２ＡＢ½²™İẞǅⅣ①"
+    rng = random.Random(15)
+    for _ in range(2000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+        fast, slow = analysis.normalize_with_offsets(text), analysis._normalize_slow(text)
+        assert fast.text == slow.text, text
+        assert fast.origins() is None or fast.origins() == slow.offsets, text
+        sparse = analysis._normalize_sparse(text, None)
+        assert (sparse.text, sparse.origins()) == (slow.text, slow.offsets), text
+        text = text.replace("İ", "Σ")
+        sparse, slow = analysis._normalize_sparse(text, None), analysis._normalize_slow(text)
+        assert (sparse.text, sparse.origins()) == (slow.text, slow.offsets), text
+
+
+def test_characters_the_sparse_path_skips_need_no_folding() -> None:
+    import re
+
+    from search import analysis
+
+    usual = [chr(c) for c in range(0x30000) if re.fullmatch(f"[{analysis._USUAL}]", chr(c))]
+    assert len(usual) > 200
+    assert [c for c in usual if analysis._special(c) is not None] == []
+
+
+@pytest.mark.parametrize("keep_negation", [False, True])
+def test_the_build_s_fast_analysis_equals_analyse_text(keep_negation: bool) -> None:
+    from pathlib import Path
+
+    from search.analysis import _analyse_fast, analyse_text
+
+    analyzer = Analyzer(keep_negation=keep_negation)
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    texts = [*NFKC_TEXTS, "звоните 8 800 555-35-35 или пишите seller.ozon.ru в 10:30, не позже; ozon и email"]
+    for path in sorted(corpus.glob("*.txt")):
+        texts.extend(path.read_text(encoding="utf-8").split("\n\n"))
+    for text in texts:
+        assert _analyse_fast(analyzer, text) == analyse_text(analyzer, text), text

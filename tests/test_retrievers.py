@@ -251,3 +251,95 @@ def test_pruned_top_k_equals_the_full_scan(monkeypatch: pytest.MonkeyPatch) -> N
             indices, values = bm25.top(query, k, allowed=mask)
             assert indices.tolist() == expected.tolist()
             assert values.tolist() == scores[expected].tolist()
+
+
+# --- the compiled kernel (numba, the `fast` extra) against the numpy path ----------------------------
+
+KS = ((1, None), (10, None), (10, "mask"), (100, None))
+
+
+def _both_kernels(monkeypatch: pytest.MonkeyPatch, retriever, queries, ks=KS) -> None:  # type: ignore[no-untyped-def]
+    """Every query's top k and scores from the numpy path and from the compiled kernel, side by side."""
+    import search.kernels as kernels
+
+    rng = np.random.default_rng(3)
+    allowed = rng.random(retriever.size) < 0.5
+    for query in queries:
+        for k, mask in ks:
+            chosen = allowed if mask else None
+            monkeypatch.setattr(kernels, "MODE", "numpy")
+            expected = retriever.top(query, k, allowed=chosen)
+            monkeypatch.setattr(kernels, "MODE", "numba")
+            got = retriever.top(query, k, allowed=chosen)
+            assert got[0].tolist() == expected[0].tolist(), query
+            assert got[1].tolist() == expected[1].tolist(), query  # bit for bit
+            assert got[0].dtype == np.int64 and got[1].dtype == np.float64
+
+
+def _require_numba() -> None:
+    pytest.importorskip("numba", reason="numba is the optional `fast` extra: pip install '.[fast]'")
+
+
+@pytest.mark.parametrize("cls", [BM25, HeadingsBM25, TfidfWords, TfidfChars])
+def test_compiled_kernel_equals_numpy_on_the_corpus(monkeypatch, analysed, analyzer, cls) -> None:
+    _require_numba()
+    retriever = cls().fit(analysed)
+    queries = [analyse_text(analyzer, q) for q in QUERIES]
+    _both_kernels(monkeypatch, retriever, queries)
+
+
+@pytest.mark.parametrize("cls", [BM25, TfidfWords])
+def test_compiled_kernel_equals_numpy_on_a_zipf_corpus_with_frequent_words(monkeypatch, cls) -> None:
+    _require_numba()
+    import search.retrievers as retrievers
+
+    rng = np.random.default_rng(15)
+    vocabulary = [f"t{i}" for i in range(2000)]
+    weights = 1 / np.arange(1, 2001)
+    weights /= weights.sum()
+    docs = [tuple(rng.choice(vocabulary, size=rng.integers(45, 76), p=weights)) for _ in range(3000)]
+    retriever = cls().fit([Analysed(d, " ".join(d)) for d in docs])
+    # Frequent words in every query (the longest postings, negative raw IDFs floored), plus Zipf draws.
+    queries = [
+        Analysed(d, " ".join(d))
+        for d in (
+            tuple(vocabulary[: int(n)]) + tuple(rng.choice(vocabulary, size=int(m), p=weights))
+            for n, m in zip(rng.integers(1, 4, size=40), rng.integers(1, 5, size=40))
+        )
+    ]
+    _both_kernels(monkeypatch, retriever, queries)
+    # And against MaxScore's pruned path, which the numpy side takes on long postings.
+    monkeypatch.setattr(retrievers, "MAXSCORE_MIN_POSTINGS", 0)
+    monkeypatch.setattr(retrievers, "MAXSCORE_LONG_POSTINGS", 500)
+    _both_kernels(monkeypatch, retriever, queries)
+
+
+def test_kernel_choice_is_automatic_and_overridable(monkeypatch) -> None:
+    import search.kernels as kernels
+
+    monkeypatch.setattr(kernels, "MODE", "numpy")
+    assert kernels.kernel_for(10**7) is None
+    monkeypatch.setattr(kernels, "MODE", "auto")
+    assert kernels.kernel_for(10) is None  # small corpora: numpy, and no numba import on a cold start
+    assert (kernels.kernel_for(10**7) is not None) == kernels.available()
+    monkeypatch.setattr(kernels, "MODE", "bogus")
+    with pytest.raises(ValueError):
+        kernels.kernel_for(10**7)
+
+
+@pytest.mark.parametrize("cls", [BM25, TfidfChars])
+def test_gathered_postings_equal_the_column_by_column_loop(monkeypatch, synthetic, cls) -> None:
+    import search.kernels as kernels
+    import search.retrievers as retrievers
+
+    monkeypatch.setattr(kernels, "MODE", "numpy")
+    passages, queries = synthetic
+    retriever = cls().fit(passages)
+    for query in queries:
+        monkeypatch.setattr(retrievers, "FEW_COLUMNS", 10**9)
+        loop_scores, loop_top = retriever.scores(query), retriever.top(query, 10)
+        monkeypatch.setattr(retrievers, "FEW_COLUMNS", 0)
+        gathered_scores, gathered_top = retriever.scores(query), retriever.top(query, 10)
+        assert loop_scores.tolist() == gathered_scores.tolist()
+        assert loop_top[0].tolist() == gathered_top[0].tolist()
+        assert loop_top[1].tolist() == gathered_top[1].tolist()
