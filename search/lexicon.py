@@ -11,14 +11,35 @@ from __future__ import annotations
 import math
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Self
 
 import numpy as np
 
 from .analysis import WORD, Analysed
 
-__all__ = ["Lexicon", "okapi_idf"]
+__all__ = ["Lexicon", "number_features", "okapi_idf"]
+
+
+def _terms(text: Analysed) -> tuple[str, ...]:
+    return text.terms
+
+
+def number_features(
+    texts: Sequence[Any], features: Callable[[Any], Sequence[str]], vocabulary: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every text's features as column numbers, one flat int32 array, and each text's count of them.
+
+    New features join ``vocabulary`` in order of first occurrence: one dict lookup per feature.
+    """
+    ids = array("i")
+    lengths = np.zeros(len(texts), dtype=np.int64)
+    setdefault = vocabulary.setdefault
+    for row, text in enumerate(texts):
+        tokens = features(text)
+        lengths[row] = len(tokens)
+        ids.extend([setdefault(token, len(vocabulary)) for token in tokens])
+    return (np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)), lengths
 
 
 def okapi_idf(df: np.ndarray, n: int, epsilon: float = 0.25) -> np.ndarray:
@@ -70,16 +91,11 @@ class Lexicon:
     @classmethod
     def build(cls, analysed: Sequence[Analysed]) -> Self:
         vocabulary: dict[str, int] = {}
-        setdefault = vocabulary.setdefault
-        ids = array("q")
-        lengths = np.zeros(len(analysed), dtype=np.int64)
-        for row, text in enumerate(analysed):
-            lengths[row] = len(text.terms)
-            ids.extend([setdefault(term, len(vocabulary)) for term in text.terms])
+        ids, lengths = number_features(analysed, _terms, vocabulary)
         n = len(analysed)
         rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
         # One code per (term, passage), sorted: by term, then by passage — the postings, each passage once.
-        codes = np.unique(np.frombuffer(ids, dtype=np.int64) * n + rows) if len(ids) else np.zeros(0, dtype=np.int64)
+        codes = np.unique(ids.astype(np.int64) * n + rows) if ids.size else np.zeros(0, dtype=np.int64)
         columns = codes // max(n, 1)
         indices = (codes - columns * n).astype(np.int32)
         df = np.bincount(columns, minlength=len(vocabulary)).astype(np.int64)

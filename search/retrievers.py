@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import threading
 from abc import ABC, abstractmethod
-from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self, TypeVar
@@ -31,7 +30,7 @@ import scipy.sparse as sp
 
 from . import kernels
 from .analysis import Analysed
-from .lexicon import okapi_idf
+from .lexicon import number_features, okapi_idf
 
 # scikit-learn is imported only to fit: importing it costs 1–3 s,
 # which a process that opens a saved index and answers queries should not pay.
@@ -382,16 +381,9 @@ def _count_matrix(
     New features join ``vocabulary`` in order of first occurrence. One dict
     lookup per token; the counting itself is scipy's C++.
     """
-    ids = array("i")
-    lengths = np.zeros(len(documents), dtype=np.int64)
-    setdefault = vocabulary.setdefault
-    for row, document in enumerate(documents):
-        tokens = features(document)
-        lengths[row] = len(tokens)
-        ids.extend([setdefault(token, len(vocabulary)) for token in tokens])
+    columns, lengths = number_features(documents, features, vocabulary)
     indptr = np.zeros(len(documents) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    columns = np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)
     counts = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(len(documents), len(vocabulary)))
     counts.sum_duplicates()  # sorts each row's columns and adds up repeated terms
     return counts, lengths
@@ -668,17 +660,12 @@ class TfidfWords(_Tfidf):
 
     def fit(self, documents: Sequence[Analysed]) -> Self:
         first_seen: dict[str, int] = {}
-        setdefault = first_seen.setdefault
-        ids = array("i")
-        lengths = np.zeros(len(documents), dtype=np.int64)
-        for row, document in enumerate(documents):
-            lengths[row] = len(document.terms)
-            ids.extend([setdefault(term, len(first_seen)) for term in document.terms])
+        ids, lengths = number_features(documents, lambda document: document.terms, first_seen)
         words = sorted(first_seen)
         rank = np.empty(len(words), dtype=np.int64)
         rank[np.fromiter((first_seen[w] for w in words), dtype=np.int64, count=len(words))] = np.arange(len(words))
         del first_seen
-        unigram = rank[np.frombuffer(ids, dtype=np.int32)] if len(ids) else np.zeros(0, dtype=np.int64)
+        unigram = rank[ids] if ids.size else np.zeros(0, dtype=np.int64)
         # Bigrams never cross a passage: drop the pair that spans each boundary.
         ends = np.cumsum(lengths)
         pair = np.ones(max(unigram.size - 1, 0), dtype=bool)
