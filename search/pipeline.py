@@ -84,6 +84,7 @@ class Search:
     order: np.ndarray = field(default_factory=lambda: _EMPTY)
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
     coverage: float = 0.0
+    guess: bool = False  # the nearest passages by n-grams, found when nothing matched: never an answer
     missing: tuple[str, ...] = ()
     confidence: float = 0.0
     answered: bool = False
@@ -209,19 +210,38 @@ def learned_model(index: Index) -> Reranker | None:
 
 
 class Fuse(Stage):
-    """Reciprocal rank fusion of the retrievers' rankings; one retriever's ranking as it is."""
+    """Reciprocal rank fusion of the retrievers' rankings; one retriever's ranking as it is.
+
+    The fusion never comes back empty while the query has a word: with no passage above the
+    retrievers' thresholds, the nearest by character n-grams (or word vectors) are taken as a
+    guess, which the decide stage never calls an answer («Как подрубить стримчанский?»).
+    """
 
     name: ClassVar[str] = "fuse"
+    GUESSERS: ClassVar[tuple[str, ...]] = ("chars", "question_chars", "semantic")  # nearest, in this order
 
-    def __init__(self, weights: Mapping[str, float], k: float) -> None:
-        self.weights, self.k = weights, k
+    def __init__(self, weights: Mapping[str, float], k: float, retrievers: Mapping[str, Retriever]) -> None:
+        self.weights, self.k, self.retrievers = weights, k, retrievers
 
     def __call__(self, search: Search) -> Search:
         if search.request.retriever not in (HYBRID, LEARNED):
             order, scores = search.ranked[search.request.retriever]
         else:
             order, scores = reciprocal_rank_fusion({n: i for n, (i, _) in search.ranked.items()}, self.weights, self.k)
+            if not order.size and search.query.own.surface.strip():
+                return self._guess(search)
         return replace(search, order=order, scores=scores)
+
+    def _guess(self, search: Search) -> Search:
+        for name in self.GUESSERS:
+            if (retriever := self.retrievers.get(name)) is not None:
+                values = retriever.scores(search.query.own)
+                if search.request.allowed is not None:
+                    values = np.where(search.request.allowed, values, 0.0)
+                best = top_k(values, search.request.depth)
+                if best.size:
+                    return replace(search, order=best, scores=values[best], guess=True)
+        return search
 
 
 class Rerank(Stage):
@@ -302,7 +322,7 @@ class Decide(Stage):
     def __call__(self, search: Search) -> Search:
         coverage, missing, features = self.evidence(search)
         confidence = self.model.confidence(features)
-        answered = self.rule.answered(coverage, missing)
+        answered = self.rule.answered(coverage, missing) and not search.guess
         return replace(search, coverage=coverage, missing=missing, confidence=confidence, answered=answered)
 
     def evidence(self, search: Search) -> tuple[float, tuple[str, ...], np.ndarray | None]:
@@ -440,7 +460,7 @@ class Pipeline:
         stages = (
             Understand(index, analyzer),
             Retrieve(index.retrievers, fusion.synonyms_weight),
-            Fuse(fused_weights(index), fusion.k),
+            Fuse(fused_weights(index), fusion.k, index.retrievers),
             Rerank(index, learned_model(index), fusion.synonyms_weight),
             Decide(index, analyzer),
             Annotate(index, analyzer, fusion.synonyms_weight),

@@ -128,11 +128,17 @@ def test_an_example_runs_its_search(app: AppTest) -> None:
 
 
 @pytest.mark.parametrize("query", ["qwerty фывап", "абырвалг"])
-def test_a_query_without_results_says_so_and_suggests(app: AppTest, query: str) -> None:
+def test_a_query_no_document_answers_says_so_and_shows_the_nearest_as_a_guess(app: AppTest, query: str) -> None:
     search(app, query)
     page = html(app)
-    assert f"По запросу «{query}» ничего не нашлось" in page
-    assert "Проверьте, нет ли опечаток" in page
+    assert f"Точного ответа на «<b>{query}</b>» в документах нет" in page and "самые близкие фрагменты" in page
+    assert len(hit_cards(app)) > 0 and "Краткий ответ" not in page
+
+
+def test_a_query_of_function_words_alone_says_nothing_was_found(app: AppTest) -> None:
+    search(app, "и в на")
+    page = html(app)
+    assert "По запросу «и в на» ничего не нашлось" in page and "Проверьте, нет ли опечаток" in page
     assert hit_cards(app) == []
     assert "двойное списание" in [button.label for button in app.button]
 

@@ -115,3 +115,10 @@ def test_plain_paragraphs_without_headings_or_questions_build_every_retriever(tm
     assert [h.passage_id for h in again.search("озеро", retriever="learned")] == [
         h.passage_id for h in engine.search("озеро", retriever="learned")
     ]
+
+
+@pytest.mark.parametrize("query", ["Как подрубить стримчанский?", "абырвалг", "вкусный борщ"])
+def test_a_query_with_words_never_comes_back_empty_but_is_a_guess(engine: SearchEngine, query: str) -> None:
+    results = engine.search(query, k=3)
+    assert len(results) == 3 and not results.answered and not results.conflicts
+    assert engine.search("и в на", k=3).query.terms == () and len(engine.search("и в на", k=3)) == 0
