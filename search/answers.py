@@ -8,6 +8,7 @@ as outdated, so the reader decides.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from bisect import bisect_left
@@ -449,6 +450,7 @@ def _with_readings(terms: Iterable[str]) -> set[str]:
     return found | {_cyrillic(term) for term in found if term.isascii() and term.isalpha()}
 
 
+@functools.lru_cache(maxsize=65_536)  # a pure function of a word, asked for every word of ten passages a query
 def _cyrillic(word: str) -> str:
     """The first reading of a Latin word by the transliteration table, longest sequences first."""
     out, position = [], 0
