@@ -14,7 +14,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 import razdel
 
@@ -36,11 +36,13 @@ from .results import Correction
 
 __all__ = [
     "Conflict",
+    "Unit",
     "KIND_LABELS",
     "Fact",
     "FactValue",
     "answer_kinds",
     "answer_span",
+    "passage_units",
     "asked_kinds",
     "best_answer",
     "conflicts_for",
@@ -245,6 +247,7 @@ def answer_span(
     *,
     asked: Collection[str] = (),
     facts: Sequence[Fact] = (),
+    units: Sequence[Unit] | None = None,
 ) -> tuple[int, int]:
     """The unit that best answers: the most query weight among its terms, the earliest on ties.
 
@@ -258,13 +261,13 @@ def answer_span(
     holding one, so a value the passage itself calls outdated is never chosen
     over a current one. A unit that asks (a FAQ question much like the query)
     takes its answer, the unit after it, along; so does a lead-in ending with a
-    colon, with the first item of its list.
+    colon, with the first item of its list. ``units`` are :func:`passage_units` of ``spans`` and
+    ``tokens``, when the caller keeps them (they do not depend on the query).
     """
     if not spans:
         return 0, len(text)
-    starts = [token.start for token in tokens]
-    units = [tokens[bisect_left(starts, start) : bisect_left(starts, end)] for start, end in spans]
-    present = [_present(weights, terms) for terms in units]
+    units = units if units is not None else passage_units(spans, tokens)
+    present = [_present(weights, unit) for unit in units]
     count = len(spans)
     local = {
         term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (sum(term in p for p in present) + 0.5)))
@@ -276,7 +279,7 @@ def answer_span(
     wanted = {kind for kind in asked if kind in _KIND_VALUES}
     if wanted:
         for number, unit in enumerate(units):
-            if scores[number] > 0 and _values_in(text, unit, weights) & wanted:
+            if scores[number] > 0 and _values_in(text, unit.tokens, weights) & wanted:
                 scores[number] += _KIND_BONUS * total
     allowed = range(count)
     fact_kinds = {kind for kind in asked if kind in FACT_KINDS}
@@ -301,10 +304,28 @@ _KIND_VALUES = frozenset({"date", "number", "person", "place"})
 _STEM = 5  # first letters two word forms share to count as one word («проектировать», «спроектировали»: no)
 
 
-def _present(weights: dict[str, float], tokens: Sequence[Token]) -> set[str]:
+class Unit(NamedTuple):
+    """One sentence or list item of a passage: its tokens, its terms, and their first letters (``_STEM``)."""
+
+    tokens: Sequence[Token]
+    terms: frozenset[str]
+    stems: frozenset[str]
+
+
+def passage_units(spans: Sequence[tuple[int, int]], tokens: Sequence[Token]) -> list[Unit]:
+    """The units of a passage for :func:`answer_span`: the same for every query, so worth keeping."""
+    starts = [token.start for token in tokens]
+    units = []
+    for start, end in spans:
+        unit = tokens[bisect_left(starts, start) : bisect_left(starts, end)]
+        terms = frozenset(token.term for token in unit)
+        units.append(Unit(unit, terms, frozenset(term[:_STEM] for term in terms if len(term) >= _STEM)))
+    return units
+
+
+def _present(weights: dict[str, float], unit: Unit) -> set[str]:
     """The query terms a unit holds, exactly or as a word sharing their first letters."""
-    terms = {token.term for token in tokens}
-    stems = {term[:_STEM] for term in terms if len(term) >= _STEM}
+    terms, stems = unit.terms, unit.stems
     return {term for term in weights if term in terms or (len(term) >= _STEM and term[:_STEM] in stems)}
 
 

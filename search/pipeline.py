@@ -24,11 +24,13 @@ from .answers import (
     FACT_KINDS,
     Conflict,
     Fact,
+    Unit,
     answer_kinds,
     answer_span,
     best_answer,
     conflicts_for,
     extract_facts,
+    passage_units,
     sentence_spans,
 )
 from .decision import ConfidenceModel, decision_features
@@ -367,6 +369,7 @@ class Annotate(Stage):
         self.conflict_depth = index.config.conflict_depth
         self._facts_cache: dict[str, list[Fact]] = {}
         self._readings: dict[str, tuple[list[Token], list[tuple[int, int]]]] = {}
+        self._unit_cache: dict[str, list[Unit]] = {}
 
     def __call__(self, search: Search) -> Search:
         query = search.query
@@ -414,7 +417,8 @@ class Annotate(Stage):
             tokens, sentences = self._reading(passage)
             spans = tuple((token.start, token.end) for token in tokens if token.term in weights)
             matched = tuple(dict.fromkeys(token.term for token in tokens if token.term in weights))
-            answer = answer_span(sentences, tokens, weights, passage.text, asked=asked, facts=self._facts(passage))
+            facts, units = self._facts(passage), self._units(passage)
+            answer = answer_span(sentences, tokens, weights, passage.text, asked=asked, facts=facts, units=units)
             hits.append(Hit(passage, score, position, breakdown, spans, matched, answer))
         return hits
 
@@ -423,6 +427,14 @@ class Annotate(Stage):
         if facts is None:
             facts = self._facts_cache[passage.id] = extract_facts(passage.text, self.analyzer)
         return facts
+
+    def _units(self, passage: Passage) -> list[Unit]:
+        """A shown passage's sentences with their terms, built once per process, not once per query."""
+        units = self._unit_cache.get(passage.id)
+        if units is None:
+            tokens, sentences = self._reading(passage)
+            units = self._unit_cache[passage.id] = passage_units(sentences, tokens)
+        return units
 
     def _reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]]]:
         """A shown passage's tokens and sentences, analysed once per process, not once per query."""
