@@ -126,6 +126,10 @@ KILL_HARNESS = """
                     engine.save(index_dir)
             finally:
                 os._exit(1)
+        if attempt % 3 == 0:  # let this writer publish first, so kills land between writes too, however slow
+            waited = time.monotonic() + 20
+            while (index_dir / "CURRENT").read_text() == previous and time.monotonic() < waited:
+                time.sleep(0.002)
         time.sleep(rng.uniform(0, 2 * save_seconds))
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
