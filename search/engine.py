@@ -124,7 +124,7 @@ class SearchEngine:
         return self.index.documents
 
     @property
-    def passages(self) -> tuple[Passage, ...]:
+    def passages(self) -> Sequence[Passage]:
         return self.index.passages
 
     @property

@@ -11,7 +11,6 @@ setting, so a folder built under anything else is rebuilt.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import importlib.metadata
 import json
@@ -20,7 +19,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ from .corpus import Document, read_corpus
 from .lexicon import Lexicon
 from .passages import Passage, chunk_document
 from .retrievers import RETRIEVERS, Retriever
+from .store import DocumentTable, PassageTable
 
 __all__ = ["DEFAULT_INDEX_DIR", "Index", "build_index", "corpus_fingerprint", "open_index", "retrievers_to_build"]
 
@@ -57,15 +57,29 @@ _LIBRARIES = (
 
 @dataclass(frozen=True)
 class Index:
-    """Everything a search reads, built from one corpus under one configuration."""
+    """Everything a search reads, built from one corpus under one configuration.
+
+    Documents and passages are held as arrays (:mod:`search.store`): given as a
+    mapping of documents and a sequence of passages, they are packed into a
+    :class:`~search.store.DocumentTable` and a :class:`~search.store.PassageTable`,
+    which make a :class:`Passage` or :class:`Document` only when one is asked for.
+    """
 
     config: EngineConfig
     documents: Mapping[str, Document]
-    passages: tuple[Passage, ...]
+    passages: Sequence[Passage]
     lexicon: Lexicon
     retrievers: Mapping[str, Retriever]
     synonyms: str
     fingerprint: str
+
+    def __post_init__(self) -> None:
+        documents = self.documents
+        if not isinstance(documents, DocumentTable):
+            documents = DocumentTable.build(documents.values())
+            object.__setattr__(self, "documents", documents)
+        if not isinstance(self.passages, PassageTable) or self.passages.documents is not documents:
+            object.__setattr__(self, "passages", PassageTable.build(self.passages, documents))
 
     def save(self, index_dir: str | Path) -> Path:
         """Write the index as a new version of ``index_dir`` (atomically); return its folder."""
@@ -85,8 +99,10 @@ class Index:
             "libraries": _library_versions(),
             "counts": {"documents": len(self.documents), "passages": len(self.passages)},
         }
-        parts["documents"] = [asdict(document) for document in self.documents.values()]
-        parts["passages"] = [asdict(passage) for passage in self.passages]
+        for name, table in (("documents", self.documents), ("passages", self.passages)):
+            params, own = table.state()  # type: ignore[attr-defined]
+            parts[name] = params
+            arrays.update({f"{name}.{key}": value for key, value in own.items()})
         parts["synonyms"] = self.synonyms
         return storage.write_index(index_dir, manifest, parts, arrays)
 
@@ -97,8 +113,8 @@ class Index:
         fix = f"rebuild it: python -m search build --index {index_dir}"
         try:
             config = EngineConfig.from_json(manifest["config"])
-            documents = {d["id"]: Document(**{**d, "audience": tuple(d["audience"])}) for d in parts["documents"]}
-            passages = tuple(_passage_from_json(p) for p in parts["passages"])
+            documents = DocumentTable.from_state(parts["documents"], _prefixed(arrays, "documents"))
+            passages = PassageTable.from_state(parts["passages"], _prefixed(arrays, "passages"), documents)
             lexicon = Lexicon.from_state(parts["lexicon"], _prefixed(arrays, "lexicon"))
             retrievers = {
                 name: RETRIEVERS[name].from_state(params, _prefixed(arrays, name))
@@ -123,15 +139,12 @@ class Index:
         return replace(self, config=config, fingerprint=fingerprint)
 
     def passage(self, passage_id: str) -> Passage:
-        return self.passages[self._positions[passage_id]]
-
-    @functools.cached_property
-    def _positions(self) -> dict[str, int]:
-        return {passage.id: number for number, passage in enumerate(self.passages)}
+        return self.passages[self.passages.position(passage_id)]  # type: ignore[attr-defined]
 
     def section_parts(self, passage: Passage) -> tuple[str, str, str]:
         """The whole section a passage comes from, as (before the passage, the passage, after it)."""
-        text = self.documents[passage.doc_id].text
+        documents = self.documents
+        text = documents.text_of(documents.position(passage.doc_id))  # type: ignore[attr-defined]
         start, end = passage.section_span
         return text[start : passage.start], passage.text, text[passage.end : end]
 
@@ -248,11 +261,6 @@ def corpus_fingerprint(documents: Iterable[Document], config: EngineConfig, syno
 def _prefixed(arrays: Mapping[str, np.ndarray], name: str) -> dict[str, np.ndarray]:
     prefix = f"{name}."
     return {key.removeprefix(prefix): value for key, value in arrays.items() if key.startswith(prefix)}
-
-
-def _passage_from_json(data: dict[str, Any]) -> Passage:
-    tuples = ("section", "lines", "section_span", "audience")
-    return Passage(**{key: tuple(value) if key in tuples else value for key, value in data.items()})
 
 
 def _library_versions() -> dict[str, str]:

@@ -260,7 +260,7 @@ class Rerank(Stage):
     def __init__(self, index: Index, model: Reranker | None, synonyms_weight: float) -> None:
         self.index, self.model, self.synonyms_weight = index, model, synonyms_weight
         self.lengths = index.lexicon.lengths
-        self.has_question = np.array([bool(p.question) for p in index.passages])
+        self.has_question = index.passages.has_question  # type: ignore[attr-defined]
 
     def __call__(self, search: Search) -> Search:
         if search.request.retriever != LEARNED or self.model is None:
@@ -463,7 +463,6 @@ class Pipeline:
         rerank = next((stage for stage in self.stages if isinstance(stage, Rerank)), None)
         self.learned = rerank is not None and rerank.model is not None
         self._audiences: dict[str, np.ndarray] = {}
-        self._doc_of = np.array([p.doc_id for p in index.passages], dtype=object)
 
     @classmethod
     def default(cls, index: Index, analyzer: Analyzer) -> Pipeline:
@@ -563,14 +562,14 @@ class Pipeline:
                 raise ValueError(
                     f"unknown documents {sorted(unknown)}; the corpus has: {', '.join(sorted(self.index.documents))}"
                 )
-            allowed &= np.isin(self._doc_of, list(documents))
+            allowed &= self.index.passages.in_documents(documents)  # type: ignore[attr-defined]
         if audience is not None:
             allowed &= self._audience_mask(audience)
         return allowed
 
     @property
     def audiences(self) -> tuple[str, ...]:
-        return tuple(sorted({a for document in self.index.documents.values() for a in document.audience}))
+        return self.index.documents.audience_names  # type: ignore[attr-defined]
 
     def _audience_mask(self, audience: str) -> np.ndarray:
         mask = self._audiences.get(audience)
@@ -578,7 +577,7 @@ class Pipeline:
             if audience not in self.audiences:
                 choices = ", ".join(self.audiences) or "none: the corpus names no audiences"
                 raise ValueError(f"unknown audience {audience!r}; choose from: {choices}")
-            mask = self._audiences[audience] = np.array([audience in p.audience for p in self.index.passages])
+            mask = self._audiences[audience] = self.index.passages.audience_mask(audience)  # type: ignore[attr-defined]
         return mask
 
     def __repr__(self) -> str:

@@ -9,7 +9,7 @@ page holding an :class:`EngineHolder` notices the switch on its next query
 (``CURRENT`` is replaced by a rename, so its inode changes) and opens the new
 version; queries already running finish on the engine they started with, and
 a version that cannot be opened leaves the current engine serving, with a
-warning. Large arrays are memory-mapped (:data:`search.storage.MMAP_MIN_BYTES`),
+warning. Every array (texts and passages included) is memory-mapped,
 so processes over the same folder share those pages in the page cache.
 """
 

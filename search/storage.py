@@ -8,8 +8,9 @@ file naming the one in use::
       v-20261123T141502-5f3a…/
         manifest.json         format, version, corpus fingerprint, settings,
                               library versions, sha256 and size of every file
-        documents.json  passages.json  retrievers.json
-        arrays/<name>.npy     numeric arrays, loaded with allow_pickle=False
+        documents.json  passages.json  lexicon.json  retrievers.json   small parameters
+        arrays/<name>.npy     every array — texts, passages, postings — memory-mapped read-only
+                              (allow_pickle=False), so processes over one folder share its pages
 
 A new version is written beside the old one and ``CURRENT`` is swapped with
 ``os.replace``, an atomic rename: a build killed at any moment leaves the
@@ -42,9 +43,9 @@ import numpy as np
 __all__ = ["IndexFormatError", "IndexNotFoundError", "FORMAT", "FORMAT_VERSION", "read_index", "write_index", "locked"]
 
 FORMAT = "ru-faq-search-index"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: documents and passages as arrays (search.store), every array memory-mapped
 CHECKSUM_MAX_BYTES = 64 * 2**20  # files up to this size are hashed on every load
-MMAP_MIN_BYTES = 16 * 2**20  # arrays over this size are memory-mapped, not read
+MMAP_MIN_BYTES = 0  # arrays over this size are memory-mapped, not read: all of them
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 WRITE_LOCK = ".write.lock"  # held only while publishing a version; `locked` uses ".lock" for whole builds
@@ -282,16 +283,25 @@ def _read_version(
             if name.endswith(".json"):
                 parts[name.removesuffix(".json")] = json.loads(path.read_text(encoding="utf-8"))
             elif name.startswith("arrays/") and name.endswith(".npy"):
-                # A large array is mapped, not read: a restart or a second process shares the page cache.
-                mode = "r" if size > MMAP_MIN_BYTES else None
-                arrays[name.removeprefix("arrays/").removesuffix(".npy")] = np.load(
-                    path, mmap_mode=mode, allow_pickle=False
-                )
+                arrays[name.removeprefix("arrays/").removesuffix(".npy")] = _load_array(path, size)
         except ValueError as error:
             raise IndexFormatError(
                 f"index file {name} in {folder} cannot be read ({error}); {_fix(directory)}"
             ) from None
     return manifest, parts, arrays
+
+
+def _load_array(path: Path, size: int) -> np.ndarray:
+    """An array of the index, mapped read-only, not read: a restart or a second process shares the page cache.
+
+    An empty array cannot be mapped and is read; an object array is refused by ``np.load`` either way.
+    """
+    if size > MMAP_MIN_BYTES:
+        try:
+            return np.load(path, mmap_mode="r", allow_pickle=False)
+        except ValueError:
+            pass  # empty, or holding Python objects: the plain load says which
+    return np.load(path, allow_pickle=False)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,525 @@
+"""Documents and passages as arrays: one UTF-8 text buffer, offsets and codes, objects only on demand.
+
+    documents ─► DocumentTable: every text in one UTF-8 buffer (uint8) with byte offsets,
+                                ids, titles, paths, sources as string tables, audience codes
+    passages  ─► PassageTable:  one int64 row per passage (document, offsets in characters and
+                                in bytes of the buffer, lines, section span, codes of its title,
+                                section chain, audience and question), string tables for the rest
+
+Nothing per passage is a Python object once the index is built: a
+:class:`~search.passages.Passage` (or a :class:`~search.corpus.Document`) is
+made when it is asked for — for the k hits shown — from a row and a slice of
+the buffer. Every part is a numpy array, so a saved index is opened by memory
+map and N processes serving one read-only folder share its pages.
+
+Both tables are read-only sequences/mappings with the interface the tuple of
+passages and the dict of documents had: ``len``, indexing, iteration,
+equality; ``documents[doc_id]``, ``.values()``, ``.keys()``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from typing import Any, overload
+
+import numpy as np
+
+from .corpus import Document
+from .passages import Passage
+
+__all__ = ["DocumentTable", "PassageTable", "StringTable"]
+
+
+class StringTable(Sequence[str]):
+    """Strings as one UTF-8 buffer and ``n + 1`` offsets: ``table[i]`` decodes one of them."""
+
+    __slots__ = ("data", "offsets", "_sorted")
+
+    def __init__(self, data: np.ndarray, offsets: np.ndarray) -> None:
+        if data.dtype != np.uint8 or data.ndim != 1 or offsets.ndim != 1 or offsets.size < 1:
+            raise ValueError("a string table is a uint8 buffer and at least one offset")
+        if int(offsets[0]) != 0 or int(offsets[-1]) != data.size:
+            raise ValueError(f"string table offsets end at {int(offsets[-1])}, its buffer holds {data.size} bytes")
+        self.data, self.offsets = data, offsets
+        self._sorted: np.ndarray | None = None
+
+    @classmethod
+    def build(cls, strings: Iterable[str]) -> StringTable:
+        encoded = [text.encode("utf-8") for text in strings]
+        offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=offsets[1:])
+        data = np.frombuffer(b"".join(encoded), dtype=np.uint8) if offsets[-1] else np.zeros(0, dtype=np.uint8)
+        return cls(data, offsets)
+
+    def __len__(self) -> int:
+        return self.offsets.size - 1
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self.raw(index).decode("utf-8")
+
+    def raw(self, index: int) -> bytes:
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("string table index out of range")
+        return self.data[int(self.offsets[index]) : int(self.offsets[index + 1])].tobytes()
+
+    def find(self, text: str) -> int:
+        """The position of ``text`` (the first, when repeated), or -1: a binary search over the sorted order."""
+        order = self._sorted
+        if order is None:
+            order = self._sorted = np.array(sorted(range(len(self)), key=self.raw), dtype=np.int64)
+        key = text.encode("utf-8")
+        view = _SortedView(self, order)
+        where = bisect.bisect_left(view, key)
+        return int(order[where]) if where < len(view) and view[where] == key else -1
+
+    def arrays(self, name: str) -> dict[str, np.ndarray]:
+        return {f"{name}_bytes": self.data, f"{name}_offsets": self.offsets}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], name: str) -> StringTable:
+        return cls(arrays[f"{name}_bytes"], arrays[f"{name}_offsets"])
+
+
+class _SortedView(Sequence[bytes]):
+    """A string table in sorted order, as bytes: what ``bisect`` searches."""
+
+    def __init__(self, table: StringTable, order: np.ndarray) -> None:
+        self.table, self.order = table, order
+
+    def __len__(self) -> int:
+        return self.order.size
+
+    def __getitem__(self, index: int) -> bytes:  # type: ignore[override]
+        return self.table.raw(int(self.order[index]))
+
+
+def _interned(values: Iterable[str]) -> tuple[np.ndarray, StringTable]:
+    """Each value's code and the table of distinct values, in order of first occurrence."""
+    codes: dict[str, int] = {}
+    numbers = np.fromiter((codes.setdefault(value, len(codes)) for value in values), dtype=np.int64)
+    return numbers, StringTable.build(codes)
+
+
+def _byte_offsets(text: str) -> np.ndarray:
+    """The UTF-8 byte offset of every character offset of ``text`` (``len(text) + 1`` of them)."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    widths = 1 + (points >= 0x80).astype(np.int64) + (points >= 0x800) + (points >= 0x10000)
+    offsets = np.zeros(points.size + 1, dtype=np.int64)
+    np.cumsum(widths, out=offsets[1:])
+    return offsets
+
+
+class StoredDocument(Document):
+    """A :class:`Document` whose text stays in the table's buffer until it is read.
+
+    Equal to (and hashed as) the plain document with the same fields; listing
+    the documents (their titles, ids, audiences) decodes no text.
+    """
+
+    __slots__ = ("_table", "_number", "_text")
+
+    @property  # type: ignore[misc]
+    def text(self) -> str:  # type: ignore[override]
+        text = getattr(self, "_text", None)
+        if text is None:
+            return self._table.text_of(self._number)
+        return text
+
+    @text.setter
+    def text(self, value: str) -> None:  # dataclasses.replace() makes a new one through __init__
+        object.__setattr__(self, "_text", value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Document):
+            return NotImplemented
+        return _fields(self) == _fields(other)
+
+    def __hash__(self) -> int:
+        return hash(_fields(self))
+
+    def __repr__(self) -> str:
+        return f"StoredDocument(id={self.id!r}, title={self.title!r}, path={self.path!r}, {self._length()} bytes)"
+
+    def _length(self) -> int:
+        return int(self._table.bounds[self._number + 1] - self._table.bounds[self._number])
+
+
+def _fields(document: Document) -> tuple[Any, ...]:
+    return (document.id, document.title, document.path, document.text, document.audience, document.source)
+
+
+class DocumentTable(Mapping[str, Document]):
+    """The documents by id, in corpus order; a :class:`Document` (its text decoded) is made per access."""
+
+    def __init__(
+        self,
+        text: np.ndarray,
+        bounds: np.ndarray,
+        ids: StringTable,
+        titles: StringTable,
+        paths: StringTable,
+        sources: StringTable,
+        audience: np.ndarray,
+        audiences: Sequence[tuple[str, ...]],
+    ) -> None:
+        count = len(ids)
+        if not (bounds.size == count + 1 and len(titles) == len(paths) == len(sources) == audience.size == count):
+            raise ValueError(f"document table: {count} ids but {bounds.size - 1} texts")
+        if count and (int(bounds[0]) != 0 or int(bounds[-1]) != text.size):
+            raise ValueError("document table: the text offsets do not cover the text buffer")
+        if audience.size and not 0 <= int(audience.min()) <= int(audience.max()) < len(audiences):
+            raise ValueError("document table: an audience code out of range")
+        self.text, self.bounds = text, bounds
+        self.ids, self.titles, self.paths, self.sources = ids, titles, paths, sources
+        self.audience, self.audiences = audience, tuple(tuple(a) for a in audiences)
+        self._positions: dict[str, int] | None = None
+
+    @classmethod
+    def build(cls, documents: Iterable[Document]) -> DocumentTable:
+        documents = list(documents)
+        encoded = [document.text.encode("utf-8") for document in documents]
+        bounds = np.zeros(len(documents) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=bounds[1:])
+        text = np.frombuffer(b"".join(encoded), dtype=np.uint8) if bounds[-1] else np.zeros(0, dtype=np.uint8)
+        del encoded
+        groups: dict[tuple[str, ...], int] = {}
+        audience = np.fromiter(
+            (groups.setdefault(tuple(d.audience), len(groups)) for d in documents), dtype=np.int64, count=len(documents)
+        )
+        return cls(
+            text,
+            bounds,
+            StringTable.build(d.id for d in documents),
+            StringTable.build(d.title for d in documents),
+            StringTable.build(d.path for d in documents),
+            StringTable.build(d.source for d in documents),
+            audience,
+            list(groups),
+        )
+
+    # --- the mapping ---------------------------------------------------------------------
+
+    def position(self, doc_id: str) -> int:
+        """The document's number in corpus order; ``KeyError`` when there is none."""
+        positions = self._positions
+        if positions is None:  # one small dict per process: documents are few, passages many
+            positions = self._positions = {}
+            for number in range(len(self.ids)):
+                positions.setdefault(self.ids[number], number)
+        return positions[doc_id]
+
+    def document(self, number: int) -> Document:
+        """The document, its text left in the buffer until read (:class:`StoredDocument`)."""
+        document = object.__new__(StoredDocument)
+        for name, value in (
+            ("id", self.ids[number]),
+            ("title", self.titles[number]),
+            ("path", self.paths[number]),
+            ("audience", self.audiences[int(self.audience[number])]),
+            ("source", self.sources[number]),
+            ("_table", self),
+            ("_number", number),
+        ):
+            object.__setattr__(document, name, value)
+        return document
+
+    def text_of(self, number: int) -> str:
+        return self.text[int(self.bounds[number]) : int(self.bounds[number + 1])].tobytes().decode("utf-8")
+
+    def __getitem__(self, doc_id: str) -> Document:
+        if not isinstance(doc_id, str):
+            raise KeyError(doc_id)
+        return self.document(self.position(doc_id))
+
+    def __contains__(self, doc_id: object) -> bool:
+        if not isinstance(doc_id, str):
+            return False
+        try:
+            self.position(doc_id)
+        except KeyError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids)
+
+    @property
+    def audience_names(self) -> tuple[str, ...]:
+        """Every audience some document names, sorted."""
+        used = {int(code) for code in np.unique(self.audience)} if self.audience.size else set()
+        return tuple(sorted({name for code in used for name in self.audiences[code]}))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __repr__(self) -> str:
+        return f"DocumentTable({len(self)} documents, {self.text.size} bytes of text)"
+
+    # --- on disk -------------------------------------------------------------------------
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        arrays = {"text": self.text, "bounds": self.bounds, "audience": self.audience}
+        for name in ("ids", "titles", "paths", "sources"):
+            arrays.update(getattr(self, name).arrays(name))
+        return {"count": len(self), "audiences": [list(a) for a in self.audiences]}, arrays
+
+    @classmethod
+    def from_state(cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> DocumentTable:
+        table = cls(
+            arrays["text"],
+            arrays["bounds"],
+            *(StringTable.from_arrays(arrays, name) for name in ("ids", "titles", "paths", "sources")),
+            arrays["audience"],
+            [tuple(a) for a in params["audiences"]],
+        )
+        if len(table) != params["count"]:
+            raise ValueError(f"{len(table)} documents stored, the index says {params['count']}")
+        return table
+
+
+# Columns of a passage's row, in order.
+COLUMNS = (
+    "doc",
+    "start",
+    "end",
+    "first_line",
+    "last_line",
+    "section_start",
+    "section_end",
+    "byte_start",
+    "byte_end",
+    "title",
+    "section",
+    "audience",
+    "question",
+)
+_DOC, _START, _END, _FIRST, _LAST, _SSTART, _SEND, _BSTART, _BEND, _TITLE, _SECTION, _AUDIENCE, _QUESTION = range(
+    len(COLUMNS)
+)
+
+
+class PassageTable(Sequence[Passage]):
+    """The passages in index order, as rows of integers over the documents' text buffer.
+
+    ``table[i]`` makes the :class:`Passage` (its text a slice of the buffer, decoded);
+    the vectorised views (:attr:`doc_index`, :attr:`has_question`, :meth:`in_documents`,
+    :meth:`audience_mask`) answer filters without making any. Ids are
+    ``<doc id>:<ordinal>`` as the chunker gives them, computed, or stored when a
+    passage has any other.
+    """
+
+    def __init__(
+        self,
+        rows: np.ndarray,
+        documents: DocumentTable,
+        titles: StringTable,
+        sections: StringTable,
+        questions: StringTable,
+        audiences: Sequence[tuple[str, ...]],
+        ids: StringTable | None = None,
+    ) -> None:
+        if rows.ndim != 2 or rows.shape[1] != len(COLUMNS):
+            raise ValueError(f"passage rows have shape {rows.shape}, not (n, {len(COLUMNS)})")
+        self.rows, self.documents = rows, documents
+        self.titles, self.sections, self.questions = titles, sections, questions
+        self.audiences = tuple(tuple(a) for a in audiences)
+        self.ids = ids
+        if ids is not None and len(ids) != len(self):
+            raise ValueError(f"{len(ids)} passage ids for {len(self)} passages")
+        if len(self):
+            for column, size in (
+                (_DOC, len(documents)),
+                (_TITLE, len(titles)),
+                (_SECTION, len(sections)),
+                (_QUESTION, len(questions)),
+                (_AUDIENCE, len(self.audiences)),
+            ):
+                values = rows[:, column]
+                if int(values.min()) < 0 or int(values.max()) >= size:
+                    raise ValueError(f"passage column {COLUMNS[column]} refers past its table of {size}")
+            if int(rows[:, _BSTART].min()) < 0 or int(rows[:, _BEND].max()) > documents.text.size:
+                raise ValueError("a passage lies outside the text buffer")
+        doc = rows[:, _DOC] if len(self) else np.zeros(0, dtype=np.int64)
+        # The first passage of each document, for ids ("<doc>:<ordinal>") and lookups by id.
+        self._first = np.searchsorted(doc, np.arange(len(documents)), side="left") if _ascending(doc) else None
+        self._by_id: dict[str, int] | None = None
+
+    @classmethod
+    def build(cls, passages: Sequence[Passage], documents: DocumentTable) -> PassageTable:
+        """The table of ``passages``, each a verbatim slice of its document in ``documents`` (checked)."""
+        rows = np.zeros((len(passages), len(COLUMNS)), dtype=np.int64)
+        text_of: tuple[int, str, np.ndarray] | None = None
+        ordinals: dict[str, int] = {}
+        derived = True
+        groups: dict[tuple[str, ...], int] = {}
+        for number, passage in enumerate(passages):
+            doc = documents.position(passage.doc_id)
+            if text_of is None or text_of[0] != doc:
+                text = documents.text_of(doc)
+                text_of = (doc, text, _byte_offsets(text))
+            _, text, offsets = text_of
+            if not 0 <= passage.start <= passage.end <= len(text) or text[passage.start : passage.end] != passage.text:
+                raise ValueError(f"passage {passage.id} is not a slice of document {passage.doc_id}")
+            base = int(documents.bounds[doc])
+            ordinal = ordinals.get(passage.doc_id, 0)
+            ordinals[passage.doc_id] = ordinal + 1
+            derived = derived and passage.id == f"{passage.doc_id}:{ordinal:03d}"
+            row = rows[number]
+            row[_DOC], row[_START], row[_END] = doc, passage.start, passage.end
+            row[_FIRST], row[_LAST] = passage.lines
+            row[_SSTART], row[_SEND] = passage.section_span
+            row[_BSTART], row[_BEND] = base + offsets[passage.start], base + offsets[passage.end]
+            row[_AUDIENCE] = groups.setdefault(tuple(passage.audience), len(groups))
+        rows[:, _TITLE], titles = _interned(p.title for p in passages)
+        sections = (json.dumps(list(p.section), ensure_ascii=False) for p in passages)
+        rows[:, _SECTION], section_table = _interned(sections)
+        rows[:, _QUESTION], questions = _interned(p.question for p in passages)
+        ids = None if derived and _ascending(rows[:, _DOC]) else StringTable.build(p.id for p in passages)
+        return cls(rows, documents, titles, section_table, questions, list(groups), ids)
+
+    # --- the sequence --------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self.rows.shape[0])
+
+    @overload
+    def __getitem__(self, index: int) -> Passage: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Passage, ...]: ...
+    def __getitem__(self, index: int | slice) -> Passage | tuple[Passage, ...]:
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        index = int(index)
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError("passage index out of range")
+        row = self.rows[index].tolist()
+        doc = row[_DOC]
+        text = self.documents.text[row[_BSTART] : row[_BEND]].tobytes().decode("utf-8")
+        return Passage(
+            id=self.id_of(index),
+            doc_id=self.documents.ids[doc],
+            title=self.titles[row[_TITLE]],
+            section=tuple(json.loads(self.sections[row[_SECTION]])),
+            lines=(row[_FIRST], row[_LAST]),
+            text=text,
+            start=row[_START],
+            end=row[_END],
+            section_span=(row[_SSTART], row[_SEND]),
+            audience=self.audiences[row[_AUDIENCE]],
+            question=self.questions[row[_QUESTION]],
+        )
+
+    def __iter__(self) -> Iterator[Passage]:
+        for index in range(len(self)):
+            yield self[index]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PassageTable({len(self)} passages of {len(self.documents)} documents)"
+
+    # --- ids -----------------------------------------------------------------------------
+
+    def id_of(self, index: int) -> str:
+        if self.ids is not None:
+            return self.ids[index]
+        doc = int(self.rows[index, _DOC])
+        assert self._first is not None
+        return f"{self.documents.ids[doc]}:{index - int(self._first[doc]):03d}"
+
+    def position(self, passage_id: str) -> int:
+        """The passage's number in index order; ``KeyError`` when there is none."""
+        if self.ids is not None:
+            if self._by_id is None:
+                self._by_id = {}
+                for number in range(len(self.ids)):
+                    self._by_id.setdefault(self.ids[number], number)
+            return self._by_id[passage_id]
+        doc_id, _, ordinal = passage_id.rpartition(":")
+        try:
+            doc = self.documents.position(doc_id)
+            number = int(self._first[doc]) + int(ordinal)  # type: ignore[index]
+        except (KeyError, ValueError):
+            raise KeyError(passage_id) from None
+        if number >= len(self) or int(self.rows[number, _DOC]) != doc or self.id_of(number) != passage_id:
+            raise KeyError(passage_id)
+        return number
+
+    # --- vectorised views ----------------------------------------------------------------
+
+    @property
+    def doc_index(self) -> np.ndarray:
+        """Each passage's document number (in :attr:`documents` order)."""
+        return self.rows[:, _DOC]
+
+    @property
+    def has_question(self) -> np.ndarray:
+        """Which passages answer a FAQ question."""
+        empty = self.questions.find("")
+        codes = self.rows[:, _QUESTION]
+        return codes != empty if empty >= 0 else np.ones(len(self), dtype=bool)
+
+    def in_documents(self, doc_ids: Collection[str]) -> np.ndarray:
+        """Which passages belong to one of ``doc_ids`` (unknown ids match nothing)."""
+        wanted = [self.documents.position(d) for d in doc_ids if d in self.documents]
+        return np.isin(self.doc_index, np.asarray(wanted, dtype=np.int64))
+
+    def audience_mask(self, audience: str) -> np.ndarray:
+        """Which passages are meant for ``audience``."""
+        groups = np.array([audience in group for group in self.audiences], dtype=bool)
+        return groups[self.rows[:, _AUDIENCE]] if len(self) else np.zeros(0, dtype=bool)
+
+    # --- on disk -------------------------------------------------------------------------
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        arrays = {"rows": self.rows}
+        for name in ("titles", "sections", "questions"):
+            arrays.update(getattr(self, name).arrays(name))
+        if self.ids is not None:
+            arrays.update(self.ids.arrays("ids"))
+        params = {"columns": list(COLUMNS), "count": len(self), "audiences": [list(a) for a in self.audiences]}
+        return {**params, "ids": "stored" if self.ids is not None else "derived"}, arrays
+
+    @classmethod
+    def from_state(
+        cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray], documents: DocumentTable
+    ) -> PassageTable:
+        if list(params["columns"]) != list(COLUMNS):
+            raise ValueError(f"passage columns {params['columns']}, this library reads {list(COLUMNS)}")
+        rows = arrays["rows"]
+        if rows.dtype != np.int64:
+            raise ValueError(f"passage rows are {rows.dtype}, not int64")
+        ids = StringTable.from_arrays(arrays, "ids") if params["ids"] == "stored" else None
+        table = cls(
+            rows,
+            documents,
+            *(StringTable.from_arrays(arrays, name) for name in ("titles", "sections", "questions")),
+            [tuple(a) for a in params["audiences"]],
+            ids,
+        )
+        if ids is None and table._first is None:
+            raise ValueError("passages with computed ids must be in document order")
+        return table
+
+
+def _ascending(values: np.ndarray) -> bool:
+    return bool(values.size == 0 or (np.diff(values) >= 0).all())

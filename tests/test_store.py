@@ -1,0 +1,156 @@
+"""Documents and passages as arrays (search.store), and the saved index opened by memory map."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.synthetic import ZipfCorpus, write_zipf_folder
+from search import Document, SearchEngine
+from search.corpus import read_corpus
+from search.passages import Passage, chunk_document
+from search.store import DocumentTable, PassageTable, StoredDocument, StringTable
+
+
+def _bits(values: object) -> bytes:
+    return np.asarray(values, dtype=np.float64).tobytes()
+
+
+def _answers(engine: SearchEngine, queries: list[str], retrievers: list[str]) -> list[object]:
+    """Every query's hits under every ranking: ids, scores as raw bits, highlights, answers, each retriever's view."""
+    out: list[object] = []
+    for query in queries:
+        for retriever in retrievers:
+            hits = engine.search(query, k=10, retriever=retriever)
+            out.append(
+                [(h.passage_id, _bits(h.score), h.highlights, h.answer, sorted(h.retrievers.items())) for h in hits]
+            )
+    return out
+
+
+def _retriever_views(engine: SearchEngine, queries: list[str]) -> list[object]:
+    """Each retriever's top 20 and every passage's score for the analysed query, as raw bits."""
+    from search.analysis import analyse_text
+
+    out: list[object] = []
+    for query in queries:
+        analysed = analyse_text(engine.analyzer, query)
+        for name, retriever in engine.retrievers.items():
+            best, scores = retriever.top(analysed, 20)
+            out.append((name, best.tolist(), _bits(scores), _bits(retriever.scores(analysed))))
+    return out
+
+
+def _mapped(array: np.ndarray) -> bool:
+    while array is not None:
+        if isinstance(array, np.memmap):
+            return True
+        array = array.base  # type: ignore[assignment]
+    return False
+
+
+QUERIES = ["как оформить возврат", "8 800 234-70-00", "горячая линия для селлеров", "вазврат", "озон", "как заказ"]
+
+
+def test_the_memory_mapped_index_answers_exactly_like_the_one_in_memory(engine: SearchEngine, tmp_path: Path) -> None:
+    engine.save(tmp_path / "index")
+    loaded = SearchEngine.load(tmp_path / "index")
+    rows = loaded.index.passages.rows  # type: ignore[attr-defined]
+    assert _mapped(rows) and _mapped(loaded.index.documents.text)  # type: ignore[attr-defined]
+    assert _mapped(loaded.retrievers["bm25"]._data)  # type: ignore[attr-defined]
+    rankings = ["hybrid", *engine.retrievers]
+    assert _answers(loaded, QUERIES, rankings) == _answers(engine, QUERIES, rankings)
+    assert _retriever_views(loaded, QUERIES) == _retriever_views(engine, QUERIES)
+    assert loaded.passages == engine.passages and loaded.documents == engine.documents
+
+
+@pytest.fixture(scope="module")
+def zipf_engines(tmp_path_factory: pytest.TempPathFactory) -> tuple[SearchEngine, SearchEngine, list[str]]:
+    """A 3,000-text Zipf corpus (frequent words in every query) in memory and opened from disk."""
+    corpus = ZipfCorpus(seed=7)
+    folder = write_zipf_folder(tmp_path_factory.mktemp("zipf") / "corpus", 3000, corpus, per_file=500)
+    built = SearchEngine.build(read_corpus(folder), progress=False)
+    built.save(folder.parent / "index")
+    return built, SearchEngine.load(folder.parent / "index"), corpus.queries(40)
+
+
+def test_the_memory_mapped_index_answers_exactly_like_the_one_in_memory_on_zipf_queries(
+    zipf_engines: tuple[SearchEngine, SearchEngine, list[str]],
+) -> None:
+    built, loaded, queries = zipf_engines
+    rankings = ["hybrid", *built.retrievers]
+    assert _answers(loaded, queries, rankings) == _answers(built, queries, rankings)
+    assert _retriever_views(loaded, queries) == _retriever_views(built, queries)
+    hit = loaded.search(queries[0], k=1)[0]
+    assert loaded.section_text(hit) == built.section_text(built.passage(hit.passage_id))
+
+
+def test_passages_come_back_exactly_as_the_chunker_made_them(engine: SearchEngine) -> None:
+    documents = read_corpus("corpus")
+    made = [p for d in documents for p in chunk_document(d, engine.config.passage_words)]
+    table = engine.index.passages
+    assert isinstance(table, PassageTable) and table.ids is None  # ids computed from the rows
+    assert list(table) == made and table == made and table[-1] == made[-1] and table[2:4] == tuple(made[2:4])
+    for number, passage in enumerate(made):
+        assert table.position(passage.id) == number and engine.passage(passage.id) == passage
+        assert passage.text == engine.documents[passage.doc_id].text[passage.start : passage.end]
+    for unknown in ["buyers-support:999", "nowhere:000", "buyers-support", "buyers-support:x", ""]:
+        with pytest.raises(KeyError):
+            engine.passage(unknown)
+    assert table.has_question.tolist() == [bool(p.question) for p in made]
+    for audience in engine.audiences:
+        assert table.audience_mask(audience).tolist() == [audience in p.audience for p in made]
+    assert table.in_documents({"seller-channels", "unknown"}).tolist() == [p.doc_id == "seller-channels" for p in made]
+
+
+def test_nothing_per_passage_is_a_python_object(engine: SearchEngine) -> None:
+    index = engine.index
+    assert isinstance(index.passages, PassageTable) and isinstance(index.documents, DocumentTable)
+    arrays = [index.passages.rows, index.documents.text]
+    arrays += [t.data for t in (index.passages.titles, index.passages.sections, index.passages.questions)]
+    assert all(isinstance(a, np.ndarray) and a.dtype != object for a in arrays)
+    assert index.passages.rows.shape == (len(engine.passages), len(index.passages.rows[0]))
+
+
+def test_documents_are_read_lazily_and_equal_the_corpus(engine: SearchEngine) -> None:
+    documents = read_corpus("corpus")
+    stored = [engine.documents[d.id] for d in documents]
+    assert all(isinstance(s, StoredDocument) for s in stored)
+    assert stored == documents and documents == stored and list(engine.documents) == [d.id for d in documents]
+    assert {hash(s) for s in stored} == {hash(d) for d in documents}
+    assert [s.fingerprint for s in stored] == [d.fingerprint for d in documents]
+    changed = dataclasses.replace(stored[0], title="другое")
+    assert changed.title == "другое" and changed.text == documents[0].text and changed != documents[0]
+    assert "unknown" not in engine.documents and 3 not in engine.documents
+
+
+def test_any_passages_and_ids_round_trip(tmp_path: Path) -> None:
+    """Passages not made by the chunker (other ids, out of order, non-ASCII around them) are kept as they are."""
+    text = "Ёлка 🎄 — №1.\nВторая строка: «возврат».\nTretья"
+    document = Document("d-1", "Заголовок", "d.txt", text, ("покупатели",), "src")
+    other = Document("d-2", "Другой", "e.txt", "Оплата картой", (), "")
+    passages = [
+        Passage("second", "d-1", "Заголовок", ("А", "Б"), (2, 2), text[15:39], 15, 39, (0, len(text)), ("покупатели",)),
+        Passage("first", "d-1", "Заголовок", (), (1, 1), text[0:14], 0, 14, (0, 14), ("покупатели",), "Как?"),
+        Passage("d-2:000", "d-2", "Другой", ("",), (1, 1), "Оплата", 0, 6, (0, 13), ()),
+    ]
+    documents = DocumentTable.build([document, other])
+    table = PassageTable.build(passages, documents)
+    assert table.ids is not None and list(table) == passages and table.position("first") == 1
+    params, arrays = table.state()
+    again = PassageTable.from_state(params, arrays, DocumentTable.from_state(*documents.state()))
+    assert list(again) == passages and again[1].section == () and again[2].section == ("",)
+    with pytest.raises(ValueError, match="not a slice"):
+        PassageTable.build([dataclasses.replace(passages[0], text="другой текст")], documents)
+
+
+def test_a_string_table_finds_any_string() -> None:
+    words = ["б", "а", "", "яблоко", "а", "z", "ёж"]
+    table = StringTable.build(words)
+    assert list(table) == words and table[-1] == "ёж"
+    for word in words:
+        assert table[table.find(word)] == word
+    assert table.find("нет") == -1
