@@ -298,7 +298,8 @@ def _load_array(path: Path, size: int) -> np.ndarray:
     """
     if size > MMAP_MIN_BYTES:
         try:
-            return np.load(path, mmap_mode="r", allow_pickle=False)
+            # A plain ndarray over the map (its .base): np.memmap's own indexing costs µs per call.
+            return np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
         except ValueError:
             pass  # empty, or holding Python objects: the plain load says which
     return np.load(path, allow_pickle=False)

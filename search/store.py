@@ -20,6 +20,7 @@ equality; ``documents[doc_id]``, ``.values()``, ``.keys()``.
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
@@ -309,6 +310,9 @@ _DOC, _START, _END, _FIRST, _LAST, _SSTART, _SEND, _BSTART, _BEND, _TITLE, _SECT
 )
 
 
+PASSAGES_KEPT = 2048  # made passages a table keeps (a few MB): the hits of the last queries
+
+
 class PassageTable(Sequence[Passage]):
     """The passages in index order, as rows of integers over the documents' text buffer.
 
@@ -350,6 +354,8 @@ class PassageTable(Sequence[Passage]):
                     raise ValueError(f"passage column {COLUMNS[column]} refers past its table of {size}")
             if int(rows[:, _BSTART].min()) < 0 or int(rows[:, _BEND].max()) > documents.text.size:
                 raise ValueError("a passage lies outside the text buffer")
+        # The passages last shown, kept made: a query shows k of them and reads the best few again.
+        self._made = functools.lru_cache(maxsize=PASSAGES_KEPT)(self._make)
         doc = rows[:, _DOC] if len(self) else np.zeros(0, dtype=np.int64)
         # The first passage of each document, for ids ("<doc>:<ordinal>") and lookups by id.
         self._first = np.searchsorted(doc, np.arange(len(documents)), side="left") if _ascending(doc) else None
@@ -406,6 +412,9 @@ class PassageTable(Sequence[Passage]):
             index += size
         if not 0 <= index < size:
             raise IndexError("passage index out of range")
+        return self._made(index)
+
+    def _make(self, index: int) -> Passage:
         row = self.rows[index].tolist()
         doc = row[_DOC]
         text = self.documents.text[row[_BSTART] : row[_BEND]].tobytes().decode("utf-8")
@@ -425,7 +434,7 @@ class PassageTable(Sequence[Passage]):
 
     def __iter__(self) -> Iterator[Passage]:
         for index in range(len(self)):
-            yield self[index]
+            yield self._make(index)  # a pass over every passage does not flush the ones last shown
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str):
