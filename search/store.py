@@ -364,12 +364,12 @@ class PassageTable(Sequence[Passage]):
     @classmethod
     def build(cls, passages: Sequence[Passage], documents: DocumentTable) -> PassageTable:
         """The table of ``passages``, each a verbatim slice of its document in ``documents`` (checked)."""
-        rows = np.zeros((len(passages), len(COLUMNS)), dtype=np.int64)
+        numbers: list[tuple[int, ...]] = []  # the integer columns, up to the audience code
         text_of: tuple[int, str, np.ndarray] | None = None
         ordinals: dict[str, int] = {}
         derived = True
         groups: dict[tuple[str, ...], int] = {}
-        for number, passage in enumerate(passages):
+        for passage in passages:
             doc = documents.position(passage.doc_id)
             if text_of is None or text_of[0] != doc:
                 text = documents.text_of(doc)
@@ -381,15 +381,32 @@ class PassageTable(Sequence[Passage]):
             ordinal = ordinals.get(passage.doc_id, 0)
             ordinals[passage.doc_id] = ordinal + 1
             derived = derived and passage.id == f"{passage.doc_id}:{ordinal:03d}"
-            row = rows[number]
-            row[_DOC], row[_START], row[_END] = doc, passage.start, passage.end
-            row[_FIRST], row[_LAST] = passage.lines
-            row[_SSTART], row[_SEND] = passage.section_span
-            row[_BSTART], row[_BEND] = base + offsets[passage.start], base + offsets[passage.end]
-            row[_AUDIENCE] = groups.setdefault(tuple(passage.audience), len(groups))
+            first, last = passage.lines
+            section_start, section_end = passage.section_span
+            numbers.append(
+                (
+                    doc,
+                    passage.start,
+                    passage.end,
+                    first,
+                    last,
+                    section_start,
+                    section_end,
+                    base + int(offsets[passage.start]),
+                    base + int(offsets[passage.end]),
+                    0,
+                    0,
+                    groups.setdefault(tuple(passage.audience), len(groups)),
+                )
+            )
+        rows = np.zeros((len(passages), len(COLUMNS)), dtype=np.int64)
+        if numbers:
+            rows[:, : _AUDIENCE + 1] = np.array(numbers, dtype=np.int64)
+        del numbers
         rows[:, _TITLE], titles = _interned(p.title for p in passages)
-        sections = (json.dumps(list(p.section), ensure_ascii=False) for p in passages)
-        rows[:, _SECTION], section_table = _interned(sections)
+        chains: dict[tuple[str, ...], int] = {}  # each distinct heading chain written as JSON once
+        rows[:, _SECTION] = np.fromiter((chains.setdefault(p.section, len(chains)) for p in passages), dtype=np.int64)
+        section_table = StringTable.build(json.dumps(list(chain), ensure_ascii=False) for chain in chains)
         rows[:, _QUESTION], questions = _interned(p.question for p in passages)
         ids = None if derived and _ascending(rows[:, _DOC]) else StringTable.build(p.id for p in passages)
         return cls(rows, documents, titles, section_table, questions, list(groups), ids)
