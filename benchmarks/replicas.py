@@ -2,6 +2,7 @@
 
     python -m benchmarks.replicas                              # 1, 2 and 4 processes over a 100k-passage index
     python -m benchmarks.replicas --passages 20000 --replicas 1 2 --sessions 8 --queries 10
+    python -m benchmarks.replicas --engine-only --index DIR    # N plain engine processes, no Streamlit
 
 Builds (once, then reused) a synthetic corpus of ``--passages`` texts
 (``benchmarks/synthetic.py``) and its index, then for each count N starts N
@@ -13,6 +14,12 @@ total proportional set size (PSS, from ``/proc/<pid>/smaps_rollup``): a page
 of a memory-mapped index array that N processes share counts 1/N in each, so
 the total is what the machine really holds. Everything is bounded: per-run
 timeouts, a deadline for each load, and every server is stopped.
+
+``--engine-only`` leaves Streamlit out: N plain Python processes each open the
+index (``SearchEngine.load``), answer the same ``--queries-file`` queries (by
+default issue 15's 200 zipf queries) once, and the total PSS of the N is
+compared with one's — the engine's own share of a page process's memory, on a
+machine too busy to drive N pages.
 """
 
 from __future__ import annotations
@@ -106,6 +113,64 @@ def measure(index: Path, replicas: int, sessions: int, per_session: int, timeout
     }
 
 
+ENGINE_CHILD = """
+import sys
+from pathlib import Path
+from search import SearchEngine
+engine = SearchEngine.load(sys.argv[1])
+for query in Path(sys.argv[2]).read_text(encoding="utf-8").splitlines():
+    engine.search(query, k=10)
+print("ready", flush=True)
+sys.stdin.read()  # held open, with everything it touched, until the parent closes stdin
+"""
+
+
+def engine_only(index: Path, replicas: int, queries_file: Path, timeout: float) -> dict:
+    """N engine processes over one index, each after answering every query once: their total PSS."""
+    processes = []
+    try:
+        for _ in range(replicas):
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", ENGINE_CHILD, str(index), str(queries_file)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+            )
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            assert process.stdout is not None
+            if process.stdout.readline().strip() != "ready" or time.monotonic() > deadline:
+                raise RuntimeError("an engine process did not get ready")
+        pids = [process.pid for process in processes]
+        rollups = [_rollup(pid) for pid in pids]
+        return {
+            "replicas": replicas,
+            "pss_mb": total_pss_mb(pids),
+            "rss_mb": sum(r["Rss"] for r in rollups) / 1024,
+            "anon_mb": sum(r["Anonymous"] for r in rollups) / 1024,
+        }
+    finally:
+        for process in processes:
+            if process.stdin is not None:
+                process.stdin.close()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def _rollup(pid: int) -> dict[str, int]:
+    values = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                values[parts[0][:-1]] = int(parts[1])
+    return values
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--passages", type=int, default=100_000, help="synthetic corpus size (default: %(default)s)")
@@ -115,8 +180,29 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--timeout", type=float, default=60, help="seconds allowed per script run")
     options.add_argument("--deadline", type=float, default=600, help="seconds allowed for each load")
     options.add_argument("--cache", type=Path, default=CACHE, help="where the corpus and index are kept")
+    options.add_argument("--engine-only", action="store_true", help="plain engine processes, no Streamlit")
+    options.add_argument("--index", type=Path, help="--engine-only: a saved index folder (default: the synthetic one)")
+    options.add_argument("--queries-file", type=Path, help="--engine-only: one query a line (default: zipf's 200)")
     args = options.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
+    if args.engine_only:
+        index = args.index or prepare(args.passages, args.cache)
+        queries_file = args.queries_file
+        if queries_file is None:
+            from benchmarks.synthetic import ZipfCorpus
+
+            queries_file = args.cache / "zipf-queries.txt"
+            queries_file.write_text("\n".join(ZipfCorpus().queries()) + "\n", encoding="utf-8")
+        print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, index {index}")
+        rows = [engine_only(index, n, queries_file, args.deadline) for n in args.replicas]
+        print("\n| engine processes | total PSS MiB | × one | total RSS MiB | anonymous MiB |")
+        print("|---:|---:|---:|---:|---:|")
+        for row in rows:
+            print(
+                f"| {row['replicas']} | {row['pss_mb']:.0f} | {row['pss_mb'] / rows[0]['pss_mb']:.2f} | "
+                f"{row['rss_mb']:.0f} | {row['anon_mb']:.0f} |"
+            )
+        return 0
     index = prepare(args.passages, args.cache)
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, index {index}")
     rows = [measure(index, n, args.sessions, args.queries, args.timeout, args.deadline) for n in args.replicas]
