@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
+import numpy as np
 from rapidfuzz.distance import OSA
 
 from .analysis import Analyzer, Token, normalize
@@ -153,13 +154,20 @@ class Vocabulary:
 
 
 class DeletionIndex:
-    """SymSpell's symmetric deletion index: every word within ``max_distance`` edits in a few dict lookups.
+    """SymSpell's symmetric deletion index: every word within ``max_distance`` edits in a few array lookups.
 
-    Each word is stored under the strings its first ``prefix_length`` letters
+    Each word is filed under the strings its first ``prefix_length`` letters
     become with up to ``max_distance`` letters deleted; a typo's own deletions
     meet them, and the restricted Damerau–Levenshtein distance (rapidfuzz's
     OSA) confirms the candidates. Lookup costs the same on 2,000 words or
     2,000,000, where scanning the vocabulary grows with it.
+
+    Built with numpy, not a dict of lists: each distinct prefix is a row of
+    letter codes, each deletion pattern (which of its positions to drop) one
+    column selection and one dot product making every prefix's key, a base-
+    ``len(alphabet) + 1`` number with the dropped letters' places left as
+    trailing zeros; the keys are sorted once, and a lookup is one
+    ``searchsorted`` of the typo's own keys.
 
     >>> DeletionIndex(["заказ", "заказы", "закат"]).lookup("закаь", 1)
     [('заказ', 1), ('закат', 1)]
@@ -169,27 +177,64 @@ class DeletionIndex:
         self.words = list(words)
         self.max_distance = max_distance
         self.prefix_length = prefix_length
-        self._deletes: dict[str, list[int]] = {}
-        # Words sharing a prefix share its deletions: each distinct prefix's are made and filed once.
-        by_prefix: dict[str, list[int]] = {}
-        for number, word in enumerate(self.words):
-            by_prefix.setdefault(word[:prefix_length], []).append(number)
-        deletes = self._deletes
-        for prefix, numbers in by_prefix.items():
-            for key in _deletions(prefix, max_distance):
-                if key in deletes:
-                    deletes[key].extend(numbers)
-                else:
-                    deletes[key] = numbers.copy()
+        size = prefix_length
+        prefixes = [word[:size] for word in self.words]
+        self._alphabet = {char: code for code, char in enumerate(sorted(set("".join(prefixes))), 1)}
+        self._base = len(self._alphabet) + 1
+        if self._base**size >= 2**63:
+            raise ValueError(f"{len(self._alphabet)} letters make keys of {size} letters too long for int64")
+        self._powers = np.array([self._base ** (size - 1 - i) for i in range(size)], dtype=np.int64)
+        # Words sharing a prefix share its deletions: each distinct prefix is one row, its words a range.
+        codes = np.zeros((len(prefixes), size), dtype=np.int64)
+        if prefixes:
+            table = np.zeros(max(map(ord, self._alphabet)) + 1, dtype=np.int64)
+            for char, code in self._alphabet.items():
+                table[ord(char)] = code
+            padded = "".join(prefix.ljust(size, "\0") for prefix in prefixes)
+            codes = table[np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(-1, size)]
+        whole = codes @ self._powers
+        unique = np.unique(whole)
+        rows = np.searchsorted(unique, whole)  # each word's prefix row
+        order = np.argsort(rows, kind="stable")
+        self._row_words = order.astype(np.int32)  # words by prefix row, each row's in index order
+        self._row_start = np.searchsorted(rows[order], np.arange(len(unique) + 1))
+        first = order[self._row_start[:-1]] if len(unique) else np.zeros(0, dtype=np.int64)
+        row_codes = codes[first]
+        # Each deletion pattern as the positions it keeps, closed up, then the last column (always code 0)
+        # in the dropped letters' places: a prefix's key under every pattern is one gather and one product.
+        patterns = _deletion_patterns(size, max_distance)
+        self._kept = np.array(
+            [[i for i in range(size) if i not in dropped] + [size] * len(dropped) for dropped in patterns],
+            dtype=np.intp,
+        ).reshape(len(patterns), size)
+        self._patterns_within = [
+            sum(len(dropped) <= depth for dropped in patterns) for depth in range(max_distance + 1)
+        ]
+        padded_codes = np.concatenate([row_codes, np.zeros((len(unique), 1), dtype=np.int64)], axis=1)
+        key = (padded_codes[:, self._kept] @ self._powers).T.ravel()  # pattern-major: all rows per pattern
+        owner = np.tile(np.arange(len(unique), dtype=np.int32), len(patterns))
+        order = np.argsort(key, kind="stable")
+        self._keys, self._owners = key[order], owner[order]
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
         """Words within ``max_distance`` edits of ``word``, with their distances, in index order."""
         max_distance = min(max_distance, self.max_distance)
-        found: set[int] = set()
-        for key in _deletions(word[: self.prefix_length], max_distance):
-            found.update(self._deletes.get(key, ()))
+        if not self.words:
+            return []
+        size = self.prefix_length
+        codes = np.zeros(size + 1, dtype=np.int64)  # the last place stands for a dropped letter: code 0
+        foreign = np.zeros(size + 1, dtype=bool)  # a letter no indexed word has: a key holding it meets nothing
+        for position, char in enumerate(word[:size]):
+            code = self._alphabet.get(char)
+            codes[position], foreign[position] = (code, False) if code is not None else (0, True)
+        kept = self._kept[: self._patterns_within[max_distance]]
+        keys = codes[kept] @ self._powers
+        keys = keys[~foreign[kept].any(axis=1)]
+        starts, ends = np.searchsorted(self._keys, keys), np.searchsorted(self._keys, keys, side="right")
+        rows = np.unique(self._owners[_ranges(starts, ends)])
+        offsets = _ranges(self._row_start[rows], self._row_start[rows + 1])
         results = []
-        for number in sorted(found):
+        for number in np.sort(self._row_words[offsets]).tolist():
             candidate = self.words[number]
             if abs(len(candidate) - len(word)) > max_distance:
                 continue
@@ -200,6 +245,27 @@ class DeletionIndex:
 
     def __len__(self) -> int:
         return len(self.words)
+
+    @property
+    def keys(self) -> int:
+        """How many (deletion, prefix) entries the index holds."""
+        return int(self._keys.size)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions of every ``[start, end)`` range, concatenated in order, without a Python loop."""
+    sizes = np.maximum(ends - starts, 0)
+    total = int(sizes.sum())
+    if not total:
+        return np.zeros(0, dtype=np.intp)
+    return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
+
+
+def _deletion_patterns(size: int, depth: int) -> list[tuple[int, ...]]:
+    """Every set of at most ``depth`` positions of ``size`` to drop."""
+    from itertools import combinations
+
+    return [dropped for count in range(depth + 1) for dropped in combinations(range(size), count)]
 
 
 def _deletions(word: str, depth: int) -> set[str]:
