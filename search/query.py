@@ -64,6 +64,10 @@ _LATIN_KEYS = re.compile(rf"{_KEYS}(?:-{_KEYS})*")  # a word typed on the Latin 
 _LATIN_WORD = re.compile(r"[a-z'`\"]*[a-z][a-z'`\"]*(?:-[a-z'`\"]*[a-z][a-z'`\"]*)*")
 _ADDRESS_KEYS = re.compile(r"[а-яё0-9._%+-]*[а-яё][а-яё0-9._%+-]*(?:@[а-яё0-9.-]+|\.[а-яё]{2,4})")
 _ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+# Latin letters in pieces joined by hyphens or stuck punctuation: «chisel-bliznetsov», «2-ochkovoi»,
+# «vopros.», «den.Ia», «fiz.litso» — in a transliterated query each piece is read on its own.
+_PIECED = re.compile(r"[a-z0-9'`\"]*[a-z][a-z0-9'`\"]*(?:[-.,;:]+[a-z0-9'`\"]+)*[.,;:]*|[0-9]+(?:-[a-z0-9'`\"]+)+")
+_PIECE_BREAK = re.compile(r"([-.,;:]+)")
 _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
 
 # A corpus above this many lemmas indexes its surface words only for spelling (building every
@@ -88,6 +92,9 @@ class Rewrite:
 
     text: str
     corrections: tuple[Correction, ...]
+    # (word, reading): a word the corpus writes in Latin that stays, and its Russian reading the corpus
+    # also uses, to search alongside it («ozon» in a transliterated query also finds «озон»)
+    alongside: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(eq=False)
@@ -103,12 +110,18 @@ class Vocabulary:
     is_dictionary_word: Callable[[str], bool]
     lemmas: Collection[str] | None = None
     morphology: Morphology | None = None
+    # Words known without being the corpus's or the dictionary's: the thesaurus's jargon («лк», «фбо»)
+    jargon: Collection[str] = ()
 
     def __contains__(self, word: str) -> bool:
         return word in self.counts
 
     def known(self, word: str) -> bool:
-        return word in self.counts or (_CYRILLIC_WORD.fullmatch(word) is not None and self.is_dictionary_word(word))
+        return (
+            word in self.counts
+            or word in self.jargon
+            or (_CYRILLIC_WORD.fullmatch(word) is not None and self.is_dictionary_word(word))
+        )
 
     @property
     def morph(self) -> Morphology:
@@ -136,8 +149,12 @@ class Vocabulary:
         return index < len(words) and words[index].startswith(prefix)
 
     def has_prefix(self, prefix: str) -> bool:
-        """Whether a corpus word or a dictionary word form starts with ``prefix``."""
-        return self.corpus_has_prefix(prefix) or self.morph.has_prefix(prefix)
+        """Whether a corpus word, a word of the jargon or a dictionary word form starts with ``prefix``."""
+        return (
+            self.corpus_has_prefix(prefix)
+            or self.morph.has_prefix(prefix)
+            or any(word.startswith(prefix) for word in self.jargon)
+        )
 
     @cached_property
     def spelling_index(self) -> DeletionIndex:
@@ -321,6 +338,27 @@ def keyboard_cost(typed: str, candidate: str) -> int:
     return sum(1 for a, b in zip(typed, candidate) if a != b and b not in _KEYBOARD.get(a, ()))
 
 
+def slip_cost(typed: str, candidate: str) -> int:
+    """How unlikely a slip of the finger makes ``typed`` of ``candidate``, one edit apart: 0 for a letter
+    left out, a letter doubled, two neighbours swapped or a neighbouring key struck; 1 for a key far from
+    the meant one, or a letter too many that neither doubles nor neighbours a letter beside it («делта» is
+    «дельта» with «ь» left out, not «дела» with a stray «т»)."""
+    if len(typed) == len(candidate):
+        diff = [i for i, (a, b) in enumerate(zip(typed, candidate)) if a != b]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == candidate[diff[1]]:
+            return 0  # a swap
+        return keyboard_cost(typed, candidate)
+    if len(typed) != len(candidate) + 1:
+        return 0
+    costs = []
+    for i, letter in enumerate(typed):
+        if typed[:i] + typed[i + 1 :] == candidate:
+            beside = typed[i - 1 : i] + typed[i + 1 : i + 2]
+            near = any(letter == other or letter in _KEYBOARD.get(other, ()) for other in beside)
+            costs.append(0 if near else 1)
+    return min(costs, default=0)
+
+
 # --- the steps ---------------------------------------------------------------------------------------
 
 
@@ -475,7 +513,9 @@ class ScriptReader:
                 and counts.get(russian, 0) > counts[w]
             ]
         )
-        words_of = {"layout": evidence, "transliteration": [w for w in evidence if _LATIN_WORD.fullmatch(w)]}
+        # «vopros.» reads as «вопрос» with a full stop in Latin letters, and as «мщзкщыю» on the Russian keys
+        latin_words = [w.rstrip(".,;:") for w in evidence]
+        words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
         exact = {"layout": self.layout, "transliteration": self.transliteration}
         near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
         votes, sure = {}, {}
@@ -523,8 +563,13 @@ class ScriptReader:
             return None
         if scheme is not None:
             if scheme == "transliteration" and not _LATIN_WORD.fullmatch(word):
+                pieced = self.pieces(word, guess)
+                if pieced is not None:  # «vopros.», «den.Ia», «2-ochkovoi»: piece by piece
+                    return scheme, pieced
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
+            if own is None and scheme == "transliteration" and "-" in word:
+                own = self.pieces(word, guess)  # «chisel-bliznetsov»: no word as a whole, two in parts
             if own is None and guess:  # a typo typed on the wrong layout or in Latin letters: spelling finishes it
                 own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
             if own is not None:
@@ -551,6 +596,31 @@ class ScriptReader:
         if translit is not None and (translit in self.vocabulary or len(translit) > 2):
             return "transliteration", translit
         return None
+
+    def alongside(self, word: str) -> str | None:
+        """For a word the corpus writes in Latin (``ozon``, ``seller``, ``shorts``) that stays in a
+        transliterated query, its Russian reading when the corpus uses that too (``озон``, ``селлер``)."""
+        if word not in self.vocabulary or not _LATIN_WORD.fullmatch(word) or len(word) < 3:
+            return None
+        russian = self.transliteration(word)
+        return russian if russian is not None and russian in self.vocabulary else None
+
+    def pieces(self, word: str, guess: bool = True) -> str | None:
+        """A word of Latin pieces joined by hyphens or stuck punctuation, each piece read through
+        transliteration where it reads (digits and unread pieces as typed); None when none reads,
+        and for an address (``seller.ozon.ru``)."""
+        if not _PIECED.fullmatch(word) or _PIECE_BREAK.search(word) is None:
+            return None
+        if _ADDRESS.fullmatch(word.rstrip(".,;:")) and word.rstrip(".,;:").rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
+            return None
+        parts = _PIECE_BREAK.split(word)
+        changed = False
+        for number, part in enumerate(parts):
+            if number % 2 == 0 and _LATIN_WORD.fullmatch(part):
+                found = self.reading(part, "transliteration", guess)
+                if found is not None and found[0] == "transliteration":
+                    parts[number], changed = found[1], True
+        return "".join(parts) if changed else None
 
 
 def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
@@ -623,8 +693,13 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
     def key(item: tuple[str, int]) -> tuple[int, int, bool, int, str]:
         word, cost = item
         count = vocabulary.counts.get(word, 0)
+        lemma = vocabulary.morph.lemma(word)
+        if lemma.function_word and len(word) <= 3:
+            # «i» is «и», «ee» «ее», «tom» «том»: the language's most frequent words, never indexed, so never
+            # the corpus's; not «й» (a letter the corpus has after «41-»), «ээ», «томь». The usual reading first.
+            return -1, 0, False, cost, word
         tier = 0 if count else 1 if vocabulary.lemma_in_corpus(word) else 2
-        return tier, -count, vocabulary.morph.lemma(word).lemma != word, cost, word
+        return tier, -count, lemma.lemma != word, cost, word
 
     return tuple(word for word, _ in sorted(readings, key=key))
 
@@ -702,16 +777,20 @@ class TransliterationStep(RewriteStep):
         Capitalised words (names: «Premium», «Khorugvino») are never guessed at either."""
         scheme: list[str | None] = []
         names = _names(text)
+        alongside: dict[tuple[str, str], None] = {}
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
-            if not _LATIN_WORD.fullmatch(word):
+            if not _LATIN_WORD.fullmatch(word) and not _PIECED.fullmatch(word):
                 return None
             if not scheme:
                 scheme.append(self.script.decide(all_words))
             found = self.script.reading(word, scheme[0], guess=word not in keep and word not in names)
+            if found is None and scheme[0] == self.name and (russian := self.script.alongside(word)):
+                alongside[word, russian] = None
             return found[1] if found is not None and found[0] == self.name else None
 
-        return _map_words(text, self.name, change)
+        rewrite = _map_words(text, self.name, change)
+        return Rewrite(rewrite.text, rewrite.corrections, tuple(alongside))
 
 
 class SpellingStep(RewriteStep):
@@ -744,6 +823,13 @@ class SpellingStep(RewriteStep):
                 # and «дьюару» are one name in two cases, not a typo
                 if found and found[0] == word[0] and found[-2:] == word[-2:] and found in self.vocabulary.counts:
                     return found
+                # or one slip from a word of the corpus or a form of its lemma («Суперкуок», «Мэннингг»)
+                # before its ending («Дьюар» and «дьюару», «Ратцеля» and «ратцель» are the name in two cases)
+                if found and found[0] == word[0] and self._in_corpus(found) and OSA.distance(word, found) == 1:
+                    start = len(os.path.commonprefix([word, found]))
+                    doubled = len(word) == len(found) + 1 and word[start] == word[start - 1]
+                    if doubled or start < min(len(word), len(found)) - 2:
+                        return found
                 return None
             return None if word in keep else self.correct(word)
 
@@ -765,6 +851,8 @@ class SpellingStep(RewriteStep):
     def _correct(self, word: str) -> str | None:
         if self.vocabulary.lemma_in_corpus(word):
             return None  # «Гобсона»: a name the corpus has in another case
+        if "-" in word and all(self.vocabulary.known(part) for part in word.split("-") if part):
+            return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         limit = 1 if len(word) <= 5 else 2
         candidates = dict(self.vocabulary.spelling_index.lookup(word, limit))
         for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
@@ -808,7 +896,7 @@ class SpellingStep(RewriteStep):
                 tier = 3
             # People rarely miss the first letter: «сколко» is «сколько», not «колко».
             first = candidate[0] != word[0]
-            return candidates[candidate], tier, first, keyboard_cost(word, candidate), -count, candidate
+            return candidates[candidate], tier, first, slip_cost(word, candidate), -count, candidate
 
         return sorted(candidates, key=key)
 
@@ -932,6 +1020,12 @@ class Thesaurus:
             rules.append((tuple(filter(None, map(lemmas, sources))), tuple(filter(None, map(lemmas, targets)))))
         return cls(rules, text)
 
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The one-word phrases of its rules (lemmas): «лк», «пвз», «фбо», «api»."""
+        phrases = (phrase for sources, targets in self.rules for phrase in (*sources, *targets))
+        return frozenset(phrase[0] for phrase in phrases if len(phrase) == 1)
+
     def expand(self, terms: tuple[str, ...]) -> tuple[list[str], list[Correction]]:
         """Terms to add to the query, and the expansions made, for the query's lemma sequence."""
         added: list[str] = []
@@ -983,6 +1077,7 @@ class QueryRewriter:
         """The query after each step (of ``steps``, by name; default all), with every change made."""
         text = query
         corrections: list[Correction] = []
+        alongside: list[tuple[str, str]] = []
         for step in self.steps:
             if steps is None or step.name in steps:
                 written = {normalize(c.replacement) for c in corrections}
@@ -995,7 +1090,8 @@ class QueryRewriter:
                     rewrite = step.apply(text)
                 text = rewrite.text
                 corrections.extend(rewrite.corrections)
-        return Rewrite(text, tuple(corrections))
+                alongside.extend(rewrite.alongside)
+        return Rewrite(text, tuple(corrections), tuple(alongside))
 
     def __repr__(self) -> str:
         names = " | ".join(step.name for step in self.steps)
