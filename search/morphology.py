@@ -15,6 +15,9 @@ from pymorphy3.units import DictionaryAnalyzer
 
 from .lang import FUNCTION_GRAMMEMES, FUNCTION_POS, NEGATIONS
 
+# pymorphy3's grammemes of forms people write for others: distorted («ето»), misspelt
+_DISTORTED = frozenset({"Dist", "Erro"})
+
 
 @dataclass(frozen=True, slots=True)
 class Lemma:
@@ -23,6 +26,7 @@ class Lemma:
     lemma: str
     function_word: bool
     pos: str | None = None  # pymorphy3's part of speech of the best parse
+    distorted: bool = False  # a form the dictionary marks as a misspelling or a distortion («ето», «шо»)
 
 
 class Morphology:
@@ -66,7 +70,8 @@ class Morphology:
         grammemes = tag.grammemes
         function_word = tag.POS in FUNCTION_POS or bool(grammemes & FUNCTION_GRAMMEMES)
         # pymorphy3 keeps ё in lemmas ("платёж"), the documents mix both spellings.
-        result = Lemma(parse.normal_form.replace("ё", "е"), function_word, tag.POS)
+        distorted = bool(grammemes & _DISTORTED)
+        result = Lemma(parse.normal_form.replace("ё", "е"), function_word, tag.POS, distorted)
         self._cache[word] = result
         return result
 

@@ -540,8 +540,10 @@ class ScriptReader:
 
     def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
         """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,
-        only a reading that is a known word."""
+        only a reading that is a known word (or, for a name, a reading whose lemma the corpus has)."""
         if not _LATIN_KEYS.fullmatch(word):
+            if scheme == "transliteration" and (pieced := self.pieces(word, guess)) is not None:
+                return scheme, pieced  # «2-ochkovoi», «kislorod-18», «80-h»: the number as typed
             return None
         short = len(word) <= 2
         read = {"layout": self.layout, "transliteration": self.transliteration}
@@ -572,6 +574,8 @@ class ScriptReader:
                 own = self.pieces(word, guess)  # «chisel-bliznetsov»: no word as a whole, two in parts
             if own is None and guess:  # a typo typed on the wrong layout or in Latin letters: spelling finishes it
                 own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
+            if own is None and not guess and scheme == "transliteration" and len(word) >= 4:
+                own = self.name_reading(word)  # «Bronkosom»: the corpus's «Бронкос» in another case
             if own is not None:
                 return scheme, own
             other = "layout" if scheme == "transliteration" else "transliteration"
@@ -605,6 +609,15 @@ class ScriptReader:
         russian = self.transliteration(word)
         return russian if russian is not None and russian in self.vocabulary else None
 
+    def name_reading(self, word: str) -> str | None:
+        """A cheapest reading of a name, no spelling involved, whose lemma the corpus has, or None."""
+        if not _LATIN_WORD.fullmatch(word) or "-" in word:
+            return None
+        for reading in _plain_readings(word):
+            if _CYRILLIC_WORD.fullmatch(reading) and self.vocabulary.lemma_in_corpus(reading):
+                return reading
+        return None
+
     def pieces(self, word: str, guess: bool = True) -> str | None:
         """A word of Latin pieces joined by hyphens or stuck punctuation, each piece read through
         transliteration where it reads (digits and unread pieces as typed); None when none reads,
@@ -616,6 +629,9 @@ class ScriptReader:
         parts = _PIECE_BREAK.split(word)
         changed = False
         for number, part in enumerate(parts):
+            # one letter is read after a number only («80-h», «99-j»), not in «e-mail»
+            if len(part) == 1 and not (number >= 2 and parts[number - 2].isdigit()):
+                continue
             if number % 2 == 0 and _LATIN_WORD.fullmatch(part):
                 found = self.reading(part, "transliteration", guess)
                 if found is not None and found[0] == "transliteration":
@@ -696,10 +712,11 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
         lemma = vocabulary.morph.lemma(word)
         if lemma.function_word and len(word) <= 3:
             # «i» is «и», «ee» «ее», «tom» «том»: the language's most frequent words, never indexed, so never
-            # the corpus's; not «й» (a letter the corpus has after «41-»), «ээ», «томь». The usual reading first.
-            return -1, 0, False, cost, word
+            # the corpus's; not «й» (a letter the corpus has after «41-»), «ээ», «томь». The usual reading
+            # first, after the forms the dictionary marks as distorted («eto» is «это», not «ето»).
+            return -1, 0, lemma.distorted, cost, word
         tier = 0 if count else 1 if vocabulary.lemma_in_corpus(word) else 2
-        return tier, -count, lemma.lemma != word, cost, word
+        return tier, -count, lemma.distorted or lemma.lemma != word, cost, word
 
     return tuple(word for word, _ in sorted(readings, key=key))
 
