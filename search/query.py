@@ -339,15 +339,16 @@ def keyboard_cost(typed: str, candidate: str) -> int:
 
 
 def slip_cost(typed: str, candidate: str) -> int:
-    """How unlikely a slip of the finger makes ``typed`` of ``candidate``, one edit apart: 0 for a letter
-    left out, a letter doubled, two neighbours swapped or a neighbouring key struck; 1 for a key far from
-    the meant one, or a letter too many that neither doubles nor neighbours a letter beside it («делта» is
-    «дельта» with «ь» left out, not «дела» with a stray «т»)."""
+    """How unlikely a slip of the finger makes ``typed`` of ``candidate`` (a noisy channel, coarsely): 0 for
+    a letter left out, a letter doubled or two neighbours swapped; 1 for each neighbouring key struck (one
+    of its several neighbours, so rarer than leaving the letter out: «сарался» is «старался», not
+    «скрался»); 2 for a key far from the meant one, or a letter too many that neither doubles nor
+    neighbours a letter beside it («делта» is «дельта» with «ь» left out, not «дела» with a stray «т»)."""
     if len(typed) == len(candidate):
         diff = [i for i, (a, b) in enumerate(zip(typed, candidate)) if a != b]
         if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == candidate[diff[1]]:
             return 0  # a swap
-        return keyboard_cost(typed, candidate)
+        return sum(1 if candidate[i] in _KEYBOARD.get(typed[i], ()) else 2 for i in diff)
     if len(typed) != len(candidate) + 1:
         return 0
     costs = []
@@ -355,7 +356,7 @@ def slip_cost(typed: str, candidate: str) -> int:
         if typed[:i] + typed[i + 1 :] == candidate:
             beside = typed[i - 1 : i] + typed[i + 1 : i + 2]
             near = any(letter == other or letter in _KEYBOARD.get(other, ()) for other in beside)
-            costs.append(0 if near else 1)
+            costs.append(0 if near else 2)
     return min(costs, default=0)
 
 
