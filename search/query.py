@@ -569,6 +569,8 @@ class ScriptReader:
                 pieced = self.pieces(word, guess)
                 if pieced is not None:  # «vopros.», «den.Ia», «2-ochkovoi»: piece by piece
                     return scheme, pieced
+                if _is_domain(word):
+                    return None  # «ozon.ru» in a transliterated query is the address, not «щящтюкг»
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
             if own is None and scheme == "transliteration" and "-" in word:
@@ -625,7 +627,7 @@ class ScriptReader:
         and for an address (``seller.ozon.ru``)."""
         if not _PIECED.fullmatch(word) or _PIECE_BREAK.search(word) is None:
             return None
-        if _ADDRESS.fullmatch(word.rstrip(".,;:")) and word.rstrip(".,;:").rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
+        if _is_domain(word):
             return None
         parts = _PIECE_BREAK.split(word)
         changed = False
@@ -638,6 +640,12 @@ class ScriptReader:
                 if found is not None and found[0] == "transliteration":
                     parts[number], changed = found[1], True
         return "".join(parts) if changed else None
+
+
+def _is_domain(word: str) -> bool:
+    """An e-mail address or a domain (``seller.ozon.ru``, ``ozon.ru.``), by its suffix."""
+    core = word.rstrip(".,;:")
+    return _ADDRESS.fullmatch(core) is not None and core.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES
 
 
 def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
