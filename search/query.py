@@ -150,11 +150,15 @@ class Vocabulary:
 
     def has_prefix(self, prefix: str) -> bool:
         """Whether a corpus word, a word of the jargon or a dictionary word form starts with ``prefix``."""
-        return (
-            self.corpus_has_prefix(prefix)
-            or self.morph.has_prefix(prefix)
-            or any(word.startswith(prefix) for word in self.jargon)
-        )
+        if self.corpus_has_prefix(prefix) or self.morph.has_prefix(prefix):
+            return True
+        jargon = self._jargon_sorted
+        index = bisect.bisect_left(jargon, prefix)
+        return index < len(jargon) and jargon[index].startswith(prefix)
+
+    @cached_property
+    def _jargon_sorted(self) -> list[str]:
+        return sorted(self.jargon)
 
     @cached_property
     def spelling_index(self) -> DeletionIndex:
