@@ -61,6 +61,8 @@ TEXT_STEPS: tuple[str, ...] = ("layout", "transliteration", "spelling")
 _CYRILLIC_WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
 _KEYS = r"[a-z`\[\];',./{}:\"<>~]*[a-z][a-z`\[\];',./{}:\"<>~]*"
 _LATIN_KEYS = re.compile(rf"{_KEYS}(?:-{_KEYS})*")  # a word typed on the Latin layout: letters and the Russian keys
+# A number joined to a word typed on the Latin layout: «1970-[» (1970-х), «41-q» (41-й), «rbckjhjlf-16»
+_NUMBERED_KEYS = re.compile(rf"([0-9]+-)({_KEYS}|[\[\];'`{{}}:\"<>~]+)|({_KEYS})(-[0-9]+)")
 _LATIN_WORD = re.compile(r"[a-z'`\"]*[a-z][a-z'`\"]*(?:-[a-z'`\"]*[a-z][a-z'`\"]*)*")
 _ADDRESS_KEYS = re.compile(r"[а-яё0-9._%+-]*[а-яё][а-яё0-9._%+-]*(?:@[а-яё0-9.-]+|\.[а-яё]{2,4})")
 _ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:\.[a-z0-9-]+)+")
@@ -549,6 +551,14 @@ class ScriptReader:
         if not _LATIN_KEYS.fullmatch(word):
             if scheme == "transliteration" and (pieced := self.pieces(word, guess)) is not None:
                 return scheme, pieced  # «2-ochkovoi», «kislorod-18», «80-h»: the number as typed
+            numbered = _NUMBERED_KEYS.fullmatch(word) if scheme == "layout" else None
+            if numbered is not None:  # «1970-[» is «1970-х» in a query typed on the wrong layout
+                head, keys, tail = numbered.group(1) or "", numbered.group(2) or numbered.group(3), numbered.group(4)
+                switched = "".join(
+                    LATIN_TO_CYRILLIC_KEYS.get(c) or SHIFTED_LATIN_TO_CYRILLIC_KEYS.get(c, c) for c in keys
+                )
+                if _CYRILLIC_WORD.fullmatch(switched):
+                    return scheme, head + switched + (tail or "")
             return None
         short = len(word) <= 2
         read = {"layout": self.layout, "transliteration": self.transliteration}

@@ -305,6 +305,7 @@ def test_questions_the_documents_answer_are_not_flagged(engine: SearchEngine, qu
         ("uhfabr hf,jns crkflf d {jheudbyj", "график работы склада в хоругвино"),  # «{» is Shift + «х»
         ("crjkmrj cnjbn gjlgbcrf Щящт Зкуьшгь", "сколько стоит подписка ozon premium"),  # Latin on Russian keys
         ("ыфдуы-змя@щящт.кг", "sales-pvz@ozon.ru"),  # an address typed on the Russian layout
+        ("jnvtyf pfrfpf 2-[ njdfhjd", "отмена заказа 2-х товаров"),  # a number joined to a word: «[» is «х»
         ("вмщштщу ызшыфтшу", "двойное списание"),  # transliteration typed on the Russian layout
         ("dvoinoe spesanie", "двойное списание"),  # a typo in Latin letters: read, then spelt
         ("otvechaet li podderzhka po-angliiski", "отвечает ли поддержка по-английски"),
