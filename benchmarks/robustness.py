@@ -7,7 +7,12 @@ with a seed of its own and searched through the public API; Hit@1 and MRR@10
 (ranx) are printed next to the clean figure, with how many questions the
 noise actually changed.
 
-    python -m benchmarks.robustness [--sets xquad,judged,rutube] [--kinds …] [--json]
+With ``--lemmas`` it measures query understanding instead of ranking: the
+share of re-typed questions (of those the noise changed) whose rewritten query
+comes back to the clean query's lemmas (every clean term among the re-typed
+query's terms or expansions), and ``--failures FILE`` writes the rest.
+
+    python -m benchmarks.robustness [--sets xquad,judged,rutube] [--kinds …] [--json] [--lemmas [--failures FILE]]
 """
 
 from __future__ import annotations
@@ -94,6 +99,26 @@ def measure(questions: QuestionSet, kind: str, seed: int) -> dict[str, float]:
     }
 
 
+def recovery(questions: QuestionSet, kind: str, seed: int, failures: list[dict] | None = None) -> dict[str, float]:
+    """The share of re-typed questions whose rewritten query has every lemma of the clean one."""
+    engine = questions.engine
+    same = total = 0
+    for qid, question, _ in questions.questions:
+        text = retype(question, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
+        if text == question:
+            continue
+        total += 1
+        clean = engine.search(question, k=1).query
+        typed = engine.search(text, k=1).query
+        lost = set(clean.terms) - set(typed.terms) - set(typed.expansions)
+        same += not lost
+        if lost and failures is not None:
+            failures.append(
+                {"kind": kind, "clean": question, "typed": text, "rewritten": typed.rewritten, "lost": sorted(lost)}
+            )
+    return {"recovered": same / total if total else 1.0, "changed": total, "questions": len(questions.questions)}
+
+
 def parser() -> argparse.ArgumentParser:
     command = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__.split("\n")[0])
     command.add_argument("--sets", default=",".join(SETS), help="comma-separated: %(default)s")
@@ -102,6 +127,8 @@ def parser() -> argparse.ArgumentParser:
     command.add_argument("--rutube", type=Path, default=SHARED / "rutube", help="RUTUBE folder (default: %(default)s)")
     command.add_argument("--seed", type=int, default=0)
     command.add_argument("--json", action="store_true", help="print one JSON object: set → kind → metric")
+    command.add_argument("--lemmas", action="store_true", help="measure lemma recovery instead of ranking")
+    command.add_argument("--failures", type=Path, help="with --lemmas: write the unrecovered questions (JSON lines)")
     return command
 
 
@@ -113,6 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if unknown := set(args.sets.split(",")) - set(SETS):
         raise SystemExit(f"error: unknown sets {sorted(unknown)}; choose from: {', '.join(SETS)}")
     report: dict[str, dict[str, dict[str, float]]] = {}
+    failures: list[dict] = []
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
         loaders = {
@@ -123,11 +151,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in args.sets.split(","):
             started = time.perf_counter()
             questions = loaders[name]()
-            report[name] = {kind: measure(questions, kind, args.seed) for kind in kinds}
+            if args.lemmas:
+                report[name] = {}
+                for kind in kinds[1:]:
+                    lost: list[dict] = []
+                    report[name][kind] = recovery(questions, kind, args.seed, lost)
+                    failures.extend({"set": name, **row} for row in lost)
+            else:
+                report[name] = {kind: measure(questions, kind, args.seed) for kind in kinds}
             print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if args.failures is not None:
+        args.failures.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in failures), "utf-8")
     if args.json:
         json.dump(report, sys.stdout, indent=2)
         print()
+        return 0
+    if args.lemmas:
+        print(f"\n{'noise':<20}" + "".join(f"{name:>16}" for name in report))
+        for kind in kinds[1:]:
+            cells = (f"{rows[kind]['recovered']:.3f} ({rows[kind]['changed']:.0f})" for rows in report.values())
+            print(f"{kind:<20}" + "".join(f"{cell:>16}" for cell in cells))
         return 0
     for name, rows in report.items():
         clean = rows["clean"]

@@ -121,11 +121,18 @@ class Understand(Stage):
     def __init__(self, index: Index, analyzer: Analyzer) -> None:
         self.index, self.analyzer = index, analyzer
         self.lexicon = index.lexicon
-        vocabulary = Vocabulary(index.lexicon.words, analyzer.morphology.is_known, morphology=analyzer.morphology)
+        self.thesaurus = Thesaurus.from_text(index.synonyms, analyzer)
+        # The thesaurus's one-word phrases («лк», «пвз», «фбо») are words of the language here: «lk» in a
+        # transliterated query reads as «лк», and spelling leaves them alone.
+        vocabulary = Vocabulary(
+            index.lexicon.words,
+            analyzer.morphology.is_known,
+            morphology=analyzer.morphology,
+            jargon=self.thesaurus.words,
+        )
         # Real-word typos are judged by the best passage of the first retriever the fusion weighs.
         self.ranker = index.retrievers[next(iter(fused_weights(index)))]
         self.rewriter = QueryRewriter(vocabulary, coverage=self._best_passage_coverage)
-        self.thesaurus = Thesaurus.from_text(index.synonyms, analyzer)
         self.max_chars = index.config.max_query_chars
 
     steps: ClassVar[tuple[str, ...]] = REWRITE_STEPS
@@ -134,15 +141,22 @@ class Understand(Stage):
         query, steps = search.request.query, search.request.steps
         text = query[: self.max_chars]
         corrections: tuple[Correction, ...] = ()
+        alongside: tuple[tuple[str, str], ...] = ()
         if steps - {SYNONYMS}:
             rewritten = self.rewriter.rewrite(text, steps)
-            text, corrections = rewritten.text, rewritten.corrections
+            text, corrections, alongside = rewritten.text, rewritten.corrections, rewritten.alongside
         tokens = self.analyzer.tokens(text)
         analysed = analyse_query(tokens)
         standins: tuple[str, ...] = ()
         extras: tuple[str, ...] = ()
         if SYNONYMS in steps:
             _, synonyms = self.thesaurus.expand(analysed.terms)
+            # «ozon» stays in a transliterated query (the corpus writes it so), and its reading «озон»,
+            # which the corpus uses too, is searched alongside it, as a synonym would be
+            synonyms += [
+                Correction(SYNONYMS, " ".join(self.analyzer.terms(word)), " ".join(self.analyzer.terms(russian)))
+                for word, russian in alongside
+            ]
             corrections += tuple(synonyms)
             standins, extras = self._split_expansions(synonyms)
         info = QueryInfo(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import ClassVar
 
+import numpy as np
 from rapidfuzz.distance import OSA
 
 from .analysis import Analyzer, Token, normalize
@@ -60,9 +61,15 @@ TEXT_STEPS: tuple[str, ...] = ("layout", "transliteration", "spelling")
 _CYRILLIC_WORD = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
 _KEYS = r"[a-z`\[\];',./{}:\"<>~]*[a-z][a-z`\[\];',./{}:\"<>~]*"
 _LATIN_KEYS = re.compile(rf"{_KEYS}(?:-{_KEYS})*")  # a word typed on the Latin layout: letters and the Russian keys
+# A number joined to a word typed on the Latin layout: «1970-[» (1970-х), «41-q» (41-й), «rbckjhjlf-16»
+_NUMBERED_KEYS = re.compile(rf"([0-9]+-)({_KEYS}|[\[\];'`{{}}:\"<>~]+)|({_KEYS})(-[0-9]+)")
 _LATIN_WORD = re.compile(r"[a-z'`\"]*[a-z][a-z'`\"]*(?:-[a-z'`\"]*[a-z][a-z'`\"]*)*")
 _ADDRESS_KEYS = re.compile(r"[а-яё0-9._%+-]*[а-яё][а-яё0-9._%+-]*(?:@[а-яё0-9.-]+|\.[а-яё]{2,4})")
 _ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+# Latin letters in pieces joined by hyphens or stuck punctuation: «chisel-bliznetsov», «2-ochkovoi»,
+# «vopros.», «den.Ia», «fiz.litso» — in a transliterated query each piece is read on its own.
+_PIECED = re.compile(r"[a-z0-9'`\"]*[a-z][a-z0-9'`\"]*(?:[-.,;:]+[a-z0-9'`\"]+)*[.,;:]*|[0-9]+(?:-[a-z0-9'`\"]+)+")
+_PIECE_BREAK = re.compile(r"([-.,;:]+)")
 _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
 
 # A corpus above this many lemmas indexes its surface words only for spelling (building every
@@ -87,6 +94,9 @@ class Rewrite:
 
     text: str
     corrections: tuple[Correction, ...]
+    # (word, reading): a word the corpus writes in Latin that stays, and its Russian reading the corpus
+    # also uses, to search alongside it («ozon» in a transliterated query also finds «озон»)
+    alongside: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(eq=False)
@@ -102,12 +112,18 @@ class Vocabulary:
     is_dictionary_word: Callable[[str], bool]
     lemmas: Collection[str] | None = None
     morphology: Morphology | None = None
+    # Words known without being the corpus's or the dictionary's: the thesaurus's jargon («лк», «фбо»)
+    jargon: Collection[str] = ()
 
     def __contains__(self, word: str) -> bool:
         return word in self.counts
 
     def known(self, word: str) -> bool:
-        return word in self.counts or (_CYRILLIC_WORD.fullmatch(word) is not None and self.is_dictionary_word(word))
+        return (
+            word in self.counts
+            or word in self.jargon
+            or (_CYRILLIC_WORD.fullmatch(word) is not None and self.is_dictionary_word(word))
+        )
 
     @property
     def morph(self) -> Morphology:
@@ -135,8 +151,16 @@ class Vocabulary:
         return index < len(words) and words[index].startswith(prefix)
 
     def has_prefix(self, prefix: str) -> bool:
-        """Whether a corpus word or a dictionary word form starts with ``prefix``."""
-        return self.corpus_has_prefix(prefix) or self.morph.has_prefix(prefix)
+        """Whether a corpus word, a word of the jargon or a dictionary word form starts with ``prefix``."""
+        if self.corpus_has_prefix(prefix) or self.morph.has_prefix(prefix):
+            return True
+        jargon = self._jargon_sorted
+        index = bisect.bisect_left(jargon, prefix)
+        return index < len(jargon) and jargon[index].startswith(prefix)
+
+    @cached_property
+    def _jargon_sorted(self) -> list[str]:
+        return sorted(self.jargon)
 
     @cached_property
     def spelling_index(self) -> DeletionIndex:
@@ -153,13 +177,20 @@ class Vocabulary:
 
 
 class DeletionIndex:
-    """SymSpell's symmetric deletion index: every word within ``max_distance`` edits in a few dict lookups.
+    """SymSpell's symmetric deletion index: every word within ``max_distance`` edits in a few array lookups.
 
-    Each word is stored under the strings its first ``prefix_length`` letters
+    Each word is filed under the strings its first ``prefix_length`` letters
     become with up to ``max_distance`` letters deleted; a typo's own deletions
     meet them, and the restricted Damerau–Levenshtein distance (rapidfuzz's
     OSA) confirms the candidates. Lookup costs the same on 2,000 words or
     2,000,000, where scanning the vocabulary grows with it.
+
+    Built with numpy, not a dict of lists: each distinct prefix is a row of
+    letter codes, each deletion pattern (which of its positions to drop) one
+    column selection and one dot product making every prefix's key, a base-
+    ``len(alphabet) + 1`` number with the dropped letters' places left as
+    trailing zeros; the keys are sorted once, and a lookup is one
+    ``searchsorted`` of the typo's own keys.
 
     >>> DeletionIndex(["заказ", "заказы", "закат"]).lookup("закаь", 1)
     [('заказ', 1), ('закат', 1)]
@@ -169,27 +200,64 @@ class DeletionIndex:
         self.words = list(words)
         self.max_distance = max_distance
         self.prefix_length = prefix_length
-        self._deletes: dict[str, list[int]] = {}
-        # Words sharing a prefix share its deletions: each distinct prefix's are made and filed once.
-        by_prefix: dict[str, list[int]] = {}
-        for number, word in enumerate(self.words):
-            by_prefix.setdefault(word[:prefix_length], []).append(number)
-        deletes = self._deletes
-        for prefix, numbers in by_prefix.items():
-            for key in _deletions(prefix, max_distance):
-                if key in deletes:
-                    deletes[key].extend(numbers)
-                else:
-                    deletes[key] = numbers.copy()
+        size = prefix_length
+        prefixes = [word[:size] for word in self.words]
+        self._alphabet = {char: code for code, char in enumerate(sorted(set("".join(prefixes))), 1)}
+        self._base = len(self._alphabet) + 1
+        if self._base**size >= 2**63:
+            raise ValueError(f"{len(self._alphabet)} letters make keys of {size} letters too long for int64")
+        self._powers = np.array([self._base ** (size - 1 - i) for i in range(size)], dtype=np.int64)
+        # Words sharing a prefix share its deletions: each distinct prefix is one row, its words a range.
+        codes = np.zeros((len(prefixes), size), dtype=np.int64)
+        if prefixes:
+            table = np.zeros(max(map(ord, self._alphabet)) + 1, dtype=np.int64)
+            for char, code in self._alphabet.items():
+                table[ord(char)] = code
+            padded = "".join(prefix.ljust(size, "\0") for prefix in prefixes)
+            codes = table[np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).reshape(-1, size)]
+        whole = codes @ self._powers
+        unique = np.unique(whole)
+        rows = np.searchsorted(unique, whole)  # each word's prefix row
+        order = np.argsort(rows, kind="stable")
+        self._row_words = order.astype(np.int32)  # words by prefix row, each row's in index order
+        self._row_start = np.searchsorted(rows[order], np.arange(len(unique) + 1))
+        first = order[self._row_start[:-1]] if len(unique) else np.zeros(0, dtype=np.int64)
+        row_codes = codes[first]
+        # Each deletion pattern as the positions it keeps, closed up, then the last column (always code 0)
+        # in the dropped letters' places: a prefix's key under every pattern is one gather and one product.
+        patterns = _deletion_patterns(size, max_distance)
+        self._kept = np.array(
+            [[i for i in range(size) if i not in dropped] + [size] * len(dropped) for dropped in patterns],
+            dtype=np.intp,
+        ).reshape(len(patterns), size)
+        self._patterns_within = [
+            sum(len(dropped) <= depth for dropped in patterns) for depth in range(max_distance + 1)
+        ]
+        padded_codes = np.concatenate([row_codes, np.zeros((len(unique), 1), dtype=np.int64)], axis=1)
+        key = (padded_codes[:, self._kept] @ self._powers).T.ravel()  # pattern-major: all rows per pattern
+        owner = np.tile(np.arange(len(unique), dtype=np.int32), len(patterns))
+        order = np.argsort(key, kind="stable")
+        self._keys, self._owners = key[order], owner[order]
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
         """Words within ``max_distance`` edits of ``word``, with their distances, in index order."""
         max_distance = min(max_distance, self.max_distance)
-        found: set[int] = set()
-        for key in _deletions(word[: self.prefix_length], max_distance):
-            found.update(self._deletes.get(key, ()))
+        if not self.words:
+            return []
+        size = self.prefix_length
+        codes = np.zeros(size + 1, dtype=np.int64)  # the last place stands for a dropped letter: code 0
+        foreign = np.zeros(size + 1, dtype=bool)  # a letter no indexed word has: a key holding it meets nothing
+        for position, char in enumerate(word[:size]):
+            code = self._alphabet.get(char)
+            codes[position], foreign[position] = (code, False) if code is not None else (0, True)
+        kept = self._kept[: self._patterns_within[max_distance]]
+        keys = codes[kept] @ self._powers
+        keys = keys[~foreign[kept].any(axis=1)]
+        starts, ends = np.searchsorted(self._keys, keys), np.searchsorted(self._keys, keys, side="right")
+        rows = np.unique(self._owners[_ranges(starts, ends)])
+        offsets = _ranges(self._row_start[rows], self._row_start[rows + 1])
         results = []
-        for number in sorted(found):
+        for number in np.sort(self._row_words[offsets]).tolist():
             candidate = self.words[number]
             if abs(len(candidate) - len(word)) > max_distance:
                 continue
@@ -200,6 +268,27 @@ class DeletionIndex:
 
     def __len__(self) -> int:
         return len(self.words)
+
+    @property
+    def keys(self) -> int:
+        """How many (deletion, prefix) entries the index holds."""
+        return int(self._keys.size)
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions of every ``[start, end)`` range, concatenated in order, without a Python loop."""
+    sizes = np.maximum(ends - starts, 0)
+    total = int(sizes.sum())
+    if not total:
+        return np.zeros(0, dtype=np.intp)
+    return np.repeat(starts - np.cumsum(sizes) + sizes, sizes) + np.arange(total)
+
+
+def _deletion_patterns(size: int, depth: int) -> list[tuple[int, ...]]:
+    """Every set of at most ``depth`` positions of ``size`` to drop."""
+    from itertools import combinations
+
+    return [dropped for count in range(depth + 1) for dropped in combinations(range(size), count)]
 
 
 def _deletions(word: str, depth: int) -> set[str]:
@@ -253,6 +342,28 @@ def keyboard_cost(typed: str, candidate: str) -> int:
     if len(typed) != len(candidate):
         return 0
     return sum(1 for a, b in zip(typed, candidate) if a != b and b not in _KEYBOARD.get(a, ()))
+
+
+def slip_cost(typed: str, candidate: str) -> int:
+    """How unlikely a slip of the finger makes ``typed`` of ``candidate`` (a noisy channel, coarsely): 0 for
+    a letter left out, a letter doubled or two neighbours swapped; 1 for each neighbouring key struck (one
+    of its several neighbours, so rarer than leaving the letter out: «сарался» is «старался», not
+    «скрался»); 2 for a key far from the meant one, or a letter too many that neither doubles nor
+    neighbours a letter beside it («делта» is «дельта» with «ь» left out, not «дела» with a stray «т»)."""
+    if len(typed) == len(candidate):
+        diff = [i for i, (a, b) in enumerate(zip(typed, candidate)) if a != b]
+        if len(diff) == 2 and diff[1] == diff[0] + 1 and typed[diff[0]] == candidate[diff[1]]:
+            return 0  # a swap
+        return sum(1 if candidate[i] in _KEYBOARD.get(typed[i], ()) else 2 for i in diff)
+    if len(typed) != len(candidate) + 1:
+        return 0
+    costs = []
+    for i, letter in enumerate(typed):
+        if typed[:i] + typed[i + 1 :] == candidate:
+            beside = typed[i - 1 : i] + typed[i + 1 : i + 2]
+            near = any(letter == other or letter in _KEYBOARD.get(other, ()) for other in beside)
+            costs.append(0 if near else 2)
+    return min(costs, default=0)
 
 
 # --- the steps ---------------------------------------------------------------------------------------
@@ -409,7 +520,9 @@ class ScriptReader:
                 and counts.get(russian, 0) > counts[w]
             ]
         )
-        words_of = {"layout": evidence, "transliteration": [w for w in evidence if _LATIN_WORD.fullmatch(w)]}
+        # «vopros.» reads as «вопрос» with a full stop in Latin letters, and as «мщзкщыю» on the Russian keys
+        latin_words = [w.rstrip(".,;:") for w in evidence]
+        words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
         exact = {"layout": self.layout, "transliteration": self.transliteration}
         near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
         votes, sure = {}, {}
@@ -434,8 +547,18 @@ class ScriptReader:
 
     def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
         """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,
-        only a reading that is a known word."""
+        only a reading that is a known word (or, for a name, a reading whose lemma the corpus has)."""
         if not _LATIN_KEYS.fullmatch(word):
+            if scheme == "transliteration" and (pieced := self.pieces(word, guess)) is not None:
+                return scheme, pieced  # «2-ochkovoi», «kislorod-18», «80-h»: the number as typed
+            numbered = _NUMBERED_KEYS.fullmatch(word) if scheme == "layout" else None
+            if numbered is not None:  # «1970-[» is «1970-х» in a query typed on the wrong layout
+                head, keys, tail = numbered.group(1) or "", numbered.group(2) or numbered.group(3), numbered.group(4)
+                switched = "".join(
+                    LATIN_TO_CYRILLIC_KEYS.get(c) or SHIFTED_LATIN_TO_CYRILLIC_KEYS.get(c, c) for c in keys
+                )
+                if _CYRILLIC_WORD.fullmatch(switched):
+                    return scheme, head + switched + (tail or "")
             return None
         short = len(word) <= 2
         read = {"layout": self.layout, "transliteration": self.transliteration}
@@ -457,10 +580,19 @@ class ScriptReader:
             return None
         if scheme is not None:
             if scheme == "transliteration" and not _LATIN_WORD.fullmatch(word):
+                pieced = self.pieces(word, guess)
+                if pieced is not None:  # «vopros.», «den.Ia», «2-ochkovoi»: piece by piece
+                    return scheme, pieced
+                if _is_domain(word):
+                    return None  # «ozon.ru» in a transliterated query is the address, not «щящтюкг»
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
+            if own is None and scheme == "transliteration" and "-" in word:
+                own = self.pieces(word, guess)  # «chisel-bliznetsov»: no word as a whole, two in parts
             if own is None and guess:  # a typo typed on the wrong layout or in Latin letters: spelling finishes it
                 own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
+            if own is None and not guess and scheme == "transliteration" and len(word) >= 4:
+                own = self.name_reading(word)  # «Bronkosom»: the corpus's «Бронкос» in another case
             if own is not None:
                 return scheme, own
             other = "layout" if scheme == "transliteration" else "transliteration"
@@ -485,6 +617,49 @@ class ScriptReader:
         if translit is not None and (translit in self.vocabulary or len(translit) > 2):
             return "transliteration", translit
         return None
+
+    def alongside(self, word: str) -> str | None:
+        """For a word the corpus writes in Latin (``ozon``, ``seller``, ``shorts``) that stays in a
+        transliterated query, its Russian reading when the corpus uses that too (``озон``, ``селлер``)."""
+        if word not in self.vocabulary or not _LATIN_WORD.fullmatch(word) or len(word) < 3:
+            return None
+        russian = self.transliteration(word)
+        return russian if russian is not None and russian in self.vocabulary else None
+
+    def name_reading(self, word: str) -> str | None:
+        """A cheapest reading of a name, no spelling involved, whose lemma the corpus has, or None."""
+        if not _LATIN_WORD.fullmatch(word) or "-" in word:
+            return None
+        for reading in _plain_readings(word):
+            if _CYRILLIC_WORD.fullmatch(reading) and self.vocabulary.lemma_in_corpus(reading):
+                return reading
+        return None
+
+    def pieces(self, word: str, guess: bool = True) -> str | None:
+        """A word of Latin pieces joined by hyphens or stuck punctuation, each piece read through
+        transliteration where it reads (digits and unread pieces as typed); None when none reads,
+        and for an address (``seller.ozon.ru``)."""
+        if not _PIECED.fullmatch(word) or _PIECE_BREAK.search(word) is None:
+            return None
+        if _is_domain(word):
+            return None
+        parts = _PIECE_BREAK.split(word)
+        changed = False
+        for number, part in enumerate(parts):
+            # one letter is read after a number only («80-h», «99-j»), not in «e-mail»
+            if len(part) == 1 and not (number >= 2 and parts[number - 2].isdigit()):
+                continue
+            if number % 2 == 0 and _LATIN_WORD.fullmatch(part):
+                found = self.reading(part, "transliteration", guess)
+                if found is not None and found[0] == "transliteration":
+                    parts[number], changed = found[1], True
+        return "".join(parts) if changed else None
+
+
+def _is_domain(word: str) -> bool:
+    """An e-mail address or a domain (``seller.ozon.ru``, ``ozon.ru.``), by its suffix."""
+    core = word.rstrip(".,;:")
+    return _ADDRESS.fullmatch(core) is not None and core.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES
 
 
 def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
@@ -557,8 +732,14 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
     def key(item: tuple[str, int]) -> tuple[int, int, bool, int, str]:
         word, cost = item
         count = vocabulary.counts.get(word, 0)
+        lemma = vocabulary.morph.lemma(word)
+        if lemma.function_word and len(word) <= 3:
+            # «i» is «и», «ee» «ее», «tom» «том»: the language's most frequent words, never indexed, so never
+            # the corpus's; not «й» (a letter the corpus has after «41-»), «ээ», «томь». The usual reading
+            # first, after the forms the dictionary marks as distorted («eto» is «это», not «ето»).
+            return -1, 0, lemma.distorted, cost, word
         tier = 0 if count else 1 if vocabulary.lemma_in_corpus(word) else 2
-        return tier, -count, vocabulary.morph.lemma(word).lemma != word, cost, word
+        return tier, -count, lemma.distorted or lemma.lemma != word, cost, word
 
     return tuple(word for word, _ in sorted(readings, key=key))
 
@@ -636,16 +817,20 @@ class TransliterationStep(RewriteStep):
         Capitalised words (names: «Premium», «Khorugvino») are never guessed at either."""
         scheme: list[str | None] = []
         names = _names(text)
+        alongside: dict[tuple[str, str], None] = {}
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
-            if not _LATIN_WORD.fullmatch(word):
+            if not _LATIN_WORD.fullmatch(word) and not _PIECED.fullmatch(word):
                 return None
             if not scheme:
                 scheme.append(self.script.decide(all_words))
             found = self.script.reading(word, scheme[0], guess=word not in keep and word not in names)
+            if found is None and scheme[0] == self.name and (russian := self.script.alongside(word)):
+                alongside[word, russian] = None
             return found[1] if found is not None and found[0] == self.name else None
 
-        return _map_words(text, self.name, change)
+        rewrite = _map_words(text, self.name, change)
+        return Rewrite(rewrite.text, rewrite.corrections, tuple(alongside))
 
 
 class SpellingStep(RewriteStep):
@@ -678,6 +863,13 @@ class SpellingStep(RewriteStep):
                 # and «дьюару» are one name in two cases, not a typo
                 if found and found[0] == word[0] and found[-2:] == word[-2:] and found in self.vocabulary.counts:
                     return found
+                # or one slip from a word of the corpus or a form of its lemma («Суперкуок», «Мэннингг»)
+                # before its ending («Дьюар» and «дьюару», «Ратцеля» and «ратцель» are the name in two cases)
+                if found and found[0] == word[0] and self._in_corpus(found) and OSA.distance(word, found) == 1:
+                    start = len(os.path.commonprefix([word, found]))
+                    doubled = len(word) == len(found) + 1 and word[start] == word[start - 1]
+                    if doubled or start < min(len(word), len(found)) - 2:
+                        return found
                 return None
             return None if word in keep else self.correct(word)
 
@@ -699,6 +891,8 @@ class SpellingStep(RewriteStep):
     def _correct(self, word: str) -> str | None:
         if self.vocabulary.lemma_in_corpus(word):
             return None  # «Гобсона»: a name the corpus has in another case
+        if "-" in word and all(self.vocabulary.known(part) for part in word.split("-") if part):
+            return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         limit = 1 if len(word) <= 5 else 2
         candidates = dict(self.vocabulary.spelling_index.lookup(word, limit))
         for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
@@ -742,7 +936,7 @@ class SpellingStep(RewriteStep):
                 tier = 3
             # People rarely miss the first letter: «сколко» is «сколько», not «колко».
             first = candidate[0] != word[0]
-            return candidates[candidate], tier, first, keyboard_cost(word, candidate), -count, candidate
+            return candidates[candidate], tier, first, slip_cost(word, candidate), -count, candidate
 
         return sorted(candidates, key=key)
 
@@ -866,6 +1060,12 @@ class Thesaurus:
             rules.append((tuple(filter(None, map(lemmas, sources))), tuple(filter(None, map(lemmas, targets)))))
         return cls(rules, text)
 
+    @cached_property
+    def words(self) -> frozenset[str]:
+        """The one-word phrases of its rules (lemmas): «лк», «пвз», «фбо», «api»."""
+        phrases = (phrase for sources, targets in self.rules for phrase in (*sources, *targets))
+        return frozenset(phrase[0] for phrase in phrases if len(phrase) == 1)
+
     def expand(self, terms: tuple[str, ...]) -> tuple[list[str], list[Correction]]:
         """Terms to add to the query, and the expansions made, for the query's lemma sequence."""
         added: list[str] = []
@@ -917,6 +1117,7 @@ class QueryRewriter:
         """The query after each step (of ``steps``, by name; default all), with every change made."""
         text = query
         corrections: list[Correction] = []
+        alongside: list[tuple[str, str]] = []
         for step in self.steps:
             if steps is None or step.name in steps:
                 written = {normalize(c.replacement) for c in corrections}
@@ -929,7 +1130,8 @@ class QueryRewriter:
                     rewrite = step.apply(text)
                 text = rewrite.text
                 corrections.extend(rewrite.corrections)
-        return Rewrite(text, tuple(corrections))
+                alongside.extend(rewrite.alongside)
+        return Rewrite(text, tuple(corrections), tuple(alongside))
 
     def __repr__(self) -> str:
         names = " | ".join(step.name for step in self.steps)

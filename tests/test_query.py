@@ -68,6 +68,31 @@ def test_short_words_follow_the_query_s_transliteration_not_the_keyboard(engine:
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
+        ("kak ee vernut. spasibo.", "как ее вернуть. спасибо."),  # «ee» is «ее», not «ээ»; «.» is a full stop
+        ("eto moj zakaz i ego status", "это мой заказ и его статус"),  # not the distorted «ето», nor «й»
+        ("den.Ia khochu vernut tovar", "день.я хочу вернуть товар"),  # no space after the full stop
+        ("po-angliiski otvechaet podderzhka", "по-английски отвечает поддержка"),
+        ("sozdat tiket v lk sellera", "создать тикет в лк селлера"),  # the thesaurus's jargon is a word
+        ("fbo otgruzka problema", "фбо отгрузка проблема"),
+        ("podtverzhdenie e-mail ne prishlo", "подтверждение e-mail не пришло"),  # one letter read after a number only
+        ("zakaz ozon.ru ne prishel", "заказ ozon.ru не пришел"),  # an address, not «щящтюкг» on the Russian keys
+    ],
+)
+def test_transliterated_function_words_pieces_and_jargon(engine: SearchEngine, typed: str, meant: str) -> None:
+    assert _rewritten(engine, typed)[0] == meant
+
+
+def test_a_latin_brand_stays_and_its_russian_reading_is_searched_alongside(engine: SearchEngine) -> None:
+    info = engine.search("nomer goryachej linii ozon", k=1).query
+    assert info.rewritten == "номер горячей линии ozon"  # the corpus writes Ozon in Latin: it stays
+    assert ("synonyms", "ozon", "озон") in [(c.step, c.original, c.replacement) for c in info.corrections]
+    assert "озон" in info.expansions  # and «озон», which the corpus uses too, is searched at a synonym's weight
+    assert "озон" not in engine.search("ozon seller api", k=1).query.expansions  # not in a query of Latin words
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
         ("kak svjazatsja s ozon", "как связаться с ozon"),  # the corpus writes Ozon in Latin
         ("ozon seller api", "ozon seller api"),
         ("cnfnec pfrfpf ozon", "статус заказа ozon"),
@@ -149,6 +174,37 @@ def test_the_deletion_index_finds_every_word_within_its_distance() -> None:
     assert index.lookup("закз", 1) == [("заказ", 1)]
     assert dict(index.lookup("дваждый", 2)) == {"дважды": 1, "важный": 2}
     assert index.lookup("возвращать", 0) == [("возвращать", 0)]
+    assert index.lookup("заказ-х", 2) == [("заказ", 2), ("заказы", 2)]  # a letter no word has: found by deleting it
+    assert DeletionIndex([]).lookup("заказ", 2) == []
+
+
+def test_the_deletion_index_finds_what_a_scan_of_the_vocabulary_finds() -> None:
+    import random
+
+    from rapidfuzz.distance import OSA
+
+    from search.morphology import shared_morphology
+    from search.noise import retype
+
+    morph = shared_morphology()
+    words = sorted(
+        {
+            form
+            for lemma in ("возвращать", "заказ", "доставка", "оплатить", "по-английски", "сколько")
+            for form in morph.forms(lemma)
+        }
+    )
+    index = DeletionIndex(words)
+    rng = random.Random(7)
+    checked = 0
+    for typed in [retype(rng.choice(words), kind, rng) for kind in ("typo1", "typo2") for _ in range(150)]:
+        for distance in (1, 2):
+            scanned = [(w, d) for w in words if (d := OSA.distance(typed, w)) <= distance]
+            # SymSpell's prefix index finds a word when its first seven letters are within the distance too
+            if all(OSA.distance(typed[:7], w[:7]) <= distance for w, _ in scanned):
+                assert index.lookup(typed, distance) == scanned, typed
+                checked += 1
+    assert checked > 500  # of 600 (526): a deletion early in a long word shifts its seven letters
 
 
 def test_well_typed_judged_queries_are_not_rewritten(engine: SearchEngine) -> None:
@@ -249,6 +305,7 @@ def test_questions_the_documents_answer_are_not_flagged(engine: SearchEngine, qu
         ("uhfabr hf,jns crkflf d {jheudbyj", "график работы склада в хоругвино"),  # «{» is Shift + «х»
         ("crjkmrj cnjbn gjlgbcrf Щящт Зкуьшгь", "сколько стоит подписка ozon premium"),  # Latin on Russian keys
         ("ыфдуы-змя@щящт.кг", "sales-pvz@ozon.ru"),  # an address typed on the Russian layout
+        ("jnvtyf pfrfpf 2-[ njdfhjd", "отмена заказа 2-х товаров"),  # a number joined to a word: «[» is «х»
         ("вмщштщу ызшыфтшу", "двойное списание"),  # transliteration typed on the Russian layout
         ("dvoinoe spesanie", "двойное списание"),  # a typo in Latin letters: read, then spelt
         ("otvechaet li podderzhka po-angliiski", "отвечает ли поддержка по-английски"),
@@ -278,16 +335,19 @@ def test_guesses_stay_away_from_names(engine: SearchEngine, query: str) -> None:
 
 
 # Share of seeded re-typings of the judged queries that come back to the clean query's lemmas, per noise kind
-# (one seed per query here: 0.84–0.86 transliteration, where «озон» typed «ozon» stays the corpus's Latin brand;
-# the target is 0.95 for every kind, reached by layout only). Floors at what is reached, so a rule that
+# (one seed per query here). Reached: layout 0.991, transliteration 0.947 / 0.968 / 0.947, one typo 0.957, two
+# typos 0.815. The target is 0.95 for every kind: missed by passport and informal transliteration (one
+# query each: what stays is a query already re-typed in the judged set, «щящт шв» transliterated again, a name
+# or jargon no dictionary has, «promokod», «Khorugvino», and «skolki» read as «сколки»), and by two typos
+# (two slips in one short word, real words a typo made of another). Floors at what is reached, so a rule that
 # loses ground fails.
 NOISE_FLOORS = {
-    "layout": 0.95,
-    "translit_passport": 0.82,
-    "translit_gost": 0.82,
-    "translit_informal": 0.82,
-    "typo1": 0.92,
-    "typo2": 0.72,
+    "layout": 0.99,
+    "translit_passport": 0.94,
+    "translit_gost": 0.96,
+    "translit_informal": 0.94,
+    "typo1": 0.95,
+    "typo2": 0.81,
 }
 
 
