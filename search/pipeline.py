@@ -83,6 +83,7 @@ class Search:
     started: float
     understood: Understood | None = None
     ranked: Mapping[str, Ranking] = field(default_factory=dict)
+    full: Mapping[str, np.ndarray] = field(default_factory=dict)  # the learned ranking: each retriever's every score
     order: np.ndarray = field(default_factory=lambda: _EMPTY)
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
     coverage: float = 0.0
@@ -190,10 +191,23 @@ class Retrieve(Stage):
 
     def __call__(self, search: Search) -> Search:
         request, query = search.request, search.query
+        if request.retriever == LEARNED:  # the re-ranker reads every score: computed once, ranked from them
+            full = {name: self._scores(self.retrievers[name], query, request.allowed) for name in request.retrievers}
+            ranked = {}
+            for name, values in full.items():
+                indices = top_k(values, request.depth, self.retrievers[name].min_score)
+                ranked[name] = (indices, values[indices])
+            return replace(search, ranked=ranked, full=full)
         ranked = {
             name: self._one(self.retrievers[name], query, request.depth, request.allowed) for name in request.retrievers
         }
         return replace(search, ranked=ranked)
+
+    def _scores(self, retriever: Retriever, query: Understood, allowed: np.ndarray | None) -> np.ndarray:
+        scores = retriever.scores(query.own)
+        if query.added.terms:
+            scores = scores + self.synonyms_weight * retriever.scores(query.added)
+        return scores if allowed is None else np.where(allowed, scores, 0.0)
 
     def _one(self, retriever: Retriever, query: Understood, depth: int, allowed: np.ndarray | None) -> Ranking:
         if not query.added.terms:
@@ -263,19 +277,12 @@ class Rerank(Stage):
         self.has_question = np.array([bool(p.question) for p in index.passages])
 
     def __call__(self, search: Search) -> Search:
-        if search.request.retriever != LEARNED or self.model is None:
-            return search
+        if search.request.retriever != LEARNED or self.model is None or search.guess or not search.full:
+            return search  # a guess stays the nearest passages by n-grams, in their order
         query = search.query
-        scores = {}
-        for name in search.request.retrievers:
-            retriever = self.index.retrievers[name]
-            values = retriever.scores(query.own)
-            if query.added.terms:
-                values = values + self.synonyms_weight * retriever.scores(query.added)
-            scores[name] = values
         candidates = gather(
             query.own,
-            scores,
+            search.full,
             idf=self.index.lexicon.idf_of,
             contains=self._contains,
             question_contains=self._question_contains,
