@@ -103,14 +103,17 @@ def collect(
     *,
     transform: Callable[[str], str] | None = None,
     depth: int = DEPTH,
+    vectors: bool = True,
 ) -> Dataset:
-    """Candidates and features of every query; ``unit`` is "doc" or "passage"; ``transform`` rewrites each query."""
+    """Candidates and features of every query; ``unit`` is "doc" or "passage"; ``transform`` rewrites each query.
+
+    ``vectors=False`` leaves out the Navec features (zeros), which the chosen model does not read."""
     analyzer = engine.analyzer
     analysed = analyse_passages(analyzer, engine.passages)
     retrievers = dict(engine.retrievers)
     if "question_bm25" not in retrievers:  # an index built without them: the same fields, built here
         retrievers.update(question_retrievers([analyse_text(analyzer, question_field(p)) for p in engine.passages]))
-    semantic = _semantic(engine, analysed)
+    semantic = _semantic(engine, analysed) if vectors else None
     soft = soft_question = None
     if semantic is not None:
         questions = [Analysed(a.question, a.question_surface) for a in analysed]
@@ -361,10 +364,10 @@ def candidate_recall(datasets: dict[str, Dataset]) -> dict[str, float]:
     return out
 
 
-def rutube_cross_validated(engine: SearchEngine, messages) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def rutube_cross_validated(data: Path = RUTUBE, xquad: Path = XQUAD) -> dict[str, float]:
     """The re-ranker's 5-fold cross-validated figures on RUTUBE (called by benchmarks/rutube.py)."""
     with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
-        datasets = load_datasets(RUTUBE, XQUAD, Path(workdir))
+        datasets = load_datasets(data, xquad, Path(workdir))
     kind, columns = CHOSEN
     return cross_validate(datasets, "rutube", kind, columns, params=PARAMS.get(kind))
 

@@ -11,6 +11,7 @@ only on the hits returned.
 
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
@@ -36,6 +37,7 @@ from .answers import (
 from .decision import ConfidenceModel, decision_features
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
+from .lang import INVISIBLE
 from .passages import Passage
 from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .rerank import RETRIEVER_FEATURES, Reranker, features, gather, shipped_reranker
@@ -47,6 +49,9 @@ __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", 
 SYNONYMS = Thesaurus.step  # the rewriting step that runs on lemmas, after analysis
 REWRITE_STEPS = (*TEXT_STEPS, SYNONYMS)  # every rewriting step, in the order they run
 
+_NO_INVISIBLES = dict.fromkeys(map(ord, INVISIBLE))
+# Emoji and pictographs (misc symbols, dingbats, the emoji planes, the emoji variation selector): never a word.
+_PICTOGRAPHS = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
 Ranking = tuple[np.ndarray, np.ndarray]  # passage indices, best first, and their scores
 _EMPTY = np.empty(0, dtype=np.int64)
 
@@ -133,7 +138,9 @@ class Understand(Stage):
 
     def __call__(self, search: Search) -> Search:
         query, steps = search.request.query, search.request.steps
-        text = query[: self.max_chars]
+        # Invisible characters and emoji mean nothing to a search (the analyzer drops them too): the rewriter
+        # must not see them, or «пороль?,\u200b» and «стдии😀» are left uncorrected where «пороль?,» is corrected.
+        text = _PICTOGRAPHS.sub(" ", query[: self.max_chars].translate(_NO_INVISIBLES))
         corrections: tuple[Correction, ...] = ()
         if steps - {SYNONYMS}:
             rewritten = self.rewriter.rewrite(text, steps)
