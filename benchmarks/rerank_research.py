@@ -51,13 +51,18 @@ from search.analysis import analyse_passages, analyse_text  # noqa: E402
 from search.corpus import CorpusWarning  # noqa: E402
 from search.evaluation import format_table, load_judgments, ranx_scores, resolve_judgments  # noqa: E402
 from search.rerank import (  # noqa: E402
+    DEPTH,
     FEATURE_NAMES,
     RETRIEVER_FEATURES,
+    SENTENCE_RETRIEVERS,
+    Analysed,
     Reranker,
     SoftMatcher,
     features,
     gather,
+    query_sentences,
     question_field,
+    question_mass,
     question_retrievers,
 )
 
@@ -97,30 +102,41 @@ def collect(
     unit: str,
     *,
     transform: Callable[[str], str] | None = None,
+    depth: int = DEPTH,
+    vectors: bool = True,
 ) -> Dataset:
-    """Candidates and features of every query; ``unit`` is "doc" or "passage"; ``transform`` rewrites each query."""
+    """Candidates and features of every query; ``unit`` is "doc" or "passage"; ``transform`` rewrites each query.
+
+    ``vectors=False`` leaves out the Navec features (zeros), which the chosen model does not read."""
     analyzer = engine.analyzer
     analysed = analyse_passages(analyzer, engine.passages)
-    questions = [analyse_text(analyzer, question_field(p)) for p in engine.passages]
     retrievers = dict(engine.retrievers)
-    retrievers.update(question_retrievers(questions))
-    semantic = _semantic(engine, analysed)
+    if "question_bm25" not in retrievers:  # an index built without them: the same fields, built here
+        retrievers.update(question_retrievers([analyse_text(analyzer, question_field(p)) for p in engine.passages]))
+    semantic = _semantic(engine, analysed) if vectors else None
     soft = soft_question = None
     if semantic is not None:
+        questions = [Analysed(a.question, a.question_surface) for a in analysed]
         retrievers["semantic"] = semantic
         soft = SoftMatcher(semantic._vector).fit(analysed)
         soft_question = SoftMatcher(semantic._vector).fit(questions)
     retrievers = {n: r for n, r in retrievers.items() if n in RETRIEVER_FEATURES}
     passage_terms = [frozenset(a.terms) | frozenset(a.headings) for a in analysed]
-    question_terms = [frozenset(q.terms) for q in questions]
+    field = retrievers.get("question_bm25")
 
     def holds(sets: Sequence[frozenset[str]]) -> Callable[[Sequence[str], np.ndarray], np.ndarray]:
         return lambda terms, rows: np.array([[t in sets[i] for t in terms] for i in rows.tolist()], dtype=bool)
+
+    def question_holds(terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        if field is None or not terms:
+            return np.zeros((rows.size, len(terms)), dtype=bool)
+        return np.column_stack([field.holds(t, rows) for t in terms])
 
     lengths = np.array([len(a.terms) for a in analysed])
     has_question = np.array([bool(p.question) for p in engine.passages])
     unit_of = np.array([p.doc_id if unit == "doc" else p.id for p in engine.passages], dtype=object)
     idf = engine.lexicon.idf_of
+    mass = question_mass(field, idf) if field is not None else None
     rows, labels, groups, units, qrels, qids = [], [], [], [], {}, []
     for number, (qid, text, relevant) in enumerate(queries):
         request = engine.pipeline.request(transform(text) if transform else text)
@@ -131,14 +147,27 @@ def collect(
             if understood.added.terms:
                 values = values + engine.fusion.synonyms_weight * retriever.scores(understood.added)
             scores[rname] = values
+        sentences = query_sentences(understood.tokens, understood.info.rewritten)
+        sentence_scores = None
+        if len(sentences) > 1:
+            sentence_scores = {
+                name: np.max([retrievers[name].scores(s) for s in sentences], axis=0)
+                for name in SENTENCE_RETRIEVERS
+                if name in retrievers
+            }
         candidates = gather(
             understood.own,
             scores,
             idf=idf,
             contains=holds(passage_terms),
-            question_contains=holds(question_terms),
+            question_contains=question_holds,
             lengths=lengths,
             has_question=has_question,
+            question_mass=mass,
+            known=engine.lexicon.__contains__,
+            sentence_scores=sentence_scores,
+            sentences=max(1, len(sentences)),
+            depth=depth,
         )
         if soft is not None and soft_question is not None:
             candidates = replace(
@@ -169,17 +198,19 @@ def rutube_queries(data: Path) -> list[tuple[str, str, frozenset[str]]]:
     return [(item["id"], item["query"], frozenset(item["relevant"])) for item in items]
 
 
-def load_datasets(rutube: Path, xquad: Path, workdir: Path, transform: Callable[[str], str] | None = None):  # type: ignore[no-untyped-def]
+def load_datasets(  # type: ignore[no-untyped-def]
+    rutube: Path, xquad: Path, workdir: Path, transform: Callable[[str], str] | None = None, depth: int = DEPTH
+):
     started = time.perf_counter()
     datasets = {}
     engine = _quiet_engine(rutube / "corpus", workdir / "rutube-index")
-    datasets["rutube"] = collect("rutube", engine, rutube_queries(rutube), "doc", transform=transform)
+    datasets["rutube"] = collect("rutube", engine, rutube_queries(rutube), "doc", transform=transform, depth=depth)
     print(f"rutube: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     engine = _quiet_engine(PROJECT / "corpus", workdir / "judged-index")
     judgments = [j for j in load_judgments(PROJECT / "corpus" / "queries") if j.answerable]
     relevant = resolve_judgments(judgments, engine.passages)
     queries = [(f"j{i:03d}", j.query, relevant[j.query]) for i, j in enumerate(judgments)]
-    datasets["judged"] = collect("judged", engine, queries, "passage")
+    datasets["judged"] = collect("judged", engine, queries, "passage", depth=depth)
     print(f"judged: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     sys.path.insert(0, str(PROJECT / "benchmarks"))
     from benchmarks.xquad import load_task
@@ -191,7 +222,7 @@ def load_datasets(rutube: Path, xquad: Path, workdir: Path, transform: Callable[
         (folder / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
     engine = _quiet_engine(folder, workdir / "xquad-index")
     queries = [(qid, question, frozenset({name})) for qid, question, name in task.questions]
-    datasets["xquad"] = collect("xquad", engine, queries, "doc")
+    datasets["xquad"] = collect("xquad", engine, queries, "doc", depth=depth)
     print(f"xquad: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return datasets
 
@@ -333,23 +364,57 @@ def candidate_recall(datasets: dict[str, Dataset]) -> dict[str, float]:
     return out
 
 
-def rutube_cross_validated(engine: SearchEngine, messages) -> dict[str, float]:  # type: ignore[no-untyped-def]
+def rutube_cross_validated(data: Path = RUTUBE, xquad: Path = XQUAD) -> dict[str, float]:
     """The re-ranker's 5-fold cross-validated figures on RUTUBE (called by benchmarks/rutube.py)."""
     with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
-        datasets = load_datasets(RUTUBE, XQUAD, Path(workdir))
+        datasets = load_datasets(data, xquad, Path(workdir))
     kind, columns = CHOSEN
     return cross_validate(datasets, "rutube", kind, columns, params=PARAMS.get(kind))
 
 
+# Tried on top of them and left out (5-fold CV, Hit@1 / MRR@10 / Recall@10; `python benchmarks/rerank_research.py
+# --steps`): RUTUBE 0.484 / 0.587 / 0.790 with the chosen columns; + question_recall 0.476 / 0.584 / 0.796;
+# + known_share, known_coverage 0.481 / 0.589 / 0.803; + the best sentence's scores 0.479 / 0.584 / 0.793;
+# + group-wise z-scores 0.484 / 0.588 / 0.787; all of them 0.479 / 0.588 / 0.800 — none beyond the folds' noise.
+NEW_FEATURES = (
+    "question_recall",
+    "known_share",
+    "known_coverage",
+    *(f"sentence_{name}" for name in SENTENCE_RETRIEVERS),
+    "sentences",
+    *(c for c in FEATURE_NAMES if c.endswith(".z")),
+)
 # The chosen model: gradient boosting without the Navec features, which bought nothing in cross-validation
 # (RUTUBE MRR@10 0.581 with them, 0.583 without; judged 0.869 / 0.880) and cost the word vectors per query.
 CHOSEN: tuple[str, tuple[str, ...]] = (
     "hgb",
-    tuple(c for c in FEATURE_NAMES if c not in GROUPS["navec (semantic + word alignment)"]),
+    tuple(c for c in FEATURE_NAMES if c not in GROUPS["navec (semantic + word alignment)"] and c not in NEW_FEATURES),
 )
 # Shallow trees (depth ≤ 6) and 100 of them: the numpy evaluator descends every tree once per level,
 # so depth and count are the re-ranker's latency.
 PARAMS: dict[str, dict] = {"hgb": {"max_iter": 100, "learning_rate": 0.1, "max_depth": 6}}
+
+
+def steps(datasets: dict[str, Dataset], targets: Sequence[str]) -> dict[str, dict[str, float]]:
+    """The chosen columns, then each group of :data:`NEW_FEATURES` added on its own, then all of them."""
+    chosen = CHOSEN[1]
+    added = {
+        "+ question_recall": ("question_recall",),
+        "+ known_share, known_coverage": ("known_share", "known_coverage"),
+        "+ best sentence": tuple(c for c in NEW_FEATURES if c.startswith("sentence")),
+        "+ group-wise z-scores": tuple(c for c in NEW_FEATURES if c.endswith(".z")),
+        "+ all of them": NEW_FEATURES,
+    }
+    report: dict[str, dict[str, float]] = {}
+    for label, extra in {"chosen": (), **added}.items():
+        columns = (*chosen, *extra)
+        row: dict[str, float] = {}
+        for target in targets:
+            metrics = cross_validate(datasets, target, CHOSEN[0], columns, params=PARAMS.get(CHOSEN[0]))
+            row.update({f"{target} {m}": v for m, v in metrics.items() if m in ("hit_rate@1", "mrr@10", "recall@10")})
+        report[label] = row
+        print(f"{label}: {row}", file=sys.stderr)
+    return report
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -361,6 +426,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--kinds", default="logistic,hgb")
     parser.add_argument("--targets", default="rutube,judged,xquad")
     parser.add_argument("--no-ablations", action="store_true")
+    parser.add_argument("--steps", action="store_true", help="only the table of the features tried beyond the chosen")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
         datasets = load_cached(args.cache) if args.cache and args.cache.is_file() else None
@@ -369,6 +435,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.cache:
                 save_cache(args.cache, datasets)
     targets = [t for t in args.targets.split(",") if t]
+    if args.steps:
+        table = steps(datasets, targets)
+        print(format_table(table, list(next(iter(table.values()))), first="features"))
+        return 0
     report: dict[str, object] = {"candidate_recall": candidate_recall(datasets), "baselines": baselines(datasets)}
     print(json.dumps(report["candidate_recall"]), file=sys.stderr)
     print(format_table(report["baselines"], list(next(iter(report["baselines"].values()))), first="unlearned"))

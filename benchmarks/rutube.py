@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if name == "rerank-cv":
                 from benchmarks.rerank_research import rutube_cross_validated
 
-                report[name] = rutube_cross_validated(engine, messages)
+                report[name] = rutube_cross_validated(args.data)
             else:
                 report[name] = score(messages, document_run(engine, messages, name))
             print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)

@@ -1,6 +1,6 @@
 """Train the re-ranker on every development query and write it as JSON.
 
-    python benchmarks/train_reranker.py [--output search/reranker.json] [--kind hgb|logistic]
+    python benchmarks/train_reranker.py [--output search/models/reranker.json] [--kind hgb|logistic]
                                         [--rutube DIR] [--xquad DIR] [--cache FILE.npz]
 
 The training data is what ``benchmarks/rerank_research.py`` cross-validates on: the RUTUBE
@@ -37,12 +37,12 @@ from benchmarks.rerank_research import (  # noqa: E402
     load_datasets,
     save_cache,
 )
-from search.rerank import Reranker, train_reranker  # noqa: E402
+from search.rerank import MODEL, Reranker, train_reranker  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=PROJECT / "search" / "reranker.json")
+    parser.add_argument("--output", type=Path, default=MODEL)
     parser.add_argument("--kind", choices=("hgb", "logistic"), default=CHOSEN[0])
     parser.add_argument("--rutube", type=Path, default=RUTUBE)
     parser.add_argument("--xquad", type=Path, default=XQUAD)

@@ -444,24 +444,25 @@ def _analyse_fast(analyzer: Analyzer, text: str) -> Analysed:
 
 
 def analyse_passage(
-    analyzer: Analyzer, passage: Passage, headings: dict[tuple[str, ...], tuple[str, ...]] | None = None
+    analyzer: Analyzer, passage: Passage, headings: dict[tuple[str, ...], Analysed] | None = None
 ) -> Analysed:
     """A passage is indexed with its section headings, which name what it is about.
 
-    ``headings`` caches each section's heading terms across the passages of a build.
+    ``headings`` caches each section's analysed headings across the passages of a build.
     """
     text = "\n".join([*passage.section, passage.text])
     fast = analyzer.stemmer == "pymorphy3" and not analyzer.all_lemmas
     body = _analyse_fast(analyzer, text) if fast else analyse_text(analyzer, text)
-    section_terms = headings.get(passage.section) if headings is not None else None
-    if section_terms is None:
-        section_terms = tuple(analyzer.terms("\n".join(passage.section)))
+    section = headings.get(passage.section) if headings is not None else None
+    if section is None:
+        joined = "\n".join(passage.section)
+        section = Analysed(tuple(analyzer.terms(joined)), analyse_text(analyzer, joined).surface)
         if headings is not None:
-            headings[passage.section] = section_terms
+            headings[passage.section] = section
     question = analyse_text(analyzer, passage.question) if passage.question else None
-    if question is None:  # no FAQ question: the headings say what the passage answers
-        return Analysed(body.terms, body.surface, section_terms, section_terms, " ".join(passage.section))
-    return Analysed(body.terms, body.surface, section_terms, question.terms, question.surface)
+    if question is None:  # no FAQ question: the headings say what the passage answers, as a query would write them
+        return Analysed(body.terms, body.surface, section.terms, section.terms, section.surface)
+    return Analysed(body.terms, body.surface, section.terms, question.terms, question.surface)
 
 
 def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progress: bool = False) -> list[Analysed]:
@@ -473,7 +474,7 @@ def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progres
     can_fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
     if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2 or not can_fork:
         analysed = []
-        headings: dict[tuple[str, ...], tuple[str, ...]] = {}
+        headings: dict[tuple[str, ...], Analysed] = {}
         for passage in passages:
             analysed.append(analyse_passage(analyzer, passage, headings))
             bar.update()
@@ -493,5 +494,5 @@ def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progres
 
 def _analyse_chunk(settings: dict[str, Any], passages: Sequence[Passage]) -> list[Analysed]:
     analyzer = Analyzer(**settings)
-    headings: dict[tuple[str, ...], tuple[str, ...]] = {}
+    headings: dict[tuple[str, ...], Analysed] = {}
     return [analyse_passage(analyzer, passage, headings) for passage in passages]

@@ -229,7 +229,7 @@ def _analyse_partition(documents: list[Document], config: EngineConfig) -> Parti
     started = time.perf_counter()
     analyzer: Analyzer = config.analyzer()
     passages = [passage for document in documents for passage in chunk_document(document, config.passage_words)]
-    headings: dict[tuple[str, ...], tuple[str, ...]] = {}
+    headings: dict[tuple[str, ...], Analysed] = {}
     analysed = [analyse_passage(analyzer, passage, headings) for passage in passages]
     _maybe_die()
     lexicon = Lexicon.build(analysed)  # its postings and frequencies; its word list is re-counted in order below

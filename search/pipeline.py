@@ -11,6 +11,7 @@ only on the hits returned.
 
 from __future__ import annotations
 
+import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
@@ -36,6 +37,7 @@ from .answers import (
 from .decision import ConfidenceModel, decision_features
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
+from .lang import INVISIBLE
 from .passages import Passage
 from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .rerank import RETRIEVER_FEATURES, Reranker, features, gather, shipped_reranker
@@ -47,6 +49,9 @@ __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", 
 SYNONYMS = Thesaurus.step  # the rewriting step that runs on lemmas, after analysis
 REWRITE_STEPS = (*TEXT_STEPS, SYNONYMS)  # every rewriting step, in the order they run
 
+_NO_INVISIBLES = dict.fromkeys(map(ord, INVISIBLE))
+# Emoji and pictographs (misc symbols, dingbats, the emoji planes, the emoji variation selector): never a word.
+_PICTOGRAPHS = re.compile("[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
 Ranking = tuple[np.ndarray, np.ndarray]  # passage indices, best first, and their scores
 _EMPTY = np.empty(0, dtype=np.int64)
 
@@ -83,6 +88,7 @@ class Search:
     started: float
     understood: Understood | None = None
     ranked: Mapping[str, Ranking] = field(default_factory=dict)
+    full: Mapping[str, np.ndarray] = field(default_factory=dict)  # the learned ranking: each retriever's every score
     order: np.ndarray = field(default_factory=lambda: _EMPTY)
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
     coverage: float = 0.0
@@ -139,7 +145,9 @@ class Understand(Stage):
 
     def __call__(self, search: Search) -> Search:
         query, steps = search.request.query, search.request.steps
-        text = query[: self.max_chars]
+        # Invisible characters and emoji mean nothing to a search (the analyzer drops them too): the rewriter
+        # must not see them, or «пороль?,\u200b» and «стдии😀» are left uncorrected where «пороль?,» is corrected.
+        text = _PICTOGRAPHS.sub(" ", query[: self.max_chars].translate(_NO_INVISIBLES))
         corrections: tuple[Correction, ...] = ()
         alongside: tuple[tuple[str, str], ...] = ()
         if steps - {SYNONYMS}:
@@ -204,10 +212,23 @@ class Retrieve(Stage):
 
     def __call__(self, search: Search) -> Search:
         request, query = search.request, search.query
+        if request.retriever == LEARNED:  # the re-ranker reads every score: computed once, ranked from them
+            full = {name: self._scores(self.retrievers[name], query, request.allowed) for name in request.retrievers}
+            ranked = {}
+            for name, values in full.items():
+                indices = top_k(values, request.depth, self.retrievers[name].min_score)
+                ranked[name] = (indices, values[indices])
+            return replace(search, ranked=ranked, full=full)
         ranked = {
             name: self._one(self.retrievers[name], query, request.depth, request.allowed) for name in request.retrievers
         }
         return replace(search, ranked=ranked)
+
+    def _scores(self, retriever: Retriever, query: Understood, allowed: np.ndarray | None) -> np.ndarray:
+        scores = retriever.scores(query.own)
+        if query.added.terms:
+            scores = scores + self.synonyms_weight * retriever.scores(query.added)
+        return scores if allowed is None else np.where(allowed, scores, 0.0)
 
     def _one(self, retriever: Retriever, query: Understood, depth: int, allowed: np.ndarray | None) -> Ranking:
         if not query.added.terms:
@@ -277,19 +298,12 @@ class Rerank(Stage):
         self.has_question = index.passages.has_question  # type: ignore[attr-defined]
 
     def __call__(self, search: Search) -> Search:
-        if search.request.retriever != LEARNED or self.model is None:
-            return search
+        if search.request.retriever != LEARNED or self.model is None or search.guess or not search.full:
+            return search  # a guess stays the nearest passages by n-grams, in their order
         query = search.query
-        scores = {}
-        for name in search.request.retrievers:
-            retriever = self.index.retrievers[name]
-            values = retriever.scores(query.own)
-            if query.added.terms:
-                values = values + self.synonyms_weight * retriever.scores(query.added)
-            scores[name] = values
         candidates = gather(
             query.own,
-            scores,
+            search.full,
             idf=self.index.lexicon.idf_of,
             contains=self._contains,
             question_contains=self._question_contains,

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from .analysis import analyse_query
 from .passages import Passage
 from .retrievers import BM25, Analysed, TfidfChars, top_k
 
@@ -46,6 +47,7 @@ __all__ = [
     "FEATURE_NAMES",
     "RANK_ABSENT",
     "RETRIEVER_FEATURES",
+    "SENTENCE_RETRIEVERS",
     "Candidates",
     "Reranker",
     "RerankerFormatError",
@@ -53,7 +55,9 @@ __all__ = [
     "export_hgb",
     "features",
     "gather",
+    "query_sentences",
     "question_field",
+    "question_mass",
     "question_retrievers",
     "train_reranker",
 ]
@@ -83,10 +87,24 @@ _QUERY_SIDE = (
     ("rrf_relative", "rrf ÷ the best rrf among the candidates"),
     ("soft_coverage", "Navec word alignment: IDF-weighted mean of each query word's best cosine with a passage word"),
     ("question_soft_coverage", "the same against the words of the FAQ question field"),
+    ("question_recall", "IDF-weighted share of the question field's distinct terms that the query holds"),
+    ("known_share", "IDF-weighted share of the query's distinct terms that some passage of the corpus holds"),
+    ("known_coverage", "coverage counting only the query's terms the corpus knows (typos and slang left out)"),
+    ("sentence_question_chars", "the best question_chars cosine of any one sentence of the query (all of it if one)"),
+    ("sentence_chars", "the best chars cosine of any one sentence of the query (all of it if one)"),
+    ("sentence_question_bm25", "the best question_bm25 score of any one sentence of the query (all of it if one)"),
+    ("sentences", "log(1 + number of sentences of the query)"),
+)
+SENTENCE_RETRIEVERS = ("question_chars", "chars", "question_bm25")  # scored per sentence of a many-sentence query
+_Z_SCORED = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "rrf")
+_GROUP_WISE = tuple(
+    (f"{name}.z", f"{name}: (score − the candidates' mean) ÷ their standard deviation (0 when all equal)")
+    for name in _Z_SCORED
 )
 FEATURE_DOCS: dict[str, str] = {
     **{f"{r}.{name}": f"{r}: {doc}" for r in RETRIEVER_FEATURES for name, doc in _PER_RETRIEVER},
     **dict(_QUERY_SIDE),
+    **dict(_GROUP_WISE),
 }
 FEATURE_NAMES: tuple[str, ...] = tuple(FEATURE_DOCS)
 RRF_WEIGHTS = {"bm25": 1.0, "tfidf": 1.0, "chars": 1.0}
@@ -124,6 +142,10 @@ class Candidates:
     rrf: np.ndarray
     soft_coverage: np.ndarray | None = None  # SoftMatcher over the text; None (zeros) without word vectors
     question_soft_coverage: np.ndarray | None = None  # the same over the question field
+    question_mass: np.ndarray | None = None  # Σ IDF of each candidate's distinct question-field terms
+    known: np.ndarray | None = None  # (t,) whether the corpus holds each query term
+    sentence_scores: Mapping[str, np.ndarray] | None = None  # per SENTENCE_RETRIEVERS: best sentence's score
+    sentences: int = 1
 
     def __len__(self) -> int:
         return int(self.indices.size)
@@ -157,6 +179,27 @@ def features(candidates: Candidates) -> np.ndarray:
     columns += [rrf, rrf / best_rrf if best_rrf > 0 else np.zeros(n)]
     for soft in (candidates.soft_coverage, candidates.question_soft_coverage):
         columns.append(np.zeros(n) if soft is None else np.asarray(soft, dtype=np.float64))
+    mass = candidates.question_mass
+    if mass is None:
+        columns.append(np.zeros(n))
+    else:
+        mass = np.asarray(mass, dtype=np.float64)
+        columns.append(np.divide(question @ idf, mass, out=np.zeros(n), where=mass > 0))
+    known = np.ones(idf.size, dtype=bool) if candidates.known is None else np.asarray(candidates.known, dtype=bool)
+    known_total = float(idf[known].sum())
+    columns += [
+        np.full(n, known_total / total if total > 0 else 0.0),
+        (contains[:, known] @ idf[known]) / known_total if known_total > 0 else np.zeros(n),
+    ]
+    sentence = candidates.sentence_scores or {}
+    for name in SENTENCE_RETRIEVERS:
+        values = sentence.get(name, candidates.scores.get(name))
+        columns.append(np.zeros(n) if values is None else np.asarray(values, dtype=np.float64))
+    columns.append(np.full(n, math.log1p(candidates.sentences)))
+    for name in _Z_SCORED:
+        values = rrf if name == "rrf" else np.asarray(candidates.scores.get(name, np.zeros(n)), dtype=np.float64)
+        spread = float(values.std()) if n else 0.0
+        columns.append((values - values.mean()) / spread if spread > 0 else np.zeros(n))
     return np.column_stack(columns) if n else np.zeros((0, len(FEATURE_NAMES)))
 
 
@@ -198,6 +241,10 @@ def gather(
     has_question: np.ndarray,
     depth: int = DEPTH,
     allowed: np.ndarray | None = None,
+    question_mass: np.ndarray | None = None,
+    known: Callable[[str], bool] | None = None,
+    sentence_scores: Mapping[str, np.ndarray] | None = None,
+    sentences: int = 1,
 ) -> Candidates:
     """The candidates of one query: the union of each retriever's ``depth`` best passages.
 
@@ -206,6 +253,9 @@ def gather(
     say, as a rows × terms boolean matrix, which passages hold each term in the text with its headings
     (the lexicon's postings) and in the question field; ``idf`` a term's IDF
     (the BM25 retriever's ``idf_of``); ``allowed`` an optional mask of passages that may be returned.
+    ``question_mass`` is every passage's Σ IDF of its distinct question-field terms (:func:`question_mass`);
+    ``known(term)`` whether the corpus holds a term; ``sentence_scores`` per :data:`SENTENCE_RETRIEVERS`,
+    every passage's best score over the query's ``sentences`` sentences (:func:`query_sentences`).
     """
     ranks: dict[str, np.ndarray] = {}
     pools = []
@@ -237,7 +287,39 @@ def gather(
         lengths=np.asarray(lengths)[indices],
         has_question=np.asarray(has_question)[indices],
         rrf=rrf,
+        question_mass=None if question_mass is None else np.asarray(question_mass)[indices],
+        known=None if known is None else np.array([known(t) for t in terms], dtype=bool),
+        sentence_scores=None
+        if sentence_scores is None
+        else {name: values[indices] for name, values in sentence_scores.items()},
+        sentences=sentences,
     )
+
+
+def question_mass(field: Any, idf: Callable[[str], float]) -> np.ndarray:
+    """Each passage's Σ IDF (``idf``: the body's) of the distinct terms of its question field, from the
+    question-field BM25 retriever ``field`` (its postings say which passage holds which term)."""
+    weights = field.weights_
+    term_idf = np.array([idf(term) for term in field.vocabulary_], dtype=np.float64)
+    present = weights.copy()
+    present.data = np.ones_like(present.data)
+    return np.asarray(present @ term_idf).ravel()
+
+
+SENTENCE_END = frozenset(".!?\n;")
+
+
+def query_sentences(tokens: Sequence[Any], text: str) -> list[Analysed]:
+    """The query's sentences, each analysed as the query is (``tokens`` with offsets into ``text``):
+    a new sentence starts where the text between two tokens holds ``. ! ? ;`` or a line break."""
+    groups: list[list[Any]] = [[]]
+    previous = None
+    for token in tokens:
+        if previous is not None and SENTENCE_END.intersection(text[previous.end : token.start]):
+            groups.append([])
+        groups[-1].append(token)
+        previous = token
+    return [analyse_query(group) for group in groups if group]
 
 
 class SoftMatcher:
@@ -371,11 +453,10 @@ class Reranker:
         if self._forest is None:
             self._forest = _stack_trees(self.model["trees"])
         leaves = _forest_predict(self._forest, X)
-        # Trees added one by one, in order, as scikit-learn adds them: the same sum in the same order.
-        raw = np.full(X.shape[0], float(self.model["baseline"]))
-        for t in range(leaves.shape[1]):
-            raw += leaves[:, t]
-        return raw
+        # Trees added one by one, in order, as scikit-learn adds them (a cumulative sum is sequential, never
+        # pairwise): the same sum in the same order, bit for bit.
+        terms = np.column_stack([np.full(X.shape[0], float(self.model["baseline"])), leaves])
+        return np.cumsum(terms, axis=1)[:, -1].copy()
 
     # --- JSON -------------------------------------------------------------------------------------
 

@@ -53,8 +53,9 @@ def test_notebook_executes_top_to_bottom(kernel_name: str, tmp_path: Path, monke
     )
     assert "judged queries" in text and "held-out nDCG@10" in text
     assert "no feedback yet" in text
+    assert "RUTUBE: 299 entries" in text and "learned (5-fold CV, RUTUBE alone)" in text
     images = sum("image/png" in output.get("data", {}) for cell in notebook.cells for output in cell.get("outputs", []))
-    assert images >= 5
+    assert images >= 6
 
 
 def test_committed_notebook_has_outputs_and_stays_small() -> None:

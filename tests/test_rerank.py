@@ -134,3 +134,18 @@ def test_a_model_trained_on_the_judged_set_finds_unseen_faq_questions(engine, co
         best = rows[np.argmax(scores[rows])]
         passage = engine.passage(str(fresh.units[best]))
         assert question in passage.question.split("\n"), (question, passage.id)
+
+
+def test_a_section_without_a_question_gives_its_headings_as_a_query_writes_them(engine, analyzer) -> None:
+    """The question field of a passage with no FAQ question is its headings, normalised as a query is
+    (lower case, no punctuation): character n-grams of «Возвраты и обмены» must meet «возвраты и обмены»."""
+    from search.analysis import analyse_passage, analyse_text
+
+    passages = [p for p in engine.passages if not p.question and p.section]
+    assert passages
+    for passage in passages:
+        written = "\n".join(passage.section)
+        field = analyse_passage(analyzer, passage).question_surface
+        assert field == analyse_text(analyzer, written).surface
+        assert field == field.lower() and "." not in field
+    assert any(ch.isupper() for p in passages for ch in "".join(p.section))  # as written, they have capitals
