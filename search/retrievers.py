@@ -370,7 +370,11 @@ def _sparse_arrays(matrix: sp.csr_matrix | sp.csc_matrix, prefix: str) -> dict[s
 def _sparse_from(arrays: dict[str, np.ndarray], prefix: str, layout: type[sp.csr_matrix] | type[sp.csc_matrix]):  # type: ignore[no-untyped-def]
     # No copy and no full index check: the arrays may be memory-mapped from the index on disk.
     shape = tuple(int(n) for n in arrays[f"{prefix}_shape"])
-    return layout((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
+    matrix = layout((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
+    # Saved postings are sorted (every fit sorts them before they are used or saved): scipy's own
+    # check would read every index of a mapped file at open (~340 MB at a million texts).
+    matrix.has_sorted_indices = True
+    return matrix
 
 
 def _count_matrix(
@@ -487,9 +491,7 @@ class BM25(_Postings, Retriever):
         bm25 = cls(params["k1"], params["b"], params["epsilon"])
         bm25.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
         bm25.idf_ = arrays["idf"]
-        bm25.weights_ = _sparse_from(arrays, "weights", sp.csc_matrix)
-        if not bm25.weights_.has_sorted_indices:  # contains() searches postings in order
-            bm25.weights_.sort_indices()
+        bm25.weights_ = _sparse_from(arrays, "weights", sp.csc_matrix)  # sorted: contains() searches in order
         bm25._set_postings(bm25.weights_)
         bm25.average_length_ = params["average_length"]
         return bm25
