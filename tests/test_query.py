@@ -70,6 +70,7 @@ def test_short_words_follow_the_query_s_transliteration_not_the_keyboard(engine:
     [
         ("kak ee vernut. spasibo.", "как ее вернуть. спасибо."),  # «ee» is «ее», not «ээ»; «.» is a full stop
         ("eto moj zakaz i ego status", "это мой заказ и его статус"),  # not the distorted «ето», nor «й»
+        ("a che s zakazom", "а че с заказом"),  # a function word only as the usual reading: not «чье», a sign added
         ("den.Ia khochu vernut tovar", "день.я хочу вернуть товар"),  # no space after the full stop
         ("po-angliiski otvechaet podderzhka", "по-английски отвечает поддержка"),
         ("sozdat tiket v lk sellera", "создать тикет в лк селлера"),  # the thesaurus's jargon is a word
