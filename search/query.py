@@ -729,15 +729,20 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
     """The corpus's own words (most frequent first), then forms of its lemmas, then dictionary words;
     a lemma itself (people ask «как вернуть», not «вернут») before its other forms, then the usual reading."""
 
+    readings = list(readings)
+    morph = vocabulary.morph
+    usual = min((cost for word, cost in readings if not morph.lemma(word).distorted), default=0)
+
     def key(item: tuple[str, int]) -> tuple[int, int, bool, int, str]:
         word, cost = item
         count = vocabulary.counts.get(word, 0)
-        lemma = vocabulary.morph.lemma(word)
-        if lemma.function_word and len(word) <= 3:
+        lemma = morph.lemma(word)
+        if lemma.function_word and len(word) <= 3 and cost <= usual and not lemma.distorted:
             # «i» is «и», «ee» «ее», «tom» «том»: the language's most frequent words, never indexed, so never
-            # the corpus's; not «й» (a letter the corpus has after «41-»), «ээ», «томь». The usual reading
-            # first, after the forms the dictionary marks as distorted («eto» is «это», not «ето»).
-            return -1, 0, lemma.distorted, cost, word
+            # the corpus's; not «й» (a letter the corpus has after «41-»), «ээ», «томь». Only as the usual
+            # reading, forms the dictionary marks as distorted aside («eto» is «это», not «ето»): «che» is
+            # «че», not «чье» with a sign added.
+            return -1, 0, False, cost, word
         tier = 0 if count else 1 if vocabulary.lemma_in_corpus(word) else 2
         return tier, -count, lemma.distorted or lemma.lemma != word, cost, word
 

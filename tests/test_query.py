@@ -70,6 +70,7 @@ def test_short_words_follow_the_query_s_transliteration_not_the_keyboard(engine:
     [
         ("kak ee vernut. spasibo.", "как ее вернуть. спасибо."),  # «ee» is «ее», not «ээ»; «.» is a full stop
         ("eto moj zakaz i ego status", "это мой заказ и его статус"),  # not the distorted «ето», nor «й»
+        ("a che s zakazom", "а че с заказом"),  # a function word only as the usual reading: not «чье», a sign added
         ("den.Ia khochu vernut tovar", "день.я хочу вернуть товар"),  # no space after the full stop
         ("po-angliiski otvechaet podderzhka", "по-английски отвечает поддержка"),
         ("sozdat tiket v lk sellera", "создать тикет в лк селлера"),  # the thesaurus's jargon is a word
@@ -150,6 +151,31 @@ def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query
     studio_and_cats: SearchEngine, typed: str, meant: str
 ) -> None:
     assert _rewritten(studio_and_cats, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("когда работает Пекаорня", "когда работает пекарня"),  # a capitalised word, one slip from the corpus's
+        ("работает ли Студиия", "работает ли студия"),  # a letter doubled
+        ("когда работает Пекарне", "когда работает Пекарне"),  # the corpus's word in another case: no typo
+        ("хлеб у Пекарн", "хлеб у Пекарн"),  # an edit in the ending: a name in another case, left alone
+    ],
+)
+def test_a_capitalised_word_is_corrected_only_by_a_slip_before_its_ending(
+    studio_and_cats: SearchEngine, typed: str, meant: str
+) -> None:
+    assert _rewritten(studio_and_cats, typed)[0] == meant
+
+
+def test_a_likely_slip_costs_less_than_an_unlikely_one() -> None:
+    from search.query import slip_cost
+
+    assert slip_cost("делта", "дельта") == 0 < slip_cost("делта", "дела")  # a letter left out, not a stray «т»
+    assert slip_cost("сарался", "старался") == 0 < slip_cost("сарался", "скрался")  # left out, not a neighbour
+    assert slip_cost("сарался", "скрался") == 1  # a neighbouring key struck («а» for «к»)
+    assert slip_cost("закза", "заказ") == 0 and slip_cost("заказзы", "заказы") == 0  # a swap, a doubling
+    assert slip_cost("закат", "заказ") == 2  # «т» is far from «з»
 
 
 def test_rewriting_steps_are_objects_with_the_step_names(engine: SearchEngine) -> None:
