@@ -8,18 +8,14 @@ as outdated, so the reader decides.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import json
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
 import razdel
 
 from .analysis import Analyzer, Token, normalize
@@ -40,9 +36,6 @@ from .results import Correction
 
 __all__ = [
     "Conflict",
-    "SENTENCE_FEATURES",
-    "SentenceModel",
-    "SentenceModelError",
     "Unit",
     "KIND_LABELS",
     "Fact",
@@ -50,8 +43,6 @@ __all__ = [
     "answer_kinds",
     "answer_span",
     "passage_units",
-    "sentence_features",
-    "sentence_model_standing_in",
     "asked_kinds",
     "best_answer",
     "conflicts_for",
@@ -276,13 +267,20 @@ def answer_span(
     if not spans:
         return 0, len(text)
     units = units if units is not None else passage_units(spans, tokens)
+    present = [_present(weights, unit) for unit in units]
     count = len(spans)
+    local = {
+        term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (sum(term in p for p in present) + 0.5)))
+        for term, weight in weights.items()
+    }
+    scores = [sum(local[term] for term in p) for p in present]
+    total = sum(local.values())
     joined = [_joins_next(text, spans, number) for number in range(count)]
-    table = sentence_features(units, spans, text, weights, asked, facts, joined)
-    scores = _sentence_model().score(table)
-    matched = table[:, _SENTENCE_INDEX["share"]] > 0
-    if matched.any():  # a unit holding none of the query's words never answers while another holds some
-        scores = np.where(matched, scores, -np.inf)
+    wanted = {kind for kind in asked if kind in _KIND_VALUES}
+    if wanted:
+        for number, unit in enumerate(units):
+            if scores[number] > 0 and _values_in(text, unit.tokens, weights) & wanted:
+                scores[number] += _KIND_BONUS * total
     allowed = range(count)
     fact_kinds = {kind for kind in asked if kind in FACT_KINDS}
     if fact_kinds and facts:
@@ -298,271 +296,6 @@ def answer_span(
     best = max(allowed, key=lambda number: (scores[number], -number))
     start, end = spans[best]
     return start, _unit_end(spans, best, joined)
-
-
-SENTENCE_FEATURES: tuple[str, ...] = (
-    "score",  # the query's weight the unit holds (IDF × rarity among the passage's units), over the query's total
-    "share",  # the query's IDF weight the unit holds, no rarity, over the query's total
-    "exact",  # … counting only the exact terms (no shared first letters)
-    "count",  # share of the query's terms the unit holds
-    "relative",  # score over the best unit's score
-    "best",  # whether it is the best unit by score
-    "kind",  # the question asks a kind of answer (date, number, person, place) and the unit holds one
-    "kind_missing",  # the question asks a kind of answer and the unit holds none
-    "fact",  # the question asks a kind of fact (phone, hours …) and the unit states one
-    "first",  # the passage's first unit
-    "position",  # number over count − 1
-    "length",  # log(1 + the unit's words)
-    "new",  # share of the unit's words the question does not use: an answer adds something
-    "previous",  # the score of the unit before
-    "next",  # the score of the unit after
-    "compact",  # the query terms held over the words from the first to the last of them (1 for one)
-    "joins",  # a unit that asks, or a lead-in ending with a colon, read with the unit after it
-    "pronoun",  # the unit opens with a pronoun or a demonstrative («Она была…», «Это называется…», «В них…»)
-    "pronoun_previous",  # … times the score of the unit before: it speaks of what that one names
-    "pairs",  # share of the query's neighbouring term pairs standing within three words of each other here
-    "ngrams",  # share of the query terms' letter 4-grams the unit's terms hold (word forms and compounds)
-    "rarest",  # the weight of the heaviest query term held, over the heaviest query term's
-    "similar",  # per query term, the nearest of the unit's words by word vectors (Navec), IDF-weighted mean
-    "similar_missing",  # … over the query terms the unit does not hold (a synonym, a paraphrase)
-    "first_term",  # the unit holds the query's first term (after «какой», «что», «кто»: what is asked about)
-    "last_term",  # the unit holds the query's last term
-)
-_SENTENCE_INDEX = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
-
-
-def sentence_features(
-    units: Sequence[Unit],
-    spans: Sequence[tuple[int, int]],
-    text: str,
-    weights: dict[str, float],
-    asked: Collection[str] = (),
-    facts: Sequence[Fact] = (),
-    joined: Sequence[bool] | None = None,
-) -> np.ndarray:
-    """One row of :data:`SENTENCE_FEATURES` per unit of a passage (``units`` of ``spans``), for the sentence
-    model: what :func:`answer_span` weighs."""
-    count = len(units)
-    x = np.zeros((count, len(SENTENCE_FEATURES)))
-    if not count:
-        return x
-    joined = joined if joined is not None else [False] * count
-    present = [_present(weights, unit) for unit in units]
-    local = {
-        term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (sum(term in p for p in present) + 0.5)))
-        for term, weight in weights.items()
-    }
-    total_local = sum(local.values()) or 1.0
-    total = sum(weights.values()) or 1.0
-    scores = np.array([sum(local[term] for term in p) / total_local for p in present])
-    top = scores.max()
-    wanted = {kind for kind in asked if kind in _KIND_VALUES}
-    facts_asked = {kind for kind in asked if kind in FACT_KINDS}
-    query_stems = {term[:_STEM] for term in weights if len(term) >= _STEM}
-    order = list(weights)
-    query_grams = _grams(order)
-    heaviest = max(weights.values(), default=0.0)
-    query_weights = np.array([weights[t] for t in order])
-    vectors = [_word_vector(t) for t in order]
-    zero = np.zeros(_DIMENSIONS)
-    query_vectors = (
-        np.array([v if v is not None else zero for v in vectors]) if any(v is not None for v in vectors) else None
-    )
-    for number, (unit, held) in enumerate(zip(units, present)):
-        row = x[number]
-        row[_SENTENCE_INDEX["score"]] = scores[number]
-        row[_SENTENCE_INDEX["share"]] = sum(weights[t] for t in held) / total
-        row[_SENTENCE_INDEX["exact"]] = sum(weights[t] for t in held if t in unit.terms) / total
-        row[_SENTENCE_INDEX["count"]] = len(held) / len(weights) if weights else 0.0
-        row[_SENTENCE_INDEX["relative"]] = scores[number] / top if top > 0 else 0.0
-        row[_SENTENCE_INDEX["best"]] = float(top > 0 and scores[number] == top)
-        if wanted:
-            holds = bool(_values_in(text, unit.tokens, weights) & wanted)
-            row[_SENTENCE_INDEX["kind"]] = float(holds)
-            row[_SENTENCE_INDEX["kind_missing"]] = float(not holds)
-        if facts_asked:
-            start, end = spans[number]
-            row[_SENTENCE_INDEX["fact"]] = float(
-                any(fact.kind in facts_asked and start <= fact.start < end for fact in facts)
-            )
-        row[_SENTENCE_INDEX["first"]] = float(number == 0)
-        row[_SENTENCE_INDEX["position"]] = number / (count - 1) if count > 1 else 0.0
-        words = len(unit.tokens)
-        row[_SENTENCE_INDEX["length"]] = math.log1p(words)
-        at = [
-            i
-            for i, token in enumerate(unit.tokens)
-            if token.term in weights or (len(token.term) >= _STEM and token.term[:_STEM] in query_stems)
-        ]
-        row[_SENTENCE_INDEX["new"]] = (words - len(at)) / words if words else 0.0
-        row[_SENTENCE_INDEX["previous"]] = scores[number - 1] if number else 0.0
-        row[_SENTENCE_INDEX["next"]] = scores[number + 1] if number + 1 < count else 0.0
-        row[_SENTENCE_INDEX["compact"]] = len(held) / (at[-1] - at[0] + 1) if len(at) > 1 else float(bool(at))
-        row[_SENTENCE_INDEX["joins"]] = float(joined[number])
-        pronoun = bool(_PRONOUN.match(text, spans[number][0], spans[number][1]))
-        row[_SENTENCE_INDEX["pronoun"]] = float(pronoun)
-        row[_SENTENCE_INDEX["pronoun_previous"]] = scores[number - 1] if pronoun and number else 0.0
-        row[_SENTENCE_INDEX["pairs"]] = _pairs_near(order, unit) if len(order) > 1 else 0.0
-        grams = _grams(unit.terms)
-        row[_SENTENCE_INDEX["ngrams"]] = len(query_grams & grams) / len(query_grams) if query_grams else 0.0
-        row[_SENTENCE_INDEX["rarest"]] = max((weights[t] for t in held), default=0.0) / heaviest if heaviest else 0.0
-        if order:
-            row[_SENTENCE_INDEX["first_term"]] = float(order[0] in held)
-            row[_SENTENCE_INDEX["last_term"]] = float(order[-1] in held)
-        if query_vectors is not None:
-            nearest = _nearest(query_vectors, unit)
-            row[_SENTENCE_INDEX["similar"]] = float(nearest @ query_weights) / total
-            rest = np.array([weights[t] if t not in held else 0.0 for t in order])
-            row[_SENTENCE_INDEX["similar_missing"]] = float(nearest @ rest) / rest.sum() if rest.sum() > 0 else 1.0
-    return x
-
-
-def _nearest(query_vectors: np.ndarray, unit: Unit) -> np.ndarray:
-    """Per query term, the highest cosine between it and a word of ``unit`` (0 for a term without a vector)."""
-    found = [v for v in (_word_vector(token.term) for token in unit.tokens) if v is not None]
-    if not found:
-        return np.zeros(len(query_vectors))
-    return np.clip((query_vectors @ np.array(found).T).max(axis=1), 0.0, 1.0)
-
-
-@functools.lru_cache(maxsize=200_000)
-def _word_vector(term: str) -> np.ndarray | None:
-    """A term's Navec vector, unit length; ``None`` for a word it does not know (or without Navec)."""
-    model = _navec()
-    if model is None:
-        return None
-    vector = model.get(term)
-    if vector is None:
-        return None
-    norm = float(np.linalg.norm(vector))
-    return vector / norm if norm > 0 else None
-
-
-@functools.cache
-def _navec() -> Any:
-    try:
-        from .semantic import load_navec
-
-        return load_navec()
-    except ImportError:
-        return None
-
-
-_DIMENSIONS = 300  # Navec's
-
-_PRONOUN = re.compile(
-    r"\W*(?:(?:в|во|на|из|с|со|у|к|по|для|от|при|о|об|за|до|после|между|среди)\s+)?"
-    r"(?:он|она|оно|они|его|ее|её|их|им|ими|них|ним|нем|нём|ней|нему|ему|ей|это|этот|эта|эти|этого|этой|этому|"
-    r"этом|этим|этих|эту|такой|такая|такое|такие|там|тогда|здесь|последний|последняя|последнее|последние)\b",
-    re.IGNORECASE,
-)
-
-
-def _grams(terms: Iterable[str]) -> set[str]:
-    return {term[i : i + 4] for term in terms for i in range(len(term) - 3)}
-
-
-def _pairs_near(order: Sequence[str], unit: Unit, window: int = 3) -> float:
-    """The share of the query's neighbouring term pairs whose words stand within ``window`` words in ``unit``."""
-    where: dict[str, list[int]] = {}
-    for i, token in enumerate(unit.tokens):
-        for term in order:
-            if token.term == term or (len(term) >= _STEM and token.term[:_STEM] == term[:_STEM]):
-                where.setdefault(term, []).append(i)
-    pairs = list(zip(order, order[1:]))
-    near = sum(
-        1
-        for a, b in pairs
-        if a in where and b in where and min(abs(i - j) for i in where[a] for j in where[b]) <= window
-    )
-    return near / len(pairs)
-
-
-SENTENCE_MODEL_FILE = Path(__file__).resolve().parent / "models" / "answer_sentence.json"
-SENTENCE_MODEL_FORMAT = "ru-faq-search answer-sentence model"
-
-
-class SentenceModelError(ValueError):
-    """The stored answer-sentence model cannot be used: missing, damaged, or made for other features."""
-
-
-@dataclass(frozen=True, eq=False)
-class SentenceModel:
-    """A linear score over :data:`SENTENCE_FEATURES` (a logistic regression's, the scaler folded in): the unit
-    scoring highest answers. ``held_out`` carries the figures its training measured."""
-
-    coefficients: np.ndarray
-    intercept: float
-    held_out: dict[str, Any]
-    source: str = "<memory>"
-
-    def score(self, table: np.ndarray) -> np.ndarray:
-        return table @ self.coefficients + self.intercept
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "format": SENTENCE_MODEL_FORMAT,
-            "features": list(SENTENCE_FEATURES),
-            "coefficients": [float(c) for c in self.coefficients],
-            "intercept": float(self.intercept),
-            "held_out": self.held_out,
-        }
-
-    @classmethod
-    def from_json(cls, data: Any, source: str = "<memory>") -> SentenceModel:
-        def refuse(problem: str) -> SentenceModelError:
-            return SentenceModelError(
-                f"answer-sentence model {source}: {problem}; regenerate it: python -m benchmarks.train_answer_sentence"
-            )
-
-        if not isinstance(data, dict) or data.get("format") != SENTENCE_MODEL_FORMAT:
-            raise refuse("not an answer-sentence model (no 'format' of ours)")
-        if tuple(data.get("features") or ()) != SENTENCE_FEATURES:
-            raise refuse("made for other features than this code computes")
-        values = data.get("coefficients")
-        numbers = [*values, data.get("intercept")] if isinstance(values, list) else []
-        if len(numbers) != len(SENTENCE_FEATURES) + 1 or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in numbers
-        ):
-            raise refuse(f"'coefficients' must be {len(SENTENCE_FEATURES)} finite numbers and 'intercept' one")
-        held_out = data.get("held_out", {})
-        return cls(np.array(numbers[:-1], dtype=np.float64), float(numbers[-1]), dict(held_out), source)
-
-    @classmethod
-    def load(cls, path: str | Path = SENTENCE_MODEL_FILE) -> SentenceModel:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise SentenceModelError(f"answer-sentence model {path}: unreadable ({error})") from None
-        return cls.from_json(data, str(path))
-
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-        return path
-
-
-_SENTENCE_STAND_INS: list[SentenceModel] = []
-
-
-@contextlib.contextmanager
-def sentence_model_standing_in(model: SentenceModel) -> Iterator[SentenceModel]:
-    """Answers chosen inside use ``model`` (training and its cross-validation try models before one is stored)."""
-    _SENTENCE_STAND_INS.append(model)
-    try:
-        yield model
-    finally:
-        _SENTENCE_STAND_INS.pop()
-
-
-def _sentence_model() -> SentenceModel:
-    return _SENTENCE_STAND_INS[-1] if _SENTENCE_STAND_INS else _shipped_sentence_model()
-
-
-@functools.cache
-def _shipped_sentence_model() -> SentenceModel:
-    return SentenceModel.load(SENTENCE_MODEL_FILE)
 
 
 _LOCAL_RARITY = 2.0  # how much rarity among the passage's own units weighs (XQuAD: 1 → 0.816, 2 → 0.818)
