@@ -2,6 +2,9 @@
 
     python -m benchmarks.train_confidence [--data-xquad DIR] [--data-rutube DIR] [--out search/models/confidence.json]
     python -m benchmarks.train_confidence --report [--model FILE]     # the stored held-out figures, no training
+    python -m benchmarks.train_confidence --only xquad --part 0/2      # one share of the examples, in parallel …
+    python -m benchmarks.train_confidence --merge                      # … then train on every part file
+    python -m benchmarks.train_confidence --reuse                      # train on the last run's examples
 
 Answerable questions, each as written and re-typed by ``search.noise.retype``
 (every kind of ``NOISE_KINDS``, a fixed seed per question and kind):
