@@ -470,7 +470,8 @@ def rendered_results(
         "nothing": nothing_found_html(results, documents is not None or audience is not None) if not results else "",
         "coverage": (
             f"Покрытие запроса лучшими фрагментами: {results.coverage:.0%} · "
-            f"уверенность, что ответ есть: {results.confidence:.0%} · "
+            f"уверенность, что ответ есть: {results.confidence:.0%} "
+            f"(ответ — от {_engine.pipeline.stage('decide').model.threshold:.0%}) · "  # type: ignore[attr-defined]
             f"ответ {'найден' if results.answered else 'не найден'}"
         ),
         "hits": [

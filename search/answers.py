@@ -301,7 +301,7 @@ def answer_span(
 _LOCAL_RARITY = 2.0  # how much rarity among the passage's own units weighs (XQuAD: 1 → 0.816, 2 → 0.818)
 _KIND_BONUS = 0.2  # a unit holding the asked kind of value gains this share of the query's weight
 _KIND_VALUES = frozenset({"date", "number", "person", "place"})
-_STEM = 5  # first letters two word forms share to count as one word («проектировать», «спроектировали»: no)
+STEM = _STEM = 5  # first letters two word forms share to count as one word («проектировать», «спроектировали»: no)
 
 
 class Unit(NamedTuple):

@@ -7,7 +7,12 @@ retriever's top score and its margins over ranks 2 and 5, where each retriever
 ranks the fused top passage, the fused score's margins, how much of the query
 (IDF-weighted) the best one and three passages cover, the rarest query word
 they miss, the query's words the corpus never uses and its unknown topic
-words, its length, and how much rewriting changed it. A logistic regression
+words, its length, and how much rewriting changed it; and what tells a passage
+that answers from one that merely shares words: how much of the query the
+best passage of the *whole corpus* holds and whether the top one holds as
+much, how much of it stands in one sentence of the best passages, whether its
+neighbouring words stand together there, and BM25's score and gap over the
+weight of every query word, unknown ones included. A logistic regression
 over them (scikit-learn, the scaler folded into its coefficients) gives the
 probability; the model, its threshold and its held-out figures are one JSON
 file, ``search/models/confidence.json``, loaded once per process and never
@@ -20,17 +25,20 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
 import numpy as np
 
+from .answers import STEM as _STEM
+from .answers import Unit
 from .lexicon import Lexicon
 from .query import query_coverage, synonym_links
 from .results import Correction
@@ -45,11 +53,13 @@ __all__ = [
     "decision_features",
     "expected_calibration_error",
     "fit_confidence",
+    "sentence_coverage",
+    "standing_in",
 ]
 
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "confidence.json"
 MODEL_FORMAT = "ru-faq-search confidence model"
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: each feature also times the query's length ("terms")
 REGENERATE = "regenerate it: python -m benchmarks.train_confidence"
 
 # The retrievers whose own rankings are features; one that did not run (a single-retriever search, an index
@@ -75,6 +85,13 @@ FEATURES: tuple[str, ...] = (
     "fused_margin2",  # (s1 − s2) / s1 of the fused scores
     "fused_margin5",  # (s1 − s5) / s1
     *(f"{name}_{what}" for name in RETRIEVERS for what in _PER_RETRIEVER),
+    "best_coverage",  # IDF-weighted share of the query in the passage of the whole corpus that covers most of it
+    "top_vs_best",  # coverage_top1 over best_coverage: does the best-ranked passage hold what the corpus holds
+    "sentence_top1",  # IDF-weighted share of the query in one sentence of the best passage (word forms alike)
+    "sentence_top3",  # … in one sentence of the three best
+    "pairs_top1",  # share of the query's neighbouring term pairs that stand within three words in the best passage
+    "bm25_top_all",  # BM25 top score over the IDF of every query term, unseen ones weighing the most
+    "bm25_gap",  # (s1 − s2) of BM25 over the IDF of every query term
 )
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
 _REWRITING = ("layout", "translit", "spelling")
@@ -107,6 +124,7 @@ def decision_features(
     scores: np.ndarray,
     fused_best: float | None,
     is_word: Callable[[str], bool] = lambda term: False,
+    units_of: Callable[[int], Sequence[Unit]] | None = None,
 ) -> np.ndarray | None:
     """The features of one search, in the order of :data:`FEATURES`; ``None`` when nothing was found at all.
 
@@ -114,7 +132,9 @@ def decision_features(
     first), ``order``/``scores`` the fused one; ``fused_best`` is the highest
     fused score a passage can get (every retriever ranks it first), ``None``
     for one retriever alone, whose fused features are then left to the
-    model's means. ``is_word`` says whether the dictionary knows a word.
+    model's means. ``is_word`` says whether the dictionary knows a word;
+    ``units_of`` gives a passage's sentences (:func:`search.answers.passage_units`,
+    kept by the caller), without which the sentence features are left to the means.
     A feature the search cannot give is NaN.
     """
     unique = list(dict.fromkeys(terms))
@@ -177,7 +197,77 @@ def decision_features(
         x[_INDEX[f"{name}_top"]] = first / known_idf if name == "bm25" and known_idf > 0 else first
         x[_INDEX[f"{name}_margin2"]] = _margin(values, 2)
         x[_INDEX[f"{name}_margin5"]] = _margin(values, 5)
+        if name == "bm25" and total > 0:
+            x[_INDEX["bm25_top_all"]] = first / total
+            x[_INDEX["bm25_gap"]] = (first - (float(values[1]) if values.size > 1 else 0.0)) / total
+    best = _best_coverage(unique, idf, links, lexicon)
+    x[_INDEX["best_coverage"]] = best
+    x[_INDEX["top_vs_best"]] = min(x[_INDEX["coverage_top1"]] / best, 1.0) if best > 0 else 0.0
+    if units_of is not None:
+        weights = {term: idf[term] / total for term in unique} if total > 0 else dict.fromkeys(unique, 0.0)
+        forms = {term: {term, *links.get(term, ())} for term in unique}
+        sentences = [sentence_coverage(units_of(int(row)), weights, forms) for row in rows]
+        x[_INDEX["sentence_top1"]] = sentences[0]
+        x[_INDEX["sentence_top3"]] = max(sentences)
+        x[_INDEX["pairs_top1"]] = _near_pairs(terms, units_of(top), forms)
     return x
+
+
+def _best_coverage(
+    unique: Sequence[str], idf: Mapping[str, float], links: Mapping[str, set[str]], lexicon: Lexicon
+) -> float:
+    """The most of the query's IDF weight one passage of the whole corpus holds (a synonym for its word)."""
+    total = sum(idf.values())
+    rows, weights = [], []
+    for term in unique:
+        held = [lexicon.postings(t) for t in (term, *links.get(term, ())) if t in lexicon]
+        if held and idf[term] > 0:
+            found = np.unique(np.concatenate(held))
+            rows.append(found)
+            weights.append(np.full(found.size, idf[term]))
+    if not rows or total <= 0:
+        return 0.0
+    _, inverse = np.unique(np.concatenate(rows), return_inverse=True)
+    return float(np.bincount(inverse, weights=np.concatenate(weights)).max() / total)
+
+
+def _holds(unit: Unit, forms: set[str]) -> bool:
+    return bool(forms & unit.terms) or any(len(t) >= _STEM and t[:_STEM] in unit.stems for t in forms)
+
+
+def sentence_coverage(units: Sequence[Unit], weights: Mapping[str, float], forms: Mapping[str, set[str]]) -> float:
+    """The most of the query's weight one sentence holds, a word also in another form (same first letters)."""
+    best = 0.0
+    for unit in units:
+        best = max(best, sum(w for term, w in weights.items() if _holds(unit, forms[term])))
+    return best
+
+
+def _near_pairs(terms: Sequence[str], units: Sequence[Unit], forms: Mapping[str, set[str]], window: int = 3) -> float:
+    """The share of the query's neighbouring term pairs found within ``window`` words of each other in a sentence;
+    NaN for a query of one term."""
+    sequence = [t for i, t in enumerate(terms) if i == 0 or t != terms[i - 1]]
+    pairs = list(zip(sequence, sequence[1:]))
+    if not pairs:
+        return math.nan
+
+    def positions(unit: Unit, term: str) -> list[int]:
+        wanted = forms.get(term, {term})
+        stems = {t[:_STEM] for t in wanted if len(t) >= _STEM}
+        return [
+            i
+            for i, token in enumerate(unit.tokens)
+            if token.term in wanted or (len(token.term) >= _STEM and token.term[:_STEM] in stems)
+        ]
+
+    found = 0
+    for first, second in pairs:
+        for unit in units:
+            a, b = positions(unit, first), positions(unit, second)
+            if a and b and min(abs(i - j) for i in a for j in b) <= window:
+                found += 1
+                break
+    return found / len(pairs)
 
 
 # --- the model ----------------------------------------------------------------------------------------------
@@ -191,8 +281,10 @@ def _sigmoid(z: np.ndarray | float) -> np.ndarray | float:
 class ConfidenceModel:
     """A logistic regression over :data:`FEATURES`, its decision threshold, and how it did on held-out folds.
 
-    ``coefficients`` apply to the raw features (the scaler is folded in);
-    ``means`` stand in for a feature a search cannot give. ``held_out``
+    ``coefficients`` apply to the raw features and then to each feature
+    times ``terms`` (the query's length: a long question carries more
+    evidence, so the same coverage or margin means more in it), the scaler
+    folded in; ``means`` stand in for a feature a search cannot give. ``held_out``
     carries the figures, the reliability bins and the trade-off curve the
     training measured (for the README and the notebook).
     """
@@ -209,7 +301,10 @@ class ConfidenceModel:
         """The probability that the documents answer, for each row of ``x`` (one vector gives a 0-d array)."""
         x = np.asarray(x, dtype=np.float64)
         filled = np.where(np.isnan(x), self.means, x)
-        return _sigmoid(filled @ self.coefficients + self.intercept)
+        # No word of the query (nor a synonym of one) is in any passage: nothing can answer it, whatever a
+        # letter n-gram neighbour's margins say.
+        answerable = x[..., _INDEX["unknown"]] < 1.0
+        return np.where(answerable, _sigmoid(expand(filled) @ self.coefficients + self.intercept), 0.0)
 
     def confidence(self, x: np.ndarray | None) -> float:
         """One search's confidence; nothing found is 0."""
@@ -224,7 +319,10 @@ class ConfidenceModel:
         return {
             "format": MODEL_FORMAT,
             "version": MODEL_VERSION,
-            "model": "logistic regression over standardized features, the scaler folded into the coefficients",
+            "model": (
+                "logistic regression over standardized features and each feature times 'terms' (the coefficients: "
+                "the features', then their products'), the scaler folded into the coefficients"
+            ),
             "features": list(self.features),
             "coefficients": [float(c) for c in self.coefficients],
             "intercept": float(self.intercept),
@@ -249,10 +347,10 @@ class ConfidenceModel:
         if not isinstance(features, list) or tuple(features) != FEATURES:
             raise refuse("made for other features than this code computes")
         arrays = {}
-        for key in ("coefficients", "means"):
+        for key, size in (("coefficients", 2 * len(FEATURES)), ("means", len(FEATURES))):
             values = data.get(key)
-            if not isinstance(values, list) or len(values) != len(FEATURES):
-                raise refuse(f"'{key}' must be a list of {len(FEATURES)} numbers")
+            if not isinstance(values, list) or len(values) != size:
+                raise refuse(f"'{key}' must be a list of {size} numbers")
             arrays[key] = _numbers(values, key, refuse)
         intercept = _numbers([data.get("intercept")], "intercept", refuse)[0]
         threshold = _numbers([data.get("threshold")], "threshold", refuse)[0]
@@ -286,11 +384,30 @@ class ConfidenceModel:
 
     @classmethod
     def default(cls) -> ConfidenceModel:
-        """The model the package ships, read once per process."""
-        return _default_model()
+        """The model the package ships, read once per process (or the one :func:`standing_in` puts in its place)."""
+        return _STAND_INS[-1] if _STAND_INS else _default_model()
+
+    @classmethod
+    def neutral(cls) -> ConfidenceModel:
+        """A model that knows nothing (every confidence 0.5): what training builds its engines with, since the
+        features do not depend on the model and the shipped one may be made for other features."""
+        return cls(FEATURES, np.zeros(2 * len(FEATURES)), 0.0, np.zeros(len(FEATURES)), 0.5, {}, "<neutral>")
 
     def __repr__(self) -> str:
         return f"ConfidenceModel({len(self.features)} features, threshold={self.threshold:.3f}, from {self.source})"
+
+
+_STAND_INS: list[ConfidenceModel] = []
+
+
+@contextlib.contextmanager
+def standing_in(model: ConfidenceModel) -> Iterator[ConfidenceModel]:
+    """Engines built inside take ``model`` as their default (training builds them before any model exists)."""
+    _STAND_INS.append(model)
+    try:
+        yield model
+    finally:
+        _STAND_INS.pop()
 
 
 @functools.cache
@@ -323,14 +440,21 @@ def fit_confidence(
     x = np.asarray(x, dtype=np.float64)
     means = np.nanmean(x, axis=0)
     means = np.where(np.isnan(means), 0.0, means)
-    filled = np.where(np.isnan(x), means, x)
-    scale = filled.std(axis=0)
+    expanded = expand(np.where(np.isnan(x), means, x))
+    centre = expanded.mean(axis=0)
+    scale = expanded.std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)
     regression = LogisticRegression(C=c, max_iter=5000)
-    regression.fit((filled - means) / scale, y, sample_weight=sample_weight)
+    regression.fit((expanded - centre) / scale, y, sample_weight=sample_weight)
     coefficients = regression.coef_[0] / scale
-    intercept = float(regression.intercept_[0] - np.sum(regression.coef_[0] * means / scale))
+    intercept = float(regression.intercept_[0] - np.sum(regression.coef_[0] * centre / scale))
     return ConfidenceModel(FEATURES, coefficients, intercept, means, 0.5)
+
+
+def expand(filled: np.ndarray) -> np.ndarray:
+    """The model's inputs: the features (no NaN left), then each times ``terms`` (log of the query's length)."""
+    terms = filled[..., _INDEX["terms"] : _INDEX["terms"] + 1]
+    return np.concatenate([filled, filled * terms], axis=-1)
 
 
 def calibration_bins(p: np.ndarray, y: np.ndarray, bins: int = 10) -> list[dict[str, float]]:

@@ -333,13 +333,10 @@ class Rerank(Stage):
 
 class Decide(Stage):
     """How likely the documents answer the query (``confidence``, the calibrated model of
-    :mod:`search.decision`), and whether to say they do.
-
-    ``answered`` is still the measured rule (a missing topic word, or coverage under ``min_coverage``):
-    at the 3 % false-"no answer" limit the model flags 63 % of XQuAD's leave-one-article-out questions
-    and 7 of the judged set's 10 unanswerable ones, where the rule flags 72 % and 10 of 10. The model
-    is far better on re-typed questions (false "no answer" under transliteration 7 % against 78 %), so
-    ``confidence`` is reported for every query, with the model's own threshold beside it."""
+    :mod:`search.decision`), and whether to say they do: ``answered`` is ``confidence ≥`` the model's
+    threshold, chosen on held-out folds for a false "no answer" rate of at most 3 % (a guess — nothing
+    above the retrievers' thresholds — is never an answer). Coverage and the missing topic words are
+    still reported: they are among the model's features, and the page explains a "no answer" with them."""
 
     name: ClassVar[str] = "decide"
 
@@ -348,11 +345,21 @@ class Decide(Stage):
         self.rule = NoAnswerRule(min_coverage=index.config.min_coverage, depth=index.config.coverage_depth)
         self.model = model if model is not None else ConfidenceModel.default()
         self.weights, self.k = fused_weights(index), index.config.fusion.k
+        self.passages = index.passages
+        self._unit_cache: dict[int, list[Unit]] = {}
+
+    def _units(self, row: int) -> list[Unit]:
+        """A passage's sentences with their terms, for the sentence features: built once per process."""
+        units = self._unit_cache.get(row)
+        if units is None:
+            text = self.passages[row].text
+            units = self._unit_cache[row] = passage_units(sentence_spans(text), self.analyzer.tokens(text))
+        return units
 
     def __call__(self, search: Search) -> Search:
         coverage, missing, features = self.evidence(search)
         confidence = self.model.confidence(features)
-        answered = self.rule.answered(coverage, missing) and not search.guess
+        answered = self.model.answered(confidence) and not search.guess
         return replace(search, coverage=coverage, missing=missing, confidence=confidence, answered=answered)
 
     def evidence(self, search: Search) -> tuple[float, tuple[str, ...], np.ndarray | None]:
@@ -373,6 +380,7 @@ class Decide(Stage):
             search.scores,
             best if search.request.retriever == HYBRID else None,
             self.analyzer.morphology.is_known,
+            self._units,
         )
         return coverage, tuple(missing), features
 
@@ -431,9 +439,7 @@ class Annotate(Stage):
             name: {int(index): (rank, float(score)) for rank, (index, score) in enumerate(zip(*pair), 1)}
             for name, pair in search.ranked.items()
         }
-        weights = {term: self.lexicon.idf_of(term) for term in query.own.terms}
-        for term in query.added.terms:
-            weights.setdefault(term, self.synonyms_weight * self.lexicon.idf_of(term))
+        weights = self.weights(query)
         hits = []
         for position, (index, score) in enumerate(zip(search.order[:k].tolist(), search.scores[:k].tolist()), 1):
             passage = self.passages[index]
@@ -449,6 +455,13 @@ class Annotate(Stage):
             answer = answer_span(sentences, tokens, weights, passage.text, asked=asked, facts=facts, units=units)
             hits.append(Hit(passage, score, position, breakdown, spans, matched, answer))
         return hits
+
+    def weights(self, query: Understood) -> dict[str, float]:
+        """What each query term weighs in choosing the answer sentence: its IDF, a synonym's a share of it."""
+        weights = {term: self.lexicon.idf_of(term) for term in query.own.terms}
+        for term in query.added.terms:
+            weights.setdefault(term, self.synonyms_weight * self.lexicon.idf_of(term))
+        return weights
 
     def _facts(self, passage: Passage) -> list[Fact]:
         facts = self._facts_cache.get(passage.id)

@@ -151,6 +151,11 @@ def test_the_page_follows_the_engines_answer_decision(app: AppTest, engine: Sear
     assert passage_ids(app) == [hit.passage_id for hit in results]
     assert ('class="closest"' in page) == (not results.answered and len(results) > 0)
     assert ('class="empty"' in page) == (len(results) == 0)
+    # The score breakdown's caption shows the confidence, the threshold it is held to, and the same decision.
+    threshold = engine.pipeline.stage("decide").model.threshold  # type: ignore[attr-defined]
+    caption = " ".join(element.value for element in app.caption)
+    assert f"уверенность, что ответ есть: {results.confidence:.0%} (ответ — от {threshold:.0%})" in caption
+    assert ("ответ найден" in caption) == results.answered and ("ответ не найден" in caption) != results.answered
 
 
 def test_a_changed_query_is_shown_and_can_be_searched_as_typed(app: AppTest) -> None:
