@@ -619,21 +619,29 @@ def tune_fusion(
     # a default changes only for a measured gain.
     base = (dict(baseline.weights), float(baseline.k))
     points = [base, *((w, float(k)) for k in ks for w in grid if (w, float(k)) != base)]
+    # Most grid points give a query the same top 10: each distinct (query, top 10) is scored by ranx once.
     qrels, run = {}, {}
+    distinct: dict[tuple[int, tuple[int, ...]], str] = {}
+    cell = np.empty((len(points), len(answerable)), dtype=object)
     for p, (w, k) in enumerate(points):
         for q, judgment in enumerate(answerable):
             # In the weights' order, as the engine adds them: float sums in another order can break ties otherwise.
             ordered = {name: rankings[q][name] for name in w if name in rankings[q]}
             order, _ = reciprocal_rank_fusion(ordered, w, k)
-            qid = f"{p}\t{q}"
-            qrels[qid] = relevant[judgment.query]
-            run[qid] = [engine.passages[i].id for i in order[:10]]
-    scores = ranx_scores(qrels, run, list(dict.fromkeys([metric, *metrics])))
-    table = np.array([[scores[metric][f"{p}\t{q}"] for q in range(len(answerable))] for p in range(len(points))])
+            key = (q, tuple(order[:10].tolist()))
+            qid = distinct.get(key)
+            if qid is None:
+                qid = distinct[key] = f"{q}\t{len(distinct)}"
+                qrels[qid] = relevant[judgment.query]
+                run[qid] = [engine.passages[i].id for i in key[1]]
+            cell[p, q] = qid
+    distinct_scores = ranx_scores(qrels, run, list(dict.fromkeys([metric, *metrics])))
+    scores = {m: np.vectorize(by_qid.__getitem__, otypes=[float])(cell) for m, by_qid in distinct_scores.items()}
+    table = scores[metric]
 
     candidates = []
     for p, (w, k) in enumerate(points):
-        means = {m: float(np.mean([scores[m][f"{p}\t{q}"] for q in range(len(answerable))])) for m in scores}
+        means = {m: float(values[p].mean()) for m, values in scores.items()}
         candidates.append({"weights": w, "k": k, **means, "_point": p})
     # Best first; among equals the earlier grid point, so the order of the grid is the tie-break.
     candidates.sort(key=lambda c: (-round(c[metric], 12), c["_point"]))
