@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
 import numpy as np
 
@@ -105,6 +106,35 @@ class Search:
         if self.understood is None:
             raise RuntimeError("the understand stage has not run")
         return self.understood
+
+
+PASSAGES_READ = 2048  # shown passages whose sentences, tokens and facts a process keeps: the hits of recent queries
+V = TypeVar("V")
+
+
+class Recent(Generic[V]):
+    """Per-passage work for the hits shown lately, at most ``size`` of them: a page serving for weeks stays small.
+
+    The oldest entry goes first. Safe under threads: two may compute the same value once each, no more.
+    """
+
+    def __init__(self, size: int = PASSAGES_READ) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, V] = OrderedDict()
+
+    def get(self, key: Hashable, make: Callable[[], V]) -> V:
+        value = self._values.get(key)
+        if value is None:
+            value = self._values[key] = make()
+            if len(self._values) > self.size:
+                try:
+                    self._values.popitem(last=False)
+                except KeyError:  # another thread emptied it first
+                    pass
+        return value
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 class Stage(ABC):
@@ -346,15 +376,14 @@ class Decide(Stage):
         self.model = model if model is not None else ConfidenceModel.default()
         self.weights, self.k = fused_weights(index), index.config.fusion.k
         self.passages = index.passages
-        self._unit_cache: dict[int, list[Unit]] = {}
+        self._unit_cache: Recent[list[Unit]] = Recent()
 
     def _units(self, row: int) -> list[Unit]:
-        """A passage's sentences with their terms, for the sentence features: built once per process."""
-        units = self._unit_cache.get(row)
-        if units is None:
-            text = self.passages[row].text
-            units = self._unit_cache[row] = passage_units(sentence_spans(text), self.analyzer.tokens(text))
-        return units
+        """A passage's sentences with their terms, for the sentence features: built once while it is recent."""
+        return self._unit_cache.get(row, lambda: self._read_units(self.passages[row].text))
+
+    def _read_units(self, text: str) -> list[Unit]:
+        return passage_units(sentence_spans(text), self.analyzer.tokens(text))
 
     def __call__(self, search: Search) -> Search:
         coverage, missing, features = self.evidence(search)
@@ -403,9 +432,9 @@ class Annotate(Stage):
         self.passages, self.lexicon, self.analyzer = index.passages, index.lexicon, analyzer
         self.synonyms_weight = synonyms_weight
         self.conflict_depth = index.config.conflict_depth
-        self._facts_cache: dict[str, list[Fact]] = {}
-        self._readings: dict[str, tuple[list[Token], list[tuple[int, int]]]] = {}
-        self._unit_cache: dict[str, list[Unit]] = {}
+        self._facts_cache: Recent[list[Fact]] = Recent()
+        self._readings: Recent[tuple[list[Token], list[tuple[int, int]]]] = Recent()
+        self._unit_cache: Recent[list[Unit]] = Recent()
 
     def __call__(self, search: Search) -> Search:
         query = search.query
@@ -464,25 +493,22 @@ class Annotate(Stage):
         return weights
 
     def _facts(self, passage: Passage) -> list[Fact]:
-        facts = self._facts_cache.get(passage.id)
-        if facts is None:
-            facts = self._facts_cache[passage.id] = extract_facts(passage.text, self.analyzer)
-        return facts
+        return self._facts_cache.get(passage.id, lambda: extract_facts(passage.text, self.analyzer))
 
     def _units(self, passage: Passage) -> list[Unit]:
-        """A shown passage's sentences with their terms, built once per process, not once per query."""
-        units = self._unit_cache.get(passage.id)
-        if units is None:
+        """A shown passage's sentences with their terms, built once while it is recent, not once per query."""
+
+        def read() -> list[Unit]:
             tokens, sentences = self._reading(passage)
-            units = self._unit_cache[passage.id] = passage_units(sentences, tokens)
-        return units
+            return passage_units(sentences, tokens)
+
+        return self._unit_cache.get(passage.id, read)
 
     def _reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]]]:
-        """A shown passage's tokens and sentences, analysed once per process, not once per query."""
-        reading = self._readings.get(passage.id)
-        if reading is None:
-            reading = self._readings[passage.id] = (self.analyzer.tokens(passage.text), sentence_spans(passage.text))
-        return reading
+        """A shown passage's tokens and sentences, analysed once while it is recent, not once per query."""
+        return self._readings.get(
+            passage.id, lambda: (self.analyzer.tokens(passage.text), sentence_spans(passage.text))
+        )
 
 
 def fused_weights(index: Index) -> dict[str, float]:

@@ -122,3 +122,22 @@ def test_a_query_with_words_never_comes_back_empty_but_is_a_guess(engine: Search
     results = engine.search(query, k=3)
     assert len(results) == 3 and not results.answered and not results.conflicts
     assert engine.search("и в на", k=3).query.terms == () and len(engine.search("и в на", k=3)) == 0
+
+
+def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) -> None:
+    annotate = next(stage for stage in engine.pipeline.stages if stage.name == "annotate")
+    kept = annotate._readings
+    size = kept.size
+    try:
+        kept.size = 3
+        shown = []
+        for query in ("как вернуть товар", "двойное списание", "горячая линия для продавцов", "чат поддержки"):
+            results = engine.search(query, k=5)
+            shown += [hit.passage_id for hit in results]
+            assert len(kept) <= 3
+        # The same answers once the passages were dropped and read again.
+        again = engine.search("как вернуть товар", k=5)
+        assert [hit.passage_id for hit in again] == shown[:5]
+        assert len({*shown}) > 3 and len(kept) == 3
+    finally:
+        kept.size = size
