@@ -126,11 +126,11 @@ class Recent(Generic[V]):
         value = self._values.get(key)
         if value is None:
             value = self._values[key] = make()
-            if len(self._values) > self.size:
+            while len(self._values) > self.size:
                 try:
                     self._values.popitem(last=False)
                 except KeyError:  # another thread emptied it first
-                    pass
+                    break
         return value
 
     def __len__(self) -> int:

@@ -49,7 +49,9 @@ MMAP_MIN_BYTES = 0  # arrays over this size are memory-mapped, not read: all of 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 WRITE_LOCK = ".write.lock"  # held only while publishing a version; `locked` uses ".lock" for whole builds
-_READ_ATTEMPTS = 3
+# A read that loses its version to a newer one starts over on the newer one. Publishing is rare, but two
+# writers saving back to back can sweep a version away while a slower reader (checksums, many files) reads it.
+_READ_ATTEMPTS = 20
 
 # Staging folders of writes in progress in this process (threads), which a sweep must not touch.
 _staging_here: set[str] = set()
