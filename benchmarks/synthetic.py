@@ -125,16 +125,25 @@ class SyntheticCorpus:
         return [" ".join(self._draw(rng, int(n))) for n in lengths]
 
 
-def write_folder(folder: str | Path, count: int, corpus: SyntheticCorpus | None = None, per_file: int = 1000) -> Path:
-    """A corpus folder the engine can read: one .txt document per ``per_file`` passages, one heading each."""
+def write_folder(
+    folder: str | Path, count: int, corpus: SyntheticCorpus | None = None, per_file: int = 1000, headings: bool = True
+) -> Path:
+    """A corpus folder the engine can read: one .txt document per ``per_file`` texts.
+
+    With ``headings``, a title and one heading per text; without, texts separated by blank lines only.
+    """
     corpus = corpus or SyntheticCorpus()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     texts = corpus.iter_passages(count)
     for number in range((count + per_file - 1) // per_file):
         chunk = list(itertools.islice(texts, per_file))
-        body = "\n\n".join(f"## Раздел {number}.{i}\n\n{text}" for i, text in enumerate(chunk))
-        (folder / f"doc-{number:05d}.txt").write_text(f"# Документ {number}\n\n{body}\n", encoding="utf-8")
+        if headings:
+            body = "\n\n".join(f"## Раздел {number}.{i}\n\n{text}" for i, text in enumerate(chunk))
+            content = f"# Документ {number}\n\n{body}\n"
+        else:
+            content = "\n\n".join(chunk) + "\n"
+        (folder / f"doc-{number:05d}.txt").write_text(content, encoding="utf-8")
     return folder
 
 
@@ -174,15 +183,8 @@ class ZipfCorpus(SyntheticCorpus):
 
 
 def write_zipf_folder(folder: str | Path, count: int, corpus: ZipfCorpus | None = None, per_file: int = 1000) -> Path:
-    """``count // per_file`` files of ``per_file`` texts separated by blank lines, no headings."""
-    corpus = corpus or ZipfCorpus()
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    texts = corpus.iter_passages(count)
-    for number in range((count + per_file - 1) // per_file):
-        chunk = list(itertools.islice(texts, per_file))
-        (folder / f"doc-{number:05d}.txt").write_text("\n\n".join(chunk) + "\n", encoding="utf-8")
-    return folder
+    """Issue 15's layout: ``per_file`` Zipf texts a file, separated by blank lines, no headings."""
+    return write_folder(folder, count, corpus or ZipfCorpus(), per_file, headings=False)
 
 
 def main(argv: list[str] | None = None) -> None:
