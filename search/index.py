@@ -27,11 +27,12 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from . import storage
-from .analysis import Analyzer, analyse_passages
+from .analysed import analyse_corpus
+from .analysis import Analyzer
 from .config import EngineConfig
 from .corpus import Document, read_corpus
 from .lexicon import Lexicon
-from .passages import Passage, chunk_document
+from .passages import Passage
 from .retrievers import RETRIEVERS, Retriever
 from .store import DocumentTable, PassageTable
 
@@ -233,12 +234,12 @@ def build_index(
     analyzer = analyzer or config.analyzer()
     if not config.matches(analyzer):
         raise ValueError(f"{analyzer!r} does not analyse as the configuration says ({config.stemmer})")
-    passages = [passage for document in documents for passage in chunk_document(document, config.passage_words)]
+    show = sys.stderr.isatty() if progress is None else progress
+    # Chunked and analysed together, in worker processes for a large corpus.
+    passages, analysed = analyse_corpus(analyzer, documents, config.passage_words, progress=show)
     if not passages:
         raise ValueError("nothing to index: the corpus has no text")
     names = retrievers_to_build(config, len(passages))
-    show = sys.stderr.isatty() if progress is None else progress
-    analysed = analyse_passages(analyzer, passages, progress=show)
     lexicon = Lexicon.build(analysed)
     built: dict[str, Retriever] = {}
     for name in tqdm(names, desc="fitting retrievers", unit="retriever", disable=not show):

@@ -10,19 +10,17 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any, Self
 
 import numpy as np
 
 from .analysis import WORD, Analysed
 
-__all__ = ["Lexicon", "number_features", "okapi_idf"]
+__all__ = ["Lexicon", "number_features", "numbered_field", "okapi_idf"]
 
-
-def _terms(text: Analysed) -> tuple[str, ...]:
-    return text.terms
+_SURFACES = ("surface", "question_surface")  # words as written, one string: split on spaces
 
 
 def number_features(
@@ -42,6 +40,25 @@ def number_features(
     return (np.frombuffer(ids, dtype=np.int32) if len(ids) else np.zeros(0, dtype=np.int32)), lengths
 
 
+def numbered_field(texts: Sequence[Any], name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """One field of every analysed text as column numbers in order of first occurrence.
+
+    Returns the numbers (int32, one flat array), each text's count of them, and the
+    column → string list. An :class:`~search.analysed.AnalysedCorpus` (what a build
+    makes) has them as arrays already; a list of :class:`Analysed` is numbered one
+    string at a time, with the same result.
+    """
+    numbered = getattr(texts, "numbered", None)
+    if numbered is not None:
+        return numbered(name)
+    vocabulary: dict[str, int] = {}
+    if name in _SURFACES:
+        ids, lengths = number_features(texts, lambda text: getattr(text, name).split(), vocabulary)
+    else:
+        ids, lengths = number_features(texts, attrgetter(name), vocabulary)
+    return ids, lengths, list(vocabulary)
+
+
 def okapi_idf(df: np.ndarray, n: int, epsilon: float = 0.25) -> np.ndarray:
     """rank-bm25's ``BM25Okapi`` IDF, bit for bit: ``log(n − df + ½) − log(df + ½)``.
 
@@ -55,6 +72,21 @@ def okapi_idf(df: np.ndarray, n: int, epsilon: float = 0.25) -> np.ndarray:
         total += value
     floor = epsilon * (total / len(raw)) if raw else 0.0
     return np.array([value if value >= 0 else floor for value in raw], dtype=np.float64)
+
+
+def _written_words(analysed: Sequence[Analysed]) -> dict[str, int]:
+    """Each word as written and its count, most frequent first, ties in order of first occurrence.
+
+    What ``dict(Counter(words).most_common())`` gives, counted over column numbers.
+    """
+    ids, _, surfaces = numbered_field(analysed, "surface")
+    counts = np.bincount(ids, minlength=len(surfaces)) if ids.size else np.zeros(len(surfaces), dtype=np.int64)
+    words = [column for column, surface in enumerate(surfaces) if WORD.fullmatch(surface)]
+    if not words:
+        return {}
+    picked = np.array(words, dtype=np.int64)
+    order = picked[np.argsort(-counts[picked], kind="stable")]
+    return {surfaces[column]: count for column, count in zip(order.tolist(), counts[order].tolist())}
 
 
 class Lexicon:
@@ -90,19 +122,17 @@ class Lexicon:
 
     @classmethod
     def build(cls, analysed: Sequence[Analysed]) -> Self:
-        vocabulary: dict[str, int] = {}
-        ids, lengths = number_features(analysed, _terms, vocabulary)
+        ids, lengths, terms = numbered_field(analysed, "terms")
         n = len(analysed)
         rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
         # One code per (term, passage), sorted: by term, then by passage — the postings, each passage once.
         codes = np.unique(ids.astype(np.int64) * n + rows) if ids.size else np.zeros(0, dtype=np.int64)
         columns = codes // max(n, 1)
         indices = (codes - columns * n).astype(np.int32)
-        df = np.bincount(columns, minlength=len(vocabulary)).astype(np.int64)
-        indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
+        df = np.bincount(columns, minlength=len(terms)).astype(np.int64)
+        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
         np.cumsum(df, out=indptr[1:])
-        words = Counter(word for text in analysed for word in text.surface.split() if WORD.fullmatch(word))
-        lexicon = cls(list(vocabulary), df, okapi_idf(df, n), indptr, indices, dict(words.most_common()), n)
+        lexicon = cls(terms, df, okapi_idf(df, n), indptr, indices, _written_words(analysed), n)
         lexicon.lengths = lengths
         return lexicon
 

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from . import kernels
 from .analysis import Analysed
-from .lexicon import number_features, okapi_idf
+from .lexicon import numbered_field, okapi_idf
 
 # scikit-learn is imported only to fit: importing it costs 1–3 s,
 # which a process that opens a saved index and answers queries should not pay.
@@ -377,20 +377,64 @@ def _sparse_from(arrays: dict[str, np.ndarray], prefix: str, layout: type[sp.csr
     return matrix
 
 
-def _count_matrix(
-    documents: Sequence[Any], features: Callable[[Any], Sequence[str]], vocabulary: dict[str, int]
-) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Document × feature counts (CSR, duplicates summed) and each document's length in features.
+def _count_matrix(columns: np.ndarray, lengths: np.ndarray, width: int) -> sp.csr_matrix:
+    """Document × feature counts (CSR, duplicates summed) from every document's column numbers.
 
-    New features join ``vocabulary`` in order of first occurrence. One dict
-    lookup per token; the counting itself is scipy's C++.
+    The counting itself is scipy's C++.
     """
-    columns, lengths = number_features(documents, features, vocabulary)
-    indptr = np.zeros(len(documents) + 1, dtype=np.int64)
+    indptr = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    counts = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(len(documents), len(vocabulary)))
+    counts = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(lengths.size, width))
     counts.sum_duplicates()  # sorts each row's columns and adds up repeated terms
-    return counts, lengths
+    return counts
+
+
+def _normalize_rows(data: np.ndarray, indptr: np.ndarray) -> None:
+    """scikit-learn's ``normalize(X, "l2")`` of a CSR matrix's ``data``, in place and bit for bit.
+
+    Its Cython loop sums each row's squares left to right, then divides by the square root
+    (an all-zero row is left alone). Here the rows are summed one column position at a time,
+    longest rows first, so each row's additions happen in its own order: as many numpy calls
+    as the longest row has entries, none per row.
+    """
+    lengths = np.diff(indptr)
+    order = np.argsort(-lengths, kind="stable")
+    descending, starts = lengths[order], indptr[:-1][order]
+    totals = np.zeros(lengths.size)
+    longest = int(descending[0]) if descending.size else 0
+    # How many rows have more than j entries, for every j: a prefix of the rows in this order.
+    having = np.searchsorted(-descending, -np.arange(longest), side="left")
+    for position in range(longest):
+        count = int(having[position])
+        values = data[starts[:count] + position]
+        values *= values
+        totals[:count] += values
+    norms = np.sqrt(totals)
+    norms[totals == 0.0] = 1.0
+    result = np.empty(lengths.size)
+    result[order] = norms
+    data /= np.repeat(result, lengths)
+
+
+def _tfidf(counts: sp.csr_matrix) -> np.ndarray:
+    """scikit-learn's ``TfidfTransformer(sublinear_tf=True)`` fitted and applied to ``counts`` in place: its IDF.
+
+    The same numpy operations in the same order (``_document_frequency``, smoothed IDF,
+    ``log tf + 1``, × IDF, L2 rows), without importing scikit-learn (1–3 s); a test
+    compares the matrices bit for bit.
+    """
+    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+    df += 1.0
+    idf = np.full_like(df, fill_value=counts.shape[0] + 1, dtype=np.float64)
+    idf /= df
+    np.log(idf, out=idf)
+    idf += 1.0
+    data = counts.data
+    np.log(data, out=data)
+    data += 1.0
+    data *= idf[counts.indices]
+    _normalize_rows(data, counts.indptr)
+    return idf
 
 
 @register
@@ -411,14 +455,17 @@ class BM25(_Postings, Retriever):
 
     name: ClassVar[str] = "bm25"
     label: ClassVar[str] = "BM25"
+    field: ClassVar[str] = "terms"  # which of the analysed fields it ranks
     description: ClassVar[str] = "Okapi BM25 over lemmas (rank-bm25's exact scores)"
 
     def __init__(self, k1: float = 1.5, b: float = 0.75, epsilon: float = 0.25) -> None:
         self.k1, self.b, self.epsilon = k1, b, epsilon
 
     def fit(self, documents: Sequence[Analysed]) -> Self:
-        vocabulary: dict[str, int] = {}
-        counts, term_counts = _count_matrix(documents, self._terms, vocabulary)
+        columns, term_counts, terms = numbered_field(documents, self.field)
+        vocabulary = {term: column for column, term in enumerate(terms)}
+        counts = _count_matrix(columns, term_counts, len(terms))
+        del columns
         tf = counts.tocsc()
         del counts
         n = len(documents)
@@ -442,9 +489,6 @@ class BM25(_Postings, Retriever):
         self.average_length_ = float(average_length)
         self._set_postings(tf)
         return self
-
-    def _terms(self, text: Analysed) -> tuple[str, ...]:
-        return text.terms
 
     def _query(self, query: Analysed) -> tuple[list[int], list[float]]:
         # A repeated query term counts once per repetition, as in rank-bm25.
@@ -509,9 +553,7 @@ class HeadingsBM25(BM25):
     name: ClassVar[str] = "headings"
     label: ClassVar[str] = "Заголовки разделов"
     description: ClassVar[str] = "BM25 over the section headings alone"
-
-    def _terms(self, text: Analysed) -> tuple[str, ...]:
-        return text.headings
+    field: ClassVar[str] = "headings"
 
 
 @register
@@ -525,9 +567,7 @@ class QuestionBM25(BM25):
     name: ClassVar[str] = "question_bm25"
     label: ClassVar[str] = "Вопрос FAQ (BM25)"
     description: ClassVar[str] = "BM25 over the FAQ question field (a passage's question, else its headings)"
-
-    def _terms(self, text: Analysed) -> tuple[str, ...]:
-        return text.question
+    field: ClassVar[str] = "question"
 
 
 def lemma_ngrams(terms: Sequence[str]) -> list[str]:
@@ -552,9 +592,14 @@ class _Tfidf(_Postings, Retriever):
     def _features(self, text: Analysed) -> Sequence[str]:
         raise NotImplementedError
 
+    def _numbered(self, documents: Sequence[Analysed]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Every document's features as column numbers, their counts per document, and the columns."""
+        raise NotImplementedError
+
     def fit(self, documents: Sequence[Analysed]) -> Self:
-        first_seen: dict[str, int] = {}
-        counts, _ = _count_matrix(documents, self._features, first_seen)
+        ids, lengths, first_seen = self._numbered(documents)
+        counts = _count_matrix(ids, lengths, len(first_seen))
+        del ids
         # scikit-learn numbers the features in alphabetical order.
         features = sorted(first_seen)
         renumber = np.empty(len(features), dtype=np.int32)
@@ -568,21 +613,18 @@ class _Tfidf(_Postings, Retriever):
         return self
 
     def _weigh(self, counts: sp.csr_matrix) -> None:
-        """Document × feature counts into scikit-learn's TF-IDF, computed in place by its ``TfidfTransformer``.
+        """Document × feature counts into scikit-learn's TF-IDF, in place (``TfidfTransformer(sublinear_tf=True)``).
 
-        ``sublinear_tf=True``: smoothed IDF, ``1 + log tf``, L2-normalised rows.
+        Smoothed IDF, ``1 + log tf``, L2-normalised rows: see :func:`_tfidf`.
         """
-        from sklearn.feature_extraction.text import TfidfTransformer
-
         counts.has_sorted_indices = False
         counts.sort_indices()  # as CountVectorizer leaves them: each row's squares are summed in column order
         if counts.shape[1] == 0:  # a field no passage has (FAQ questions in plain paragraphs): nothing to weigh
             self.idf_, self.matrix_ = np.zeros(0), sp.csc_matrix(counts.shape)
             self._set_postings(self.matrix_)
             return
-        transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
-        self.idf_ = transformer.idf_
-        self.matrix_ = transformer.transform(counts, copy=False).tocsc()
+        self.idf_ = _tfidf(counts)
+        self.matrix_ = counts.tocsc()
         self._set_postings(self.matrix_)
 
     def _weights(self, columns: Sequence[int], tf: Sequence[int]) -> tuple[list[int], np.ndarray]:
@@ -661,11 +703,11 @@ class TfidfWords(_Tfidf):
         return lemma_ngrams(text.terms)
 
     def fit(self, documents: Sequence[Analysed]) -> Self:
-        first_seen: dict[str, int] = {}
-        ids, lengths = number_features(documents, lambda document: document.terms, first_seen)
-        words = sorted(first_seen)
+        ids, lengths, first_seen = numbered_field(documents, "terms")
+        alphabetical = sorted(range(len(first_seen)), key=first_seen.__getitem__)
+        words = [first_seen[column] for column in alphabetical]
         rank = np.empty(len(words), dtype=np.int64)
-        rank[np.fromiter((first_seen[w] for w in words), dtype=np.int64, count=len(words))] = np.arange(len(words))
+        rank[alphabetical] = np.arange(len(words))
         del first_seen
         unigram = rank[ids] if ids.size else np.zeros(0, dtype=np.int64)
         # Bigrams never cross a passage: drop the pair that spans each boundary.
@@ -675,12 +717,12 @@ class TfidfWords(_Tfidf):
         codes = unigram[:-1][pair] * len(words) + unigram[1:][pair]
         bigrams, inverse = np.unique(codes, return_inverse=True)
         # Each row: its unigrams, then its bigrams (columns after all the words).
-        rows = np.repeat(np.arange(len(documents)), lengths)
+        rows = np.repeat(np.arange(lengths.size), lengths)
         pair_rows = rows[:-1][pair] if rows.size else rows
         columns = np.concatenate([unigram, len(words) + inverse.astype(np.int64)])
         row_of = np.concatenate([rows, pair_rows])
         counts = sp.csr_matrix(
-            (np.ones(columns.size), (row_of, columns)), shape=(len(documents), len(words) + bigrams.size)
+            (np.ones(columns.size), (row_of, columns)), shape=(lengths.size, len(words) + bigrams.size)
         )
         counts.sum_duplicates()
         self._weigh(counts)
@@ -759,33 +801,41 @@ class TfidfChars(_Tfidf):
     # Some n-grams of any Russian query meet some passage: a match must reach this cosine to count.
     min_score: float = 0.12
 
+    surface_field: ClassVar[str] = "surface"  # the analysed field whose words it is fitted on
+
     def __init__(self) -> None:
         self._ngrams: dict[str, Sequence[str]] = {}
-        self._cut: Callable[[str], Sequence[str]] = char_wb_ngrams
 
     def _features(self, text: Analysed) -> Sequence[str]:
-        cache, cut = self._ngrams, self._cut
+        cache = self._ngrams
         features: list[str] = []
         for word in text.surface.split():
             ngrams = cache.get(word)
             if ngrams is None:
-                ngrams = cut(word)
+                ngrams = char_wb_ngrams(word)
                 if len(cache) < 1_000_000:  # bounded: a query's words must not grow it for ever
                     cache[word] = ngrams
             features.extend(ngrams)
         return features
 
-    def fit(self, documents: Sequence[Analysed]) -> Self:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        # The passages' n-grams come from scikit-learn's own char_wb analyzer, one call per distinct word.
-        self._cut = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
-        try:
-            super().fit(documents)
-        finally:
-            self._cut = char_wb_ngrams
-            self._ngrams.clear()  # the corpus's words are not worth keeping after the fit
-        return self
+    def _numbered(self, documents: Sequence[Analysed]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+        """Each distinct word cut once (the n-grams scikit-learn's ``char_wb`` analyzer makes, tested
+        word by word), then every occurrence's n-grams gathered as numbers: no Python per occurrence."""
+        words, lengths, distinct = numbered_field(documents, self.surface_field)
+        features: dict[str, int] = {}
+        setdefault = features.setdefault
+        cut = [[setdefault(ngram, len(features)) for ngram in char_wb_ngrams(word)] for word in distinct]
+        sizes = np.array([len(ngrams) for ngrams in cut], dtype=np.int64)
+        flat = np.fromiter((column for ngrams in cut for column in ngrams), dtype=np.int32, count=int(sizes.sum()))
+        starts = np.cumsum(sizes) - sizes
+        each = sizes[words]
+        offsets = np.cumsum(each) - each
+        ids = flat[np.arange(int(each.sum()), dtype=np.int64) + np.repeat(starts[words] - offsets, each)]
+        running = np.zeros(each.size + 1, dtype=np.int64)
+        np.cumsum(each, out=running[1:])
+        bounds = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=bounds[1:])
+        return ids, np.diff(running[bounds]), features
 
 
 @register
@@ -795,9 +845,7 @@ class QuestionChars(TfidfChars):
     name: ClassVar[str] = "question_chars"
     label: ClassVar[str] = "Вопрос FAQ (символьные n-граммы)"
     description: ClassVar[str] = "TF-IDF over character 3–5-grams of the FAQ question field"
-
-    def fit(self, documents: Sequence[Analysed]) -> Self:
-        return super().fit([Analysed(d.question, d.question_surface) for d in documents])
+    surface_field: ClassVar[str] = "question_surface"
 
 
 # The semantic retriever registers itself; imported here so that the registry is complete

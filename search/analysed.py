@@ -1,0 +1,324 @@
+"""The build's analysis: documents chunked and analysed in worker processes into integer arrays.
+
+    documents ─► (workers) chunk, normalize, tokenize: each passage's tokens as numbers into the batch's own table
+              ─► (this process) merge the tables in document order, lemmatize each distinct word form once
+              ─► AnalysedCorpus: per field, one flat array of token numbers and one of offsets (CSR)
+
+A worker never lemmatizes: it numbers the raw tokens (the regular expression's
+groups, which say the kind and the form as written) of its batch in order of first
+occurrence, one dict lookup per token. This process merges the batches' tables in
+document order as they arrive, decides each distinct token once (its lemma, or
+dropped as a function word) and renumbers the batch's arrays with one gather. The
+fields' numbers are in order of first occurrence over the whole corpus, so a
+retriever's vocabulary is exactly what counting the passages one by one gives
+(:meth:`AnalysedCorpus.numbered`), and the result is the same whatever the number
+of workers or batches (tested).
+
+Only the default analyzer (pymorphy3, best lemma) takes this path; the others are
+analysed passage by passage (:func:`~search.analysis.analyse_passage`), into a plain list.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import multiprocessing
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, overload
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .analysis import _LATIN, _TOKEN, Analysed, Analyzer, _canonical_phone, analyse_passage, normalize
+from .corpus import Document
+from .passages import Passage, chunk_document
+
+__all__ = ["AnalysedCorpus", "FIELDS", "analyse_corpus", "can_fork"]
+
+# body terms (the section headings and the text), the headings alone, the question field
+# (a FAQ entry's question, else the headings). Surfaces share the tokens of their field.
+FIELDS = ("terms", "headings", "question")
+_SURFACES = {"surface": "terms", "question_surface": "question"}
+PARALLEL_MIN_CHARACTERS = 2_000_000  # below this (~3,000 passages), starting workers costs more than it saves
+BATCH_CHARACTERS = 1_000_000  # documents go to the workers in batches of about this much text
+
+RawToken = tuple[str, ...]  # the token regex's six groups, one of them non-empty
+
+
+def can_fork() -> bool:
+    """Whether worker processes may be forked: no thread but this one (and tqdm's idle monitor).
+
+    A forked copy of a thread holding a lock could deadlock, and "spawn" would re-import the
+    caller's ``__main__``. tqdm starts its monitor thread with the first bar, even a disabled one;
+    it only sleeps, and a worker never touches tqdm.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    from tqdm._monitor import TMonitor
+
+    main = threading.main_thread()
+    return threading.current_thread() is main and all(
+        thread is main or isinstance(thread, TMonitor) for thread in threading.enumerate()
+    )
+
+
+@dataclass(frozen=True)
+class _Field:
+    """One field of every passage: token numbers (first-occurrence order), and each token's term and surface."""
+
+    ids: np.ndarray  # int32, every passage's tokens one after another
+    indptr: np.ndarray  # int64, passage i is ids[indptr[i]:indptr[i + 1]]
+    term_of: np.ndarray  # int32: token → index into AnalysedCorpus.strings
+    surface_of: np.ndarray  # int32: token → index into AnalysedCorpus.strings
+
+
+class AnalysedCorpus(Sequence[Analysed]):
+    """Every passage's :class:`~search.analysis.Analysed` fields as integer arrays, not a tuple of strings each.
+
+    It is still a sequence of :class:`Analysed` (made on demand), so anything fitted on a list of
+    them takes it as well; the lexicon and the retrievers read :meth:`numbered` instead.
+    """
+
+    def __init__(self, strings: list[str], fields: dict[str, _Field]) -> None:
+        self.strings = strings
+        self._fields = fields
+
+    def __len__(self) -> int:
+        return int(self._fields["terms"].indptr.size - 1)
+
+    @overload
+    def __getitem__(self, index: int) -> Analysed: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Analysed]: ...
+    def __getitem__(self, index: int | slice) -> Analysed | list[Analysed]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        body, question = self._strings("terms", index), self._strings("question", index)
+        return Analysed(
+            tuple(body[0]),
+            " ".join(body[1]),
+            tuple(self._strings("headings", index)[0]),
+            tuple(question[0]),
+            " ".join(question[1]),
+        )
+
+    def __iter__(self) -> Iterator[Analysed]:
+        return (self[i] for i in range(len(self)))
+
+    def _strings(self, name: str, row: int) -> tuple[list[str], list[str]]:
+        field, strings = self._fields[name], self.strings
+        tokens = field.ids[field.indptr[row] : field.indptr[row + 1]]
+        return [strings[i] for i in field.term_of[tokens]], [strings[i] for i in field.surface_of[tokens]]
+
+    def numbered(self, name: str) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """A field (``terms``, ``headings``, ``question``, ``surface``, ``question_surface``) as column numbers.
+
+        Returns every passage's column numbers (int32, one flat array), each passage's count
+        of them, and the column → string list, numbered in order of first occurrence: what
+        numbering the passages' strings one at a time with a dict gives, from two gathers.
+        """
+        field = self._fields[_SURFACES.get(name, name)]
+        strings_of = field.surface_of if name in _SURFACES else field.term_of
+        # The tokens are numbered in order of first occurrence; a string's first occurrence is its first token's.
+        first = np.full(len(self.strings), strings_of.size, dtype=np.int64)
+        np.minimum.at(first, strings_of, np.arange(strings_of.size, dtype=np.int64))
+        present = np.flatnonzero(first < strings_of.size)
+        order = present[np.argsort(first[present], kind="stable")]
+        column = np.full(len(self.strings), -1, dtype=np.int32)
+        column[order] = np.arange(order.size, dtype=np.int32)
+        ids = column[strings_of][field.ids] if field.ids.size else np.zeros(0, dtype=np.int32)
+        strings = self.strings
+        return ids, np.diff(field.indptr), [strings[i] for i in order.tolist()]
+
+
+# --- in the workers ------------------------------------------------------------------------
+
+_BATCHES: list[list[Document]] = []  # set before forking: the workers read their batch from here
+
+
+class _Tables:
+    """A batch's token tables, one per field, each in order of first occurrence."""
+
+    def __init__(self) -> None:
+        self.tables: dict[str, dict[RawToken, int]] = {name: {} for name in FIELDS}
+        self.ids: dict[str, list[int]] = {name: [] for name in FIELDS}
+        self.lengths: dict[str, list[int]] = {name: [] for name in FIELDS}
+
+    def add(self, name: str, tokens: list[RawToken]) -> None:
+        table = self.tables[name]
+        setdefault = table.setdefault
+        self.ids[name].extend([setdefault(token, len(table)) for token in tokens])
+        self.lengths[name].append(len(tokens))
+
+
+def _raw_tokens(text: str) -> list[RawToken]:
+    return _TOKEN.findall(normalize(text))
+
+
+def _chunk_and_scan(batch: int, passage_words: tuple[int, int]) -> tuple[list[Passage], dict[str, Any]]:
+    """One batch of documents: its passages (text left out: the caller has the documents) and token tables."""
+    tables = _Tables()
+    sections: dict[tuple[str, ...], list[RawToken]] = {}
+    passages = []
+    for document in _BATCHES[batch]:
+        for passage in chunk_document(document, passage_words):
+            tables.add("terms", _raw_tokens("\n".join([*passage.section, passage.text])))
+            heading = sections.get(passage.section)
+            if heading is None:
+                heading = sections[passage.section] = _raw_tokens("\n".join(passage.section))
+            tables.add("headings", heading)
+            tables.add("question", _raw_tokens(passage.question) if passage.question else heading)
+            passages.append(replace(passage, text=""))  # the text is a slice of the document: not sent back
+    scanned = {
+        name: (
+            list(tables.tables[name]),
+            np.array(tables.ids[name], dtype=np.int32),
+            np.array(tables.lengths[name], dtype=np.int64),
+        )
+        for name in FIELDS
+    }
+    return passages, scanned
+
+
+# --- in this process -------------------------------------------------------------------------
+
+
+class _Merger:
+    """Batches' tables merged in order; each distinct raw token decided (lemmatized) once."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.morphology = analyzer.morphology
+        self.keep_negation = analyzer.keep_negation
+        self.strings: dict[str, int] = {}
+        self.decided: dict[RawToken, tuple[int, int] | None] = {}
+        self.tokens: dict[str, dict[RawToken, int]] = {name: {} for name in FIELDS}
+        self.parts: dict[str, list[tuple[np.ndarray, np.ndarray]]] = {name: [] for name in FIELDS}
+
+    def _decide(self, token: RawToken) -> tuple[int, int] | None:
+        """The (term, surface) a raw token is indexed as, or None for a function word: what ``analyse_text`` does."""
+        email, domain, phone, _time, _number, word = token
+        if word and not _LATIN.fullmatch(word):
+            lemma = self.morphology.lemma(word)
+            if lemma.function_word and not (self.keep_negation and self.morphology.is_negation(word)):
+                return None
+            term, surface = lemma.lemma, word
+        elif phone:
+            term = surface = _canonical_phone(phone)
+        elif domain:
+            term = surface = re.sub(r"^https?://", "", domain).rstrip("/")
+        else:
+            term = surface = email or _time or _number or word
+        strings = self.strings
+        return strings.setdefault(term, len(strings)), strings.setdefault(surface, len(strings))
+
+    def add(self, scanned: dict[str, Any]) -> None:
+        decided, decide = self.decided, self._decide
+        for name in FIELDS:
+            table, ids, lengths = scanned[name]
+            tokens = self.tokens[name]
+            mapping = np.empty(len(table), dtype=np.int32)
+            for local, token in enumerate(table):
+                number = tokens.get(token)
+                if number is None:
+                    if token not in decided:
+                        decided[token] = decide(token)
+                    number = -1 if decided[token] is None else tokens.setdefault(token, len(tokens))
+                mapping[local] = number
+            numbers = mapping[ids] if ids.size else ids
+            kept = numbers >= 0
+            # Each passage's count of kept tokens, from the running count at its bounds.
+            running = np.zeros(kept.size + 1, dtype=np.int64)
+            np.cumsum(kept, out=running[1:])
+            bounds = np.zeros(lengths.size + 1, dtype=np.int64)
+            np.cumsum(lengths, out=bounds[1:])
+            self.parts[name].append((numbers[kept], np.diff(running[bounds])))
+
+    def corpus(self) -> AnalysedCorpus:
+        fields = {}
+        for name in FIELDS:
+            parts = self.parts[name]
+            ids = np.concatenate([ids for ids, _ in parts]) if parts else np.zeros(0, dtype=np.int32)
+            lengths = np.concatenate([lengths for _, lengths in parts]) if parts else np.zeros(0, dtype=np.int64)
+            indptr = np.zeros(lengths.size + 1, dtype=np.int64)
+            np.cumsum(lengths, out=indptr[1:])
+            pairs = [self.decided[token] for token in self.tokens[name]]
+            term_of = np.array([pair[0] for pair in pairs], dtype=np.int32)  # type: ignore[index]
+            surface_of = np.array([pair[1] for pair in pairs], dtype=np.int32)  # type: ignore[index]
+            fields[name] = _Field(ids.astype(np.int32, copy=False), indptr, term_of, surface_of)
+        return AnalysedCorpus(list(self.strings), fields)
+
+
+def _batches(documents: Sequence[Document]) -> list[list[Document]]:
+    batches: list[list[Document]] = [[]]
+    size = 0
+    for document in documents:
+        if size >= BATCH_CHARACTERS:
+            batches.append([])
+            size = 0
+        batches[-1].append(document)
+        size += len(document.text)
+    return batches
+
+
+def analyse_corpus(
+    analyzer: Analyzer,
+    documents: Sequence[Document],
+    passage_words: tuple[int, int],
+    *,
+    progress: bool = False,
+    workers: int | None = None,
+) -> tuple[list[Passage], Sequence[Analysed]]:
+    """Every document chunked into passages and every passage analysed, on all cores for a large corpus.
+
+    Returns the passages, in document order, and their analysed fields: an
+    :class:`AnalysedCorpus` for the default analyzer, else a list of :class:`Analysed`.
+    """
+    if analyzer.stemmer != "pymorphy3" or analyzer.all_lemmas:
+        passages = [passage for document in documents for passage in chunk_document(document, passage_words)]
+        headings: dict[tuple[str, ...], Analysed] = {}
+        analysed = [analyse_passage(analyzer, passage, headings) for passage in tqdm(passages, disable=not progress)]
+        return passages, analysed
+    global _BATCHES
+    workers = min(os.cpu_count() or 1, 4) if workers is None else workers
+    total = sum(len(document.text) for document in documents)
+    parallel = workers > 1 and total >= PARALLEL_MIN_CHARACTERS and can_fork()
+    merger = _Merger(analyzer)
+    passages: list[Passage] = []
+    bar = tqdm(total=len(documents), desc="chunking and analysing", unit="document", disable=not progress)
+    _BATCHES = _batches(documents)
+    try:
+        if parallel:
+            context = multiprocessing.get_context("fork")
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+                done = pool.map(_chunk_and_scan, range(len(_BATCHES)), [passage_words] * len(_BATCHES))
+                for batch, (made, scanned) in enumerate(done):
+                    _collect(passages, made, _BATCHES[batch], merger, scanned, bar)
+        else:
+            for batch in range(len(_BATCHES)):
+                made, scanned = _chunk_and_scan(batch, passage_words)
+                _collect(passages, made, _BATCHES[batch], merger, scanned, bar)
+    finally:
+        _BATCHES = []
+        bar.close()
+    return passages, merger.corpus()
+
+
+def _collect(
+    passages: list[Passage],
+    made: list[Passage],
+    batch: list[Document],
+    merger: _Merger,
+    scanned: dict[str, Any],
+    bar: Any,
+) -> None:
+    texts = {document.id: document.text for document in batch}
+    passages.extend(replace(passage, text=texts[passage.doc_id][passage.start : passage.end]) for passage in made)
+    merger.add(scanned)
+    bar.update(len(batch))
