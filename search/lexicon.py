@@ -15,6 +15,7 @@ from operator import attrgetter
 from typing import Any, Self
 
 import numpy as np
+import scipy.sparse as sp
 
 from .analysis import WORD, Analysed
 
@@ -124,14 +125,16 @@ class Lexicon:
     def build(cls, analysed: Sequence[Analysed]) -> Self:
         ids, lengths, terms = numbered_field(analysed, "terms")
         n = len(analysed)
-        rows = np.repeat(np.arange(n, dtype=np.int64), lengths)
-        # One code per (term, passage), sorted: by term, then by passage — the postings, each passage once.
-        codes = np.unique(ids.astype(np.int64) * n + rows) if ids.size else np.zeros(0, dtype=np.int64)
-        columns = codes // max(n, 1)
-        indices = (codes - columns * n).astype(np.int32)
-        df = np.bincount(columns, minlength=len(terms)).astype(np.int64)
-        indptr = np.zeros(len(terms) + 1, dtype=np.int64)
-        np.cumsum(df, out=indptr[1:])
+        rows = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(lengths, out=rows[1:])
+        # Passage × term, each (passage, term) once, turned into postings: by term, then by passage.
+        matrix = sp.csr_matrix((np.ones(ids.size, dtype=np.int32), ids, rows), shape=(n, len(terms)))
+        matrix.sum_duplicates()
+        postings = matrix.tocsc()
+        del matrix
+        indices = postings.indices.astype(np.int32, copy=False)
+        indptr = postings.indptr.astype(np.int64)
+        df = np.diff(indptr)
         lexicon = cls(terms, df, okapi_idf(df, n), indptr, indices, _written_words(analysed), n)
         lexicon.lengths = lengths
         return lexicon

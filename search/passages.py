@@ -288,8 +288,9 @@ def _atoms(unit: list[_Block], text: str, most: int) -> list[_Atom]:
     """The smallest pieces a unit may be cut into: lines, or sentences of a very long line."""
     atoms = []
     for block in unit:
-        if block.words <= most:
-            atoms.append(_Atom(block.start, block.end, block.words))
+        words = block.words  # counted once: a regex over the block's text
+        if words <= most:
+            atoms.append(_Atom(block.start, block.end, words))
             continue
         for sentence in razdel.sentenize(text[block.start : block.end]):
             words = len(_WORD.findall(sentence.text))
