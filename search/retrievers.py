@@ -706,24 +706,38 @@ class TfidfWords(_Tfidf):
         ids, lengths, first_seen = numbered_field(documents, "terms")
         alphabetical = sorted(range(len(first_seen)), key=first_seen.__getitem__)
         words = [first_seen[column] for column in alphabetical]
-        rank = np.empty(len(words), dtype=np.int64)
-        rank[alphabetical] = np.arange(len(words))
+        rank = np.empty(len(words), dtype=np.int32)
+        rank[alphabetical] = np.arange(len(words), dtype=np.int32)
         del first_seen
-        unigram = rank[ids] if ids.size else np.zeros(0, dtype=np.int64)
+        unigram = rank[ids] if ids.size else np.zeros(0, dtype=np.int32)
+        del ids
         # Bigrams never cross a passage: drop the pair that spans each boundary.
         ends = np.cumsum(lengths)
         pair = np.ones(max(unigram.size - 1, 0), dtype=bool)
         pair[ends[(ends > 0) & (ends < unigram.size)] - 1] = False
-        codes = unigram[:-1][pair] * len(words) + unigram[1:][pair]
+        first = np.flatnonzero(pair)  # a bigram's first word, by position
+        del pair
+        codes = unigram[first].astype(np.int64) * len(words) + unigram[first + 1]
         bigrams, inverse = np.unique(codes, return_inverse=True)
-        # Each row: its unigrams, then its bigrams (columns after all the words).
-        rows = np.repeat(np.arange(lengths.size), lengths)
-        pair_rows = rows[:-1][pair] if rows.size else rows
-        columns = np.concatenate([unigram, len(words) + inverse.astype(np.int64)])
-        row_of = np.concatenate([rows, pair_rows])
+        del codes
+        # Straight into CSR, no (row, column) pairs: each row its unigrams, then its bigrams (columns after
+        # all the words); scipy's sum_duplicates then sorts and adds up each row, as from the pairs.
+        pairs = np.maximum(lengths - 1, 0)
+        before = np.cumsum(pairs) - pairs  # bigrams in the rows before
+        rows = np.repeat(np.arange(lengths.size, dtype=np.int32), lengths)
+        indices = np.empty(unigram.size + first.size, dtype=np.int32)
+        indices[np.arange(unigram.size) + before[rows]] = unigram
+        del unigram
+        row_of_pair = rows[first]
+        del rows
+        indices[first + before[row_of_pair] + lengths[row_of_pair]] = len(words) + inverse.astype(np.int32)
+        del first, row_of_pair, inverse
+        indptr = np.zeros(lengths.size + 1, dtype=np.int64)
+        np.cumsum(lengths + pairs, out=indptr[1:])
         counts = sp.csr_matrix(
-            (np.ones(columns.size), (row_of, columns)), shape=(lengths.size, len(words) + bigrams.size)
+            (np.ones(indices.size), indices, indptr), shape=(lengths.size, len(words) + bigrams.size)
         )
+        del indices
         counts.sum_duplicates()
         self._weigh(counts)
         self.words_ = {word: column for column, word in enumerate(words)}
