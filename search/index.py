@@ -236,17 +236,20 @@ def build_index(
         raise ValueError(f"{analyzer!r} does not analyse as the configuration says ({config.stemmer})")
     show = sys.stderr.isatty() if progress is None else progress
     # Chunked and analysed together, in worker processes for a large corpus.
-    passages, analysed = analyse_corpus(analyzer, documents, config.passage_words, progress=show)
+    # Their text left out: the passage table keeps offsets into the documents' one buffer.
+    passages, analysed = analyse_corpus(analyzer, documents, config.passage_words, progress=show, texts=False)
     if not passages:
         raise ValueError("nothing to index: the corpus has no text")
     names = retrievers_to_build(config, len(passages))
+    document_table = DocumentTable.build({document.id: document for document in documents}.values())
+    passage_table = PassageTable.build(passages, document_table, checked=False)  # the chunker's own offsets
+    del passages
     lexicon = Lexicon.build(analysed)
     built: dict[str, Retriever] = {}
     for name in tqdm(names, desc="fitting retrievers", unit="retriever", disable=not show):
         built[name] = RETRIEVERS[name]().fit(analysed)
     fingerprint = corpus_fingerprint(documents, config, synonyms)
-    by_id = {document.id: document for document in documents}
-    return Index(config, by_id, tuple(passages), lexicon, built, synonyms, fingerprint)
+    return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint)
 
 
 def corpus_fingerprint(documents: Iterable[Document], config: EngineConfig, synonyms: str = "") -> str:

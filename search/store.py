@@ -362,8 +362,12 @@ class PassageTable(Sequence[Passage]):
         self._by_id: dict[str, int] | None = None
 
     @classmethod
-    def build(cls, passages: Sequence[Passage], documents: DocumentTable) -> PassageTable:
-        """The table of ``passages``, each a verbatim slice of its document in ``documents`` (checked)."""
+    def build(cls, passages: Sequence[Passage], documents: DocumentTable, *, checked: bool = True) -> PassageTable:
+        """The table of ``passages``, each a verbatim slice of its document in ``documents`` (checked).
+
+        ``checked=False`` trusts the offsets and reads no passage's text: a build passes the
+        chunker's passages of these very documents with their text left out (a copy of the corpus).
+        """
         numbers: list[tuple[int, ...]] = []  # the integer columns, up to the audience code
         text_of: tuple[int, str, np.ndarray] | None = None
         ordinals: dict[str, int] = {}
@@ -375,7 +379,9 @@ class PassageTable(Sequence[Passage]):
                 text = documents.text_of(doc)
                 text_of = (doc, text, _byte_offsets(text))
             _, text, offsets = text_of
-            if not 0 <= passage.start <= passage.end <= len(text) or text[passage.start : passage.end] != passage.text:
+            if not 0 <= passage.start <= passage.end <= len(text) or (
+                checked and text[passage.start : passage.end] != passage.text
+            ):
                 raise ValueError(f"passage {passage.id} is not a slice of document {passage.doc_id}")
             base = int(documents.bounds[doc])
             ordinal = ordinals.get(passage.doc_id, 0)
