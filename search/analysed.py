@@ -24,7 +24,6 @@ import concurrent.futures
 import multiprocessing
 import os
 import re
-import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, overload
@@ -32,7 +31,7 @@ from typing import Any, overload
 import numpy as np
 from tqdm.auto import tqdm
 
-from .analysis import _LATIN, _TOKEN, Analysed, Analyzer, _canonical_phone, analyse_passage, normalize
+from .analysis import _LATIN, _TOKEN, Analysed, Analyzer, _canonical_phone, analyse_passage, can_fork, normalize
 from .corpus import Document
 from .passages import Passage, chunk_document
 
@@ -50,23 +49,6 @@ RawToken = str | tuple[str, ...]
 # Text without a digit or a Latin letter holds words only: the token regex's other kinds all need one.
 _DIGIT_OR_LATIN = re.compile(r"[\da-z]")
 _WORDS = re.compile(r"[^\W\d_]+")
-
-
-def can_fork() -> bool:
-    """Whether worker processes may be forked: no thread but this one (and tqdm's idle monitor).
-
-    A forked copy of a thread holding a lock could deadlock, and "spawn" would re-import the
-    caller's ``__main__``. tqdm starts its monitor thread with the first bar, even a disabled one;
-    it only sleeps, and a worker never touches tqdm.
-    """
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    from tqdm._monitor import TMonitor
-
-    main = threading.main_thread()
-    return threading.current_thread() is main and all(
-        thread is main or isinstance(thread, TMonitor) for thread in threading.enumerate()
-    )
 
 
 @dataclass(frozen=True)

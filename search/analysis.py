@@ -465,14 +465,29 @@ def analyse_passage(
     return Analysed(body.terms, body.surface, section.terms, question.terms, question.surface)
 
 
+def can_fork() -> bool:
+    """Whether worker processes may be forked: no thread but this one (and tqdm's idle monitor).
+
+    A forked copy of a thread holding a lock could deadlock, and "spawn" would re-import the
+    caller's ``__main__``. tqdm starts its monitor thread with the first bar, even a disabled one
+    (which is why the builds ran on one core until this check allowed it); it only sleeps, and a
+    worker never touches tqdm.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    from tqdm._monitor import TMonitor
+
+    main = threading.main_thread()
+    return threading.current_thread() is main and all(
+        thread is main or isinstance(thread, TMonitor) for thread in threading.enumerate()
+    )
+
+
 def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progress: bool = False) -> list[Analysed]:
     """Every passage analysed, on both cores for a large corpus (each worker with its own pymorphy3)."""
     bar = tqdm(total=len(passages), desc="analysing passages", unit="passage", disable=not progress)
     workers = min(os.cpu_count() or 1, 4)
-    # Fork, and only from a single-threaded process: a forked copy of a thread holding a lock could
-    # deadlock, and "spawn" would re-import the caller's __main__ (a script without a main guard).
-    can_fork = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
-    if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2 or not can_fork:
+    if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2 or not can_fork():
         analysed = []
         headings: dict[tuple[str, ...], Analysed] = {}
         for passage in passages:
