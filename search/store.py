@@ -189,11 +189,14 @@ class DocumentTable(Mapping[str, Document]):
     @classmethod
     def build(cls, documents: Iterable[Document]) -> DocumentTable:
         documents = list(documents)
-        encoded = [document.text.encode("utf-8") for document in documents]
+        # Encoded twice, one document at a time, into one buffer of the exact size: holding every
+        # document's bytes and then their join would cost twice the corpus (~1.3 GB at a million texts).
+        sizes = np.fromiter((len(d.text.encode("utf-8")) for d in documents), dtype=np.int64, count=len(documents))
         bounds = np.zeros(len(documents) + 1, dtype=np.int64)
-        np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)), out=bounds[1:])
-        text = np.frombuffer(b"".join(encoded), dtype=np.uint8) if bounds[-1] else np.zeros(0, dtype=np.uint8)
-        del encoded
+        np.cumsum(sizes, out=bounds[1:])
+        text = np.empty(int(bounds[-1]), dtype=np.uint8)
+        for document, start, end in zip(documents, bounds.tolist(), bounds[1:].tolist()):
+            text[start:end] = np.frombuffer(document.text.encode("utf-8"), dtype=np.uint8)
         groups: dict[tuple[str, ...], int] = {}
         audience = np.fromiter(
             (groups.setdefault(tuple(d.audience), len(groups)) for d in documents), dtype=np.int64, count=len(documents)
