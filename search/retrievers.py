@@ -389,6 +389,27 @@ def _count_matrix(columns: np.ndarray, lengths: np.ndarray, width: int) -> sp.cs
     return counts
 
 
+def _distinct_codes(codes: np.ndarray, words: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_inverse=True)`` for bigram codes below ``words²``, inverse as ``int32``.
+
+    When the table of every possible code is no bigger than the codes themselves (a million
+    texts over a few thousand words), one pass marks the codes present and their ranks are
+    a running count: no sort, and no argsort, sorted copy and inverse of 55 M ``int64`` each
+    (+1.5 GB at a million texts).
+    """
+    if words * words > DENSE_BIGRAMS * codes.size or words * words >= 2**31:
+        distinct, inverse = np.unique(codes, return_inverse=True)
+        return distinct, inverse.astype(np.int32)
+    present = np.zeros(words * words, dtype=bool)
+    present[codes] = True
+    rank = np.cumsum(present, dtype=np.int32)
+    rank -= 1
+    return np.flatnonzero(present), rank[codes]
+
+
+DENSE_BIGRAMS = 4  # the dense path when words² ≤ this × the number of bigram codes
+
+
 def _normalize_rows(data: np.ndarray, indptr: np.ndarray) -> None:
     """scikit-learn's ``normalize(X, "l2")`` of a CSR matrix's ``data``, in place and bit for bit.
 
@@ -718,7 +739,7 @@ class TfidfWords(_Tfidf):
         first = np.flatnonzero(pair)  # a bigram's first word, by position
         del pair
         codes = unigram[first].astype(np.int64) * len(words) + unigram[first + 1]
-        bigrams, inverse = np.unique(codes, return_inverse=True)
+        bigrams, inverse = _distinct_codes(codes, len(words))
         del codes
         # Straight into CSR, no (row, column) pairs: each row its unigrams, then its bigrams (columns after
         # all the words); scipy's sum_duplicates then sorts and adds up each row, as from the pairs.
@@ -730,7 +751,8 @@ class TfidfWords(_Tfidf):
         del unigram
         row_of_pair = rows[first]
         del rows
-        indices[first + before[row_of_pair] + lengths[row_of_pair]] = len(words) + inverse.astype(np.int32)
+        inverse += len(words)
+        indices[first + before[row_of_pair] + lengths[row_of_pair]] = inverse
         del first, row_of_pair, inverse
         indptr = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths + pairs, out=indptr[1:])

@@ -18,7 +18,7 @@ from search.corpus import Document, read_corpus
 from search.index import build_index
 from search.lexicon import Lexicon, number_features, numbered_field
 from search.passages import chunk_document
-from search.retrievers import RETRIEVERS, _tfidf
+from search.retrievers import DENSE_BIGRAMS, RETRIEVERS, _distinct_codes, _tfidf
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 WORDS = (40, 150)
@@ -121,3 +121,13 @@ def test_tfidf_weights_are_scikit_learn_s_bit_for_bit() -> None:
     assert idf.tobytes() == expected.idf_.tobytes()
     assert ours.data.tobytes() == matrix.data.tobytes()
     assert (ours.indices == matrix.indices).all() and (ours.indptr == matrix.indptr).all()
+
+
+@pytest.mark.parametrize(("words", "count"), [(1, 10), (40, 50_000), (300, 2_000), (3000, 20_000)])
+def test_distinct_bigram_codes_are_numpy_s_unique_on_both_paths(words: int, count: int) -> None:
+    codes = np.random.default_rng(words).integers(0, words * words, size=count).astype(np.int64)
+    distinct, inverse = _distinct_codes(codes, words)
+    expected, expected_inverse = np.unique(codes, return_inverse=True)
+    assert distinct.dtype == expected.dtype and (distinct == expected).all()
+    assert inverse.dtype == np.int32 and (inverse == expected_inverse).all()
+    assert (words * words <= DENSE_BIGRAMS * count) == (words in (1, 40))  # both paths are exercised
