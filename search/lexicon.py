@@ -128,7 +128,7 @@ class Lexicon:
         rows = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(lengths, out=rows[1:])
         # Passage × term, each (passage, term) once, turned into postings: by term, then by passage.
-        matrix = sp.csr_matrix((np.ones(ids.size, dtype=np.int32), ids, rows), shape=(n, len(terms)))
+        matrix = sp.csr_matrix((np.ones(ids.size, dtype=bool), ids, rows), shape=(n, len(terms)))  # one byte each
         matrix.sum_duplicates()
         postings = matrix.tocsc()
         del matrix
