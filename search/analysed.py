@@ -164,7 +164,9 @@ def _chunk_and_scan(batch: int, passage_words: tuple[int, int]) -> tuple[list[Pa
                 heading = sections[passage.section] = _raw_tokens("\n".join(passage.section))
             tables.add("headings", heading)
             tables.add("question", _raw_tokens(passage.question) if passage.question else heading)
-            passages.append(replace(passage, text=""))  # the text is a slice of the document: not sent back
+            # The text is a slice of the document: not sent back. Made just now: set in place (replace() is slow).
+            object.__setattr__(passage, "text", "")
+            passages.append(passage)
     scanned = {
         name: (
             list(tables.tables[name]),
