@@ -32,6 +32,7 @@ from .config import EngineConfig
 from .corpus import Document, read_corpus
 from .lexicon import Lexicon
 from .passages import Passage, chunk_document
+from .query import DeletionIndex, build_spelling_index
 from .retrievers import RETRIEVERS, Retriever
 from .store import DocumentTable, PassageTable
 
@@ -72,8 +73,13 @@ class Index:
     retrievers: Mapping[str, Retriever]
     synonyms: str
     fingerprint: str
+    # Spelling's deletion index over the corpus's words, built here once and saved with the index (memory-mapped
+    # when opened, so processes over one folder share it); an index saved without one builds it when opened.
+    spelling: DeletionIndex | None = None
 
     def __post_init__(self) -> None:
+        if self.spelling is None:
+            object.__setattr__(self, "spelling", build_spelling_index(self.lexicon.words))
         documents = self.documents
         if not isinstance(documents, DocumentTable):
             documents = DocumentTable.build(documents.values())
@@ -104,6 +110,9 @@ class Index:
             parts[name] = params
             arrays.update({f"{name}.{key}": value for key, value in own.items()})
         parts["synonyms"] = self.synonyms
+        if self.spelling is not None:
+            parts["spelling"], own = self.spelling.state()
+            arrays.update({f"spelling.{key}": value for key, value in own.items()})
         return storage.write_index(index_dir, manifest, parts, arrays)
 
     @classmethod
@@ -120,6 +129,11 @@ class Index:
                 name: RETRIEVERS[name].from_state(params, _prefixed(arrays, name))
                 for name, params in parts["retrievers"].items()
             }
+            spelling = (
+                DeletionIndex.from_state(parts["spelling"], _prefixed(arrays, "spelling"))
+                if "spelling" in parts
+                else None
+            )
         except (KeyError, TypeError, ValueError) as error:
             raise storage.IndexFormatError(
                 f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); {fix}"
@@ -131,7 +145,9 @@ class Index:
                 )
         if lexicon.passages != len(passages) or not retrievers:
             raise storage.IndexFormatError(f"index in {index_dir}: the lexicon does not match the passages; {fix}")
-        return cls(config, documents, passages, lexicon, retrievers, parts["synonyms"], manifest["fingerprint"])
+        return cls(
+            config, documents, passages, lexicon, retrievers, parts["synonyms"], manifest["fingerprint"], spelling
+        )
 
     def configured(self, config: EngineConfig) -> Index:
         """The same data under other query-time settings, with the fingerprint they give."""

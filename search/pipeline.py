@@ -165,6 +165,7 @@ class Understand(Stage):
             analyzer.morphology.is_known,
             morphology=analyzer.morphology,
             jargon=self.thesaurus.words,
+            spelling=index.spelling,
         )
         # Real-word typos are judged by the best passage of the first retriever the fusion weighs.
         self.ranker = index.retrievers[next(iter(fused_weights(index)))]

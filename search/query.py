@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -40,6 +40,7 @@ from .lang import (
 )
 from .morphology import Morphology, shared_morphology
 from .results import Correction
+from .store import StringTable
 
 __all__ = [
     "TEXT_STEPS",
@@ -53,6 +54,7 @@ __all__ = [
     "Thesaurus",
     "TransliterationStep",
     "Vocabulary",
+    "build_spelling_index",
     "parse_synonyms",
 ]
 
@@ -162,15 +164,34 @@ class Vocabulary:
     def _jargon_sorted(self) -> list[str]:
         return sorted(self.jargon)
 
+    # The spelling index the index folder holds (built once at index time, memory-mapped); without it,
+    # one is built on the first misspelt word.
+    spelling: DeletionIndex | None = None
+
     @cached_property
     def spelling_index(self) -> DeletionIndex:
-        """The corpus's Cyrillic words and every form of its lemmas, built on the first misspelt word."""
-        words = {w for w in self.counts if _CYRILLIC_WORD.fullmatch(w) and len(w) > 2}
-        if len(self.corpus_lemmas) <= FORMS_MAX_LEMMAS:
-            for lemma in self.corpus_lemmas:
-                if _CYRILLIC_WORD.fullmatch(lemma):
-                    words.update(form for form in self.morph.forms(lemma) if len(form) > 2)
-        return DeletionIndex(sorted(words))
+        """The corpus's Cyrillic words and every form of its lemmas."""
+        if self.spelling is not None:
+            return self.spelling
+        return DeletionIndex(spelling_words(self.counts, self.corpus_lemmas, self.morph))
+
+
+def spelling_words(counts: Iterable[str], lemmas: Iterable[str], morphology: Morphology) -> list[str]:
+    """What spelling corrects towards: the corpus's Cyrillic words of three letters or more and, for a
+    corpus of up to ``FORMS_MAX_LEMMAS`` lemmas, every form of each lemma (sorted)."""
+    words = {w for w in counts if _CYRILLIC_WORD.fullmatch(w) and len(w) > 2}
+    lemmas = list(lemmas)
+    if len(lemmas) <= FORMS_MAX_LEMMAS:
+        for lemma in lemmas:
+            if _CYRILLIC_WORD.fullmatch(lemma):
+                words.update(form for form in morphology.forms(lemma) if len(form) > 2)
+    return sorted(words)
+
+
+def build_spelling_index(words: Mapping[str, int], morphology: Morphology | None = None) -> DeletionIndex:
+    """The spelling index of a corpus's words as written (``Lexicon.words``): built once at index time."""
+    vocabulary = Vocabulary(words, lambda word: False, morphology=morphology)
+    return DeletionIndex(spelling_words(words, vocabulary.corpus_lemmas, vocabulary.morph))
 
 
 # --- candidates: a deletion index, keyboard neighbours ---------------------------------------
@@ -197,16 +218,13 @@ class DeletionIndex:
     """
 
     def __init__(self, words: Sequence[str], max_distance: int = 2, prefix_length: int = 7) -> None:
-        self.words = list(words)
+        self.words: Sequence[str] = list(words)
         self.max_distance = max_distance
         self.prefix_length = prefix_length
         size = prefix_length
         prefixes = [word[:size] for word in self.words]
         self._alphabet = {char: code for code, char in enumerate(sorted(set("".join(prefixes))), 1)}
-        self._base = len(self._alphabet) + 1
-        if self._base**size >= 2**63:
-            raise ValueError(f"{len(self._alphabet)} letters make keys of {size} letters too long for int64")
-        self._powers = np.array([self._base ** (size - 1 - i) for i in range(size)], dtype=np.int64)
+        self._derive()
         # Words sharing a prefix share its deletions: each distinct prefix is one row, its words a range.
         codes = np.zeros((len(prefixes), size), dtype=np.int64)
         if prefixes:
@@ -223,6 +241,19 @@ class DeletionIndex:
         self._row_start = np.searchsorted(rows[order], np.arange(len(unique) + 1))
         first = order[self._row_start[:-1]] if len(unique) else np.zeros(0, dtype=np.int64)
         row_codes = codes[first]
+        padded_codes = np.concatenate([row_codes, np.zeros((len(unique), 1), dtype=np.int64)], axis=1)
+        key = (padded_codes[:, self._kept] @ self._powers).T.ravel()  # pattern-major: all rows per pattern
+        owner = np.tile(np.arange(len(unique), dtype=np.int32), len(self._kept))
+        order = np.argsort(key, kind="stable")
+        self._keys, self._owners = key[order], owner[order]
+
+    def _derive(self) -> None:
+        """What follows from the alphabet, the prefix length and the distance: rebuilt, never stored."""
+        size, max_distance = self.prefix_length, self.max_distance
+        self._base = len(self._alphabet) + 1
+        if self._base**size >= 2**63:
+            raise ValueError(f"{len(self._alphabet)} letters make keys of {size} letters too long for int64")
+        self._powers = np.array([self._base ** (size - 1 - i) for i in range(size)], dtype=np.int64)
         # Each deletion pattern as the positions it keeps, closed up, then the last column (always code 0)
         # in the dropped letters' places: a prefix's key under every pattern is one gather and one product.
         patterns = _deletion_patterns(size, max_distance)
@@ -233,11 +264,31 @@ class DeletionIndex:
         self._patterns_within = [
             sum(len(dropped) <= depth for dropped in patterns) for depth in range(max_distance + 1)
         ]
-        padded_codes = np.concatenate([row_codes, np.zeros((len(unique), 1), dtype=np.int64)], axis=1)
-        key = (padded_codes[:, self._kept] @ self._powers).T.ravel()  # pattern-major: all rows per pattern
-        owner = np.tile(np.arange(len(unique), dtype=np.int32), len(patterns))
-        order = np.argsort(key, kind="stable")
-        self._keys, self._owners = key[order], owner[order]
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Parameters (JSON) and arrays to save with the index; :meth:`from_state` maps them back."""
+        words = self.words if isinstance(self.words, StringTable) else StringTable.build(self.words)
+        params = {"max_distance": self.max_distance, "prefix_length": self.prefix_length}
+        params["alphabet"] = "".join(sorted(self._alphabet, key=self._alphabet.__getitem__))
+        arrays = {"keys": self._keys, "owners": self._owners, "row_words": self._row_words}
+        return params, {**arrays, "row_start": self._row_start, **words.arrays("words")}
+
+    @classmethod
+    def from_state(cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> DeletionIndex:
+        """An index over saved arrays (memory-mapped by the index's reader: processes share its pages)."""
+        index = cls.__new__(cls)
+        index.words = StringTable.from_arrays(arrays, "words")
+        index.max_distance, index.prefix_length = int(params["max_distance"]), int(params["prefix_length"])
+        index._alphabet = {char: code for code, char in enumerate(params["alphabet"], 1)}
+        index._derive()
+        index._keys, index._owners = arrays["keys"], arrays["owners"]
+        index._row_words, index._row_start = arrays["row_words"], arrays["row_start"]
+        rows = index._row_start.size - 1
+        if index._keys.shape != index._owners.shape or index._keys.size != rows * len(index._kept):
+            raise ValueError(f"spelling index: {index._keys.size} keys for {rows} prefixes")
+        if index._row_words.size != len(index.words) or int(index._row_start[-1]) != len(index.words):
+            raise ValueError(f"spelling index: {index._row_words.size} entries for {len(index.words)} words")
+        return index
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
         """Words within ``max_distance`` edits of ``word``, with their distances, in index order."""

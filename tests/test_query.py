@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from search import Document, SearchEngine
@@ -397,3 +400,40 @@ def test_noise_comes_back_to_the_original_lemmas(engine: SearchEngine) -> None:
             same += set(clean[judgment.query]) <= set(info.terms) | set(info.expansions)
         shares[kind] = same / total
     assert {kind: share for kind, share in shares.items() if share < NOISE_FLOORS[kind]} == {}
+
+
+def test_the_deletion_index_saved_and_mapped_back_finds_the_same_words(tmp_path: Path) -> None:
+    from search.storage import read_index, write_index
+
+    words = ["заказ", "заказы", "закат", "возврат", "возвращать", "дважды", "важный", "ёлка"]
+    index = DeletionIndex(words)
+    params, arrays = index.state()
+    write_index(tmp_path, {}, {"spelling": params}, {f"spelling.{k}": v for k, v in arrays.items()})
+    _, parts, stored = read_index(tmp_path)
+    mapped = DeletionIndex.from_state(parts["spelling"], {k.split(".", 1)[1]: v for k, v in stored.items()})
+    assert list(mapped.words) == words
+    for typed in ("закаь", "закз", "дваждый", "возвращать", "заказ-х", "елка", "ёлк"):
+        for distance in (0, 1, 2):
+            assert mapped.lookup(typed, distance) == index.lookup(typed, distance), (typed, distance)
+    broken = dict(arrays, keys=arrays["keys"][:-1])
+    with pytest.raises(ValueError, match="keys for"):
+        DeletionIndex.from_state(params, broken)
+
+
+def test_a_saved_index_holds_its_spelling_index_and_a_reopened_engine_uses_it(tmp_path: Path) -> None:
+    from search.index import Index
+    from search.storage import MMAP_MIN_BYTES
+    from search.store import StringTable
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Возврат\n\nКак вернуть деньги за заказ: возврат оформляют в личном кабинете.\n")
+    engine = SearchEngine.from_directory(folder, index_dir=tmp_path / "index", progress=False)
+    reopened = Index.load(tmp_path / "index")
+    assert reopened.spelling is not None and isinstance(reopened.spelling.words, StringTable)
+    keys = reopened.spelling._keys
+    assert isinstance(keys.base, np.memmap) or keys.nbytes <= MMAP_MIN_BYTES  # shared pages, not a private copy
+    assert list(reopened.spelling.words) == list(engine.index.spelling.words)
+    assert "возвратом" in list(reopened.spelling.words)  # a form of a corpus lemma the text does not use
+    again = SearchEngine.load(tmp_path / "index")
+    assert again.search("как вернуть деньги за заказь").query.rewritten == "как вернуть деньги за заказ"
