@@ -73,8 +73,8 @@ class Index:
     retrievers: Mapping[str, Retriever]
     synonyms: str
     fingerprint: str
-    # Spelling's deletion index over the corpus's words, built here once and saved with the index (memory-mapped
-    # when opened, so processes over one folder share it); an index saved without one builds it when opened.
+    # Spelling's deletion index over the corpus's words and the language's frequent ones, built once with the
+    # index and saved with it (memory-mapped when opened, so processes over one folder share it).
     spelling: DeletionIndex | None = None
 
     def __post_init__(self) -> None:
@@ -129,11 +129,7 @@ class Index:
                 name: RETRIEVERS[name].from_state(params, _prefixed(arrays, name))
                 for name, params in parts["retrievers"].items()
             }
-            spelling = (
-                DeletionIndex.from_state(parts["spelling"], _prefixed(arrays, "spelling"))
-                if "spelling" in parts
-                else None
-            )
+            spelling = DeletionIndex.from_state(parts["spelling"], _prefixed(arrays, "spelling"))
         except (KeyError, TypeError, ValueError) as error:
             raise storage.IndexFormatError(
                 f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); {fix}"

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import abc
 import bisect
+import functools
 import heapq
+import math
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -88,6 +90,9 @@ REAL_WORD_MAX_COVERAGE = 0.5
 _TRIPLED = re.compile(r"(.)\1\1+")
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
 REAL_WORD_MIN_COVERAGE = 0.99
+# The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
+# index holds beside the corpus's, so that two slips reach them too.
+LANGUAGE_MIN_ZIPF = 2.5
 
 
 @dataclass(frozen=True)
@@ -177,8 +182,8 @@ class Vocabulary:
 
 
 def spelling_words(counts: Iterable[str], lemmas: Iterable[str], morphology: Morphology) -> list[str]:
-    """What spelling corrects towards: the corpus's Cyrillic words of three letters or more and, for a
-    corpus of up to ``FORMS_MAX_LEMMAS`` lemmas, every form of each lemma (sorted)."""
+    """What spelling corrects towards from the corpus: its Cyrillic words of three letters or more and, for
+    a corpus of up to ``FORMS_MAX_LEMMAS`` lemmas, every form of each lemma (sorted)."""
     words = {w for w in counts if _CYRILLIC_WORD.fullmatch(w) and len(w) > 2}
     lemmas = list(lemmas)
     if len(lemmas) <= FORMS_MAX_LEMMAS:
@@ -188,10 +193,40 @@ def spelling_words(counts: Iterable[str], lemmas: Iterable[str], morphology: Mor
     return sorted(words)
 
 
+@functools.lru_cache(maxsize=1)
+def language_frequencies() -> Mapping[str, float]:
+    """The Zipf frequency of every Russian word ``wordfreq`` lists (ё folded; the higher of the two
+    spellings), or nothing without it. Read once per process, at index time only."""
+    try:
+        import wordfreq
+    except ImportError:
+        return {}
+    zipf: dict[str, float] = {}
+    for word, share in wordfreq.get_frequency_dict("ru", "large").items():
+        word = word.replace("ё", "е")
+        if _CYRILLIC_WORD.fullmatch(word) and len(word) > 2:
+            zipf[word] = max(zipf.get(word, 0.0), round(math.log10(share) + 9, 2))
+    wordfreq.get_frequency_dict.cache_clear()  # ~100 MB of floats the build need not keep
+    return zipf
+
+
+@functools.lru_cache(maxsize=1)
+def language_words(morphology: Morphology) -> tuple[str, ...]:
+    """The language's words at least ``LANGUAGE_MIN_ZIPF`` frequent that the dictionary knows: spelling
+    reaches them within two edits, as it reaches the corpus's words («вкольо» → сколько)."""
+    frequencies = language_frequencies()
+    return tuple(w for w, z in frequencies.items() if z >= LANGUAGE_MIN_ZIPF and morphology.in_dictionary(w))
+
+
 def build_spelling_index(words: Mapping[str, int], morphology: Morphology | None = None) -> DeletionIndex:
-    """The spelling index of a corpus's words as written (``Lexicon.words``): built once at index time."""
+    """The spelling index of a corpus's words as written (``Lexicon.words``) and the language's frequent
+    words, with their frequencies: built once at index time."""
     vocabulary = Vocabulary(words, lambda word: False, morphology=morphology)
-    return DeletionIndex(spelling_words(words, vocabulary.corpus_lemmas, vocabulary.morph))
+    spelt = set(spelling_words(words, vocabulary.corpus_lemmas, vocabulary.morph))
+    spelt.update(language_words(vocabulary.morph))
+    frequencies = language_frequencies()
+    ordered = sorted(spelt)
+    return DeletionIndex(ordered, frequencies=[frequencies.get(word, 0.0) for word in ordered])
 
 
 # --- candidates: a deletion index, keyboard neighbours ---------------------------------------
@@ -217,8 +252,18 @@ class DeletionIndex:
     [('заказ', 1), ('закат', 1)]
     """
 
-    def __init__(self, words: Sequence[str], max_distance: int = 2, prefix_length: int = 7) -> None:
+    def __init__(
+        self,
+        words: Sequence[str],
+        max_distance: int = 2,
+        prefix_length: int = 7,
+        frequencies: Sequence[float] | None = None,
+    ) -> None:
         self.words: Sequence[str] = list(words)
+        # Each word's Zipf frequency in the language (wordfreq: log10 of uses per billion words), 0 unknown;
+        # tenths in a uint8. It ranks candidates the corpus does not use: «сколко» is «сколько», not «сколков».
+        zipf = np.zeros(len(self.words)) if frequencies is None else np.asarray(frequencies, dtype=float)
+        self._frequency = np.clip(np.rint(zipf * 10), 0, 255).astype(np.uint8)
         self.max_distance = max_distance
         self.prefix_length = prefix_length
         size = prefix_length
@@ -270,8 +315,8 @@ class DeletionIndex:
         words = self.words if isinstance(self.words, StringTable) else StringTable.build(self.words)
         params = {"max_distance": self.max_distance, "prefix_length": self.prefix_length}
         params["alphabet"] = "".join(sorted(self._alphabet, key=self._alphabet.__getitem__))
-        arrays = {"keys": self._keys, "owners": self._owners, "row_words": self._row_words}
-        return params, {**arrays, "row_start": self._row_start, **words.arrays("words")}
+        arrays = {"keys": self._keys, "owners": self._owners, "frequency": self._frequency}
+        return params, {**arrays, "row_words": self._row_words, "row_start": self._row_start, **words.arrays("words")}
 
     @classmethod
     def from_state(cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> DeletionIndex:
@@ -283,10 +328,11 @@ class DeletionIndex:
         index._derive()
         index._keys, index._owners = arrays["keys"], arrays["owners"]
         index._row_words, index._row_start = arrays["row_words"], arrays["row_start"]
+        index._frequency = arrays["frequency"]
         rows = index._row_start.size - 1
         if index._keys.shape != index._owners.shape or index._keys.size != rows * len(index._kept):
             raise ValueError(f"spelling index: {index._keys.size} keys for {rows} prefixes")
-        if index._row_words.size != len(index.words) or int(index._row_start[-1]) != len(index.words):
+        if not index._row_words.size == index._frequency.size == len(index.words) == int(index._row_start[-1]):
             raise ValueError(f"spelling index: {index._row_words.size} entries for {len(index.words)} words")
         return index
 
@@ -316,6 +362,11 @@ class DeletionIndex:
             if distance <= max_distance:
                 results.append((candidate, distance))
         return results
+
+    def frequency(self, word: str) -> float:
+        """The word's Zipf frequency in the language (0 when the index does not hold it); words sorted."""
+        where = bisect.bisect_left(self.words, word)
+        return self._frequency[where] / 10 if where < len(self.words) and self.words[where] == word else 0.0
 
     def __len__(self) -> int:
         return len(self.words)
@@ -638,9 +689,12 @@ class ScriptReader:
                     return None  # «ozon.ru» in a transliterated query is the address, not «щящтюкг»
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
-            if own is None and scheme == "transliteration" and "-" in word:
+            pieced = scheme == "transliteration" and "-" in word
+            if own is None and pieced:
                 own = self.pieces(word, guess)  # «chisel-bliznetsov»: no word as a whole, two in parts
-            if own is None and guess:  # a typo typed on the wrong layout or in Latin letters: spelling finishes it
+            # A typo typed on the wrong layout or in Latin letters: spelling finishes it. A word in pieces none
+            # of which reads («e-mail», «wi-fi») is no Russian word with a typo either.
+            if own is None and guess and not pieced:
                 own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
             if own is None and not guess and scheme == "transliteration" and len(word) >= 4:
                 own = self.name_reading(word)  # «Bronkosom»: the corpus's «Бронкос» in another case
@@ -912,27 +966,39 @@ class SpellingStep(RewriteStep):
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
         names = _names(text)
         keep = {*keep, *names}
+        alongside: dict[str, str] = {}
 
         def change(word: str, _: int, __: list[str]) -> str | None:
-            if word in names:  # a name: only towards the corpus's own spelling of it («Мелфи» → мельфи),
-                found = None if word in keep - names else self.correct(word)  # its ending kept: «Дьюар»
-                # and «дьюару» are one name in two cases, not a typo
-                if found and found[0] == word[0] and found[-2:] == word[-2:] and found in self.vocabulary.counts:
-                    return found
-                # or one slip from a word of the corpus or a form of its lemma («Суперкуок», «Мэннингг»)
-                # before its ending («Дьюар» and «дьюару», «Ратцеля» and «ратцель» are the name in two cases)
-                if found and found[0] == word[0] and self._in_corpus(found) and OSA.distance(word, found) == 1:
-                    start = len(os.path.commonprefix([word, found]))
-                    doubled = len(word) == len(found) + 1 and word[start] == word[start - 1]
-                    if doubled or start < min(len(word), len(found)) - 2:
-                        return found
+            if word in names:
+                # A name is searched as typed and, alongside it, as the corpus spells it: «Мелфи» is the
+                # paragraph's «Мельфи» in another transliteration, not a typo to overwrite.
+                found = None if word in keep - names else self._name(word)
+                if found is not None:
+                    alongside[word] = found
                 return None
             return None if word in keep else self.correct(word)
 
-        rewrite = _map_words(text, self.name, change)
+        mapped = _map_words(text, self.name, change)
+        rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
         if self.coverage is None:
             return rewrite
         return self._real_words(rewrite, keep)
+
+    def _name(self, word: str) -> str | None:
+        """The corpus's own spelling of a capitalised word, its ending kept («Дьюар» and «дьюару» are one
+        name in two cases, not a typo), or one slip from a word of the corpus or a form of its lemma before
+        its ending («Суперкуок», «Мэннингг»; «Ратцеля» and «ратцель» are the name in two cases)."""
+        found = self.correct(word)
+        if not found or found[0] != word[0]:
+            return None
+        if found[-2:] == word[-2:] and found in self.vocabulary.counts:
+            return found
+        if self._in_corpus(found) and OSA.distance(word, found) == 1:
+            start = len(os.path.commonprefix([word, found]))
+            doubled = len(word) == len(found) + 1 and word[start] == word[start - 1]
+            if doubled or start < min(len(word), len(found)) - 2:
+                return found
+        return None
 
     def correct(self, word: str) -> str | None:
         """The closest known word for a word neither the corpus nor the dictionary knows."""
@@ -981,7 +1047,9 @@ class SpellingStep(RewriteStep):
     def _ranked(self, word: str, candidates: Mapping[str, int]) -> list[str]:
         counts = self.vocabulary.counts
 
-        def key(candidate: str) -> tuple[int, int, bool, int, int, str]:
+        index = self.vocabulary.spelling_index
+
+        def key(candidate: str) -> tuple[int, int, bool, int, int, float, str]:
             count = counts.get(candidate, 0)
             # The corpus's own words, then forms of its lemmas, then the dictionary's: «двойнае» is the
             # documents' «двойное», not the comparative «двойнее» a neighbouring key away (а/о is a slip
@@ -992,7 +1060,9 @@ class SpellingStep(RewriteStep):
                 tier = 3
             # People rarely miss the first letter: «сколко» is «сколько», not «колко».
             first = candidate[0] != word[0]
-            return candidates[candidate], tier, first, slip_cost(word, candidate), -count, candidate
+            # Then the likelier slip, the corpus's more frequent word, the language's more frequent word.
+            slip = slip_cost(word, candidate)
+            return candidates[candidate], tier, first, slip, -count, -index.frequency(candidate), candidate
 
         return sorted(candidates, key=key)
 
@@ -1013,7 +1083,8 @@ class SpellingStep(RewriteStep):
             candidates = {
                 candidate: distance
                 for candidate, distance in candidates.items()
-                if _plausible_typo(word, candidate, distance)
+                if self._in_corpus(candidate)  # the index holds the language's frequent words too
+                and _plausible_typo(word, candidate, distance)
                 and not lemmas & set(morph.all_lemmas(candidate))
                 # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
                 # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
@@ -1043,7 +1114,7 @@ class SpellingStep(RewriteStep):
                 text = _replace_word(text, word, best)
                 corrections.append(Correction(self.name, original, best))
                 baseline = best_coverage
-        return Rewrite(text, tuple(corrections))
+        return Rewrite(text, tuple(corrections), rewrite.alongside)
 
 
 def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
