@@ -446,6 +446,32 @@ def keyboard_cost(typed: str, candidate: str) -> int:
     return sum(1 for a, b in zip(typed, candidate) if a != b and b not in _KEYBOARD.get(a, ()))
 
 
+def finger_slips(typed: str, candidate: str) -> int:
+    """How many slips of the finger make ``typed`` of ``candidate`` (a large number when they cannot): a
+    letter left out, two neighbours swapped, a neighbouring key struck, a letter too many beside its own
+    key or a neighbour's. A restricted edit distance: «вкольо» is two slips from «сколько», «протокол» no
+    number of slips from «промокод» (м for т is no neighbouring key)."""
+    never = len(typed) + len(candidate) + 1
+    rows = [[never] * (len(candidate) + 1) for _ in range(len(typed) + 1)]
+    rows[0] = list(range(len(candidate) + 1))
+    for i in range(1, len(typed) + 1):
+        letter = typed[i - 1]
+        beside = typed[i - 2 : i - 1] + typed[i : i + 1]
+        extra = any(letter == other or letter in _KEYBOARD.get(other, ()) for other in beside)
+        rows[i][0] = rows[i - 1][0] + 1 if extra else never
+        for j in range(1, len(candidate) + 1):
+            meant = candidate[j - 1]
+            best = rows[i][j - 1] + 1  # the meant letter left out
+            if letter == meant or letter in _KEYBOARD.get(meant, ()):
+                best = min(best, rows[i - 1][j - 1] + (letter != meant))
+            if extra:
+                best = min(best, rows[i - 1][j] + 1)
+            if i > 1 and j > 1 and letter == candidate[j - 2] and typed[i - 2] == meant and letter != meant:
+                best = min(best, rows[i - 2][j - 2] + 1)
+            rows[i][j] = min(best, never)
+    return rows[-1][-1]
+
+
 def slip_cost(typed: str, candidate: str) -> int:
     """How unlikely a slip of the finger makes ``typed`` of ``candidate`` (a noisy channel, coarsely): 0 for
     a letter left out, a letter doubled or two neighbours swapped; 1 for each neighbouring key struck (one
@@ -1016,7 +1042,13 @@ class SpellingStep(RewriteStep):
         if "-" in word and all(self.vocabulary.known(part) for part in word.split("-") if part):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         limit = 1 if len(word) <= 5 else 2
-        candidates = dict(self.vocabulary.spelling_index.lookup(word, limit))
+        # Two edits from a word of the language the corpus does not use, only as two slips of the finger: an
+        # unknown word two edits from a frequent one is as often another word («промокод» is no «протокол»).
+        candidates = {
+            candidate: distance
+            for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
+            if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate) <= 2
+        }
         for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
             if edit not in candidates and len(edit) > 2 and self.vocabulary.morph.in_dictionary(edit):
                 candidates[edit] = 1
