@@ -144,6 +144,10 @@ class Vocabulary:
             return frozenset(self.lemmas)
         return frozenset(self.morph.lemma(word).lemma for word in self.counts if _CYRILLIC_WORD.fullmatch(word))
 
+    def frequency(self, word: str) -> float:
+        """The word's Zipf frequency in the language, from the saved spelling index (0 without one)."""
+        return self.spelling.frequency(word) if self.spelling is not None else 0.0
+
     def lemma_in_corpus(self, word: str) -> bool:
         return self.morph.lemma(word).lemma in self.corpus_lemmas
 
@@ -864,7 +868,7 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
     morph = vocabulary.morph
     usual = min((cost for word, cost in readings if not morph.lemma(word).distorted), default=0)
 
-    def key(item: tuple[str, int]) -> tuple[int, int, bool, int, str]:
+    def key(item: tuple[str, int]) -> tuple[int, int, bool, int, int, str]:
         word, cost = item
         count = vocabulary.counts.get(word, 0)
         lemma = morph.lemma(word)
@@ -873,9 +877,12 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
             # the corpus's; not «й» (a letter the corpus has after «41-»), «ээ», «томь». Only as the usual
             # reading, forms the dictionary marks as distorted aside («eto» is «это», not «ето»): «che» is
             # «че», not «чье» with a sign added.
-            return -1, 0, False, cost, word
+            return -1, 0, False, 0, cost, word
         tier = 0 if count else 1 if vocabulary.lemma_in_corpus(word) else 2
-        return tier, -count, lemma.distorted or lemma.lemma != word, cost, word
+        # Then the language's more frequent reading by whole Zipf units (ten times as frequent), then the
+        # usual one: «skolki» is «скольки» with a sign added, not the rare «сколки».
+        common = -int(vocabulary.frequency(word))
+        return tier, -count, lemma.distorted or lemma.lemma != word, common, cost, word
 
     return tuple(word for word, _ in sorted(readings, key=key))
 
@@ -1079,7 +1086,7 @@ class SpellingStep(RewriteStep):
     def _ranked(self, word: str, candidates: Mapping[str, int]) -> list[str]:
         counts = self.vocabulary.counts
 
-        index = self.vocabulary.spelling_index
+        frequency = self.vocabulary.frequency
 
         def key(candidate: str) -> tuple[int, int, bool, int, int, float, str]:
             count = counts.get(candidate, 0)
@@ -1088,13 +1095,13 @@ class SpellingStep(RewriteStep):
             # of the ear, not of the finger), and only the corpus's words can be found.
             # Function words are never indexed, so never in the corpus, yet the language's most frequent.
             tier = 0 if count else 1 if self.vocabulary.lemma_in_corpus(candidate) else 2
-            if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word:
-                tier = 3
+            if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word and not frequency(candidate):
+                tier = 3  # without frequencies, a function word first: the language's most frequent words
             # People rarely miss the first letter: «сколко» is «сколько», not «колко».
             first = candidate[0] != word[0]
             # Then the likelier slip, the corpus's more frequent word, the language's more frequent word.
             slip = slip_cost(word, candidate)
-            return candidates[candidate], tier, first, slip, -count, -index.frequency(candidate), candidate
+            return candidates[candidate], tier, first, slip, -count, -frequency(candidate), candidate
 
         return sorted(candidates, key=key)
 
