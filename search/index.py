@@ -32,7 +32,7 @@ from .config import EngineConfig
 from .corpus import Document, read_corpus
 from .lexicon import Lexicon
 from .passages import Passage, chunk_document
-from .query import DeletionIndex, build_spelling_index
+from .query import SpellingIndex, build_spelling_index
 from .retrievers import RETRIEVERS, Retriever
 from .store import DocumentTable, PassageTable
 
@@ -75,7 +75,7 @@ class Index:
     fingerprint: str
     # Spelling's deletion index over the corpus's words and the language's frequent ones, built once with the
     # index and saved with it (memory-mapped when opened, so processes over one folder share it).
-    spelling: DeletionIndex | None = None
+    spelling: SpellingIndex | None = None
 
     def __post_init__(self) -> None:
         if self.spelling is None:
@@ -129,7 +129,7 @@ class Index:
                 name: RETRIEVERS[name].from_state(params, _prefixed(arrays, name))
                 for name, params in parts["retrievers"].items()
             }
-            spelling = DeletionIndex.from_state(parts["spelling"], _prefixed(arrays, "spelling"))
+            spelling = SpellingIndex.from_state(parts["spelling"], _prefixed(arrays, "spelling"))
         except (KeyError, TypeError, ValueError) as error:
             raise storage.IndexFormatError(
                 f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); {fix}"

@@ -52,6 +52,7 @@ __all__ = [
     "QueryRewriter",
     "Rewrite",
     "RewriteStep",
+    "SpellingIndex",
     "SpellingStep",
     "Thesaurus",
     "TransliterationStep",
@@ -175,10 +176,10 @@ class Vocabulary:
 
     # The spelling index the index folder holds (built once at index time, memory-mapped); without it,
     # one is built on the first misspelt word.
-    spelling: DeletionIndex | None = None
+    spelling: SpellingIndex | None = None
 
     @cached_property
-    def spelling_index(self) -> DeletionIndex:
+    def spelling_index(self) -> DeletionIndex | SpellingIndex:
         """The corpus's Cyrillic words and every form of its lemmas."""
         if self.spelling is not None:
             return self.spelling
@@ -215,22 +216,62 @@ def language_frequencies() -> Mapping[str, float]:
 
 
 @functools.lru_cache(maxsize=1)
-def language_words(morphology: Morphology) -> tuple[str, ...]:
-    """The language's words at least ``LANGUAGE_MIN_ZIPF`` frequent that the dictionary knows: spelling
-    reaches them within two edits, as it reaches the corpus's words («вкольо» → сколько)."""
+def language_index(morphology: Morphology) -> DeletionIndex:
+    """The language's words at least ``LANGUAGE_MIN_ZIPF`` frequent, with their frequencies: spelling
+    reaches them within two edits, as it reaches the corpus's words («вкольо» → сколько). The same for
+    every corpus, so built once per process and saved with each index."""
     frequencies = language_frequencies()
-    return tuple(w for w, z in frequencies.items() if z >= LANGUAGE_MIN_ZIPF and morphology.in_dictionary(w))
+    words = sorted(w for w, z in frequencies.items() if z >= LANGUAGE_MIN_ZIPF and morphology.in_dictionary(w))
+    return DeletionIndex(words, frequencies=[frequencies[word] for word in words])
 
 
-def build_spelling_index(words: Mapping[str, int], morphology: Morphology | None = None) -> DeletionIndex:
-    """The spelling index of a corpus's words as written (``Lexicon.words``) and the language's frequent
+def build_spelling_index(words: Mapping[str, int], morphology: Morphology | None = None) -> SpellingIndex:
+    """The spelling index of a corpus's words as written (``Lexicon.words``) and of the language's frequent
     words, with their frequencies: built once at index time."""
     vocabulary = Vocabulary(words, lambda word: False, morphology=morphology)
-    spelt = set(spelling_words(words, vocabulary.corpus_lemmas, vocabulary.morph))
-    spelt.update(language_words(vocabulary.morph))
+    spelt = spelling_words(words, vocabulary.corpus_lemmas, vocabulary.morph)
     frequencies = language_frequencies()
-    ordered = sorted(spelt)
-    return DeletionIndex(ordered, frequencies=[frequencies.get(word, 0.0) for word in ordered])
+    corpus = DeletionIndex(spelt, frequencies=[frequencies.get(word, 0.0) for word in spelt])
+    return SpellingIndex(corpus, language_index(vocabulary.morph))
+
+
+class SpellingIndex:
+    """The corpus's deletion index and the language's: candidates from both, the corpus's first.
+
+    >>> both = SpellingIndex(DeletionIndex(["заказ"]), DeletionIndex(["закат", "заказ"], frequencies=[3.1, 4.0]))
+    >>> both.lookup("закаь", 1), both.frequency("заказ")
+    ([('заказ', 1), ('закат', 1)], 4.0)
+    """
+
+    def __init__(self, corpus: DeletionIndex, language: DeletionIndex) -> None:
+        self.corpus, self.language = corpus, language
+
+    def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
+        found = dict(self.corpus.lookup(word, max_distance))
+        found.update((w, d) for w, d in self.language.lookup(word, max_distance) if w not in found)
+        return list(found.items())
+
+    def frequency(self, word: str) -> float:
+        return max(self.corpus.frequency(word), self.language.frequency(word))
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        params: dict[str, Any] = {}
+        arrays: dict[str, np.ndarray] = {}
+        for name, index in (("corpus", self.corpus), ("language", self.language)):
+            params[name], own = index.state()
+            arrays.update({f"{name}.{key}": value for key, value in own.items()})
+        return params, arrays
+
+    @classmethod
+    def from_state(cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> SpellingIndex:
+        def part(name: str) -> DeletionIndex:
+            own = {key.removeprefix(f"{name}."): value for key, value in arrays.items() if key.startswith(f"{name}.")}
+            return DeletionIndex.from_state(params[name], own)
+
+        return cls(part("corpus"), part("language"))
+
+    def __len__(self) -> int:
+        return len(self.corpus) + len(self.language)
 
 
 # --- candidates: a deletion index, keyboard neighbours ---------------------------------------
@@ -263,10 +304,12 @@ class DeletionIndex:
         prefix_length: int = 7,
         frequencies: Sequence[float] | None = None,
     ) -> None:
-        self.words: Sequence[str] = list(words)
+        # Sorted, so that a word's frequency is a binary search away.
+        order = sorted(range(len(words)), key=words.__getitem__)
+        self.words: Sequence[str] = [words[i] for i in order]
         # Each word's Zipf frequency in the language (wordfreq: log10 of uses per billion words), 0 unknown;
         # tenths in a uint8. It ranks candidates the corpus does not use: «сколко» is «сколько», not «сколков».
-        zipf = np.zeros(len(self.words)) if frequencies is None else np.asarray(frequencies, dtype=float)
+        zipf = np.zeros(len(order)) if frequencies is None else np.asarray(frequencies, dtype=float)[order]
         self._frequency = np.clip(np.rint(zipf * 10), 0, 255).astype(np.uint8)
         self.max_distance = max_distance
         self.prefix_length = prefix_length
@@ -341,7 +384,7 @@ class DeletionIndex:
         return index
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
-        """Words within ``max_distance`` edits of ``word``, with their distances, in index order."""
+        """Words within ``max_distance`` edits of ``word``, with their distances, in alphabetical order."""
         max_distance = min(max_distance, self.max_distance)
         if not self.words:
             return []
@@ -370,7 +413,7 @@ class DeletionIndex:
     def frequency(self, word: str) -> float:
         """The word's Zipf frequency in the language (0 when the index does not hold it); words sorted."""
         where = bisect.bisect_left(self.words, word)
-        return self._frequency[where] / 10 if where < len(self.words) and self.words[where] == word else 0.0
+        return float(self._frequency[where]) / 10 if where < len(self.words) and self.words[where] == word else 0.0
 
     def __len__(self) -> int:
         return len(self.words)

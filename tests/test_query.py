@@ -413,7 +413,7 @@ def test_the_deletion_index_saved_and_mapped_back_finds_the_same_words(tmp_path:
     write_index(tmp_path, {}, {"spelling": params}, {f"spelling.{k}": v for k, v in arrays.items()})
     _, parts, stored = read_index(tmp_path)
     mapped = DeletionIndex.from_state(parts["spelling"], {k.split(".", 1)[1]: v for k, v in stored.items()})
-    assert list(mapped.words) == words
+    assert list(mapped.words) == sorted(words)  # sorted: a word's frequency is a binary search away
     for typed in ("закаь", "закз", "дваждый", "возвращать", "заказ-х", "елка", "ёлк"):
         for distance in (0, 1, 2):
             assert mapped.lookup(typed, distance) == index.lookup(typed, distance), (typed, distance)
@@ -432,10 +432,57 @@ def test_a_saved_index_holds_its_spelling_index_and_a_reopened_engine_uses_it(tm
     (folder / "a.md").write_text("# Возврат\n\nКак вернуть деньги за заказ: возврат оформляют в личном кабинете.\n")
     engine = SearchEngine.from_directory(folder, index_dir=tmp_path / "index", progress=False)
     reopened = Index.load(tmp_path / "index")
-    assert reopened.spelling is not None and isinstance(reopened.spelling.words, StringTable)
-    keys = reopened.spelling._keys
+    assert reopened.spelling is not None and isinstance(reopened.spelling.corpus.words, StringTable)
+    keys = reopened.spelling.language._keys
     assert isinstance(keys.base, np.memmap) or keys.nbytes <= MMAP_MIN_BYTES  # shared pages, not a private copy
-    assert list(reopened.spelling.words) == list(engine.index.spelling.words)
-    assert "возвратом" in list(reopened.spelling.words)  # a form of a corpus lemma the text does not use
+    assert list(reopened.spelling.corpus.words) == list(engine.index.spelling.corpus.words)
+    assert "возвратом" in list(reopened.spelling.corpus.words)  # a form of a corpus lemma the text does not use
+    assert "сколько" in list(reopened.spelling.language.words)  # a frequent word of the language
+    assert reopened.spelling.frequency("деньги") > reopened.spelling.frequency("возвратом") > 0
     again = SearchEngine.load(tmp_path / "index")
     assert again.search("как вернуть деньги за заказь").query.rewritten == "как вернуть деньги за заказ"
+
+
+def test_frequencies_follow_their_words_and_a_missing_word_has_none() -> None:
+    index = DeletionIndex(["сколков", "сколько", "важный"], frequencies=[1.2, 5.5, 4.4])
+    assert list(index.words) == ["важный", "сколков", "сколько"]
+    assert (index.frequency("сколько"), index.frequency("сколков"), index.frequency("скольк")) == (5.5, 1.2, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "slips"),
+    [
+        ("закз", "заказ", 1),  # a letter left out
+        ("зкааз", "заказ", 1),  # two neighbours swapped
+        ("закказ", "заказ", 1),  # a letter doubled
+        ("вкольо", "сколько", 2),  # в for its neighbour с, and к left out
+        ("одбавочнй", "добавочный", 2),
+        ("обрывкетсч", "обрывается", 2),  # к for а, ч for я: neighbouring keys
+    ],
+)
+def test_finger_slips_count_what_a_finger_does(typed: str, meant: str, slips: int) -> None:
+    from search.query import finger_slips
+
+    assert finger_slips(typed, meant) == slips
+
+
+@pytest.mark.parametrize(("typed", "other"), [("промокод", "протокол"), ("промокод", "промок"), ("глючит", "ключи")])
+def test_no_number_of_finger_slips_makes_another_word(typed: str, other: str) -> None:
+    from search.query import finger_slips
+
+    assert finger_slips(typed, other) > 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("сколко стоит доставка", "сколько стоит доставка"),  # not the rarer «сколков», one edit away too
+        ("одбавочнй номер", "добавочный номер"),  # two slips from a word of the language
+        ("do skolki rabotaet podderzhka", "до скольки работает поддержка"),  # not the rare «сколки»
+        ("промокод на первый заказ", "промокод на первый заказ"),  # jargon: no two slips from «протокол»
+    ],
+)
+def test_the_language_s_frequent_words_rank_and_reach_what_the_corpus_cannot(
+    engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert _rewritten(engine, typed)[0] == meant
