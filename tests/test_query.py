@@ -366,19 +366,17 @@ def test_guesses_stay_away_from_names(engine: SearchEngine, query: str) -> None:
 
 
 # Share of seeded re-typings of the judged queries that come back to the clean query's lemmas, per noise kind
-# (one seed per query here). Reached: layout 0.991, transliteration 0.947 / 0.968 / 0.947, one typo 0.957, two
-# typos 0.815. The target is 0.95 for every kind: missed by passport and informal transliteration (one
-# query each: what stays is a query already re-typed in the judged set, «щящт шв» transliterated again, a name
-# or jargon no dictionary has, «promokod», «Khorugvino», and «skolki» read as «сколки»), and by two typos
-# (two slips in one short word, real words a typo made of another). Floors at what is reached, so a rule that
-# loses ground fails.
+# (one seed per query here). Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.957, one typo 0.957, two
+# typos 0.848. The target is 0.95 for every kind: missed by two typos only (two slips in one short word,
+# real words a typo made of another, ties the first-letter rule breaks the wrong way: «вкольо» → вольт).
+# Floors at what is reached, so a rule that loses ground fails.
 NOISE_FLOORS = {
     "layout": 0.99,
-    "translit_passport": 0.94,
+    "translit_passport": 0.95,
     "translit_gost": 0.96,
-    "translit_informal": 0.94,
+    "translit_informal": 0.95,
     "typo1": 0.95,
-    "typo2": 0.81,
+    "typo2": 0.84,
 }
 
 
