@@ -17,7 +17,6 @@ import abc
 import bisect
 import functools
 import heapq
-import math
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -198,41 +197,72 @@ def spelling_words(counts: Iterable[str], lemmas: Iterable[str], morphology: Mor
     return sorted(words)
 
 
-@functools.lru_cache(maxsize=1)
-def language_frequencies() -> Mapping[str, float]:
-    """The Zipf frequency of every Russian word ``wordfreq`` lists (ё folded; the higher of the two
-    spellings), or nothing without it. Read once per process, at index time only."""
+def language_words() -> tuple[bytes, np.ndarray]:
+    """The Russian words ``wordfreq`` puts at Zipf ``LANGUAGE_MIN_ZIPF`` or more (ё folded), one a line in
+    UTF-8, and their frequencies; nothing without ``wordfreq``.
+
+    Read from its frequency buckets (bucket ``i`` holds the words of Zipf ``9 - i / 100``) without its
+    cache, and kept as bytes, not strings: a dict of its 700k words would leave ~100 MB of freed but
+    unreturned memory in a process that builds an index (a page building its own, say).
+    """
     try:
         import wordfreq
     except ImportError:
-        return {}
-    zipf: dict[str, float] = {}
-    for word, share in wordfreq.get_frequency_dict("ru", "large").items():
-        word = word.replace("ё", "е")
-        if _CYRILLIC_WORD.fullmatch(word) and len(word) > 2:
-            zipf[word] = max(zipf.get(word, 0.0), round(math.log10(share) + 9, 2))
-    wordfreq.get_frequency_dict.cache_clear()  # ~100 MB of floats the build need not keep
-    return zipf
+        return b"", np.zeros(0, dtype=np.float32)
+    buckets = wordfreq.get_frequency_list.__wrapped__("ru", "large")
+    lines: list[bytes] = []
+    frequencies: list[np.ndarray] = []
+    for number, bucket in enumerate(buckets[: int((9 - LANGUAGE_MIN_ZIPF) * 100) + 1]):
+        kept = [w.replace("ё", "е") for w in bucket if len(w) > 2 and _CYRILLIC_WORD.fullmatch(w)]
+        if kept:
+            lines.append("\n".join(kept).encode())
+            frequencies.append(np.full(len(kept), 9 - number / 100, dtype=np.float32))
+    del buckets
+    return b"\n".join(lines), np.concatenate(frequencies) if frequencies else np.zeros(0, dtype=np.float32)
 
 
 @functools.lru_cache(maxsize=1)
-def language_index(morphology: Morphology) -> DeletionIndex:
-    """The language's words at least ``LANGUAGE_MIN_ZIPF`` frequent, with their frequencies: spelling
-    reaches them within two edits, as it reaches the corpus's words («вкольо» → сколько). The same for
-    every corpus, so built once per process and saved with each index."""
-    frequencies = language_frequencies()
-    words = sorted(w for w, z in frequencies.items() if z >= LANGUAGE_MIN_ZIPF and morphology.in_dictionary(w))
-    return DeletionIndex(words, frequencies=[frequencies[word] for word in words])
+def language_index() -> DeletionIndex:
+    """The language's frequent words the dictionary knows, with their frequencies: spelling reaches them
+    within two edits, as it reaches the corpus's words («вкольо» → сколько). The same for every corpus,
+    so built once per process (its words as one string table) and saved with each index."""
+    text, frequencies = language_words()
+    morphology = shared_morphology()
+    best: dict[str, float] = {}  # a word spelt with ё and with е: the higher frequency (buckets come in order)
+    for word, zipf in zip(text.decode().split("\n") if text else [], frequencies.tolist()):
+        if word not in best and morphology.in_dictionary(word):
+            best[word] = round(zipf, 2)
+    words = sorted(best)
+    index = DeletionIndex(words, frequencies=[best[word] for word in words])
+    index.words = StringTable.build(index.words)
+    del words, best
+    _return_freed_memory()
+    return index
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere): the
+    build's temporary arrays land on the heap once glibc raises its mmap threshold, and ~50 MB of them
+    would stay with a process that built an index — a page building its own, say."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def build_spelling_index(words: Mapping[str, int], morphology: Morphology | None = None) -> SpellingIndex:
     """The spelling index of a corpus's words as written (``Lexicon.words``) and of the language's frequent
-    words, with their frequencies: built once at index time."""
+    words, with their frequencies (a corpus word rarer than ``LANGUAGE_MIN_ZIPF`` counts as 0): built once
+    at index time."""
     vocabulary = Vocabulary(words, lambda word: False, morphology=morphology)
     spelt = spelling_words(words, vocabulary.corpus_lemmas, vocabulary.morph)
-    frequencies = language_frequencies()
-    corpus = DeletionIndex(spelt, frequencies=[frequencies.get(word, 0.0) for word in spelt])
-    return SpellingIndex(corpus, language_index(vocabulary.morph))
+    language = language_index()
+    corpus = DeletionIndex(spelt, frequencies=language.frequencies(spelt))
+    _return_freed_memory()
+    return SpellingIndex(corpus, language)
 
 
 class SpellingIndex:
@@ -414,6 +444,11 @@ class DeletionIndex:
         """The word's Zipf frequency in the language (0 when the index does not hold it); words sorted."""
         where = bisect.bisect_left(self.words, word)
         return float(self._frequency[where]) / 10 if where < len(self.words) and self.words[where] == word else 0.0
+
+    def frequencies(self, words: Iterable[str]) -> list[float]:
+        """``frequency`` of many words at once (one pass over the index's words, not a search each)."""
+        own = dict(zip(self.words, (self._frequency / 10).tolist()))
+        return [own.get(word, 0.0) for word in words]
 
     def __len__(self) -> int:
         return len(self.words)
