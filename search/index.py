@@ -33,6 +33,7 @@ from .config import EngineConfig
 from .corpus import Document, read_corpus
 from .lexicon import Lexicon
 from .passages import Passage
+from .query import SpellingIndex, build_spelling_index
 from .retrievers import RETRIEVERS, Retriever
 from .store import DocumentTable, PassageTable
 
@@ -73,8 +74,13 @@ class Index:
     retrievers: Mapping[str, Retriever]
     synonyms: str
     fingerprint: str
+    # Spelling's deletion index over the corpus's words and the language's frequent ones, built once with the
+    # index and saved with it (memory-mapped when opened, so processes over one folder share it).
+    spelling: SpellingIndex | None = None
 
     def __post_init__(self) -> None:
+        if self.spelling is None:
+            object.__setattr__(self, "spelling", build_spelling_index(self.lexicon.words))
         documents = self.documents
         if not isinstance(documents, DocumentTable):
             documents = DocumentTable.build(documents.values())
@@ -105,6 +111,9 @@ class Index:
             parts[name] = params
             arrays.update({f"{name}.{key}": value for key, value in own.items()})
         parts["synonyms"] = self.synonyms
+        if self.spelling is not None:
+            parts["spelling"], own = self.spelling.state()
+            arrays.update({f"spelling.{key}": value for key, value in own.items()})
         return storage.write_index(index_dir, manifest, parts, arrays)
 
     @classmethod
@@ -121,6 +130,7 @@ class Index:
                 name: RETRIEVERS[name].from_state(params, _prefixed(arrays, name))
                 for name, params in parts["retrievers"].items()
             }
+            spelling = SpellingIndex.from_state(parts["spelling"], _prefixed(arrays, "spelling"))
         except (KeyError, TypeError, ValueError) as error:
             raise storage.IndexFormatError(
                 f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); {fix}"
@@ -132,7 +142,9 @@ class Index:
                 )
         if lexicon.passages != len(passages) or not retrievers:
             raise storage.IndexFormatError(f"index in {index_dir}: the lexicon does not match the passages; {fix}")
-        return cls(config, documents, passages, lexicon, retrievers, parts["synonyms"], manifest["fingerprint"])
+        return cls(
+            config, documents, passages, lexicon, retrievers, parts["synonyms"], manifest["fingerprint"], spelling
+        )
 
     def configured(self, config: EngineConfig) -> Index:
         """The same data under other query-time settings, with the fingerprint they give."""

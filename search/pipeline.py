@@ -165,6 +165,9 @@ class Understand(Stage):
             analyzer.morphology.is_known,
             morphology=analyzer.morphology,
             jargon=self.thesaurus.words,
+            spelling=index.spelling,
+            # The lexicon's terms are the corpus's lemmas under pymorphy3: no need to lemmatize every word again
+            lemmas=index.lexicon.vocabulary if index.config.stemmer == "pymorphy3" else None,
         )
         # Real-word typos are judged by the best passage of the first retriever the fusion weighs.
         self.ranker = index.retrievers[next(iter(fused_weights(index)))]

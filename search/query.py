@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import abc
 import bisect
+import functools
 import heapq
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from rapidfuzz.distance import OSA
@@ -40,6 +41,7 @@ from .lang import (
 )
 from .morphology import Morphology, shared_morphology
 from .results import Correction
+from .store import StringTable
 
 __all__ = [
     "TEXT_STEPS",
@@ -49,10 +51,12 @@ __all__ = [
     "QueryRewriter",
     "Rewrite",
     "RewriteStep",
+    "SpellingIndex",
     "SpellingStep",
     "Thesaurus",
     "TransliterationStep",
     "Vocabulary",
+    "build_spelling_index",
     "parse_synonyms",
 ]
 
@@ -86,6 +90,9 @@ REAL_WORD_MAX_COVERAGE = 0.5
 _TRIPLED = re.compile(r"(.)\1\1+")
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
 REAL_WORD_MIN_COVERAGE = 0.99
+# The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
+# index holds beside the corpus's, so that two slips reach them too.
+LANGUAGE_MIN_ZIPF = 2.5
 
 
 @dataclass(frozen=True)
@@ -137,6 +144,10 @@ class Vocabulary:
             return frozenset(self.lemmas)
         return frozenset(self.morph.lemma(word).lemma for word in self.counts if _CYRILLIC_WORD.fullmatch(word))
 
+    def frequency(self, word: str) -> float:
+        """The word's Zipf frequency in the language, from the saved spelling index (0 without one)."""
+        return self.spelling.frequency(word) if self.spelling is not None else 0.0
+
     def lemma_in_corpus(self, word: str) -> bool:
         return self.morph.lemma(word).lemma in self.corpus_lemmas
 
@@ -162,15 +173,135 @@ class Vocabulary:
     def _jargon_sorted(self) -> list[str]:
         return sorted(self.jargon)
 
+    # The spelling index the index folder holds (built once at index time, memory-mapped); without it,
+    # one is built on the first misspelt word.
+    spelling: SpellingIndex | None = None
+
     @cached_property
-    def spelling_index(self) -> DeletionIndex:
-        """The corpus's Cyrillic words and every form of its lemmas, built on the first misspelt word."""
-        words = {w for w in self.counts if _CYRILLIC_WORD.fullmatch(w) and len(w) > 2}
-        if len(self.corpus_lemmas) <= FORMS_MAX_LEMMAS:
-            for lemma in self.corpus_lemmas:
-                if _CYRILLIC_WORD.fullmatch(lemma):
-                    words.update(form for form in self.morph.forms(lemma) if len(form) > 2)
-        return DeletionIndex(sorted(words))
+    def spelling_index(self) -> DeletionIndex | SpellingIndex:
+        """The corpus's Cyrillic words and every form of its lemmas."""
+        if self.spelling is not None:
+            return self.spelling
+        return DeletionIndex(spelling_words(self.counts, self.corpus_lemmas, self.morph))
+
+
+def spelling_words(counts: Iterable[str], lemmas: Iterable[str], morphology: Morphology) -> list[str]:
+    """What spelling corrects towards from the corpus: its Cyrillic words of three letters or more and, for
+    a corpus of up to ``FORMS_MAX_LEMMAS`` lemmas, every form of each lemma (sorted)."""
+    words = {w for w in counts if _CYRILLIC_WORD.fullmatch(w) and len(w) > 2}
+    lemmas = list(lemmas)
+    if len(lemmas) <= FORMS_MAX_LEMMAS:
+        for lemma in lemmas:
+            if _CYRILLIC_WORD.fullmatch(lemma):
+                words.update(form for form in morphology.forms(lemma) if len(form) > 2)
+    return sorted(words)
+
+
+def language_words() -> tuple[bytes, np.ndarray]:
+    """The Russian words ``wordfreq`` puts at Zipf ``LANGUAGE_MIN_ZIPF`` or more (ё folded), one a line in
+    UTF-8, and their frequencies; nothing without ``wordfreq``.
+
+    Read from its frequency buckets (bucket ``i`` holds the words of Zipf ``9 - i / 100``) without its
+    cache, and kept as bytes, not strings: a dict of its 700k words would leave ~100 MB of freed but
+    unreturned memory in a process that builds an index (a page building its own, say).
+    """
+    try:
+        import wordfreq
+    except ImportError:
+        return b"", np.zeros(0, dtype=np.float32)
+    buckets = wordfreq.get_frequency_list.__wrapped__("ru", "large")
+    lines: list[bytes] = []
+    frequencies: list[np.ndarray] = []
+    for number, bucket in enumerate(buckets[: int((9 - LANGUAGE_MIN_ZIPF) * 100) + 1]):
+        kept = [w.replace("ё", "е") for w in bucket if len(w) > 2 and _CYRILLIC_WORD.fullmatch(w)]
+        if kept:
+            lines.append("\n".join(kept).encode())
+            frequencies.append(np.full(len(kept), 9 - number / 100, dtype=np.float32))
+    del buckets
+    return b"\n".join(lines), np.concatenate(frequencies) if frequencies else np.zeros(0, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def language_index() -> DeletionIndex:
+    """The language's frequent words the dictionary knows, with their frequencies: spelling reaches them
+    within two edits, as it reaches the corpus's words («вкольо» → сколько). The same for every corpus,
+    so built once per process (its words as one string table) and saved with each index."""
+    text, frequencies = language_words()
+    morphology = shared_morphology()
+    best: dict[str, float] = {}  # a word spelt with ё and with е: the higher frequency (buckets come in order)
+    for word, zipf in zip(text.decode().split("\n") if text else [], frequencies.tolist()):
+        if word not in best and morphology.in_dictionary(word):
+            best[word] = round(zipf, 2)
+    words = sorted(best)
+    index = DeletionIndex(words, frequencies=[best[word] for word in words])
+    index.words = StringTable.build(index.words)
+    del words, best
+    _return_freed_memory()
+    return index
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc's ``malloc_trim``; nothing elsewhere): the
+    build's temporary arrays land on the heap once glibc raises its mmap threshold, and ~50 MB of them
+    would stay with a process that built an index — a page building its own, say."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
+def build_spelling_index(words: Mapping[str, int], morphology: Morphology | None = None) -> SpellingIndex:
+    """The spelling index of a corpus's words as written (``Lexicon.words``) and of the language's frequent
+    words, with their frequencies (a corpus word rarer than ``LANGUAGE_MIN_ZIPF`` counts as 0): built once
+    at index time."""
+    vocabulary = Vocabulary(words, lambda word: False, morphology=morphology)
+    spelt = spelling_words(words, vocabulary.corpus_lemmas, vocabulary.morph)
+    language = language_index()
+    corpus = DeletionIndex(spelt, frequencies=language.frequencies(spelt))
+    _return_freed_memory()
+    return SpellingIndex(corpus, language)
+
+
+class SpellingIndex:
+    """The corpus's deletion index and the language's: candidates from both, the corpus's first.
+
+    >>> both = SpellingIndex(DeletionIndex(["заказ"]), DeletionIndex(["закат", "заказ"], frequencies=[3.1, 4.0]))
+    >>> both.lookup("закаь", 1), both.frequency("заказ")
+    ([('заказ', 1), ('закат', 1)], 4.0)
+    """
+
+    def __init__(self, corpus: DeletionIndex, language: DeletionIndex) -> None:
+        self.corpus, self.language = corpus, language
+
+    def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
+        found = dict(self.corpus.lookup(word, max_distance))
+        found.update((w, d) for w, d in self.language.lookup(word, max_distance) if w not in found)
+        return list(found.items())
+
+    def frequency(self, word: str) -> float:
+        return max(self.corpus.frequency(word), self.language.frequency(word))
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        params: dict[str, Any] = {}
+        arrays: dict[str, np.ndarray] = {}
+        for name, index in (("corpus", self.corpus), ("language", self.language)):
+            params[name], own = index.state()
+            arrays.update({f"{name}.{key}": value for key, value in own.items()})
+        return params, arrays
+
+    @classmethod
+    def from_state(cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> SpellingIndex:
+        def part(name: str) -> DeletionIndex:
+            own = {key.removeprefix(f"{name}."): value for key, value in arrays.items() if key.startswith(f"{name}.")}
+            return DeletionIndex.from_state(params[name], own)
+
+        return cls(part("corpus"), part("language"))
+
+    def __len__(self) -> int:
+        return len(self.corpus) + len(self.language)
 
 
 # --- candidates: a deletion index, keyboard neighbours ---------------------------------------
@@ -196,17 +327,26 @@ class DeletionIndex:
     [('заказ', 1), ('закат', 1)]
     """
 
-    def __init__(self, words: Sequence[str], max_distance: int = 2, prefix_length: int = 7) -> None:
-        self.words = list(words)
+    def __init__(
+        self,
+        words: Sequence[str],
+        max_distance: int = 2,
+        prefix_length: int = 7,
+        frequencies: Sequence[float] | None = None,
+    ) -> None:
+        # Sorted, so that a word's frequency is a binary search away.
+        order = sorted(range(len(words)), key=words.__getitem__)
+        self.words: Sequence[str] = [words[i] for i in order]
+        # Each word's Zipf frequency in the language (wordfreq: log10 of uses per billion words), 0 unknown;
+        # tenths in a uint8. It ranks candidates the corpus does not use: «сколко» is «сколько», not «сколков».
+        zipf = np.zeros(len(order)) if frequencies is None else np.asarray(frequencies, dtype=float)[order]
+        self._frequency = np.clip(np.rint(zipf * 10), 0, 255).astype(np.uint8)
         self.max_distance = max_distance
         self.prefix_length = prefix_length
         size = prefix_length
         prefixes = [word[:size] for word in self.words]
         self._alphabet = {char: code for code, char in enumerate(sorted(set("".join(prefixes))), 1)}
-        self._base = len(self._alphabet) + 1
-        if self._base**size >= 2**63:
-            raise ValueError(f"{len(self._alphabet)} letters make keys of {size} letters too long for int64")
-        self._powers = np.array([self._base ** (size - 1 - i) for i in range(size)], dtype=np.int64)
+        self._derive()
         # Words sharing a prefix share its deletions: each distinct prefix is one row, its words a range.
         codes = np.zeros((len(prefixes), size), dtype=np.int64)
         if prefixes:
@@ -223,6 +363,19 @@ class DeletionIndex:
         self._row_start = np.searchsorted(rows[order], np.arange(len(unique) + 1))
         first = order[self._row_start[:-1]] if len(unique) else np.zeros(0, dtype=np.int64)
         row_codes = codes[first]
+        padded_codes = np.concatenate([row_codes, np.zeros((len(unique), 1), dtype=np.int64)], axis=1)
+        key = (padded_codes[:, self._kept] @ self._powers).T.ravel()  # pattern-major: all rows per pattern
+        owner = np.tile(np.arange(len(unique), dtype=np.int32), len(self._kept))
+        order = np.argsort(key, kind="stable")
+        self._keys, self._owners = key[order], owner[order]
+
+    def _derive(self) -> None:
+        """What follows from the alphabet, the prefix length and the distance: rebuilt, never stored."""
+        size, max_distance = self.prefix_length, self.max_distance
+        self._base = len(self._alphabet) + 1
+        if self._base**size >= 2**63:
+            raise ValueError(f"{len(self._alphabet)} letters make keys of {size} letters too long for int64")
+        self._powers = np.array([self._base ** (size - 1 - i) for i in range(size)], dtype=np.int64)
         # Each deletion pattern as the positions it keeps, closed up, then the last column (always code 0)
         # in the dropped letters' places: a prefix's key under every pattern is one gather and one product.
         patterns = _deletion_patterns(size, max_distance)
@@ -233,14 +386,35 @@ class DeletionIndex:
         self._patterns_within = [
             sum(len(dropped) <= depth for dropped in patterns) for depth in range(max_distance + 1)
         ]
-        padded_codes = np.concatenate([row_codes, np.zeros((len(unique), 1), dtype=np.int64)], axis=1)
-        key = (padded_codes[:, self._kept] @ self._powers).T.ravel()  # pattern-major: all rows per pattern
-        owner = np.tile(np.arange(len(unique), dtype=np.int32), len(patterns))
-        order = np.argsort(key, kind="stable")
-        self._keys, self._owners = key[order], owner[order]
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """Parameters (JSON) and arrays to save with the index; :meth:`from_state` maps them back."""
+        words = self.words if isinstance(self.words, StringTable) else StringTable.build(self.words)
+        params = {"max_distance": self.max_distance, "prefix_length": self.prefix_length}
+        params["alphabet"] = "".join(sorted(self._alphabet, key=self._alphabet.__getitem__))
+        arrays = {"keys": self._keys, "owners": self._owners, "frequency": self._frequency}
+        return params, {**arrays, "row_words": self._row_words, "row_start": self._row_start, **words.arrays("words")}
+
+    @classmethod
+    def from_state(cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> DeletionIndex:
+        """An index over saved arrays (memory-mapped by the index's reader: processes share its pages)."""
+        index = cls.__new__(cls)
+        index.words = StringTable.from_arrays(arrays, "words")
+        index.max_distance, index.prefix_length = int(params["max_distance"]), int(params["prefix_length"])
+        index._alphabet = {char: code for code, char in enumerate(params["alphabet"], 1)}
+        index._derive()
+        index._keys, index._owners = arrays["keys"], arrays["owners"]
+        index._row_words, index._row_start = arrays["row_words"], arrays["row_start"]
+        index._frequency = arrays["frequency"]
+        rows = index._row_start.size - 1
+        if index._keys.shape != index._owners.shape or index._keys.size != rows * len(index._kept):
+            raise ValueError(f"spelling index: {index._keys.size} keys for {rows} prefixes")
+        if not index._row_words.size == index._frequency.size == len(index.words) == int(index._row_start[-1]):
+            raise ValueError(f"spelling index: {index._row_words.size} entries for {len(index.words)} words")
+        return index
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
-        """Words within ``max_distance`` edits of ``word``, with their distances, in index order."""
+        """Words within ``max_distance`` edits of ``word``, with their distances, in alphabetical order."""
         max_distance = min(max_distance, self.max_distance)
         if not self.words:
             return []
@@ -265,6 +439,16 @@ class DeletionIndex:
             if distance <= max_distance:
                 results.append((candidate, distance))
         return results
+
+    def frequency(self, word: str) -> float:
+        """The word's Zipf frequency in the language (0 when the index does not hold it); words sorted."""
+        where = bisect.bisect_left(self.words, word)
+        return float(self._frequency[where]) / 10 if where < len(self.words) and self.words[where] == word else 0.0
+
+    def frequencies(self, words: Iterable[str]) -> list[float]:
+        """``frequency`` of many words at once (one pass over the index's words, not a search each)."""
+        own = dict(zip(self.words, (self._frequency / 10).tolist()))
+        return [own.get(word, 0.0) for word in words]
 
     def __len__(self) -> int:
         return len(self.words)
@@ -342,6 +526,32 @@ def keyboard_cost(typed: str, candidate: str) -> int:
     if len(typed) != len(candidate):
         return 0
     return sum(1 for a, b in zip(typed, candidate) if a != b and b not in _KEYBOARD.get(a, ()))
+
+
+def finger_slips(typed: str, candidate: str) -> int:
+    """How many slips of the finger make ``typed`` of ``candidate`` (a large number when they cannot): a
+    letter left out, two neighbours swapped, a neighbouring key struck, a letter too many beside its own
+    key or a neighbour's. A restricted edit distance: «вкольо» is two slips from «сколько», «протокол» no
+    number of slips from «промокод» (м for т is no neighbouring key)."""
+    never = len(typed) + len(candidate) + 1
+    rows = [[never] * (len(candidate) + 1) for _ in range(len(typed) + 1)]
+    rows[0] = list(range(len(candidate) + 1))
+    for i in range(1, len(typed) + 1):
+        letter = typed[i - 1]
+        beside = typed[i - 2 : i - 1] + typed[i : i + 1]
+        extra = any(letter == other or letter in _KEYBOARD.get(other, ()) for other in beside)
+        rows[i][0] = rows[i - 1][0] + 1 if extra else never
+        for j in range(1, len(candidate) + 1):
+            meant = candidate[j - 1]
+            best = rows[i][j - 1] + 1  # the meant letter left out
+            if letter == meant or letter in _KEYBOARD.get(meant, ()):
+                best = min(best, rows[i - 1][j - 1] + (letter != meant))
+            if extra:
+                best = min(best, rows[i - 1][j] + 1)
+            if i > 1 and j > 1 and letter == candidate[j - 2] and typed[i - 2] == meant and letter != meant:
+                best = min(best, rows[i - 2][j - 2] + 1)
+            rows[i][j] = min(best, never)
+    return rows[-1][-1]
 
 
 def slip_cost(typed: str, candidate: str) -> int:
@@ -587,9 +797,12 @@ class ScriptReader:
                     return None  # «ozon.ru» in a transliterated query is the address, not «щящтюкг»
                 scheme = "layout"  # «;» or «[» can only be keys of the Russian layout
             own = read[scheme](word)
-            if own is None and scheme == "transliteration" and "-" in word:
+            pieced = scheme == "transliteration" and "-" in word
+            if own is None and pieced:
                 own = self.pieces(word, guess)  # «chisel-bliznetsov»: no word as a whole, two in parts
-            if own is None and guess:  # a typo typed on the wrong layout or in Latin letters: spelling finishes it
+            # A typo typed on the wrong layout or in Latin letters: spelling finishes it. A word in pieces none
+            # of which reads («e-mail», «wi-fi») is no Russian word with a typo either.
+            if own is None and guess and not pieced:
                 own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
             if own is None and not guess and scheme == "transliteration" and len(word) >= 4:
                 own = self.name_reading(word)  # «Bronkosom»: the corpus's «Бронкос» in another case
@@ -733,7 +946,7 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
     morph = vocabulary.morph
     usual = min((cost for word, cost in readings if not morph.lemma(word).distorted), default=0)
 
-    def key(item: tuple[str, int]) -> tuple[int, int, bool, int, str]:
+    def key(item: tuple[str, int]) -> tuple[int, int, bool, int, int, str]:
         word, cost = item
         count = vocabulary.counts.get(word, 0)
         lemma = morph.lemma(word)
@@ -742,9 +955,12 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
             # the corpus's; not «й» (a letter the corpus has after «41-»), «ээ», «томь». Only as the usual
             # reading, forms the dictionary marks as distorted aside («eto» is «это», not «ето»): «che» is
             # «че», not «чье» with a sign added.
-            return -1, 0, False, cost, word
+            return -1, 0, False, 0, cost, word
         tier = 0 if count else 1 if vocabulary.lemma_in_corpus(word) else 2
-        return tier, -count, lemma.distorted or lemma.lemma != word, cost, word
+        # Then the language's more frequent reading by whole Zipf units (ten times as frequent), then the
+        # usual one: «skolki» is «скольки» with a sign added, not the rare «сколки».
+        common = -int(vocabulary.frequency(word))
+        return tier, -count, lemma.distorted or lemma.lemma != word, common, cost, word
 
     return tuple(word for word, _ in sorted(readings, key=key))
 
@@ -861,27 +1077,39 @@ class SpellingStep(RewriteStep):
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
         names = _names(text)
         keep = {*keep, *names}
+        alongside: dict[str, str] = {}
 
         def change(word: str, _: int, __: list[str]) -> str | None:
-            if word in names:  # a name: only towards the corpus's own spelling of it («Мелфи» → мельфи),
-                found = None if word in keep - names else self.correct(word)  # its ending kept: «Дьюар»
-                # and «дьюару» are one name in two cases, not a typo
-                if found and found[0] == word[0] and found[-2:] == word[-2:] and found in self.vocabulary.counts:
-                    return found
-                # or one slip from a word of the corpus or a form of its lemma («Суперкуок», «Мэннингг»)
-                # before its ending («Дьюар» and «дьюару», «Ратцеля» and «ратцель» are the name in two cases)
-                if found and found[0] == word[0] and self._in_corpus(found) and OSA.distance(word, found) == 1:
-                    start = len(os.path.commonprefix([word, found]))
-                    doubled = len(word) == len(found) + 1 and word[start] == word[start - 1]
-                    if doubled or start < min(len(word), len(found)) - 2:
-                        return found
+            if word in names:
+                # A name is searched as typed and, alongside it, as the corpus spells it: «Мелфи» is the
+                # paragraph's «Мельфи» in another transliteration, not a typo to overwrite.
+                found = None if word in keep - names else self._name(word)
+                if found is not None:
+                    alongside[word] = found
                 return None
             return None if word in keep else self.correct(word)
 
-        rewrite = _map_words(text, self.name, change)
+        mapped = _map_words(text, self.name, change)
+        rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
         if self.coverage is None:
             return rewrite
         return self._real_words(rewrite, keep)
+
+    def _name(self, word: str) -> str | None:
+        """The corpus's own spelling of a capitalised word, its ending kept («Дьюар» and «дьюару» are one
+        name in two cases, not a typo), or one slip from a word of the corpus or a form of its lemma before
+        its ending («Суперкуок», «Мэннингг»; «Ратцеля» and «ратцель» are the name in two cases)."""
+        found = self.correct(word)
+        if not found or found[0] != word[0]:
+            return None
+        if found[-2:] == word[-2:] and found in self.vocabulary.counts:
+            return found
+        if self._in_corpus(found) and OSA.distance(word, found) == 1:
+            start = len(os.path.commonprefix([word, found]))
+            doubled = len(word) == len(found) + 1 and word[start] == word[start - 1]
+            if doubled or start < min(len(word), len(found)) - 2:
+                return found
+        return None
 
     def correct(self, word: str) -> str | None:
         """The closest known word for a word neither the corpus nor the dictionary knows."""
@@ -899,7 +1127,13 @@ class SpellingStep(RewriteStep):
         if "-" in word and all(self.vocabulary.known(part) for part in word.split("-") if part):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         limit = 1 if len(word) <= 5 else 2
-        candidates = dict(self.vocabulary.spelling_index.lookup(word, limit))
+        # Two edits from a word of the language the corpus does not use, only as two slips of the finger: an
+        # unknown word two edits from a frequent one is as often another word («промокод» is no «протокол»).
+        candidates = {
+            candidate: distance
+            for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
+            if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate) <= 2
+        }
         for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
             if edit not in candidates and len(edit) > 2 and self.vocabulary.morph.in_dictionary(edit):
                 candidates[edit] = 1
@@ -930,18 +1164,22 @@ class SpellingStep(RewriteStep):
     def _ranked(self, word: str, candidates: Mapping[str, int]) -> list[str]:
         counts = self.vocabulary.counts
 
-        def key(candidate: str) -> tuple[int, int, bool, int, int, str]:
+        frequency = self.vocabulary.frequency
+
+        def key(candidate: str) -> tuple[int, int, bool, int, int, float, str]:
             count = counts.get(candidate, 0)
             # The corpus's own words, then forms of its lemmas, then the dictionary's: «двойнае» is the
             # documents' «двойное», not the comparative «двойнее» a neighbouring key away (а/о is a slip
             # of the ear, not of the finger), and only the corpus's words can be found.
             # Function words are never indexed, so never in the corpus, yet the language's most frequent.
             tier = 0 if count else 1 if self.vocabulary.lemma_in_corpus(candidate) else 2
-            if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word:
-                tier = 3
+            if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word and not frequency(candidate):
+                tier = 3  # without frequencies, a function word first: the language's most frequent words
             # People rarely miss the first letter: «сколко» is «сколько», not «колко».
             first = candidate[0] != word[0]
-            return candidates[candidate], tier, first, slip_cost(word, candidate), -count, candidate
+            # Then the likelier slip, the corpus's more frequent word, the language's more frequent word.
+            slip = slip_cost(word, candidate)
+            return candidates[candidate], tier, first, slip, -count, -frequency(candidate), candidate
 
         return sorted(candidates, key=key)
 
@@ -962,7 +1200,8 @@ class SpellingStep(RewriteStep):
             candidates = {
                 candidate: distance
                 for candidate, distance in candidates.items()
-                if _plausible_typo(word, candidate, distance)
+                if self._in_corpus(candidate)  # the index holds the language's frequent words too
+                and _plausible_typo(word, candidate, distance)
                 and not lemmas & set(morph.all_lemmas(candidate))
                 # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
                 # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
@@ -992,7 +1231,7 @@ class SpellingStep(RewriteStep):
                 text = _replace_word(text, word, best)
                 corrections.append(Correction(self.name, original, best))
                 baseline = best_coverage
-        return Rewrite(text, tuple(corrections))
+        return Rewrite(text, tuple(corrections), rewrite.alongside)
 
 
 def _plausible_typo(word: str, candidate: str, distance: int) -> bool:

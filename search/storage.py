@@ -43,7 +43,8 @@ import numpy as np
 __all__ = ["IndexFormatError", "IndexNotFoundError", "FORMAT", "FORMAT_VERSION", "read_index", "write_index", "locked"]
 
 FORMAT = "ru-faq-search-index"
-FORMAT_VERSION = 2  # 2: documents and passages as arrays (search.store), every array memory-mapped
+FORMAT_VERSION = 3  # 2: documents and passages as arrays (search.store), every array memory-mapped;
+# 3: spelling's deletion index and word frequencies saved with the index (search.query.DeletionIndex)
 CHECKSUM_MAX_BYTES = 64 * 2**20  # files up to this size are hashed on every load
 MMAP_MIN_BYTES = 0  # arrays over this size are memory-mapped, not read: all of them
 CURRENT = "CURRENT"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pytest
 
 from search import Document, SearchEngine
@@ -154,18 +157,20 @@ def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query
 
 
 @pytest.mark.parametrize(
-    ("typed", "meant"),
+    ("typed", "alongside"),
     [
-        ("когда работает Пекаорня", "когда работает пекарня"),  # a capitalised word, one slip from the corpus's
-        ("работает ли Студиия", "работает ли студия"),  # a letter doubled
-        ("когда работает Пекарне", "когда работает Пекарне"),  # the corpus's word in another case: no typo
-        ("хлеб у Пекарн", "хлеб у Пекарн"),  # an edit in the ending: a name in another case, left alone
+        ("когда работает Пекаорня", "пекарня"),  # a capitalised word, one slip from the corpus's
+        ("работает ли Студиия", "студия"),  # a letter doubled
+        ("когда работает Пекарне", None),  # the corpus's word in another case: no typo
+        ("хлеб у Пекарн", None),  # an edit in the ending: a name in another case, left alone
     ],
 )
-def test_a_capitalised_word_is_corrected_only_by_a_slip_before_its_ending(
-    studio_and_cats: SearchEngine, typed: str, meant: str
+def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a_slip_before_its_ending(
+    studio_and_cats: SearchEngine, typed: str, alongside: str | None
 ) -> None:
-    assert _rewritten(studio_and_cats, typed)[0] == meant
+    info = studio_and_cats.search(typed, k=1).query
+    assert info.rewritten == typed  # a name is never overwritten: it may be another spelling of it
+    assert (alongside in info.expansions) if alongside else not info.expansions
 
 
 def test_a_likely_slip_costs_less_than_an_unlikely_one() -> None:
@@ -361,19 +366,17 @@ def test_guesses_stay_away_from_names(engine: SearchEngine, query: str) -> None:
 
 
 # Share of seeded re-typings of the judged queries that come back to the clean query's lemmas, per noise kind
-# (one seed per query here). Reached: layout 0.991, transliteration 0.947 / 0.968 / 0.947, one typo 0.957, two
-# typos 0.815. The target is 0.95 for every kind: missed by passport and informal transliteration (one
-# query each: what stays is a query already re-typed in the judged set, «щящт шв» transliterated again, a name
-# or jargon no dictionary has, «promokod», «Khorugvino», and «skolki» read as «сколки»), and by two typos
-# (two slips in one short word, real words a typo made of another). Floors at what is reached, so a rule that
-# loses ground fails.
+# (one seed per query here). Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.957, one typo 0.957, two
+# typos 0.848. The target is 0.95 for every kind: missed by two typos only (two slips in one short word,
+# real words a typo made of another, ties the first-letter rule breaks the wrong way: «вкольо» → вольт).
+# Floors at what is reached, so a rule that loses ground fails.
 NOISE_FLOORS = {
     "layout": 0.99,
-    "translit_passport": 0.94,
+    "translit_passport": 0.95,
     "translit_gost": 0.96,
-    "translit_informal": 0.94,
+    "translit_informal": 0.95,
     "typo1": 0.95,
-    "typo2": 0.81,
+    "typo2": 0.84,
 }
 
 
@@ -397,3 +400,87 @@ def test_noise_comes_back_to_the_original_lemmas(engine: SearchEngine) -> None:
             same += set(clean[judgment.query]) <= set(info.terms) | set(info.expansions)
         shares[kind] = same / total
     assert {kind: share for kind, share in shares.items() if share < NOISE_FLOORS[kind]} == {}
+
+
+def test_the_deletion_index_saved_and_mapped_back_finds_the_same_words(tmp_path: Path) -> None:
+    from search.storage import read_index, write_index
+
+    words = ["заказ", "заказы", "закат", "возврат", "возвращать", "дважды", "важный", "ёлка"]
+    index = DeletionIndex(words)
+    params, arrays = index.state()
+    write_index(tmp_path, {}, {"spelling": params}, {f"spelling.{k}": v for k, v in arrays.items()})
+    _, parts, stored = read_index(tmp_path)
+    mapped = DeletionIndex.from_state(parts["spelling"], {k.split(".", 1)[1]: v for k, v in stored.items()})
+    assert list(mapped.words) == sorted(words)  # sorted: a word's frequency is a binary search away
+    for typed in ("закаь", "закз", "дваждый", "возвращать", "заказ-х", "елка", "ёлк"):
+        for distance in (0, 1, 2):
+            assert mapped.lookup(typed, distance) == index.lookup(typed, distance), (typed, distance)
+    broken = dict(arrays, keys=arrays["keys"][:-1])
+    with pytest.raises(ValueError, match="keys for"):
+        DeletionIndex.from_state(params, broken)
+
+
+def test_a_saved_index_holds_its_spelling_index_and_a_reopened_engine_uses_it(tmp_path: Path) -> None:
+    from search.index import Index
+    from search.storage import MMAP_MIN_BYTES
+    from search.store import StringTable
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.md").write_text("# Возврат\n\nКак вернуть деньги за заказ: возврат оформляют в личном кабинете.\n")
+    engine = SearchEngine.from_directory(folder, index_dir=tmp_path / "index", progress=False)
+    reopened = Index.load(tmp_path / "index")
+    assert reopened.spelling is not None and isinstance(reopened.spelling.corpus.words, StringTable)
+    keys = reopened.spelling.language._keys
+    assert isinstance(keys.base, np.memmap) or keys.nbytes <= MMAP_MIN_BYTES  # shared pages, not a private copy
+    assert list(reopened.spelling.corpus.words) == list(engine.index.spelling.corpus.words)
+    assert "возвратом" in list(reopened.spelling.corpus.words)  # a form of a corpus lemma the text does not use
+    assert "сколько" in list(reopened.spelling.language.words)  # a frequent word of the language
+    assert reopened.spelling.frequency("деньги") > reopened.spelling.frequency("возвратом") > 0
+    again = SearchEngine.load(tmp_path / "index")
+    assert again.search("как вернуть деньги за заказь").query.rewritten == "как вернуть деньги за заказ"
+
+
+def test_frequencies_follow_their_words_and_a_missing_word_has_none() -> None:
+    index = DeletionIndex(["сколков", "сколько", "важный"], frequencies=[1.2, 5.5, 4.4])
+    assert list(index.words) == ["важный", "сколков", "сколько"]
+    assert (index.frequency("сколько"), index.frequency("сколков"), index.frequency("скольк")) == (5.5, 1.2, 0.0)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "slips"),
+    [
+        ("закз", "заказ", 1),  # a letter left out
+        ("зкааз", "заказ", 1),  # two neighbours swapped
+        ("закказ", "заказ", 1),  # a letter doubled
+        ("вкольо", "сколько", 2),  # в for its neighbour с, and к left out
+        ("одбавочнй", "добавочный", 2),
+        ("обрывкетсч", "обрывается", 2),  # к for а, ч for я: neighbouring keys
+    ],
+)
+def test_finger_slips_count_what_a_finger_does(typed: str, meant: str, slips: int) -> None:
+    from search.query import finger_slips
+
+    assert finger_slips(typed, meant) == slips
+
+
+@pytest.mark.parametrize(("typed", "other"), [("промокод", "протокол"), ("промокод", "промок"), ("глючит", "ключи")])
+def test_no_number_of_finger_slips_makes_another_word(typed: str, other: str) -> None:
+    from search.query import finger_slips
+
+    assert finger_slips(typed, other) > 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("сколко стоит доставка", "сколько стоит доставка"),  # not the rarer «сколков», one edit away too
+        ("одбавочнй номер", "добавочный номер"),  # two slips from a word of the language
+        ("do skolki rabotaet podderzhka", "до скольки работает поддержка"),  # not the rare «сколки»
+        ("промокод на первый заказ", "промокод на первый заказ"),  # jargon: no two slips from «протокол»
+    ],
+)
+def test_the_language_s_frequent_words_rank_and_reach_what_the_corpus_cannot(
+    engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert _rewritten(engine, typed)[0] == meant
