@@ -13,7 +13,6 @@ from escaped pieces cut at the engine's spans, never by editing HTML.
 from __future__ import annotations
 
 import argparse
-import gc
 import hashlib
 import html
 import os
@@ -28,7 +27,7 @@ import streamlit as st
 
 from search import Hit, SearchEngine, SearchResults
 from search.feedback import FeedbackError, FeedbackStore
-from search.serving import EngineHolder
+from search.serving import EngineHolder, preopened, settle
 
 PROJECT = Path(__file__).resolve().parent
 DEFAULT_CORPUS = PROJECT / "corpus"
@@ -149,20 +148,6 @@ def index_folder(argv: Sequence[str]) -> Path | None:
     return Path(folder).resolve() if folder else None
 
 
-def _settle(engine: SearchEngine) -> None:
-    """Move the engine's millions of objects out of the garbage collector's way.
-
-    Streamlit runs a full ``gc.collect(2)`` after every script run; without
-    this it walked the whole index each time (the largest part of a rerun's
-    cost in a profile). Frozen objects are never scanned, and pages of a
-    process that forks stay shared. On a reload the previous index is unfrozen first, so
-    whatever of it is left in reference cycles is collected.
-    """
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-
-
 @st.cache_resource(show_spinner="Загружаю документы и индекс…")
 def load_engine(corpus: str, index: str | None = None) -> EngineHolder:
     """One engine per corpus and process, following the index folder's new versions between queries.
@@ -171,8 +156,9 @@ def load_engine(corpus: str, index: str | None = None) -> EngineHolder:
     processes starting at once build the index once.
     """
     if index is not None:
-        return EngineHolder.for_index(index, on_load=_settle)
-    return EngineHolder.for_corpus(corpus, on_load=_settle)
+        # Under `python -m search serve` the parent opened it before forking this process: share it.
+        return preopened(index) or EngineHolder.for_index(index, on_load=settle)
+    return EngineHolder.for_corpus(corpus, on_load=settle)
 
 
 def feedback_store() -> FeedbackStore:

@@ -1,19 +1,23 @@
 """Many page processes over one read-only index folder: throughput, latency and the memory they hold together.
 
-    python -m benchmarks.replicas                              # 1, 2 and 4 processes over a 100k-passage index
+    python -m benchmarks.replicas                              # 1, 2 and 4 forked pages over a 100k-passage index
+    python -m benchmarks.replicas --launch separate            # … as N independent `streamlit run app.py`
     python -m benchmarks.replicas --passages 20000 --replicas 1 2 --sessions 8 --queries 10
     python -m benchmarks.replicas --engine-only --index DIR    # N plain engine processes, no Streamlit
 
 Builds (once, then reused) a synthetic corpus of ``--passages`` texts
 (``benchmarks/synthetic.py``) and its index, then for each count N starts N
-``streamlit run app.py`` processes on loopback, each serving the same index
-folder read-only (``SEARCH_INDEX``), spreads ``--sessions`` simultaneous
-sessions over them in turn (Streamlit sessions are sticky: a WebSocket stays
-with its process) and reports queries/s, p50/p99 latency and the processes'
-total proportional set size (PSS, from ``/proc/<pid>/smaps_rollup``): a page
-of a memory-mapped index array that N processes share counts 1/N in each, so
-the total is what the machine really holds. Everything is bounded: per-run
-timeouts, a deadline for each load, and every server is stopped.
+page processes on loopback over the same index folder, read-only: with
+``--launch forked`` (the default) one ``python -m search serve --processes N``,
+whose parent opens the index and forks the N pages; with ``--launch
+separate`` N ``streamlit run app.py`` with ``SEARCH_INDEX``. It spreads
+``--sessions`` simultaneous sessions over the pages in turn (Streamlit
+sessions are sticky: a WebSocket stays with its process) and reports
+queries/s, p50/p99 latency and the processes' total proportional set size
+(PSS, from ``/proc/<pid>/smaps_rollup``; the forked launcher's parent
+included): a page that N processes share counts 1/N in each, so the total is
+what the machine really holds. Everything is bounded: per-run timeouts, a
+deadline for each load, and every server is stopped.
 
 ``--engine-only`` leaves Streamlit out: N plain Python processes each open the
 index (``SearchEngine.load``), answer the same ``--queries-file`` queries (by
@@ -27,11 +31,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 from benchmarks.page_load import load, start_server, stop_server, summary
@@ -52,6 +59,74 @@ def pss_kb(pid: int) -> int:
 def total_pss_mb(pids: list[int]) -> float:
     """What a group of processes holds together, in MiB (shared pages counted once over the group)."""
     return sum(pss_kb(pid) for pid in pids) / 1024
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``, from ``/proc``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def _free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports."""
+    for _ in range(200):
+        first = random.randrange(20_000, 60_000)
+        try:
+            for port in range(first, first + count):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], urls: list[str], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    waiting = list(urls)
+    while waiting and time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the launcher exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{waiting[0]}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    waiting.pop(0)
+                    continue
+        except OSError:
+            pass
+        time.sleep(0.2)
+    if waiting:
+        raise RuntimeError(f"{waiting} did not answer in {timeout} s: {log.read_text(errors='replace')[-2000:]}")
+
+
+def start_forked(
+    index: Path, replicas: int, folder: Path, timeout: float = 300
+) -> tuple[subprocess.Popen[bytes], list[str]]:
+    """``python -m search serve --processes N`` on loopback; returns the launcher and its pages' URLs."""
+    port = _free_ports(replicas)
+    env = {**os.environ, "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
+    command = [sys.executable, "-m", "search", "serve", "--index", str(index)]
+    command += ["--processes", str(replicas), "--port", str(port), "--address", "127.0.0.1"]
+    log = folder / "serve.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    urls = [f"http://127.0.0.1:{port + n}" for n in range(replicas)]
+    try:
+        _wait_healthy(process, urls, log, timeout)
+    except BaseException:
+        stop_server(process)
+        raise
+    return process, urls
 
 
 def prepare(passages: int, folder: Path) -> Path:
@@ -76,16 +151,23 @@ def queries(count: int = 40) -> list[str]:
     return SyntheticCorpus().queries(count)
 
 
-def measure(index: Path, replicas: int, sessions: int, per_session: int, timeout: float, deadline: float) -> dict:
+def measure(
+    index: Path, replicas: int, sessions: int, per_session: int, timeout: float, deadline: float, launch: str = "forked"
+) -> dict:
     servers = []
     with tempfile.TemporaryDirectory() as folder:
         try:
-            for number in range(replicas):
-                place = Path(folder) / f"server-{number}"
-                place.mkdir()
-                servers.append(start_server(place, env={"SEARCH_INDEX": str(index)}, timeout=300))
-            urls = [url for _, url in servers]
-            pids = [process.pid for process, _ in servers]
+            if launch == "forked":
+                launcher, urls = start_forked(index, replicas, Path(folder))
+                servers.append((launcher, urls[0]))
+                pids = [launcher.pid, *children(launcher.pid)]
+            else:
+                for number in range(replicas):
+                    place = Path(folder) / f"server-{number}"
+                    place.mkdir()
+                    servers.append(start_server(place, env={"SEARCH_INDEX": str(index)}, timeout=300))
+                urls = [url for _, url in servers]
+                pids = [process.pid for process, _ in servers]
             texts = queries()
             # Every process opens its index once and answers a first query before anything is measured.
             asyncio.run(asyncio.wait_for(load(urls, replicas, 2, timeout, queries=texts), deadline))
@@ -94,7 +176,9 @@ def measure(index: Path, replicas: int, sessions: int, per_session: int, timeout
                 asyncio.wait_for(load(urls, sessions, per_session, timeout, queries=texts), deadline)
             )
             busy = total_pss_mb(pids)
+            private = sum(_rollup(pid).get("Private_Dirty", 0) for pid in pids) / 1024
             alive = all(process.poll() is None for process, _ in servers)
+            alive = alive and (launch != "forked" or len(children(servers[0][0].pid)) == replicas)
         finally:
             for process, _ in servers:
                 stop_server(process)
@@ -109,6 +193,8 @@ def measure(index: Path, replicas: int, sessions: int, per_session: int, timeout
         "errors": errors + (0 if alive else 1),
         "pss_idle_mb": idle,
         "pss_mb": busy,
+        "private_mb": private,
+        "processes": len(pids),
         "summary": summary(f"{replicas} processes, {sessions} sessions × {per_session} queries", reports, wall),
     }
 
@@ -180,8 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--timeout", type=float, default=60, help="seconds allowed per script run")
     options.add_argument("--deadline", type=float, default=600, help="seconds allowed for each load")
     options.add_argument("--cache", type=Path, default=CACHE, help="where the corpus and index are kept")
+    options.add_argument(
+        "--launch",
+        choices=["forked", "separate"],
+        default="forked",
+        help="pages forked by `python -m search serve` (default) or separate `streamlit run` processes",
+    )
     options.add_argument("--engine-only", action="store_true", help="plain engine processes, no Streamlit")
-    options.add_argument("--index", type=Path, help="--engine-only: a saved index folder (default: the synthetic one)")
+    options.add_argument("--index", type=Path, help="a saved index folder (default: the synthetic one)")
     options.add_argument("--queries-file", type=Path, help="--engine-only: one query a line (default: zipf's 200)")
     args = options.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -203,16 +295,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"{row['rss_mb']:.0f} | {row['anon_mb']:.0f} |"
             )
         return 0
-    index = prepare(args.passages, args.cache)
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, index {index}")
-    rows = [measure(index, n, args.sessions, args.queries, args.timeout, args.deadline) for n in args.replicas]
+    index = args.index or prepare(args.passages, args.cache)
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, index {index}, launch {args.launch}")
+    started = time.process_time()
+    rows = [
+        measure(index, n, args.sessions, args.queries, args.timeout, args.deadline, args.launch) for n in args.replicas
+    ]
     base = rows[0]["pss_mb"]
-    print("\n| processes | queries/s | p50 ms | p99 ms | errors | PSS MiB idle | PSS MiB loaded | × one |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end; this process's CPU {time.process_time() - started:.0f} s")
+    print(
+        "\n| pages | processes | queries/s | p50 ms | p99 ms | errors | PSS MiB idle | PSS MiB loaded | × one "
+        "| private dirty MiB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
-            f"| {row['replicas']} | {row['qps']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | {row['errors']} | "
-            f"{row['pss_idle_mb']:.0f} | {row['pss_mb']:.0f} | {row['pss_mb'] / base:.2f} |"
+            f"| {row['replicas']} | {row['processes']} | {row['qps']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | "
+            f"{row['errors']} | {row['pss_idle_mb']:.0f} | {row['pss_mb']:.0f} | {row['pss_mb'] / base:.2f} | "
+            f"{row['private_mb']:.0f} |"
         )
     for row in rows:
         print(row["summary"])
