@@ -87,6 +87,13 @@ mark { background: #fff1a8; color: inherit; padding: 0 .1em; border-radius: .2em
 table.scores { width: 100%; font-size: .85rem; border-collapse: collapse; }
 table.scores td, table.scores th { padding: .15rem .3rem; border-bottom: 1px solid #eceff3; text-align: right; }
 table.scores td:first-child, table.scores th:first-child { text-align: left; }
+details.fold { margin-top: .5rem; }
+details.fold > summary { cursor: pointer; color: #3d4450; font-size: .92rem; padding: .25rem 0; }
+details.fold[open] > summary { margin-bottom: .35rem; }
+.scores-area h3 { font-size: 1.1rem; font-weight: 600; margin: .6rem 0 .2rem; }
+.scores-area .caption { color: #5f6b7a; font-size: .85rem; margin-bottom: .4rem; }
+.scores-area details { border: 1px solid #e3e7ec; border-radius: .5rem; padding: .3rem .6rem; margin: .3rem 0; }
+.scores-area summary { cursor: pointer; font-size: .9rem; overflow-wrap: anywhere; }
 [data-testid="stElementContainer"]:has(> .stHtml > script:only-child) { display: none; }
 @media (max-width: 640px) {
   .block-container { padding-top: 3.2rem; padding-left: .8rem; padding-right: .8rem; }
@@ -466,7 +473,7 @@ def rendered_results(
                 "rank": hit.rank,
                 "card": hit_html(hit, results.answered),
                 "section": section_html(_engine, hit),
-                "label": f"№ {hit.rank} — {_md(_heading(hit)[:60])}",
+                "label": f"№ {hit.rank} — {_heading(hit)[:60]}",
                 "scores": scores_html(hit),
             }
             for hit in results
@@ -494,12 +501,15 @@ def render_query_notes(view: dict[str, Any], exact: bool, limit: int) -> None:
         st.caption(f"Запрос длиннее {limit} символов: искали по первым {limit}.")
 
 
+def fold_html(summary: str, body: str, css: str = "fold") -> str:
+    """A native ``<details>``: one element where ``st.expander`` and its content were two (fewer per rerun)."""
+    return f'<details class="{css}"><summary>{_esc(summary)}</summary>{body}</details>'
+
+
 def render_hit(hit: dict[str, Any], query: str, retriever: str, store: FeedbackStore) -> None:
-    """One result: its card, the whole section on a click, and 👍 / 👎 — four elements."""
+    """One result: its card with the whole section folded under it, and 👍 / 👎 — three elements."""
     with st.container(border=True, key=f"hit-{hit['rank']}"):
-        st.html(hit["card"])
-        with st.expander("Весь раздел"):
-            st.html(hit["section"])
+        st.html(hit["card"] + fold_html("Весь раздел", hit["section"]))
         key = _vote_key(query, hit["passage_id"])
         st.feedback(
             "thumbs",
@@ -514,14 +524,11 @@ def render_hit(hit: dict[str, Any], query: str, retriever: str, store: FeedbackS
             st.caption("Спасибо, оценка сохранена.")
 
 
-def render_scores(view: dict[str, Any], place: Any) -> None:
-    """Per hit, each retriever's rank and raw score, in the sidebar (``place``)."""
-    with place:
-        st.subheader("Разбор оценок")
-        st.caption(view["coverage"])
-        for hit in view["hits"]:
-            with st.expander(hit["label"]):
-                st.html(hit["scores"])
+def scores_area_html(view: dict[str, Any]) -> str:
+    """Per hit, each retriever's rank and raw score: the sidebar's «Разбор оценок», as one element."""
+    folds = "".join(fold_html(hit["label"], hit["scores"], "score") for hit in view["hits"])
+    caption = f'<div class="caption">{_esc(view["coverage"])}</div>'
+    return f'<div class="scores-area"><h3>Разбор оценок</h3>{caption}{folds}</div>'
 
 
 @st.fragment
@@ -555,7 +562,7 @@ def results_area(holder: EngineHolder, settings: Settings) -> None:
     store = feedback_store()
     for hit in view["hits"]:
         render_hit(hit, query, view["retriever"], store)
-    render_scores(view, scores)
+    scores.html(scores_area_html(view))
 
 
 def main() -> None:

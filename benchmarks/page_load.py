@@ -12,7 +12,9 @@ rerun, as the browser sends when Enter is pressed — and waits for the run to
 finish. Latency is from sending the query to ``script_finished``; the page
 must have rendered its status line (or its nothing-found state) and no
 exception. Sessions run concurrently; a single-session pass first gives the
-unloaded latency. Everything is bounded: ``--timeout`` seconds per run, and
+unloaded latency. The server's CPU time per query (``/proc/<pid>/stat``, all
+its threads) is printed beside the latencies: on a shared machine it is the
+figure other jobs do not inflate. Everything is bounded: ``--timeout`` seconds per run, and
 the whole load in at most ``--deadline`` seconds.
 
 The queries mix real questions, typos, the wrong keyboard layout,
@@ -60,6 +62,13 @@ QUERIES = [
 class Session:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used, all threads, from ``/proc/<pid>/stat``."""
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -226,9 +235,18 @@ def summary(label: str, reports: list[Session], wall: float) -> str:
     )
 
 
+def _cpu(pid: int | None, before: float, reports: list[Session]) -> str:
+    """The server's CPU milliseconds per query (page opens included) since ``before``."""
+    count = sum(len(r.latencies) for r in reports)
+    if not pid or not count:
+        return ""
+    return f"; server CPU {(cpu_seconds(pid) - before) * 1000 / count:.0f} ms per query"
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--url", help="a running server (default: start one on a free loopback port)")
+    options.add_argument("--pid", type=int, help="with --url: the server's process id, to report its CPU time")
     options.add_argument("--sessions", type=int, default=8, help="simultaneous sessions (default: %(default)s)")
     options.add_argument("--queries", type=int, default=25, help="queries per session (default: %(default)s)")
     options.add_argument("--timeout", type=float, default=30, help="seconds allowed per script run")
@@ -244,16 +262,22 @@ def main(argv: list[str] | None = None) -> int:
             url = args.url
         else:
             process, url = start_server(Path(folder))
+        pid = process.pid if process is not None else args.pid
         try:
+            cpu = cpu_seconds(pid) if pid else 0.0
             single, single_wall = asyncio.run(
                 asyncio.wait_for(load(url, 1, len(QUERIES), args.timeout, args.full_reruns), args.deadline)
             )
             print(f"server {url}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-            print(summary("1 session (unloaded)", single, single_wall))
+            print(f"load average {os.getloadavg()[0]:.1f}")
+            print(summary("1 session (unloaded)", single, single_wall) + _cpu(pid, cpu, single))
+            cpu = cpu_seconds(pid) if pid else 0.0
             reports, wall = asyncio.run(
                 asyncio.wait_for(load(url, args.sessions, args.queries, args.timeout, args.full_reruns), args.deadline)
             )
-            print(summary(f"{args.sessions} sessions × {args.queries} queries", reports, wall))
+            print(
+                summary(f"{args.sessions} sessions × {args.queries} queries", reports, wall) + _cpu(pid, cpu, reports)
+            )
             failed = any(r.errors for r in [*single, *reports])
         finally:
             if process is not None:

@@ -133,7 +133,13 @@ def _eval(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .serving import serve  # imports Streamlit: only this command needs it
 
-    options = dict(option.split("=", 1) for option in args.option or [])
+    options: dict[str, object] = {}
+    for option in args.option or []:
+        name, _, value = option.partition("=")
+        try:
+            options[name] = json.loads(value)  # false, 10, "text" as in config.toml
+        except json.JSONDecodeError:
+            options[name] = value
     return serve(args.index, args.processes, args.port, args.address, args.page, options)
 
 
