@@ -42,6 +42,7 @@ EXAMPLES = (
     "как написать в чат поддержки",
 )
 EXAMPLES_CORPUS = {"buyers-support", "seller-channels"}
+DEFAULT_K = 5  # results shown
 
 CSS = """
 <style>
@@ -250,10 +251,30 @@ def _store_vote(store: FeedbackStore, key: str, query: str, passage_id: str, ran
 # --- rendering ------------------------------------------------------------------------
 
 
-def render_sidebar(engine: SearchEngine) -> Settings:
-    with st.sidebar:
+def current_settings(engine: SearchEngine) -> Settings:
+    """The sidebar's settings as its widgets hold them, read before the widgets are drawn.
+
+    The page draws the results first and the sidebar after them: the sidebar's widgets load the heaviest
+    parts of Streamlit's frontend, and drawn first they held back the first result (Chromium, ``?q=``:
+    ~1.5 s → ~1.2 s). A widget's value in this run is its state, so this is what the widgets return.
+    """
+    state = st.session_state
+    rankings = list(engine.rankings)
+    ranking = state.get("ranking", rankings[0])
+    audience = state.get("audience")
+    documents = frozenset(d for d in state.get("documents") or () if d in engine.documents)
+    return Settings(
+        state.get("k", DEFAULT_K),
+        ranking if ranking in rankings else rankings[0],
+        documents or None,
+        audience if audience in engine.audiences else None,
+    )
+
+
+def render_sidebar(engine: SearchEngine, place: Any) -> Settings:
+    with place:
         st.header("Настройки поиска")
-        k = st.slider("Сколько результатов показывать", 1, 20, 5, key="k")
+        k = st.slider("Сколько результатов показывать", 1, 20, DEFAULT_K, key="k")
         rankings = engine.rankings
         fused = ", ".join(rankings[name] for name in engine.fused)
         ranking = st.radio(
@@ -574,9 +595,12 @@ def main() -> None:
     except (OSError, ValueError) as error:  # a missing folder, an empty corpus, an unreadable manifest or index
         st.error(f"Не удалось открыть документы в {index or corpus}: {error}")
         st.stop()
-    settings = render_sidebar(holder.get())
+    engine = holder.get()
+    settings = current_settings(engine)
+    place = st.sidebar.container()  # the settings stay above the fragment's score breakdown
     render_header()
     results_area(holder, settings)
+    render_sidebar(engine, place)
     st.html(FOCUS_SCRIPT, unsafe_allow_javascript=True)
 
 

@@ -1,6 +1,7 @@
 """The page as a person sees it: a real Chromium, typed query to results, and ``?q=`` page load to first result.
 
     python -m benchmarks.browser_timing                       # own server on the embedded corpus, 3 rounds
+    python -m benchmarks.browser_timing --launch streamlit    # … served by `streamlit run app.py`
     python -m benchmarks.browser_timing --url http://127.0.0.1:8501 --rounds 5
 
 Debian's Chromium (``/usr/bin/chromium``) through Playwright, headless, as the
@@ -9,7 +10,10 @@ pressing Enter until the last expected result card is drawn with the expected
 passage first (the engine, opened in this process on the same corpus, says
 which); a page load from ``goto(?q=…)`` until the first expected card is
 drawn. The first round meets the server's result cache cold, later rounds warm;
-both are reported. Bounded: every wait has a timeout.
+both are reported. The own server is ``python -m search serve --processes 1``
+over the corpus's index (the deployment the README recommends), or with
+``--launch streamlit`` ``streamlit run app.py``. Bounded: every wait has a
+timeout.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from benchmarks.page_load import start_server, stop_server
+from benchmarks.page_load import build_index, start_serve, start_server, stop_server
 
 PROJECT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -100,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--url", help="a running server on the embedded corpus (default: start one)")
     options.add_argument("--corpus", type=Path, default=PROJECT / "corpus", help="the corpus the server searches")
     options.add_argument("--rounds", type=int, default=3, help="passes over the queries (default: %(default)s)")
+    options.add_argument(
+        "--launch",
+        choices=["serve", "streamlit"],
+        default="serve",
+        help="own server: `python -m search serve` (default) or `streamlit run app.py`",
+    )
     args = options.parse_args(argv)
     from playwright.sync_api import sync_playwright
 
@@ -107,8 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         process = None
         url = args.url
-        if url is None:
+        if url is None and args.launch == "streamlit":
             process, url = start_server(Path(folder), env={"SEARCH_CORPUS": str(args.corpus)})
+        elif url is None:
+            process, (url,) = start_serve(Path(folder), build_index(args.corpus, Path(folder) / "index"))
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)

@@ -31,17 +31,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from benchmarks.page_load import load, start_server, stop_server, summary
+from benchmarks.page_load import load, page_processes, start_serve, start_server, stop_server, summary
 
 PROJECT = Path(__file__).resolve().parent.parent
 CACHE = PROJECT / "benchmarks" / "results" / "replicas"
@@ -59,74 +56,6 @@ def pss_kb(pid: int) -> int:
 def total_pss_mb(pids: list[int]) -> float:
     """What a group of processes holds together, in MiB (shared pages counted once over the group)."""
     return sum(pss_kb(pid) for pid in pids) / 1024
-
-
-def children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid``, from ``/proc``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(entry))
-    return sorted(found)
-
-
-def _free_ports(count: int) -> int:
-    """The first of ``count`` consecutive free loopback ports."""
-    for _ in range(200):
-        first = random.randrange(20_000, 60_000)
-        try:
-            for port in range(first, first + count):
-                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-                    probe.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        return first
-    raise RuntimeError(f"no {count} consecutive free ports")
-
-
-def _wait_healthy(process: subprocess.Popen[bytes], urls: list[str], log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    waiting = list(urls)
-    while waiting and time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the launcher exited: {log.read_text(errors='replace')[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{waiting[0]}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    waiting.pop(0)
-                    continue
-        except OSError:
-            pass
-        time.sleep(0.2)
-    if waiting:
-        raise RuntimeError(f"{waiting} did not answer in {timeout} s: {log.read_text(errors='replace')[-2000:]}")
-
-
-def start_forked(
-    index: Path, replicas: int, folder: Path, timeout: float = 300
-) -> tuple[subprocess.Popen[bytes], list[str]]:
-    """``python -m search serve --processes N`` on loopback; returns the launcher and its pages' URLs."""
-    port = _free_ports(replicas)
-    env = {**os.environ, "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
-    command = [sys.executable, "-m", "search", "serve", "--index", str(index)]
-    command += ["--processes", str(replicas), "--port", str(port), "--address", "127.0.0.1"]
-    log = folder / "serve.log"
-    with log.open("wb") as output:
-        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    urls = [f"http://127.0.0.1:{port + n}" for n in range(replicas)]
-    try:
-        _wait_healthy(process, urls, log, timeout)
-    except BaseException:
-        stop_server(process)
-        raise
-    return process, urls
 
 
 def prepare(passages: int, folder: Path) -> Path:
@@ -158,9 +87,9 @@ def measure(
     with tempfile.TemporaryDirectory() as folder:
         try:
             if launch == "forked":
-                launcher, urls = start_forked(index, replicas, Path(folder))
+                launcher, urls = start_serve(Path(folder), index, replicas)
                 servers.append((launcher, urls[0]))
-                pids = [launcher.pid, *children(launcher.pid)]
+                pids = [launcher.pid, *page_processes(launcher)]
             else:
                 for number in range(replicas):
                     place = Path(folder) / f"server-{number}"
@@ -178,7 +107,7 @@ def measure(
             busy = total_pss_mb(pids)
             private = sum(_rollup(pid).get("Private_Dirty", 0) for pid in pids) / 1024
             alive = all(process.poll() is None for process, _ in servers)
-            alive = alive and (launch != "forked" or len(children(servers[0][0].pid)) == replicas)
+            alive = alive and (launch != "forked" or len(page_processes(servers[0][0])) == replicas)
         finally:
             for process, _ in servers:
                 stop_server(process)
