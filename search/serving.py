@@ -173,6 +173,8 @@ SERVER_MODULES = (
     "zoneinfo",
 )
 
+STOP_GRACE = 10.0  # seconds a page has to stop after SIGTERM before it is killed
+
 _preopened: dict[Path, EngineHolder] = {}
 _forked = False  # in a child of serve(): the parent's frozen objects must stay frozen
 
@@ -235,7 +237,7 @@ def serve(
     def stop(signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
-        for pid in children:
+        for pid in list(children):
             _signal(pid, signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, stop)
@@ -243,23 +245,28 @@ def serve(
     log.info("serving %s: %d page processes on %s:%s", index, processes, address, ", ".join(map(str, ports)))
     if on_ready is not None:
         on_ready(list(children))
-    status = 0
+    status, stopped_at = 0, 0.0
     while children:
         try:
-            pid, code = os.wait()
+            pid, code = os.waitpid(-1, os.WNOHANG)  # polled: a stop must not wait on a child that ignores it
         except ChildProcessError:
             break
-        except InterruptedError:
+        if pid == 0:
+            if stopping and not stopped_at:
+                stopped_at = time.monotonic()
+            if stopped_at and time.monotonic() - stopped_at > STOP_GRACE:
+                for late in list(children):
+                    _signal(late, signal.SIGKILL)
+            time.sleep(0.1)
             continue
         child_port = children.pop(pid, None)
-        if child_port is None:
-            continue
-        if stopping:
+        if child_port is None or stopping:
             continue
         status = os.waitstatus_to_exitcode(code)
         log.warning("page process %d on port %d stopped (%s); starting another", pid, child_port, status)
         time.sleep(1)  # a child that cannot start must not spin the parent
-        children[_fork_page(Path(page), child_port, address, index, options or {})] = child_port
+        if not stopping:  # a stop that came during the pause must not be followed by a new page
+            children[_fork_page(Path(page), child_port, address, index, options or {})] = child_port
     return 0 if stopping else status
 
 
