@@ -143,14 +143,15 @@ def start_server(
 
 
 def start_serve(
-    folder: Path, index: Path, processes: int = 1, timeout: float = 300
+    folder: Path, index: Path, processes: int = 1, timeout: float = 300, page: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], list[str]]:
     """``python -m search serve --processes N`` on consecutive free loopback ports; waits for every page."""
     port = _free_ports(processes)
     env = {**os.environ, "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
     command = [sys.executable, "-m", "search", "serve", "--index", str(index)]
     command += ["--processes", str(processes), "--port", str(port), "--address", "127.0.0.1"]
-    log = folder / "serve.log"
+    command += ["--page", str(page)] if page is not None else []
+    log = folder / f"serve-{port}.log"
     with log.open("wb") as output:
         process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
     urls = [f"http://127.0.0.1:{port + n}" for n in range(processes)]
