@@ -230,44 +230,88 @@ def serve(
     if threading.active_count() > 1:  # a fork copies one thread; a lock another one held would never be released
         raise RuntimeError(f"cannot fork page processes: {threading.active_count()} threads are running")
     _preopened[index] = holder
+    pages = _Pages(Path(page), address, index, options or {}, holder)
     ports = [port + number for number in range(processes)]
-    children = {_fork_page(Path(page), p, address, index, options or {}): p for p in ports}
-    stopping = False
-
-    def stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-        for pid in list(children):
-            _signal(pid, signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    for number in ports:
+        pages.start(number)
+    signal.signal(signal.SIGTERM, pages.stop)
+    signal.signal(signal.SIGINT, pages.stop)
     log.info("serving %s: %d page processes on %s:%s", index, processes, address, ", ".join(map(str, ports)))
     if on_ready is not None:
-        on_ready(list(children))
-    status, stopped_at = 0, 0.0
-    while children:
-        try:
-            pid, code = os.waitpid(-1, os.WNOHANG)  # polled: a stop must not wait on a child that ignores it
-        except ChildProcessError:
-            break
-        if pid == 0:
-            if stopping and not stopped_at:
-                stopped_at = time.monotonic()
-            if stopped_at and time.monotonic() - stopped_at > STOP_GRACE:
-                for late in list(children):
+        on_ready(list(pages.children))
+    return pages.run()
+
+
+class _Pages:
+    """The page processes of one :func:`serve` parent: forked, forked again when one dies, moved onto a new
+    index version one at a time, stopped together."""
+
+    def __init__(self, page: Path, address: str, index: Path, options: dict[str, object], holder: EngineHolder):
+        self.page, self.address, self.index, self.options = page, address, index, options
+        self.holder, self.engine = holder, holder.get()
+        self.children: dict[int, int] = {}  # pid → port
+        self.rolling: list[int] = []  # pages still on the previous index version, replaced one at a time
+        self.stopping, self.stopped_at, self.roll_sent, self.status = False, 0.0, 0.0, 0
+
+    def start(self, port: int) -> None:
+        self.children[_fork_page(self.page, port, self.address, self.index, self.options)] = port
+
+    def stop(self, signum: int, _frame: object) -> None:
+        self.stopping = True
+        for pid in list(self.children):
+            _signal(pid, signal.SIGTERM)
+
+    def run(self) -> int:
+        """Until every page has stopped (0 when stopped by a signal)."""
+        while self.children:
+            try:
+                pid, code = os.waitpid(-1, os.WNOHANG)  # polled: a stop must not wait on a page that ignores it
+            except ChildProcessError:
+                break
+            if pid == 0:
+                self._tick()
+                time.sleep(0.1)
+            else:
+                self._reaped(pid, code)
+        return 0 if self.stopping else self.status
+
+    def _tick(self) -> None:
+        now = time.monotonic()
+        if self.stopping:
+            self.stopped_at = self.stopped_at or now
+            if now - self.stopped_at > STOP_GRACE:
+                for late in list(self.children):
                     _signal(late, signal.SIGKILL)
-            time.sleep(0.1)
-            continue
-        child_port = children.pop(pid, None)
-        if child_port is None or stopping:
-            continue
-        status = os.waitstatus_to_exitcode(code)
-        log.warning("page process %d on port %d stopped (%s); starting another", pid, child_port, status)
-        time.sleep(1)  # a child that cannot start must not spin the parent
-        if not stopping:  # a stop that came during the pause must not be followed by a new page
-            children[_fork_page(Path(page), child_port, address, index, options or {})] = child_port
-    return 0 if stopping else status
+        elif self.rolling:
+            if now - self.roll_sent > STOP_GRACE:
+                _signal(self.rolling[0], signal.SIGKILL)
+        elif self.holder.get() is not self.engine:
+            # A new index version, opened here (one stat a second): pages forked from now on share it, so the
+            # running ones are replaced one at a time — the others keep answering meanwhile.
+            self.engine = self.holder.get()
+            self.rolling = list(self.children)
+            log.info("index version %s: replacing %d page processes", self.holder.version, len(self.rolling))
+            self._roll_next()
+
+    def _roll_next(self) -> None:
+        if self.rolling:
+            _signal(self.rolling[0], signal.SIGTERM)
+            self.roll_sent = time.monotonic()
+
+    def _reaped(self, pid: int, code: int) -> None:
+        port = self.children.pop(pid, None)
+        if port is None or self.stopping:
+            return
+        if pid in self.rolling:
+            self.rolling.remove(pid)
+            self.start(port)
+            self._roll_next()
+            return
+        self.status = os.waitstatus_to_exitcode(code)
+        log.warning("page process %d on port %d stopped (%s); starting another", pid, port, self.status)
+        time.sleep(1)  # a page that cannot start must not spin the parent
+        if not self.stopping:  # a stop that came during the pause must not be followed by a new page
+            self.start(port)
 
 
 def _import_page(page: Path) -> None:

@@ -208,6 +208,31 @@ def _wait_healthy(url: str, timeout: float = 60) -> None:
     raise AssertionError(f"{url} did not answer in {timeout} s")
 
 
+@pytest.mark.timeout(300)
+def test_serve_moves_its_pages_onto_a_new_index_version(tmp_path: Path) -> None:
+    from benchmarks.page_load import page_processes, start_serve
+
+    corpus, index = folder_corpus(tmp_path), tmp_path / "index"
+    build_in_another_process(corpus, index)
+    launcher, (url,) = start_serve(tmp_path, index, processes=1, timeout=120)
+    try:
+        (before,) = page_processes(launcher)
+        assert 'data-passage="drones:' not in asyncio.run(_ask(url, NEW_QUERY))
+        (corpus / "drones.md").write_text(NEW_DOCUMENT, encoding="utf-8")
+        build_in_another_process(corpus, index)
+        # The parent opens the new version and replaces its page by one forked from it.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and page_processes(launcher) in ([], [before]):
+            time.sleep(0.2)
+        (after,) = page_processes(launcher)
+        assert after != before
+        _wait_healthy(url)
+        assert 'data-passage="drones:' in asyncio.run(_ask(url, NEW_QUERY))
+    finally:
+        launcher.terminate()
+        launcher.wait(timeout=30)
+
+
 NODELAY_CHILD = """
 import asyncio, socket, sys
 from search.serving import send_small_messages_at_once
