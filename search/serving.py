@@ -331,7 +331,13 @@ def _import_page(page: Path) -> None:
         raise FileNotFoundError(f"no page at {page}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)  # defines functions only: main() runs when the script is __main__
+    caching = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = caching.level
+    caching.setLevel(logging.ERROR)  # "No runtime found": true, and expected, outside a page process
+    try:
+        spec.loader.exec_module(module)  # defines functions only: main() runs when the script is __main__
+    finally:
+        caching.setLevel(level)
 
 
 def _fork_page(page: Path, port: int, address: str, index: Path, options: dict[str, object]) -> int:
