@@ -215,8 +215,10 @@ def serve(
     :data:`WARM_QUERIES`, freezes everything, and forks the children, each
     running Streamlit's server for ``page`` (``options``: Streamlit config
     options, as ``{"server.maxUploadSize": 10}``). A child that dies is forked
-    again from the same parent; SIGTERM or SIGINT stops them all. Returns when
-    every child has stopped (0 when stopped by a signal).
+    again from the same parent. The parent follows the index folder too: on a
+    new version it opens it and replaces the children one at a time, so they
+    share the new version as they shared the old. SIGTERM or SIGINT stops them
+    all. Returns when every child has stopped (0 when stopped by a signal).
     """
     if processes < 1:
         raise ValueError("processes must be at least 1")
@@ -232,10 +234,11 @@ def serve(
     _preopened[index] = holder
     pages = _Pages(Path(page), address, index, options or {}, holder)
     ports = [port + number for number in range(processes)]
-    for number in ports:
-        pages.start(number)
-    signal.signal(signal.SIGTERM, pages.stop)
+    signal.signal(signal.SIGTERM, pages.stop)  # before the first fork: a stop must never orphan a page
     signal.signal(signal.SIGINT, pages.stop)
+    for number in ports:
+        if not pages.stopping:
+            pages.start(number)
     log.info("serving %s: %d page processes on %s:%s", index, processes, address, ", ".join(map(str, ports)))
     if on_ready is not None:
         on_ready(list(pages.children))
