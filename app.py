@@ -13,7 +13,6 @@ from escaped pieces cut at the engine's spans, never by editing HTML.
 from __future__ import annotations
 
 import argparse
-import gc
 import hashlib
 import html
 import os
@@ -28,7 +27,7 @@ import streamlit as st
 
 from search import Hit, SearchEngine, SearchResults
 from search.feedback import FeedbackError, FeedbackStore
-from search.serving import EngineHolder
+from search.serving import EngineHolder, preopened, settle
 
 PROJECT = Path(__file__).resolve().parent
 DEFAULT_CORPUS = PROJECT / "corpus"
@@ -43,6 +42,7 @@ EXAMPLES = (
     "как написать в чат поддержки",
 )
 EXAMPLES_CORPUS = {"buyers-support", "seller-channels"}
+DEFAULT_K = 5  # results shown
 
 CSS = """
 <style>
@@ -88,6 +88,13 @@ mark { background: #fff1a8; color: inherit; padding: 0 .1em; border-radius: .2em
 table.scores { width: 100%; font-size: .85rem; border-collapse: collapse; }
 table.scores td, table.scores th { padding: .15rem .3rem; border-bottom: 1px solid #eceff3; text-align: right; }
 table.scores td:first-child, table.scores th:first-child { text-align: left; }
+details.fold { margin-top: .5rem; }
+details.fold > summary { cursor: pointer; color: #3d4450; font-size: .92rem; padding: .25rem 0; }
+details.fold[open] > summary { margin-bottom: .35rem; }
+.scores-area h3 { font-size: 1.1rem; font-weight: 600; margin: .6rem 0 .2rem; }
+.scores-area .caption { color: #5f6b7a; font-size: .85rem; margin-bottom: .4rem; }
+.scores-area details { border: 1px solid #e3e7ec; border-radius: .5rem; padding: .3rem .6rem; margin: .3rem 0; }
+.scores-area summary { cursor: pointer; font-size: .9rem; overflow-wrap: anywhere; }
 [data-testid="stElementContainer"]:has(> .stHtml > script:only-child) { display: none; }
 @media (max-width: 640px) {
   .block-container { padding-top: 3.2rem; padding-left: .8rem; padding-right: .8rem; }
@@ -149,20 +156,6 @@ def index_folder(argv: Sequence[str]) -> Path | None:
     return Path(folder).resolve() if folder else None
 
 
-def _settle(engine: SearchEngine) -> None:
-    """Move the engine's millions of objects out of the garbage collector's way.
-
-    Streamlit runs a full ``gc.collect(2)`` after every script run; without
-    this it walked the whole index each time (the largest part of a rerun's
-    cost in a profile). Frozen objects are never scanned, and pages of a
-    process that forks stay shared. On a reload the previous index is unfrozen first, so
-    whatever of it is left in reference cycles is collected.
-    """
-    gc.unfreeze()
-    gc.collect()
-    gc.freeze()
-
-
 @st.cache_resource(show_spinner="Загружаю документы и индекс…")
 def load_engine(corpus: str, index: str | None = None) -> EngineHolder:
     """One engine per corpus and process, following the index folder's new versions between queries.
@@ -171,8 +164,9 @@ def load_engine(corpus: str, index: str | None = None) -> EngineHolder:
     processes starting at once build the index once.
     """
     if index is not None:
-        return EngineHolder.for_index(index, on_load=_settle)
-    return EngineHolder.for_corpus(corpus, on_load=_settle)
+        # Under `python -m search serve` the parent opened it before forking this process: share it.
+        return preopened(index) or EngineHolder.for_index(index, on_load=settle)
+    return EngineHolder.for_corpus(corpus, on_load=settle)
 
 
 def feedback_store() -> FeedbackStore:
@@ -257,10 +251,30 @@ def _store_vote(store: FeedbackStore, key: str, query: str, passage_id: str, ran
 # --- rendering ------------------------------------------------------------------------
 
 
-def render_sidebar(engine: SearchEngine) -> Settings:
-    with st.sidebar:
+def current_settings(engine: SearchEngine) -> Settings:
+    """The sidebar's settings as its widgets hold them, read before the widgets are drawn.
+
+    The page draws the results first and the sidebar after them: the sidebar's widgets load the heaviest
+    parts of Streamlit's frontend, and drawn first they held back the first result (Chromium, ``?q=``:
+    ~1.5 s → ~1.2 s). A widget's value in this run is its state, so this is what the widgets return.
+    """
+    state = st.session_state
+    rankings = list(engine.rankings)
+    ranking = state.get("ranking", rankings[0])
+    audience = state.get("audience")
+    documents = frozenset(d for d in state.get("documents") or () if d in engine.documents)
+    return Settings(
+        state.get("k", DEFAULT_K),
+        ranking if ranking in rankings else rankings[0],
+        documents or None,
+        audience if audience in engine.audiences else None,
+    )
+
+
+def render_sidebar(engine: SearchEngine, place: Any) -> Settings:
+    with place:
         st.header("Настройки поиска")
-        k = st.slider("Сколько результатов показывать", 1, 20, 5, key="k")
+        k = st.slider("Сколько результатов показывать", 1, 20, DEFAULT_K, key="k")
         rankings = engine.rankings
         fused = ", ".join(rankings[name] for name in engine.fused)
         ranking = st.radio(
@@ -480,7 +494,7 @@ def rendered_results(
                 "rank": hit.rank,
                 "card": hit_html(hit, results.answered),
                 "section": section_html(_engine, hit),
-                "label": f"№ {hit.rank} — {_md(_heading(hit)[:60])}",
+                "label": f"№ {hit.rank} — {_heading(hit)[:60]}",
                 "scores": scores_html(hit),
             }
             for hit in results
@@ -508,12 +522,15 @@ def render_query_notes(view: dict[str, Any], exact: bool, limit: int) -> None:
         st.caption(f"Запрос длиннее {limit} символов: искали по первым {limit}.")
 
 
+def fold_html(summary: str, body: str, css: str = "fold") -> str:
+    """A native ``<details>``: one element where ``st.expander`` and its content were two (fewer per rerun)."""
+    return f'<details class="{css}"><summary>{_esc(summary)}</summary>{body}</details>'
+
+
 def render_hit(hit: dict[str, Any], query: str, retriever: str, store: FeedbackStore) -> None:
-    """One result: its card, the whole section on a click, and 👍 / 👎 — four elements."""
+    """One result: its card with the whole section folded under it, and 👍 / 👎 — three elements."""
     with st.container(border=True, key=f"hit-{hit['rank']}"):
-        st.html(hit["card"])
-        with st.expander("Весь раздел"):
-            st.html(hit["section"])
+        st.html(hit["card"] + fold_html("Весь раздел", hit["section"]))
         key = _vote_key(query, hit["passage_id"])
         st.feedback(
             "thumbs",
@@ -528,14 +545,11 @@ def render_hit(hit: dict[str, Any], query: str, retriever: str, store: FeedbackS
             st.caption("Спасибо, оценка сохранена.")
 
 
-def render_scores(view: dict[str, Any], place: Any) -> None:
-    """Per hit, each retriever's rank and raw score, in the sidebar (``place``)."""
-    with place:
-        st.subheader("Разбор оценок")
-        st.caption(view["coverage"])
-        for hit in view["hits"]:
-            with st.expander(hit["label"]):
-                st.html(hit["scores"])
+def scores_area_html(view: dict[str, Any]) -> str:
+    """Per hit, each retriever's rank and raw score: the sidebar's «Разбор оценок», as one element."""
+    folds = "".join(fold_html(hit["label"], hit["scores"], "score") for hit in view["hits"])
+    caption = f'<div class="caption">{_esc(view["coverage"])}</div>'
+    return f'<div class="scores-area"><h3>Разбор оценок</h3>{caption}{folds}</div>'
 
 
 @st.fragment
@@ -569,7 +583,7 @@ def results_area(holder: EngineHolder, settings: Settings) -> None:
     store = feedback_store()
     for hit in view["hits"]:
         render_hit(hit, query, view["retriever"], store)
-    render_scores(view, scores)
+    scores.html(scores_area_html(view))
 
 
 def main() -> None:
@@ -581,9 +595,12 @@ def main() -> None:
     except (OSError, ValueError) as error:  # a missing folder, an empty corpus, an unreadable manifest or index
         st.error(f"Не удалось открыть документы в {index or corpus}: {error}")
         st.stop()
-    settings = render_sidebar(holder.get())
+    engine = holder.get()
+    settings = current_settings(engine)
+    place = st.sidebar.container()  # the settings stay above the fragment's score breakdown
     render_header()
     results_area(holder, settings)
+    render_sidebar(engine, place)
     st.html(FOCUS_SCRIPT, unsafe_allow_javascript=True)
 
 

@@ -1,8 +1,9 @@
 """The page under several simultaneous sessions: throughput and latency of ``streamlit run app.py`` on loopback.
 
     python -m benchmarks.page_load                          # 8 sessions × 25 queries, own server
+    python -m benchmarks.page_load --launch streamlit       # … served by `streamlit run app.py` instead
     python -m benchmarks.page_load --sessions 16 --queries 10
-    python -m benchmarks.page_load --url http://127.0.0.1:8501   # a server you started (make app)
+    python -m benchmarks.page_load --url http://127.0.0.1:8501 --pid PID   # a server you started
 
 Each session is what a browser tab is to the server: a WebSocket on
 ``/_stcore/stream`` speaking Streamlit's protobuf messages. It opens the page
@@ -12,13 +13,19 @@ rerun, as the browser sends when Enter is pressed — and waits for the run to
 finish. Latency is from sending the query to ``script_finished``; the page
 must have rendered its status line (or its nothing-found state) and no
 exception. Sessions run concurrently; a single-session pass first gives the
-unloaded latency. Everything is bounded: ``--timeout`` seconds per run, and
+unloaded latency of a fresh server, a second one, with other queries (none
+in the results cache), that of a warm one. The server's CPU time per query (``/proc/<pid>/stat``, all
+its threads) is printed beside the latencies: on a shared machine it is the
+figure other jobs do not inflate. Everything is bounded: ``--timeout`` seconds per run, and
 the whole load in at most ``--deadline`` seconds.
 
 The queries mix real questions, typos, the wrong keyboard layout,
 transliteration, stop words, an overlong paste and HTML. Without ``--url``
 the script starts its own server (headless, loopback, a temporary feedback
-database) on the project's corpus and stops it afterwards.
+database) on the project's corpus and stops it afterwards: by default the
+deployment the README recommends, ``python -m search serve --processes 1``
+over the corpus's index built into a temporary folder; with ``--launch
+streamlit``, ``streamlit run app.py`` on the corpus.
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -54,12 +62,37 @@ QUERIES = [
     "чат с оператором",
     "пвз",
 ]
+# Other questions of the same kinds, for a second single session once the server is warm: none of them is in
+# the rendered-results cache yet, so each costs a search and a render.
+MORE_QUERIES = [
+    "как отменить заказ",
+    "где мой заказ",
+    "списали деньги дважды",
+    "вернуть деньги на карту",
+    "зоказ не приехал",
+    "dthyenm ltymub",
+    "oplata kartoy",
+    "телефон поддержки продавцов",
+    "как связаться с продавцом",
+    "а и но или",
+    "как стать продавцом",
+    "курьер не приехал",
+    "возврат",
+    "сколько ждать возврат денег",
+]
 
 
 @dataclass
 class Session:
     latencies: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used, all threads, from ``/proc/<pid>/stat``."""
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -107,6 +140,75 @@ def start_server(
             time.sleep(0.2)
     stop_server(process)
     raise RuntimeError(f"streamlit did not answer in {timeout} s: {log.read_text(errors='replace')[-2000:]}")
+
+
+def start_serve(
+    folder: Path, index: Path, processes: int = 1, timeout: float = 300, page: Path | None = None
+) -> tuple[subprocess.Popen[bytes], list[str]]:
+    """``python -m search serve --processes N`` on consecutive free loopback ports; waits for every page."""
+    port = _free_ports(processes)
+    env = {**os.environ, "SEARCH_FEEDBACK_DB": str(folder / "feedback.sqlite3")}
+    command = [sys.executable, "-m", "search", "serve", "--index", str(index)]
+    command += ["--processes", str(processes), "--port", str(port), "--address", "127.0.0.1"]
+    command += ["--page", str(page)] if page is not None else []
+    log = folder / f"serve-{port}.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    urls = [f"http://127.0.0.1:{port + n}" for n in range(processes)]
+    deadline = time.monotonic() + timeout
+    waiting = list(urls)
+    while waiting and time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"serve exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{waiting[0]}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    waiting.pop(0)
+                    continue
+        except OSError:
+            pass
+        time.sleep(0.2)
+    if waiting:
+        stop_server(process)
+        raise RuntimeError(f"{waiting} did not answer in {timeout} s: {log.read_text(errors='replace')[-2000:]}")
+    return process, urls
+
+
+def page_processes(process: subprocess.Popen[bytes]) -> list[int]:
+    """The page processes a ``serve`` launcher forked (its children, from ``/proc``)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == process.pid:
+            found.append(int(entry))
+    return sorted(found)
+
+
+def build_index(corpus: Path, index: Path) -> Path:
+    """The corpus's index, built into ``index`` by another process (as a deployment builds it)."""
+    command = [sys.executable, "-m", "search", "build", "--corpus", str(corpus), "--index", str(index)]
+    subprocess.run(command, cwd=PROJECT, check=True, capture_output=True, timeout=600)
+    return index
+
+
+def _free_ports(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports."""
+    for _ in range(200):
+        first = random.randrange(20_000, 60_000)
+        try:
+            for port in range(first, first + count):
+                with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+    raise RuntimeError(f"no {count} consecutive free ports")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
@@ -226,9 +328,24 @@ def summary(label: str, reports: list[Session], wall: float) -> str:
     )
 
 
+def _cpu(pid: int | None, before: float, reports: list[Session]) -> str:
+    """The server's CPU milliseconds per query (page opens included) since ``before``."""
+    count = sum(len(r.latencies) for r in reports)
+    if not pid or not count:
+        return ""
+    return f"; server CPU {(cpu_seconds(pid) - before) * 1000 / count:.0f} ms per query"
+
+
 def main(argv: list[str] | None = None) -> int:
     options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     options.add_argument("--url", help="a running server (default: start one on a free loopback port)")
+    options.add_argument("--pid", type=int, help="with --url: the server's process id, to report its CPU time")
+    options.add_argument(
+        "--launch",
+        choices=["serve", "streamlit"],
+        default="serve",
+        help="own server: `python -m search serve` (default) or `streamlit run app.py`",
+    )
     options.add_argument("--sessions", type=int, default=8, help="simultaneous sessions (default: %(default)s)")
     options.add_argument("--queries", type=int, default=25, help="queries per session (default: %(default)s)")
     options.add_argument("--timeout", type=float, default=30, help="seconds allowed per script run")
@@ -242,18 +359,37 @@ def main(argv: list[str] | None = None) -> int:
         process = None
         if args.url:
             url = args.url
-        else:
+        elif args.launch == "streamlit":
             process, url = start_server(Path(folder))
+        else:
+            index = build_index(PROJECT / "corpus", Path(folder) / "index")
+            process, (url,) = start_serve(Path(folder), index)
+        pid = args.pid
+        if process is not None:
+            pid = process.pid if args.launch == "streamlit" else page_processes(process)[0]
         try:
+            cpu = cpu_seconds(pid) if pid else 0.0
             single, single_wall = asyncio.run(
                 asyncio.wait_for(load(url, 1, len(QUERIES), args.timeout, args.full_reruns), args.deadline)
             )
             print(f"server {url}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
-            print(summary("1 session (unloaded)", single, single_wall))
+            print(f"load average {os.getloadavg()[0]:.1f}")
+            print(summary("1 session (unloaded), fresh server", single, single_wall) + _cpu(pid, cpu, single))
+            cpu = cpu_seconds(pid) if pid else 0.0
+            warm, warm_wall = asyncio.run(
+                asyncio.wait_for(
+                    load(url, 1, len(MORE_QUERIES), args.timeout, args.full_reruns, queries=MORE_QUERIES), args.deadline
+                )
+            )
+            print(summary("1 session (unloaded), warm server, new queries", warm, warm_wall) + _cpu(pid, cpu, warm))
+            single += warm
+            cpu = cpu_seconds(pid) if pid else 0.0
             reports, wall = asyncio.run(
                 asyncio.wait_for(load(url, args.sessions, args.queries, args.timeout, args.full_reruns), args.deadline)
             )
-            print(summary(f"{args.sessions} sessions × {args.queries} queries", reports, wall))
+            print(
+                summary(f"{args.sessions} sessions × {args.queries} queries", reports, wall) + _cpu(pid, cpu, reports)
+            )
             failed = any(r.errors for r in [*single, *reports])
         finally:
             if process is not None:

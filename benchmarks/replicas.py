@@ -1,19 +1,23 @@
 """Many page processes over one read-only index folder: throughput, latency and the memory they hold together.
 
-    python -m benchmarks.replicas                              # 1, 2 and 4 processes over a 100k-passage index
+    python -m benchmarks.replicas                              # 1, 2 and 4 forked pages over a 100k-passage index
+    python -m benchmarks.replicas --launch separate            # … as N independent `streamlit run app.py`
     python -m benchmarks.replicas --passages 20000 --replicas 1 2 --sessions 8 --queries 10
     python -m benchmarks.replicas --engine-only --index DIR    # N plain engine processes, no Streamlit
 
 Builds (once, then reused) a synthetic corpus of ``--passages`` texts
 (``benchmarks/synthetic.py``) and its index, then for each count N starts N
-``streamlit run app.py`` processes on loopback, each serving the same index
-folder read-only (``SEARCH_INDEX``), spreads ``--sessions`` simultaneous
-sessions over them in turn (Streamlit sessions are sticky: a WebSocket stays
-with its process) and reports queries/s, p50/p99 latency and the processes'
-total proportional set size (PSS, from ``/proc/<pid>/smaps_rollup``): a page
-of a memory-mapped index array that N processes share counts 1/N in each, so
-the total is what the machine really holds. Everything is bounded: per-run
-timeouts, a deadline for each load, and every server is stopped.
+page processes on loopback over the same index folder, read-only: with
+``--launch forked`` (the default) one ``python -m search serve --processes N``,
+whose parent opens the index and forks the N pages; with ``--launch
+separate`` N ``streamlit run app.py`` with ``SEARCH_INDEX``. It spreads
+``--sessions`` simultaneous sessions over the pages in turn (Streamlit
+sessions are sticky: a WebSocket stays with its process) and reports
+queries/s, p50/p99 latency and the processes' total proportional set size
+(PSS, from ``/proc/<pid>/smaps_rollup``; the forked launcher's parent
+included): a page that N processes share counts 1/N in each, so the total is
+what the machine really holds. Everything is bounded: per-run timeouts, a
+deadline for each load, and every server is stopped.
 
 ``--engine-only`` leaves Streamlit out: N plain Python processes each open the
 index (``SearchEngine.load``), answer the same ``--queries-file`` queries (by
@@ -34,7 +38,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.page_load import load, start_server, stop_server, summary
+from benchmarks.page_load import load, page_processes, start_serve, start_server, stop_server, summary
 
 PROJECT = Path(__file__).resolve().parent.parent
 CACHE = PROJECT / "benchmarks" / "results" / "replicas"
@@ -76,16 +80,23 @@ def queries(count: int = 40) -> list[str]:
     return SyntheticCorpus().queries(count)
 
 
-def measure(index: Path, replicas: int, sessions: int, per_session: int, timeout: float, deadline: float) -> dict:
+def measure(
+    index: Path, replicas: int, sessions: int, per_session: int, timeout: float, deadline: float, launch: str = "forked"
+) -> dict:
     servers = []
     with tempfile.TemporaryDirectory() as folder:
         try:
-            for number in range(replicas):
-                place = Path(folder) / f"server-{number}"
-                place.mkdir()
-                servers.append(start_server(place, env={"SEARCH_INDEX": str(index)}, timeout=300))
-            urls = [url for _, url in servers]
-            pids = [process.pid for process, _ in servers]
+            if launch == "forked":
+                launcher, urls = start_serve(Path(folder), index, replicas)
+                servers.append((launcher, urls[0]))
+                pids = [launcher.pid, *page_processes(launcher)]
+            else:
+                for number in range(replicas):
+                    place = Path(folder) / f"server-{number}"
+                    place.mkdir()
+                    servers.append(start_server(place, env={"SEARCH_INDEX": str(index)}, timeout=300))
+                urls = [url for _, url in servers]
+                pids = [process.pid for process, _ in servers]
             texts = queries()
             # Every process opens its index once and answers a first query before anything is measured.
             asyncio.run(asyncio.wait_for(load(urls, replicas, 2, timeout, queries=texts), deadline))
@@ -94,7 +105,9 @@ def measure(index: Path, replicas: int, sessions: int, per_session: int, timeout
                 asyncio.wait_for(load(urls, sessions, per_session, timeout, queries=texts), deadline)
             )
             busy = total_pss_mb(pids)
+            private = sum(_rollup(pid).get("Private_Dirty", 0) for pid in pids) / 1024
             alive = all(process.poll() is None for process, _ in servers)
+            alive = alive and (launch != "forked" or len(page_processes(servers[0][0])) == replicas)
         finally:
             for process, _ in servers:
                 stop_server(process)
@@ -109,6 +122,8 @@ def measure(index: Path, replicas: int, sessions: int, per_session: int, timeout
         "errors": errors + (0 if alive else 1),
         "pss_idle_mb": idle,
         "pss_mb": busy,
+        "private_mb": private,
+        "processes": len(pids),
         "summary": summary(f"{replicas} processes, {sessions} sessions × {per_session} queries", reports, wall),
     }
 
@@ -180,8 +195,14 @@ def main(argv: list[str] | None = None) -> int:
     options.add_argument("--timeout", type=float, default=60, help="seconds allowed per script run")
     options.add_argument("--deadline", type=float, default=600, help="seconds allowed for each load")
     options.add_argument("--cache", type=Path, default=CACHE, help="where the corpus and index are kept")
+    options.add_argument(
+        "--launch",
+        choices=["forked", "separate"],
+        default="forked",
+        help="pages forked by `python -m search serve` (default) or separate `streamlit run` processes",
+    )
     options.add_argument("--engine-only", action="store_true", help="plain engine processes, no Streamlit")
-    options.add_argument("--index", type=Path, help="--engine-only: a saved index folder (default: the synthetic one)")
+    options.add_argument("--index", type=Path, help="a saved index folder (default: the synthetic one)")
     options.add_argument("--queries-file", type=Path, help="--engine-only: one query a line (default: zipf's 200)")
     args = options.parse_args(argv)
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -203,16 +224,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"{row['rss_mb']:.0f} | {row['anon_mb']:.0f} |"
             )
         return 0
-    index = prepare(args.passages, args.cache)
-    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, index {index}")
-    rows = [measure(index, n, args.sessions, args.queries, args.timeout, args.deadline) for n in args.replicas]
+    index = args.index or prepare(args.passages, args.cache)
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, index {index}, launch {args.launch}")
+    started = time.process_time()
+    rows = [
+        measure(index, n, args.sessions, args.queries, args.timeout, args.deadline, args.launch) for n in args.replicas
+    ]
     base = rows[0]["pss_mb"]
-    print("\n| processes | queries/s | p50 ms | p99 ms | errors | PSS MiB idle | PSS MiB loaded | × one |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"load average {os.getloadavg()[0]:.1f} at the end; this process's CPU {time.process_time() - started:.0f} s")
+    print(
+        "\n| pages | processes | queries/s | p50 ms | p99 ms | errors | PSS MiB idle | PSS MiB loaded | × one "
+        "| private dirty MiB |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for row in rows:
         print(
-            f"| {row['replicas']} | {row['qps']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | {row['errors']} | "
-            f"{row['pss_idle_mb']:.0f} | {row['pss_mb']:.0f} | {row['pss_mb'] / base:.2f} |"
+            f"| {row['replicas']} | {row['processes']} | {row['qps']:.1f} | {row['p50']:.0f} | {row['p99']:.0f} | "
+            f"{row['errors']} | {row['pss_idle_mb']:.0f} | {row['pss_mb']:.0f} | {row['pss_mb'] / base:.2f} | "
+            f"{row['private_mb']:.0f} |"
         )
     for row in rows:
         print(row["summary"])

@@ -1,4 +1,4 @@
-"""The command line: ``python -m search build | query | eval``. Parsing and printing only."""
+"""The command line: ``python -m search build | query | eval | serve``. Parsing and printing only."""
 
 from __future__ import annotations
 
@@ -130,6 +130,19 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from .serving import serve  # imports Streamlit: only this command needs it
+
+    options: dict[str, object] = {}
+    for option in args.option or []:
+        name, _, value = option.partition("=")
+        try:
+            options[name] = json.loads(value)  # false, 10, "text" as in config.toml
+        except json.JSONDecodeError:
+            options[name] = value
+    return serve(args.index, args.processes, args.port, args.address, args.page, options)
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="python -m search", description="Russian help-center search.")
     main.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
@@ -189,6 +202,19 @@ def parser() -> argparse.ArgumentParser:
     evaluation.add_argument("--per-query", action="store_true", help="with --json: include every query's ranking")
     corpus_options(evaluation)
     evaluation.set_defaults(run=_eval)
+
+    serve = commands.add_parser(
+        "serve", help="N search pages over one saved index, forked from one process so they share its memory"
+    )
+    serve.add_argument("--index", type=Path, required=True, help="a saved index folder, served read-only")
+    serve.add_argument("--processes", type=int, default=2, help="page processes (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8501, help="the first page's port, then +1 each (%(default)s)")
+    serve.add_argument("--address", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--page", type=Path, default=PROJECT_CORPUS.parent / "app.py", help="the Streamlit page")
+    serve.add_argument(
+        "--option", action="append", metavar="NAME=VALUE", help="a Streamlit option, e.g. server.baseUrlPath=help"
+    )
+    serve.set_defaults(run=_serve)
     return main
 
 

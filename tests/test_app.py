@@ -68,6 +68,10 @@ def passage_ids(app: AppTest) -> list[str]:
     return [re.search(r'data-passage="([^"]+)"', card).group(1) for card in hit_cards(app)]
 
 
+def sidebar_html(app: AppTest) -> str:
+    return "\n".join(element.value for element in app.sidebar.html)
+
+
 def text_of(card: str) -> str:
     return re.sub(r"<[^>]+>", "", card)
 
@@ -153,7 +157,7 @@ def test_the_page_follows_the_engines_answer_decision(app: AppTest, engine: Sear
     assert ('class="empty"' in page) == (len(results) == 0)
     # The score breakdown's caption shows the confidence, the threshold it is held to, and the same decision.
     threshold = engine.pipeline.stage("decide").model.threshold  # type: ignore[attr-defined]
-    caption = " ".join(element.value for element in app.caption)
+    caption = text_of(sidebar_html(app))
     assert f"уверенность, что ответ есть: {results.confidence:.0%} (ответ — от {threshold:.0%})" in caption
     assert ("ответ найден" in caption) == results.answered and ("ответ не найден" in caption) != results.answered
 
@@ -196,11 +200,13 @@ def test_number_of_results_and_ranking(app: AppTest) -> None:
 
 def test_score_breakdown_per_result(app: AppTest, engine: SearchEngine) -> None:
     search(app, "двойное списание")
-    labels = [expander.label for expander in app.sidebar.expander]
-    assert labels[0].startswith("№ 1 — ")
-    assert len(labels) == len(engine.search("двойное списание", k=5))
-    first = engine.search("двойное списание", k=5)[0]
-    table = app.sidebar.expander[0].html[0].value
+    breakdown = sidebar_html(app)
+    assert "<h3>Разбор оценок</h3>" in breakdown
+    labels = re.findall(r"<summary>(.*?)</summary>", breakdown)
+    hits = engine.search("двойное списание", k=5)
+    assert labels == [f"№ {hit.rank} — {hit.passage.section[-1]}" for hit in hits]
+    first = hits[0]
+    table = breakdown.split("</summary>")[1].split("</details>")[0]
     for name, score in first.retrievers.items():
         assert f"<tr><td>{name}</td><td>{score.rank}</td><td>{score.score:.4f}</td></tr>" in table
 
@@ -246,7 +252,7 @@ def test_html_inside_a_document_is_shown_as_text(monkeypatch: pytest.MonkeyPatch
     assert cards
     assert "<script>" not in cards[0] and "<img" not in cards[0] and "<b>товара" not in cards[0]
     assert "&lt;script&gt;alert(&#x27;<mark>возврат</mark>&#x27;)&lt;/script&gt;" in cards[0]
-    sections = [element.value for element in app.html if element.value.startswith('<div class="section-text"')]
+    sections = re.findall(r'<summary>Весь раздел</summary>(<div class="section-text">.*?)</details>', cards[0], re.S)
     assert sections and "<script>" not in sections[0] and "&lt;img src=x onerror=alert(1)&gt;" in sections[0]
 
 

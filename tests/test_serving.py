@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -142,3 +143,122 @@ def test_pss_counts_a_processs_private_memory_and_halves_a_shared_mapping(tmp_pa
             process.wait()
     with pytest.raises(FileNotFoundError):
         pss_kb(2**22 + 12345)
+
+
+# --- python -m search serve: page processes forked from one parent ---------------------------
+
+
+def _rollup(pid: int) -> dict[str, int]:
+    values = {}
+    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                values[parts[0][:-1]] = int(parts[1])
+    return values
+
+
+@pytest.mark.timeout(300)
+def test_serve_forks_pages_that_answer_from_the_parents_index_and_share_its_memory(tmp_path: Path) -> None:
+    from benchmarks.page_load import page_processes, start_serve
+
+    corpus, index = folder_corpus(tmp_path), tmp_path / "index"
+    build_in_another_process(corpus, index)
+    launcher, urls = start_serve(tmp_path, index, processes=2, timeout=120)
+    try:
+        pages = page_processes(launcher)
+        assert len(pages) == 2 and len(urls) == 2
+        for url in urls:
+            page = asyncio.run(_ask(url, "двойное списание"))
+            assert 'data-passage="payments:' in page
+        for pid in pages:
+            # Most of what a page holds is the parent's pages, shared copy-on-write: counted a third in each.
+            memory = _rollup(pid)
+            assert memory["Pss"] < 0.7 * memory["Rss"], memory
+            assert memory["Private_Dirty"] < memory["Shared_Dirty"] + memory["Shared_Clean"], memory
+        # A page process that dies is forked again on its port.
+        os.kill(pages[0], signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (
+            len(page_processes(launcher)) < 2 or pages[0] in page_processes(launcher)
+        ):
+            time.sleep(0.2)
+        assert len(page_processes(launcher)) == 2 and pages[0] not in page_processes(launcher)
+        _wait_healthy(urls[0])
+        page = asyncio.run(_ask(urls[0], "вернуть товар"))
+        assert 'data-passage="returns:' in page
+    finally:
+        launcher.terminate()  # SIGTERM: the launcher stops its pages and exits
+        launcher.wait(timeout=30)
+    assert launcher.returncode == 0
+    assert all(not Path(f"/proc/{pid}").exists() for pid in pages)
+
+
+def _wait_healthy(url: str, timeout: float = 60) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"{url} did not answer in {timeout} s")
+
+
+@pytest.mark.timeout(300)
+def test_serve_moves_its_pages_onto_a_new_index_version(tmp_path: Path) -> None:
+    from benchmarks.page_load import page_processes, start_serve
+
+    corpus, index = folder_corpus(tmp_path), tmp_path / "index"
+    build_in_another_process(corpus, index)
+    launcher, (url,) = start_serve(tmp_path, index, processes=1, timeout=120)
+    try:
+        (before,) = page_processes(launcher)
+        assert 'data-passage="drones:' not in asyncio.run(_ask(url, NEW_QUERY))
+        (corpus / "drones.md").write_text(NEW_DOCUMENT, encoding="utf-8")
+        build_in_another_process(corpus, index)
+        # The parent opens the new version and replaces its page by one forked from it.
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and page_processes(launcher) in ([], [before]):
+            time.sleep(0.2)
+        (after,) = page_processes(launcher)
+        assert after != before
+        _wait_healthy(url)
+        assert 'data-passage="drones:' in asyncio.run(_ask(url, NEW_QUERY))
+    finally:
+        launcher.terminate()
+        launcher.wait(timeout=30)
+
+
+NODELAY_CHILD = """
+import asyncio, socket, sys
+from search.serving import send_small_messages_at_once
+if sys.argv[1] == "patched":
+    send_small_messages_at_once()
+
+async def main():
+    listener = socket.socket(socket.AF_INET)  # proto 0, as Streamlit makes its listening socket
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted = asyncio.get_running_loop().create_future()
+    server = await asyncio.start_server(lambda r, w: accepted.set_result(w), sock=listener)
+    _, writer = await asyncio.open_connection(*listener.getsockname())
+    served = await accepted
+    print(served.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+    writer.close(); served.close(); server.close()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize(("mode", "nodelay"), [("plain", 0), ("patched", 1)])
+def test_accepted_connections_send_small_messages_at_once_only_with_the_fix(mode: str, nodelay: int) -> None:
+    # Plain asyncio leaves Nagle on for a socket whose proto is 0 (if Python ever changes that, the fix can go).
+    result = subprocess.run(
+        [sys.executable, "-c", NODELAY_CHILD, mode], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(nodelay)
