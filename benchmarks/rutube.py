@@ -1,6 +1,6 @@
 """RUTUBE support questions through the engine: real users' messages → the FAQ entry that answers them.
 
-    python benchmarks/rutube.py [--data DIR] [--json] [--configurations hybrid,bm25,…] [--no-rerank]
+    python benchmarks/rutube.py [--data DIR] [--json] [--configurations hybrid,bm25,…] [--fusion JSON]
 
 The 299 FAQ files of ``corpus/`` are the corpus (one document each, ids = file
 stems); each of the 378 messages of ``queries.jsonl`` is judged by the entries
@@ -36,14 +36,15 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:  # run as a script: python benchmarks/rutube.py
     sys.path.insert(0, str(PROJECT))
 
-from search import SearchEngine  # noqa: E402
+from search import Fusion, SearchEngine  # noqa: E402
 from search.corpus import CorpusWarning  # noqa: E402
 from search.evaluation import format_table, ranx_scores  # noqa: E402
 
 DEFAULT_DATA = (PROJECT / ".." / "shared" / "benchmarks" / "rutube").resolve()
 METRICS = ("hit_rate@1", "mrr@10", "ndcg@10", "recall@10")
 DEPTH = 10
-SINGLE = ("bm25", "tfidf", "chars", "headings", "semantic")
+SINGLE = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "semantic")
+RETRIEVERS = ("bm25", "headings", "question_bm25", "tfidf", "chars", "question_chars")  # the default build's
 CONFIGURATIONS = ("hybrid", *SINGLE, "rerank-cv")
 
 
@@ -98,6 +99,12 @@ def parser() -> argparse.ArgumentParser:
     main.add_argument(
         "--configurations", default=",".join(CONFIGURATIONS), help="comma-separated (default: %(default)s)"
     )
+    main.add_argument(
+        "--fusion",
+        metavar="JSON",
+        help="fusion settings for the hybrid configuration, as JSON, e.g. "
+        '\'{"weights": {"bm25": 1, "tfidf": 1, "chars": 2, "question_chars": 1}}\'',
+    )
     return main
 
 
@@ -109,8 +116,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     messages = load_messages(args.data)
     report: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="rutube-") as workdir:
-        retrievers = ["bm25", "headings", "tfidf", "chars"] + (["semantic"] if "semantic" in names else [])
+        retrievers = [*RETRIEVERS, *(["semantic"] if "semantic" in names else [])]
         engine = build(args.data, Path(workdir), retrievers)
+        if args.fusion:
+            engine = engine.configured(fusion=Fusion(**{**Fusion().to_json(), **json.loads(args.fusion)}))
         print(
             f"rutube: {len(engine.documents)} documents, {len(engine.passages)} passages, {len(messages)} messages",
             file=sys.stderr,
