@@ -1,4 +1,5 @@
-# The README's two commands: `make app` serves the page, `make test` runs every test.
+# The README's two commands: `make app` serves the page (`python -m search serve`: Streamlit with the
+# page's fixes, over the saved index), `make test` runs every test.
 # Both set up .venv from pyproject.toml on a fresh machine (Python 3.11+).
 
 PYTHON ?= python3
@@ -27,7 +28,7 @@ test: install
 	$(BIN)/python -m pytest
 
 app: index
-	$(BIN)/streamlit run app.py --server.port $(PORT) --server.headless true
+	$(BIN)/python -m search serve --index corpus/.index --processes 1 --port $(PORT)
 
 clean:
 	rm -rf $(VENV) corpus/.index .pytest_cache
