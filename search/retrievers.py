@@ -32,8 +32,8 @@ from . import kernels
 from .analysis import Analysed
 from .lexicon import numbered_field, okapi_idf
 
-# scikit-learn is imported only to fit: importing it costs 1–3 s,
-# which a process that opens a saved index and answers queries should not pay.
+# scikit-learn is not imported, not even to fit (its arithmetic is repeated bit for bit): importing it costs 1–3 s,
+# which neither a build nor a process that opens a saved index and answers queries should pay.
 
 __all__ = [
     "Analysed",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +37,10 @@ ODD = Document(
 
 @pytest.fixture(scope="module")
 def documents() -> list[Document]:
+    return make_documents()
+
+
+def make_documents() -> list[Document]:
     zipf = ZipfCorpus(seed=11)
     texts = zipf.passages(900)
     synthetic = [Document(f"z{i}", f"Zipf {i}", f"z{i}.txt", "\n\n".join(texts[i::3])) for i in range(3)]
@@ -66,11 +72,13 @@ def test_the_arrays_hold_what_analysing_passage_by_passage_gives(analyzer, docum
         np.testing.assert_array_equal(got_lengths, lengths)
 
 
-def test_one_and_two_workers_give_the_same_arrays(analyzer, documents, monkeypatch) -> None:
-    monkeypatch.setattr(analysed_module, "BATCH_CHARACTERS", 20_000)  # many batches, merged in order
+def compare_one_and_two_workers() -> None:
+    """Run in a fresh process: this one may hold threads (a Dask cluster's), and then the build never forks."""
+    analysed_module.BATCH_CHARACTERS = 20_000  # many batches, merged in order
+    analyzer, documents = Analyzer(), make_documents()
     one = analyse_corpus(analyzer, documents, WORDS, workers=1)
-    monkeypatch.setattr(analysed_module, "PARALLEL_MIN_CHARACTERS", 0)
-    assert analysed_module.can_fork()  # so the second build does run on two worker processes
+    analysed_module.PARALLEL_MIN_CHARACTERS = 0
+    assert analysed_module.can_fork()  # so the second one does run on two worker processes
     two = analyse_corpus(analyzer, documents, WORDS, workers=2)
     assert one[0] == two[0]
     for name in (*FIELDS, "surface", "question_surface"):
@@ -78,6 +86,18 @@ def test_one_and_two_workers_give_the_same_arrays(analyzer, documents, monkeypat
         assert first[2] == second[2]
         np.testing.assert_array_equal(first[0], second[0])
         np.testing.assert_array_equal(first[1], second[1])
+
+
+def test_one_and_two_workers_give_the_same_arrays() -> None:
+    script = (
+        "import importlib.util, sys; spec = importlib.util.spec_from_file_location('t', sys.argv[1]); "
+        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); "
+        "module.compare_one_and_two_workers(); print('same')"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, __file__], capture_output=True, text=True, timeout=600, cwd=CORPUS.parent
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "same", done.stderr[-3000:]
 
 
 def _states(index) -> dict[str, tuple[dict, dict]]:
