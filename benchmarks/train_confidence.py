@@ -33,7 +33,8 @@ The model is fitted and judged by grouped 5-fold cross-validation (GroupKFold;
 a group is a judged section set, an XQuAD article or a RUTUBE entry, so a
 question, its re-typings and its unanswerable twin are always in the same
 fold). The threshold is the highest at which the held-out false-"no answer"
-rate over the answerable questions as written stays at or under 3 %. The final
+rates stay within ``LIMITS`` (XQuAD as written 3 %, each noise 5 %, the judged
+set 5 %, RUTUBE chosen at 4.75 % so that it holds 5 % held out). The final
 model is fitted on everything, and carries the threshold and the held-out
 figures; the held-out predictions go to ``benchmarks/results/confidence-held-out.json``.
 """
@@ -341,11 +342,14 @@ def held_out_predictions(data: Dataset, folds: int = FOLDS, c: float = C) -> np.
 
 
 # The false-"no answer" limits the threshold must keep, on held-out folds: (source, variants, limit). XQuAD as
-# written 3 %, each kind of noise 5 %; RUTUBE's development half 5 %; the judged set's answerable 5 %.
+# written 3 %, each kind of noise 5 %; RUTUBE's development half 5 %, chosen at 4.75 %: its 378 messages are the
+# fewest (about 300 on the other folds), so the rate the other folds' threshold gives a fold drifts most — chosen
+# at 5 % it came out at 19 of 378 (5.03 %) held out; the judged set's answerable 5 %.
+RUTUBE_CHOICE = 0.0475
 LIMITS: tuple[tuple[str, tuple[str, ...], float], ...] = (
     ("xquad", (WRITTEN,), MAX_FALSE_NO_ANSWER),
     *(("xquad", (kind,), 0.05) for kind in NOISE_KINDS),
-    ("rutube", (WRITTEN,), 0.05),
+    ("rutube", (WRITTEN,), RUTUBE_CHOICE),
     ("judged", (WRITTEN,), 0.05),
 )
 
@@ -441,9 +445,9 @@ def train(data: Dataset, c: float = C) -> tuple[ConfidenceModel, np.ndarray]:
             f"GroupKFold({FOLDS}) by section set / article / entry, each corpus weighing the same (XQuAD "
             f"{XQUAD_WEIGHT:g}×, RUTUBE's and the embedded corpus's leave-one-out twins {NOISY_NEGATIVES:g}×); "
             f"features and each times the query's length; threshold: "
-            f"the highest at which the held-out false-'no answer' rate is ≤ 3 % on XQuAD as written and ≤ 5 % "
-            f"under each noise, on RUTUBE and on the judged set; each fold's figures use the threshold chosen "
-            f"on the other folds"
+            f"the highest at which the held-out false-'no answer' rate is ≤ 3 % on XQuAD as written, ≤ 5 % "
+            f"under each noise and on the judged set, ≤ {RUTUBE_CHOICE:.2%} on RUTUBE; each fold's figures use "
+            f"the threshold chosen on the other folds"
         ),
         "c": c,
         **figures(p, data, per_fold),

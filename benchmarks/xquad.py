@@ -12,8 +12,10 @@
     answer. mAP@20, MRR@10.
 (c) ``answers``: the corpus of (a); over the questions whose own paragraph
     ranks first, the share whose first hit's answer sentence (``hit.answer``)
-    holds the gold answer text (``answer_sentence``), and the count of those
-    questions (``first``).
+    holds the gold answer text (``answer_sentence``), the count of those
+    questions (``first``), and where the gold answer stands when it misses
+    (``miss_next``, ``miss_previous``, ``miss_farther``, ``miss_across``,
+    ``miss_outside``: shares of the same questions).
 
 Each configuration is an analyzer (pymorphy3 lemmas, Snowball stems, raw
 tokens) and a retriever (the hybrid fusion, BM25 alone, TF-IDF alone); the
@@ -37,15 +39,20 @@ from pathlib import Path
 
 from search import Analyzer, Fusion, SearchEngine
 from search.analysis import normalize
+from search.answers import sentence_spans
 from search.corpus import CorpusWarning
 from search.evaluation import CONFIGURATIONS, Configuration, format_table, ranx_scores
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = (PROJECT / ".." / "shared" / "benchmarks" / "xquad").resolve()
+# Where the gold answer stands when the answer sentence misses it: in the unit right after the chosen one (a
+# pronoun's antecedent chosen over its sentence, or the fact stated next), right before it, farther away, cut
+# across two units by the sentence splitter, or outside the passage (the chunker cut the paragraph).
+MISSES = ("next", "previous", "farther", "across", "outside")
 TASKS = {
     "paragraphs": ("xquad.ru.json", ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10"), 10),
     "sentences": ("xquad-r.ru.json", ("map@20", "mrr@10"), 20),
-    "answers": ("xquad.ru.json", ("answer_sentence", "first"), 1),
+    "answers": ("xquad.ru.json", ("answer_sentence", "first", *(f"miss_{kind}" for kind in MISSES)), 1),
 }
 
 
@@ -155,20 +162,40 @@ def run_task(
 
 
 def answer_sentence_rate(engine: SearchEngine, task: Task, configuration: Configuration) -> dict[str, float]:
-    """Over the questions whose paragraph ranks first, how often the first hit's answer sentence holds the answer.
+    """Over the questions whose paragraph ranks first, how often the first hit's answer sentence holds the answer,
+    and where the answer stands when it does not (shares of those questions, see :func:`miss_kind`).
 
     Case and ё/е are ignored (the gold text is a span of the paragraph, so only a
     sentence cut through it or the wrong sentence fails).
     """
     assert task.answers is not None
     first = holds = 0
+    misses = dict.fromkeys(MISSES, 0)
     for qid, question, relevant in task.questions:
         hits = engine.search(question, k=1, retriever=configuration.retriever, rewrite=configuration.rewrite)
         if not len(hits) or hits[0].doc_id != relevant:
             continue
         first += 1
-        holds += normalize(task.answers[qid]) in normalize(hits[0].answer)
-    return {"answer_sentence": holds / first if first else 0.0, "first": float(first)}
+        gold = normalize(task.answers[qid])
+        if gold in normalize(hits[0].answer):
+            holds += 1
+        else:
+            misses[miss_kind(hits[0].passage.text, hits[0].answer_span, gold)] += 1
+    share = {f"miss_{kind}": count / first if first else 0.0 for kind, count in misses.items()}
+    return {"answer_sentence": holds / first if first else 0.0, "first": float(first), **share}
+
+
+def miss_kind(text: str, chosen: tuple[int, int], gold: str) -> str:
+    """Which of :data:`MISSES` a missed answer is: where ``gold`` (normalized) stands beside the chosen unit."""
+    spans = sentence_spans(text)
+    holding = [number for number, (start, end) in enumerate(spans) if gold in normalize(text[start:end])]
+    if not holding:
+        return "across" if gold in normalize(text) else "outside"
+    at = next((number for number, (start, _) in enumerate(spans) if start == chosen[0]), None)
+    if at is None:
+        return "farther"
+    nearest = min(holding, key=lambda number: abs(number - at))
+    return "next" if nearest == at + 1 else "previous" if nearest == at - 1 else "farther"
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,8 +11,13 @@ words, its length, and how much rewriting changed it; and what tells a passage
 that answers from one that merely shares words: how much of the query the
 best passage of the *whole corpus* holds and whether the top one holds as
 much, how much of it stands in one sentence of the best passages, whether its
-neighbouring words stand together there, and BM25's score and gap over the
-weight of every query word, unknown ones included. A logistic regression
+neighbouring words stand together there, BM25's score and gap over the
+weight of every query word, unknown ones included; how much more of the query
+the best passage holds than the second, the share of its two rarest words the
+best holds, and the share of the names it asks about (capitalised words past
+the first: «Варшава», «Мэннинг») the best passages hold — a name the corpus
+knows but not where the search looked is a question about something else.
+A logistic regression
 over them (scikit-learn, the scaler folded into its coefficients) gives the
 probability; the model, its threshold and its held-out figures are one JSON
 file, ``search/models/confidence.json``, loaded once per process and never
@@ -92,6 +97,13 @@ FEATURES: tuple[str, ...] = (
     "pairs_top1",  # share of the query's neighbouring term pairs that stand within three words in the best passage
     "bm25_top_all",  # BM25 top score over the IDF of every query term, unseen ones weighing the most
     "bm25_gap",  # (s1 − s2) of BM25 over the IDF of every query term
+    "coverage_top2",  # IDF-weighted share of the query in the second passage
+    "coverage_gap",  # coverage_top1 − coverage_top2: does the best passage hold more of the query than the next
+    "rare_top1",  # share of the IDF weight of the query's two rarest known terms that the best passage holds
+    "names_top1",  # share of the query's names (capitalised words past its first) the best passage holds
+    "names_top3",  # … the three best hold
+    "known_names_top1",  # share of the query's names the corpus uses that the best passage holds
+    "known_names_top3",  # … the three best hold: a name the corpus knows, but not where the search looked
 )
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
 _REWRITING = ("layout", "translit", "spelling")
@@ -125,6 +137,7 @@ def decision_features(
     fused_best: float | None,
     is_word: Callable[[str], bool] = lambda term: False,
     units_of: Callable[[int], Sequence[Unit]] | None = None,
+    names: Sequence[str] = (),
 ) -> np.ndarray | None:
     """The features of one search, in the order of :data:`FEATURES`; ``None`` when nothing was found at all.
 
@@ -134,7 +147,9 @@ def decision_features(
     for one retriever alone, whose fused features are then left to the
     model's means. ``is_word`` says whether the dictionary knows a word;
     ``units_of`` gives a passage's sentences (:func:`search.answers.passage_units`,
-    kept by the caller), without which the sentence features are left to the means.
+    kept by the caller), without which the sentence features are left to the means;
+    ``names`` are the terms of the query's capitalised words past its first (names
+    of people, places, works), left to the means when there are none.
     A feature the search cannot give is NaN.
     """
     unique = list(dict.fromkeys(terms))
@@ -148,6 +163,7 @@ def decision_features(
     rows = order[:3]
     in_top3: set[str] = set()
     in_top1: set[str] = set()
+    in_top2: set[str] = set()
     for term in candidates:
         if term in lexicon:
             found = lexicon.contains(term, rows)
@@ -155,6 +171,8 @@ def decision_features(
                 in_top3.add(term)
                 if found[0]:
                     in_top1.add(term)
+                if found.size > 1 and found[1]:
+                    in_top2.add(term)
     covered3 = [term for term in unique if term in in_top3 or links.get(term, set()) & in_top3]
     total = sum(idf.values())
     known = [term for term in unique if term in lexicon or any(t in lexicon for t in links.get(term, ()))]
@@ -200,6 +218,25 @@ def decision_features(
         if name == "bm25" and total > 0:
             x[_INDEX["bm25_top_all"]] = first / total
             x[_INDEX["bm25_gap"]] = (first - (float(values[1]) if values.size > 1 else 0.0)) / total
+    x[_INDEX["coverage_top2"]] = query_coverage(unique, in_top2, idf.__getitem__, links) if rows.size > 1 else 0.0
+    x[_INDEX["coverage_gap"]] = x[_INDEX["coverage_top1"]] - x[_INDEX["coverage_top2"]]
+    rarest = sorted((term for term in unique if term in known), key=lambda term: -idf[term])[:2]
+    rare_total = sum(idf[term] for term in rarest)
+    if rare_total > 0:
+        held = sum(idf[term] for term in rarest if term in in_top1 or links.get(term, set()) & in_top1)
+        x[_INDEX["rare_top1"]] = held / rare_total
+    named = [term for term in dict.fromkeys(names) if term in idf]
+    if named:
+        x[_INDEX["names_top1"]] = sum(
+            term in in_top1 or bool(links.get(term, set()) & in_top1) for term in named
+        ) / len(named)
+        x[_INDEX["names_top3"]] = sum(term in covered3 for term in named) / len(named)
+    known_names = [term for term in named if term in known]
+    if known_names:
+        x[_INDEX["known_names_top1"]] = sum(
+            term in in_top1 or bool(links.get(term, set()) & in_top1) for term in known_names
+        ) / len(known_names)
+        x[_INDEX["known_names_top3"]] = sum(term in covered3 for term in known_names) / len(known_names)
     best = _best_coverage(unique, idf, links, lexicon)
     x[_INDEX["best_coverage"]] = best
     x[_INDEX["top_vs_best"]] = min(x[_INDEX["coverage_top1"]] / best, 1.0) if best > 0 else 0.0

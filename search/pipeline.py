@@ -413,6 +413,7 @@ class Decide(Stage):
             best if search.request.retriever == HYBRID else None,
             self.analyzer.morphology.is_known,
             self._units,
+            query_names(query),
         )
         return coverage, tuple(missing), features
 
@@ -512,6 +513,16 @@ class Annotate(Stage):
         return self._readings.get(
             passage.id, lambda: (self.analyzer.tokens(passage.text), sentence_spans(passage.text))
         )
+
+
+def query_names(query: Understood) -> tuple[str, ...]:
+    """The terms of the query's capitalised words past its first: names of people, places, works («Варшава»)."""
+    text = query.info.rewritten
+    word = re.search(r"\w", text)  # the first word is capitalised as a sentence's first, not as a name
+    first = word.start() if word else 0
+    return tuple(
+        token.term for token in query.tokens if token.start > first and text[token.start : token.start + 1].isupper()
+    )
 
 
 def fused_weights(index: Index) -> dict[str, float]:

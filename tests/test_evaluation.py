@@ -280,8 +280,17 @@ def test_xquad_script_runs_every_task_on_a_miniature(tmp_path, capsys) -> None:
     report = json.loads(capsys.readouterr().out)
     assert list(report) == ["paragraphs", "sentences", "answers"]
     # Every paragraph ranks first for its questions; with two documents every IDF is zero, so the answer
-    # sentence is each paragraph's first, which holds one of the three gold answers («Байкал»).
-    assert report["answers"]["default"] == {"answer_sentence": 1 / 3, "first": 3.0}
+    # sentence is each paragraph's first, which holds one of the three gold answers («Байкал»); the other two
+    # stand in the sentence after it.
+    assert report["answers"]["default"] == {
+        "answer_sentence": 1 / 3,
+        "first": 3.0,
+        "miss_next": 2 / 3,
+        "miss_previous": 0.0,
+        "miss_farther": 0.0,
+        "miss_across": 0.0,
+        "miss_outside": 0.0,
+    }
     assert set(report["paragraphs"]["default"]) == {"hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10"}
     assert set(report["sentences"]["raw-bm25"]) == {"map@20", "mrr@10"}
     assert report["paragraphs"]["default"]["hit_rate@1"] == 1.0
