@@ -44,13 +44,22 @@ PROJECT = Path(__file__).resolve().parent.parent
 CACHE = PROJECT / "benchmarks" / "results" / "replicas"
 
 
-def pss_kb(pid: int) -> int:
-    """The proportional set size of a process in kB: its private pages plus its share of every shared one."""
+def smaps_rollup(pid: int) -> dict[str, int]:
+    """A process's memory totals in kB by kind (``Pss``, ``Private_Dirty``, …), from ``/proc/<pid>/smaps_rollup``."""
+    values = {}
     with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
         for line in rollup:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    raise ValueError(f"no Pss line in /proc/{pid}/smaps_rollup")
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                values[parts[0][:-1]] = int(parts[1])
+    return values
+
+
+def pss_kb(pid: int) -> int:
+    """The proportional set size of a process in kB: its private pages plus its share of every shared one."""
+    if (pss := smaps_rollup(pid).get("Pss")) is None:
+        raise ValueError(f"no Pss line in /proc/{pid}/smaps_rollup")
+    return pss
 
 
 def total_pss_mb(pids: list[int]) -> float:
@@ -105,7 +114,7 @@ def measure(
                 asyncio.wait_for(load(urls, sessions, per_session, timeout, queries=texts), deadline)
             )
             busy = total_pss_mb(pids)
-            private = sum(_rollup(pid).get("Private_Dirty", 0) for pid in pids) / 1024
+            private = sum(smaps_rollup(pid).get("Private_Dirty", 0) for pid in pids) / 1024
             alive = all(process.poll() is None for process, _ in servers)
             alive = alive and (launch != "forked" or len(page_processes(servers[0][0])) == replicas)
         finally:
@@ -159,7 +168,7 @@ def engine_only(index: Path, replicas: int, queries_file: Path, timeout: float) 
             if process.stdout.readline().strip() != "ready" or time.monotonic() > deadline:
                 raise RuntimeError("an engine process did not get ready")
         pids = [process.pid for process in processes]
-        rollups = [_rollup(pid) for pid in pids]
+        rollups = [smaps_rollup(pid) for pid in pids]
         return {
             "replicas": replicas,
             "pss_mb": total_pss_mb(pids),
@@ -174,16 +183,6 @@ def engine_only(index: Path, replicas: int, queries_file: Path, timeout: float) 
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
-
-
-def _rollup(pid: int) -> dict[str, int]:
-    values = {}
-    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-        for line in rollup:
-            parts = line.split()
-            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
-                values[parts[0][:-1]] = int(parts[1])
-    return values
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -148,19 +148,10 @@ def test_pss_counts_a_processs_private_memory_and_halves_a_shared_mapping(tmp_pa
 # --- python -m search serve: page processes forked from one parent ---------------------------
 
 
-def _rollup(pid: int) -> dict[str, int]:
-    values = {}
-    with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
-        for line in rollup:
-            parts = line.split()
-            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
-                values[parts[0][:-1]] = int(parts[1])
-    return values
-
-
 @pytest.mark.timeout(300)
 def test_serve_forks_pages_that_answer_from_the_parents_index_and_share_its_memory(tmp_path: Path) -> None:
     from benchmarks.page_load import page_processes, start_serve
+    from benchmarks.replicas import smaps_rollup
 
     corpus, index = folder_corpus(tmp_path), tmp_path / "index"
     build_in_another_process(corpus, index)
@@ -173,7 +164,7 @@ def test_serve_forks_pages_that_answer_from_the_parents_index_and_share_its_memo
             assert 'data-passage="payments:' in page
         for pid in pages:
             # Most of what a page holds is the parent's pages, shared copy-on-write: counted a third in each.
-            memory = _rollup(pid)
+            memory = smaps_rollup(pid)
             assert memory["Pss"] < 0.7 * memory["Rss"], memory
             assert memory["Private_Dirty"] < memory["Shared_Dirty"] + memory["Shared_Clean"], memory
         # A page process that dies is forked again on its port.
