@@ -32,8 +32,8 @@ from . import kernels
 from .analysis import Analysed
 from .lexicon import numbered_field, okapi_idf
 
-# scikit-learn is not imported, not even to fit (its arithmetic is repeated bit for bit): importing it costs 1–3 s,
-# which neither a build nor a process that opens a saved index and answers queries should pay.
+# scikit-learn is imported only to fit (it computes the TF-IDF weights and cuts the passages' char n-grams):
+# importing it costs 1–3 s, which a process that opens a saved index and answers queries must not pay.
 
 __all__ = [
     "Analysed",
@@ -410,54 +410,6 @@ def _distinct_codes(codes: np.ndarray, words: int) -> tuple[np.ndarray, np.ndarr
 DENSE_BIGRAMS = 4  # the dense path when words² ≤ this × the number of bigram codes
 
 
-def _normalize_rows(data: np.ndarray, indptr: np.ndarray) -> None:
-    """scikit-learn's ``normalize(X, "l2")`` of a CSR matrix's ``data``, in place and bit for bit.
-
-    Its Cython loop sums each row's squares left to right, then divides by the square root
-    (an all-zero row is left alone). Here the rows are summed one column position at a time,
-    longest rows first, so each row's additions happen in its own order: as many numpy calls
-    as the longest row has entries, none per row.
-    """
-    lengths = np.diff(indptr)
-    order = np.argsort(-lengths, kind="stable")
-    descending, starts = lengths[order], indptr[:-1][order]
-    totals = np.zeros(lengths.size)
-    longest = int(descending[0]) if descending.size else 0
-    # How many rows have more than j entries, for every j: a prefix of the rows in this order.
-    having = np.searchsorted(-descending, -np.arange(longest), side="left")
-    for position in range(longest):
-        count = int(having[position])
-        values = data[starts[:count] + position]
-        values *= values
-        totals[:count] += values
-    norms = np.sqrt(totals)
-    norms[totals == 0.0] = 1.0
-    result = np.empty(lengths.size)
-    result[order] = norms
-    data /= np.repeat(result, lengths)
-
-
-def _tfidf(counts: sp.csr_matrix) -> np.ndarray:
-    """scikit-learn's ``TfidfTransformer(sublinear_tf=True)`` fitted and applied to ``counts`` in place: its IDF.
-
-    The same numpy operations in the same order (``_document_frequency``, smoothed IDF,
-    ``log tf + 1``, × IDF, L2 rows), without importing scikit-learn (1–3 s); a test
-    compares the matrices bit for bit.
-    """
-    df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
-    df += 1.0
-    idf = np.full_like(df, fill_value=counts.shape[0] + 1, dtype=np.float64)
-    idf /= df
-    np.log(idf, out=idf)
-    idf += 1.0
-    data = counts.data
-    np.log(data, out=data)
-    data += 1.0
-    data *= idf[counts.indices]
-    _normalize_rows(data, counts.indptr)
-    return idf
-
-
 @register
 class BM25(_Postings, Retriever):
     """Okapi BM25 with rank-bm25's exact scores.
@@ -634,18 +586,21 @@ class _Tfidf(_Postings, Retriever):
         return self
 
     def _weigh(self, counts: sp.csr_matrix) -> None:
-        """Document × feature counts into scikit-learn's TF-IDF, in place (``TfidfTransformer(sublinear_tf=True)``).
+        """Document × feature counts into scikit-learn's TF-IDF, computed in place by its ``TfidfTransformer``.
 
-        Smoothed IDF, ``1 + log tf``, L2-normalised rows: see :func:`_tfidf`.
+        ``sublinear_tf=True``: smoothed IDF, ``1 + log tf``, L2-normalised rows.
         """
+        from sklearn.feature_extraction.text import TfidfTransformer
+
         counts.has_sorted_indices = False
         counts.sort_indices()  # as CountVectorizer leaves them: each row's squares are summed in column order
         if counts.shape[1] == 0:  # a field no passage has (FAQ questions in plain paragraphs): nothing to weigh
             self.idf_, self.matrix_ = np.zeros(0), sp.csc_matrix(counts.shape)
             self._set_postings(self.matrix_)
             return
-        self.idf_ = _tfidf(counts)
-        self.matrix_ = counts.tocsc()
+        transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
+        self.idf_ = transformer.idf_
+        self.matrix_ = transformer.transform(counts, copy=False).tocsc()
         self._set_postings(self.matrix_)
 
     def _weights(self, columns: Sequence[int], tf: Sequence[int]) -> tuple[list[int], np.ndarray]:
@@ -855,12 +810,16 @@ class TfidfChars(_Tfidf):
         return features
 
     def _numbered(self, documents: Sequence[Analysed]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-        """Each distinct word cut once (the n-grams scikit-learn's ``char_wb`` analyzer makes, tested
-        word by word), then every occurrence's n-grams gathered as numbers: no Python per occurrence."""
+        """Each distinct word cut once by scikit-learn's own ``char_wb`` analyzer, then every occurrence's
+        n-grams gathered as numbers: no Python per occurrence. (A query's words are cut by
+        :func:`char_wb_ngrams`, which a test checks against the analyzer word by word.)"""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False).build_analyzer()
         words, lengths, distinct = numbered_field(documents, self.surface_field)
         features: dict[str, int] = {}
         setdefault = features.setdefault
-        cut = [[setdefault(ngram, len(features)) for ngram in char_wb_ngrams(word)] for word in distinct]
+        cut = [[setdefault(ngram, len(features)) for ngram in analyzer(word)] for word in distinct]
         sizes = np.array([len(ngrams) for ngrams in cut], dtype=np.int64)
         flat = np.fromiter((column for ngrams in cut for column in ngrams), dtype=np.int32, count=int(sizes.sum()))
         starts = np.cumsum(sizes) - sizes

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfTransformer
 
 import search.analysed as analysed_module
 from benchmarks.synthetic import ZipfCorpus
@@ -20,7 +18,7 @@ from search.corpus import Document, read_corpus
 from search.index import build_index
 from search.lexicon import Lexicon, number_features, numbered_field
 from search.passages import chunk_document
-from search.retrievers import DENSE_BIGRAMS, RETRIEVERS, _distinct_codes, _tfidf
+from search.retrievers import DENSE_BIGRAMS, RETRIEVERS, _distinct_codes
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 WORDS = (40, 150)
@@ -126,21 +124,6 @@ def test_numbered_field_of_a_list_numbers_in_order_of_first_occurrence() -> None
     ids, lengths, vocabulary = numbered_field(texts, "terms")
     assert (ids.tolist(), lengths.tolist(), vocabulary) == ([0, 1, 0, 2, 1], [3, 2], ["б", "а", "в"])
     assert numbered_field(texts, "surface")[2] == ["Б", "а", "б", "в"]
-
-
-def test_tfidf_weights_are_scikit_learn_s_bit_for_bit() -> None:
-    rng = np.random.default_rng(5)
-    rows = [rng.zipf(1.3, size=int(rng.integers(0, 300))) % 4000 for _ in range(700)]
-    indptr = np.cumsum([0, *(len(r) for r in rows)])
-    counts = sp.csr_matrix((np.ones(indptr[-1]), np.concatenate(rows), indptr), shape=(700, 4000))
-    counts.sum_duplicates()
-    expected = TfidfTransformer(sublinear_tf=True).fit(counts)
-    matrix = expected.transform(counts.copy())
-    ours = counts.copy()
-    idf = _tfidf(ours)
-    assert idf.tobytes() == expected.idf_.tobytes()
-    assert ours.data.tobytes() == matrix.data.tobytes()
-    assert (ours.indices == matrix.indices).all() and (ours.indptr == matrix.indptr).all()
 
 
 @pytest.mark.parametrize(("words", "count"), [(1, 10), (40, 50_000), (300, 2_000), (3000, 20_000)])
