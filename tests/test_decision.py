@@ -245,13 +245,21 @@ def _damaged(model: ConfidenceModel) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize(
-    "damage",
-    [
-        "truncated", "not json", "a list", "another format", "another version", "other features",
-        "a coefficient missing", "a text for a number", "not finite", "a threshold above 1",
-    ],
-)  # fmt: skip
+DAMAGES = (
+    "truncated",
+    "not json",
+    "a list",
+    "another format",
+    "another version",
+    "other features",
+    "a coefficient missing",
+    "a text for a number",
+    "not finite",
+    "a threshold above 1",
+)
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
 def test_a_damaged_model_is_refused_with_one_clear_error_naming_the_file(
     model: ConfidenceModel, tmp_path: Path, damage: str
 ) -> None:
