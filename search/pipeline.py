@@ -137,6 +137,25 @@ class Recent(Generic[V]):
         return len(self._values)
 
 
+Reading = tuple[list[Token], list[tuple[int, int]], list[Unit]]
+
+
+class PassageReadings(Recent[Reading]):
+    """A shown passage's tokens, sentences and sentence units, read once while it is recent: the decide stage
+    (its sentence features) and the annotate stage (highlights, answer sentence) read the same passages."""
+
+    def __init__(self, analyzer: Analyzer, size: int = PASSAGES_READ) -> None:
+        super().__init__(size)
+        self.analyzer = analyzer
+
+    def read(self, passage: Passage) -> Reading:
+        return self.get(passage.id, lambda: self._read(passage.text))
+
+    def _read(self, text: str) -> Reading:
+        tokens, sentences = self.analyzer.tokens(text), sentence_spans(text)
+        return tokens, sentences, passage_units(sentences, tokens)
+
+
 class Stage(ABC):
     """One step of the query side: takes the search so far, returns it with its own part done."""
 
@@ -373,20 +392,23 @@ class Decide(Stage):
 
     name: ClassVar[str] = "decide"
 
-    def __init__(self, index: Index, analyzer: Analyzer, model: ConfidenceModel | None = None) -> None:
+    def __init__(
+        self,
+        index: Index,
+        analyzer: Analyzer,
+        model: ConfidenceModel | None = None,
+        readings: PassageReadings | None = None,
+    ) -> None:
         self.lexicon, self.analyzer = index.lexicon, analyzer
         self.rule = NoAnswerRule(min_coverage=index.config.min_coverage, depth=index.config.coverage_depth)
         self.model = model if model is not None else ConfidenceModel.default()
         self.weights, self.k = fused_weights(index), index.config.fusion.k
         self.passages = index.passages
-        self._unit_cache: Recent[list[Unit]] = Recent()
+        self.readings = readings if readings is not None else PassageReadings(analyzer)
 
     def _units(self, row: int) -> list[Unit]:
-        """A passage's sentences with their terms, for the sentence features: built once while it is recent."""
-        return self._unit_cache.get(row, lambda: self._read_units(self.passages[row].text))
-
-    def _read_units(self, text: str) -> list[Unit]:
-        return passage_units(sentence_spans(text), self.analyzer.tokens(text))
+        """A passage's sentences with their terms, for the sentence features."""
+        return self.readings.read(self.passages[row])[2]
 
     def __call__(self, search: Search) -> Search:
         coverage, missing, features = self.evidence(search)
@@ -432,13 +454,14 @@ class Annotate(Stage):
 
     name: ClassVar[str] = "annotate"
 
-    def __init__(self, index: Index, analyzer: Analyzer, synonyms_weight: float) -> None:
+    def __init__(
+        self, index: Index, analyzer: Analyzer, synonyms_weight: float, readings: PassageReadings | None = None
+    ) -> None:
         self.passages, self.lexicon, self.analyzer = index.passages, index.lexicon, analyzer
         self.synonyms_weight = synonyms_weight
         self.conflict_depth = index.config.conflict_depth
         self._facts_cache: Recent[list[Fact]] = Recent()
-        self._readings: Recent[tuple[list[Token], list[tuple[int, int]]]] = Recent()
-        self._unit_cache: Recent[list[Unit]] = Recent()
+        self.readings = readings if readings is not None else PassageReadings(analyzer)
 
     def __call__(self, search: Search) -> Search:
         query = search.query
@@ -461,7 +484,7 @@ class Annotate(Stage):
                 considered,
                 self.analyzer,
                 self._facts,
-                self._reading,
+                lambda passage: self.readings.read(passage)[:2],
                 query.info.corrections,
             )
         return replace(search, hits=hits, short_answer=short, conflicts=conflicts)
@@ -481,10 +504,10 @@ class Annotate(Stage):
                 for name, found in positions.items()
                 if index in found
             }
-            tokens, sentences = self._reading(passage)
+            tokens, sentences, units = self.readings.read(passage)
             spans = tuple((token.start, token.end) for token in tokens if token.term in weights)
             matched = tuple(dict.fromkeys(token.term for token in tokens if token.term in weights))
-            facts, units = self._facts(passage), self._units(passage)
+            facts = self._facts(passage)
             answer = answer_span(sentences, tokens, weights, passage.text, asked=asked, facts=facts, units=units)
             hits.append(Hit(passage, score, position, breakdown, spans, matched, answer))
         return hits
@@ -498,21 +521,6 @@ class Annotate(Stage):
 
     def _facts(self, passage: Passage) -> list[Fact]:
         return self._facts_cache.get(passage.id, lambda: extract_facts(passage.text, self.analyzer))
-
-    def _units(self, passage: Passage) -> list[Unit]:
-        """A shown passage's sentences with their terms, built once while it is recent, not once per query."""
-
-        def read() -> list[Unit]:
-            tokens, sentences = self._reading(passage)
-            return passage_units(sentences, tokens)
-
-        return self._unit_cache.get(passage.id, read)
-
-    def _reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]]]:
-        """A shown passage's tokens and sentences, analysed once while it is recent, not once per query."""
-        return self._readings.get(
-            passage.id, lambda: (self.analyzer.tokens(passage.text), sentence_spans(passage.text))
-        )
 
 
 def query_names(query: Understood) -> tuple[str, ...]:
@@ -549,13 +557,14 @@ class Pipeline:
     def default(cls, index: Index, analyzer: Analyzer) -> Pipeline:
         """The query side as it runs: the one list of its stages."""
         fusion = index.config.fusion
+        readings = PassageReadings(analyzer)  # the decide and annotate stages read the same passages
         stages = (
             Understand(index, analyzer),
             Retrieve(index.retrievers, fusion.synonyms_weight),
             Fuse(fused_weights(index), fusion.k, index.retrievers),
             Rerank(index, learned_model(index), fusion.synonyms_weight),
-            Decide(index, analyzer),
-            Annotate(index, analyzer, fusion.synonyms_weight),
+            Decide(index, analyzer, readings=readings),
+            Annotate(index, analyzer, fusion.synonyms_weight, readings),
         )
         return cls(index, stages)
 

@@ -126,7 +126,7 @@ def test_a_query_with_words_never_comes_back_empty_but_is_a_guess(engine: Search
 
 def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) -> None:
     fresh = SearchEngine(engine.index)  # its own pipeline: nothing read yet
-    kept = next(stage for stage in fresh.pipeline.stages if stage.name == "annotate")._readings
+    kept = next(stage for stage in fresh.pipeline.stages if stage.name == "annotate").readings
     kept.size = 3
     shown = []
     for query in ("как вернуть товар", "двойное списание", "горячая линия для продавцов", "чат поддержки"):
