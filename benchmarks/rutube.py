@@ -10,7 +10,8 @@ Top 10; Hit@1, MRR@10, nDCG@10 and Recall@10 through ranx.
 
 Configurations: each retriever alone (``bm25``, ``tfidf``, ``chars``,
 ``headings``, ``semantic``), the unlearned fusion (``hybrid``, the engine's
-default), and ``rerank-cv``: the learned re-ranker of :mod:`search.rerank`,
+default), ``hybrid-faq`` (the fusion with the FAQ question field voting, :data:`search.fusion.FAQ_FUSION`),
+and ``rerank-cv``: the learned re-ranker of :mod:`search.rerank`,
 5-fold cross-validated over the messages (``GroupKFold``; each fold's model is
 trained on the other four folds of RUTUBE plus the project's judged set plus
 XQuAD, and scores only its own held-out messages).
@@ -39,13 +40,14 @@ if str(PROJECT) not in sys.path:  # run as a script: python benchmarks/rutube.py
 from search import Fusion, SearchEngine  # noqa: E402
 from search.corpus import CorpusWarning  # noqa: E402
 from search.evaluation import format_table, ranx_scores  # noqa: E402
+from search.fusion import FAQ_FUSION  # noqa: E402
 
 DEFAULT_DATA = (PROJECT / ".." / "shared" / "benchmarks" / "rutube").resolve()
 METRICS = ("hit_rate@1", "mrr@10", "ndcg@10", "recall@10")
 DEPTH = 10
 SINGLE = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "semantic")
 RETRIEVERS = ("bm25", "headings", "question_bm25", "tfidf", "chars", "question_chars")  # the default build's
-CONFIGURATIONS = ("hybrid", *SINGLE, "rerank-cv")
+CONFIGURATIONS = ("hybrid", "hybrid-faq", *SINGLE, "rerank-cv")
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from benchmarks.rerank_research import rutube_cross_validated
 
                 report[name] = rutube_cross_validated(args.data)
+            elif name == "hybrid-faq":
+                report[name] = score(messages, document_run(engine.configured(fusion=FAQ_FUSION), messages, "hybrid"))
             else:
                 report[name] = score(messages, document_run(engine, messages, name))
             print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
