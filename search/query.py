@@ -93,6 +93,8 @@ REAL_WORD_MIN_COVERAGE = 0.99
 # A corrected typo's alternatives weighed in the query's context (``SpellingStep._in_context``): how many of the
 # likeliest, and what share of the query (IDF-weighted) the best passage must then cover for one to replace a
 # closest word the documents never use; a closest word no slip of the finger makes needs only a gain.
+# How many queries' rewrites are kept (``QueryRewriter.rewrite``): a few MB at most.
+REWRITES_KEPT = 20_000
 CONTEXT_CANDIDATES = 4
 CONTEXT_MIN_COVERAGE = 0.99
 # The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
@@ -1447,9 +1449,22 @@ class QueryRewriter:
             TransliterationStep(vocabulary, self.script),
             spelling,
         )
+        self._rewrites: dict[tuple[str, frozenset[str] | None], Rewrite] = {}
 
     def rewrite(self, query: str, steps: Collection[str] | None = None) -> Rewrite:
-        """The query after each step (of ``steps``, by name; default all), with every change made."""
+        """The query after each step (of ``steps``, by name; default all), with every change made.
+
+        The same query comes back (people repeat the popular ones): its rewrite, a function of the query and
+        the index alone, is kept (bounded, as the spelling step's corrections)."""
+        key = (query, None if steps is None else frozenset(steps))
+        found = self._rewrites.get(key)
+        if found is None:
+            if len(self._rewrites) > REWRITES_KEPT:
+                self._rewrites.clear()
+            found = self._rewrites[key] = self._rewrite(query, steps)
+        return found
+
+    def _rewrite(self, query: str, steps: Collection[str] | None) -> Rewrite:
         text = query
         corrections: list[Correction] = []
         alongside: list[tuple[str, str]] = []

@@ -230,6 +230,14 @@ def test_a_vocabulary_without_a_corpus_engine_still_rewrites() -> None:
     assert [c.step for c in rewriter.rewrite("cnfnec pfrfpf").corrections] == ["layout", "layout"]
 
 
+def test_a_repeated_query_is_rewritten_as_the_first_time_under_each_set_of_steps() -> None:
+    rewriter = QueryRewriter(Vocabulary({"статус": 3, "заказа": 2}, lambda word: False))
+    first = rewriter.rewrite("cnfnec pfrfpf статус")
+    assert rewriter.rewrite("cnfnec pfrfpf статус", steps={"spelling"}).text == "cnfnec pfrfpf статус"
+    assert rewriter.rewrite("cnfnec pfrfpf статус", steps=["layout"]).text == "статус заказа статус"
+    assert rewriter.rewrite("cnfnec pfrfpf статус") == first and first.text == "статус заказа статус"
+
+
 def test_the_deletion_index_finds_every_word_within_its_distance() -> None:
     words = ["заказ", "заказы", "закат", "возврат", "возвращать", "дважды", "важный"]
     index = DeletionIndex(words)
