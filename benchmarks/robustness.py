@@ -32,6 +32,7 @@ from search import SearchEngine
 from search.corpus import CorpusWarning
 from search.evaluation import load_judgments, ranx_scores, resolve_judgments
 from search.noise import NOISE_KINDS, retype
+from search.query import TEXT_STEPS
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = (PROJECT / ".." / "shared" / "benchmarks").resolve()
@@ -119,6 +120,19 @@ def recovery(questions: QuestionSet, kind: str, seed: int, failures: list[dict] 
     return {"recovered": same / total if total else 1.0, "changed": total, "questions": len(questions.questions)}
 
 
+def rewritten_as_typed(questions: QuestionSet, changed: list[dict] | None = None) -> dict[str, float]:
+    """How many questions, as written, the text steps (layout, transliteration, spelling) change a word of:
+    well-typed text should come through untouched."""
+    count = 0
+    for _, question, _ in questions.questions:
+        info = questions.engine.search(question, k=1).query
+        made = [c for c in info.corrections if c.step in TEXT_STEPS]
+        count += bool(made)
+        if made and changed is not None:
+            changed.append({"clean": question, "rewritten": info.rewritten})
+    return {"rewritten": count, "questions": len(questions.questions)}
+
+
 def parser() -> argparse.ArgumentParser:
     command = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__.split("\n")[0])
     command.add_argument("--sets", default=",".join(SETS), help="comma-separated: %(default)s")
@@ -153,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             questions = loaders[name]()
             if args.lemmas:
                 report[name] = {}
+                touched: list[dict] = []
+                report[name]["clean"] = rewritten_as_typed(questions, touched)
+                failures.extend({"set": name, "kind": "clean", **row} for row in touched)
                 for kind in kinds[1:]:
                     lost: list[dict] = []
                     report[name][kind] = recovery(questions, kind, args.seed, lost)
@@ -168,6 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.lemmas:
         print(f"\n{'noise':<20}" + "".join(f"{name:>16}" for name in report))
+        cells = (f"{rows['clean']['rewritten']:.0f} of {rows['clean']['questions']:.0f}" for rows in report.values())
+        print(f"{'clean: rewritten':<20}" + "".join(f"{cell:>16}" for cell in cells))
         for kind in kinds[1:]:
             cells = (f"{rows[kind]['recovered']:.3f} ({rows[kind]['changed']:.0f})" for rows in report.values())
             print(f"{kind:<20}" + "".join(f"{cell:>16}" for cell in cells))

@@ -90,6 +90,13 @@ REAL_WORD_MAX_COVERAGE = 0.5
 _TRIPLED = re.compile(r"(.)\1\1+")
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
 REAL_WORD_MIN_COVERAGE = 0.99
+# A corrected typo's alternatives weighed in the query's context (``SpellingStep._in_context``): how many of the
+# likeliest, and what share of the query (IDF-weighted) the best passage must then cover for one to replace a
+# closest word the documents never use; a closest word no slip of the finger makes needs only a gain.
+# How many queries' rewrites are kept (``QueryRewriter.rewrite``): a few MB at most.
+REWRITES_KEPT = 20_000
+CONTEXT_CANDIDATES = 4
+CONTEXT_MIN_COVERAGE = 0.99
 # The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
 # index holds beside the corpus's, so that two slips reach them too.
 LANGUAGE_MIN_ZIPF = 2.5
@@ -1060,7 +1067,8 @@ class SpellingStep(RewriteStep):
     A word nobody knows is replaced by its closest known word: fewest edits
     first, then the corpus's own words, forms of its lemmas, other dictionary
     words, then substitutions on neighbouring keys, then the most frequent
-    («дваждый» → дважды, «вазвращает» → возвращает). A dictionary word whose
+    («дваждый» → дважды, «вазвращает» → возвращает), weighed then against
+    the likeliest other slips in the query's context (``_in_context``). A dictionary word whose
     lemma the corpus never uses («чаге», «закат», «студя») is replaced by a
     corpus word one edit away (two beyond eight letters) only when the best
     passage then covers more of the query, IDF-weighted (``coverage``).
@@ -1072,6 +1080,7 @@ class SpellingStep(RewriteStep):
         self.vocabulary = vocabulary
         self.coverage = coverage
         self._corrections: dict[str, str | None] = {}
+        self._real_candidates: dict[str, dict[str, int]] = {}
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
@@ -1093,7 +1102,7 @@ class SpellingStep(RewriteStep):
         rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
         if self.coverage is None:
             return rewrite
-        return self._real_words(rewrite, keep)
+        return self._real_words(self._in_context(rewrite), keep)
 
     def _name(self, word: str) -> str | None:
         """The corpus's own spelling of a capitalised word, its ending kept («Дьюар» and «дьюару» are one
@@ -1126,6 +1135,17 @@ class SpellingStep(RewriteStep):
             return None  # «Гобсона»: a name the corpus has in another case
         if "-" in word and all(self.vocabulary.known(part) for part in word.split("-") if part):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
+        candidates = self._candidates(word)
+        ranked = self._ranked(word, candidates)
+        squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
+        if not ranked and squeezed != word:
+            return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)
+        if ranked and self.vocabulary.corpus_has_prefix(word) and not self._in_corpus(ranked[0]):
+            return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
+        return ranked[0] if ranked else None
+
+    def _candidates(self, word: str) -> dict[str, int]:
+        """The known words a typo may stand for, with their distances (see ``_correct``)."""
         limit = 1 if len(word) <= 5 else 2
         # Two edits from a word of the language the corpus does not use, only as two slips of the finger: an
         # unknown word two edits from a frequent one is as often another word («промокод» is no «протокол»).
@@ -1150,13 +1170,55 @@ class SpellingStep(RewriteStep):
         if not candidates and 4 <= len(word) <= 5:
             # Two slips in a short word («адрре», «слсо»): only the corpus's own words two edits away.
             candidates = {c: d for c, d in self.vocabulary.spelling_index.lookup(word, 2) if self._in_corpus(c)}
-        ranked = self._ranked(word, candidates)
-        squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
-        if not ranked and squeezed != word:
-            return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)
-        if ranked and self.vocabulary.corpus_has_prefix(word) and not self._in_corpus(ranked[0]):
-            return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
-        return ranked[0] if ranked else None
+        return candidates
+
+    def alternatives(self, word: str, chosen: str) -> list[str]:
+        """Other words a corrected typo may stand for, likeliest first: the candidates ``correct`` ranked below
+        ``chosen`` and the corpus's words two slips away (a short word's two slips make a word one edit from
+        something else: «сещо» is «село» one edit away, «вещь» two), at most ``CONTEXT_CANDIDATES``."""
+        candidates = self._candidates(word)
+        if len(word) >= 4:
+            candidates.update(self.vocabulary.spelling_index.lookup(word, 2))
+        candidates = {
+            c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c) <= 2
+        }
+        return self._ranked(word, candidates)[:CONTEXT_CANDIDATES]
+
+    def _in_context(self, rewrite: Rewrite) -> Rewrite:
+        """A noisy-channel choice with the corpus as the language model. A correction that is a slip of the
+        finger onto a word the documents use stands. Otherwise its alternatives (likeliest slip first) are
+        weighed by how much of the query the best passage then covers (IDF-weighted): the first that makes it
+        cover all of the query replaces a closest word the documents never use («вит» for «вйит»: «войти»),
+        and the first that covers more replaces a closest word no slip makes («операцию» for «одеацию», a far
+        key struck: «модерацию», two letters left out). A word the documents never use and no passage would
+        cover with another stays: the question may be about something else («ипоетку» is «ипотеку»)."""
+        assert self.coverage is not None
+        typos = [c for c in rewrite.corrections if c.step == self.name]
+        if not typos:
+            return rewrite
+        text, corrections = rewrite.text, list(rewrite.corrections)
+        baseline: float | None = None
+        for correction in typos:
+            chosen, typed = correction.replacement, normalize(correction.original)
+            slip = finger_slips(typed, chosen) <= OSA.distance(typed, chosen)
+            if slip and (self._in_corpus(chosen) or self.vocabulary.morph.lemma(chosen).function_word):
+                continue  # a slip onto a word the documents use (function words are never indexed): it stands
+            options = self.alternatives(typed, chosen)
+            if not options:
+                continue
+            if baseline is None:
+                baseline = self.coverage(text)
+            best, best_share = correction.replacement, baseline
+            for option in options:
+                share = self.coverage(_replace_word(text, correction.replacement, option))
+                if share > best_share and (share >= CONTEXT_MIN_COVERAGE or not slip):
+                    best, best_share = option, share
+                    break  # the likeliest slip that fits the context
+            if best != correction.replacement:
+                text = _replace_word(text, correction.replacement, best)
+                corrections[corrections.index(correction)] = Correction(self.name, correction.original, best)
+                baseline = best_share
+        return Rewrite(text, tuple(corrections), rewrite.alongside)
 
     def _in_corpus(self, word: str) -> bool:
         return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
@@ -1176,7 +1238,7 @@ class SpellingStep(RewriteStep):
             if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word and not frequency(candidate):
                 tier = 3  # without frequencies, a function word first: the language's most frequent words
             # People rarely miss the first letter: «сколко» is «сколько», not «колко».
-            first = candidate[0] != word[0]
+            first = candidate[0] != word[0] and not _first_two_swapped(word, candidate)
             # Then the likelier slip, the corpus's more frequent word, the language's more frequent word.
             slip = slip_cost(word, candidate)
             return candidates[candidate], tier, first, slip, -count, -frequency(candidate), candidate
@@ -1190,29 +1252,12 @@ class SpellingStep(RewriteStep):
         text = rewrite.text
         baseline: float | None = None
         for word in dict.fromkeys(_CYRILLIC_WORD.findall(normalize(text))):
-            if len(word) < 4 or word in keep or word in self.vocabulary or not self.vocabulary.is_dictionary_word(word):
+            if word in keep:
                 continue
-            lemma = morph.lemma(word)
-            if lemma.function_word or lemma.lemma in self.vocabulary.corpus_lemmas:
-                continue
-            candidates = {c: d for c, d in self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)}
-            lemmas = set(morph.all_lemmas(word))
-            candidates = {
-                candidate: distance
-                for candidate, distance in candidates.items()
-                if self._in_corpus(candidate)  # the index holds the language's frequent words too
-                and _plausible_typo(word, candidate, distance)
-                and not lemmas & set(morph.all_lemmas(candidate))
-                # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
-                # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
-                and not (
-                    lemma.pos in _VERB_FORMS
-                    and morph.lemma(candidate).pos in _VERB_FORMS
-                    and _same_stem(lemma.lemma, morph.lemma(candidate).lemma)
-                )
-            }
+            candidates = self._real_word_candidates(word)
             if not candidates:
                 continue
+            lemma = morph.lemma(word)
             if baseline is None:
                 baseline = self.coverage(text)
             if baseline > REAL_WORD_MAX_COVERAGE:
@@ -1233,13 +1278,53 @@ class SpellingStep(RewriteStep):
                 baseline = best_coverage
         return Rewrite(text, tuple(corrections), rewrite.alongside)
 
+    def _real_word_candidates(self, word: str) -> dict[str, int]:
+        """The corpus words a real word may be a typo of, with their distances (none for most words): the
+        same for every query, so each word is looked up once (bounded, as ``correct``)."""
+        found = self._real_candidates.get(word)
+        if found is None:
+            if len(self._real_candidates) > 50_000:
+                self._real_candidates.clear()
+            found = self._real_candidates[word] = self._find_real_word_candidates(word)
+        return found
+
+    def _find_real_word_candidates(self, word: str) -> dict[str, int]:
+        morph = self.vocabulary.morph
+        if len(word) < 4 or word in self.vocabulary or not self.vocabulary.is_dictionary_word(word):
+            return {}
+        lemma = morph.lemma(word)
+        if lemma.function_word or lemma.lemma in self.vocabulary.corpus_lemmas:
+            return {}
+        lemmas = set(morph.all_lemmas(word))
+        return {
+            candidate: distance
+            for candidate, distance in self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)
+            if self._in_corpus(candidate)  # the index holds the language's frequent words too
+            and _plausible_typo(word, candidate, distance)
+            and not lemmas & set(morph.all_lemmas(candidate))
+            # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
+            # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
+            and not (
+                lemma.pos in _VERB_FORMS
+                and morph.lemma(candidate).pos in _VERB_FORMS
+                and _same_stem(lemma.lemma, morph.lemma(candidate).lemma)
+            )
+        }
+
 
 def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
     """Whether a real word could be a typo of ``candidate``: the first letter right (people rarely miss it),
     and two edits only as two slips onto neighbouring keys."""
     if word[0] != candidate[0]:
-        return candidate[1:] == word  # «вязи» for «связи»: the first letter dropped, not struck wrong
+        # «вязи» for «связи»: the first letter dropped, not struck wrong; or the first two swapped («зоон»)
+        return candidate[1:] == word or _first_two_swapped(word, candidate)
     return distance < 2 or (len(word) == len(candidate) and keyboard_cost(word, candidate) == 0)
+
+
+def _first_two_swapped(typed: str, candidate: str) -> bool:
+    """Whether ``typed`` is ``candidate`` with its first two letters swapped: one slip, not a first letter
+    missed («зоон» for «озон»)."""
+    return len(typed) > 1 and typed[1::-1] + typed[2:] == candidate and typed[0] != typed[1]
 
 
 def _same_stem(lemma: str, other: str) -> bool:
@@ -1305,6 +1390,12 @@ class Thesaurus:
         return cls(rules, text)
 
     @cached_property
+    def _firsts(self) -> list[frozenset[str] | None]:
+        """Each rule's phrases' first lemmas: a rule whose none is a query term cannot apply (an empty phrase,
+        which any query contains: None)."""
+        return [None if not all(sources) else frozenset(s[0] for s in sources) for sources, _ in self.rules]
+
+    @cached_property
     def words(self) -> frozenset[str]:
         """The one-word phrases of its rules (lemmas): «лк», «пвз», «фбо», «api»."""
         phrases = (phrase for sources, targets in self.rules for phrase in (*sources, *targets))
@@ -1315,7 +1406,9 @@ class Thesaurus:
         added: list[str] = []
         made: list[Correction] = []
         present = set(terms)
-        for sources, targets in self.rules:
+        for (sources, targets), firsts in zip(self.rules, self._firsts):
+            if firsts is not None and firsts.isdisjoint(present):
+                continue  # no phrase of the rule starts with a query term: most rules, for most queries
             for source in sources:
                 if not _contains(terms, source):
                     continue
@@ -1356,9 +1449,22 @@ class QueryRewriter:
             TransliterationStep(vocabulary, self.script),
             spelling,
         )
+        self._rewrites: dict[tuple[str, frozenset[str] | None], Rewrite] = {}
 
     def rewrite(self, query: str, steps: Collection[str] | None = None) -> Rewrite:
-        """The query after each step (of ``steps``, by name; default all), with every change made."""
+        """The query after each step (of ``steps``, by name; default all), with every change made.
+
+        The same query comes back (people repeat the popular ones): its rewrite, a function of the query and
+        the index alone, is kept (bounded, as the spelling step's corrections)."""
+        key = (query, None if steps is None else frozenset(steps))
+        found = self._rewrites.get(key)
+        if found is None:
+            if len(self._rewrites) > REWRITES_KEPT:
+                self._rewrites.clear()
+            found = self._rewrites[key] = self._rewrite(query, steps)
+        return found
+
+    def _rewrite(self, query: str, steps: Collection[str] | None) -> Rewrite:
         text = query
         corrections: list[Correction] = []
         alongside: list[tuple[str, str]] = []
