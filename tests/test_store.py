@@ -88,6 +88,21 @@ def test_the_memory_mapped_index_answers_exactly_like_the_one_in_memory_on_zipf_
     assert loaded.section_text(hit) == built.section_text(built.passage(hit.passage_id))
 
 
+def test_a_loaded_index_reads_its_text_from_the_file_not_the_map(engine: SearchEngine, tmp_path: Path) -> None:
+    engine.save(tmp_path / "index")
+    documents = SearchEngine.load(tmp_path / "index").index.documents
+    assert isinstance(documents, DocumentTable) and documents._file is not None  # pread, not page faults
+    assert engine.index.documents._file is None  # a built index's buffer is in memory
+    mapped = documents.text
+    for number in range(len(documents)):
+        start, end = int(documents.bounds[number]), int(documents.bounds[number + 1])
+        assert documents.bytes(start, end) == mapped[start:end].tobytes()
+        assert documents.text_of(number) == engine.documents[documents.ids[number]].text
+    assert documents.bytes(3, 3) == b""
+    with pytest.raises(IndexError):
+        documents.bytes(0, mapped.size + 1)
+
+
 def test_passages_come_back_exactly_as_the_chunker_made_them(engine: SearchEngine) -> None:
     documents = read_corpus("corpus")
     made = [p for d in documents for p in chunk_document(d, engine.config.passage_words)]
