@@ -23,17 +23,19 @@ import threading
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import kernels
 from .analysis import Analysed
 from .lexicon import numbered_field, okapi_idf
 
-# scikit-learn is imported only to fit (it computes the TF-IDF weights and cuts the passages' char n-grams):
-# importing it costs 1–3 s, which a process that opens a saved index and answers queries must not pay.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy and scikit-learn are imported only to fit (it computes the TF-IDF weights and cuts the passages' char n-grams):
+# importing them costs 0.2 s and 1–3 s, which a process that opens a saved index and answers queries must not pay.
 
 __all__ = [
     "Analysed",
@@ -175,6 +177,23 @@ class _Postings:
             matrix.sort_indices()
         self._indptr, self._indices, self._data = matrix.indptr, matrix.indices, matrix.data
         self._rows = matrix.shape[0]
+
+    def _set_saved(self, arrays: dict[str, np.ndarray], prefix: str) -> None:
+        """Postings straight from a saved index's (mapped) arrays: no scipy matrix, no scipy import.
+
+        The matrix itself (``weights_``, ``matrix_``) is made from the same arrays
+        when something asks for it; queries never do.
+        """
+        self._indptr, self._indices, self._data = (arrays[f"{prefix}_{part}"] for part in ("indptr", "indices", "data"))
+        self._rows = int(arrays[f"{prefix}_shape"][0])
+        self._saved = (arrays, prefix)
+
+    def _saved_matrix(self) -> sp.csc_matrix:
+        """The postings as scipy's CSC matrix, made once from the saved arrays (shares them, no copy)."""
+        matrix = self.__dict__.get("_matrix")
+        if matrix is None:
+            matrix = self._matrix = _sparse_from(*self._saved, "csc")
+        return matrix
 
     def _score_columns(self, columns: Sequence[int], weights: Sequence[float]) -> np.ndarray:
         scores = np.zeros(self._rows)
@@ -367,10 +386,14 @@ def _sparse_arrays(matrix: sp.csr_matrix | sp.csc_matrix, prefix: str) -> dict[s
     }
 
 
-def _sparse_from(arrays: dict[str, np.ndarray], prefix: str, layout: type[sp.csr_matrix] | type[sp.csc_matrix]):  # type: ignore[no-untyped-def]
+def _sparse_from(arrays: dict[str, np.ndarray], prefix: str, layout: str):  # type: ignore[no-untyped-def]
     # No copy and no full index check: the arrays may be memory-mapped from the index on disk.
+    import scipy.sparse as sp
+
     shape = tuple(int(n) for n in arrays[f"{prefix}_shape"])
-    matrix = layout((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
+    matrix = {"csc": sp.csc_matrix, "csr": sp.csr_matrix}[layout](
+        (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape
+    )
     # Saved postings are sorted (every fit sorts them before they are used or saved): scipy's own
     # check would read every index of a mapped file at open (~340 MB at a million texts).
     matrix.has_sorted_indices = True
@@ -382,6 +405,8 @@ def _count_matrix(columns: np.ndarray, lengths: np.ndarray, width: int) -> sp.cs
 
     The counting itself is scipy's C++.
     """
+    import scipy.sparse as sp
+
     indptr = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     counts = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(lengths.size, width))
@@ -458,7 +483,7 @@ class BM25(_Postings, Retriever):
         tf.eliminate_zeros()  # a term in exactly half of the passages weighs 0, as the sparse product dropped it
         self.vocabulary_ = vocabulary
         self.idf_ = idf
-        self.weights_ = tf
+        self._matrix = tf
         self.average_length_ = float(average_length)
         self._set_postings(tf)
         return self
@@ -478,8 +503,13 @@ class BM25(_Postings, Retriever):
         return self._top_columns(*self._query(query), k, self.min_score, allowed)
 
     @property
+    def weights_(self) -> sp.csc_matrix:
+        """Every (passage, term) weight, by term (CSC); made on demand for an opened index."""
+        return self._saved_matrix()
+
+    @property
     def size(self) -> int:
-        return int(self.weights_.shape[0])
+        return self._rows
 
     def holds(self, term: str, rows: np.ndarray) -> np.ndarray:
         """Which of ``rows`` (sorted passages or not) have ``term`` in this retriever's field."""
@@ -508,8 +538,7 @@ class BM25(_Postings, Retriever):
         bm25 = cls(params["k1"], params["b"], params["epsilon"])
         bm25.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
         bm25.idf_ = arrays["idf"]
-        bm25.weights_ = _sparse_from(arrays, "weights", sp.csc_matrix)  # sorted: contains() searches in order
-        bm25._set_postings(bm25.weights_)
+        bm25._set_saved(arrays, "weights")  # sorted: holds() searches in order
         bm25.average_length_ = params["average_length"]
         return bm25
 
@@ -590,18 +619,19 @@ class _Tfidf(_Postings, Retriever):
 
         ``sublinear_tf=True``: smoothed IDF, ``1 + log tf``, L2-normalised rows.
         """
+        import scipy.sparse as sp
         from sklearn.feature_extraction.text import TfidfTransformer
 
         counts.has_sorted_indices = False
         counts.sort_indices()  # as CountVectorizer leaves them: each row's squares are summed in column order
         if counts.shape[1] == 0:  # a field no passage has (FAQ questions in plain paragraphs): nothing to weigh
-            self.idf_, self.matrix_ = np.zeros(0), sp.csc_matrix(counts.shape)
-            self._set_postings(self.matrix_)
+            self.idf_, self._matrix = np.zeros(0), sp.csc_matrix(counts.shape)
+            self._set_postings(self._matrix)
             return
         transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
         self.idf_ = transformer.idf_
-        self.matrix_ = transformer.transform(counts, copy=False).tocsc()
-        self._set_postings(self.matrix_)
+        self._matrix = transformer.transform(counts, copy=False).tocsc()
+        self._set_postings(self._matrix)
 
     def _weights(self, columns: Sequence[int], tf: Sequence[int]) -> tuple[list[int], np.ndarray]:
         """A query's features (sorted columns, their counts) as ``TfidfTransformer.transform`` weighs them.
@@ -638,8 +668,13 @@ class _Tfidf(_Postings, Retriever):
         return self._top_columns(columns, values.tolist(), k, self.min_score, allowed)
 
     @property
+    def matrix_(self) -> sp.csc_matrix:
+        """The TF-IDF weights, passage × feature, by feature (CSC); made on demand for an opened index."""
+        return self._saved_matrix()
+
+    @property
     def size(self) -> int:
-        return int(self.matrix_.shape[0])
+        return self._rows
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         vocabulary = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
@@ -651,10 +686,10 @@ class _Tfidf(_Postings, Retriever):
         retriever.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
         retriever.idf_ = arrays["idf"]
         if "columns_indptr" in arrays:
-            retriever.matrix_ = _sparse_from(arrays, "columns", sp.csc_matrix)
+            retriever._set_saved(arrays, "columns")
         else:  # an index written before the postings layout: rows (CSR), converted once
-            retriever.matrix_ = _sparse_from(arrays, "matrix", sp.csr_matrix).tocsc()
-        retriever._set_postings(retriever.matrix_)
+            retriever._matrix = _sparse_from(arrays, "matrix", "csr").tocsc()
+            retriever._set_postings(retriever._matrix)
         return retriever
 
 
@@ -711,6 +746,8 @@ class TfidfWords(_Tfidf):
         del first, row_of_pair, inverse
         indptr = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths + pairs, out=indptr[1:])
+        import scipy.sparse as sp
+
         counts = sp.csr_matrix(
             (np.ones(indices.size), indices, indptr), shape=(lengths.size, len(words) + bigrams.size)
         )
@@ -756,8 +793,7 @@ class TfidfWords(_Tfidf):
         retriever.words_ = {word: column for column, word in enumerate(params["words"])}
         retriever.bigrams_ = arrays["bigrams"]
         retriever.idf_ = arrays["idf"]
-        retriever.matrix_ = _sparse_from(arrays, "columns", sp.csc_matrix)
-        retriever._set_postings(retriever.matrix_)
+        retriever._set_saved(arrays, "columns")
         return retriever
 
 
