@@ -30,6 +30,7 @@ import numpy as np
 from . import kernels
 from .analysis import Analysed
 from .lexicon import numbered_field, okapi_idf
+from .storage import MappedFile
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
@@ -371,6 +372,8 @@ class _Postings:
 
 
 _NO_MASK = np.ones(1, dtype=np.bool_)
+READ_MIN_BYTES = 4 * 2**20  # an opened index's per-feature arrays this large are read by pread (MappedFile)
+BIGRAM_BLOCK = 512  # bigram codes read per look-up of an opened index (4 KiB)
 FEW_COLUMNS = 4  # above this many query columns, one gather and np.add.at beat a numpy call per column
 MAXSCORE_MIN_POSTINGS = 50_000  # below this, scattering every posting is cheaper than pruning
 MAXSCORE_LONG_POSTINGS = 5_000  # a term in more passages than this is only looked up when pruning works
@@ -642,7 +645,8 @@ class _Tfidf(_Postings, Retriever):
         values = np.array(tf, dtype=np.float64)
         np.log(values, out=values)  # numpy's log, as scikit-learn's transform uses
         values += 1.0
-        values *= self.idf_[list(columns)]
+        idf = self.__dict__.get("_idf_file")
+        values *= self.idf_[list(columns)] if idf is None else idf.take(columns)
         # scikit-learn's L2 normalisation: a left-to-right sum of squares, then one division each.
         total = 0.0
         for value in values.tolist():
@@ -773,15 +777,37 @@ class TfidfWords(_Tfidf):
         known = [words.get(term) for term in query.terms]
         counts = Counter(column for column in known if column is not None)
         codes = [a * size + b for a, b in zip(known, known[1:]) if a is not None and b is not None]
-        if codes:
-            where = np.searchsorted(self.bigrams_, codes)
-            for code, position in zip(codes, where.tolist()):
-                if position < self.bigrams_.size and int(self.bigrams_[position]) == code:
-                    counts[size + position] += 1
+        for position in self._bigram_positions(codes):
+            if position is not None:
+                counts[size + position] += 1
         if not counts:
             return [], np.empty(0)
         columns, tf = zip(*sorted(counts.items()))
         return self._weights(columns, tf)
+
+    def _bigram_positions(self, codes: list[int]) -> list[int | None]:
+        """Where each bigram code is in the sorted ``bigrams_``, or None.
+
+        An opened index's large code array is searched without its map: every
+        ``BIGRAM_BLOCK``-th code (read once), then one block of the file (see
+        :class:`~search.storage.MappedFile`).
+        """
+        if not codes:
+            return []
+        bigrams, file = self.bigrams_, self.__dict__.get("_bigram_file")
+        if file is None:
+            where = np.searchsorted(bigrams, codes).tolist()
+            return [p if p < bigrams.size and int(bigrams[p]) == code else None for code, p in zip(codes, where)]
+        sample = self.__dict__.get("_bigram_sample")
+        if sample is None:
+            sample = self._bigram_sample = file.take(range(0, len(file), BIGRAM_BLOCK))
+        found: list[int | None] = []
+        for code, block in zip(codes, (np.searchsorted(sample, codes, side="right") - 1).tolist()):
+            start = block * BIGRAM_BLOCK
+            entries = file.read(start, min(start + BIGRAM_BLOCK, len(file))) if block >= 0 else sample[:0]
+            p = int(np.searchsorted(entries, code))
+            found.append(start + p if p < entries.size and int(entries[p]) == code else None)
+        return found
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays = {"idf": self.idf_, "bigrams": self.bigrams_, **_sparse_arrays(self.matrix_, "columns")}
@@ -794,6 +820,10 @@ class TfidfWords(_Tfidf):
         retriever.bigrams_ = arrays["bigrams"]
         retriever.idf_ = arrays["idf"]
         retriever._set_saved(arrays, "columns")
+        if retriever.bigrams_.nbytes >= READ_MIN_BYTES:  # read by pread, not through the map (MappedFile)
+            retriever._bigram_file = MappedFile.of(retriever.bigrams_)
+        if retriever.idf_.nbytes >= READ_MIN_BYTES:
+            retriever._idf_file = MappedFile.of(retriever.idf_)
         return retriever
 
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 import bisect
 import functools
 import json
-import os
-import weakref
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
@@ -31,6 +29,7 @@ import numpy as np
 
 from .corpus import Document
 from .passages import Passage
+from .storage import MappedFile
 
 __all__ = ["DocumentTable", "PassageTable", "StringTable"]
 
@@ -162,50 +161,6 @@ def _fields(document: Document) -> tuple[Any, ...]:
     return (document.id, document.title, document.path, document.text, document.audience, document.source)
 
 
-class _TextFile:
-    """A memory-mapped text buffer read by ``os.pread`` instead of through its map: only the bytes asked for.
-
-    Page-cache folios of a file are large on current kernels (hundreds of KiB),
-    and touching one byte of a map maps the whole folio into the process: after
-    200 queries at 100k, reading ~2,000 passages of ~1 KiB had made the whole
-    64 MiB buffer resident (``MADV_RANDOM`` does not change that). ``pread``
-    copies just the passage and maps nothing; the pages stay in the shared page
-    cache. Thread-safe (no file position); the descriptor closes with the table.
-    """
-
-    __slots__ = ("_fd", "_offset", "_size", "__weakref__")
-
-    def __init__(self, fd: int, offset: int, size: int) -> None:
-        self._fd, self._offset, self._size = fd, offset, size
-        weakref.finalize(self, os.close, fd)
-
-    @classmethod
-    def of(cls, text: np.ndarray) -> _TextFile | None:
-        """The file under ``text`` when it is a whole read-only ``np.memmap`` (a loaded index), else None."""
-        mapped = text.base if isinstance(text.base, np.memmap) else text
-        filename, offset = getattr(mapped, "filename", None), getattr(mapped, "offset", None)
-        if not hasattr(os, "pread") or filename is None or offset is None:
-            return None
-        if mapped.dtype != np.uint8 or mapped.ndim != 1 or text.size != mapped.size:  # a view of part of it
-            return None
-        try:
-            fd = os.open(filename, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-        except OSError:
-            return None
-        if os.fstat(fd).st_size < offset + text.size:  # not the file that was mapped
-            os.close(fd)
-            return None
-        return cls(fd, int(offset), int(text.size))
-
-    def read(self, start: int, end: int) -> bytes:
-        if not 0 <= start <= end <= self._size:
-            raise IndexError(f"bytes {start}:{end} outside a text buffer of {self._size}")
-        data = os.pread(self._fd, end - start, self._offset + start)
-        if len(data) != end - start:
-            raise OSError(f"short read of the index's text buffer ({len(data)} of {end - start} bytes)")
-        return data
-
-
 class DocumentTable(Mapping[str, Document]):
     """The documents by id, in corpus order; a :class:`Document` (its text decoded) is made per access."""
 
@@ -228,7 +183,8 @@ class DocumentTable(Mapping[str, Document]):
         if audience.size and not 0 <= int(audience.min()) <= int(audience.max()) < len(audiences):
             raise ValueError("document table: an audience code out of range")
         self.text, self.bounds = text, bounds
-        self._file = _TextFile.of(text)
+        # A saved index's text is read by pread, not through its map (see MappedFile).
+        self._file = MappedFile.of(text)
         self.ids, self.titles, self.paths, self.sources = ids, titles, paths, sources
         self.audience, self.audiences = audience, tuple(tuple(a) for a in audiences)
         self._positions: dict[str, int] | None = None
@@ -289,9 +245,9 @@ class DocumentTable(Mapping[str, Document]):
         return self.bytes(int(self.bounds[number]), int(self.bounds[number + 1])).decode("utf-8")
 
     def bytes(self, start: int, end: int) -> bytes:
-        """Bytes ``start:end`` of the text buffer, read from its file for a saved index (:class:`_TextFile`)."""
+        """Bytes ``start:end`` of the text buffer, read from its file for a saved index (:class:`MappedFile`)."""
         if self._file is not None:
-            return self._file.read(start, end)
+            return self._file.bytes(start, end)
         return self.text[start:end].tobytes()
 
     def __getitem__(self, doc_id: str) -> Document:
