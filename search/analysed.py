@@ -29,7 +29,6 @@ from dataclasses import dataclass, replace
 from typing import Any, overload
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .analysis import _LATIN, _TOKEN, Analysed, Analyzer, _canonical_phone, analyse_passage, can_fork, normalize
 from .corpus import Document
@@ -279,6 +278,8 @@ def analyse_corpus(
     ``texts=False`` leaves the passages' text out ("", offsets only): at a million texts the
     copies would be another ~0.7 GB, and the index keeps offsets anyway.
     """
+    from tqdm.auto import tqdm  # progress bars only build: a serving process does not import tqdm
+
     if analyzer.stemmer != "pymorphy3" or analyzer.all_lemmas:
         passages = [passage for document in documents for passage in chunk_document(document, passage_words)]
         headings: dict[tuple[str, ...], Analysed] = {}

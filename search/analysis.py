@@ -32,8 +32,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from tqdm.auto import tqdm
-
 from .lang import DASHES, INVISIBLE, PHONE_COUNTRY_CODE, SPACES
 from .morphology import Morphology, shared_morphology
 
@@ -485,6 +483,8 @@ def can_fork() -> bool:
 
 def analyse_passages(analyzer: Analyzer, passages: Sequence[Passage], *, progress: bool = False) -> list[Analysed]:
     """Every passage analysed, on both cores for a large corpus (each worker with its own pymorphy3)."""
+    from tqdm.auto import tqdm  # progress bars only build: a serving process does not import tqdm
+
     bar = tqdm(total=len(passages), desc="analysing passages", unit="passage", disable=not progress)
     workers = min(os.cpu_count() or 1, 4)
     if len(passages) < PARALLEL_MIN_PASSAGES or workers < 2 or not can_fork():

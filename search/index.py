@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from . import storage
 from .analysed import analyse_corpus
@@ -258,6 +257,8 @@ def build_index(
     del passages
     lexicon = Lexicon.build(analysed)
     built: dict[str, Retriever] = {}
+    from tqdm.auto import tqdm  # progress bars only build: a serving process does not import tqdm
+
     for name in tqdm(names, desc="fitting retrievers", unit="retriever", disable=not show):
         built[name] = RETRIEVERS[name]().fit(analysed)
     fingerprint = corpus_fingerprint(documents, config, synonyms)

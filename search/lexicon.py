@@ -15,7 +15,6 @@ from operator import attrgetter
 from typing import Any, Self
 
 import numpy as np
-import scipy.sparse as sp
 
 from .analysis import WORD, Analysed
 
@@ -123,6 +122,8 @@ class Lexicon:
 
     @classmethod
     def build(cls, analysed: Sequence[Analysed]) -> Self:
+        import scipy.sparse as sp  # only to build: a process serving a saved index does not import scipy
+
         ids, lengths, terms = numbered_field(analysed, "terms")
         n = len(analysed)
         rows = np.zeros(n + 1, dtype=np.int64)

@@ -23,17 +23,20 @@ import threading
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, Self, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import numpy as np
-import scipy.sparse as sp
 
 from . import kernels
 from .analysis import Analysed
 from .lexicon import numbered_field, okapi_idf
+from .storage import MappedFile
 
-# scikit-learn is imported only to fit (it computes the TF-IDF weights and cuts the passages' char n-grams):
-# importing it costs 1–3 s, which a process that opens a saved index and answers queries must not pay.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+# scipy and scikit-learn are imported only to fit (it computes the TF-IDF weights and cuts the passages' char n-grams):
+# importing them costs 0.2 s and 1–3 s, which a process that opens a saved index and answers queries must not pay.
 
 __all__ = [
     "Analysed",
@@ -176,6 +179,23 @@ class _Postings:
         self._indptr, self._indices, self._data = matrix.indptr, matrix.indices, matrix.data
         self._rows = matrix.shape[0]
 
+    def _set_saved(self, arrays: dict[str, np.ndarray], prefix: str) -> None:
+        """Postings straight from a saved index's (mapped) arrays: no scipy matrix, no scipy import.
+
+        The matrix itself (``weights_``, ``matrix_``) is made from the same arrays
+        when something asks for it; queries never do.
+        """
+        self._indptr, self._indices, self._data = (arrays[f"{prefix}_{part}"] for part in ("indptr", "indices", "data"))
+        self._rows = int(arrays[f"{prefix}_shape"][0])
+        self._saved = (arrays, prefix)
+
+    def _saved_matrix(self) -> sp.csc_matrix:
+        """The postings as scipy's CSC matrix, made once from the saved arrays (shares them, no copy)."""
+        matrix = self.__dict__.get("_matrix")
+        if matrix is None:
+            matrix = self._matrix = _sparse_from(*self._saved, "csc")
+        return matrix
+
     def _score_columns(self, columns: Sequence[int], weights: Sequence[float]) -> np.ndarray:
         scores = np.zeros(self._rows)
         if len(columns) > FEW_COLUMNS:
@@ -228,11 +248,7 @@ class _Postings:
         if len(spans) == 1:
             (start, end), weight = spans[0], weights[0]
             candidates, values = indices[start:end], data[start:end] * weight
-        elif (
-            total > MAXSCORE_MIN_POSTINGS
-            and self._nonnegative()
-            and (pruned := self._maxscore(columns, weights, spans, k, minimum, allowed))
-        ):
+        elif total > MAXSCORE_MIN_POSTINGS and (pruned := self._maxscore(columns, weights, spans, k, minimum, allowed)):
             candidates, values = pruned
         else:
             buffer = _buffer(self._rows)
@@ -286,19 +302,19 @@ class _Postings:
             _buffer(self._rows),
         )
 
-    def _nonnegative(self) -> bool:
-        cached = getattr(self, "_column_max", None)
-        if cached is None:
-            data, indptr = self._data, self._indptr
-            if data.size and float(data.min()) < 0:
-                cached = np.empty(0)  # a negative weight breaks the bounds: never prune
-            else:
-                lengths = np.diff(indptr)
-                cached = np.zeros(lengths.size)
-                filled = lengths > 0
-                cached[filled] = np.maximum.reduceat(data, indptr[:-1][filled]) if data.size else 0.0
-            self._column_max = cached
-        return cached.size > 0
+    def _column_max(self, column: int) -> float | None:
+        """The largest weight of a (long) column, or None when it holds a negative one (its bound would not hold).
+
+        Computed per column the first time a query prunes with it and kept: a
+        table over every column read all the weights (45 MiB of TF-IDF at 100k,
+        mapped into the process) and held 11 MiB for 1.4M columns, a few
+        hundred of which are ever long enough to prune.
+        """
+        cache: dict[int, float | None] = self.__dict__.setdefault("_column_maxima", {})
+        if column not in cache:
+            piece = self._data[int(self._indptr[column]) : int(self._indptr[column + 1])]
+            cache[column] = float(piece.max()) if piece.size and float(piece.min()) >= 0 else None
+        return cache[column]
 
     def _maxscore(
         self,
@@ -322,8 +338,11 @@ class _Postings:
         long = {i for i, (start, end) in enumerate(spans) if end - start > MAXSCORE_LONG_POSTINGS}
         if not long or len(long) == len(spans):
             return None
+        maxima = [self._column_max(columns[i]) for i in long]
+        if any(m is None for m in maxima) or any(weights[i] < 0 for i in long):
+            return None  # a negative contribution: the bound does not hold
         # A hair above the true bound, so rounding never prunes a passage that could tie.
-        bound = sum(float(self._column_max[columns[i]]) * weights[i] for i in long) * (1 + 1e-9)
+        bound = sum(m * weights[i] for m, i in zip(maxima, long)) * (1 + 1e-9)  # type: ignore[operator]
         short = [i for i in range(len(spans)) if i not in long]
         pieces = [indices[spans[i][0] : spans[i][1]] for i in short]
         buffer = _buffer(self._rows)
@@ -352,6 +371,8 @@ class _Postings:
 
 
 _NO_MASK = np.ones(1, dtype=np.bool_)
+READ_MIN_BYTES = 4 * 2**20  # an opened index's per-feature arrays this large are read by pread (MappedFile)
+BIGRAM_BLOCK = 512  # bigram codes read per look-up of an opened index (4 KiB)
 FEW_COLUMNS = 4  # above this many query columns, one gather and np.add.at beat a numpy call per column
 MAXSCORE_MIN_POSTINGS = 50_000  # below this, scattering every posting is cheaper than pruning
 MAXSCORE_LONG_POSTINGS = 5_000  # a term in more passages than this is only looked up when pruning works
@@ -367,10 +388,14 @@ def _sparse_arrays(matrix: sp.csr_matrix | sp.csc_matrix, prefix: str) -> dict[s
     }
 
 
-def _sparse_from(arrays: dict[str, np.ndarray], prefix: str, layout: type[sp.csr_matrix] | type[sp.csc_matrix]):  # type: ignore[no-untyped-def]
+def _sparse_from(arrays: dict[str, np.ndarray], prefix: str, layout: str):  # type: ignore[no-untyped-def]
     # No copy and no full index check: the arrays may be memory-mapped from the index on disk.
+    import scipy.sparse as sp
+
     shape = tuple(int(n) for n in arrays[f"{prefix}_shape"])
-    matrix = layout((arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape)
+    matrix = {"csc": sp.csc_matrix, "csr": sp.csr_matrix}[layout](
+        (arrays[f"{prefix}_data"], arrays[f"{prefix}_indices"], arrays[f"{prefix}_indptr"]), shape=shape
+    )
     # Saved postings are sorted (every fit sorts them before they are used or saved): scipy's own
     # check would read every index of a mapped file at open (~340 MB at a million texts).
     matrix.has_sorted_indices = True
@@ -382,6 +407,8 @@ def _count_matrix(columns: np.ndarray, lengths: np.ndarray, width: int) -> sp.cs
 
     The counting itself is scipy's C++.
     """
+    import scipy.sparse as sp
+
     indptr = np.zeros(lengths.size + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     counts = sp.csr_matrix((np.ones(len(columns)), columns, indptr), shape=(lengths.size, width))
@@ -458,7 +485,7 @@ class BM25(_Postings, Retriever):
         tf.eliminate_zeros()  # a term in exactly half of the passages weighs 0, as the sparse product dropped it
         self.vocabulary_ = vocabulary
         self.idf_ = idf
-        self.weights_ = tf
+        self._matrix = tf
         self.average_length_ = float(average_length)
         self._set_postings(tf)
         return self
@@ -478,8 +505,13 @@ class BM25(_Postings, Retriever):
         return self._top_columns(*self._query(query), k, self.min_score, allowed)
 
     @property
+    def weights_(self) -> sp.csc_matrix:
+        """Every (passage, term) weight, by term (CSC); made on demand for an opened index."""
+        return self._saved_matrix()
+
+    @property
     def size(self) -> int:
-        return int(self.weights_.shape[0])
+        return self._rows
 
     def holds(self, term: str, rows: np.ndarray) -> np.ndarray:
         """Which of ``rows`` (sorted passages or not) have ``term`` in this retriever's field."""
@@ -508,8 +540,7 @@ class BM25(_Postings, Retriever):
         bm25 = cls(params["k1"], params["b"], params["epsilon"])
         bm25.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
         bm25.idf_ = arrays["idf"]
-        bm25.weights_ = _sparse_from(arrays, "weights", sp.csc_matrix)  # sorted: contains() searches in order
-        bm25._set_postings(bm25.weights_)
+        bm25._set_saved(arrays, "weights")  # sorted: holds() searches in order
         bm25.average_length_ = params["average_length"]
         return bm25
 
@@ -590,18 +621,19 @@ class _Tfidf(_Postings, Retriever):
 
         ``sublinear_tf=True``: smoothed IDF, ``1 + log tf``, L2-normalised rows.
         """
+        import scipy.sparse as sp
         from sklearn.feature_extraction.text import TfidfTransformer
 
         counts.has_sorted_indices = False
         counts.sort_indices()  # as CountVectorizer leaves them: each row's squares are summed in column order
         if counts.shape[1] == 0:  # a field no passage has (FAQ questions in plain paragraphs): nothing to weigh
-            self.idf_, self.matrix_ = np.zeros(0), sp.csc_matrix(counts.shape)
-            self._set_postings(self.matrix_)
+            self.idf_, self._matrix = np.zeros(0), sp.csc_matrix(counts.shape)
+            self._set_postings(self._matrix)
             return
         transformer = TfidfTransformer(sublinear_tf=True).fit(counts)
         self.idf_ = transformer.idf_
-        self.matrix_ = transformer.transform(counts, copy=False).tocsc()
-        self._set_postings(self.matrix_)
+        self._matrix = transformer.transform(counts, copy=False).tocsc()
+        self._set_postings(self._matrix)
 
     def _weights(self, columns: Sequence[int], tf: Sequence[int]) -> tuple[list[int], np.ndarray]:
         """A query's features (sorted columns, their counts) as ``TfidfTransformer.transform`` weighs them.
@@ -612,7 +644,8 @@ class _Tfidf(_Postings, Retriever):
         values = np.array(tf, dtype=np.float64)
         np.log(values, out=values)  # numpy's log, as scikit-learn's transform uses
         values += 1.0
-        values *= self.idf_[list(columns)]
+        idf = self.__dict__.get("_idf_file")
+        values *= self.idf_[list(columns)] if idf is None else idf.take(columns)
         # scikit-learn's L2 normalisation: a left-to-right sum of squares, then one division each.
         total = 0.0
         for value in values.tolist():
@@ -638,8 +671,13 @@ class _Tfidf(_Postings, Retriever):
         return self._top_columns(columns, values.tolist(), k, self.min_score, allowed)
 
     @property
+    def matrix_(self) -> sp.csc_matrix:
+        """The TF-IDF weights, passage × feature, by feature (CSC); made on demand for an opened index."""
+        return self._saved_matrix()
+
+    @property
     def size(self) -> int:
-        return int(self.matrix_.shape[0])
+        return self._rows
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         vocabulary = sorted(self.vocabulary_, key=self.vocabulary_.__getitem__)
@@ -651,10 +689,10 @@ class _Tfidf(_Postings, Retriever):
         retriever.vocabulary_ = {term: column for column, term in enumerate(params["vocabulary"])}
         retriever.idf_ = arrays["idf"]
         if "columns_indptr" in arrays:
-            retriever.matrix_ = _sparse_from(arrays, "columns", sp.csc_matrix)
+            retriever._set_saved(arrays, "columns")
         else:  # an index written before the postings layout: rows (CSR), converted once
-            retriever.matrix_ = _sparse_from(arrays, "matrix", sp.csr_matrix).tocsc()
-        retriever._set_postings(retriever.matrix_)
+            retriever._matrix = _sparse_from(arrays, "matrix", "csr").tocsc()
+            retriever._set_postings(retriever._matrix)
         return retriever
 
 
@@ -711,6 +749,8 @@ class TfidfWords(_Tfidf):
         del first, row_of_pair, inverse
         indptr = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths + pairs, out=indptr[1:])
+        import scipy.sparse as sp
+
         counts = sp.csr_matrix(
             (np.ones(indices.size), indices, indptr), shape=(lengths.size, len(words) + bigrams.size)
         )
@@ -736,15 +776,37 @@ class TfidfWords(_Tfidf):
         known = [words.get(term) for term in query.terms]
         counts = Counter(column for column in known if column is not None)
         codes = [a * size + b for a, b in zip(known, known[1:]) if a is not None and b is not None]
-        if codes:
-            where = np.searchsorted(self.bigrams_, codes)
-            for code, position in zip(codes, where.tolist()):
-                if position < self.bigrams_.size and int(self.bigrams_[position]) == code:
-                    counts[size + position] += 1
+        for position in self._bigram_positions(codes):
+            if position is not None:
+                counts[size + position] += 1
         if not counts:
             return [], np.empty(0)
         columns, tf = zip(*sorted(counts.items()))
         return self._weights(columns, tf)
+
+    def _bigram_positions(self, codes: list[int]) -> list[int | None]:
+        """Where each bigram code is in the sorted ``bigrams_``, or None.
+
+        An opened index's large code array is searched without its map: every
+        ``BIGRAM_BLOCK``-th code (read once), then one block of the file (see
+        :class:`~search.storage.MappedFile`).
+        """
+        if not codes:
+            return []
+        bigrams, file = self.bigrams_, self.__dict__.get("_bigram_file")
+        if file is None:
+            where = np.searchsorted(bigrams, codes).tolist()
+            return [p if p < bigrams.size and int(bigrams[p]) == code else None for code, p in zip(codes, where)]
+        sample = self.__dict__.get("_bigram_sample")
+        if sample is None:
+            sample = self._bigram_sample = file.take(range(0, len(file), BIGRAM_BLOCK))
+        found: list[int | None] = []
+        for code, block in zip(codes, (np.searchsorted(sample, codes, side="right") - 1).tolist()):
+            start = block * BIGRAM_BLOCK
+            entries = file.read(start, min(start + BIGRAM_BLOCK, len(file))) if block >= 0 else sample[:0]
+            p = int(np.searchsorted(entries, code))
+            found.append(start + p if p < entries.size and int(entries[p]) == code else None)
+        return found
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         arrays = {"idf": self.idf_, "bigrams": self.bigrams_, **_sparse_arrays(self.matrix_, "columns")}
@@ -756,8 +818,11 @@ class TfidfWords(_Tfidf):
         retriever.words_ = {word: column for column, word in enumerate(params["words"])}
         retriever.bigrams_ = arrays["bigrams"]
         retriever.idf_ = arrays["idf"]
-        retriever.matrix_ = _sparse_from(arrays, "columns", sp.csc_matrix)
-        retriever._set_postings(retriever.matrix_)
+        retriever._set_saved(arrays, "columns")
+        if retriever.bigrams_.nbytes >= READ_MIN_BYTES:  # read by pread, not through the map (MappedFile)
+            retriever._bigram_file = MappedFile.of(retriever.bigrams_)
+        if retriever.idf_.nbytes >= READ_MIN_BYTES:
+            retriever._idf_file = MappedFile.of(retriever.idf_)
         return retriever
 
 

@@ -34,13 +34,23 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["IndexFormatError", "IndexNotFoundError", "FORMAT", "FORMAT_VERSION", "read_index", "write_index", "locked"]
+__all__ = [
+    "IndexFormatError",
+    "IndexNotFoundError",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "MappedFile",
+    "read_index",
+    "write_index",
+    "locked",
+]
 
 FORMAT = "ru-faq-search-index"
 FORMAT_VERSION = 3  # 2: documents and passages as arrays (search.store), every array memory-mapped;
@@ -306,6 +316,67 @@ def _load_array(path: Path, size: int) -> np.ndarray:
         except ValueError:
             pass  # empty, or holding Python objects: the plain load says which
     return np.load(path, allow_pickle=False)
+
+
+class MappedFile:
+    """A saved 1-D array read by ``os.pread`` rather than through its memory map: only the entries asked for.
+
+    Page-cache folios are large on current kernels (hundreds of KiB), and one
+    byte touched through a map maps its whole folio into the process (100
+    random bytes of a 64 MiB file made all of it resident; ``MADV_RANDOM``
+    changes nothing). So after 200 queries at 100k the text buffer (64 MiB),
+    TF-IDF's bigram codes and IDF (12 + 11 MiB) were wholly resident for a few
+    thousand entries read. ``pread`` copies just those and maps nothing; the
+    pages stay in the page cache every process shares. Thread-safe (no file
+    position); the descriptor closes with the object.
+    """
+
+    __slots__ = ("_fd", "_offset", "_size", "dtype", "__weakref__")
+
+    def __init__(self, fd: int, offset: int, size: int, dtype: np.dtype) -> None:
+        self._fd, self._offset, self._size, self.dtype = fd, offset, size, dtype
+        weakref.finalize(self, os.close, fd)
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> MappedFile | None:
+        """The file under ``array`` when it is a whole 1-D ``np.memmap`` (as a loaded index's), else None."""
+        mapped = array.base if isinstance(array.base, np.memmap) else array
+        filename, offset = getattr(mapped, "filename", None), getattr(mapped, "offset", None)
+        if not hasattr(os, "pread") or filename is None or offset is None:
+            return None
+        if mapped.ndim != 1 or array.shape != mapped.shape or array.dtype != mapped.dtype:  # a view of part of it
+            return None
+        if not mapped.flags.c_contiguous:
+            return None
+        try:
+            fd = os.open(filename, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            return None
+        if os.fstat(fd).st_size < offset + mapped.nbytes:  # not the file that was mapped
+            os.close(fd)
+            return None
+        return cls(fd, int(offset), int(mapped.size), mapped.dtype)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def bytes(self, start: int, end: int) -> bytes:
+        """The raw bytes of entries ``start:end``."""
+        if not 0 <= start <= end <= self._size:
+            raise IndexError(f"entries {start}:{end} outside an array of {self._size}")
+        width = self.dtype.itemsize
+        data = os.pread(self._fd, (end - start) * width, self._offset + start * width)
+        if len(data) != (end - start) * width:
+            raise OSError(f"short read of an index array ({len(data)} of {(end - start) * width} bytes)")
+        return data
+
+    def read(self, start: int, end: int) -> np.ndarray:
+        """Entries ``start:end``, a copy."""
+        return np.frombuffer(self.bytes(start, end), dtype=self.dtype)
+
+    def take(self, positions: Sequence[int]) -> np.ndarray:
+        """The entries at ``positions`` (one read each: for a handful of them)."""
+        return np.array([self.read(p, p + 1)[0] for p in positions], dtype=self.dtype)
 
 
 @contextlib.contextmanager

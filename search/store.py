@@ -29,6 +29,7 @@ import numpy as np
 
 from .corpus import Document
 from .passages import Passage
+from .storage import MappedFile
 
 __all__ = ["DocumentTable", "PassageTable", "StringTable"]
 
@@ -182,6 +183,8 @@ class DocumentTable(Mapping[str, Document]):
         if audience.size and not 0 <= int(audience.min()) <= int(audience.max()) < len(audiences):
             raise ValueError("document table: an audience code out of range")
         self.text, self.bounds = text, bounds
+        # A saved index's text is read by pread, not through its map (see MappedFile).
+        self._file = MappedFile.of(text)
         self.ids, self.titles, self.paths, self.sources = ids, titles, paths, sources
         self.audience, self.audiences = audience, tuple(tuple(a) for a in audiences)
         self._positions: dict[str, int] | None = None
@@ -239,7 +242,13 @@ class DocumentTable(Mapping[str, Document]):
         return document
 
     def text_of(self, number: int) -> str:
-        return self.text[int(self.bounds[number]) : int(self.bounds[number + 1])].tobytes().decode("utf-8")
+        return self.bytes(int(self.bounds[number]), int(self.bounds[number + 1])).decode("utf-8")
+
+    def bytes(self, start: int, end: int) -> bytes:
+        """Bytes ``start:end`` of the text buffer, read from its file for a saved index (:class:`MappedFile`)."""
+        if self._file is not None:
+            return self._file.bytes(start, end)
+        return self.text[start:end].tobytes()
 
     def __getitem__(self, doc_id: str) -> Document:
         if not isinstance(doc_id, str):
@@ -443,7 +452,7 @@ class PassageTable(Sequence[Passage]):
     def _make(self, index: int) -> Passage:
         row = self.rows[index].tolist()
         doc = row[_DOC]
-        text = self.documents.text[row[_BSTART] : row[_BEND]].tobytes().decode("utf-8")
+        text = self.documents.bytes(row[_BSTART], row[_BEND]).decode("utf-8")
         return Passage(
             id=self.id_of(index),
             doc_id=self.documents.ids[doc],

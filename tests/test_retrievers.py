@@ -240,6 +240,9 @@ def test_pruned_top_k_equals_the_full_scan(monkeypatch: pytest.MonkeyPatch) -> N
     weights = 1 / np.arange(1, 301) ** 1.1
     docs = [tuple(rng.choice(vocabulary, size=rng.integers(5, 60), p=weights / weights.sum())) for _ in range(3000)]
     bm25 = BM25().fit([Analysed(d, "") for d in docs])
+    pruned = []
+    maxscore = bm25._maxscore
+    monkeypatch.setattr(bm25, "_maxscore", lambda *a: pruned.append(result := maxscore(*a)) or result)
     allowed = rng.random(3000) < 0.5
     for _ in range(60):
         query = Analysed(tuple(rng.choice(vocabulary, size=rng.integers(2, 7))), "")
@@ -251,6 +254,7 @@ def test_pruned_top_k_equals_the_full_scan(monkeypatch: pytest.MonkeyPatch) -> N
             indices, values = bm25.top(query, k, allowed=mask)
             assert indices.tolist() == expected.tolist()
             assert values.tolist() == scores[expected].tolist()
+    assert sum(result is not None for result in pruned) > 20  # the pruned path did answer, not only the full scan
 
 
 # --- the compiled kernel (numba, the `fast` extra) against the numpy path ----------------------------

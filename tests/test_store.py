@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from benchmarks.synthetic import ZipfCorpus, write_zipf_folder
-from search import Document, SearchEngine
+from search import Document, SearchEngine, retrievers
 from search.corpus import read_corpus
 from search.passages import Passage, chunk_document
 from search.store import DocumentTable, PassageTable, StoredDocument, StringTable
@@ -86,6 +86,42 @@ def test_the_memory_mapped_index_answers_exactly_like_the_one_in_memory_on_zipf_
     assert _retriever_views(loaded, queries) == _retriever_views(built, queries)
     hit = loaded.search(queries[0], k=1)[0]
     assert loaded.section_text(hit) == built.section_text(built.passage(hit.passage_id))
+
+
+def test_a_loaded_index_reads_its_text_from_the_file_not_the_map(engine: SearchEngine, tmp_path: Path) -> None:
+    engine.save(tmp_path / "index")
+    documents = SearchEngine.load(tmp_path / "index").index.documents
+    assert isinstance(documents, DocumentTable) and documents._file is not None  # pread, not page faults (MappedFile)
+    assert engine.index.documents._file is None  # a built index's buffer is in memory
+    mapped = documents.text
+    for number in range(len(documents)):
+        start, end = int(documents.bounds[number]), int(documents.bounds[number + 1])
+        assert documents.bytes(start, end) == mapped[start:end].tobytes()
+        assert documents.text_of(number) == engine.documents[documents.ids[number]].text
+    assert documents.bytes(3, 3) == b""
+    with pytest.raises(IndexError):
+        documents.bytes(0, mapped.size + 1)
+
+
+def test_tfidf_read_by_pread_answers_exactly_like_the_map(
+    zipf_engines: tuple[SearchEngine, SearchEngine, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, mapped, queries = zipf_engines
+    monkeypatch.setattr(retrievers, "READ_MIN_BYTES", 0)  # every size: bigram codes and IDF read by pread
+    monkeypatch.setattr(retrievers, "BIGRAM_BLOCK", 7)  # many blocks, codes at their edges
+    built.save(tmp_path / "index")
+    loaded = SearchEngine.load(tmp_path / "index")
+    tfidf = loaded.retrievers["tfidf"]
+    assert tfidf._bigram_file is not None and tfidf._idf_file is not None  # type: ignore[attr-defined]
+    bigrams = np.asarray(built.retrievers["tfidf"].bigrams_)  # type: ignore[attr-defined]
+    probes = [*bigrams[::5].tolist(), *(bigrams[::11] + 1).tolist(), 0, -1, int(bigrams[-1]) + 1]
+    expected = [
+        int(p) if p < bigrams.size and bigrams[p] == c else None
+        for c, p in zip(probes, np.searchsorted(bigrams, probes))
+    ]
+    assert tfidf._bigram_positions(probes) == expected  # type: ignore[attr-defined]
+    assert _retriever_views(loaded, queries) == _retriever_views(built, queries)
+    assert _retriever_views(loaded, queries) == _retriever_views(mapped, queries)
 
 
 def test_passages_come_back_exactly_as_the_chunker_made_them(engine: SearchEngine) -> None:
