@@ -80,7 +80,8 @@ class PartitionResult:
 
     passages: list[Passage]  # without their text: offsets into the documents
     analysed: Sequence[Analysed]  # an AnalysedCorpus (integer arrays) for the default analyzer
-    seconds: float  # time on the worker: what a projection to more workers is made from
+    seconds: float  # wall time on the worker
+    cpu: float  # CPU time on the worker: what a projection to more (idle) workers is made from
 
 
 # --- the cluster ------------------------------------------------------------------------
@@ -233,11 +234,11 @@ def _analyse_partition(documents: list[Document], config: EngineConfig) -> Parti
     is the process): token tables numbered and each distinct token lemmatized once, per
     partition. The passages come back without their text, as the single-process build keeps them.
     """
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.thread_time()
     with _ANALYSING:
         passages, analysed = analyse_corpus(config.analyzer(), documents, config.passage_words, workers=1, texts=False)
     _maybe_die()
-    return PartitionResult(passages, analysed, time.perf_counter() - started)
+    return PartitionResult(passages, analysed, time.perf_counter() - started, time.thread_time() - cpu)
 
 
 def merge_partitions(parts: Sequence[PartitionResult]) -> tuple[list[Passage], Sequence[Analysed]]:
@@ -262,8 +263,8 @@ def build_index_distributed(
     """:func:`~search.index.build_index` with the passages chunked, analysed and counted on Dask workers.
 
     ``partitions`` defaults to four per worker. ``report``, when given, receives the seconds of
-    each phase: ``partitions`` (each partition's on its worker), ``cluster`` (the analysis's
-    wall time), ``merge`` and ``fit`` (on the client).
+    each phase: ``partitions`` and ``partitions_cpu`` (each partition's wall and CPU time on its
+    worker), ``cluster`` (the analysis's wall time), ``merge`` and ``fit`` (on the client).
     """
     started = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
@@ -276,7 +277,11 @@ def build_index_distributed(
         for part in ranges
     ]
     results: list[PartitionResult] = _gather(client, futures, "analysing passages", show)
-    seconds = {"partitions": [result.seconds for result in results], "cluster": time.perf_counter() - started}
+    seconds: dict[str, Any] = {
+        "partitions": [result.seconds for result in results],
+        "partitions_cpu": [result.cpu for result in results],
+        "cluster": time.perf_counter() - started,
+    }
     passages, analysed = merge_partitions(results)
     del results
     if not passages:
