@@ -118,7 +118,10 @@ def describe(label: str, values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
     median = statistics.median(values)
-    return f"{label}: n {len(values)}, p50 {median:.0f} ms, p90 {p90:.0f} ms, max {ordered[-1]:.0f} ms"
+    return (
+        f"{label}: n {len(values)}, p50 {median:.0f} ms, p90 {p90:.0f} ms, min {ordered[0]:.0f} ms, "
+        f"max {ordered[-1]:.0f} ms"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     print(describe("typed query → results, all rounds", [t for r in rounds for t in r]))
     print(describe("?q= page load → first result", loads))
     print(describe("?q= page load → first card, Streamlit's floor (one box, one card)", floors))
+    # Each load beside the floor's right after it: the difference moves less with the machine's load than either.
+    print(describe("?q= page load minus the floor's load right after it", [a - b for a, b in zip(loads, floors)]))
     return 0
 
 

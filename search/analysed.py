@@ -34,7 +34,7 @@ from .analysis import _LATIN, _TOKEN, Analysed, Analyzer, _canonical_phone, anal
 from .corpus import Document
 from .passages import Passage, chunk_document
 
-__all__ = ["AnalysedCorpus", "FIELDS", "analyse_corpus", "can_fork"]
+__all__ = ["AnalysedCorpus", "FIELDS", "analyse_corpus", "can_fork", "concatenate"]
 
 # body terms (the section headings and the text), the headings alone, the question field
 # (a FAQ entry's question, else the headings). Surfaces share the tokens of their field.
@@ -326,3 +326,41 @@ def _collect(
     passages.extend(made)
     bar.update(len(batch))
     merger.add(scanned)
+
+
+def concatenate(parts: Sequence[AnalysedCorpus]) -> AnalysedCorpus:
+    """Corpora analysed apart (a distributed build's partitions), as one, in their order.
+
+    Equal, field by field (:meth:`AnalysedCorpus.numbered`), to analysing their passages
+    together: each part's strings are renumbered into one table, and its tokens keep their
+    numbers after the previous parts' tokens. A raw token met in two parts gets two numbers
+    mapped to the same strings, so tokens stay numbered in order of first occurrence, which
+    is all ``numbered`` reads.
+    """
+    strings: dict[str, int] = {}
+    renumbered = []
+    for part in parts:
+        setdefault = strings.setdefault
+        renumbered.append(np.fromiter((setdefault(s, len(strings)) for s in part.strings), np.int32, len(part.strings)))
+    fields = {}
+    for name in FIELDS:
+        ids, lengths, term_of, surface_of = [], [], [], []
+        offset = 0
+        for part, renumber in zip(parts, renumbered, strict=True):
+            field = part._fields[name]
+            ids.append(field.ids.astype(np.int64) + offset)
+            lengths.append(np.diff(field.indptr))
+            term_of.append(renumber[field.term_of])
+            surface_of.append(renumber[field.surface_of])
+            offset += field.term_of.size
+        if offset > np.iinfo(np.int32).max:
+            raise OverflowError("more distinct tokens across the partitions than int32 numbers them")
+        indptr = np.zeros(sum(piece.size for piece in lengths) + 1, dtype=np.int64)
+        if lengths:
+            np.cumsum(np.concatenate(lengths), out=indptr[1:])
+
+        def joined(pieces: list[np.ndarray]) -> np.ndarray:
+            return np.concatenate(pieces).astype(np.int32) if pieces else np.zeros(0, dtype=np.int32)
+
+        fields[name] = _Field(joined(ids), indptr, joined(term_of), joined(surface_of))
+    return AnalysedCorpus(list(strings), fields)

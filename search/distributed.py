@@ -4,20 +4,22 @@
     python -m search build --corpus DIR --index DIR --dask tcp://HOST:8786    # an existing scheduler
 
     corpus files ─► read (workers) ─► client: drop duplicates, fingerprint ─► partitions of documents
-                 ─► chunk, analyse, count term statistics (workers) ─► client: merge in partition order
-                 ─► fit the retrievers, save as a new version (atomic switch)
+                 ─► chunk and analyse into integer arrays (workers) ─► client: concatenate in partition order
+                 ─► count the lexicon, fit the retrievers, save as a new version (atomic switch)
 
 Documents are read (folders without a manifest; a manifest's corpus is read by
-the client, which needs the manifest's order anyway), chunked into passages,
-analysed, and each partition's term statistics — vocabulary in order of first
-occurrence, document frequencies, postings, words as written — counted on the
-workers. The client concatenates the partitions in document order and merges
-the statistics so that every array equals :meth:`Lexicon.build`'s over the
-whole corpus: the index written is identical to :func:`~search.index.build_index`'s
-(same fingerprint, same arrays, same answers) whatever the number of workers
-or partitions. The retrievers (BM25, scikit-learn's TF-IDF) are fitted on the
-client from the merged passages: their fitting is a few vectorised passes over
-arrays, where the analysis (pymorphy3, per word) is most of a build's time.
+the client, which needs the manifest's order anyway), then each partition is
+chunked and analysed on a worker by the single-process build's own path
+(:func:`~search.analysed.analyse_corpus`): its raw tokens numbered in tables,
+each distinct one lemmatized once, the fields as integer arrays. The client
+joins the partitions in document order (:func:`~search.analysed.concatenate`:
+one string table, the tokens renumbered after the previous partitions'), so the
+fields number their terms exactly as one pass over the corpus does, and counts
+the lexicon and fits the retrievers on the arrays as :func:`~search.index.build_index`
+does: the index written is identical (same fingerprint, same arrays, same
+answers) whatever the number of workers or partitions. The analysis (pymorphy3,
+per distinct word; the regular expression, per token) is most of a build's time;
+the client's part is vectorised passes over arrays.
 
 Dask reschedules a partition whose worker died (``distributed.scheduler.allowed-failures``
 times); a build that cannot finish raises :class:`DistributedBuildError` before
@@ -32,32 +34,33 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 import time
 import warnings
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from tqdm.auto import tqdm
 
 from . import storage
-from .analysis import Analysed, Analyzer, analyse_passage
+from .analysed import AnalysedCorpus, analyse_corpus, concatenate
+from .analysis import Analysed
 from .config import EngineConfig
 from .corpus import MANIFEST, CorpusWarning, Document, corpus_files, drop_duplicates, read_corpus, read_document
 from .index import DEFAULT_INDEX_DIR, SYNONYMS, Index, _load_if_current, corpus_fingerprint, retrievers_to_build
-from .lexicon import WORD, Lexicon, okapi_idf
-from .passages import Passage, chunk_document
+from .lexicon import Lexicon
+from .passages import Passage
 from .retrievers import RETRIEVERS, Retriever
+from .store import DocumentTable, PassageTable
 
 __all__ = [
     "DistributedBuildError",
     "PartitionResult",
     "build_index_distributed",
     "dask_client",
-    "merge_lexicons",
+    "merge_partitions",
     "open_index_distributed",
     "partition",
     "read_corpus_distributed",
@@ -75,13 +78,10 @@ class DistributedBuildError(RuntimeError):
 class PartitionResult:
     """What a worker sends back for one partition of documents."""
 
-    passages: list[Passage]
-    analysed: list[Analysed]
-    terms: list[str]  # the partition's vocabulary, in order of first occurrence
-    df: np.ndarray
-    indices: np.ndarray  # postings, term by term, partition-local passage rows
-    words: Counter[str]  # words as written, in order of first occurrence
-    seconds: float  # time on the worker: what a projection to more workers is made from
+    passages: list[Passage]  # without their text: offsets into the documents
+    analysed: Sequence[Analysed]  # an AnalysedCorpus (integer arrays) for the default analyzer
+    seconds: float  # wall time on the worker
+    cpu: float  # CPU time on the worker: what a projection to more (idle) workers is made from
 
 
 # --- the cluster ------------------------------------------------------------------------
@@ -224,58 +224,30 @@ def _maybe_die() -> None:
         os._exit(17)
 
 
+_ANALYSING = threading.Lock()  # analyse_corpus hands its batches to its loop through a module global
+
+
 def _analyse_partition(documents: list[Document], config: EngineConfig) -> PartitionResult:
-    """One partition on a worker: chunk, analyse, and count its term statistics."""
-    started = time.perf_counter()
-    analyzer: Analyzer = config.analyzer()
-    passages = [passage for document in documents for passage in chunk_document(document, config.passage_words)]
-    headings: dict[tuple[str, ...], Analysed] = {}
-    analysed = [analyse_passage(analyzer, passage, headings) for passage in passages]
-    _maybe_die()
-    lexicon = Lexicon.build(analysed)  # its postings and frequencies; its word list is re-counted in order below
-    words = Counter(word for text in analysed for word in text.surface.split() if WORD.fullmatch(word))
-    return PartitionResult(
-        passages,
-        analysed,
-        list(lexicon.vocabulary),
-        lexicon.df,
-        lexicon.indices,
-        words,
-        time.perf_counter() - started,
-    )
+    """One partition on a worker: chunked and analysed by the single-process build's own path.
 
-
-def merge_lexicons(parts: Sequence[PartitionResult]) -> Lexicon:
-    """The partitions' statistics as one :class:`Lexicon`, equal to ``Lexicon.build`` over all their passages.
-
-    Terms take their column in order of first occurrence across the partitions
-    in order; postings are concatenated partition by partition (so they stay
-    sorted); words as written are summed in order of first occurrence, so ties
-    in ``most_common`` fall as they would in one pass.
+    :func:`~search.analysed.analyse_corpus` in this process (no pool of its own: the worker
+    is the process): token tables numbered and each distinct token lemmatized once, per
+    partition. The passages come back without their text, as the single-process build keeps them.
     """
-    vocabulary: dict[str, int] = {}
-    columns, rows = [], []
-    offset = 0
-    for part in parts:
-        setdefault = vocabulary.setdefault
-        mapping = np.fromiter((setdefault(t, len(vocabulary)) for t in part.terms), np.int64, len(part.terms))
-        columns.append(np.repeat(mapping, part.df))
-        rows.append(part.indices.astype(np.int64) + offset)
-        offset += len(part.analysed)
-    column = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int64)
-    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
-    order = np.argsort(column, kind="stable")  # by term; within a term, partitions (and rows) stay in order
-    indices = row[order].astype(np.int32)
-    df = np.bincount(column, minlength=len(vocabulary)).astype(np.int64)
-    indptr = np.zeros(len(vocabulary) + 1, dtype=np.int64)
-    np.cumsum(df, out=indptr[1:])
-    words: Counter[str] = Counter()
-    for part in parts:
-        words.update(part.words)
-    lexicon = Lexicon(list(vocabulary), df, okapi_idf(df, offset), indptr, indices, dict(words.most_common()), offset)
-    lengths = [np.fromiter((len(a.terms) for a in part.analysed), np.int64, len(part.analysed)) for part in parts]
-    lexicon.lengths = np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64)
-    return lexicon
+    started, cpu = time.perf_counter(), time.thread_time()
+    with _ANALYSING:
+        passages, analysed = analyse_corpus(config.analyzer(), documents, config.passage_words, workers=1, texts=False)
+    _maybe_die()
+    return PartitionResult(passages, analysed, time.perf_counter() - started, time.thread_time() - cpu)
+
+
+def merge_partitions(parts: Sequence[PartitionResult]) -> tuple[list[Passage], Sequence[Analysed]]:
+    """The partitions' passages and analysed fields in partition order: what one pass over all of them gives."""
+    passages = [passage for part in parts for passage in part.passages]
+    corpora = [part.analysed for part in parts]
+    if corpora and all(isinstance(corpus, AnalysedCorpus) for corpus in corpora):
+        return passages, concatenate(corpora)  # type: ignore[arg-type]
+    return passages, [text for corpus in corpora for text in corpus]
 
 
 def build_index_distributed(
@@ -291,8 +263,8 @@ def build_index_distributed(
     """:func:`~search.index.build_index` with the passages chunked, analysed and counted on Dask workers.
 
     ``partitions`` defaults to four per worker. ``report``, when given, receives the seconds of
-    each phase: ``partitions`` (each partition's on its worker), ``cluster`` (the analysis's
-    wall time), ``merge`` and ``fit`` (on the client).
+    each phase: ``partitions`` and ``partitions_cpu`` (each partition's wall and CPU time on its
+    worker), ``cluster`` (the analysis's wall time), ``merge`` and ``fit`` (on the client).
     """
     started = time.perf_counter()
     show = sys.stderr.isatty() if progress is None else progress
@@ -305,23 +277,28 @@ def build_index_distributed(
         for part in ranges
     ]
     results: list[PartitionResult] = _gather(client, futures, "analysing passages", show)
-    seconds = {"partitions": [result.seconds for result in results], "cluster": time.perf_counter() - started}
-    passages = [passage for result in results for passage in result.passages]
+    seconds: dict[str, Any] = {
+        "partitions": [result.seconds for result in results],
+        "partitions_cpu": [result.cpu for result in results],
+        "cluster": time.perf_counter() - started,
+    }
+    passages, analysed = merge_partitions(results)
+    del results
     if not passages:
         raise ValueError("nothing to index: the corpus has no text")
-    analysed = [text for result in results for text in result.analysed]
-    lexicon = merge_lexicons(results)
-    del results
+    document_table = DocumentTable.build({document.id: document for document in documents}.values())
+    passage_table = PassageTable.build(passages, document_table, checked=False)  # the chunker's own offsets
+    del passages
+    lexicon = Lexicon.build(analysed)
     seconds["merge"] = time.perf_counter() - started - seconds["cluster"]
     built: dict[str, Retriever] = {}
-    for name in tqdm(retrievers_to_build(config, len(passages)), desc="fitting retrievers", disable=not show):
+    for name in tqdm(retrievers_to_build(config, len(passage_table)), desc="fitting retrievers", disable=not show):
         built[name] = RETRIEVERS[name]().fit(analysed)
     seconds["fit"] = time.perf_counter() - started - seconds["cluster"] - seconds["merge"]
     if report is not None:
         report.update(seconds)
     fingerprint = corpus_fingerprint(documents, config, synonyms)
-    by_id = {document.id: document for document in documents}
-    return Index(config, by_id, tuple(passages), lexicon, built, synonyms, fingerprint)
+    return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint)
 
 
 def open_index_distributed(

@@ -171,3 +171,21 @@ def test_the_command_line_builds_on_a_local_cluster(tmp_path: Path, capsys: pyte
         assert main(["build", "--corpus", str(CORPUS), "--index", str(tmp_path / "x"), *unreachable]) == 2
     assert "cannot reach the Dask scheduler" in capsys.readouterr().err
     assert not (tmp_path / "x" / "CURRENT").exists()
+
+
+def test_partitions_analysed_apart_concatenate_to_the_whole_corpus() -> None:
+    from search.analysed import analyse_corpus, concatenate
+
+    documents = read_corpus(CORPUS)
+    analyzer, words = EngineConfig().analyzer(), EngineConfig().passage_words
+    _, whole = analyse_corpus(analyzer, documents, words, workers=1)
+    parts = [
+        analyse_corpus(analyzer, documents[cut], words, workers=1)[1]
+        for cut in (slice(0, 1), slice(1, 3), slice(3, None))
+    ]
+    joined = concatenate(parts)
+    assert len(joined) == len(whole) > 50
+    for name in ("terms", "headings", "question", "surface", "question_surface"):
+        (ids, lengths, strings), (other_ids, other_lengths, other_strings) = whole.numbered(name), joined.numbered(name)
+        assert strings == other_strings and np.array_equal(ids, other_ids) and np.array_equal(lengths, other_lengths)
+    assert list(joined) == list(whole)  # each passage's Analysed, made on demand from the arrays

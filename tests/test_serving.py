@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -162,6 +165,15 @@ def test_serve_forks_pages_that_answer_from_the_parents_index_and_share_its_memo
         for url in urls:
             page = asyncio.run(_ask(url, "двойное списание"))
             assert 'data-passage="payments:' in page
+        # The page's frontend code is asked for with the page itself, and served.
+        with urllib.request.urlopen(f"{urls[0]}/", timeout=10) as response:
+            index_html = response.read().decode()
+        preloaded = re.findall(
+            r'rel="modulepreload" crossorigin href="\./(static/js/TextInput\.[\w-]+\.js)"', index_html
+        )
+        assert len(preloaded) == 1, index_html[-3000:]
+        with urllib.request.urlopen(f"{urls[0]}/{preloaded[0]}", timeout=10) as response:
+            assert response.status == 200 and b"import" in response.read()
         for pid in pages:
             # Most of what a page holds is the parent's pages, shared copy-on-write: counted a third in each.
             memory = smaps_rollup(pid)
@@ -186,8 +198,6 @@ def test_serve_forks_pages_that_answer_from_the_parents_index_and_share_its_memo
 
 
 def _wait_healthy(url: str, timeout: float = 60) -> None:
-    import urllib.request
-
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -253,3 +263,33 @@ def test_accepted_connections_send_small_messages_at_once_only_with_the_fix(mode
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(nodelay)
+
+
+def test_the_static_folder_preloads_the_page_elements_chunks_and_their_imports() -> None:
+    from streamlit import file_util
+
+    from search.serving import frontend_chunks, preloading_static_dir
+
+    static = Path(file_util.get_static_dir())
+    chunks = frontend_chunks(static, ["TextInput", "Html", "NoSuchElement"])
+    assert [name.split(".")[0] for name in chunks[:2]] == ["TextInput", "Html"]
+    # What TextInput's chunk imports comes too (the text field, the widget label), each once.
+    assert any(name.startswith("TextField.") for name in chunks) and len(chunks) == len(set(chunks))
+    assert frontend_chunks(static, ["NoSuchElement"]) == []
+    folder = preloading_static_dir(["TextInput", "Html"])
+    assert folder is not None
+    try:
+        page = (folder / "index.html").read_text(encoding="utf-8")
+        original = (static / "index.html").read_text(encoding="utf-8")
+        listed = re.findall(r'<link rel="modulepreload" crossorigin href="\./static/js/([^"]+)">', page)
+        # Only what Streamlit's own page does not list already (its main bundle), before </head>.
+        added = [name for name in listed if f"static/js/{name}" not in original]
+        assert added == [name for name in chunks if f"static/js/{name}" not in original] and added[0] == chunks[0]
+        assert page.index(chunks[0]) < page.index("</head>")
+        assert re.sub(r'\s*<link rel="modulepreload"[^>]*>', "", page) == re.sub(
+            r'\s*<link rel="modulepreload"[^>]*>', "", original
+        )
+        assert (folder / "static").is_symlink() and (folder / "static").resolve() == (static / "static").resolve()
+    finally:
+        shutil.rmtree(folder)
+    assert preloading_static_dir(["NoSuchElement"]) is None
