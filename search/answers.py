@@ -271,7 +271,7 @@ def answer_span(
     units = units if isinstance(units, Units) else Units(units if units is not None else passage_units(spans, tokens))
     count = len(spans)
     # The units holding each query term, read from the passage's index of terms rather than unit by unit.
-    held = {term: units.holding((term,)) for term in weights}
+    held = {term: units.with_form(term) for term in weights}
     local = {
         term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (len(held[term]) + 0.5)))
         for term, weight in weights.items()
@@ -298,7 +298,7 @@ def answer_span(
             )
         ]
         allowed = holding or allowed
-    best = max(allowed, key=lambda number: (scores[number], -number))
+    best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
     return spans[best][0], _unit_end(text, spans, best)
 
 
@@ -339,13 +339,18 @@ class Units(tuple[Unit, ...]):
         self.where_stem = {stem: tuple(numbers) for stem, numbers in where_stem.items()}
         return self
 
+    def with_form(self, form: str) -> tuple[int, ...]:
+        """The units holding ``form``, exactly or as a word sharing its first letters (``_STEM``), in order.
+
+        A unit holding a long form holds its first letters too, so the stem's units are all of them.
+        """
+        return self.where_stem.get(form[:_STEM], ()) if len(form) >= _STEM else self.where.get(form, ())
+
     def holding(self, forms: Iterable[str]) -> set[int]:
-        """The units holding any of ``forms``, exactly or as a word sharing its first letters (``_STEM``)."""
+        """The units holding any of ``forms`` (see :meth:`with_form`)."""
         found: set[int] = set()
         for form in forms:
-            found.update(self.where.get(form, ()))
-            if len(form) >= _STEM:
-                found.update(self.where_stem.get(form[:_STEM], ()))
+            found.update(self.with_form(form))
         return found
 
 
