@@ -299,7 +299,24 @@ def answer_span(
         ]
         allowed = holding or allowed
     best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
-    return spans[best][0], _unit_end(text, spans, best)
+    start, end = spans[best][0], _unit_end(text, spans, best)
+    # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
+    # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
+    if best and _REFERS_BACK.match(text, start):
+        start = spans[best - 1][0]
+    following = next((number for number in range(best + 1, count) if spans[number][0] >= end), None)
+    if following is not None and _REFERS_BACK.match(text, spans[following][0]):
+        end = spans[following][1]
+    return start, end
+
+
+# A sentence opening with a personal or demonstrative pronoun («он», «это», «в них») or «там», «тогда».
+_REFERS_BACK = re.compile(
+    r"\W*(?:(?:в|из|на|при|для|у|с|о|об|от|по|к)\s+)?"
+    r"(?:он|она|оно|они|его|е[её]|их|ему|ей|им|ими|них|н[её]м|ней|это|этот|эта|эти|этого|этой|этим|этих|этом|"
+    r"эту|там|тогда)(?!\w)",
+    re.IGNORECASE,
+)
 
 
 _LOCAL_RARITY = 2.0  # how much rarity among the passage's own units weighs (XQuAD: 1 → 0.816, 2 → 0.818)

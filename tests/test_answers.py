@@ -236,12 +236,48 @@ def test_the_short_answer_is_the_first_hit_when_nothing_is_outdated(engine: Sear
     assert results.short_answer == results[0]
 
 
+@pytest.mark.parametrize(
+    ("text", "weights", "answer"),
+    [
+        # the next sentence says what the chosen one introduces
+        (
+            "Для продавцов открыта отдельная горячая линия. Она принимает звонки круглосуточно. Чат работает днём.",
+            {"продавец": 1.0, "горячий": 1.0, "линия": 1.0},
+            "Для продавцов открыта отдельная горячая линия. Она принимает звонки круглосуточно.",
+        ),
+        # the chosen sentence opens with «Его»: what it is comes from the one before
+        (
+            "Возврат оформляется в личном кабинете. Его можно отменить до передачи товара курьеру. Деньги придут.",
+            {"отменить": 1.0, "курьер": 1.0},
+            "Возврат оформляется в личном кабинете. Его можно отменить до передачи товара курьеру.",
+        ),
+        # nothing refers back: the sentence alone
+        (
+            "Для продавцов открыта отдельная горячая линия. Покупателям отвечают в чате. Чат работает днём.",
+            {"продавец": 1.0, "горячий": 1.0, "линия": 1.0},
+            "Для продавцов открыта отдельная горячая линия.",
+        ),
+    ],
+)
+def test_a_sentence_that_refers_back_is_read_with_what_it_refers_to(analyzer, text, weights, answer) -> None:  # type: ignore[no-untyped-def]
+    start, end = answer_span(sentence_spans(text), analyzer.tokens(text), weights, text)
+    assert text[start:end] == answer
+
+
 # --- the units' term index: the same answers as reading every unit for every term ---------------------------
 
 
 def _reference_answer_span(spans, tokens, weights, text, asked, facts) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """The answer sentence as it was chosen before the units' term index: every unit tested for every term."""
-    from search.answers import _KIND_BONUS, _KIND_VALUES, _LOCAL_RARITY, FACT_KINDS, _values_in, passage_units
+    from search.answers import (
+        _KIND_BONUS,
+        _KIND_VALUES,
+        _LOCAL_RARITY,
+        _REFERS_BACK,
+        FACT_KINDS,
+        _values_in,
+        passage_units,
+    )
 
     units = list(passage_units(spans, tokens))
     present = [{t for t in weights if t in unit.terms or (len(t) >= 5 and t[:5] in unit.stems)} for unit in units]
@@ -268,7 +304,14 @@ def _reference_answer_span(spans, tokens, weights, text, asked, facts) -> tuple[
         if any(f.kind in kinds and not f.outdated and spans[n][0] <= f.start < end(n) for f in facts)
     ]
     best = max(holding or range(count), key=lambda n: (scores[n], -n))
-    return spans[best][0], end(best)
+    start, stop = spans[best][0], end(best)
+    # the unit read with the one it refers back to, or the next one that refers back to it
+    if best and _REFERS_BACK.match(text, start):
+        start = spans[best - 1][0]
+    following = [n for n in range(best + 1, count) if spans[n][0] >= stop]
+    if following and _REFERS_BACK.match(text, spans[following[0]][0]):
+        stop = spans[following[0]][1]
+    return start, stop
 
 
 def test_the_units_term_index_finds_what_reading_each_unit_finds(engine: SearchEngine, analyzer) -> None:  # type: ignore[no-untyped-def]
