@@ -37,6 +37,7 @@ from .results import Correction
 __all__ = [
     "Conflict",
     "Unit",
+    "Units",
     "KIND_LABELS",
     "Fact",
     "FactValue",
@@ -132,10 +133,11 @@ def _canonical_link(term: str) -> str:
     return re.sub(r"^https?://(?:www\.)?", "", term).rstrip("/")
 
 
-def extract_facts(text: str, analyzer: Analyzer) -> list[Fact]:
-    """Phones, e-mails and links from the analyzer's own tokens; hours, durations, sums, addresses by patterns."""
+def extract_facts(text: str, analyzer: Analyzer, tokens: Sequence[Token] | None = None) -> list[Fact]:
+    """Phones, e-mails and links from the analyzer's own tokens (``tokens``, when the caller has them);
+    hours, durations, sums, addresses by patterns."""
     facts = []
-    for token in analyzer.tokens(text):
+    for token in analyzer.tokens(text) if tokens is None else tokens:
         if token.kind in {"phone", "email", "domain"}:
             link = token.kind == "domain"
             kind, canonical = ("link", _canonical_link(token.term)) if link else (token.kind, token.term)
@@ -266,16 +268,19 @@ def answer_span(
     """
     if not spans:
         return 0, len(text)
-    units = units if units is not None else passage_units(spans, tokens)
-    present = [_present(weights, unit) for unit in units]
+    units = units if isinstance(units, Units) else Units(units if units is not None else passage_units(spans, tokens))
     count = len(spans)
+    # The units holding each query term, read from the passage's index of terms rather than unit by unit.
+    held = {term: units.with_form(term) for term in weights}
     local = {
-        term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (sum(term in p for p in present) + 0.5)))
+        term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (len(held[term]) + 0.5)))
         for term, weight in weights.items()
     }
-    scores = [sum(local[term] for term in p) for p in present]
+    scores = [0.0] * count
+    for term, numbers in held.items():  # each unit's sum in the query's order: the same in every process
+        for number in numbers:
+            scores[number] += local[term]
     total = sum(local.values())
-    joined = [_joins_next(text, spans, number) for number in range(count)]
     wanted = {kind for kind in asked if kind in _KIND_VALUES}
     if wanted:
         for number, unit in enumerate(units):
@@ -288,14 +293,30 @@ def answer_span(
             number
             for number, (start, end) in enumerate(spans)
             if any(
-                fact.kind in fact_kinds and not fact.outdated and start <= fact.start < _unit_end(spans, number, joined)
+                fact.kind in fact_kinds and not fact.outdated and start <= fact.start < _unit_end(text, spans, number)
                 for fact in facts
             )
         ]
         allowed = holding or allowed
-    best = max(allowed, key=lambda number: (scores[number], -number))
-    start, end = spans[best]
-    return start, _unit_end(spans, best, joined)
+    best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
+    start, end = spans[best][0], _unit_end(text, spans, best)
+    # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
+    # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
+    if best and _REFERS_BACK.match(text, start):
+        start = spans[best - 1][0]
+    following = next((number for number in range(best + 1, count) if spans[number][0] >= end), None)
+    if following is not None and _REFERS_BACK.match(text, spans[following][0]):
+        end = spans[following][1]
+    return start, end
+
+
+# A sentence opening with a personal or demonstrative pronoun («он», «это», «в них») or «там», «тогда».
+_REFERS_BACK = re.compile(
+    r"\W*(?:(?:в|из|на|при|для|у|с|о|об|от|по|к)\s+)?"
+    r"(?:он|она|оно|они|его|е[её]|их|ему|ей|им|ими|них|н[её]м|ней|это|этот|эта|эти|этого|этой|этим|этих|этом|"
+    r"эту|там|тогда)(?!\w)",
+    re.IGNORECASE,
+)
 
 
 _LOCAL_RARITY = 2.0  # how much rarity among the passage's own units weighs (XQuAD: 1 → 0.816, 2 → 0.818)
@@ -312,7 +333,45 @@ class Unit(NamedTuple):
     stems: frozenset[str]
 
 
-def passage_units(spans: Sequence[tuple[int, int]], tokens: Sequence[Token]) -> list[Unit]:
+class Units(tuple[Unit, ...]):
+    """A passage's units, with the units each term and each first-letters stem stands in.
+
+    Kept with the passage (they do not depend on the query), so a query looks
+    each of its terms up once instead of testing every unit for every term.
+    """
+
+    where: dict[str, tuple[int, ...]]
+    where_stem: dict[str, tuple[int, ...]]
+
+    def __new__(cls, units: Iterable[Unit] = ()) -> Units:
+        self = super().__new__(cls, units)
+        where: dict[str, list[int]] = {}
+        where_stem: dict[str, list[int]] = {}
+        for number, unit in enumerate(self):
+            for term in unit.terms:
+                where.setdefault(term, []).append(number)
+            for stem in unit.stems:
+                where_stem.setdefault(stem, []).append(number)
+        self.where = {term: tuple(numbers) for term, numbers in where.items()}
+        self.where_stem = {stem: tuple(numbers) for stem, numbers in where_stem.items()}
+        return self
+
+    def with_form(self, form: str) -> tuple[int, ...]:
+        """The units holding ``form``, exactly or as a word sharing its first letters (``_STEM``), in order.
+
+        A unit holding a long form holds its first letters too, so the stem's units are all of them.
+        """
+        return self.where_stem.get(form[:_STEM], ()) if len(form) >= _STEM else self.where.get(form, ())
+
+    def holding(self, forms: Iterable[str]) -> set[int]:
+        """The units holding any of ``forms`` (see :meth:`with_form`)."""
+        found: set[int] = set()
+        for form in forms:
+            found.update(self.with_form(form))
+        return found
+
+
+def passage_units(spans: Sequence[tuple[int, int]], tokens: Sequence[Token]) -> Units:
     """The units of a passage for :func:`answer_span`: the same for every query, so worth keeping."""
     starts = [token.start for token in tokens]
     units = []
@@ -320,13 +379,7 @@ def passage_units(spans: Sequence[tuple[int, int]], tokens: Sequence[Token]) -> 
         unit = tokens[bisect_left(starts, start) : bisect_left(starts, end)]
         terms = frozenset(token.term for token in unit)
         units.append(Unit(unit, terms, frozenset(term[:_STEM] for term in terms if len(term) >= _STEM)))
-    return units
-
-
-def _present(weights: dict[str, float], unit: Unit) -> set[str]:
-    """The query terms a unit holds, exactly or as a word sharing their first letters."""
-    terms, stems = unit.terms, unit.stems
-    return {term for term in weights if term in terms or (len(term) >= _STEM and term[:_STEM] in stems)}
+    return Units(units)
 
 
 def _values_in(text: str, tokens: Sequence[Token], weights: dict[str, float]) -> set[str]:
@@ -347,14 +400,11 @@ def _values_in(text: str, tokens: Sequence[Token], weights: dict[str, float]) ->
     return kinds
 
 
-def _joins_next(text: str, spans: Sequence[tuple[int, int]], number: int) -> bool:
-    """A unit that asks, or a lead-in ending with a colon, is read with the unit after it."""
+def _unit_end(text: str, spans: Sequence[tuple[int, int]], number: int) -> int:
+    """Where a unit's answer ends: a unit that asks, or a lead-in ending with a colon, is read with the next."""
     start, end = spans[number]
-    return bool(text) and number + 1 < len(spans) and text[start:end].rstrip().endswith(("?", ":"))
-
-
-def _unit_end(spans: Sequence[tuple[int, int]], number: int, joined: Sequence[bool]) -> int:
-    return spans[number + 1][1] if joined[number] else spans[number][1]
+    joins = bool(text) and number + 1 < len(spans) and text[start:end].rstrip().endswith(("?", ":"))
+    return spans[number + 1][1] if joins else end
 
 
 def best_answer(answers: Sequence[tuple[Sequence[Fact], tuple[int, int]]], asked: Collection[str]) -> int:
@@ -417,8 +467,9 @@ def conflicts_for(
     passages: Sequence[Passage],
     analyzer: Analyzer,
     facts_of: Callable[[Passage], list[Fact]],
-    reading_of: Callable[[Passage], tuple[Sequence[Token], Sequence[tuple[int, int]]]] | None = None,
+    reading_of: Callable[[Passage], tuple[Sequence[Token], Sequence[tuple[int, int]], Collection[str]]] | None = None,
     corrections: Sequence[Correction] = (),
+    query_tokens: Sequence[Token] | None = None,
 ) -> list[Conflict]:
     """Facts on which the best passages (``passages``, best first, e.g. the top ten) disagree, for what is asked.
 
@@ -432,9 +483,11 @@ def conflicts_for(
     sentence stating it (or its lead-in) names a topic word, or its passage
     names the whole topic; with no topic left, every value of the kind speaks.
     A value its passage calls outdated is kept and marked. ``reading_of`` gives
-    a passage's tokens and sentence spans (the engine's cache), or they are computed.
+    a passage's tokens, sentence spans and distinct terms (the engine's cache), or they are computed;
+    ``query_tokens`` are the analyzer's tokens of ``query_text``, when the caller has them.
     """
-    kinds = {kind for kind in asked_kinds(query_terms, extract_facts(query_text, analyzer)) if kind in FACT_KINDS}
+    query_facts = extract_facts(query_text, analyzer, query_tokens)
+    kinds = {kind for kind in asked_kinds(query_terms, query_facts) if kind in FACT_KINDS}
     if not kinds or not passages:
         return []
     forms: dict[str, set[str]] = {term: {term} for term in query_terms}
@@ -442,14 +495,11 @@ def conflicts_for(
         if correction.step == Thesaurus.step:
             for word in correction.original.split():
                 forms.setdefault(word, {word}).update(correction.replacement.split())
-    readings = [
-        reading_of(passage) if reading_of else (analyzer.tokens(passage.text), sentence_spans(passage.text))
-        for passage in passages
-    ]
-    held = [_with_readings(token.term for token in tokens) for tokens, _ in readings]
+    readings = [reading_of(passage) if reading_of else _reading(passage.text, analyzer) for passage in passages]
+    held = [_with_readings(terms) for _, _, terms in readings]
     common = {term for term in forms if sum(bool(forms[term] & h) for h in held) >= _COMMON * len(held)}
     speaking: list[tuple[Passage, list[Fact]]] = []
-    for passage, (tokens, spans), terms in zip(passages, readings, held):
+    for passage, (tokens, spans, _), terms in zip(passages, readings, held):
         chosen = []
         for fact in facts_of(passage):
             if fact.kind not in kinds:
@@ -460,6 +510,12 @@ def conflicts_for(
                 chosen.append(fact)
         speaking.append((passage, chosen))
     return _conflicts(speaking, kinds)
+
+
+def _reading(text: str, analyzer: Analyzer) -> tuple[list[Token], list[tuple[int, int]], set[str]]:
+    """A passage's tokens, sentence spans and distinct terms, for :func:`conflicts_for`."""
+    tokens = analyzer.tokens(text)
+    return tokens, sentence_spans(text), {token.term for token in tokens}
 
 
 _COMMON = 0.8  # a word in this share of the best passages is the corpus's subject, not the question's topic

@@ -43,7 +43,7 @@ from typing import Any, Self
 import numpy as np
 
 from .answers import STEM as _STEM
-from .answers import Unit
+from .answers import Unit, Units
 from .lexicon import Lexicon
 from .query import query_coverage, synonym_links
 from .results import Correction
@@ -58,6 +58,7 @@ __all__ = [
     "decision_features",
     "expected_calibration_error",
     "fit_confidence",
+    "held_in",
     "sentence_coverage",
     "standing_in",
 ]
@@ -138,6 +139,7 @@ def decision_features(
     is_word: Callable[[str], bool] = lambda term: False,
     units_of: Callable[[int], Sequence[Unit]] | None = None,
     names: Sequence[str] = (),
+    held: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray | None:
     """The features of one search, in the order of :data:`FEATURES`; ``None`` when nothing was found at all.
 
@@ -149,7 +151,8 @@ def decision_features(
     ``units_of`` gives a passage's sentences (:func:`search.answers.passage_units`,
     kept by the caller), without which the sentence features are left to the means;
     ``names`` are the terms of the query's capitalised words past its first (names
-    of people, places, works), left to the means when there are none.
+    of people, places, works), left to the means when there are none; ``held`` is
+    :func:`held_in` of the best passages (at least three), when the caller has read it.
     A feature the search cannot give is NaN.
     """
     unique = list(dict.fromkeys(terms))
@@ -161,12 +164,13 @@ def decision_features(
     links = synonym_links(corrections)
     candidates = {*unique, *(t for linked in links.values() for t in linked)}
     rows = order[:3]
+    held = held if held is not None else held_in(lexicon, candidates, rows)
     in_top3: set[str] = set()
     in_top1: set[str] = set()
     in_top2: set[str] = set()
     for term in candidates:
-        if term in lexicon:
-            found = lexicon.contains(term, rows)
+        if term in held:
+            found = held[term][:3]
             if found.any():
                 in_top3.add(term)
                 if found[0]:
@@ -250,6 +254,11 @@ def decision_features(
     return x
 
 
+def held_in(lexicon: Lexicon, terms: Iterable[str], rows: np.ndarray) -> dict[str, np.ndarray]:
+    """Which of ``rows`` hold each of ``terms`` the lexicon knows: read once for the coverage and the features."""
+    return {term: lexicon.contains(term, rows) for term in terms if term in lexicon}
+
+
 def _best_coverage(
     unique: Sequence[str], idf: Mapping[str, float], links: Mapping[str, set[str]], lexicon: Lexicon
 ) -> float:
@@ -268,16 +277,14 @@ def _best_coverage(
     return float(np.bincount(np.concatenate(rows), weights=np.concatenate(weights)).max() / total)
 
 
-def _holds(unit: Unit, forms: set[str]) -> bool:
-    return bool(forms & unit.terms) or any(len(t) >= _STEM and t[:_STEM] in unit.stems for t in forms)
-
-
 def sentence_coverage(units: Sequence[Unit], weights: Mapping[str, float], forms: Mapping[str, set[str]]) -> float:
     """The most of the query's weight one sentence holds, a word also in another form (same first letters)."""
-    best = 0.0
-    for unit in units:
-        best = max(best, sum(w for term, w in weights.items() if _holds(unit, forms[term])))
-    return best
+    indexed = units if isinstance(units, Units) else Units(units)
+    totals = [0.0] * len(indexed)
+    for term, weight in weights.items():  # each sentence's sum in the query's order
+        for number in indexed.holding(forms[term]):
+            totals[number] += weight
+    return max([0.0, *totals])
 
 
 def _near_pairs(terms: Sequence[str], units: Sequence[Unit], forms: Mapping[str, set[str]], window: int = 3) -> float:
@@ -287,6 +294,8 @@ def _near_pairs(terms: Sequence[str], units: Sequence[Unit], forms: Mapping[str,
     pairs = list(zip(sequence, sequence[1:]))
     if not pairs:
         return math.nan
+    indexed = units if isinstance(units, Units) else Units(units)
+    holding = {term: indexed.holding(forms.get(term, {term})) for term in sequence}
 
     def positions(unit: Unit, term: str) -> list[int]:
         wanted = forms.get(term, {term})
@@ -299,9 +308,9 @@ def _near_pairs(terms: Sequence[str], units: Sequence[Unit], forms: Mapping[str,
 
     found = 0
     for first, second in pairs:
-        for unit in units:
-            a, b = positions(unit, first), positions(unit, second)
-            if a and b and min(abs(i - j) for i in a for j in b) <= window:
+        for number in sorted(holding[first] & holding[second]):  # only the sentences holding both can
+            a, b = positions(indexed[number], first), positions(indexed[number], second)
+            if min(abs(i - j) for i in a for j in b) <= window:
                 found += 1
                 break
     return found / len(pairs)

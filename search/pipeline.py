@@ -17,7 +17,7 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -26,7 +26,7 @@ from .answers import (
     FACT_KINDS,
     Conflict,
     Fact,
-    Unit,
+    Units,
     answer_kinds,
     answer_span,
     best_answer,
@@ -35,7 +35,7 @@ from .answers import (
     passage_units,
     sentence_spans,
 )
-from .decision import ConfidenceModel, decision_features
+from .decision import ConfidenceModel, decision_features, held_in
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
 from .lang import INVISIBLE
@@ -137,7 +137,13 @@ class Recent(Generic[V]):
         return len(self._values)
 
 
-Reading = tuple[list[Token], list[tuple[int, int]], list[Unit]]
+class Reading(NamedTuple):
+    """A passage as the decide and annotate stages read it; none of it depends on the query."""
+
+    tokens: list[Token]
+    sentences: list[tuple[int, int]]
+    units: Units
+    where: dict[str, tuple[int, ...]]  # each term's tokens (their positions in ``tokens``), for the highlights
 
 
 class PassageReadings(Recent[Reading]):
@@ -153,7 +159,12 @@ class PassageReadings(Recent[Reading]):
 
     def _read(self, text: str) -> Reading:
         tokens, sentences = self.analyzer.tokens(text), sentence_spans(text)
-        return tokens, sentences, passage_units(sentences, tokens)
+        where: dict[str, list[int]] = {}
+        for number, token in enumerate(tokens):
+            where.setdefault(token.term, []).append(number)
+        return Reading(
+            tokens, sentences, passage_units(sentences, tokens), {t: tuple(found) for t, found in where.items()}
+        )
 
 
 class Stage(ABC):
@@ -406,9 +417,9 @@ class Decide(Stage):
         self.passages = index.passages
         self.readings = readings if readings is not None else PassageReadings(analyzer)
 
-    def _units(self, row: int) -> list[Unit]:
+    def _units(self, row: int) -> Units:
         """A passage's sentences with their terms, for the sentence features."""
-        return self.readings.read(self.passages[row])[2]
+        return self.readings.read(self.passages[row]).units
 
     def __call__(self, search: Search) -> Search:
         coverage, missing, features = self.evidence(search)
@@ -419,7 +430,16 @@ class Decide(Stage):
     def evidence(self, search: Search) -> tuple[float, tuple[str, ...], np.ndarray | None]:
         """Coverage by the best passages, the missing topic words, and the model's features (what training reads)."""
         query = search.query
-        coverage = self._coverage(query.terms, query.info.corrections, search.order[: self.rule.depth])
+        corrections = query.info.corrections
+        # Which of the best passages hold each term and synonym: the coverage and the features read it alike.
+        candidates = {*query.terms, *(t for c in corrections if c.step == SYNONYMS for t in c.replacement.split())}
+        rows = search.order[: max(self.rule.depth, 3)]
+        held = held_in(self.lexicon, candidates, rows)
+        depth = min(self.rule.depth, rows.size)
+        present = {term for term, found in held.items() if found[:depth].any()}
+        coverage = (
+            query_coverage(query.terms, present, self.lexicon.idf_of, synonym_links(corrections)) if depth else 0.0
+        )
         expanded = {t for c in query.info.corrections if c.step == SYNONYMS for t in c.original.split()}
         missing = self.rule.missing_topics(query.tokens, self.lexicon.__contains__, self.analyzer.morphology, expanded)
         # The most a fused score can be: every retriever that ran ranks the passage first.
@@ -436,17 +456,9 @@ class Decide(Stage):
             self.analyzer.morphology.is_known,
             self._units,
             query_names(query),
+            held,
         )
         return coverage, tuple(missing), features
-
-    def _coverage(self, terms: Sequence[str], corrections: Sequence[Correction], rows: np.ndarray) -> float:
-        """How much of the query the best passages cover together.
-
-        Each term is weighted by its IDF; a synonym found stands for the word it came from.
-        """
-        candidates = {*terms, *(t for c in corrections if c.step == SYNONYMS for t in c.replacement.split())}
-        present = {term for term in candidates if term in self.lexicon and self.lexicon.contains(term, rows).any()}
-        return query_coverage(terms, present, self.lexicon.idf_of, synonym_links(corrections)) if rows.size else 0.0
 
 
 class Annotate(Stage):
@@ -484,16 +496,26 @@ class Annotate(Stage):
                 considered,
                 self.analyzer,
                 self._facts,
-                lambda passage: self.readings.read(passage)[:2],
+                self._conflict_reading,
                 query.info.corrections,
+                query.tokens,
             )
         return replace(search, hits=hits, short_answer=short, conflicts=conflicts)
 
+    def _conflict_reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]], Collection[str]]:
+        reading = self.readings.read(passage)
+        return reading.tokens, reading.sentences, reading.where.keys()
+
     def _hits(self, search: Search, asked: frozenset[str], k: int) -> list[Hit]:
         query = search.query
-        positions = {
-            name: {int(index): (rank, float(score)) for rank, (index, score) in enumerate(zip(*pair), 1)}
-            for name, pair in search.ranked.items()
+        shown = set(search.order[:k].tolist())
+        positions = {  # each retriever's rank and score of the hits shown
+            name: {
+                index: (rank, score)
+                for rank, (index, score) in enumerate(zip(indices.tolist(), values.tolist()), 1)
+                if index in shown
+            }
+            for name, (indices, values) in search.ranked.items()
         }
         weights = self.weights(query)
         hits = []
@@ -504,9 +526,10 @@ class Annotate(Stage):
                 for name, found in positions.items()
                 if index in found
             }
-            tokens, sentences, units = self.readings.read(passage)
-            spans = tuple((token.start, token.end) for token in tokens if token.term in weights)
-            matched = tuple(dict.fromkeys(token.term for token in tokens if token.term in weights))
+            tokens, sentences, units, where = self.readings.read(passage)
+            found = sorted(number for term in weights for number in where.get(term, ()))  # in the text's order
+            spans = tuple((tokens[number].start, tokens[number].end) for number in found)
+            matched = tuple(dict.fromkeys(tokens[number].term for number in found))
             facts = self._facts(passage)
             answer = answer_span(sentences, tokens, weights, passage.text, asked=asked, facts=facts, units=units)
             hits.append(Hit(passage, score, position, breakdown, spans, matched, answer))

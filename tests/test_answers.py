@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
 import pytest
 
 from search import SearchEngine
@@ -231,3 +234,116 @@ def test_an_outdated_number_is_never_the_short_answer(engine: SearchEngine, k: i
 def test_the_short_answer_is_the_first_hit_when_nothing_is_outdated(engine: SearchEngine) -> None:
     results = engine.search("как вернуть товар")
     assert results.short_answer == results[0]
+
+
+@pytest.mark.parametrize(
+    ("text", "weights", "answer"),
+    [
+        # the next sentence says what the chosen one introduces
+        (
+            "Для продавцов открыта отдельная горячая линия. Она принимает звонки круглосуточно. Чат работает днём.",
+            {"продавец": 1.0, "горячий": 1.0, "линия": 1.0},
+            "Для продавцов открыта отдельная горячая линия. Она принимает звонки круглосуточно.",
+        ),
+        # the chosen sentence opens with «Его»: what it is comes from the one before
+        (
+            "Возврат оформляется в личном кабинете. Его можно отменить до передачи товара курьеру. Деньги придут.",
+            {"отменить": 1.0, "курьер": 1.0},
+            "Возврат оформляется в личном кабинете. Его можно отменить до передачи товара курьеру.",
+        ),
+        # nothing refers back: the sentence alone
+        (
+            "Для продавцов открыта отдельная горячая линия. Покупателям отвечают в чате. Чат работает днём.",
+            {"продавец": 1.0, "горячий": 1.0, "линия": 1.0},
+            "Для продавцов открыта отдельная горячая линия.",
+        ),
+    ],
+)
+def test_a_sentence_that_refers_back_is_read_with_what_it_refers_to(analyzer, text, weights, answer) -> None:  # type: ignore[no-untyped-def]
+    start, end = answer_span(sentence_spans(text), analyzer.tokens(text), weights, text)
+    assert text[start:end] == answer
+
+
+# --- the units' term index: the same answers as reading every unit for every term ---------------------------
+
+
+def _reference_answer_span(spans, tokens, weights, text, asked, facts) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The answer sentence as it was chosen before the units' term index: every unit tested for every term."""
+    from search.answers import (
+        _KIND_BONUS,
+        _KIND_VALUES,
+        _LOCAL_RARITY,
+        _REFERS_BACK,
+        FACT_KINDS,
+        _values_in,
+        passage_units,
+    )
+
+    units = list(passage_units(spans, tokens))
+    present = [{t for t in weights if t in unit.terms or (len(t) >= 5 and t[:5] in unit.stems)} for unit in units]
+    count = len(spans)
+    local = {
+        t: w * (1 + _LOCAL_RARITY * math.log((count + 1) / (sum(t in p for p in present) + 0.5)))
+        for t, w in weights.items()
+    }
+    scores = [sum(local[t] for t in weights if t in p) for p in present]
+    total = sum(local.values())
+
+    def end(number: int) -> int:
+        joins = number + 1 < count and text[spans[number][0] : spans[number][1]].rstrip().endswith(("?", ":"))
+        return spans[number + 1][1] if joins else spans[number][1]
+
+    wanted = {kind for kind in asked if kind in _KIND_VALUES}
+    for number, unit in enumerate(units):
+        if wanted and scores[number] > 0 and _values_in(text, unit.tokens, weights) & wanted:
+            scores[number] += _KIND_BONUS * total
+    kinds = {kind for kind in asked if kind in FACT_KINDS}
+    holding = [
+        n
+        for n in range(count)
+        if any(f.kind in kinds and not f.outdated and spans[n][0] <= f.start < end(n) for f in facts)
+    ]
+    best = max(holding or range(count), key=lambda n: (scores[n], -n))
+    start, stop = spans[best][0], end(best)
+    # the unit read with the one it refers back to, or the next one that refers back to it
+    if best and _REFERS_BACK.match(text, start):
+        start = spans[best - 1][0]
+    following = [n for n in range(best + 1, count) if spans[n][0] >= stop]
+    if following and _REFERS_BACK.match(text, spans[following[0]][0]):
+        stop = spans[following[0]][1]
+    return start, stop
+
+
+def test_the_units_term_index_finds_what_reading_each_unit_finds(engine: SearchEngine, analyzer) -> None:  # type: ignore[no-untyped-def]
+    from search.answers import passage_units
+
+    for passage in engine.passages[:80]:
+        tokens = analyzer.tokens(passage.text)
+        units = passage_units(sentence_spans(passage.text), tokens)
+        # every word of the passage, a shorter and a longer form of it, and a word it does not hold
+        forms = {token.term for token in tokens} | {t[:5] for t in (tok.term for tok in tokens)} | {"звездолёт"}
+        forms |= {term + "ами" for term in list(forms)[:20]}
+        for form in forms:
+            expected = {n for n, u in enumerate(units) if form in u.terms or (len(form) >= 5 and form[:5] in u.stems)}
+            assert units.holding((form,)) == expected, (passage.id, form)
+
+
+def test_answer_sentences_are_the_ones_reading_every_unit_chooses(engine: SearchEngine) -> None:
+    from search.evaluation import load_judgments
+
+    pipeline = engine.pipeline
+    annotate = pipeline.stage("annotate")
+    queries = [j.query for j in load_judgments(Path(__file__).resolve().parent.parent / "corpus" / "queries")]
+    compared = 0
+    for query in queries + ["позвонить в озон номер", "когда придут деньги", "сколько стоит доставка"]:
+        search = pipeline.rank(pipeline.request(query, 10), until="decide")
+        weights = annotate.weights(search.query)
+        asked = answer_kinds(search.query.info.rewritten, search.query.terms)
+        for row in search.order[:10].tolist():
+            passage = engine.passages[row]
+            tokens, spans = engine.analyzer.tokens(passage.text), sentence_spans(passage.text)
+            facts = extract_facts(passage.text, engine.analyzer)
+            chosen = answer_span(spans, tokens, weights, passage.text, asked=asked, facts=facts)
+            assert chosen == _reference_answer_span(spans, tokens, weights, passage.text, asked, facts), query
+            compared += 1
+    assert compared > 500

@@ -206,6 +206,43 @@ def test_the_query_in_one_sentence_counts_more_than_its_words_scattered(analyzer
     ) == pytest.approx(1.0)
 
 
+def test_sentence_features_are_those_of_reading_every_sentence(engine: SearchEngine) -> None:
+    """The units' term index gives the sums and word pairs that testing every sentence for every word gives."""
+    from search.answers import passage_units, sentence_spans
+    from search.decision import _near_pairs, sentence_coverage
+
+    def holds(unit, forms: set[str]) -> bool:  # type: ignore[no-untyped-def]
+        return bool(forms & unit.terms) or any(len(t) >= 5 and t[:5] in unit.stems for t in forms)
+
+    def positions(unit, forms: set[str]) -> list[int]:  # type: ignore[no-untyped-def]
+        stems = {t[:5] for t in forms if len(t) >= 5}
+        return [i for i, tok in enumerate(unit.tokens) if tok.term in forms or tok.term[:5] in stems]
+
+    for judgment in load_judgments(CORPUS / "queries")[:60]:
+        terms = engine.analyzer.terms(judgment.query)
+        if not terms:
+            continue
+        weights = {term: 1.0 / (i + 1.5) for i, term in enumerate(dict.fromkeys(terms))}
+        forms = {term: {term, term[:-1]} for term in terms}
+        for passage in engine.search(judgment.query, k=3):
+            units = passage_units(sentence_spans(passage.text), engine.analyzer.tokens(passage.text))
+            expected = max([0.0, *(sum(w for t, w in weights.items() if holds(u, forms[t])) for u in units)])
+            assert sentence_coverage(list(units), weights, forms) == expected
+            sequence = [t for i, t in enumerate(terms) if i == 0 or t != terms[i - 1]]
+            pairs = list(zip(sequence, sequence[1:]))
+            near = [
+                any(
+                    (a := positions(u, forms[x]))
+                    and (b := positions(u, forms[y]))
+                    and min(abs(i - j) for i in a for j in b) <= 3
+                    for u in units
+                )
+                for x, y in pairs
+            ]
+            found = _near_pairs(terms, units, forms)
+            assert found == (sum(near) / len(pairs)) if pairs else np.isnan(found)
+
+
 # --- the stored model ---------------------------------------------------------------------------------------
 
 
