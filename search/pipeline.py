@@ -14,10 +14,9 @@ from __future__ import annotations
 import re
 import time
 from abc import ABC, abstractmethod
-from collections import OrderedDict
-from collections.abc import Callable, Collection, Hashable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Generic, NamedTuple, TypeVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
@@ -41,6 +40,7 @@ from .index import Index
 from .lang import INVISIBLE
 from .passages import Passage
 from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
+from .recent import Recent
 from .rerank import RETRIEVER_FEATURES, Reranker, features, gather, shipped_reranker
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import Retriever, top_k
@@ -109,32 +109,6 @@ class Search:
 
 
 PASSAGES_READ = 2048  # shown passages whose sentences, tokens and facts a process keeps: the hits of recent queries
-V = TypeVar("V")
-
-
-class Recent(Generic[V]):
-    """Per-passage work for the hits shown lately, at most ``size`` of them: a page serving for weeks stays small.
-
-    The oldest entry goes first. Safe under threads: two may compute the same value once each, no more.
-    """
-
-    def __init__(self, size: int = PASSAGES_READ) -> None:
-        self.size = size
-        self._values: OrderedDict[Hashable, V] = OrderedDict()
-
-    def get(self, key: Hashable, make: Callable[[], V]) -> V:
-        value = self._values.get(key)
-        if value is None:
-            value = self._values[key] = make()
-            while len(self._values) > self.size:
-                try:
-                    self._values.popitem(last=False)
-                except KeyError:  # another thread emptied it first
-                    break
-        return value
-
-    def __len__(self) -> int:
-        return len(self._values)
 
 
 class Reading(NamedTuple):
@@ -472,7 +446,7 @@ class Annotate(Stage):
         self.passages, self.lexicon, self.analyzer = index.passages, index.lexicon, analyzer
         self.synonyms_weight = synonyms_weight
         self.conflict_depth = index.config.conflict_depth
-        self._facts_cache: Recent[list[Fact]] = Recent()
+        self._facts_cache: Recent[list[Fact]] = Recent(PASSAGES_READ)
         self.readings = readings if readings is not None else PassageReadings(analyzer)
 
     def __call__(self, search: Search) -> Search:

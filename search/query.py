@@ -40,6 +40,7 @@ from .lang import (
     TRANSLITERATION_MAX_SEQUENCE,
 )
 from .morphology import Morphology, shared_morphology
+from .recent import Recent
 from .results import Correction
 from .store import StringTable
 
@@ -93,10 +94,12 @@ REAL_WORD_MIN_COVERAGE = 0.99
 # A corrected typo's alternatives weighed in the query's context (``SpellingStep._in_context``): how many of the
 # likeliest, and what share of the query (IDF-weighted) the best passage must then cover for one to replace a
 # closest word the documents never use; a closest word no slip of the finger makes needs only a gain.
-# How many queries' rewrites are kept (``QueryRewriter.rewrite``): a few MB at most.
-REWRITES_KEPT = 20_000
 CONTEXT_CANDIDATES = 4
 CONTEXT_MIN_COVERAGE = 0.99
+# Queries are open-ended: the work kept per word (its readings, corrections) and per query (its rewrite) is
+# bounded (``search.recent.Recent``), a few MB at most; the scheme decided per query too.
+WORDS_KEPT = 50_000
+REWRITES_KEPT = 20_000
 # The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
 # index holds beside the corpus's, so that two slips reach them too.
 LANGUAGE_MIN_ZIPF = 2.5
@@ -633,9 +636,9 @@ class ScriptReader:
         # Spelling's correction of a word nobody knows: a reading it brings to a known word is a word
         # with a typo in it («spesanie» → спесание → списание), not a word of another language.
         self.finish = finish
-        self._readings: dict[str, tuple[str, ...]] = {}
-        self._decisions: dict[str, str | None] = {}
-        self._finish_cache: dict[str, str | None] = {}
+        self._readings: Recent[tuple[str, ...]] = Recent(WORDS_KEPT)
+        self._decisions: Recent[str | None] = Recent(REWRITES_KEPT)
+        self._finish_cache: Recent[str | None] = Recent(WORDS_KEPT)
 
     # readings of one word
     def layout(self, word: str) -> str | None:
@@ -686,11 +689,7 @@ class ScriptReader:
 
     def _finished(self, reading: str) -> str | None:
         """The known word spelling makes of an unknown reading (itself for a form of a corpus lemma), or None."""
-        if reading not in self._finish_cache:
-            if len(self._finish_cache) > 50_000:  # queries are open-ended: keep the cache bounded
-                self._finish_cache.clear()
-            self._finish_cache[reading] = self._finish(reading)
-        return self._finish_cache[reading]
+        return self._finish_cache.get(reading, lambda: self._finish(reading))
 
     def _finish(self, reading: str) -> str | None:
         if not _CYRILLIC_WORD.fullmatch(reading) or self.vocabulary.known(reading):
@@ -706,19 +705,14 @@ class ScriptReader:
 
     def transliterations(self, word: str) -> tuple[str, ...]:
         """Every known Russian reading of a Latin word, the corpus's own forms first."""
-        cached = self._readings.get(word)
-        if cached is None:
-            cached = self._readings[word] = _rank_readings(_lattice(word, self.vocabulary), self.vocabulary)
-            if len(self._readings) > 50_000:  # queries are open-ended: keep the cache bounded
-                self._readings.clear()
-        return cached
+        return self._readings.get(word, lambda: _rank_readings(_lattice(word, self.vocabulary), self.vocabulary))
 
     # the query's scheme
     def decide(self, words: Sequence[str]) -> str | None:
         """``"layout"``, ``"transliteration"`` or None: the scheme most of the query's Latin words read in."""
-        key = " ".join(words)
-        if key in self._decisions:
-            return self._decisions[key]
+        return self._decisions.get(" ".join(words), lambda: self._decide(words))
+
+    def _decide(self, words: Sequence[str]) -> str | None:
         latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in self.vocabulary]
         evidence = [w for w in latin if len(w) >= 3]  # «ne», «XV»: too short to tell a scheme by themselves
         # «chat» is the corpus's word, but «чат» is more often: next to a word the corpus does not know
@@ -752,15 +746,11 @@ class ScriptReader:
         other = "layout" if best == "transliteration" else "transliteration"
         # A word with a typo reads through a scheme only as a guess: it decides a query's scheme along with
         # a word that reads exactly or another such guess, never alone («ARPNET» is not «арпанет» typed in Latin).
-        decision = (
+        return (
             best
             if votes[best] * 2 >= len(evidence) and votes[best] > votes[other] and (sure[best] or votes[best] >= 2)
             else None
         )
-        if len(self._decisions) > 10_000:
-            self._decisions.clear()
-        self._decisions[key] = decision
-        return decision
 
     def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
         """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,
@@ -1079,8 +1069,8 @@ class SpellingStep(RewriteStep):
     def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
         self.vocabulary = vocabulary
         self.coverage = coverage
-        self._corrections: dict[str, str | None] = {}
-        self._real_candidates: dict[str, dict[str, int]] = {}
+        self._corrections: Recent[str | None] = Recent(WORDS_KEPT)
+        self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
@@ -1124,11 +1114,7 @@ class SpellingStep(RewriteStep):
         """The closest known word for a word neither the corpus nor the dictionary knows."""
         if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 3 or self.vocabulary.known(word):
             return None
-        if word not in self._corrections:  # the same typos come back: each is looked up once (bounded)
-            if len(self._corrections) > 50_000:
-                self._corrections.clear()
-            self._corrections[word] = self._correct(word)
-        return self._corrections[word]
+        return self._corrections.get(word, lambda: self._correct(word))  # the same typos come back
 
     def _correct(self, word: str) -> str | None:
         if self.vocabulary.lemma_in_corpus(word):
@@ -1281,12 +1267,7 @@ class SpellingStep(RewriteStep):
     def _real_word_candidates(self, word: str) -> dict[str, int]:
         """The corpus words a real word may be a typo of, with their distances (none for most words): the
         same for every query, so each word is looked up once (bounded, as ``correct``)."""
-        found = self._real_candidates.get(word)
-        if found is None:
-            if len(self._real_candidates) > 50_000:
-                self._real_candidates.clear()
-            found = self._real_candidates[word] = self._find_real_word_candidates(word)
-        return found
+        return self._real_candidates.get(word, lambda: self._find_real_word_candidates(word))
 
     def _find_real_word_candidates(self, word: str) -> dict[str, int]:
         morph = self.vocabulary.morph
@@ -1449,7 +1430,7 @@ class QueryRewriter:
             TransliterationStep(vocabulary, self.script),
             spelling,
         )
-        self._rewrites: dict[tuple[str, frozenset[str] | None], Rewrite] = {}
+        self._rewrites: Recent[Rewrite] = Recent(REWRITES_KEPT)
 
     def rewrite(self, query: str, steps: Collection[str] | None = None) -> Rewrite:
         """The query after each step (of ``steps``, by name; default all), with every change made.
@@ -1457,12 +1438,7 @@ class QueryRewriter:
         The same query comes back (people repeat the popular ones): its rewrite, a function of the query and
         the index alone, is kept (bounded, as the spelling step's corrections)."""
         key = (query, None if steps is None else frozenset(steps))
-        found = self._rewrites.get(key)
-        if found is None:
-            if len(self._rewrites) > REWRITES_KEPT:
-                self._rewrites.clear()
-            found = self._rewrites[key] = self._rewrite(query, steps)
-        return found
+        return self._rewrites.get(key, lambda: self._rewrite(query, steps))
 
     def _rewrite(self, query: str, steps: Collection[str] | None) -> Rewrite:
         text = query

@@ -1,0 +1,22 @@
+"""The bounded memo every per-word and per-passage cache shares."""
+
+from __future__ import annotations
+
+from search.recent import Recent
+
+
+def test_a_value_is_made_once_while_recent_and_the_oldest_goes_first() -> None:
+    made: list[str] = []
+    kept: Recent[str | None] = Recent(2)
+
+    def make(word: str) -> str | None:
+        made.append(word)
+        return None if word == "абырвалг" else word.upper()
+
+    assert kept.get("абырвалг", lambda: make("абырвалг")) is None
+    assert kept.get("абырвалг", lambda: make("абырвалг")) is None  # a None is kept too, not made again
+    assert kept.get("чат", lambda: make("чат")) == "ЧАТ"
+    assert kept.get("заказ", lambda: make("заказ")) == "ЗАКАЗ"
+    assert len(kept) == 2 and made == ["абырвалг", "чат", "заказ"]
+    kept.get("абырвалг", lambda: make("абырвалг"))  # the oldest went first: made again
+    assert made == ["абырвалг", "чат", "заказ", "абырвалг"]
