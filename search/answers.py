@@ -256,14 +256,18 @@ def answer_span(
     A query word weighs its IDF in the corpus times how rare it is among the
     passage's own units: the passage's topic words are in every sentence and
     tell them apart least. A word also counts in another form with the same
-    first five letters («проектировать» in «спроектировали»). A unit holding a
+    first five letters («проектировать» in «спроектировали»), and query words
+    standing as one phrase (within :data:`_PROXIMITY` tokens) add a share of
+    their weight again. A unit holding a
     value of the kind the question asks for (``asked``, see :func:`answer_kinds`)
     is favoured; when the question asks for a kind of fact (a phone, an
     address) and the passage states a current value of it, the answer is a unit
     holding one, so a value the passage itself calls outdated is never chosen
-    over a current one. A unit that asks (a FAQ question much like the query)
-    takes its answer, the unit after it, along; so does a lead-in ending with a
-    colon, with the first item of its list. ``units`` are :func:`passage_units` of ``spans`` and
+    over a current one. A neighbour holding at least half the chosen unit's
+    weight is read with it (not beside a unit chosen for its fact). A unit
+    that asks (a FAQ question much like the query) takes its answer, the unit
+    after it, along; so does a lead-in ending with a colon, with the first item
+    of its list. ``units`` are :func:`passage_units` of ``spans`` and
     ``tokens``, when the caller keeps them (they do not depend on the query).
     """
     if not spans:
@@ -282,11 +286,16 @@ def answer_span(
             scores[number] += local[term]
     total = sum(local.values())
     wanted = {kind for kind in asked if kind in _KIND_VALUES}
-    if wanted:
-        for number, unit in enumerate(units):
-            if scores[number] > 0 and _values_in(text, unit.tokens, weights) & wanted:
+    forms: dict[str, list[str]] = {}  # a token's term, or its first letters → the query terms it stands for
+    for term in weights:
+        forms.setdefault(term[:_STEM] if len(term) >= _STEM else term, []).append(term)
+    for number, unit in enumerate(units):
+        if scores[number] > 0:
+            scores[number] += _PROXIMITY_WEIGHT * _nearest(unit.tokens, forms, local)
+            if wanted and _values_in(text, unit.tokens, weights) & wanted:
                 scores[number] += _KIND_BONUS * total
-    allowed = range(count)
+    allowed: Sequence[int] = range(count)
+    holding: list[int] = []
     fact_kinds = {kind for kind in asked if kind in FACT_KINDS}
     if fact_kinds and facts:
         holding = [
@@ -299,6 +308,17 @@ def answer_span(
         ]
         allowed = holding or allowed
     best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
+    # A neighbour holding at least half the best unit's weight is read with it: the question's words are shared
+    # between two sentences, and the fact is often in the one that matched less (never beside a fact of the
+    # asked kind, which is an answer of its own).
+    beside = [
+        number
+        for number in (best - 1, best + 1)
+        if 0 <= number < count and scores[best] > 0 and scores[number] >= _NEIGHBOUR * scores[best]
+    ]
+    if beside and not holding:
+        other = max(beside, key=scores.__getitem__)
+        return spans[min(best, other)][0], _unit_end(text, spans, max(best, other))
     start, end = spans[best][0], _unit_end(text, spans, best)
     # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
     # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
@@ -308,6 +328,22 @@ def answer_span(
     if following is not None and _REFERS_BACK.match(text, spans[following][0]):
         end = spans[following][1]
     return start, end
+
+
+def _nearest(tokens: Sequence[Token], forms: dict[str, list[str]], local: dict[str, float]) -> float:
+    """The most weight of distinct query terms standing within :data:`_PROXIMITY` tokens of each other in a unit:
+    a sentence stating the question's words as one phrase («фармацевты-консультанты обычно работают») over one
+    that scatters them."""
+    found = [
+        (position, term)
+        for position, token in enumerate(tokens)
+        for term in forms.get(token.term[:_STEM] if len(token.term) >= _STEM else token.term, ())
+    ]
+    best = 0.0
+    for first, (start, _) in enumerate(found):
+        near = {term for position, term in found[first:] if position - start < _PROXIMITY}
+        best = max(best, sum(local[term] for term in near))
+    return best
 
 
 # A sentence opening with a personal or demonstrative pronoun («он», «это», «в них») or «там», «тогда».
@@ -322,6 +358,10 @@ _REFERS_BACK = re.compile(
 _LOCAL_RARITY = 2.0  # how much rarity among the passage's own units weighs (XQuAD: 1 → 0.816, 2 → 0.818)
 _KIND_BONUS = 0.2  # a unit holding the asked kind of value gains this share of the query's weight
 _KIND_VALUES = frozenset({"date", "number", "person", "place"})
+# Chosen by article-grouped cross-validation on XQuAD (8 folds, 1,091 questions; see the README's answer sentence).
+_PROXIMITY = 4  # tokens: query words this close read as one phrase
+_PROXIMITY_WEIGHT = 0.25  # the phrase's weight added to its unit's score
+_NEIGHBOUR = 0.5  # a neighbour holding this share of the best unit's score is read with it
 STEM = _STEM = 5  # first letters two word forms share to count as one word («проектировать», «спроектировали»: no)
 
 

@@ -192,9 +192,12 @@ def test_an_outdated_value_is_not_the_answer_when_the_passage_has_a_current_one(
     spans = sentence_spans(text)
     facts = extract_facts(text, analyzer)
     start, end = answer_span(spans, tokens, weights, text, asked={"phone"}, facts=facts)
-    assert "555-35-35" in text[start:end]
+    assert text[start:end] == "Горячая линия продавцов: звоните по номеру 8 800 555-35-35."  # no neighbour joins it
     start, end = answer_span(spans, tokens, weights, text)  # not asked for a phone: the most query words wins
-    assert "555-35-35" not in text[start:end]
+    assert text[start:end].startswith("Горячая линия") and text[start:end].endswith("задавайте в чате.")
+    only = {"вопрос": 1.0, "чат": 1.0}  # the neighbour holds none of these words: the unit is read alone
+    start, end = answer_span(spans, tokens, only, text)
+    assert text[start:end] == "Вопросы о номере горячей линии задавайте в чате."
 
 
 def test_the_short_answer_skips_a_hit_whose_only_value_is_outdated(engine: SearchEngine) -> None:
@@ -273,6 +276,9 @@ def _reference_answer_span(spans, tokens, weights, text, asked, facts) -> tuple[
         _KIND_BONUS,
         _KIND_VALUES,
         _LOCAL_RARITY,
+        _NEIGHBOUR,
+        _PROXIMITY,
+        _PROXIMITY_WEIGHT,
         _REFERS_BACK,
         FACT_KINDS,
         _values_in,
@@ -293,8 +299,28 @@ def _reference_answer_span(spans, tokens, weights, text, asked, facts) -> tuple[
         joins = number + 1 < count and text[spans[number][0] : spans[number][1]].rstrip().endswith(("?", ":"))
         return spans[number + 1][1] if joins else spans[number][1]
 
+    def phrase(unit_tokens) -> float:  # type: ignore[no-untyped-def]
+        matches = [
+            {
+                t
+                for t in weights
+                if token.term == t or (len(t) >= 5 and len(token.term) >= 5 and token.term[:5] == t[:5])
+            }
+            for token in unit_tokens
+        ]
+        return max(
+            (
+                sum(local[t] for t in set().union(*matches[i : i + _PROXIMITY]))
+                for i in range(len(matches))
+                if matches[i]
+            ),
+            default=0.0,
+        )
+
     wanted = {kind for kind in asked if kind in _KIND_VALUES}
     for number, unit in enumerate(units):
+        if scores[number] > 0:
+            scores[number] += _PROXIMITY_WEIGHT * phrase(unit.tokens)
         if wanted and scores[number] > 0 and _values_in(text, unit.tokens, weights) & wanted:
             scores[number] += _KIND_BONUS * total
     kinds = {kind for kind in asked if kind in FACT_KINDS}
@@ -304,6 +330,10 @@ def _reference_answer_span(spans, tokens, weights, text, asked, facts) -> tuple[
         if any(f.kind in kinds and not f.outdated and spans[n][0] <= f.start < end(n) for f in facts)
     ]
     best = max(holding or range(count), key=lambda n: (scores[n], -n))
+    beside = [n for n in (best - 1, best + 1) if 0 <= n < count and 0 < scores[best] <= scores[n] / _NEIGHBOUR]
+    if beside and not holding:  # a neighbour with half the best's weight is read with it
+        other = max(beside, key=lambda n: (scores[n], -n))
+        return spans[min(best, other)][0], end(max(best, other))
     start, stop = spans[best][0], end(best)
     # the unit read with the one it refers back to, or the next one that refers back to it
     if best and _REFERS_BACK.match(text, start):
