@@ -13,7 +13,8 @@
 (c) ``answers``: the corpus of (a); over the questions whose own paragraph
     ranks first, the share whose first hit's answer sentence (``hit.answer``)
     holds the gold answer text (``answer_sentence``), the count of those
-    questions (``first``), and where the gold answer stands when it misses
+    questions (``first``), the answers' mean length in characters
+    (``answer_chars``: a longer answer holds more gold answers), and where the gold answer stands when it misses
     (``miss_next``, ``miss_previous``, ``miss_farther``, ``miss_across``,
     ``miss_outside``: shares of the same questions).
 
@@ -52,7 +53,7 @@ MISSES = ("next", "previous", "farther", "across", "outside")
 TASKS = {
     "paragraphs": ("xquad.ru.json", ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10"), 10),
     "sentences": ("xquad-r.ru.json", ("map@20", "mrr@10"), 20),
-    "answers": ("xquad.ru.json", ("answer_sentence", "first", *(f"miss_{kind}" for kind in MISSES)), 1),
+    "answers": ("xquad.ru.json", ("answer_sentence", "first", "answer_chars", *(f"miss_{kind}" for kind in MISSES)), 1),
 }
 
 
@@ -163,26 +164,32 @@ def run_task(
 
 def answer_sentence_rate(engine: SearchEngine, task: Task, configuration: Configuration) -> dict[str, float]:
     """Over the questions whose paragraph ranks first, how often the first hit's answer sentence holds the answer,
-    and where the answer stands when it does not (shares of those questions, see :func:`miss_kind`).
+    how long it is, and where the answer stands when it does not (shares of those questions, see :func:`miss_kind`).
 
     Case and ё/е are ignored (the gold text is a span of the paragraph, so only a
     sentence cut through it or the wrong sentence fails).
     """
     assert task.answers is not None
-    first = holds = 0
+    first = holds = chars = 0
     misses = dict.fromkeys(MISSES, 0)
     for qid, question, relevant in task.questions:
         hits = engine.search(question, k=1, retriever=configuration.retriever, rewrite=configuration.rewrite)
         if not len(hits) or hits[0].doc_id != relevant:
             continue
         first += 1
+        chars += len(hits[0].answer)
         gold = normalize(task.answers[qid])
         if gold in normalize(hits[0].answer):
             holds += 1
         else:
             misses[miss_kind(hits[0].passage.text, hits[0].answer_span, gold)] += 1
     share = {f"miss_{kind}": count / first if first else 0.0 for kind, count in misses.items()}
-    return {"answer_sentence": holds / first if first else 0.0, "first": float(first), **share}
+    return {
+        "answer_sentence": holds / first if first else 0.0,
+        "first": float(first),
+        "answer_chars": chars / first if first else 0.0,
+        **share,
+    }
 
 
 def miss_kind(text: str, chosen: tuple[int, int], gold: str) -> str:

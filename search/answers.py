@@ -281,19 +281,16 @@ def answer_span(
         for term, weight in weights.items()
     }
     scores = [0.0] * count
+    matched = [0] * count
     for term, numbers in held.items():  # each unit's sum in the query's order: the same in every process
         for number in numbers:
             scores[number] += local[term]
+            matched[number] += 1
     total = sum(local.values())
     wanted = {kind for kind in asked if kind in _KIND_VALUES}
     forms: dict[str, list[str]] = {}  # a token's term, or its first letters → the query terms it stands for
     for term in weights:
         forms.setdefault(term[:_STEM] if len(term) >= _STEM else term, []).append(term)
-    for number, unit in enumerate(units):
-        if scores[number] > 0:
-            scores[number] += _PROXIMITY_WEIGHT * _nearest(unit.tokens, forms, local)
-            if wanted and _values_in(text, unit.tokens, weights) & wanted:
-                scores[number] += _KIND_BONUS * total
     allowed: Sequence[int] = range(count)
     holding: list[int] = []
     fact_kinds = {kind for kind in asked if kind in FACT_KINDS}
@@ -307,6 +304,23 @@ def answer_span(
             )
         ]
         allowed = holding or allowed
+    bonus = [
+        _KIND_BONUS * total if wanted and score > 0 and _values_in(text, unit.tokens, weights) & wanted else 0.0
+        for unit, score in zip(units, scores)
+    ]
+    # A phrase weighs at least the mean of the unit's words and at most all of them: a unit that could not reach
+    # half the best score even with all of them is never chosen nor joined, and is not read for phrases.
+    lowest = [
+        score + _PROXIMITY_WEIGHT * score / max(1, words) + extra for score, words, extra in zip(scores, matched, bonus)
+    ]
+    needed = min(1.0, _NEIGHBOUR) * max(lowest[number] for number in allowed) * (1 - 1e-9)  # 1e-9: rounding
+    for number, unit in enumerate(units):
+        if scores[number] > 0:  # one query word is a phrase of its own: its weight
+            if matched[number] == 1 or scores[number] * (1 + _PROXIMITY_WEIGHT) + bonus[number] >= needed:
+                near = _nearest(unit.at, forms, local) if matched[number] > 1 else scores[number]
+                scores[number] = scores[number] + _PROXIMITY_WEIGHT * near + bonus[number]
+            else:
+                scores[number] = lowest[number]
     best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
     # A neighbour holding at least half the best unit's weight is read with it: the question's words are shared
     # between two sentences, and the fact is often in the one that matched less (never beside a fact of the
@@ -330,18 +344,20 @@ def answer_span(
     return start, end
 
 
-def _nearest(tokens: Sequence[Token], forms: dict[str, list[str]], local: dict[str, float]) -> float:
+def _nearest(at: dict[str, tuple[int, ...]], forms: dict[str, list[str]], local: dict[str, float]) -> float:
     """The most weight of distinct query terms standing within :data:`_PROXIMITY` tokens of each other in a unit:
     a sentence stating the question's words as one phrase («фармацевты-консультанты обычно работают») over one
     that scatters them."""
-    found = [
-        (position, term)
-        for position, token in enumerate(tokens)
-        for term in forms.get(token.term[:_STEM] if len(token.term) >= _STEM else token.term, ())
-    ]
+    found = sorted(
+        (position, term) for key, terms in forms.items() if key in at for position in at[key] for term in terms
+    )
     best = 0.0
     for first, (start, _) in enumerate(found):
-        near = {term for position, term in found[first:] if position - start < _PROXIMITY}
+        near: dict[str, None] = {}  # the distinct terms, summed in the text's order: the same in every process
+        for position, term in found[first:]:
+            if position - start >= _PROXIMITY:
+                break
+            near[term] = None
         best = max(best, sum(local[term] for term in near))
     return best
 
@@ -366,11 +382,13 @@ STEM = _STEM = 5  # first letters two word forms share to count as one word («�
 
 
 class Unit(NamedTuple):
-    """One sentence or list item of a passage: its tokens, its terms, and their first letters (``_STEM``)."""
+    """One sentence or list item of a passage: its tokens, its terms, and their first letters (``_STEM``);
+    ``at`` gives the positions of each token's term, cut to its first letters when it is that long."""
 
     tokens: Sequence[Token]
     terms: frozenset[str]
     stems: frozenset[str]
+    at: dict[str, tuple[int, ...]] = {}  # noqa: RUF012 (never changed: built once by passage_units)
 
 
 class Units(tuple[Unit, ...]):
@@ -418,7 +436,11 @@ def passage_units(spans: Sequence[tuple[int, int]], tokens: Sequence[Token]) -> 
     for start, end in spans:
         unit = tokens[bisect_left(starts, start) : bisect_left(starts, end)]
         terms = frozenset(token.term for token in unit)
-        units.append(Unit(unit, terms, frozenset(term[:_STEM] for term in terms if len(term) >= _STEM)))
+        at: dict[str, list[int]] = {}
+        for position, token in enumerate(unit):
+            at.setdefault(token.term[:_STEM] if len(token.term) >= _STEM else token.term, []).append(position)
+        stems = frozenset(term[:_STEM] for term in terms if len(term) >= _STEM)
+        units.append(Unit(unit, terms, stems, {key: tuple(positions) for key, positions in at.items()}))
     return Units(units)
 
 

@@ -377,3 +377,27 @@ def test_answer_sentences_are_the_ones_reading_every_unit_chooses(engine: Search
             assert chosen == _reference_answer_span(spans, tokens, weights, passage.text, asked, facts), query
             compared += 1
     assert compared > 500
+
+
+def test_query_words_standing_as_one_phrase_outweigh_the_same_words_scattered(analyzer) -> None:
+    text = (
+        "Фармацевты-консультанты раньше владели аптеками, а работают теперь нередко на крупные компании, "
+        "хотя обычно это не так. "
+        "Лицензию выдаёт штат. "
+        "Фармацевты-консультанты обычно работают в домах для престарелых."
+    )
+    spans = sentence_spans(text)
+    weights = {"фармацевт": 1.0, "консультант": 1.0, "обычно": 1.0, "работать": 1.0}
+    start, end = answer_span(spans, analyzer.tokens(text), weights, text)
+    # Both sentences hold all four words; the earlier one won the tie before phrases counted.
+    assert text[start:end] == "Фармацевты-консультанты обычно работают в домах для престарелых."
+
+
+def test_a_neighbour_holding_half_the_weight_is_read_with_the_chosen_sentence(analyzer) -> None:
+    text = "Байкал — озеро в Восточной Сибири. Глубина озера достигает 1642 метров. Туристы приезжают летом."
+    spans = sentence_spans(text)
+    tokens = analyzer.tokens(text)
+    start, end = answer_span(spans, tokens, {"глубина": 1.0, "озеро": 1.0, "байкал": 1.0}, text)
+    assert text[start:end] == "Байкал — озеро в Восточной Сибири. Глубина озера достигает 1642 метров."
+    start, end = answer_span(spans, tokens, {"глубина": 1.0, "метр": 1.0, "байкал": 0.2}, text)
+    assert text[start:end] == "Глубина озера достигает 1642 метров."  # «Байкал» alone: under half the weight

@@ -286,6 +286,7 @@ def test_xquad_script_runs_every_task_on_a_miniature(tmp_path, capsys) -> None:
     assert report["answers"]["default"] == {
         "answer_sentence": 2 / 3,
         "first": 3.0,
+        "answer_chars": pytest.approx((len("Москва — столица России.") + 2 * len(paragraphs[1][0])) / 3),
         "miss_next": 1 / 3,
         "miss_previous": 0.0,
         "miss_farther": 0.0,
