@@ -288,9 +288,6 @@ def answer_span(
             matched[number] += 1
     total = sum(local.values())
     wanted = {kind for kind in asked if kind in _KIND_VALUES}
-    forms: dict[str, list[str]] = {}  # a token's term, or its first letters → the query terms it stands for
-    for term in weights:
-        forms.setdefault(term[:_STEM] if len(term) >= _STEM else term, []).append(term)
     allowed: Sequence[int] = range(count)
     holding: list[int] = []
     fact_kinds = {kind for kind in asked if kind in FACT_KINDS}
@@ -304,23 +301,15 @@ def answer_span(
             )
         ]
         allowed = holding or allowed
-    bonus = [
-        _KIND_BONUS * total if wanted and score > 0 and _values_in(text, unit.tokens, weights) & wanted else 0.0
-        for unit, score in zip(units, scores)
-    ]
-    # A phrase weighs at least the mean of the unit's words and at most all of them: a unit that could not reach
-    # half the best score even with all of them is never chosen nor joined, and is not read for phrases.
-    lowest = [
-        score + _PROXIMITY_WEIGHT * score / max(1, words) + extra for score, words, extra in zip(scores, matched, bonus)
-    ]
-    needed = min(1.0, _NEIGHBOUR) * max(lowest[number] for number in allowed) * (1 - 1e-9)  # 1e-9: rounding
-    for number, unit in enumerate(units):
-        if scores[number] > 0:  # one query word is a phrase of its own: its weight
-            if matched[number] == 1 or scores[number] * (1 + _PROXIMITY_WEIGHT) + bonus[number] >= needed:
-                near = _nearest(unit.at, forms, local) if matched[number] > 1 else scores[number]
-                scores[number] = scores[number] + _PROXIMITY_WEIGHT * near + bonus[number]
-            else:
-                scores[number] = lowest[number]
+    forms: dict[str, list[str]] = {}  # a token's term, or its first letters → the query terms it stands for
+    for term in weights:
+        forms.setdefault(term[:_STEM] if len(term) >= _STEM else term, []).append(term)
+    for number, score in enumerate(scores):
+        if score > 0:  # one query word is a phrase of its own: its weight
+            unit = units[number]
+            near = _nearest(unit.at, forms, local) if matched[number] > 1 else score
+            extra = _KIND_BONUS * total if wanted and _values_in(text, unit.tokens, weights) & wanted else 0.0
+            scores[number] = score + _PROXIMITY_WEIGHT * near + extra
     best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
     # A neighbour holding at least half the best unit's weight is read with it: the question's words are shared
     # between two sentences, and the fact is often in the one that matched less (never beside a fact of the
