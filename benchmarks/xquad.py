@@ -16,7 +16,8 @@
     questions (``first``), the answers' mean length in characters
     (``answer_chars``: a longer answer holds more gold answers), and where the gold answer stands when it misses
     (``miss_next``, ``miss_previous``, ``miss_farther``, ``miss_across``,
-    ``miss_outside``: shares of the same questions).
+    ``miss_outside``: shares of the same questions); with ``--causes``, also
+    why it misses (``cause_*``, see :func:`miss_cause`).
 
 Each configuration is an analyzer (pymorphy3 lemmas, Snowball stems, raw
 tokens) and a retriever (the hybrid fusion, BM25 alone, TF-IDF alone); the
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 import time
@@ -40,7 +42,7 @@ from pathlib import Path
 
 from search import Analyzer, Fusion, SearchEngine
 from search.analysis import normalize
-from search.answers import sentence_spans
+from search.answers import _LOCAL_RARITY, _REFERS_BACK, _values_in, answer_kinds, passage_units, sentence_spans
 from search.corpus import CorpusWarning
 from search.evaluation import CONFIGURATIONS, Configuration, format_table, ranx_scores
 
@@ -50,6 +52,8 @@ DEFAULT_DATA = (PROJECT / ".." / "shared" / "benchmarks" / "xquad").resolve()
 # pronoun's antecedent chosen over its sentence, or the fact stated next), right before it, farther away, cut
 # across two units by the sentence splitter, or outside the passage (the chunker cut the paragraph).
 MISSES = ("next", "previous", "farther", "across", "outside")
+# Why it misses, the gold answer's unit against the unit holding the most query weight (see :func:`miss_cause`).
+CAUSES = ("outside", "across", "no_query_word", "type", "tie", "refers_back", "overlap_80", "overlap_50", "overlap_0")
 TASKS = {
     "paragraphs": ("xquad.ru.json", ("hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10"), 10),
     "sentences": ("xquad-r.ru.json", ("map@20", "mrr@10"), 20),
@@ -123,6 +127,7 @@ def run_task(
     fusion: Fusion | None,
     workdir: Path,
     label: str,
+    causes: bool = False,
 ) -> dict[str, dict[str, float]]:
     folder = workdir / label
     folder.mkdir()
@@ -146,7 +151,7 @@ def run_task(
         if fusion is not None:
             engine = engine.configured(fusion=fusion)
         if task.answers is not None and "answer_sentence" in metrics:
-            results[configuration.name] = answer_sentence_rate(engine, task, configuration)
+            results[configuration.name] = answer_sentence_rate(engine, task, configuration, causes)
             print(f"{label}/{configuration.name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
             continue
         run = {}
@@ -162,7 +167,9 @@ def run_task(
     return results
 
 
-def answer_sentence_rate(engine: SearchEngine, task: Task, configuration: Configuration) -> dict[str, float]:
+def answer_sentence_rate(
+    engine: SearchEngine, task: Task, configuration: Configuration, causes: bool = False
+) -> dict[str, float]:
     """Over the questions whose paragraph ranks first, how often the first hit's answer sentence holds the answer,
     how long it is, and where the answer stands when it does not (shares of those questions, see :func:`miss_kind`).
 
@@ -172,6 +179,7 @@ def answer_sentence_rate(engine: SearchEngine, task: Task, configuration: Config
     assert task.answers is not None
     first = holds = chars = 0
     misses = dict.fromkeys(MISSES, 0)
+    why = dict.fromkeys(CAUSES, 0)
     for qid, question, relevant in task.questions:
         hits = engine.search(question, k=1, retriever=configuration.retriever, rewrite=configuration.rewrite)
         if not len(hits) or hits[0].doc_id != relevant:
@@ -183,7 +191,11 @@ def answer_sentence_rate(engine: SearchEngine, task: Task, configuration: Config
             holds += 1
         else:
             misses[miss_kind(hits[0].passage.text, hits[0].answer_span, gold)] += 1
+            if causes:
+                why[miss_cause(engine, question, hits[0].passage.text, gold)] += 1
     share = {f"miss_{kind}": count / first if first else 0.0 for kind, count in misses.items()}
+    if causes:
+        share |= {f"cause_{kind}": count / first if first else 0.0 for kind, count in why.items()}
     return {
         "answer_sentence": holds / first if first else 0.0,
         "first": float(first),
@@ -205,6 +217,42 @@ def miss_kind(text: str, chosen: tuple[int, int], gold: str) -> str:
     return "next" if nearest == at + 1 else "previous" if nearest == at - 1 else "farther"
 
 
+def miss_cause(engine: SearchEngine, question: str, text: str, gold: str) -> str:
+    """Which of :data:`CAUSES` a missed answer is, by the first that holds: the gold answer (normalized) outside the
+    passage, or cut across two units; else its unit, against the unit holding the most query weight (IDF times
+    rarity among the passage's units, as the answer sentence weighs it): holds no query word; holds a value of the
+    asked kind («когда» a year, «кто» a name) that the other lacks; holds the same weight (a tie); opens with a
+    pronoun (refers back); or holds ≥ 80 %, 50–80 %, under 50 % of that weight (the wrong unit wins on overlap).
+    """
+    spans = sentence_spans(text)
+    holding = [number for number, (start, end) in enumerate(spans) if gold in normalize(text[start:end])]
+    if not holding:
+        return "across" if gold in normalize(text) else "outside"
+    pipeline = engine.pipeline
+    search = pipeline.rank(pipeline.request(question, 1), until="decide")
+    weights = pipeline.stage("annotate").weights(search.query)  # type: ignore[attr-defined]
+    wanted = answer_kinds(search.query.info.rewritten, search.query.terms) & {"date", "number", "person", "place"}
+    units = passage_units(spans, engine.analyzer.tokens(text))
+    held = {term: units.with_form(term) for term in weights}
+    scores = [0.0] * len(spans)
+    for term, numbers in held.items():
+        for number in numbers:
+            scores[number] += weights[term] * (1 + _LOCAL_RARITY * math.log((len(spans) + 1) / (len(numbers) + 0.5)))
+    gold_unit = max(holding, key=scores.__getitem__)
+    best = max(range(len(spans)), key=scores.__getitem__)
+    kinds = [_values_in(text, units[number].tokens, weights) & wanted for number in (gold_unit, best)]
+    if scores[gold_unit] == 0:
+        return "no_query_word"
+    if kinds[0] and not kinds[1]:
+        return "type"
+    share = scores[gold_unit] / scores[best]
+    if share > 1 - 1e-9:
+        return "tie"
+    if _REFERS_BACK.match(text, spans[gold_unit][0]):
+        return "refers_back"
+    return "overlap_80" if share >= 0.8 else "overlap_50" if share >= 0.5 else "overlap_0"
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(description="XQuAD Russian: paragraph and answer-sentence retrieval.")
     main.add_argument(
@@ -220,6 +268,9 @@ def parser() -> argparse.ArgumentParser:
         help="comma-separated names (default: all: %(default)s)",
     )
     main.add_argument("--tasks", default=",".join(TASKS), help="comma-separated (default: %(default)s)")
+    main.add_argument(
+        "--causes", action="store_true", help="answers task: also why each missed answer misses (cause_*, shares)"
+    )
     main.add_argument(
         "--fusion",
         default=None,
@@ -245,14 +296,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             _, metrics, depth = TASKS[task_name]
             print(f"{task_name}: {len(task.candidates)} candidates, {len(task.questions)} questions", file=sys.stderr)
             report[task_name] = run_task(
-                task, [known[n] for n in names], metrics, depth, fusion, Path(workdir), task_name
+                task, [known[n] for n in names], metrics, depth, fusion, Path(workdir), task_name, args.causes
             )
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     for task_name, rows in report.items():
         print(f"\n{task_name} ({TASKS[task_name][0]})")
-        print(format_table(rows, TASKS[task_name][1], first="configuration"))
+        shown = list(dict.fromkeys(metric for row in rows.values() for metric in row))
+        print(format_table(rows, shown, first="configuration"))
     return 0
 
 

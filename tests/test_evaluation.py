@@ -293,6 +293,10 @@ def test_xquad_script_runs_every_task_on_a_miniature(tmp_path, capsys) -> None:
         "miss_across": 0.0,
         "miss_outside": 0.0,
     }
+    # Why Moscow's misses: its answer sentence was chosen on no query word (every IDF is zero here).
+    assert _xquad_module().main(["--data", str(tmp_path), "--json", "--tasks", "answers", "--causes"]) == 0
+    causes = {k: v for k, v in json.loads(capsys.readouterr().out)["answers"]["default"].items() if "cause" in k}
+    assert causes["cause_no_query_word"] == 1 / 3 and sum(causes.values()) == 1 / 3
     assert set(report["paragraphs"]["default"]) == {"hit_rate@1", "hit_rate@5", "mrr@10", "ndcg@10"}
     assert set(report["sentences"]["raw-bm25"]) == {"map@20", "mrr@10"}
     assert report["paragraphs"]["default"]["hit_rate@1"] == 1.0
