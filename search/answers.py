@@ -363,7 +363,8 @@ _REFERS_BACK = re.compile(
 _LOCAL_RARITY = 2.0  # how much rarity among the passage's own units weighs (XQuAD: 1 → 0.816, 2 → 0.818)
 _KIND_BONUS = 0.2  # a unit holding the asked kind of value gains this share of the query's weight
 _KIND_VALUES = frozenset({"date", "number", "person", "place"})
-# Chosen by article-grouped cross-validation on XQuAD (8 folds, 1,091 questions; see the README's answer sentence).
+# The phrase's two chosen by article-grouped cross-validation on XQuAD (8 folds, 1,091 questions); the neighbour's
+# share is "half", not fitted: a lower one holds more gold answers in longer answers (the README's curve).
 _PROXIMITY = 4  # tokens: query words this close read as one phrase
 _PROXIMITY_WEIGHT = 0.25  # the phrase's weight added to its unit's score
 _NEIGHBOUR = 0.5  # a neighbour holding this share of the best unit's score is read with it
