@@ -500,10 +500,11 @@ def _deletions(word: str, depth: int) -> set[str]:
     return found
 
 
-def _edits(word: str) -> Iterator[str]:
-    """Every string one edit (a deletion, a swap of neighbours, a substitution, an insertion) from ``word``."""
+def _edits(word: str, reach: int | None = None) -> Iterator[str]:
+    """Every string one edit (a deletion, a swap of neighbours, a substitution, an insertion) from ``word``;
+    with ``reach``, only those keeping ``word``'s first ``reach`` letters or fewer as they are."""
     letters = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
-    for i in range(len(word) + 1):
+    for i in range(len(word) + 1 if reach is None else min(reach, len(word)) + 1):
         head, tail = word[:i], word[i:]
         if tail:
             yield head + tail[1:]
@@ -1140,9 +1141,12 @@ class SpellingStep(RewriteStep):
             for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
             if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate) <= 2
         }
-        for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
-            if edit not in candidates and len(edit) > 2 and self.vocabulary.morph.in_dictionary(edit):
-                candidates[edit] = 1
+        # The dictionary's words one edit away, corpus or not; none starts past the typed word's longest
+        # beginning that begins a dictionary word, so the edits further on are never probed.
+        morph = self.vocabulary.morph
+        edits = [e for e in _edits(word, morph.dictionary_reach(word)) if e not in candidates and len(e) > 2]
+        for edit in morph.dictionary_words(edits):
+            candidates.setdefault(edit, 1)
         if len(word) == 3:
             # A three-letter nonword is one edit from almost anything, and most often a four-letter word with
             # a letter dropped («еть», «деь»): only the corpus's words and the language's function words of four
