@@ -17,6 +17,7 @@ import abc
 import bisect
 import functools
 import heapq
+import itertools
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -622,6 +623,29 @@ def _map_words(text: str, step: str, change: Callable[[str, int, list[str]], str
     return Rewrite("".join(parts), tuple(corrections))
 
 
+def _scheme_verdict(votes: Mapping[str, int], sure: Mapping[str, int], evidence: int) -> str | None:
+    """The scheme most of a query's ``evidence`` Latin words read in (``votes``, ``sure`` of them exactly)."""
+    best = max(votes, key=lambda scheme: votes[scheme])
+    other = "layout" if best == "transliteration" else "transliteration"
+    # A word with a typo reads through a scheme only as a guess: it decides a query's scheme along with
+    # a word that reads exactly or another such guess, never alone («ARPNET» is not «арпанет» typed in Latin).
+    return (
+        best
+        if votes[best] * 2 >= evidence and votes[best] > votes[other] and (sure[best] or votes[best] >= 2)
+        else None
+    )
+
+
+def _settled(votes: Mapping[str, int], sure: Mapping[str, int], unread: Mapping[str, int], evidence: int) -> bool:
+    """Whether the verdict is the same however the ``unread`` guesses of each scheme turn out."""
+    schemes = list(votes)
+    outcomes = {
+        _scheme_verdict(dict(zip(schemes, counts)), sure, evidence)
+        for counts in itertools.product(*(range(votes[s], votes[s] + unread[s] + 1) for s in schemes))
+    }
+    return len(outcomes) == 1
+
+
 class ScriptReader:
     """How a query's Latin words read as Russian: through the keyboard layout or a transliteration.
 
@@ -737,21 +761,16 @@ class ScriptReader:
         words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
         exact = {"layout": self.layout, "transliteration": self.transliteration}
         near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
-        votes, sure = {}, {}
+        votes, sure, guesses = {}, {}, {}
         for scheme, candidates in words_of.items():
-            sure[scheme] = sum(exact[scheme](w) is not None for w in candidates)
-            votes[scheme] = sure[scheme] + sum(
-                exact[scheme](w) is None and near[scheme](w) is not None for w in candidates
-            )
-        best = max(votes, key=lambda scheme: votes[scheme])
-        other = "layout" if best == "transliteration" else "transliteration"
-        # A word with a typo reads through a scheme only as a guess: it decides a query's scheme along with
-        # a word that reads exactly or another such guess, never alone («ARPNET» is not «арпанет» typed in Latin).
-        return (
-            best
-            if votes[best] * 2 >= len(evidence) and votes[best] > votes[other] and (sure[best] or votes[best] >= 2)
-            else None
-        )
+            sure[scheme] = votes[scheme] = sum(exact[scheme](w) is not None for w in candidates)
+            guesses[scheme] = [w for w in candidates if exact[scheme](w) is None]
+        # Each guess is a spelling search: only those that can still change the verdict are read, the likelier
+        # scheme's first («rfr jajhvbnm pfrfp» reads exactly on the layout; one failed Latin reading settles it).
+        while not _settled(votes, sure, {scheme: len(words) for scheme, words in guesses.items()}, len(evidence)):
+            scheme = max((s for s in guesses if guesses[s]), key=lambda s: sure[s])
+            votes[scheme] += near[scheme](guesses[scheme].pop(0)) is not None
+        return _scheme_verdict(votes, sure, len(evidence))
 
     def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
         """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,

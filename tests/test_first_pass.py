@@ -1,0 +1,69 @@
+"""Work a first query skips (issue 15) is work whose result could not change it: the same decisions as doing it all."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from search import SearchEngine
+from search.query import _LATIN_KEYS, _LATIN_WORD, ScriptReader, _scheme_verdict
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.embedded import CORPUS, judged_queries, noisy_mix  # noqa: E402
+
+
+def _every_guess_read(reader: ScriptReader, words: list[str]) -> str | None:
+    """``ScriptReader._decide`` reading every word's guess in both schemes, as it did before it stopped early."""
+    latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in reader.vocabulary]
+    evidence = [w for w in latin if len(w) >= 3]
+    counts = reader.vocabulary.counts
+    evidence += (
+        []
+        if not evidence
+        else [
+            w
+            for w in words
+            if w in counts
+            and len(w) >= 3
+            and _LATIN_WORD.fullmatch(w)
+            and (russian := reader.transliteration(w)) is not None
+            and counts.get(russian, 0) > counts[w]
+        ]
+    )
+    latin_words = [w.rstrip(".,;:") for w in evidence]
+    words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
+    exact = {"layout": reader.layout, "transliteration": reader.transliteration}
+    near = {"layout": reader.near_layout, "transliteration": reader.near_transliteration}
+    votes, sure = {}, {}
+    for scheme, candidates in words_of.items():
+        sure[scheme] = sum(exact[scheme](w) is not None for w in candidates)
+        votes[scheme] = sure[scheme] + sum(exact[scheme](w) is None and near[scheme](w) is not None for w in candidates)
+    return _scheme_verdict(votes, sure, len(evidence))
+
+
+@pytest.fixture(scope="module")
+def engine() -> SearchEngine:
+    return SearchEngine.from_directory(CORPUS)
+
+
+def test_scheme_decision_reading_only_the_guesses_that_matter_is_reading_them_all(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real questions typed on the wrong layout and transliterated in three schemes, with and without typos."""
+    decided: list[tuple[str | None, str | None]] = []
+    lazy = ScriptReader._decide
+
+    def both(reader: ScriptReader, words: list[str]) -> str | None:
+        verdict = lazy(reader, words)
+        decided.append((verdict, _every_guess_read(reader, list(words))))
+        return verdict
+
+    monkeypatch.setattr(ScriptReader, "_decide", both)
+    for kind, question in noisy_mix(judged_queries()):
+        if kind == "layout" or kind.startswith("translit"):
+            engine.search(question)
+    assert len(decided) > 100
+    assert all(lazy_verdict == full for lazy_verdict, full in decided)
+    assert {verdict for verdict, _ in decided} >= {"layout", "transliteration", None}
