@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
 
 from .analysis import Analyzer, Token, normalize
 from .lang import (
@@ -441,15 +442,14 @@ class DeletionIndex:
         starts, ends = np.searchsorted(self._keys, keys), np.searchsorted(self._keys, keys, side="right")
         rows = np.unique(self._owners[_ranges(starts, ends)])
         offsets = _ranges(self._row_start[rows], self._row_start[rows + 1])
-        results = []
-        for number in np.sort(self._row_words[offsets]).tolist():
-            candidate = self.words[number]
-            if abs(len(candidate) - len(word)) > max_distance:
-                continue
-            distance = OSA.distance(word, candidate, score_cutoff=max_distance)
-            if distance <= max_distance:
-                results.append((candidate, distance))
-        return results
+        numbers = np.sort(self._row_words[offsets])
+        if isinstance(self.words, StringTable):
+            candidates = self.words.take(numbers)
+        else:
+            candidates = [self.words[number] for number in numbers.tolist()]
+        # Every candidate's distance in one call (rapidfuzz's C loop); beyond ``max_distance``, max_distance + 1.
+        distances = cdist([word], candidates, scorer=OSA.distance, score_cutoff=max_distance, dtype=np.int32)
+        return [(c, d) for c, d in zip(candidates, distances[0].tolist()) if d <= max_distance]
 
     def frequency(self, word: str) -> float:
         """The word's Zipf frequency in the language (0 when the index does not hold it); words sorted."""
