@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from search import SearchEngine
 from search.query import _LATIN_KEYS, _LATIN_WORD, ScriptReader, _scheme_verdict
+from search.store import StringTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.embedded import CORPUS, judged_queries, noisy_mix  # noqa: E402
@@ -67,3 +69,39 @@ def test_scheme_decision_reading_only_the_guesses_that_matter_is_reading_them_al
     assert len(decided) > 100
     assert all(lazy_verdict == full for lazy_verdict, full in decided)
     assert {verdict for verdict, _ in decided} >= {"layout", "transliteration", None}
+
+
+def test_string_table_reads_as_it_was_written_saved_and_memory_mapped(tmp_path: Path) -> None:
+    """The buffer views that read a word without numpy scalars give the strings written, by index and in bulk."""
+    words = ["заказ", "ёлка", "", "интернет-магазин", "Ozon", "пункт выдачи", "№ 5"]
+    built = StringTable.build(words)
+    np.save(tmp_path / "bytes.npy", built.data)
+    np.save(tmp_path / "offsets.npy", built.offsets)
+    mapped = StringTable(
+        np.load(tmp_path / "bytes.npy", mmap_mode="r"), np.load(tmp_path / "offsets.npy", mmap_mode="r")
+    )
+    for table in (built, mapped):
+        assert list(table) == words
+        assert [table[i] for i in range(-len(words), 0)] == words
+        assert table.raw(3) == "интернет-магазин".encode()
+        assert table.take(np.array([6, 0, 3, 3])) == ["№ 5", "заказ", "интернет-магазин", "интернет-магазин"]
+        with pytest.raises(IndexError):
+            table[len(words)]
+
+
+def test_spelling_lookup_finds_what_a_distance_per_candidate_finds(engine: SearchEngine) -> None:
+    """The batched distances keep every candidate within reach, in the index's order, and no other."""
+    from rapidfuzz.distance import OSA
+
+    spelling = engine.pipeline.stage("understand").rewriter.vocabulary.spelling
+    total = 0
+    for typo in ["пороль", "дотавка", "скольо", "возрат", "техподдерки", "спесание", "закз"]:
+        for index in (spelling.corpus, spelling.language):
+            for reach in (1, 2):
+                found = index.lookup(typo, reach)
+                total += len(found)
+                assert all(OSA.distance(typo, word) == distance <= reach for word, distance in found)
+                numbers = [index.words.find(word) for word, _ in found]
+                assert numbers == sorted(numbers)
+    assert total > 20
+    assert ("пароль", 1) in spelling.lookup("пороль", 1)
