@@ -1142,7 +1142,7 @@ class SpellingStep(RewriteStep):
         if "-" in word and all(self.vocabulary.known(part) for part in word.split("-") if part):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         candidates = self._candidates(word)
-        ranked = self._ranked(word, candidates)
+        ranked = self._ranked(word, candidates, first=1)  # only the best is read
         squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
         if not ranked and squeezed != word:
             return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)
@@ -1191,7 +1191,7 @@ class SpellingStep(RewriteStep):
         candidates = {
             c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c) <= 2
         }
-        return self._ranked(word, candidates)[:CONTEXT_CANDIDATES]
+        return self._ranked(word, candidates, first=CONTEXT_CANDIDATES)[:CONTEXT_CANDIDATES]
 
     def _in_context(self, rewrite: Rewrite) -> Rewrite:
         """A noisy-channel choice with the corpus as the language model. A correction that is a slip of the
@@ -1232,7 +1232,16 @@ class SpellingStep(RewriteStep):
     def _in_corpus(self, word: str) -> bool:
         return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
 
-    def _ranked(self, word: str, candidates: Mapping[str, int]) -> list[str]:
+    def _ranked(self, word: str, candidates: Mapping[str, int], first: int | None = None) -> list[str]:
+        """``candidates`` best first; with ``first``, only the nearest distances that hold that many are ranked
+        (distance leads the order, and ranking a candidate may parse it)."""
+        if first is not None:
+            ranked: list[str] = []
+            for distance in sorted(set(candidates.values())):
+                if len(ranked) >= first:
+                    break
+                ranked += self._ranked(word, {c: d for c, d in candidates.items() if d == distance})
+            return ranked
         counts = self.vocabulary.counts
 
         frequency = self.vocabulary.frequency
