@@ -27,3 +27,17 @@ def test_reach_reads_e_as_yo_and_stops_where_no_word_begins() -> None:
     assert morph.dictionary_reach("заказ") == 5
     assert morph.dictionary_reach("щщщзаказ") < 3
     assert morph.dictionary_words(["заказ", "щщщзаказ", "елка"]) == ["заказ", "елка"]
+
+
+def test_warmed_words_are_parsed_once_and_read_from_the_cache() -> None:
+    from search.morphology import Morphology
+
+    morph = Morphology()
+    morph.warm(["возвратом", "заказы", "доставки"])
+    assert morph._cache.keys() >= {"возвратом", "заказы", "доставки"}
+    parsed = morph._analyzer.parse
+    morph._analyzer.parse = lambda word: pytest.fail(f"parsed {word!r} again")  # type: ignore[method-assign]
+    try:
+        assert [morph.lemma(w).lemma for w in ("возвратом", "заказы", "доставки")] == ["возврат", "заказ", "доставка"]
+    finally:
+        morph._analyzer.parse = parsed  # type: ignore[method-assign]
