@@ -636,14 +636,34 @@ def _scheme_verdict(votes: Mapping[str, int], sure: Mapping[str, int], evidence:
     )
 
 
-def _settled(votes: Mapping[str, int], sure: Mapping[str, int], unread: Mapping[str, int], evidence: int) -> bool:
-    """Whether the verdict is the same however the ``unread`` guesses of each scheme turn out."""
+def _settled(
+    votes: Mapping[str, int],
+    sure: Mapping[str, int],
+    unread: Mapping[str, Sequence[str]],
+    guesses: Mapping[str, Sequence[str]],
+    evidence: int,
+) -> bool:
+    """Whether the verdict is the same however the words still ``unread`` (exactly or as a guess) and the
+    ``guesses`` still unread turn out in each scheme."""
     schemes = list(votes)
-    outcomes = {
-        _scheme_verdict(dict(zip(schemes, counts)), sure, evidence)
-        for counts in itertools.product(*(range(votes[s], votes[s] + unread[s] + 1) for s in schemes))
-    }
-    return len(outcomes) == 1
+    finals = [
+        [
+            (sure[s] + exact, votes[s] + exact + guessed)
+            for exact in range(len(unread[s]) + 1)
+            for guessed in range(len(unread[s]) - exact + len(guesses[s]) + 1)
+        ]
+        for s in schemes
+    ]
+    outcomes = set()
+    for ends in itertools.product(*finals):
+        outcomes.add(
+            _scheme_verdict(
+                dict(zip(schemes, (v for _, v in ends))), dict(zip(schemes, (s for s, _ in ends))), evidence
+            )
+        )
+        if len(outcomes) > 1:
+            return False
+    return True
 
 
 class ScriptReader:
@@ -761,15 +781,32 @@ class ScriptReader:
         words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
         exact = {"layout": self.layout, "transliteration": self.transliteration}
         near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
-        votes, sure, guesses = {}, {}, {}
-        for scheme, candidates in words_of.items():
-            sure[scheme] = votes[scheme] = sum(exact[scheme](w) is not None for w in candidates)
-            guesses[scheme] = [w for w in candidates if exact[scheme](w) is None]
-        # Each guess is a spelling search: only those that can still change the verdict are read, the likelier
-        # scheme's first («rfr jajhvbnm pfrfp» reads exactly on the layout; one failed Latin reading settles it).
-        while not _settled(votes, sure, {scheme: len(words) for scheme, words in guesses.items()}, len(evidence)):
-            scheme = max((s for s in guesses if guesses[s]), key=lambda s: sure[s])
-            votes[scheme] += near[scheme](guesses[scheme].pop(0)) is not None
+        # A word's exact layout reading is a dictionary look-up, read for every word; a transliteration is a
+        # lattice and each guess a spelling search: only those that can still change the verdict are read, first
+        # in the scheme that may still read the most words exactly («rfr jajhvbnm pfrfp» reads exactly on the
+        # layout; one Latin word that reads neither exactly nor as a guess settles it).
+        sure = {scheme: 0 for scheme in words_of}
+        unread = {scheme: list(candidates) for scheme, candidates in words_of.items()}  # exact reading unread
+        guesses: dict[str, list[str]] = {scheme: [] for scheme in words_of}  # no exact reading, guess unread
+        for word in unread["layout"]:
+            if exact["layout"](word) is not None:
+                sure["layout"] += 1
+            else:
+                guesses["layout"].append(word)
+        unread["layout"] = []
+        votes = dict(sure)
+        while not _settled(votes, sure, unread, guesses, len(evidence)):
+            scheme = max(
+                (s for s in words_of if unread[s] or guesses[s]),
+                key=lambda s: (sure[s] + len(unread[s]), bool(unread[s])),
+            )
+            if guesses[scheme]:
+                votes[scheme] += near[scheme](guesses[scheme].pop(0)) is not None
+            elif exact[scheme](word := unread[scheme].pop(0)) is not None:
+                sure[scheme] += 1
+                votes[scheme] += 1
+            else:
+                guesses[scheme].append(word)
         return _scheme_verdict(votes, sure, len(evidence))
 
     def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
