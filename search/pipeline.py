@@ -521,7 +521,10 @@ class Annotate(Stage):
         return weights
 
     def _facts(self, passage: Passage) -> list[Fact]:
-        return self._facts_cache.get(passage.id, lambda: extract_facts(passage.text, self.analyzer))
+        # The passage's tokens as its reading holds them (the same analyzer's): the text is not analysed twice.
+        return self._facts_cache.get(
+            passage.id, lambda: extract_facts(passage.text, self.analyzer, self.readings.read(passage).tokens)
+        )
 
 
 def query_names(query: Understood) -> tuple[str, ...]:
