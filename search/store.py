@@ -86,6 +86,21 @@ class StringTable(Sequence[str]):
         buffer = self._bytes if self._bytes is not None else memoryview(self.data.tobytes())
         return [str(buffer[start:end], "utf-8") for start, end in zip(starts, ends)]
 
+    def bisect_left(self, text: str) -> int:
+        """Where ``text`` goes in a table whose strings are sorted: ``bisect.bisect_left(table, text)`` comparing
+        UTF-8 bytes (their order is the strings' order) without a method call or a decode per step."""
+        key, starts, buffer = text.encode("utf-8"), self._starts, self._bytes
+        if starts is None or buffer is None:
+            return bisect.bisect_left(self, text)
+        low, high = 0, len(starts) - 1
+        while low < high:
+            middle = (low + high) // 2
+            if bytes(buffer[starts[middle] : starts[middle + 1]]) < key:
+                low = middle + 1
+            else:
+                high = middle
+        return low
+
     def raw(self, index: int) -> bytes:
         starts = self._starts
         if starts is not None:
