@@ -453,8 +453,9 @@ class DeletionIndex:
 
     def frequency(self, word: str) -> float:
         """The word's Zipf frequency in the language (0 when the index does not hold it); words sorted."""
-        where = bisect.bisect_left(self.words, word)
-        return float(self._frequency[where]) / 10 if where < len(self.words) and self.words[where] == word else 0.0
+        words = self.words
+        where = words.bisect_left(word) if isinstance(words, StringTable) else bisect.bisect_left(words, word)
+        return float(self._frequency[where]) / 10 if where < len(words) and words[where] == word else 0.0
 
     def frequencies(self, words: Iterable[str]) -> list[float]:
         """``frequency`` of many words at once (one pass over the index's words, not a search each)."""
