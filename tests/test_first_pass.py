@@ -105,3 +105,13 @@ def test_spelling_lookup_finds_what_a_distance_per_candidate_finds(engine: Searc
                 assert numbers == sorted(numbers)
     assert total > 20
     assert ("пароль", 1) in spelling.lookup("пороль", 1)
+
+
+def test_string_table_binary_search_is_bisect_on_its_strings() -> None:
+    """Bytes compared in UTF-8 order find the place ``bisect`` finds among the strings, letters of any script."""
+    import bisect
+
+    words = sorted({"заказ", "заказы", "ёлка", "елка", "ozon", "озон", "интернет-магазин", "яблоко", "a", "ß", "日本"})
+    table = StringTable.build(words)
+    probes = [*words, "", "заказа", "заказ0", "ё", "я", "zzz", "z", "ж", "日", "ожидание", "\U0001f600"]
+    assert [table.bisect_left(p) for p in probes] == [bisect.bisect_left(words, p) for p in probes]
