@@ -1129,6 +1129,8 @@ class SpellingStep(RewriteStep):
         self.coverage = coverage
         self._corrections: Recent[str | None] = Recent(WORDS_KEPT)
         self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
+        # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
+        self._found_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
@@ -1189,7 +1191,10 @@ class SpellingStep(RewriteStep):
         return ranked[0] if ranked else None
 
     def _candidates(self, word: str) -> dict[str, int]:
-        """The known words a typo may stand for, with their distances (see ``_correct``)."""
+        """The known words a typo may stand for, with their distances (see ``_correct``): a copy, the caller's."""
+        return dict(self._found_candidates.get(word, lambda: self._find_candidates(word)))
+
+    def _find_candidates(self, word: str) -> dict[str, int]:
         limit = 1 if len(word) <= 5 else 2
         # Two edits from a word of the language the corpus does not use, only as two slips of the finger: an
         # unknown word two edits from a frequent one is as often another word («промокод» is no «протокол»).
