@@ -115,3 +115,25 @@ def test_string_table_binary_search_is_bisect_on_its_strings() -> None:
     table = StringTable.build(words)
     probes = [*words, "", "заказа", "заказ0", "ё", "я", "zzz", "z", "ж", "日", "ожидание", "\U0001f600"]
     assert [table.bisect_left(p) for p in probes] == [bisect.bisect_left(words, p) for p in probes]
+
+
+def test_char_ngram_columns_kept_per_word_weigh_a_query_as_its_ngrams_do(engine: SearchEngine) -> None:
+    """Each word's columns, found once, give the columns and weights the query's n-grams give, bit for bit."""
+    from search.analysis import analyse_query
+    from search.retrievers import _Tfidf
+
+    analyzer = engine.analyzer
+    for name in ("chars", "question_chars"):
+        retriever = engine.index.retrievers[name]
+        for question in (
+            "как вернуть товар",
+            "пороль от личного кабинета",
+            "Ozon ID не приходит смс",
+            "возврат товара, товар",
+        ):
+            query = analyse_query(analyzer.tokens(question))
+            for _ in range(2):  # the second time from the kept columns
+                columns, weights = retriever._query(query)
+                expected_columns, expected_weights = _Tfidf._query(retriever, query)
+                assert columns == expected_columns and columns
+                assert weights.tolist() == expected_weights.tolist()
