@@ -145,37 +145,6 @@ class PassageReadings(Recent[Reading]):
         )
 
 
-# A corpus of up to this many passages has every passage read (tokens, sentences, facts: ~1 ms each) when its
-# pipeline opens, not while the first questions that show them wait; a larger one reads a passage when first shown.
-READ_AT_OPEN = 256
-# The readings of the passages opened lately, by (passages, analyzer): engines over the same index (``configured``
-# for tuning) share them instead of reading every passage again.
-_OPENED: Recent[tuple[object, Analyzer, PassageReadings, Recent[list[Fact]]]] = Recent(4)
-
-
-def shared_readings(passages: Sequence[Passage], analyzer: Analyzer) -> tuple[PassageReadings, Recent[list[Fact]]]:
-    """The passages' readings and facts: for a corpus of up to ``READ_AT_OPEN`` passages, every one read now and
-    shared by every pipeline over them with this analyzer; for a larger one, a pipeline's own, read when shown."""
-    if len(passages) > READ_AT_OPEN:
-        return PassageReadings(analyzer), Recent(PASSAGES_READ)
-    # The entry holds the passages and the analyzer themselves, so neither id is reused while it is kept.
-    entry = _OPENED.get(
-        (id(passages), id(analyzer)), lambda: (passages, analyzer, PassageReadings(analyzer), Recent(PASSAGES_READ))
-    )
-    readings, facts = entry[2], entry[3]
-    if len(facts) < len(passages):
-        for passage in passages:
-            passage_facts(passage, analyzer, readings, facts)
-    return readings, facts
-
-
-def passage_facts(
-    passage: Passage, analyzer: Analyzer, readings: PassageReadings, facts: Recent[list[Fact]]
-) -> list[Fact]:
-    """A passage's facts, from the tokens its reading holds (the same analyzer's): the text is not analysed twice."""
-    return facts.get(passage.id, lambda: extract_facts(passage.text, analyzer, readings.read(passage).tokens))
-
-
 class Stage(ABC):
     """One step of the query side: takes the search so far, returns it with its own part done."""
 
@@ -476,17 +445,12 @@ class Annotate(Stage):
     name: ClassVar[str] = "annotate"
 
     def __init__(
-        self,
-        index: Index,
-        analyzer: Analyzer,
-        synonyms_weight: float,
-        readings: PassageReadings | None = None,
-        facts: Recent[list[Fact]] | None = None,
+        self, index: Index, analyzer: Analyzer, synonyms_weight: float, readings: PassageReadings | None = None
     ) -> None:
         self.passages, self.lexicon, self.analyzer = index.passages, index.lexicon, analyzer
         self.synonyms_weight = synonyms_weight
         self.conflict_depth = index.config.conflict_depth
-        self._facts_cache: Recent[list[Fact]] = facts if facts is not None else Recent(PASSAGES_READ)
+        self._facts_cache: Recent[list[Fact]] = Recent(PASSAGES_READ)
         self.readings = readings if readings is not None else PassageReadings(analyzer)
 
     def __call__(self, search: Search) -> Search:
@@ -557,7 +521,10 @@ class Annotate(Stage):
         return weights
 
     def _facts(self, passage: Passage) -> list[Fact]:
-        return passage_facts(passage, self.analyzer, self.readings, self._facts_cache)
+        # The passage's tokens as its reading holds them (the same analyzer's): the text is not analysed twice.
+        return self._facts_cache.get(
+            passage.id, lambda: extract_facts(passage.text, self.analyzer, self.readings.read(passage).tokens)
+        )
 
 
 def query_names(query: Understood) -> tuple[str, ...]:
@@ -594,17 +561,16 @@ class Pipeline:
     def default(cls, index: Index, analyzer: Analyzer) -> Pipeline:
         """The query side as it runs: the one list of its stages."""
         fusion = index.config.fusion
+        readings = PassageReadings(analyzer)  # the decide and annotate stages read the same passages
         if analyzer.stemmer == "pymorphy3":  # the corpus's most frequent words, parsed once at open
             analyzer.morphology.warm(itertools.islice(index.lexicon.words, WARM_WORDS))
-        # The decide and annotate stages read the same passages (all of them now, for a small corpus).
-        readings, facts = shared_readings(index.passages, analyzer)
         stages = (
             Understand(index, analyzer),
             Retrieve(index.retrievers, fusion.synonyms_weight),
             Fuse(fused_weights(index), fusion.k, index.retrievers),
             Rerank(index, learned_model(index), fusion.synonyms_weight),
             Decide(index, analyzer, readings=readings),
-            Annotate(index, analyzer, fusion.synonyms_weight, readings, facts),
+            Annotate(index, analyzer, fusion.synonyms_weight, readings),
         )
         return cls(index, stages)
 

@@ -137,21 +137,3 @@ def test_char_ngram_columns_kept_per_word_weigh_a_query_as_its_ngrams_do(engine:
                 expected_columns, expected_weights = _Tfidf._query(retriever, query)
                 assert columns == expected_columns and columns
                 assert weights.tolist() == expected_weights.tolist()
-
-
-def test_a_small_corpus_is_read_at_open_and_answers_as_when_read_on_demand(
-    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Every passage's reading and facts made when the pipeline opens (shared by engines over the same index and
-    analyzer) give the hits, answer sentences, highlights and conflicts that reading each when shown gives."""
-    annotate = engine.pipeline.stage("annotate")
-    assert len(annotate.readings) == len(engine.passages) == len(annotate._facts_cache)
-    tuned = engine.configured(min_coverage=engine.config.min_coverage)
-    assert tuned.pipeline.stage("annotate").readings is annotate.readings
-    monkeypatch.setattr("search.pipeline.READ_AT_OPEN", 0)
-    lazy = SearchEngine(engine.index, engine.analyzer)
-    assert len(lazy.pipeline.stage("annotate").readings) == 0
-    for question in ("как вернуть товар", "телефон горячей линии для продавцов", "двойное списание"):
-        a, b = engine.search(question).to_json(), lazy.search(question).to_json()
-        a.pop("elapsed_ms"), b.pop("elapsed_ms")
-        assert a == b and a["hits"]

@@ -124,10 +124,7 @@ def test_a_query_with_words_never_comes_back_empty_but_is_a_guess(engine: Search
     assert engine.search("и в на", k=3).query.terms == () and len(engine.search("и в на", k=3)) == 0
 
 
-def test_per_passage_reading_is_kept_for_recent_hits_only(
-    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("search.pipeline.READ_AT_OPEN", 0)  # as for a corpus too large to read at open
+def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) -> None:
     fresh = SearchEngine(engine.index)  # its own pipeline: nothing read yet
     kept = next(stage for stage in fresh.pipeline.stages if stage.name == "annotate").readings
     kept.size = 3
