@@ -2,6 +2,7 @@
 
     python -m benchmarks.stage_times [--rounds 3]     # every round after the first hits the per-word caches
     python -m benchmarks.stage_times --first-pass     # each question once, in a fresh engine, by noise kind
+    python -m benchmarks.stage_times --dump FILE      # every output of the mix, to compare before/after a change
 
 The 404 questions of ``benchmarks.embedded`` (the judged queries as typed,
 misspelt, in the wrong layout and transliterated), each run through the
@@ -72,12 +73,39 @@ def first_pass(mix: Sequence[tuple[str, str]], profile: int = 0) -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
 
 
+def dump_outputs(path: str) -> int:
+    """Every output of the mix (three seeds; the hybrid, each ranking on 120 questions, a second pass) as JSON:
+    what a latency change must leave byte for byte equal (``cmp`` two dumps)."""
+    import json
+
+    engine = SearchEngine.from_directory(CORPUS)
+    queries = judged_queries()
+    questions = list(dict.fromkeys(text for seed in (15, 16, 17) for _, text in noisy_mix(queries, seed)))
+    searches = [(q, "hybrid") for q in questions]
+    searches += [(q, r) for q in questions[:120] for r in engine.pipeline.rankings if r != "hybrid"]
+    searches += [(q, "hybrid") for q in questions[:200]]  # the same again, from the caches
+    dumped = []
+    for question, ranking in searches:
+        results = engine.search(question, retriever=ranking)
+        output = results.to_json()
+        output.pop("elapsed_ms")
+        output["confidence"], output["coverage"] = repr(results.confidence), repr(results.coverage)
+        dumped.append(output)
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(dumped, file, ensure_ascii=False, indent=0, sort_keys=True)
+    print(f"{len(dumped)} searches of {len(questions)} questions written to {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions (default: %(default)s)")
     parser.add_argument("--first-pass", action="store_true", help="each question once, fresh engine, by kind")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="with --first-pass: N costliest functions")
+    parser.add_argument("--dump", metavar="FILE", help="write every output of the mix as JSON (compare with cmp)")
     args = parser.parse_args(argv)
+    if args.dump:
+        return dump_outputs(args.dump)
     queries = judged_queries()
     if args.first_pass:
         first_pass(noisy_mix(queries), args.profile)
