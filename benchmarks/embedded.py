@@ -12,7 +12,7 @@ Latency is ``engine.search(query)`` (default hybrid: rewriting, every
 retriever, fusion, answer sentences, highlights, conflicts), single thread:
 
 - first pass (issue 15: people rarely repeat a query): every question of a
-  mix run once, in a freshly opened engine — each judged query of
+  mix run once, in a freshly opened engine (overall and by kind) — each judged query of
   ``corpus/queries/*.jsonl`` as typed, misspelt (``typo1``/``typo2``), in the
   wrong layout and transliterated (the three schemes in turn), made by
   ``search.noise.retype`` with a fixed seed; then the same mix a second time;
@@ -208,6 +208,13 @@ def main(argv: list[str] | None = None) -> None:
         c50, c95 = np.percentile(cpu, [50, 95])
         print(f"| {name} p50 / p95, wall (CPU) | {w50:.2f} / {w95:.2f} ms ({c50:.2f} / {c95:.2f}) | {target} |")
     print(f"| judged queries × {args.rounds}, repeated: p50 / p95 / p99 | {p50:.2f} / {p95:.2f} / {p99:.2f} ms | |")
+    print("\nfirst pass by kind of question: p50 / p95, wall (CPU), ms")
+    print("| kind | questions | p50 / p95 wall | (CPU) |\n|---|---:|---:|---:|")
+    for kind in sorted(kinds):
+        picked = [i for i, (k, _) in enumerate(mix) if k == kind]
+        w50, w95 = np.percentile([first_wall[i] for i in picked], [50, 95])
+        c50, c95 = np.percentile([first_cpu[i] for i in picked], [50, 95])
+        print(f"| {kind} | {len(picked)} | {w50:.2f} / {w95:.2f} | ({c50:.2f} / {c95:.2f}) |")
     folder.cleanup()
 
 

@@ -1,12 +1,17 @@
 """CPU time of each query stage on the embedded corpus: where a query's time goes.
 
-    python -m benchmarks.stage_times [--rounds 3]
+    python -m benchmarks.stage_times [--rounds 3]     # every round after the first hits the per-word caches
+    python -m benchmarks.stage_times --first-pass     # each question once, in a fresh engine, by noise kind
+    python -m benchmarks.stage_times --dump FILE      # every output of the mix, to compare before/after a change
 
 The 404 questions of ``benchmarks.embedded`` (the judged queries as typed,
 misspelt, in the wrong layout and transliterated), each run through the
-pipeline's stages one at a time, ``--rounds`` times; every stage is timed
-with ``time.thread_time`` (CPU of this thread), so a busy machine changes the
-figures less than wall time would. Printed: p50 and p90 per stage, in ms.
+pipeline's stages one at a time; every stage is timed with
+``time.thread_time`` (CPU of this thread), so a busy machine changes the
+figures less than wall time would. Printed: p50 and p90 per stage, in ms;
+with ``--first-pass`` (issue 15: people rarely repeat a query) p50 / p95 of
+each stage by kind of question, and ``--profile N`` adds the N costliest
+functions of that pass under cProfile.
 """
 
 from __future__ import annotations
@@ -37,12 +42,75 @@ def stage_times(engine: SearchEngine, questions: Sequence[str], rounds: int) -> 
     return {name: np.array(values) for name, values in times.items()}
 
 
+def first_pass(mix: Sequence[tuple[str, str]], profile: int = 0) -> None:
+    """Each question once in a freshly opened engine: every stage's CPU ms by kind, and the whole query's."""
+    engine = SearchEngine.from_directory(CORPUS)
+    questions = [text for _, text in mix]
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    times = stage_times(engine, questions, 1)
+    if profiler is not None:
+        profiler.disable()
+    times["total"] = sum(times.values())  # type: ignore[assignment]
+    kinds = np.array([kind for kind, _ in mix])
+    groups = {"all": np.ones(len(mix), dtype=bool)} | {kind: kinds == kind for kind in sorted(set(kinds))}
+    print(f"first pass, {len(mix)} questions, fresh engine; load average {os.getloadavg()[0]:.1f}")
+    print("CPU ms per query, p50 / p95, by stage and kind of question")
+    print("| stage | " + " | ".join(f"{kind} ({mask.sum()})" for kind, mask in groups.items()) + " |")
+    print("|---|" + "---:|" * len(groups))
+    for name, values in times.items():
+        ms = values * 1000
+        cells = (f"{np.median(ms[m]):.2f} / {np.percentile(ms[m], 95):.2f}" for m in groups.values())
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    if profiler is not None:
+        import pstats
+
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
+
+
+def dump_outputs(path: str) -> int:
+    """Every output of the mix (three seeds; the hybrid, each ranking on 120 questions, a second pass) as JSON:
+    what a latency change must leave byte for byte equal (``cmp`` two dumps)."""
+    import json
+
+    engine = SearchEngine.from_directory(CORPUS)
+    queries = judged_queries()
+    questions = list(dict.fromkeys(text for seed in (15, 16, 17) for _, text in noisy_mix(queries, seed)))
+    searches = [(q, "hybrid") for q in questions]
+    searches += [(q, r) for q in questions[:120] for r in engine.pipeline.rankings if r != "hybrid"]
+    searches += [(q, "hybrid") for q in questions[:200]]  # the same again, from the caches
+    dumped = []
+    for question, ranking in searches:
+        results = engine.search(question, retriever=ranking)
+        output = results.to_json()
+        output.pop("elapsed_ms")
+        output["confidence"], output["coverage"] = repr(results.confidence), repr(results.coverage)
+        dumped.append(output)
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(dumped, file, ensure_ascii=False, indent=0, sort_keys=True)
+    print(f"{len(dumped)} searches of {len(questions)} questions written to {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions (default: %(default)s)")
+    parser.add_argument("--first-pass", action="store_true", help="each question once, fresh engine, by kind")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="with --first-pass: N costliest functions")
+    parser.add_argument("--dump", metavar="FILE", help="write every output of the mix as JSON (compare with cmp)")
     args = parser.parse_args(argv)
-    engine = SearchEngine.from_directory(CORPUS)
+    if args.dump:
+        return dump_outputs(args.dump)
     queries = judged_queries()
+    if args.first_pass:
+        first_pass(noisy_mix(queries), args.profile)
+        return 0
+    engine = SearchEngine.from_directory(CORPUS)
     questions = list(dict.fromkeys([*queries, *(text for _, text in noisy_mix(queries))]))
     times = stage_times(engine, questions, args.rounds)
     print(f"{len(questions)} questions × {args.rounds}, load average {os.getloadavg()[0]:.1f}; CPU ms per query")

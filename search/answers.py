@@ -158,6 +158,8 @@ def extract_facts(text: str, analyzer: Analyzer, tokens: Sequence[Token] | None 
         facts.append(
             Fact("sum", match.group().strip(), re.sub(r"\D", "", match.group(1)) + " ₽", match.start(), match.end())
         )
+    if not facts:
+        return []  # no sentence to cut: most passages state no value
     sentences = list(razdel.sentenize(text))
     return sorted(
         (replace(fact, outdated=_outdated_near(text, sentences, fact.start, fact.end)) for fact in facts),

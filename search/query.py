@@ -17,6 +17,7 @@ import abc
 import bisect
 import functools
 import heapq
+import itertools
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
@@ -26,6 +27,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
 
 from .analysis import Analyzer, Token, normalize
 from .lang import (
@@ -440,20 +442,20 @@ class DeletionIndex:
         starts, ends = np.searchsorted(self._keys, keys), np.searchsorted(self._keys, keys, side="right")
         rows = np.unique(self._owners[_ranges(starts, ends)])
         offsets = _ranges(self._row_start[rows], self._row_start[rows + 1])
-        results = []
-        for number in np.sort(self._row_words[offsets]).tolist():
-            candidate = self.words[number]
-            if abs(len(candidate) - len(word)) > max_distance:
-                continue
-            distance = OSA.distance(word, candidate, score_cutoff=max_distance)
-            if distance <= max_distance:
-                results.append((candidate, distance))
-        return results
+        numbers = np.sort(self._row_words[offsets])
+        if isinstance(self.words, StringTable):
+            candidates = self.words.take(numbers)
+        else:
+            candidates = [self.words[number] for number in numbers.tolist()]
+        # Every candidate's distance in one call (rapidfuzz's C loop); beyond ``max_distance``, max_distance + 1.
+        distances = cdist([word], candidates, scorer=OSA.distance, score_cutoff=max_distance, dtype=np.int32)
+        return [(c, d) for c, d in zip(candidates, distances[0].tolist()) if d <= max_distance]
 
     def frequency(self, word: str) -> float:
         """The word's Zipf frequency in the language (0 when the index does not hold it); words sorted."""
-        where = bisect.bisect_left(self.words, word)
-        return float(self._frequency[where]) / 10 if where < len(self.words) and self.words[where] == word else 0.0
+        words = self.words
+        where = words.bisect_left(word) if isinstance(words, StringTable) else bisect.bisect_left(words, word)
+        return float(self._frequency[where]) / 10 if where < len(words) and words[where] == word else 0.0
 
     def frequencies(self, words: Iterable[str]) -> list[float]:
         """``frequency`` of many words at once (one pass over the index's words, not a search each)."""
@@ -500,10 +502,11 @@ def _deletions(word: str, depth: int) -> set[str]:
     return found
 
 
-def _edits(word: str) -> Iterator[str]:
-    """Every string one edit (a deletion, a swap of neighbours, a substitution, an insertion) from ``word``."""
+def _edits(word: str, reach: int | None = None) -> Iterator[str]:
+    """Every string one edit (a deletion, a swap of neighbours, a substitution, an insertion) from ``word``;
+    with ``reach``, only those keeping ``word``'s first ``reach`` letters or fewer as they are."""
     letters = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
-    for i in range(len(word) + 1):
+    for i in range(len(word) + 1 if reach is None else min(reach, len(word)) + 1):
         head, tail = word[:i], word[i:]
         if tail:
             yield head + tail[1:]
@@ -621,6 +624,49 @@ def _map_words(text: str, step: str, change: Callable[[str, int, list[str]], str
     return Rewrite("".join(parts), tuple(corrections))
 
 
+def _scheme_verdict(votes: Mapping[str, int], sure: Mapping[str, int], evidence: int) -> str | None:
+    """The scheme most of a query's ``evidence`` Latin words read in (``votes``, ``sure`` of them exactly)."""
+    best = max(votes, key=lambda scheme: votes[scheme])
+    other = "layout" if best == "transliteration" else "transliteration"
+    # A word with a typo reads through a scheme only as a guess: it decides a query's scheme along with
+    # a word that reads exactly or another such guess, never alone («ARPNET» is not «арпанет» typed in Latin).
+    return (
+        best
+        if votes[best] * 2 >= evidence and votes[best] > votes[other] and (sure[best] or votes[best] >= 2)
+        else None
+    )
+
+
+def _settled(
+    votes: Mapping[str, int],
+    sure: Mapping[str, int],
+    unread: Mapping[str, Sequence[str]],
+    guesses: Mapping[str, Sequence[str]],
+    evidence: int,
+) -> bool:
+    """Whether the verdict is the same however the words still ``unread`` (exactly or as a guess) and the
+    ``guesses`` still unread turn out in each scheme."""
+    schemes = list(votes)
+    finals = [
+        [
+            (sure[s] + exact, votes[s] + exact + guessed)
+            for exact in range(len(unread[s]) + 1)
+            for guessed in range(len(unread[s]) - exact + len(guesses[s]) + 1)
+        ]
+        for s in schemes
+    ]
+    outcomes = set()
+    for ends in itertools.product(*finals):
+        outcomes.add(
+            _scheme_verdict(
+                dict(zip(schemes, (v for _, v in ends))), dict(zip(schemes, (s for s, _ in ends))), evidence
+            )
+        )
+        if len(outcomes) > 1:
+            return False
+    return True
+
+
 class ScriptReader:
     """How a query's Latin words read as Russian: through the keyboard layout or a transliteration.
 
@@ -736,21 +782,33 @@ class ScriptReader:
         words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
         exact = {"layout": self.layout, "transliteration": self.transliteration}
         near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
-        votes, sure = {}, {}
-        for scheme, candidates in words_of.items():
-            sure[scheme] = sum(exact[scheme](w) is not None for w in candidates)
-            votes[scheme] = sure[scheme] + sum(
-                exact[scheme](w) is None and near[scheme](w) is not None for w in candidates
+        # A word's exact layout reading is a dictionary look-up, read for every word; a transliteration is a
+        # lattice and each guess a spelling search: only those that can still change the verdict are read, first
+        # in the scheme that may still read the most words exactly («rfr jajhvbnm pfrfp» reads exactly on the
+        # layout; one Latin word that reads neither exactly nor as a guess settles it).
+        sure = {scheme: 0 for scheme in words_of}
+        unread = {scheme: list(candidates) for scheme, candidates in words_of.items()}  # exact reading unread
+        guesses: dict[str, list[str]] = {scheme: [] for scheme in words_of}  # no exact reading, guess unread
+        for word in unread["layout"]:
+            if exact["layout"](word) is not None:
+                sure["layout"] += 1
+            else:
+                guesses["layout"].append(word)
+        unread["layout"] = []
+        votes = dict(sure)
+        while not _settled(votes, sure, unread, guesses, len(evidence)):
+            scheme = max(
+                (s for s in words_of if unread[s] or guesses[s]),
+                key=lambda s: (sure[s] + len(unread[s]), bool(unread[s])),
             )
-        best = max(votes, key=lambda scheme: votes[scheme])
-        other = "layout" if best == "transliteration" else "transliteration"
-        # A word with a typo reads through a scheme only as a guess: it decides a query's scheme along with
-        # a word that reads exactly or another such guess, never alone («ARPNET» is not «арпанет» typed in Latin).
-        return (
-            best
-            if votes[best] * 2 >= len(evidence) and votes[best] > votes[other] and (sure[best] or votes[best] >= 2)
-            else None
-        )
+            if guesses[scheme]:
+                votes[scheme] += near[scheme](guesses[scheme].pop(0)) is not None
+            elif exact[scheme](word := unread[scheme].pop(0)) is not None:
+                sure[scheme] += 1
+                votes[scheme] += 1
+            else:
+                guesses[scheme].append(word)
+        return _scheme_verdict(votes, sure, len(evidence))
 
     def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
         """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,
@@ -1071,6 +1129,8 @@ class SpellingStep(RewriteStep):
         self.coverage = coverage
         self._corrections: Recent[str | None] = Recent(WORDS_KEPT)
         self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
+        # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
+        self._found_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
@@ -1122,7 +1182,7 @@ class SpellingStep(RewriteStep):
         if "-" in word and all(self.vocabulary.known(part) for part in word.split("-") if part):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         candidates = self._candidates(word)
-        ranked = self._ranked(word, candidates)
+        ranked = self._ranked(word, candidates, first=1)  # only the best is read
         squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
         if not ranked and squeezed != word:
             return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)
@@ -1131,7 +1191,10 @@ class SpellingStep(RewriteStep):
         return ranked[0] if ranked else None
 
     def _candidates(self, word: str) -> dict[str, int]:
-        """The known words a typo may stand for, with their distances (see ``_correct``)."""
+        """The known words a typo may stand for, with their distances (see ``_correct``): a copy, the caller's."""
+        return dict(self._found_candidates.get(word, lambda: self._find_candidates(word)))
+
+    def _find_candidates(self, word: str) -> dict[str, int]:
         limit = 1 if len(word) <= 5 else 2
         # Two edits from a word of the language the corpus does not use, only as two slips of the finger: an
         # unknown word two edits from a frequent one is as often another word («промокод» is no «протокол»).
@@ -1140,9 +1203,12 @@ class SpellingStep(RewriteStep):
             for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
             if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate) <= 2
         }
-        for edit in _edits(word):  # the dictionary's words one edit away, corpus or not
-            if edit not in candidates and len(edit) > 2 and self.vocabulary.morph.in_dictionary(edit):
-                candidates[edit] = 1
+        # The dictionary's words one edit away, corpus or not; none starts past the typed word's longest
+        # beginning that begins a dictionary word, so the edits further on are never probed.
+        morph = self.vocabulary.morph
+        edits = [e for e in _edits(word, morph.dictionary_reach(word)) if e not in candidates and len(e) > 2]
+        for edit in morph.dictionary_words(edits):
+            candidates.setdefault(edit, 1)
         if len(word) == 3:
             # A three-letter nonword is one edit from almost anything, and most often a four-letter word with
             # a letter dropped («еть», «деь»): only the corpus's words and the language's function words of four
@@ -1168,7 +1234,7 @@ class SpellingStep(RewriteStep):
         candidates = {
             c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c) <= 2
         }
-        return self._ranked(word, candidates)[:CONTEXT_CANDIDATES]
+        return self._ranked(word, candidates, first=CONTEXT_CANDIDATES)[:CONTEXT_CANDIDATES]
 
     def _in_context(self, rewrite: Rewrite) -> Rewrite:
         """A noisy-channel choice with the corpus as the language model. A correction that is a slip of the
@@ -1209,7 +1275,16 @@ class SpellingStep(RewriteStep):
     def _in_corpus(self, word: str) -> bool:
         return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
 
-    def _ranked(self, word: str, candidates: Mapping[str, int]) -> list[str]:
+    def _ranked(self, word: str, candidates: Mapping[str, int], first: int | None = None) -> list[str]:
+        """``candidates`` best first; with ``first``, only the nearest distances that hold that many are ranked
+        (distance leads the order, and ranking a candidate may parse it)."""
+        if first is not None:
+            ranked: list[str] = []
+            for distance in sorted(set(candidates.values())):
+                if len(ranked) >= first:
+                    break
+                ranked += self._ranked(word, {c: d for c, d in candidates.items() if d == distance})
+            return ranked
         counts = self.vocabulary.counts
 
         frequency = self.vocabulary.frequency

@@ -861,6 +861,7 @@ class TfidfChars(_Tfidf):
 
     def __init__(self) -> None:
         self._ngrams: dict[str, Sequence[str]] = {}
+        self._columns: dict[str, tuple[int, ...]] = {}  # a query word's n-grams the vocabulary has, as columns
 
     def _features(self, text: Analysed) -> Sequence[str]:
         cache = self._ngrams
@@ -873,6 +874,23 @@ class TfidfChars(_Tfidf):
                     cache[word] = ngrams
             features.extend(ngrams)
         return features
+
+    def _query(self, query: Analysed) -> tuple[list[int], np.ndarray]:
+        """``_Tfidf._query``'s columns and weights from each word's columns, found once per word: queries share
+        their words («как», «заказ»), and a word's ~15 n-grams are ~30 string look-ups each time."""
+        vocabulary, cache = self.vocabulary_, self._columns
+        counts: Counter[int] = Counter()
+        for word in query.surface.split():
+            columns = cache.get(word)
+            if columns is None:
+                columns = tuple(vocabulary[f] for f in self._features(Analysed((), word)) if f in vocabulary)
+                if len(cache) < 1_000_000:  # bounded, as the n-grams
+                    cache[word] = columns
+            counts.update(columns)
+        if not counts:
+            return [], np.empty(0)
+        columns, tf = zip(*sorted(counts.items()))
+        return self._weights(columns, tf)
 
     def _numbered(self, documents: Sequence[Analysed]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
         """Each distinct word cut once by scikit-learn's own ``char_wb`` analyzer, then every occurrence's

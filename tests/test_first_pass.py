@@ -1,0 +1,139 @@
+"""Work a first query skips (issue 15) is work whose result could not change it: the same decisions as doing it all."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search import SearchEngine
+from search.query import _LATIN_KEYS, _LATIN_WORD, ScriptReader, _scheme_verdict
+from search.store import StringTable
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.embedded import CORPUS, judged_queries, noisy_mix  # noqa: E402
+
+
+def _every_guess_read(reader: ScriptReader, words: list[str]) -> str | None:
+    """``ScriptReader._decide`` reading every word's guess in both schemes, as it did before it stopped early."""
+    latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in reader.vocabulary]
+    evidence = [w for w in latin if len(w) >= 3]
+    counts = reader.vocabulary.counts
+    evidence += (
+        []
+        if not evidence
+        else [
+            w
+            for w in words
+            if w in counts
+            and len(w) >= 3
+            and _LATIN_WORD.fullmatch(w)
+            and (russian := reader.transliteration(w)) is not None
+            and counts.get(russian, 0) > counts[w]
+        ]
+    )
+    latin_words = [w.rstrip(".,;:") for w in evidence]
+    words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
+    exact = {"layout": reader.layout, "transliteration": reader.transliteration}
+    near = {"layout": reader.near_layout, "transliteration": reader.near_transliteration}
+    votes, sure = {}, {}
+    for scheme, candidates in words_of.items():
+        sure[scheme] = sum(exact[scheme](w) is not None for w in candidates)
+        votes[scheme] = sure[scheme] + sum(exact[scheme](w) is None and near[scheme](w) is not None for w in candidates)
+    return _scheme_verdict(votes, sure, len(evidence))
+
+
+@pytest.fixture(scope="module")
+def engine() -> SearchEngine:
+    return SearchEngine.from_directory(CORPUS)
+
+
+def test_scheme_decision_reading_only_the_guesses_that_matter_is_reading_them_all(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real questions typed on the wrong layout and transliterated in three schemes, with and without typos."""
+    decided: list[tuple[str | None, str | None]] = []
+    lazy = ScriptReader._decide
+
+    def both(reader: ScriptReader, words: list[str]) -> str | None:
+        verdict = lazy(reader, words)
+        decided.append((verdict, _every_guess_read(reader, list(words))))
+        return verdict
+
+    monkeypatch.setattr(ScriptReader, "_decide", both)
+    for kind, question in noisy_mix(judged_queries()):
+        if kind == "layout" or kind.startswith("translit"):
+            engine.search(question)
+    assert len(decided) > 100
+    assert all(lazy_verdict == full for lazy_verdict, full in decided)
+    assert {verdict for verdict, _ in decided} >= {"layout", "transliteration", None}
+
+
+def test_string_table_reads_as_it_was_written_saved_and_memory_mapped(tmp_path: Path) -> None:
+    """The buffer views that read a word without numpy scalars give the strings written, by index and in bulk."""
+    words = ["заказ", "ёлка", "", "интернет-магазин", "Ozon", "пункт выдачи", "№ 5"]
+    built = StringTable.build(words)
+    np.save(tmp_path / "bytes.npy", built.data)
+    np.save(tmp_path / "offsets.npy", built.offsets)
+    mapped = StringTable(
+        np.load(tmp_path / "bytes.npy", mmap_mode="r"), np.load(tmp_path / "offsets.npy", mmap_mode="r")
+    )
+    for table in (built, mapped):
+        assert list(table) == words
+        assert [table[i] for i in range(-len(words), 0)] == words
+        assert table.raw(3) == "интернет-магазин".encode()
+        assert table.take(np.array([6, 0, 3, 3])) == ["№ 5", "заказ", "интернет-магазин", "интернет-магазин"]
+        with pytest.raises(IndexError):
+            table[len(words)]
+
+
+def test_spelling_lookup_finds_what_a_distance_per_candidate_finds(engine: SearchEngine) -> None:
+    """The batched distances keep every candidate within reach, in the index's order, and no other."""
+    from rapidfuzz.distance import OSA
+
+    spelling = engine.pipeline.stage("understand").rewriter.vocabulary.spelling
+    total = 0
+    for typo in ["пороль", "дотавка", "скольо", "возрат", "техподдерки", "спесание", "закз"]:
+        for index in (spelling.corpus, spelling.language):
+            for reach in (1, 2):
+                found = index.lookup(typo, reach)
+                total += len(found)
+                assert all(OSA.distance(typo, word) == distance <= reach for word, distance in found)
+                numbers = [index.words.find(word) for word, _ in found]
+                assert numbers == sorted(numbers)
+    assert total > 20
+    assert ("пароль", 1) in spelling.lookup("пороль", 1)
+
+
+def test_string_table_binary_search_is_bisect_on_its_strings() -> None:
+    """Bytes compared in UTF-8 order find the place ``bisect`` finds among the strings, letters of any script."""
+    import bisect
+
+    words = sorted({"заказ", "заказы", "ёлка", "елка", "ozon", "озон", "интернет-магазин", "яблоко", "a", "ß", "日本"})
+    table = StringTable.build(words)
+    probes = [*words, "", "заказа", "заказ0", "ё", "я", "zzz", "z", "ж", "日", "ожидание", "\U0001f600"]
+    assert [table.bisect_left(p) for p in probes] == [bisect.bisect_left(words, p) for p in probes]
+
+
+def test_char_ngram_columns_kept_per_word_weigh_a_query_as_its_ngrams_do(engine: SearchEngine) -> None:
+    """Each word's columns, found once, give the columns and weights the query's n-grams give, bit for bit."""
+    from search.analysis import analyse_query
+    from search.retrievers import _Tfidf
+
+    analyzer = engine.analyzer
+    for name in ("chars", "question_chars"):
+        retriever = engine.index.retrievers[name]
+        for question in (
+            "как вернуть товар",
+            "пороль от личного кабинета",
+            "Ozon ID не приходит смс",
+            "возврат товара, товар",
+        ):
+            query = analyse_query(analyzer.tokens(question))
+            for _ in range(2):  # the second time from the kept columns
+                columns, weights = retriever._query(query)
+                expected_columns, expected_weights = _Tfidf._query(retriever, query)
+                assert columns == expected_columns and columns
+                assert weights.tolist() == expected_weights.tolist()

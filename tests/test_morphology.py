@@ -1,0 +1,43 @@
+"""The dictionary probes spelling makes: batched and pruned, they find exactly what one probe per string finds."""
+
+from __future__ import annotations
+
+import pytest
+
+from search.morphology import shared_morphology
+from search.query import _edits
+
+# Typos people make in help-center questions (a letter left out, swapped, struck beside), and readings of
+# Latin keys that begin no word at all.
+TYPOS = ["техподдерки", "спесание", "возрат", "зокаЗ", "пороль", "дотавка", "скольо", "гжвжом", "елка", "мщзкщыю"]
+
+
+@pytest.mark.parametrize("typo", TYPOS)
+def test_pruned_batched_probes_find_every_dictionary_word_one_edit_away(typo: str) -> None:
+    morph = shared_morphology()
+    word = typo.lower()
+    one_by_one = [edit for edit in _edits(word) if morph.in_dictionary(edit)]
+    pruned = morph.dictionary_words(list(_edits(word, morph.dictionary_reach(word))))
+    assert pruned == one_by_one
+
+
+def test_reach_reads_e_as_yo_and_stops_where_no_word_begins() -> None:
+    morph = shared_morphology()
+    assert morph.dictionary_reach("елка") == 4  # the dictionary spells it «ёлка»
+    assert morph.dictionary_reach("заказ") == 5
+    assert morph.dictionary_reach("щщщзаказ") < 3
+    assert morph.dictionary_words(["заказ", "щщщзаказ", "елка"]) == ["заказ", "елка"]
+
+
+def test_warmed_words_are_parsed_once_and_read_from_the_cache() -> None:
+    from search.morphology import Morphology
+
+    morph = Morphology()
+    morph.warm(["возвратом", "заказы", "доставки"])
+    assert morph._cache.keys() >= {"возвратом", "заказы", "доставки"}
+    parsed = morph._analyzer.parse
+    morph._analyzer.parse = lambda word: pytest.fail(f"parsed {word!r} again")  # type: ignore[method-assign]
+    try:
+        assert [morph.lemma(w).lemma for w in ("возвратом", "заказы", "доставки")] == ["возврат", "заказ", "доставка"]
+    finally:
+        morph._analyzer.parse = parsed  # type: ignore[method-assign]
