@@ -184,7 +184,6 @@ def _build(name: str, directory: str) -> None:
 
     compiler = CC(name)
     compiler.output_dir = directory
-    compiler.target_cpu = "host"  # as numba's JIT: the module is built where it runs, cached per machine
     for indptr in _INDEX_TYPES:
         for indices in _INDEX_TYPES:
             for data in _DATA_TYPES:
