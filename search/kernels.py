@@ -138,13 +138,20 @@ def _cache_dirs() -> list[Path]:
 
 
 def _ahead_of_time() -> Any:
-    """The compiled extension module, built in a child process the first time; None if it cannot be had."""
+    """The compiled extension module, built in a child process the first time; None if it cannot be had.
+
+    A build that fails (no C compiler) leaves a ``.failed`` note beside where the module would
+    be, so later processes go straight to the JIT instead of failing the same build again.
+    """
     global _failed
     name = _key()
     filename = name + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
     for directory in _cache_dirs():
         if (directory / filename).is_file():
             return _load(name, directory / filename)
+        if (directory / f"{name}.failed").is_file():
+            _failed = (directory / f"{name}.failed").read_text(encoding="utf-8", errors="replace")
+            return None
     if importlib.util.find_spec("numba") is None:
         _failed = "numba is not installed (pip install '.[fast]') and no compiled kernel was built before"
         return None
@@ -153,25 +160,30 @@ def _ahead_of_time() -> Any:
             directory.mkdir(parents=True, exist_ok=True)
             with tempfile.TemporaryDirectory(dir=directory, prefix=".kernel-") as staging:
                 # A child process, so that this one never maps numba's LLVM.
-                subprocess.run(
-                    [sys.executable, __file__, name, staging],
-                    check=True,
-                    capture_output=True,
-                    timeout=600,
-                )
+                done = subprocess.run([sys.executable, __file__, name, staging], capture_output=True, timeout=600)
+                if done.returncode != 0:
+                    _failed = f"the ahead-of-time kernel could not be built: {done.stderr.decode(errors='replace')}"
+                    (directory / f"{name}.failed").write_text(_failed[-4000:], encoding="utf-8")
+                    return None
                 os.replace(Path(staging) / filename, directory / filename)  # atomic: racing builders both win
             return _load(name, directory / filename)
-        except (OSError, subprocess.SubprocessError) as error:
+        except (OSError, subprocess.SubprocessError) as error:  # not writable here (or too slow): the next place
             _failed = f"the ahead-of-time kernel could not be built in {directory}: {error}"
     return None
 
 
 def _load(name: str, path: Path) -> Any:
+    """The extension module at ``path``, or None (then numba's JIT serves) when it does not load."""
+    global _failed
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         return None
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as error:  # a truncated or foreign file
+        _failed = f"the compiled kernel {path} does not load: {error}"
+        return None
     return module
 
 

@@ -57,3 +57,21 @@ def test_postings_of_other_dtypes_get_the_same_answer() -> None:
             scores[indices[span]] += data.astype(data_type)[span] * weight
         best = np.lexsort((np.arange(1000), -scores))[:10]
         assert got[0].tolist() == best.tolist() and got[1].tolist() == scores[best].tolist()
+
+
+def test_a_build_that_fails_is_noted_and_not_tried_again(monkeypatch, tmp_path) -> None:
+    """No C compiler: the first process's failed build leaves a note, later ones go straight to the JIT."""
+    pytest.importorskip("numba", reason="numba is the optional `fast` extra: pip install '.[fast]'")
+    import search.kernels as kernels
+
+    monkeypatch.setattr(kernels, "_failed", None)
+    monkeypatch.setenv("SEARCH_KERNEL_CACHE", str(tmp_path))
+    monkeypatch.setattr(kernels.sys, "executable", "/bin/false")  # the child process fails, as a missing compiler
+    assert kernels._ahead_of_time() is None
+    assert [path.suffix for path in tmp_path.iterdir() if not path.name.startswith(".")] == [".failed"]
+
+    def built_again(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the failed build was tried again")
+
+    monkeypatch.setattr(kernels.subprocess, "run", built_again)
+    assert kernels._ahead_of_time() is None and kernels._failed
