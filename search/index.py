@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from . import storage
+from . import kernels, storage
 from .analysed import analyse_corpus
 from .analysis import Analyzer
 from .config import EngineConfig
@@ -277,6 +277,7 @@ def build_index(
     if not passages:
         raise ValueError("nothing to index: the corpus has no text")
     names = retrievers_to_build(config, len(passages))
+    kernels.prebuild(len(passages))  # compiled while the rest is built, if this index's queries will want it
     document_table = DocumentTable.build({document.id: document for document in documents}.values())
     fingerprint = fingerprint or corpus_fingerprint(documents, config, synonyms)
     if release:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -38,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["AUTO_MIN_ROWS", "MODE", "available", "compiled_top", "kernel_for"]
+__all__ = ["AUTO_MIN_ROWS", "MODE", "available", "compiled_top", "kernel_for", "prebuild"]
 
 MODE = os.environ.get("SEARCH_KERNEL", "auto").strip().lower() or "auto"
 """``auto`` (compiled above :data:`AUTO_MIN_ROWS` passages when it can be had), ``numba``, ``numpy``."""
@@ -52,6 +53,9 @@ _SIGNATURE = "Tuple((i8[:], f8[:]))({indptr}[:], {indices}[:], {data}[:], i8[:],
 
 _compiled: Callable[..., Any] | None = None
 _failed: str | None = None
+# A compile started in the background by prebuild(): the child, its staging folder, the cache folder.
+_pending: tuple[subprocess.Popen[bytes], Path, Path] | None = None
+_starter = 0  # the process that started it
 
 
 def available() -> bool:
@@ -137,35 +141,85 @@ def _cache_dirs() -> list[Path]:
     return [Path(__file__).parent / "__pycache__", home]
 
 
+def prebuild(rows: int) -> None:
+    """Start compiling the kernel in the background, for a corpus of ``rows`` passages that will want it.
+
+    An index build calls this before its analysis, so that the first query the new index
+    serves does not wait ~10 s for the compiler; a process that asks for the kernel while
+    the child still runs waits for it instead of starting another.
+    """
+    global _pending, _starter
+    if _pending is not None or _compiled is not None or MODE == "numpy" or (MODE == "auto" and rows < AUTO_MIN_ROWS):
+        return
+    name, filename = _names()
+    if _found(name, filename) is not None or importlib.util.find_spec("numba") is None:
+        return
+    for directory in _cache_dirs():
+        try:
+            _pending = _start(name, directory)
+            _starter = os.getpid()
+            return
+        except OSError:  # not writable here: the next place
+            continue
+
+
+def _names() -> tuple[str, str]:
+    name = _key()
+    return name, name + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+
+
+def _found(name: str, filename: str) -> Path | str | None:
+    """The built module's path, a failed build's note (its text), or None when neither is there."""
+    for directory in _cache_dirs():
+        if (directory / filename).is_file():
+            return directory / filename
+        if (directory / f"{name}.failed").is_file():
+            return (directory / f"{name}.failed").read_text(encoding="utf-8", errors="replace")
+    return None
+
+
+def _start(name: str, directory: Path) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    """The compiler's child process (so that this one never maps numba's LLVM), its staging folder, the cache."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".kernel-"))
+    with open(staging / "log", "wb") as log:  # a file, not a pipe: a child in the background never blocks on it
+        child = subprocess.Popen([sys.executable, __file__, name, str(staging)], stdout=log, stderr=log)
+    return child, staging, directory
+
+
 def _ahead_of_time() -> Any:
     """The compiled extension module, built in a child process the first time; None if it cannot be had.
 
     A build that fails (no C compiler) leaves a ``.failed`` note beside where the module would
     be, so later processes go straight to the JIT instead of failing the same build again.
     """
-    global _failed
-    name = _key()
-    filename = name + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
-    for directory in _cache_dirs():
-        if (directory / filename).is_file():
-            return _load(name, directory / filename)
-        if (directory / f"{name}.failed").is_file():
-            _failed = (directory / f"{name}.failed").read_text(encoding="utf-8", errors="replace")
-            return None
+    global _failed, _pending
+    name, filename = _names()
+    found = _found(name, filename)
+    if isinstance(found, Path):
+        return _load(name, found)
+    if isinstance(found, str):
+        _failed = found
+        return None
     if importlib.util.find_spec("numba") is None:
         _failed = "numba is not installed (pip install '.[fast]') and no compiled kernel was built before"
         return None
+    pending, _pending = _pending, None
+    if pending is not None and _starter != os.getpid():
+        pending = None  # started by the process this one was forked from: not this one's child to wait for
     for directory in _cache_dirs():
         try:
-            directory.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(dir=directory, prefix=".kernel-") as staging:
-                # A child process, so that this one never maps numba's LLVM.
-                done = subprocess.run([sys.executable, __file__, name, staging], capture_output=True, timeout=600)
-                if done.returncode != 0:
-                    _failed = f"the ahead-of-time kernel could not be built: {done.stderr.decode(errors='replace')}"
-                    (directory / f"{name}.failed").write_text(_failed[-4000:], encoding="utf-8")
+            child, staging, directory = pending or _start(name, directory)
+            pending = None
+            try:
+                if child.wait(timeout=600) != 0:
+                    log = (staging / "log").read_text(encoding="utf-8", errors="replace")
+                    _failed = f"the ahead-of-time kernel could not be built: {log[-4000:]}"
+                    (directory / f"{name}.failed").write_text(_failed, encoding="utf-8")
                     return None
-                os.replace(Path(staging) / filename, directory / filename)  # atomic: racing builders both win
+                os.replace(staging / filename, directory / filename)  # atomic: racing builders both win
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
             return _load(name, directory / filename)
         except (OSError, subprocess.SubprocessError) as error:  # not writable here (or too slow): the next place
             _failed = f"the ahead-of-time kernel could not be built in {directory}: {error}"

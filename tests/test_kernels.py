@@ -75,3 +75,25 @@ def test_a_build_that_fails_is_noted_and_not_tried_again(monkeypatch, tmp_path) 
 
     monkeypatch.setattr(kernels.subprocess, "run", built_again)
     assert kernels._ahead_of_time() is None and kernels._failed
+
+
+def test_a_build_compiles_the_kernel_in_the_background_and_queries_wait_for_it(monkeypatch, tmp_path) -> None:
+    """prebuild (called by an index build) starts the one compile; asking for the kernel waits for that child."""
+    pytest.importorskip("numba", reason="numba is the optional `fast` extra: pip install '.[fast]'")
+    import search.kernels as kernels
+
+    for name, value in (("_compiled", None), ("_failed", None), ("_pending", None), ("MODE", "auto")):
+        monkeypatch.setattr(kernels, name, value)
+    monkeypatch.setenv("SEARCH_KERNEL_CACHE", str(tmp_path))
+    kernels.prebuild(kernels.AUTO_MIN_ROWS - 1)  # a small corpus: numpy serves, nothing to compile
+    assert kernels._pending is None
+    kernels.prebuild(kernels.AUTO_MIN_ROWS)
+    assert kernels._pending is not None
+
+    def started_again(*args: object) -> None:
+        raise AssertionError("a second compile was started")
+
+    monkeypatch.setattr(kernels, "_start", started_again)
+    module = kernels._ahead_of_time()
+    assert module is not None and hasattr(module, "top_i4_i4_f8") and kernels._pending is None
+    assert [path.suffix for path in tmp_path.iterdir()] == [".so"]  # the module; the staging folder is gone
