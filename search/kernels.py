@@ -19,8 +19,10 @@ wants the kernel compiles it once in a child process (~10 s) into
 ``__pycache__`` (or ``SEARCH_KERNEL_CACHE``, or ``~/.cache/ru-faq-search``
 when the package is read-only), named by a hash of this file, numpy's and
 Python's versions, so an edited kernel is compiled again; every later process
-loads it. Where the extension cannot be built (no C compiler), numba's JIT
-(``cache=True``) serves in-process, as before.
+loads it; an index build starts that compile in the background
+(:func:`prebuild`) so its first query does not wait. Where the extension
+cannot be built (no C compiler), numba's JIT (``cache=True``) serves
+in-process, as before.
 """
 
 from __future__ import annotations
