@@ -231,7 +231,9 @@ def _skip(path: Path, why: str, strict: bool) -> None:
 
 
 def _title_from(text: str, path: Path) -> str:
-    heading = re.search(r"^#{1,6}\s+(.+?)\s*#*$", text, re.MULTILINE)
+    # A text without "#" has no heading: the expression's scan of a 370k-character text is 4 ms, the
+    # test 0.02 ms (of ~6 s of CPU reading a million texts in 1,000 files, ~4 s were this scan).
+    heading = re.search(r"^#{1,6}\s+(.+?)\s*#*$", text, re.MULTILINE) if "#" in text else None
     if heading:
         return heading.group(1)
     return path.stem.replace("_", " ").replace("-", " ").strip() or path.name

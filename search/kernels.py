@@ -7,34 +7,61 @@ the query's order of terms and each term's order of postings, as numpy's
 scatter does, with no fused multiply-add (numba's default, ``fastmath`` off).
 
 The choice is automatic — the kernel serves a corpus of :data:`AUTO_MIN_ROWS`
-passages or more when numba imports, since below that numpy is fast enough
-and importing numba (~0.3 s) would only slow a cold start — and can be forced
-with the environment variable ``SEARCH_KERNEL`` (``auto``, ``numba``,
-``numpy``) or, in tests, by setting :data:`MODE`. The function is compiled
-with ``cache=True``: the first process compiles it once (a few seconds) into
-``__pycache__``, every later one loads it.
+passages or more when it can be had, since below that numpy is fast enough —
+and can be forced with the environment variable ``SEARCH_KERNEL`` (``auto``,
+``numba``, ``numpy``) or, in tests, by setting :data:`MODE`.
+
+The kernel is compiled ahead of time (``numba.pycc``) into a small extension
+module that needs numpy only: a serving process never imports numba or
+llvmlite, whose JIT alone held ~100 MiB of a 100k index's serving RSS (its
+72 MiB ``libllvmlite.so`` and ~30 MiB of its own). The first process that
+wants the kernel compiles it once in a child process (~10 s) into
+``__pycache__`` (or ``SEARCH_KERNEL_CACHE``, or ``~/.cache/ru-faq-search``
+when the package is read-only), named by a hash of this file, numpy's and
+Python's versions, so an edited kernel is compiled again; every later process
+loads it; an index build starts that compile in the background
+(:func:`prebuild`) so its first query does not wait. Where the extension
+cannot be built (no C compiler), numba's JIT (``cache=True``) serves
+in-process, as before.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["AUTO_MIN_ROWS", "MODE", "available", "compiled_top", "kernel_for"]
+__all__ = ["AUTO_MIN_ROWS", "MODE", "available", "compiled_top", "kernel_for", "prebuild"]
 
 MODE = os.environ.get("SEARCH_KERNEL", "auto").strip().lower() or "auto"
-"""``auto`` (numba above :data:`AUTO_MIN_ROWS` passages when installed), ``numba`` or ``numpy``."""
+"""``auto`` (compiled above :data:`AUTO_MIN_ROWS` passages when it can be had), ``numba``, ``numpy``."""
 AUTO_MIN_ROWS = 20_000
+
+# The dtypes the ahead-of-time module is compiled for: (indptr, indices, data). Postings are scipy's
+# int32/int64 index arrays and float64 (or float32) weights; anything else goes to numba's JIT.
+_INDEX_TYPES = ("i4", "i8")
+_DATA_TYPES = ("f8", "f4")
+_SIGNATURE = "Tuple((i8[:], f8[:]))({indptr}[:], {indices}[:], {data}[:], i8[:], f8[:], i8, f8, b1[:], b1, f8[:])"
 
 _compiled: Callable[..., Any] | None = None
 _failed: str | None = None
+# A compile started in the background by prebuild(): the child, its staging folder, the cache folder.
+_pending: tuple[subprocess.Popen[bytes], Path, Path] | None = None
+_starter = 0  # the process that started it
 
 
 def available() -> bool:
-    """Whether numba imports (the ``fast`` extra is installed)."""
+    """Whether a compiled kernel can serve (built already, or numba is installed to build it)."""
     return compiled_top() is not None
 
 
@@ -53,16 +80,184 @@ def kernel_for(rows: int) -> Callable[..., Any] | None:
 
 
 def compiled_top() -> Callable[..., Any] | None:
-    """numba's compiled :func:`_top_columns`, or None without numba."""
+    """The compiled :func:`_top_columns` (ahead of time, else numba's JIT), or None without either."""
     global _compiled, _failed
     if _compiled is None and _failed is None:
-        try:
-            import numba
-        except ImportError as error:  # the pure-numpy path serves
-            _failed = str(error)
-            return None
-        _compiled = numba.njit(cache=True, nogil=True)(_top_columns)
+        module = _ahead_of_time()
+        if module is not None:
+            _compiled = _Dispatch(module)
+        else:
+            jit = _jit()
+            if jit is not None:
+                _compiled = jit
     return _compiled
+
+
+def _jit() -> Callable[..., Any] | None:
+    """numba's JIT-compiled kernel in this process (imports numba and llvmlite), or None without numba."""
+    global _failed
+    try:
+        import numba
+    except ImportError as error:  # the pure-numpy path serves
+        _failed = str(error)
+        return None
+    return numba.njit(cache=True, nogil=True)(_top_columns)  # type: ignore[no-any-return]
+
+
+class _Dispatch:
+    """The ahead-of-time module's kernel for the postings' dtypes; numba's JIT for any other combination."""
+
+    def __init__(self, module: Any) -> None:
+        self._module = module
+        self._kernels: dict[tuple[np.dtype, np.dtype, np.dtype], Callable[..., Any]] = {}
+
+    def __call__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, *rest: Any) -> Any:
+        kernel = self._kernels.get((indptr.dtype, indices.dtype, data.dtype))
+        if kernel is None:
+            kernel = self._choose(indptr.dtype, indices.dtype, data.dtype)
+        return kernel(indptr, indices, data, *rest)
+
+    def _choose(self, *dtypes: np.dtype) -> Callable[..., Any]:
+        name = "top_" + "_".join(f"{dtype.kind}{dtype.itemsize}" for dtype in dtypes)
+        kernel = getattr(self._module, name, None)
+        if kernel is None or any(not dtype.isnative for dtype in dtypes):
+            kernel = _jit()
+            if kernel is None:
+                raise TypeError(f"no compiled kernel for {name} and numba is not installed")
+        self._kernels[dtypes] = kernel  # type: ignore[index]
+        return kernel
+
+
+def _key() -> str:
+    """What the compiled module depends on: this file, numpy's and Python's versions."""
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    digest.update(f"{np.__version__} {sys.version} {sys.platform}".encode())
+    return "_search_kernel_" + digest.hexdigest()[:16]
+
+
+def _cache_dirs() -> list[Path]:
+    """Where the compiled module is looked for and written, in order of preference."""
+    if configured := os.environ.get("SEARCH_KERNEL_CACHE"):
+        return [Path(configured)]
+    home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ru-faq-search"
+    return [Path(__file__).parent / "__pycache__", home]
+
+
+def prebuild(rows: int) -> None:
+    """Start compiling the kernel in the background, for a corpus of ``rows`` passages that will want it.
+
+    An index build calls this before its analysis, so that the first query the new index
+    serves does not wait ~10 s for the compiler; a process that asks for the kernel while
+    the child still runs waits for it instead of starting another.
+    """
+    global _pending, _starter
+    if _pending is not None or _compiled is not None or MODE == "numpy" or (MODE == "auto" and rows < AUTO_MIN_ROWS):
+        return
+    name, filename = _names()
+    if _found(name, filename) is not None or importlib.util.find_spec("numba") is None:
+        return
+    for directory in _cache_dirs():
+        try:
+            _pending = _start(name, directory)
+            _starter = os.getpid()
+            return
+        except OSError:  # not writable here: the next place
+            continue
+
+
+def _names() -> tuple[str, str]:
+    name = _key()
+    return name, name + (sysconfig.get_config_var("EXT_SUFFIX") or ".so")
+
+
+def _found(name: str, filename: str) -> Path | str | None:
+    """The built module's path, a failed build's note (its text), or None when neither is there."""
+    for directory in _cache_dirs():
+        if (directory / filename).is_file():
+            return directory / filename
+        if (directory / f"{name}.failed").is_file():
+            return (directory / f"{name}.failed").read_text(encoding="utf-8", errors="replace")
+    return None
+
+
+def _start(name: str, directory: Path) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    """The compiler's child process (so that this one never maps numba's LLVM), its staging folder, the cache."""
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=directory, prefix=".kernel-"))
+    with open(staging / "log", "wb") as log:  # a file, not a pipe: a child in the background never blocks on it
+        child = subprocess.Popen([sys.executable, __file__, name, str(staging)], stdout=log, stderr=log)
+    return child, staging, directory
+
+
+def _ahead_of_time() -> Any:
+    """The compiled extension module, built in a child process the first time; None if it cannot be had.
+
+    A build that fails (no C compiler) leaves a ``.failed`` note beside where the module would
+    be, so later processes go straight to the JIT instead of failing the same build again.
+    """
+    global _failed, _pending
+    name, filename = _names()
+    found = _found(name, filename)
+    if isinstance(found, Path):
+        return _load(name, found)
+    if isinstance(found, str):
+        _failed = found
+        return None
+    if importlib.util.find_spec("numba") is None:
+        _failed = "numba is not installed (pip install '.[fast]') and no compiled kernel was built before"
+        return None
+    pending, _pending = _pending, None
+    if pending is not None and _starter != os.getpid():
+        pending = None  # started by the process this one was forked from: not this one's child to wait for
+    for directory in _cache_dirs():
+        try:
+            child, staging, directory = pending or _start(name, directory)
+            pending = None
+            try:
+                if child.wait(timeout=600) != 0:
+                    log = (staging / "log").read_text(encoding="utf-8", errors="replace")
+                    _failed = f"the ahead-of-time kernel could not be built: {log[-4000:]}"
+                    (directory / f"{name}.failed").write_text(_failed, encoding="utf-8")
+                    return None
+                os.replace(staging / filename, directory / filename)  # atomic: racing builders both win
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+            return _load(name, directory / filename)
+        except (OSError, subprocess.SubprocessError) as error:  # not writable here (or too slow): the next place
+            _failed = f"the ahead-of-time kernel could not be built in {directory}: {error}"
+    return None
+
+
+def _load(name: str, path: Path) -> Any:
+    """The extension module at ``path``, or None (then numba's JIT serves) when it does not load."""
+    global _failed
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        return None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except ImportError as error:  # a truncated or foreign file
+        _failed = f"the compiled kernel {path} does not load: {error}"
+        return None
+    return module
+
+
+def _build(name: str, directory: str) -> None:
+    """Compile :func:`_top_columns` ahead of time for every postings dtype (run as a child process)."""
+    import warnings
+
+    warnings.simplefilter("ignore")  # numba.pycc's pending deprecation
+    from numba.pycc import CC
+
+    compiler = CC(name)
+    compiler.output_dir = directory
+    for indptr in _INDEX_TYPES:
+        for indices in _INDEX_TYPES:
+            for data in _DATA_TYPES:
+                signature = _SIGNATURE.format(indptr=indptr, indices=indices, data=data)
+                compiler.export(f"top_{indptr}_{indices}_{data}", signature)(_top_columns)
+    compiler.compile()
 
 
 def _top_columns(indptr, indices, data, columns, weights, k, minimum, allowed, use_allowed, buffer):  # type: ignore[no-untyped-def]
@@ -124,3 +319,7 @@ def _top_columns(indptr, indices, data, columns, weights, k, minimum, allowed, u
             top_values[position] = value
             top_rows[position] = row
     return top_rows[:count], top_values[:count]
+
+
+if __name__ == "__main__":
+    _build(sys.argv[1], sys.argv[2])

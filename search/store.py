@@ -164,6 +164,15 @@ def _byte_offsets(text: str) -> np.ndarray:
     return offsets
 
 
+def _char_starts(raw: np.ndarray) -> np.ndarray:
+    """:func:`_byte_offsets` of the text whose UTF-8 bytes are ``raw``: where each character starts, then the end.
+
+    A character starts at every byte that is not a continuation byte (``10xxxxxx``).
+    """
+    starts = np.flatnonzero((raw & 0xC0) != 0x80)
+    return np.append(starts, raw.size)
+
+
 class StoredDocument(Document):
     """A :class:`Document` whose text stays in the table's buffer until it is read.
 
@@ -430,10 +439,16 @@ class PassageTable(Sequence[Passage]):
         for passage in passages:
             doc = documents.position(passage.doc_id)
             if text_of is None or text_of[0] != doc:
-                text = documents.text_of(doc)
-                text_of = (doc, text, _byte_offsets(text))
+                if checked:
+                    text = documents.text_of(doc)
+                    text_of = (doc, text, _byte_offsets(text))
+                else:  # the offsets from the UTF-8 bytes themselves, no text decoded (~5 s at a million texts)
+                    raw = np.frombuffer(
+                        documents.bytes(int(documents.bounds[doc]), int(documents.bounds[doc + 1])), np.uint8
+                    )
+                    text_of = (doc, "", _char_starts(raw))
             _, text, offsets = text_of
-            if not 0 <= passage.start <= passage.end <= len(text) or (
+            if not 0 <= passage.start <= passage.end <= offsets.size - 1 or (
                 checked and text[passage.start : passage.end] != passage.text
             ):
                 raise ValueError(f"passage {passage.id} is not a slice of document {passage.doc_id}")

@@ -119,6 +119,26 @@ def test_the_index_is_bit_identical_to_fitting_on_analysed_passages(analyzer, do
             assert value.tobytes() == other.tobytes(), (name, key)  # the same bits, not merely close
 
 
+def test_a_build_that_releases_its_documents_makes_the_same_index(analyzer, documents) -> None:
+    """``release=True`` (what ``python -m search build`` does) frees the texts mid-build; nothing else changes."""
+    config = EngineConfig(retrievers=("bm25", "tfidf", "chars"))
+    kept = build_index(documents, config, analyzer=analyzer, progress=False)
+    owned = list(documents)
+    released = build_index(owned, config, analyzer=analyzer, progress=False, release=True)
+    assert owned == [] and len(documents) > 1  # the build's own list emptied, the caller's untouched
+    assert released.fingerprint == kept.fingerprint
+    assert list(released.retrievers) == list(kept.retrievers) == ["bm25", "tfidf", "chars"]  # the saved order
+    for name, (params, arrays) in _states(released).items():
+        expected_params, expected = _states(kept)[name]
+        assert params == expected_params, name
+        assert {key: value.tobytes() for key, value in arrays.items()} == {
+            key: value.tobytes() for key, value in expected.items()
+        }, name
+    assert [released.passages[i].text for i in range(len(released.passages))] == [
+        kept.passages[i].text for i in range(len(kept.passages))
+    ]
+
+
 def test_numbered_field_of_a_list_numbers_in_order_of_first_occurrence() -> None:
     texts = [Analysed(("б", "а", "б"), "Б а б"), Analysed(("в", "а"), "в а")]
     ids, lengths, vocabulary = numbered_field(texts, "terms")

@@ -190,3 +190,12 @@ def test_a_string_table_finds_any_string() -> None:
     for word in words:
         assert table[table.find(word)] == word
     assert table.find("нет") == -1
+
+
+def test_character_offsets_from_the_bytes_equal_those_from_the_text() -> None:
+    """The unchecked build reads byte offsets off the UTF-8 bytes: the same as counting each character's width."""
+    from search.store import _byte_offsets, _char_starts
+
+    text = "Заказ № 15 — ёжик, ﬁнал１２ 3,5 кг; café 🙂 𝔘.\nНовая строка\tи табуляция"
+    assert _char_starts(np.frombuffer(text.encode("utf-8"), np.uint8)).tolist() == _byte_offsets(text).tolist()
+    assert _char_starts(np.zeros(0, np.uint8)).tolist() == _byte_offsets("").tolist() == [0]
