@@ -184,6 +184,14 @@ def test_a_typo_s_correction_is_weighed_in_the_query_s_context(engine: SearchEng
     assert rewritten == meant and {step for step, _, _ in corrections} == {"spelling"}
 
 
+def test_a_hyphenated_word_is_corrected_part_by_part(engine: SearchEngine) -> None:
+    """No word is near «по-аеглийскр» as a whole; its second part is one word with two slips. An adverb of
+    an adjective the dictionary knows («по-голландски») is no typo, though pymorphy3 lacks the adverb."""
+    assert _rewritten(engine, "отвечает ли поддержка по-аеглийскр")[0] == "отвечает ли поддержка по-английски"
+    assert _rewritten(engine, "интернет-мпгазин")[0] == "интернет-магазин"
+    assert _rewritten(engine, "отвечает ли поддержка по-голландски")[1] == []
+
+
 def test_the_first_two_letters_swapped_keep_the_first_letter(engine: SearchEngine) -> None:
     """«зоон» is a dictionary word (a zoological term), so a real-word typo; its first two letters swapped
     are one slip, not the first letter missed, and «озон» is the documents' word."""
@@ -198,10 +206,12 @@ def test_the_first_two_letters_swapped_keep_the_first_letter(engine: SearchEngin
         ("когда работает Пекаорня", "пекарня"),  # a capitalised word, one slip from the corpus's
         ("работает ли Студиия", "студия"),  # a letter doubled
         ("когда работает Пекарне", None),  # the corpus's word in another case: no typo
-        ("хлеб у Пекарн", None),  # an edit in the ending: a name in another case, left alone
+        ("хлеб у Пекарн", "пекарня"),  # one slip in the ending (a letter left out)
+        ("работает ли Ытудия", "студия"),  # one slip on the first letter (a neighbouring key)
+        ("хлеб у Пекарну", None),  # an edit in the ending no slip makes: a name in another case, left alone
     ],
 )
-def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a_slip_before_its_ending(
+def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a_slip(
     studio_and_cats: SearchEngine, typed: str, alongside: str | None
 ) -> None:
     info = studio_and_cats.search(typed, k=1).query
