@@ -76,6 +76,9 @@ _ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:
 _PIECED = re.compile(r"[a-z0-9'`\"]*[a-z][a-z0-9'`\"]*(?:[-.,;:]+[a-z0-9'`\"]+)*[.,;:]*|[0-9]+(?:-[a-z0-9'`\"]+)+")
 _PIECE_BREAK = re.compile(r"([-.,;:]+)")
 _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
+# A Cyrillic word's own punctuation also ends a sentence («номер телеофна.»); on the Latin layout «.» and «;»
+# are the keys of «ю» and «ж», so only spelling, after the layout step, reads them as punctuation.
+_SENTENCE_EDGES = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,.;…]*)$")
 
 # A corpus above this many lemmas indexes its surface words only for spelling (building every
 # form of every lemma would cost minutes); forms one edit away still come from the dictionary.
@@ -606,12 +609,17 @@ class RewriteStep(abc.ABC):
         return f"{type(self).__name__}()"
 
 
-def _map_words(text: str, step: str, change: Callable[[str, int, list[str]], str | None]) -> Rewrite:
-    """``text`` with each word (edge punctuation aside) replaced by ``change(word, index, words)``."""
+def _map_words(
+    text: str,
+    step: str,
+    change: Callable[[str, int, list[str]], str | None],
+    edges: re.Pattern[str] = _EDGE_PUNCTUATION,
+) -> Rewrite:
+    """``text`` with each word (``edges``: its edge punctuation aside) replaced by ``change(word, index, words)``."""
     parts = re.split(r"(\s+)", text)
     cores = []
     for part in parts:
-        match = _EDGE_PUNCTUATION.match(part) if part and not part.isspace() else None
+        match = edges.match(part) if part and not part.isspace() else None
         cores.append(match.groups() if match else None)
     words = [normalize(core[1]) if core else "" for core in cores]
     corrections = []
@@ -1093,7 +1101,7 @@ class SpellingStep(RewriteStep):
                 return None
             return None if word in keep else self.correct(word)
 
-        mapped = _map_words(text, self.name, change)
+        mapped = _map_words(text, self.name, change, _SENTENCE_EDGES)
         rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
         if self.coverage is None:
             return rewrite

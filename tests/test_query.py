@@ -192,6 +192,14 @@ def test_a_hyphenated_word_is_corrected_part_by_part(engine: SearchEngine) -> No
     assert _rewritten(engine, "отвечает ли поддержка по-голландски")[1] == []
 
 
+def test_a_typo_before_a_full_stop_is_corrected_and_the_stop_kept(engine: SearchEngine) -> None:
+    """A sentence's last word carries its full stop or ellipsis; a Latin word's «.» is a key of the other
+    layout («ozon.ru» stays a domain)."""
+    assert _rewritten(engine, "Не могу оформить возварт. Что делать?")[0] == "Не могу оформить возврат. Что делать?"
+    assert _rewritten(engine, "как оформить возварт…")[0] == "как оформить возврат…"
+    assert _rewritten(engine, "вернуть деньги на ozon.ru")[1] == []
+
+
 def test_the_first_two_letters_swapped_keep_the_first_letter(engine: SearchEngine) -> None:
     """«зоон» is a dictionary word (a zoological term), so a real-word typo; its first two letters swapped
     are one slip, not the first letter missed, and «озон» is the documents' word."""
