@@ -438,17 +438,18 @@ def test_guesses_stay_away_from_names(engine: SearchEngine, query: str) -> None:
 
 
 # Share of seeded re-typings of the judged queries that come back to the clean query's lemmas, per noise kind
-# (one seed per query here). Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.957, one typo 0.957, two
-# typos 0.848. The issue's target is 0.95 for every kind: missed by two typos only (two slips in one short word,
-# real words a typo made of another, ties the first-letter rule breaks the wrong way: «вкольо» → вольт).
-# Floors at what is reached, so a rule that loses ground fails.
+# (one seed per query here). Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.968, one typo 0.957, two
+# typos 0.902 (0.870 before the noisy-channel round: real-word typos onto rare words, slips ranked first, names'
+# slips anywhere, hyphenated parts). The issue's target is 0.95 for every kind: missed by two typos only (two
+# slips in one short word, queries the judged set holds misspelt already, real words in well-covered queries,
+# the first-letter rule: «вкольо» → вольт). Floors at what is reached, so a rule that loses ground fails.
 NOISE_FLOORS = {
     "layout": 0.99,
     "translit_passport": 0.95,
     "translit_gost": 0.96,
     "translit_informal": 0.95,
     "typo1": 0.95,
-    "typo2": 0.86,
+    "typo2": 0.90,
 }
 
 
