@@ -184,6 +184,22 @@ def test_a_typo_s_correction_is_weighed_in_the_query_s_context(engine: SearchEng
     assert rewritten == meant and {step for step, _, _ in corrections} == {"spelling"}
 
 
+def test_a_hyphenated_word_is_corrected_part_by_part(engine: SearchEngine) -> None:
+    """No word is near «по-аеглийскр» as a whole; its second part is one word with two slips. An adverb of
+    an adjective the dictionary knows («по-голландски») is no typo, though pymorphy3 lacks the adverb."""
+    assert _rewritten(engine, "отвечает ли поддержка по-аеглийскр")[0] == "отвечает ли поддержка по-английски"
+    assert _rewritten(engine, "интернет-мпгазин")[0] == "интернет-магазин"
+    assert _rewritten(engine, "отвечает ли поддержка по-голландски")[1] == []
+
+
+def test_a_typo_before_a_full_stop_is_corrected_and_the_stop_kept(engine: SearchEngine) -> None:
+    """A sentence's last word carries its full stop or ellipsis; a Latin word's «.» is a key of the other
+    layout («ozon.ru» stays a domain)."""
+    assert _rewritten(engine, "Не могу оформить возварт. Что делать?")[0] == "Не могу оформить возврат. Что делать?"
+    assert _rewritten(engine, "как оформить возварт…")[0] == "как оформить возврат…"
+    assert _rewritten(engine, "вернуть деньги на ozon.ru")[1] == []
+
+
 def test_the_first_two_letters_swapped_keep_the_first_letter(engine: SearchEngine) -> None:
     """«зоон» is a dictionary word (a zoological term), so a real-word typo; its first two letters swapped
     are one slip, not the first letter missed, and «озон» is the documents' word."""
@@ -198,10 +214,12 @@ def test_the_first_two_letters_swapped_keep_the_first_letter(engine: SearchEngin
         ("когда работает Пекаорня", "пекарня"),  # a capitalised word, one slip from the corpus's
         ("работает ли Студиия", "студия"),  # a letter doubled
         ("когда работает Пекарне", None),  # the corpus's word in another case: no typo
-        ("хлеб у Пекарн", None),  # an edit in the ending: a name in another case, left alone
+        ("хлеб у Пекарн", "пекарня"),  # one slip in the ending (a letter left out)
+        ("работает ли Ытудия", "студия"),  # one slip on the first letter (a neighbouring key)
+        ("хлеб у Пекарну", None),  # an edit in the ending no slip makes: a name in another case, left alone
     ],
 )
-def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a_slip_before_its_ending(
+def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a_slip(
     studio_and_cats: SearchEngine, typed: str, alongside: str | None
 ) -> None:
     info = studio_and_cats.search(typed, k=1).query
@@ -420,17 +438,18 @@ def test_guesses_stay_away_from_names(engine: SearchEngine, query: str) -> None:
 
 
 # Share of seeded re-typings of the judged queries that come back to the clean query's lemmas, per noise kind
-# (one seed per query here). Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.957, one typo 0.957, two
-# typos 0.848. The issue's target is 0.95 for every kind: missed by two typos only (two slips in one short word,
-# real words a typo made of another, ties the first-letter rule breaks the wrong way: «вкольо» → вольт).
-# Floors at what is reached, so a rule that loses ground fails.
+# (one seed per query here). Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.968, one typo 0.957, two
+# typos 0.902 (0.870 before the noisy-channel round: real-word typos onto rare words, slips ranked first, names'
+# slips anywhere, hyphenated parts). The issue's target is 0.95 for every kind: missed by two typos only (two
+# slips in one short word, queries the judged set holds misspelt already, real words in well-covered queries,
+# the first-letter rule: «вкольо» → вольт). Floors at what is reached, so a rule that loses ground fails.
 NOISE_FLOORS = {
     "layout": 0.99,
     "translit_passport": 0.95,
     "translit_gost": 0.96,
     "translit_informal": 0.95,
     "typo1": 0.95,
-    "typo2": 0.86,
+    "typo2": 0.90,
 }
 
 
