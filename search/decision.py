@@ -19,9 +19,12 @@ the first: «Варшава», «Мэннинг») the best passages hold — a 
 knows but not where the search looked is a question about something else.
 A logistic regression
 over them (scikit-learn, the scaler folded into its coefficients) gives the
-probability; the model, its threshold and its held-out figures are one JSON
-file, ``search/models/confidence.json``, loaded once per process and never
-pickled. ``python -m benchmarks.train_confidence`` regenerates it.
+probability — one regression per *view*, the groups of features a search
+gives (a retriever the engine lacks, one retriever alone: :data:`GROUPS`), so
+that a missing retriever is learned, not filled with means; the model, its
+threshold and its held-out figures are one JSON file,
+``search/models/confidence.json``, loaded once per process and never pickled.
+``python -m benchmarks.train_confidence`` regenerates it.
 
 >>> model = ConfidenceModel.default()
 >>> model.features == FEATURES and 0 < model.threshold < 1
