@@ -19,9 +19,12 @@ the first: «Варшава», «Мэннинг») the best passages hold — a 
 knows but not where the search looked is a question about something else.
 A logistic regression
 over them (scikit-learn, the scaler folded into its coefficients) gives the
-probability; the model, its threshold and its held-out figures are one JSON
-file, ``search/models/confidence.json``, loaded once per process and never
-pickled. ``python -m benchmarks.train_confidence`` regenerates it.
+probability — one regression per *view*, the groups of features a search
+gives (a retriever the engine lacks, one retriever alone: :data:`GROUPS`), so
+that a missing retriever is learned, not filled with means; the model, its
+threshold and its held-out figures are one JSON file,
+``search/models/confidence.json``, loaded once per process and never pickled.
+``python -m benchmarks.train_confidence`` regenerates it.
 
 >>> model = ConfidenceModel.default()
 >>> model.features == FEATURES and 0 < model.threshold < 1
@@ -50,6 +53,8 @@ from .results import Correction
 
 __all__ = [
     "FEATURES",
+    "FULL_VIEW",
+    "GROUPS",
     "MODEL_FILE",
     "RETRIEVERS",
     "ConfidenceModel",
@@ -59,17 +64,21 @@ __all__ = [
     "expected_calibration_error",
     "fit_confidence",
     "held_in",
+    "masked",
+    "present_groups",
     "sentence_coverage",
     "standing_in",
+    "view_columns",
+    "VIEWS",
 ]
 
 MODEL_FILE = Path(__file__).resolve().parent / "models" / "confidence.json"
 MODEL_FORMAT = "ru-faq-search confidence model"
-MODEL_VERSION = 2  # 2: each feature also times the query's length ("terms")
+MODEL_VERSION = 3  # 2: each feature also times the query's length ("terms"); 3: a model per view (VIEWS)
 REGENERATE = "regenerate it: python -m benchmarks.train_confidence"
 
-# The retrievers whose own rankings are features; one that did not run (a single-retriever search, an index
-# built without it) gets the training mean, which adds nothing to the decision.
+# The retrievers whose own rankings are features. One that did not run (a single-retriever search, an index
+# built without it) leaves its features NaN, and the model of the view without them decides (see VIEWS).
 RETRIEVERS: tuple[str, ...] = ("bm25", "tfidf", "chars")
 _PER_RETRIEVER = ("agree", "top", "margin2", "margin5")
 FEATURES: tuple[str, ...] = (
@@ -107,6 +116,20 @@ FEATURES: tuple[str, ...] = (
     "known_names_top3",  # … the three best hold: a name the corpus knows, but not where the search looked
 )
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
+# The features a search gives only when a retriever ran (or, "fused", when the ranking is the hybrid fusion):
+# a group is there or not as a whole, and each set of groups present — a view — has a regression of its own,
+# fitted on the same examples without the absent columns, instead of filling them with the training means
+# (which made an engine without BM25 say "no answer" to «как вернуть товар»).
+GROUPS: dict[str, tuple[str, ...]] = {
+    **{name: tuple(f"{name}_{what}" for what in _PER_RETRIEVER) for name in RETRIEVERS},
+    "fused": ("fused_top", "fused_margin2", "fused_margin5"),
+}
+GROUPS["bm25"] += ("bm25_top_all", "bm25_gap")
+FULL_VIEW: frozenset[str] = frozenset(GROUPS)
+VIEWS: tuple[frozenset[str], ...] = tuple(
+    frozenset(name for bit, name in enumerate(GROUPS) if mask >> bit & 1) for mask in range(2 ** len(GROUPS) - 1)
+)  # every view but the full one, which is the model's own coefficients
+_GROUP_COLUMNS = {name: np.array([_INDEX[f] for f in columns]) for name, columns in GROUPS.items()}
 _REWRITING = ("layout", "translit", "spelling")
 _CYRILLIC = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
 _LATIN = re.compile(r"[a-z]")
@@ -330,7 +353,13 @@ class ConfidenceModel:
     ``coefficients`` apply to the raw features and then to each feature
     times ``terms`` (the query's length: a long question carries more
     evidence, so the same coverage or margin means more in it), the scaler
-    folded in; ``means`` stand in for a feature a search cannot give. ``held_out``
+    folded in; ``means`` stand in for a feature a search may not give
+    (a name, a sentence). ``views`` hold, for a search without some groups
+    of :data:`GROUPS` (a retriever the engine lacks, one retriever alone),
+    the regression fitted without those columns (their coefficients 0),
+    its intercept shifted so that the one ``threshold`` keeps that view's
+    own held-out limits; a view not stored falls back to the largest stored
+    one inside it, else to the full model with the means. ``held_out``
     carries the figures, the reliability bins and the trade-off curve the
     training measured (for the README and the notebook).
     """
@@ -342,15 +371,34 @@ class ConfidenceModel:
     threshold: float
     held_out: Mapping[str, Any] = field(default_factory=dict)
     source: str = "<memory>"
+    views: Mapping[frozenset[str], tuple[np.ndarray, float]] = field(default_factory=dict)
+
+    def view_of(self, present: frozenset[str]) -> tuple[np.ndarray, float]:
+        """The coefficients and intercept that decide a search whose groups ``present`` are there."""
+        if present == FULL_VIEW or not self.views:
+            return self.coefficients, self.intercept
+        if present in self.views:
+            return self.views[present]
+        inside = [view for view in self.views if view <= present]
+        return self.views[max(inside, key=len)] if inside else (self.coefficients, self.intercept)
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The probability that the documents answer, for each row of ``x`` (one vector gives a 0-d array)."""
         x = np.asarray(x, dtype=np.float64)
-        filled = np.where(np.isnan(x), self.means, x)
+        rows = np.atleast_2d(x)
+        filled = np.where(np.isnan(rows), self.means, rows)
+        expanded = expand(filled)
+        present = present_groups(rows)
+        z = np.empty(len(rows))
+        for view in set(present):
+            at = np.array([p == view for p in present])
+            coefficients, intercept = self.view_of(view)
+            z[at] = expanded[at] @ coefficients + intercept
         # No word of the query (nor a synonym of one) is in any passage: nothing can answer it, whatever a
         # letter n-gram neighbour's margins say.
-        answerable = x[..., _INDEX["unknown"]] < 1.0
-        return np.where(answerable, _sigmoid(expand(filled) @ self.coefficients + self.intercept), 0.0)
+        answerable = rows[:, _INDEX["unknown"]] < 1.0
+        p = np.where(answerable, _sigmoid(z), 0.0)
+        return p.reshape(x.shape[:-1])
 
     def confidence(self, x: np.ndarray | None) -> float:
         """One search's confidence; nothing found is 0."""
@@ -374,6 +422,16 @@ class ConfidenceModel:
             "intercept": float(self.intercept),
             "means": [float(m) for m in self.means],
             "threshold": float(self.threshold),
+            "views": [
+                {
+                    "groups": [name for name in GROUPS if name in view],
+                    "coefficients": [float(c) for c in coefficients],
+                    "intercept": float(intercept),
+                }
+                for view, (coefficients, intercept) in sorted(
+                    self.views.items(), key=lambda item: VIEWS.index(item[0]) if item[0] in VIEWS else len(VIEWS)
+                )
+            ],
             "held_out": self.held_out,
         }
 
@@ -405,8 +463,30 @@ class ConfidenceModel:
         held_out = data.get("held_out", {})
         if not isinstance(held_out, dict):
             raise refuse("'held_out' must be an object")
+        views: dict[frozenset[str], tuple[np.ndarray, float]] = {}
+        stored = data.get("views", [])
+        if not isinstance(stored, list):
+            raise refuse("'views' must be a list")
+        for view in stored:
+            groups = view.get("groups") if isinstance(view, dict) else None
+            if not isinstance(groups, list) or not set(groups) < set(GROUPS) or frozenset(groups) in views:
+                raise refuse(f"a view must name a proper subset of {list(GROUPS)}, each view once")
+            coefficients = view.get("coefficients")
+            if not isinstance(coefficients, list) or len(coefficients) != 2 * len(FEATURES):
+                raise refuse(f"a view's 'coefficients' must be a list of {2 * len(FEATURES)} numbers")
+            views[frozenset(groups)] = (
+                _numbers(coefficients, "coefficients", refuse),
+                float(_numbers([view.get("intercept")], "intercept", refuse)[0]),
+            )
         return cls(
-            FEATURES, arrays["coefficients"], float(intercept), arrays["means"], float(threshold), held_out, source
+            FEATURES,
+            arrays["coefficients"],
+            float(intercept),
+            arrays["means"],
+            float(threshold),
+            held_out,
+            source,
+            views,
         )
 
     @classmethod
@@ -474,12 +554,20 @@ def _numbers(values: Iterable[Any], key: str, refuse: Any) -> np.ndarray:
 
 
 def fit_confidence(
-    x: np.ndarray, y: np.ndarray, *, sample_weight: np.ndarray | None = None, c: float = 1.0
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    sample_weight: np.ndarray | None = None,
+    c: float = 1.0,
+    view: frozenset[str] = FULL_VIEW,
 ) -> ConfidenceModel:
     """A logistic regression on standardized features, returned with the scaler folded into it.
 
     Missing features (NaN) take the column's mean, as they will at query
-    time. The threshold is 0.5 until the caller chooses one on held-out folds.
+    time. ``view`` names the groups of :data:`GROUPS` the regression may
+    read: the others' columns are left out of the fit (coefficient 0), as if
+    the search had not given them. The threshold is 0.5 until the caller
+    chooses one on held-out folds.
     """
     from sklearn.linear_model import LogisticRegression  # training only: searching never imports it
 
@@ -487,14 +575,41 @@ def fit_confidence(
     means = np.nanmean(x, axis=0)
     means = np.where(np.isnan(means), 0.0, means)
     expanded = expand(np.where(np.isnan(x), means, x))
-    centre = expanded.mean(axis=0)
-    scale = expanded.std(axis=0)
+    used = view_columns(view)
+    centre = expanded[:, used].mean(axis=0)
+    scale = expanded[:, used].std(axis=0)
     scale = np.where(scale > 1e-12, scale, 1.0)
     regression = LogisticRegression(C=c, max_iter=5000)
-    regression.fit((expanded - centre) / scale, y, sample_weight=sample_weight)
-    coefficients = regression.coef_[0] / scale
+    regression.fit((expanded[:, used] - centre) / scale, y, sample_weight=sample_weight)
+    coefficients = np.zeros(expanded.shape[1])
+    coefficients[used] = regression.coef_[0] / scale
     intercept = float(regression.intercept_[0] - np.sum(regression.coef_[0] * centre / scale))
     return ConfidenceModel(FEATURES, coefficients, intercept, means, 0.5)
+
+
+def view_columns(view: frozenset[str]) -> np.ndarray:
+    """The columns of :func:`expand`'s matrix a regression of ``view`` reads (the absent groups' left out)."""
+    keep = np.ones(len(FEATURES), dtype=bool)
+    for name in GROUPS:
+        if name not in view:
+            keep[_GROUP_COLUMNS[name]] = False
+    return np.flatnonzero(np.concatenate([keep, keep]))
+
+
+def present_groups(x: np.ndarray) -> list[frozenset[str]]:
+    """Each row's view: the groups of :data:`GROUPS` it holds (a group's first feature not NaN)."""
+    rows = np.atleast_2d(x)
+    there = {name: ~np.isnan(rows[:, columns[0]]) for name, columns in _GROUP_COLUMNS.items()}
+    return [frozenset(name for name in GROUPS if there[name][i]) for i in range(len(rows))]
+
+
+def masked(x: np.ndarray, view: frozenset[str]) -> np.ndarray:
+    """``x`` as a search of ``view`` gives it: the absent groups' features NaN."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    for name in GROUPS:
+        if name not in view:
+            out[..., _GROUP_COLUMNS[name]] = np.nan
+    return out
 
 
 def expand(filled: np.ndarray) -> np.ndarray:

@@ -14,7 +14,17 @@ import pytest
 
 from search import SearchEngine
 from search.corpus import Document, read_corpus
-from search.decision import FEATURES, MODEL_FILE, ConfidenceModel, ModelError, decision_features
+from search.decision import (
+    FEATURES,
+    GROUPS,
+    MODEL_FILE,
+    ConfidenceModel,
+    ModelError,
+    decision_features,
+    expand,
+    masked,
+    present_groups,
+)
 from search.evaluation import load_judgments, resolve_judgments
 from search.noise import retype
 
@@ -279,6 +289,12 @@ def _damaged(model: ConfidenceModel) -> dict[str, object]:
         "a text for a number": json.dumps({**good, "intercept": "0.5"}),
         "not finite": json.dumps({**good, "coefficients": [float("nan")] * len(FEATURES)}),
         "a threshold above 1": json.dumps({**good, "threshold": 1.5}),
+        "a view of unknown groups": json.dumps(
+            {**good, "views": [{**good["views"][0], "groups": ["bm25", "semantic"]}]}
+        ),
+        "a view's coefficient missing": json.dumps(
+            {**good, "views": [{**good["views"][0], "coefficients": good["views"][0]["coefficients"][:-1]}]}
+        ),
     }
 
 
@@ -293,6 +309,8 @@ DAMAGES = (
     "a text for a number",
     "not finite",
     "a threshold above 1",
+    "a view of unknown groups",
+    "a view's coefficient missing",
 )
 
 
@@ -320,3 +338,27 @@ def test_an_engine_can_be_given_another_model(engine: SearchEngine, model: Confi
     decide = Decide(engine.index, engine.analyzer, strict)
     search = decide(engine.pipeline.rank(engine.pipeline.request("как вернуть товар"), until="fuse"))
     assert not strict.answered(search.confidence) and 0.0 < search.confidence < 1.0
+
+
+def test_a_search_without_a_retriever_is_decided_by_the_regression_fitted_without_it(
+    engine: SearchEngine, model: ConfidenceModel
+) -> None:
+    """An engine without BM25 leaves BM25's features NaN: the model of that view reads the others (fitted on
+    the same examples without BM25's columns), not BM25's training means."""
+    decide = engine.pipeline.stage("decide")
+    search = engine.pipeline.rank(engine.pipeline.request("как вернуть товар"), until="fuse")
+    _, _, x = decide.evidence(search)  # type: ignore[attr-defined]
+    assert x is not None and present_groups(x) == [frozenset(GROUPS)]
+    without = frozenset(GROUPS) - {"bm25"}
+    assert without in model.views
+    y = masked(x, without)
+    assert present_groups(y) == [without] and np.isnan(y[[FEATURES.index("bm25_agree")]]).all()
+    coefficients, intercept = model.views[without]
+    bm25 = [i for i, name in enumerate(FEATURES * 2) if name.startswith("bm25_")]
+    assert not coefficients[bm25].any()  # the view never reads them
+    filled = np.where(np.isnan(y), model.means, y)
+    expected = 1 / (1 + np.exp(-(expand(filled) @ coefficients + intercept)))
+    assert model.predict(y) == pytest.approx(expected)
+    mean_filled = 1 / (1 + np.exp(-(expand(filled) @ model.coefficients + model.intercept)))
+    assert model.predict(y) != pytest.approx(mean_filled)
+    assert model.answered(model.confidence(y))  # «как вернуть товар» is answered without BM25 too
