@@ -309,7 +309,7 @@ def answer_span(
     for number, score in enumerate(scores):
         if score > 0:  # one query word is a phrase of its own: its weight
             unit = units[number]
-            near = _nearest(unit.at, forms, local) if matched[number] > 1 else score
+            near = _nearest(unit.positions(), forms, local) if matched[number] > 1 else score
             extra = _KIND_BONUS * total if wanted and _values_in(text, unit.tokens, weights) & wanted else 0.0
             scores[number] = score + _PROXIMITY_WEIGHT * near + extra
     best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
@@ -335,7 +335,7 @@ def answer_span(
     return start, end
 
 
-def _nearest(at: dict[str, tuple[int, ...]], forms: dict[str, list[str]], local: dict[str, float]) -> float:
+def _nearest(at: dict[str, list[int]], forms: dict[str, list[str]], local: dict[str, float]) -> float:
     """The most weight of distinct query terms standing within :data:`_PROXIMITY` tokens of each other in a unit:
     a sentence stating the question's words as one phrase («фармацевты-консультанты обычно работают») over one
     that scatters them."""
@@ -374,13 +374,22 @@ STEM = _STEM = 5  # first letters two word forms share to count as one word («�
 
 
 class Unit(NamedTuple):
-    """One sentence or list item of a passage: its tokens, its terms, and their first letters (``_STEM``);
-    ``at`` gives the positions of each token's term, cut to its first letters when it is that long."""
+    """One sentence or list item of a passage: its tokens, its terms, and their first letters (``_STEM``)."""
 
     tokens: Sequence[Token]
     terms: frozenset[str]
     stems: frozenset[str]
-    at: dict[str, tuple[int, ...]] = {}  # noqa: RUF012 (never changed: built once by passage_units)
+
+    def positions(self) -> dict[str, list[int]]:
+        """Each token's term (cut to its first letters when it is that long) → where it stands in the unit.
+
+        Computed when a unit holding two query words is scored, not kept with the passage: a serving
+        process keeps thousands of read passages, and their positions were ~15 MiB of it at 100k.
+        """
+        at: dict[str, list[int]] = {}
+        for position, token in enumerate(self.tokens):
+            at.setdefault(token.term[:_STEM] if len(token.term) >= _STEM else token.term, []).append(position)
+        return at
 
 
 class Units(tuple[Unit, ...]):
@@ -428,11 +437,7 @@ def passage_units(spans: Sequence[tuple[int, int]], tokens: Sequence[Token]) -> 
     for start, end in spans:
         unit = tokens[bisect_left(starts, start) : bisect_left(starts, end)]
         terms = frozenset(token.term for token in unit)
-        at: dict[str, list[int]] = {}
-        for position, token in enumerate(unit):
-            at.setdefault(token.term[:_STEM] if len(token.term) >= _STEM else token.term, []).append(position)
-        stems = frozenset(term[:_STEM] for term in terms if len(term) >= _STEM)
-        units.append(Unit(unit, terms, stems, {key: tuple(positions) for key, positions in at.items()}))
+        units.append(Unit(unit, terms, frozenset(term[:_STEM] for term in terms if len(term) >= _STEM)))
     return Units(units)
 
 
