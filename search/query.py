@@ -773,7 +773,8 @@ class ScriptReader:
         """``"layout"``, ``"transliteration"`` or None: the scheme most of the query's Latin words read in."""
         return self._decisions.get(" ".join(words), lambda: self._decide(words))
 
-    def _decide(self, words: Sequence[str]) -> str | None:
+    def _evidence(self, words: Sequence[str]) -> tuple[list[str], dict[str, list[str]]]:
+        """The query's words that tell a scheme, and those each scheme would read (``layout``, ``transliteration``)."""
         latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in self.vocabulary]
         evidence = [w for w in latin if len(w) >= 3]  # «ne», «XV»: too short to tell a scheme by themselves
         # «chat» is the corpus's word, but «чат» is more often: next to a word the corpus does not know
@@ -794,7 +795,10 @@ class ScriptReader:
         )
         # «vopros.» reads as «вопрос» with a full stop in Latin letters, and as «мщзкщыю» on the Russian keys
         latin_words = [w.rstrip(".,;:") for w in evidence]
-        words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
+        return evidence, {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
+
+    def _decide(self, words: Sequence[str]) -> str | None:
+        evidence, words_of = self._evidence(words)
         exact = {"layout": self.layout, "transliteration": self.transliteration}
         near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
         # A word's exact layout reading is a dictionary look-up, read for every word; a transliteration is a

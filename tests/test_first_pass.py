@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from search import SearchEngine
-from search.query import _LATIN_KEYS, _LATIN_WORD, ScriptReader, _scheme_verdict
+from search.query import ScriptReader, _scheme_verdict
 from search.store import StringTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -18,24 +18,7 @@ from benchmarks.embedded import CORPUS, judged_queries, noisy_mix  # noqa: E402
 
 def _every_guess_read(reader: ScriptReader, words: list[str]) -> str | None:
     """``ScriptReader._decide`` reading every word's guess in both schemes, as it did before it stopped early."""
-    latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in reader.vocabulary]
-    evidence = [w for w in latin if len(w) >= 3]
-    counts = reader.vocabulary.counts
-    evidence += (
-        []
-        if not evidence
-        else [
-            w
-            for w in words
-            if w in counts
-            and len(w) >= 3
-            and _LATIN_WORD.fullmatch(w)
-            and (russian := reader.transliteration(w)) is not None
-            and counts.get(russian, 0) > counts[w]
-        ]
-    )
-    latin_words = [w.rstrip(".,;:") for w in evidence]
-    words_of = {"layout": evidence, "transliteration": [w for w in latin_words if _LATIN_WORD.fullmatch(w)]}
+    evidence, words_of = reader._evidence(words)
     exact = {"layout": reader.layout, "transliteration": reader.transliteration}
     near = {"layout": reader.near_layout, "transliteration": reader.near_transliteration}
     votes, sure = {}, {}
