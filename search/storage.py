@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import struct
 import threading
 import time
 import weakref
@@ -369,6 +370,34 @@ class MappedFile:
         if len(data) != (end - start) * width:
             raise OSError(f"short read of an index array ({len(data)} of {(end - start) * width} bytes)")
         return data
+
+    def spans(self, positions: Sequence[int]) -> list[tuple[int, int]]:
+        """Entries ``p`` and ``p + 1`` for each of ``positions`` (an index pointer's bounds), one read each."""
+        fd, width, base = self._fd, self.dtype.itemsize, self._offset
+        layout = struct.Struct(self.dtype.byteorder.replace("|", "=") + self.dtype.char * 2)
+        out = []
+        for p in positions:
+            if not 0 <= p < self._size - 1:
+                raise IndexError(f"entries {p}:{p + 2} outside an array of {self._size}")
+            data = os.pread(fd, 2 * width, base + p * width)
+            if len(data) != 2 * width:
+                raise OSError(f"short read of an index array ({len(data)} of {2 * width} bytes)")
+            out.append(layout.unpack(data))
+        return out
+
+    def read_spans(self, spans: Sequence[tuple[int, int]], out: np.ndarray) -> None:
+        """Entries ``start:end`` of each span, one span after the other, into ``out``: no allocation."""
+        if out.dtype != self.dtype or not out.flags.c_contiguous:
+            raise TypeError(f"read into a contiguous {self.dtype} array, not {out.dtype}")
+        fd, width, base = self._fd, self.dtype.itemsize, self._offset
+        view, at = memoryview(out).cast("B"), 0
+        for start, end in spans:
+            wanted = (end - start) * width
+            if not 0 <= start <= end <= self._size or at + wanted > len(view):
+                raise IndexError(f"entries {start}:{end} of an array of {self._size} past the buffer's end")
+            if wanted and os.preadv(fd, [view[at : at + wanted]], base + start * width) != wanted:
+                raise OSError(f"short read of an index array ({wanted} bytes wanted)")
+            at += wanted
 
     def read(self, start: int, end: int) -> np.ndarray:
         """Entries ``start:end``, a copy."""

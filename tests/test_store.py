@@ -199,3 +199,41 @@ def test_character_offsets_from_the_bytes_equal_those_from_the_text() -> None:
     text = "Заказ № 15 — ёжик, ﬁнал１２ 3,5 кг; café 🙂 𝔘.\nНовая строка\tи табуляция"
     assert _char_starts(np.frombuffer(text.encode("utf-8"), np.uint8)).tolist() == _byte_offsets(text).tolist()
     assert _char_starts(np.zeros(0, np.uint8)).tolist() == _byte_offsets("").tolist() == [0]
+
+
+def _resident_kib(folder: Path, suffixes: tuple[str, ...]) -> dict[str, int]:
+    """This process's resident KiB of each mapped file under ``folder`` whose name ends with one of ``suffixes``."""
+    sizes: dict[str, int] = {}
+    name = ""
+    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            parts = line.split()
+            if parts and "-" in parts[0] and not parts[0].endswith(":"):
+                name = parts[5] if len(parts) > 5 else ""
+            elif parts and parts[0] == "Rss:" and name.startswith(str(folder)) and name.endswith(suffixes):
+                sizes[Path(name).name] = sizes.get(Path(name).name, 0) + int(parts[1])
+    return sizes
+
+
+def test_the_compiled_kernel_reads_a_loaded_index_s_postings_by_pread_not_the_map(
+    zipf_engines: tuple[SearchEngine, SearchEngine, list[str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same answers bit for bit as the index in memory, and not one page of the postings maps resident after."""
+    pytest.importorskip("numba", reason="numba is the optional `fast` extra: pip install '.[fast]'")
+    if not Path("/proc/self/smaps").is_file():
+        pytest.skip("needs Linux's /proc/self/smaps")
+    from search import kernels
+
+    built, _, queries = zipf_engines
+    built.save(tmp_path / "index")
+    loaded = SearchEngine.load(tmp_path / "index")  # a fresh map: no page of it read yet
+    rankings = ["hybrid", *built.retrievers]
+    monkeypatch.setattr(kernels, "MODE", "numpy")
+    expected = _answers(built, queries, rankings)
+    monkeypatch.setattr(kernels, "MODE", "numba")
+    assert _answers(loaded, queries, rankings) == expected
+    assert _answers(built, queries, rankings) == expected  # postings in memory: passed to the kernel as they are
+    postings = tuple(f"{name}.{part}.npy" for name in built.retrievers for part in ("columns", "weights") for part in (
+        f"{part}_indptr", f"{part}_indices", f"{part}_data"))  # fmt: skip
+    resident = _resident_kib(tmp_path / "index", postings)
+    assert len(resident) >= 6 and not any(resident.values()), resident
