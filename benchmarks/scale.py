@@ -207,7 +207,9 @@ def worker(system: str, data: Path, rounds: int) -> dict[str, object]:
         # As `python -m search build` does (search.index.open_index): the build owns the list it reads and
         # frees the texts once they are packed, which a caller holding the list would keep (~0.7 GB at 1M).
         config = EngineConfig.resolve(None, None, {"retrievers": keep})
-        engine = SearchEngine(build_index(read_corpus(data / "corpus"), config, progress=False, release=True))
+        # The text buffer goes to the index's folder and is mapped back, as `python -m search build` does.
+        documents = read_corpus(data / "corpus")
+        engine = SearchEngine(build_index(documents, config, progress=False, release=True, spill=data / "index"))
         out["build_s"] = time.perf_counter() - started
         out["build_cpu_s"] = time.process_time() - started_cpu  # this process
         # The analysis workers' CPU (forked by the build, reaped when their pool closes).

@@ -198,6 +198,7 @@ def open_index(
                 progress=progress,
                 release=True,
                 fingerprint=fingerprint,
+                spill=index_dir,
             )
             built.save(index_dir)
             return built
@@ -259,13 +260,16 @@ def build_index(
     progress: bool | None = None,
     release: bool = False,
     fingerprint: str | None = None,
+    spill: str | Path | None = None,
 ) -> Index:
     """Chunk, analyse and index ``documents`` in memory; ``synonyms`` is a thesaurus in Solr's format.
 
     ``release=True`` (``documents`` a list no one else needs) empties the list once the
     documents' text is packed into the index's buffer, so their strings are freed before
     the retrievers are fitted (~0.7 GB at a million texts); ``fingerprint`` is
-    :func:`corpus_fingerprint`'s, when the caller has it already.
+    :func:`corpus_fingerprint`'s, when the caller has it already. ``spill`` is a folder on
+    disk (the index's own) where a large text buffer is written and mapped back instead of
+    held while the retrievers are fitted (:meth:`DocumentTable.build`); the index is the same.
     """
     analyzer = analyzer or config.analyzer()
     if not config.matches(analyzer):
@@ -278,7 +282,7 @@ def build_index(
         raise ValueError("nothing to index: the corpus has no text")
     names = retrievers_to_build(config, len(passages))
     kernels.prebuild(len(passages))  # compiled while the rest is built, if this index's queries will want it
-    document_table = DocumentTable.build({document.id: document for document in documents}.values())
+    document_table = DocumentTable.build({document.id: document for document in documents}.values(), spill)
     fingerprint = fingerprint or corpus_fingerprint(documents, config, synonyms)
     if release:
         documents.clear()  # type: ignore[attr-defined]

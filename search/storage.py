@@ -38,7 +38,7 @@ import time
 import weakref
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -143,7 +143,7 @@ def write_index(
             _write_file(path, json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
         for name, array in arrays.items():
             with (staging / "arrays" / f"{name}.npy").open("wb") as handle:
-                np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+                _save_array(handle, array)
                 handle.flush()
                 os.fsync(handle.fileno())
         for path in sorted(staging.rglob("*")):
@@ -166,6 +166,26 @@ def write_index(
         with _staging_lock:
             _staging_here.discard(staging.name)
     return final
+
+
+COPY_BLOCK = 8 * 2**20  # bytes a mapped array is copied by (_save_array)
+
+
+def _save_array(handle: BinaryIO, array: np.ndarray) -> None:
+    """``np.save``'s bytes; an array that is a whole mapped file is copied from its file by ``pread``.
+
+    Saved through its map, every page of it would be read into this process (a build's
+    spilled text buffer, :meth:`search.store.DocumentTable.build`, or an opened index saved
+    again); copied, they only pass through the page cache.
+    """
+    file = MappedFile.of(array) if array.dtype.names is None else None
+    if file is None:
+        np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+        return
+    np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(array))
+    step = max(COPY_BLOCK // array.dtype.itemsize, 1)
+    for start in range(0, len(file), step):
+        handle.write(file.bytes(start, min(start + step, len(file))))
 
 
 def _writer_alive(staging_name: str) -> bool:
@@ -342,6 +362,9 @@ class MappedFile:
     def of(cls, array: np.ndarray) -> MappedFile | None:
         """The file under ``array`` when it is a whole 1-D ``np.memmap`` (as a loaded index's), else None."""
         mapped = array.base if isinstance(array.base, np.memmap) else array
+        known = _opened.get(id(mapped))
+        if known is not None and known[0]() is mapped and array.shape == mapped.shape and array.dtype == mapped.dtype:
+            return known[1]  # opened before: the same descriptor, even once the file's name is gone
         filename, offset = getattr(mapped, "filename", None), getattr(mapped, "offset", None)
         if not hasattr(os, "pread") or filename is None or offset is None:
             return None
@@ -356,7 +379,11 @@ class MappedFile:
         if os.fstat(fd).st_size < offset + mapped.nbytes:  # not the file that was mapped
             os.close(fd)
             return None
-        return cls(fd, int(offset), int(mapped.size), mapped.dtype)
+        file = cls(fd, int(offset), int(mapped.size), mapped.dtype)
+        for key in [key for key, (ref, _) in _opened.items() if ref() is None]:
+            _opened.pop(key, None)
+        _opened[id(mapped)] = (weakref.ref(mapped), file)
+        return file
 
     def __len__(self) -> int:
         return self._size
@@ -406,6 +433,11 @@ class MappedFile:
     def take(self, positions: Sequence[int]) -> np.ndarray:
         """The entries at ``positions`` (one read each: for a handful of them)."""
         return np.array([self.read(p, p + 1)[0] for p in positions], dtype=self.dtype)
+
+
+# The file of each mapped array opened so far (id of the map -> a weak reference to it, its file): a build's
+# spilled text buffer is unlinked once open, and saving it reads it through the descriptor it was opened with.
+_opened: dict[int, tuple[weakref.ref[np.ndarray], MappedFile]] = {}
 
 
 @contextlib.contextmanager

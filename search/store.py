@@ -22,7 +22,11 @@ from __future__ import annotations
 import bisect
 import functools
 import json
+import os
+import tempfile
+import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, overload
 
 import numpy as np
@@ -31,7 +35,33 @@ from .corpus import Document
 from .passages import Passage
 from .storage import MappedFile
 
-__all__ = ["DocumentTable", "PassageTable", "StringTable"]
+__all__ = ["DocumentTable", "PassageTable", "SPILL_MIN_BYTES", "StringTable"]
+
+SPILL_MIN_BYTES = 32 * 2**20  # a build's text buffer this large goes to a file when given a folder (DocumentTable)
+
+
+def _spilled_text(documents: Sequence[Document], size: int, folder: Path) -> tuple[Path, np.ndarray]:
+    """The documents' UTF-8 bytes written to a ``.npy`` file in ``folder``, mapped read-only, and its path.
+
+    The file is in a folder named as :mod:`search.storage` names a writer's staging folder, so a
+    sweep of the index folder removes it if this process dies before it is unlinked.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    path = Path(tempfile.mkdtemp(dir=folder, prefix=f".v-{stamp}-{os.getpid()}-", suffix=".tmp")) / "text.npy"
+    try:
+        header = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(size,))  # np.save's header
+        offset = header.offset
+        del header  # nothing written through the map: its pages would count in this process
+        with path.open("r+b") as out:
+            out.seek(offset)
+            for document in documents:
+                out.write(document.text.encode("utf-8"))
+        return path, np.asarray(np.load(path, mmap_mode="r", allow_pickle=False))
+    except BaseException:
+        path.unlink(missing_ok=True)
+        path.parent.rmdir()
+        raise
 
 
 class StringTable(Sequence[str]):
@@ -241,16 +271,37 @@ class DocumentTable(Mapping[str, Document]):
         self._positions: dict[str, int] | None = None
 
     @classmethod
-    def build(cls, documents: Iterable[Document]) -> DocumentTable:
+    def build(cls, documents: Iterable[Document], spill: str | Path | None = None) -> DocumentTable:
+        """The table of ``documents``; with ``spill`` (a folder on disk), a text buffer of
+        :data:`SPILL_MIN_BYTES` or more is written to a file there and mapped back, not held.
+
+        A spilled buffer is read as a saved index's is (pread, :class:`MappedFile`), so its
+        pages stay in the page cache instead of the build's memory while the retrievers are
+        fitted (610 MiB at a million texts); its file is unlinked at once (the map and the
+        descriptor keep it), so nothing is left behind.
+        """
         documents = list(documents)
         # Encoded twice, one document at a time, into one buffer of the exact size: holding every
         # document's bytes and then their join would cost twice the corpus (~1.3 GB at a million texts).
         sizes = np.fromiter((len(d.text.encode("utf-8")) for d in documents), dtype=np.int64, count=len(documents))
         bounds = np.zeros(len(documents) + 1, dtype=np.int64)
         np.cumsum(sizes, out=bounds[1:])
-        text = np.empty(int(bounds[-1]), dtype=np.uint8)
-        for document, start, end in zip(documents, bounds.tolist(), bounds[1:].tolist()):
-            text[start:end] = np.frombuffer(document.text.encode("utf-8"), dtype=np.uint8)
+        spilled: Path | None = None
+        if spill is not None and int(bounds[-1]) >= SPILL_MIN_BYTES:
+            spilled, text = _spilled_text(documents, int(bounds[-1]), Path(spill))
+        else:
+            text = np.empty(int(bounds[-1]), dtype=np.uint8)
+            for document, start, end in zip(documents, bounds.tolist(), bounds[1:].tolist()):
+                text[start:end] = np.frombuffer(document.text.encode("utf-8"), dtype=np.uint8)
+        try:
+            return cls._build(documents, text, bounds)
+        finally:
+            if spilled is not None:  # mapped and open by now: the name is no longer needed
+                spilled.unlink(missing_ok=True)
+                spilled.parent.rmdir()
+
+    @classmethod
+    def _build(cls, documents: list[Document], text: np.ndarray, bounds: np.ndarray) -> DocumentTable:
         groups: dict[tuple[str, ...], int] = {}
         audience = np.fromiter(
             (groups.setdefault(tuple(d.audience), len(groups)) for d in documents), dtype=np.int64, count=len(documents)

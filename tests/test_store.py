@@ -237,3 +237,36 @@ def test_the_compiled_kernel_reads_a_loaded_index_s_postings_by_pread_not_the_ma
         f"{part}_indptr", f"{part}_indices", f"{part}_data"))  # fmt: skip
     resident = _resident_kib(tmp_path / "index", postings)
     assert len(resident) >= 6 and not any(resident.values()), resident
+
+
+def test_a_build_that_spills_its_text_to_disk_saves_the_same_index_file_by_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The text buffer written to the index's folder and mapped back: same files, read by pread, nothing left."""
+    import json
+
+    from search import EngineConfig, store
+    from search.index import build_index
+
+    monkeypatch.setattr(store, "SPILL_MIN_BYTES", 0)
+    documents = read_corpus("corpus")
+    config = EngineConfig()
+    held = build_index(documents, config, progress=False)
+    spilled = build_index(list(documents), config, progress=False, release=True, spill=tmp_path / "spilled")
+    table = spilled.documents
+    assert isinstance(table, DocumentTable) and _mapped(table.text) and table._file is not None
+    assert held.documents._file is None  # type: ignore[attr-defined]
+    assert [p.name for p in (tmp_path / "spilled").iterdir()] == []  # the file is unlinked once mapped
+    assert [table[d].text for d in table] == [held.documents[d].text for d in held.documents]
+
+    def files(folder: Path) -> dict[str, str]:
+        version = (folder / "CURRENT").read_text(encoding="ascii").strip()
+        manifest = json.loads((folder / version / "manifest.json").read_text(encoding="utf-8"))
+        return {name: meta["sha256"] for name, meta in manifest["files"].items()}
+
+    held.save(tmp_path / "held")
+    spilled.save(tmp_path / "spilled")
+    assert files(tmp_path / "spilled") == files(tmp_path / "held") and "arrays/documents.text.npy" in files(
+        tmp_path / "held"
+    )
+    assert _answers(SearchEngine(spilled), QUERIES, ["hybrid"]) == _answers(SearchEngine(held), QUERIES, ["hybrid"])
