@@ -175,9 +175,10 @@ class _Reading:
         """The columns' postings as a compact CSC: (indptr, indices, data, columns 0…n-1)."""
         pointer, rows, values = files
         spans = pointer.spans(columns.tolist())
-        indptr = np.zeros(len(spans) + 1, dtype=np.int64)
-        np.cumsum([end - start for start, end in spans], out=indptr[1:])
-        total = int(indptr[-1])
+        bounds = [0]
+        for start, end in spans:  # not np.cumsum: 7 µs on a short list, a tenth of this whole read
+            bounds.append(bounds[-1] + end - start)
+        indptr, total = np.array(bounds, dtype=np.int64), bounds[-1]
         indices, data = self._scratch("indices", rows.dtype, total), self._scratch("data", values.dtype, total)
         rows.read_spans(spans, indices)
         values.read_spans(spans, data)
