@@ -18,14 +18,14 @@ import logging
 import sys
 import time
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from . import kernels, storage
+from . import kernels, storage, store
 from .analysed import analyse_corpus
 from .analysis import Analyzer
 from .config import EngineConfig
@@ -268,8 +268,9 @@ def build_index(
     documents' text is packed into the index's buffer, so their strings are freed before
     the retrievers are fitted (~0.7 GB at a million texts); ``fingerprint`` is
     :func:`corpus_fingerprint`'s, when the caller has it already. ``spill`` is a folder on
-    disk (the index's own) where a large text buffer is written and mapped back instead of
-    held while the retrievers are fitted (:meth:`DocumentTable.build`); the index is the same.
+    disk (the index's own) where each large finished part — the text buffer, the lexicon,
+    each fitted retriever — is written and mapped back instead of held under the next
+    step's peak (:meth:`DocumentTable.build`, :func:`storage.spill_arrays`); the index is the same.
     """
     analyzer = analyzer or config.analyzer()
     if not config.matches(analyzer):
@@ -290,7 +291,7 @@ def build_index(
     del passages
     # Each part is made with as little else held as can be: the lexicon first (its transient arrays then
     # sit on the least), the retrievers TF-IDF first, the spelling index once the analysis is freed.
-    lexicon = Lexicon.build(analysed)
+    lexicon = _spilled(Lexicon.build(analysed), Lexicon.from_state, spill)
     built: dict[str, Retriever] = {}
     from tqdm.auto import tqdm  # progress bars only build: a serving process does not import tqdm
 
@@ -300,11 +301,28 @@ def build_index(
         unit="retriever",
         disable=not show,
     ):
-        built[name] = RETRIEVERS[name]().fit(analysed)
+        built[name] = _spilled(RETRIEVERS[name]().fit(analysed), RETRIEVERS[name].from_state, spill)
     built = {name: built[name] for name in names}  # the configured order, as saved
     del analysed
     spelling = build_spelling_index(lexicon.words)
     return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint, spelling)
+
+
+_Part = TypeVar("_Part", Lexicon, Retriever)
+
+
+def _spilled(part: _Part, restore: Callable[[dict[str, Any], dict[str, np.ndarray]], _Part], spill: Any) -> _Part:
+    """``part`` made again from its arrays written to ``spill`` and mapped back (as a saved index's), when large.
+
+    So what is finished is not held in the build's memory under the next step's peak (the
+    lexicon under TF-IDF's fit, TF-IDF's postings under BM25's and the spelling index's).
+    """
+    if spill is None:
+        return part
+    params, arrays = part.state()
+    if sum(int(array.nbytes) for array in arrays.values()) < store.SPILL_MIN_BYTES:
+        return part
+    return restore(params, storage.spill_arrays(arrays, spill))
 
 
 def corpus_fingerprint(documents: Iterable[Document], config: EngineConfig, synonyms: str = "") -> str:

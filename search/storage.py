@@ -33,6 +33,7 @@ import json
 import os
 import shutil
 import struct
+import tempfile
 import threading
 import time
 import weakref
@@ -49,6 +50,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MappedFile",
     "read_index",
+    "spill_arrays",
     "write_index",
     "locked",
 ]
@@ -360,8 +362,20 @@ class MappedFile:
 
     @classmethod
     def of(cls, array: np.ndarray) -> MappedFile | None:
-        """The file under ``array`` when it is a whole 1-D ``np.memmap`` (as a loaded index's), else None."""
-        mapped = array.base if isinstance(array.base, np.memmap) else array
+        """The file under ``array`` when it is a whole 1-D ``np.memmap`` (as a loaded index's), else None.
+
+        ``array`` may be a view of the whole map (scipy's matrices made of a loaded index's arrays hold such views).
+        """
+        mapped = array
+        while not isinstance(mapped, np.memmap) and isinstance(mapped.base, np.ndarray):
+            mapped = mapped.base
+        if not isinstance(mapped, np.memmap):
+            return None
+        if mapped is not array and (
+            not array.flags.c_contiguous
+            or array.__array_interface__["data"][0] != mapped.__array_interface__["data"][0]
+        ):
+            return None  # not the map's own first byte onwards
         known = _opened.get(id(mapped))
         if known is not None and known[0]() is mapped and array.shape == mapped.shape and array.dtype == mapped.dtype:
             return known[1]  # opened before: the same descriptor, even once the file's name is gone
@@ -380,9 +394,8 @@ class MappedFile:
             os.close(fd)
             return None
         file = cls(fd, int(offset), int(mapped.size), mapped.dtype)
-        for key in [key for key, (ref, _) in _opened.items() if ref() is None]:
-            _opened.pop(key, None)
         _opened[id(mapped)] = (weakref.ref(mapped), file)
+        weakref.finalize(mapped, _opened.pop, id(mapped), None)  # before its id can be another object's
         return file
 
     def __len__(self) -> int:
@@ -433,6 +446,33 @@ class MappedFile:
     def take(self, positions: Sequence[int]) -> np.ndarray:
         """The entries at ``positions`` (one read each: for a handful of them)."""
         return np.array([self.read(p, p + 1)[0] for p in positions], dtype=self.dtype)
+
+
+def spill_arrays(arrays: dict[str, np.ndarray], folder: str | Path) -> dict[str, np.ndarray]:
+    """The same arrays written to ``.npy`` files in ``folder`` and mapped back read-only, as a loaded index's.
+
+    A build's finished parts go to disk this way so their pages sit in the page cache, not in the
+    build's memory, under the later steps' peaks. The files are unlinked once mapped and opened
+    (:class:`MappedFile` keeps the descriptor, so saving copies them by ``pread``); their folder is
+    named as a writer's staging folder, so a sweep removes it if this process dies first.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    prefix = f".v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-"
+    staging = Path(tempfile.mkdtemp(dir=folder, prefix=prefix, suffix=".tmp"))
+    try:
+        mapped: dict[str, np.ndarray] = {}
+        for number, (name, array) in enumerate(arrays.items()):
+            path = staging / f"{number}.npy"
+            with path.open("wb") as handle:
+                np.save(handle, np.ascontiguousarray(array), allow_pickle=False)
+            loaded = _load_array(path, path.stat().st_size)
+            if loaded.ndim == 1:
+                MappedFile.of(loaded)  # opened, and remembered, while the file still has its name
+            mapped[name] = loaded
+        return mapped
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # The file of each mapped array opened so far (id of the map -> a weak reference to it, its file): a build's

@@ -242,7 +242,10 @@ def test_the_compiled_kernel_reads_a_loaded_index_s_postings_by_pread_not_the_ma
 def test_a_build_that_spills_its_text_to_disk_saves_the_same_index_file_by_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The text buffer written to the index's folder and mapped back: same files, read by pread, nothing left."""
+    """The text buffer, lexicon and retrievers written to the index's folder and mapped back as they are made.
+
+    The same files, the same answers, the text and postings read by pread, and nothing left in the folder.
+    """
     import json
 
     from search import EngineConfig, store
@@ -256,6 +259,9 @@ def test_a_build_that_spills_its_text_to_disk_saves_the_same_index_file_by_file(
     table = spilled.documents
     assert isinstance(table, DocumentTable) and _mapped(table.text) and table._file is not None
     assert held.documents._file is None  # type: ignore[attr-defined]
+    assert _mapped(spilled.lexicon.indices) and not _mapped(held.lexicon.indices)
+    for name, retriever in spilled.retrievers.items():
+        assert _mapped(retriever._data) and not _mapped(held.retrievers[name]._data), name  # type: ignore[attr-defined]
     assert [p.name for p in (tmp_path / "spilled").iterdir()] == []  # the file is unlinked once mapped
     assert [table[d].text for d in table] == [held.documents[d].text for d in held.documents]
 
@@ -269,4 +275,5 @@ def test_a_build_that_spills_its_text_to_disk_saves_the_same_index_file_by_file(
     assert files(tmp_path / "spilled") == files(tmp_path / "held") and "arrays/documents.text.npy" in files(
         tmp_path / "held"
     )
-    assert _answers(SearchEngine(spilled), QUERIES, ["hybrid"]) == _answers(SearchEngine(held), QUERIES, ["hybrid"])
+    rankings = ["hybrid", *held.retrievers]
+    assert _answers(SearchEngine(spilled), QUERIES, rankings) == _answers(SearchEngine(held), QUERIES, rankings)
