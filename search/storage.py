@@ -30,6 +30,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import struct
@@ -50,6 +51,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MappedFile",
     "read_index",
+    "release_pages",
     "spill_arrays",
     "write_index",
     "locked",
@@ -446,6 +448,21 @@ class MappedFile:
     def take(self, positions: Sequence[int]) -> np.ndarray:
         """The entries at ``positions`` (one read each: for a handful of them)."""
         return np.array([self.read(p, p + 1)[0] for p in positions], dtype=self.dtype)
+
+
+def release_pages(array: np.ndarray) -> None:
+    """Drop a mapped array's pages from this process (``MADV_DONTNEED``) after reading all of it once.
+
+    The file's pages stay in the page cache; a later read maps them again. Nothing for an array in memory.
+    """
+    mapped = array
+    while not isinstance(mapped, np.memmap) and isinstance(mapped.base, np.ndarray):
+        mapped = mapped.base
+    # Read-only maps only: on a copy-on-write one ("c") it would throw away what was written.
+    handle = getattr(mapped, "_mmap", None) if isinstance(mapped, np.memmap) and mapped.mode == "r" else None
+    if handle is not None and hasattr(mmap, "MADV_DONTNEED"):
+        with contextlib.suppress(OSError, ValueError):
+            handle.madvise(mmap.MADV_DONTNEED)
 
 
 def spill_arrays(arrays: dict[str, np.ndarray], folder: str | Path) -> dict[str, np.ndarray]:

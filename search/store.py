@@ -33,7 +33,7 @@ import numpy as np
 
 from .corpus import Document
 from .passages import Passage
-from .storage import MappedFile
+from .storage import MappedFile, release_pages
 
 __all__ = ["DocumentTable", "PassageTable", "SPILL_MIN_BYTES", "StringTable"]
 
@@ -474,6 +474,7 @@ class PassageTable(Sequence[Passage]):
         # The first passage of each document, for ids ("<doc>:<ordinal>") and lookups by id.
         self._first = np.searchsorted(doc, np.arange(len(documents)), side="left") if _ascending(doc) else None
         self._by_id: dict[str, int] | None = None
+        release_pages(rows)  # every row was read above: a saved table's pages leave this process (49 MiB at 1M)
 
     @classmethod
     def build(cls, passages: Sequence[Passage], documents: DocumentTable, *, checked: bool = True) -> PassageTable:
@@ -628,17 +629,26 @@ class PassageTable(Sequence[Passage]):
         """Which passages answer a FAQ question."""
         empty = self.questions.find("")
         codes = self.rows[:, _QUESTION]
-        return codes != empty if empty >= 0 else np.ones(len(self), dtype=bool)
+        try:
+            return codes != empty if empty >= 0 else np.ones(len(self), dtype=bool)
+        finally:
+            release_pages(self.rows)
 
     def in_documents(self, doc_ids: Collection[str]) -> np.ndarray:
         """Which passages belong to one of ``doc_ids`` (unknown ids match nothing)."""
         wanted = [self.documents.position(d) for d in doc_ids if d in self.documents]
-        return np.isin(self.doc_index, np.asarray(wanted, dtype=np.int64))
+        try:
+            return np.isin(self.doc_index, np.asarray(wanted, dtype=np.int64))
+        finally:
+            release_pages(self.rows)
 
     def audience_mask(self, audience: str) -> np.ndarray:
         """Which passages are meant for ``audience``."""
         groups = np.array([audience in group for group in self.audiences], dtype=bool)
-        return groups[self.rows[:, _AUDIENCE]] if len(self) else np.zeros(0, dtype=bool)
+        try:
+            return groups[self.rows[:, _AUDIENCE]] if len(self) else np.zeros(0, dtype=bool)
+        finally:
+            release_pages(self.rows)
 
     # --- on disk -------------------------------------------------------------------------
 

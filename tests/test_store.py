@@ -277,3 +277,20 @@ def test_a_build_that_spills_its_text_to_disk_saves_the_same_index_file_by_file(
     )
     rankings = ["hybrid", *held.retrievers]
     assert _answers(SearchEngine(spilled), QUERIES, rankings) == _answers(SearchEngine(held), QUERIES, rankings)
+
+
+def test_a_loaded_passage_table_leaves_no_page_of_its_rows_resident_after_reading_them_all(
+    zipf_engines: tuple[SearchEngine, SearchEngine, list[str]], tmp_path: Path
+) -> None:
+    """Opening validates every row and the pipeline reads whole columns; those pages are dropped after."""
+    if not Path("/proc/self/smaps").is_file():
+        pytest.skip("needs Linux's /proc/self/smaps")
+    built, _, queries = zipf_engines
+    built.save(tmp_path / "index")
+    loaded = SearchEngine.load(tmp_path / "index")
+    table = loaded.index.passages
+    assert isinstance(table, PassageTable) and _mapped(table.rows)
+    assert table.has_question.tolist() == built.index.passages.has_question.tolist()  # type: ignore[attr-defined]
+    assert table.audience_mask("buyers").tolist() == built.index.passages.audience_mask("buyers").tolist()  # type: ignore[attr-defined]
+    assert _resident_kib(tmp_path / "index", ("passages.rows.npy",)) == {"passages.rows.npy": 0}
+    assert _answers(loaded, queries[:5], ["hybrid"]) == _answers(built, queries[:5], ["hybrid"])
