@@ -551,30 +551,46 @@ def keyboard_cost(typed: str, candidate: str) -> int:
     return sum(1 for a, b in zip(typed, candidate) if a != b and b not in _KEYBOARD.get(a, ()))
 
 
+# Each key's letter and the letters of the keys around it: what a finger meaning that key may strike.
+_STRIKES: dict[str, frozenset[str]] = {key: keys | {key} for key, keys in _KEYBOARD.items()}
+
+
+@functools.lru_cache(maxsize=WORDS_KEPT)
 def finger_slips(typed: str, candidate: str) -> int:
     """How many slips of the finger make ``typed`` of ``candidate`` (a large number when they cannot): a
     letter left out, two neighbours swapped, a neighbouring key struck, a letter too many beside its own
     key or a neighbour's. A restricted edit distance: «вкольо» is two slips from «сколько», «протокол» no
-    number of slips from «промокод» (м for т is no neighbouring key)."""
+    number of slips from «промокод» (м for т is no neighbouring key).
+
+    Kept for the pairs seen lately: spelling asks again for the same typo and candidate when it ranks them and
+    weighs their alternatives."""
     never = len(typed) + len(candidate) + 1
-    rows = [[never] * (len(candidate) + 1) for _ in range(len(typed) + 1)]
-    rows[0] = list(range(len(candidate) + 1))
-    for i in range(1, len(typed) + 1):
-        letter = typed[i - 1]
+    strikes = [_STRIKES.get(meant) or frozenset(meant) for meant in candidate]
+    before: list[int] = []  # the row two letters up, for a swap
+    row = list(range(len(candidate) + 1))
+    for i, letter in enumerate(typed, 1):
         beside = typed[i - 2 : i - 1] + typed[i : i + 1]
-        extra = any(letter == other or letter in _KEYBOARD.get(other, ()) for other in beside)
-        rows[i][0] = rows[i - 1][0] + 1 if extra else never
-        for j in range(1, len(candidate) + 1):
-            meant = candidate[j - 1]
-            best = rows[i][j - 1] + 1  # the meant letter left out
-            if letter == meant or letter in _KEYBOARD.get(meant, ()):
-                best = min(best, rows[i - 1][j - 1] + (letter != meant))
-            if extra:
-                best = min(best, rows[i - 1][j] + 1)
-            if i > 1 and j > 1 and letter == candidate[j - 2] and typed[i - 2] == meant and letter != meant:
-                best = min(best, rows[i - 2][j - 2] + 1)
-            rows[i][j] = min(best, never)
-    return rows[-1][-1]
+        extra = any(letter in (_STRIKES.get(other) or other) for other in beside)
+        above = row
+        left = above[0] + 1 if extra else never
+        row = [left]
+        previous = typed[i - 2] if i > 1 else ""
+        for j, meant in enumerate(candidate, 1):
+            best = left + 1  # the meant letter left out
+            if letter in strikes[j - 1]:
+                struck = above[j - 1] + (letter != meant)
+                if struck < best:
+                    best = struck
+            if extra and above[j] + 1 < best:
+                best = above[j] + 1
+            if j > 1 and previous == meant and letter == candidate[j - 2] and letter != meant and i > 1:
+                swapped = before[j - 2] + 1
+                if swapped < best:
+                    best = swapped
+            left = best if best < never else never
+            row.append(left)
+        before = above
+    return row[-1]
 
 
 def slip_cost(typed: str, candidate: str) -> int:
