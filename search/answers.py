@@ -309,7 +309,7 @@ def answer_span(
     for number, score in enumerate(scores):
         if score > 0:  # one query word is a phrase of its own: its weight
             unit = units[number]
-            near = _nearest(unit.positions(), forms, local) if matched[number] > 1 else score
+            near = _nearest(unit.tokens, forms, local) if matched[number] > 1 else score
             extra = _KIND_BONUS * total if wanted and _values_in(text, unit.tokens, weights) & wanted else 0.0
             scores[number] = score + _PROXIMITY_WEIGHT * near + extra
     best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
@@ -335,13 +335,19 @@ def answer_span(
     return start, end
 
 
-def _nearest(at: dict[str, list[int]], forms: dict[str, list[str]], local: dict[str, float]) -> float:
+def _nearest(tokens: Sequence[Token], forms: dict[str, list[str]], local: dict[str, float]) -> float:
     """The most weight of distinct query terms standing within :data:`_PROXIMITY` tokens of each other in a unit:
     a sentence stating the question's words as one phrase («фармацевты-консультанты обычно работают») over one
-    that scatters them."""
-    found = sorted(
-        (position, term) for key, terms in forms.items() if key in at for position in at[key] for term in terms
-    )
+    that scatters them.
+
+    The unit's tokens are read once against the query's forms (a term cut to its first letters is itself when
+    shorter): no table of every token's positions is built for a unit holding two query words."""
+    found = []
+    for position, token in enumerate(tokens):
+        terms = forms.get(token.term[:_STEM])
+        if terms is not None:
+            found.extend([(position, term) for term in terms])
+    found.sort()
     best = 0.0
     for first, (start, _) in enumerate(found):
         near: dict[str, None] = {}  # the distinct terms, summed in the text's order: the same in every process
@@ -379,17 +385,6 @@ class Unit(NamedTuple):
     tokens: Sequence[Token]
     terms: frozenset[str]
     stems: frozenset[str]
-
-    def positions(self) -> dict[str, list[int]]:
-        """Each token's term (cut to its first letters when it is that long) → where it stands in the unit.
-
-        Computed when a unit holding two query words is scored, not kept with the passage: a serving
-        process keeps thousands of read passages, and their positions were ~15 MiB of it at 100k.
-        """
-        at: dict[str, list[int]] = {}
-        for position, token in enumerate(self.tokens):
-            at.setdefault(token.term[:_STEM] if len(token.term) >= _STEM else token.term, []).append(position)
-        return at
 
 
 class Units(tuple[Unit, ...]):
