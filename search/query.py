@@ -30,6 +30,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
 from .analysis import Analyzer, Token, normalize
+from .arrays import sorted_unique
 from .lang import (
     CONSONANTS,
     CYRILLIC_TO_LATIN_KEYS,
@@ -450,7 +451,7 @@ class DeletionIndex:
         keys = codes[kept] @ self._powers
         keys = keys[~foreign[kept].any(axis=1)]
         starts, ends = np.searchsorted(self._keys, keys), np.searchsorted(self._keys, keys, side="right")
-        rows = np.unique(self._owners[_ranges(starts, ends)])
+        rows = sorted_unique(self._owners[_ranges(starts, ends)])
         offsets = _ranges(self._row_start[rows], self._row_start[rows + 1])
         numbers = np.sort(self._row_words[offsets])
         if isinstance(self.words, StringTable):
