@@ -47,6 +47,7 @@ import numpy as np
 
 from .answers import STEM as _STEM
 from .answers import Unit, Units
+from .arrays import sorted_unique
 from .lexicon import Lexicon
 from .query import query_coverage, synonym_links
 from .results import Correction
@@ -291,7 +292,8 @@ def _best_coverage(
     for term in unique:
         held = [lexicon.postings(t) for t in (term, *links.get(term, ())) if t in lexicon]
         if held and idf[term] > 0:
-            found = held[0] if len(held) == 1 else np.unique(np.concatenate(held))  # one term's postings: no repeats
+            # one term's postings: no repeats
+            found = held[0] if len(held) == 1 else sorted_unique(np.concatenate(held))
             rows.append(found)
             weights.append(np.full(found.size, idf[term]))
     if not rows or total <= 0:
