@@ -28,6 +28,7 @@ from .lang import (
     NUMBER_WORDS,
     OUTDATED_MARKERS,
     QUESTION_KINDS,
+    STREET_WORDS,
     TRANSLITERATION,
 )
 from .passages import Passage
@@ -70,6 +71,10 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(ADDRESS_PATTERN)
+# What every address and every sum holds, looked for in the case-folded text (every letter the patterns' case-
+# insensitive parts accept folds to their own letter): a passage without it is not searched for the whole pattern.
+_STREET = re.compile(STREET_WORDS)
+_CURRENCY = re.compile(r"руб|₽")
 _QUESTION_KINDS = {kind: re.compile(pattern) for kind, pattern in QUESTION_KINDS.items()}
 FACT_KINDS = (*FACT_TRIGGERS,)  # kinds of fact a passage states: "phone", "email", …, "address", "link"
 _UNITS = (("минут", "мин"), ("час", "ч"), ("недел", "нед"), ("месяц", "мес"))
@@ -142,7 +147,8 @@ def extract_facts(text: str, analyzer: Analyzer, tokens: Sequence[Token] | None 
             link = token.kind == "domain"
             kind, canonical = ("link", _canonical_link(token.term)) if link else (token.kind, token.term)
             facts.append(Fact(kind, text[token.start : token.end], canonical, token.start, token.end))
-    for match in _ADDRESS.finditer(text):
+    folded = text.casefold()
+    for match in _ADDRESS.finditer(text) if _STREET.search(folded) else ():
         facts.append(Fact("address", match.group(), " ".join(normalize(match.group()).split()), *match.span()))
     for match in _HOURS.finditer(text):
         if match.group(1):
@@ -154,7 +160,7 @@ def extract_facts(text: str, analyzer: Analyzer, tokens: Sequence[Token] | None 
         number = match.group(1) or match.group(2)
         canonical = _canonical_duration(number, match.group(3))
         facts.append(Fact("duration", match.group(), canonical, match.start(), match.end()))
-    for match in _SUM.finditer(text):
+    for match in _SUM.finditer(text) if _CURRENCY.search(folded) else ():
         facts.append(
             Fact("sum", match.group().strip(), re.sub(r"\D", "", match.group(1)) + " ₽", match.start(), match.end())
         )
