@@ -75,6 +75,9 @@ _ADDRESS = re.compile(ADDRESS_PATTERN)
 # insensitive parts accept folds to their own letter): a passage without it is not searched for the whole pattern.
 _STREET = re.compile(STREET_WORDS)
 _CURRENCY = re.compile(r"руб|₽")
+_DURATION_UNITS = "минут|час|дн|день|недел|месяц"  # _DURATION's unit words without their endings; and a digit
+_DURATION_UNIT = re.compile(_DURATION_UNITS)
+_DIGIT = re.compile(r"\d")
 _QUESTION_KINDS = {kind: re.compile(pattern) for kind, pattern in QUESTION_KINDS.items()}
 FACT_KINDS = (*FACT_TRIGGERS,)  # kinds of fact a passage states: "phone", "email", …, "address", "link"
 _UNITS = (("минут", "мин"), ("час", "ч"), ("недел", "нед"), ("месяц", "мес"))
@@ -156,7 +159,8 @@ def extract_facts(text: str, analyzer: Analyzer, tokens: Sequence[Token] | None 
         else:
             canonical = "круглосуточно"
         facts.append(Fact("hours", match.group(), canonical, match.start(), match.end()))
-    for match in _DURATION.finditer(text):
+    durations = _DIGIT.search(text) is not None and _DURATION_UNIT.search(folded) is not None
+    for match in _DURATION.finditer(text) if durations else ():
         number = match.group(1) or match.group(2)
         canonical = _canonical_duration(number, match.group(3))
         facts.append(Fact("duration", match.group(), canonical, match.start(), match.end()))

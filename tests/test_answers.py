@@ -55,12 +55,15 @@ def test_facts_use_the_analyzers_canonical_tokens(analyzer) -> None:
 
 
 def test_addresses_and_sums_in_capitals_are_facts_too(analyzer) -> None:
-    """Addresses and sums are looked for only in a passage holding a street word or a currency (case-folded):
-    one written in capitals is found as the case-insensitive patterns find it."""
+    """Addresses, durations and sums are looked for only in a passage holding a street word, a unit of time or a
+    currency (case-folded): one written in capitals is found as the case-insensitive patterns find it."""
     text = "Приезжайте: УЛ. ТВЕРСКАЯ, Д. 7, Москва. Доставка — 500 РУБ., самовывоз 0 ₽."
     facts = [(f.kind, f.value) for f in extract_facts(text, analyzer)]
     assert ("address", "УЛ. ТВЕРСКАЯ, Д. 7, Москва") in facts
     assert [value for kind, value in facts if kind == "sum"] == ["500 РУБ", "0 ₽"]
+    assert ("duration", "В ТЕЧЕНИЕ 3 РАБОЧИХ ДНЕЙ") in [
+        (f.kind, f.value) for f in extract_facts("Вернём деньги В ТЕЧЕНИЕ 3 РАБОЧИХ ДНЕЙ.", analyzer)
+    ]
     assert not [kind for kind, _ in extract_facts("Ответим в чате за пару минут.", analyzer)]
 
 
@@ -70,9 +73,10 @@ def test_every_letter_the_fact_patterns_accept_in_any_case_folds_to_their_own() 
     very letter they spell, so a passage they would match always passes the look-up first."""
     import re
 
+    from search.answers import _DURATION_UNITS
     from search.lang import STREET_WORDS
 
-    letters = set(STREET_WORDS.replace("\\", "") + "руб") - set("|")
+    letters = set(STREET_WORDS.replace("\\", "") + "руб" + _DURATION_UNITS) - set("|")
     for letter in letters:
         pattern = re.compile(re.escape(letter), re.IGNORECASE)
         folded = {chr(c).casefold() for c in range(0x10000) if not 0xD800 <= c < 0xE000 and pattern.fullmatch(chr(c))}
