@@ -557,14 +557,15 @@ _STRIKES: dict[str, frozenset[str]] = {key: keys | {key} for key, keys in _KEYBO
 
 
 @functools.lru_cache(maxsize=WORDS_KEPT)
-def finger_slips(typed: str, candidate: str) -> int:
+def finger_slips(typed: str, candidate: str, limit: int | None = None) -> int:
     """How many slips of the finger make ``typed`` of ``candidate`` (a large number when they cannot): a
     letter left out, two neighbours swapped, a neighbouring key struck, a letter too many beside its own
     key or a neighbour's. A restricted edit distance: «вкольо» is two slips from «сколько», «протокол» no
     number of slips from «промокод» (м for т is no neighbouring key).
 
-    Kept for the pairs seen lately: spelling asks again for the same typo and candidate when it ranks them and
-    weighs their alternatives."""
+    With ``limit``, ``limit + 1`` stands for any number above it, and the count stops as soon as no slip
+    further on can bring it back to ``limit``: spelling asks «two slips or fewer?» of a hundred candidates a
+    typo. Kept for the pairs seen lately (it is asked again when candidates are ranked and weighed)."""
     never = len(typed) + len(candidate) + 1
     strikes = [_STRIKES.get(meant) or frozenset(meant) for meant in candidate]
     before: list[int] = []  # the row two letters up, for a swap
@@ -590,8 +591,11 @@ def finger_slips(typed: str, candidate: str) -> int:
                     best = swapped
             left = best if best < never else never
             row.append(left)
+        # Every count further on is at least a count of this row, or of the row above plus a swap.
+        if limit is not None and min(row) > limit and min(above) >= limit:
+            return limit + 1
         before = above
-    return row[-1]
+    return row[-1] if limit is None or row[-1] <= limit else limit + 1
 
 
 def slip_cost(typed: str, candidate: str) -> int:
@@ -1258,7 +1262,7 @@ class SpellingStep(RewriteStep):
         candidates = {
             candidate: distance
             for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
-            if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate) <= 2
+            if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate, 2) <= 2
         }
         # The dictionary's words one edit away, corpus or not; none starts past the typed word's longest
         # beginning that begins a dictionary word, so the edits further on are never probed.
@@ -1289,7 +1293,7 @@ class SpellingStep(RewriteStep):
         if len(word) >= 4:
             candidates.update(self.vocabulary.spelling_index.lookup(word, 2))
         candidates = {
-            c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c) <= 2
+            c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c, 2) <= 2
         }
         return self._ranked(word, candidates, first=CONTEXT_CANDIDATES)[:CONTEXT_CANDIDATES]
 
