@@ -298,6 +298,8 @@ class SpellingIndex:
 
     def __init__(self, corpus: DeletionIndex, language: DeletionIndex) -> None:
         self.corpus, self.language = corpus, language
+        # A word's frequency is two binary searches: spelling ranks the same candidates for several typos.
+        self._frequencies: Recent[float] = Recent(WORDS_KEPT)
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
         found = dict(self.corpus.lookup(word, max_distance))
@@ -305,7 +307,7 @@ class SpellingIndex:
         return list(found.items())
 
     def frequency(self, word: str) -> float:
-        return max(self.corpus.frequency(word), self.language.frequency(word))
+        return self._frequencies.get(word, lambda: max(self.corpus.frequency(word), self.language.frequency(word)))
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params: dict[str, Any] = {}
