@@ -499,18 +499,16 @@ class Annotate(Stage):
 
     def _hits(self, search: Search, asked: frozenset[str], k: int) -> list[Hit]:
         query = search.query
-        shown = set(search.order[:k].tolist())
-        positions = {  # each retriever's rank and score of the hits shown
-            name: {
-                index: (rank, score)
-                for rank, (index, score) in enumerate(zip(indices.tolist(), values.tolist()), 1)
-                if index in shown
-            }
-            for name, (indices, values) in search.ranked.items()
-        }
+        order = search.order[:k].tolist()
+        shown = set(order)
+        positions = {}  # each retriever's rank and score of the hits shown: only theirs are read out of its ranking
+        for name, (indices, values) in search.ranked.items():
+            ranks = {index: rank for rank, index in enumerate(indices.tolist(), 1) if index in shown}
+            scores = values[[rank - 1 for rank in ranks.values()]].tolist()
+            positions[name] = dict(zip(ranks, zip(ranks.values(), scores)))
         weights = self.weights(query)
         hits = []
-        for position, (index, score) in enumerate(zip(search.order[:k].tolist(), search.scores[:k].tolist()), 1):
+        for position, (index, score) in enumerate(zip(order, search.scores[:k].tolist()), 1):
             passage = self.passages[index]
             breakdown = {
                 name: RetrieverScore(rank=found[index][0], score=found[index][1])
