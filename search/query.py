@@ -570,11 +570,12 @@ def finger_slips(typed: str, candidate: str, limit: int | None = None) -> int:
     typo. Kept for the pairs seen lately (it is asked again when candidates are ranked and weighed)."""
     never = len(typed) + len(candidate) + 1
     strikes = [_STRIKES.get(meant) or frozenset(meant) for meant in candidate]
+    # A typed letter is one too many when it is a letter beside it, or a neighbouring key of one.
+    beside = [_STRIKES.get(other) or frozenset(other) for other in typed]
     before: list[int] = []  # the row two letters up, for a swap
     row = list(range(len(candidate) + 1))
     for i, letter in enumerate(typed, 1):
-        beside = typed[i - 2 : i - 1] + typed[i : i + 1]
-        extra = any(letter in (_STRIKES.get(other) or other) for other in beside)
+        extra = (i > 1 and letter in beside[i - 2]) or (i < len(typed) and letter in beside[i])
         above = row
         left = above[0] + 1 if extra else never
         row = [left]
