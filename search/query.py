@@ -20,7 +20,7 @@ import heapq
 import itertools
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -515,21 +515,24 @@ def _deletions(word: str, depth: int) -> set[str]:
     return found
 
 
-def _edits(word: str, reach: int | None = None) -> Iterator[str]:
+_LETTERS = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+
+
+def _edits(word: str, reach: int | None = None) -> list[str]:
     """Every string one edit (a deletion, a swap of neighbours, a substitution, an insertion) from ``word``;
-    with ``reach``, only those keeping ``word``'s first ``reach`` letters or fewer as they are."""
-    letters = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+    with ``reach``, only those keeping ``word``'s first ``reach`` letters or fewer as they are. In this order,
+    position by position; made a position at a time (list comprehensions), not yielded one by one."""
+    found: list[str] = []
     for i in range(len(word) + 1 if reach is None else min(reach, len(word)) + 1):
         head, tail = word[:i], word[i:]
         if tail:
-            yield head + tail[1:]
-            if len(tail) > 1:
-                yield head + tail[1] + tail[0] + tail[2:]
-            for letter in letters:
-                if letter != tail[0]:
-                    yield head + letter + tail[1:]
-        for letter in letters:
-            yield head + letter + tail
+            first, rest = tail[0], tail[1:]
+            found.append(head + rest)
+            if rest:
+                found.append(head + rest[0] + first + rest[1:])
+            found += [head + letter + rest for letter in _LETTERS if letter != first]
+        found += [head + letter + tail for letter in _LETTERS]
+    return found
 
 
 def _neighbours() -> dict[str, frozenset[str]]:
