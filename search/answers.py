@@ -359,13 +359,18 @@ def _nearest(tokens: Sequence[Token], forms: dict[str, list[str]], local: dict[s
             found.extend([(position, term) for term in terms])
     found.sort()
     best = 0.0
-    for first, (start, _) in enumerate(found):
+    size = len(found)
+    for first in range(size):
+        start = found[first][0]
         near: dict[str, None] = {}  # the distinct terms, summed in the text's order: the same in every process
-        for position, term in found[first:]:
+        for at in range(first, size):
+            position, term = found[at]
             if position - start >= _PROXIMITY:
                 break
             near[term] = None
-        best = max(best, sum(local[term] for term in near))
+        total = sum(local[term] for term in near)
+        if total > best:
+            best = total
     return best
 
 
