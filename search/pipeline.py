@@ -480,7 +480,9 @@ class Annotate(Stage):
         if search.answered and hits:
             short = annotated[best_answer([(self._facts(hit.passage), hit.answer_span) for hit in annotated], asked)]
             # The best passages, whatever k is, may speak for a value; the question decides which kinds count.
-            considered = [self.passages[i] for i in search.order[:depth].tolist()]
+            # (the hits' own passages, read for them already, then any beyond them)
+            considered = [hit.passage for hit in annotated[:depth]]
+            considered += [self.passages[i] for i in search.order[len(considered) : depth].tolist()]
             conflicts = conflicts_for(
                 (*query.own.terms, *query.added.terms),
                 query.info.rewritten,
