@@ -113,7 +113,7 @@ class Search:
         every field again (~12 µs → ~2 µs; each stage makes one)."""
         if unknown := changes.keys() - _SEARCH_FIELDS:
             raise TypeError(f"a search has no fields {sorted(unknown)}")
-        changed = object.__new__(Search)
+        changed = object.__new__(type(self))
         changed.__dict__.update(self.__dict__)
         changed.__dict__.update(changes)
         return changed
