@@ -28,6 +28,7 @@ from .lang import (
     NUMBER_WORDS,
     OUTDATED_MARKERS,
     QUESTION_KINDS,
+    STREET_WORDS,
     TRANSLITERATION,
 )
 from .passages import Passage
@@ -70,6 +71,13 @@ _DURATION = re.compile(
     re.IGNORECASE,
 )
 _ADDRESS = re.compile(ADDRESS_PATTERN)
+# What every address and every sum holds, looked for in the case-folded text (every letter the patterns' case-
+# insensitive parts accept folds to their own letter): a passage without it is not searched for the whole pattern.
+_STREET = re.compile(STREET_WORDS)
+_CURRENCY = re.compile(r"руб|₽")
+_DURATION_UNITS = "минут|час|дн|день|недел|месяц"  # _DURATION's unit words without their endings; and a digit
+_DURATION_UNIT = re.compile(_DURATION_UNITS)
+_DIGIT = re.compile(r"\d")
 _QUESTION_KINDS = {kind: re.compile(pattern) for kind, pattern in QUESTION_KINDS.items()}
 FACT_KINDS = (*FACT_TRIGGERS,)  # kinds of fact a passage states: "phone", "email", …, "address", "link"
 _UNITS = (("минут", "мин"), ("час", "ч"), ("недел", "нед"), ("месяц", "мес"))
@@ -142,7 +150,8 @@ def extract_facts(text: str, analyzer: Analyzer, tokens: Sequence[Token] | None 
             link = token.kind == "domain"
             kind, canonical = ("link", _canonical_link(token.term)) if link else (token.kind, token.term)
             facts.append(Fact(kind, text[token.start : token.end], canonical, token.start, token.end))
-    for match in _ADDRESS.finditer(text):
+    folded = text.casefold()
+    for match in _ADDRESS.finditer(text) if _STREET.search(folded) else ():
         facts.append(Fact("address", match.group(), " ".join(normalize(match.group()).split()), *match.span()))
     for match in _HOURS.finditer(text):
         if match.group(1):
@@ -150,11 +159,12 @@ def extract_facts(text: str, analyzer: Analyzer, tokens: Sequence[Token] | None 
         else:
             canonical = "круглосуточно"
         facts.append(Fact("hours", match.group(), canonical, match.start(), match.end()))
-    for match in _DURATION.finditer(text):
+    durations = _DIGIT.search(text) is not None and _DURATION_UNIT.search(folded) is not None
+    for match in _DURATION.finditer(text) if durations else ():
         number = match.group(1) or match.group(2)
         canonical = _canonical_duration(number, match.group(3))
         facts.append(Fact("duration", match.group(), canonical, match.start(), match.end()))
-    for match in _SUM.finditer(text):
+    for match in _SUM.finditer(text) if _CURRENCY.search(folded) else ():
         facts.append(
             Fact("sum", match.group().strip(), re.sub(r"\D", "", match.group(1)) + " ₽", match.start(), match.end())
         )
@@ -309,7 +319,7 @@ def answer_span(
     for number, score in enumerate(scores):
         if score > 0:  # one query word is a phrase of its own: its weight
             unit = units[number]
-            near = _nearest(unit.positions(), forms, local) if matched[number] > 1 else score
+            near = _nearest(unit.tokens, forms, local) if matched[number] > 1 else score
             extra = _KIND_BONUS * total if wanted and _values_in(text, unit.tokens, weights) & wanted else 0.0
             scores[number] = score + _PROXIMITY_WEIGHT * near + extra
     best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
@@ -335,21 +345,32 @@ def answer_span(
     return start, end
 
 
-def _nearest(at: dict[str, list[int]], forms: dict[str, list[str]], local: dict[str, float]) -> float:
+def _nearest(tokens: Sequence[Token], forms: dict[str, list[str]], local: dict[str, float]) -> float:
     """The most weight of distinct query terms standing within :data:`_PROXIMITY` tokens of each other in a unit:
     a sentence stating the question's words as one phrase («фармацевты-консультанты обычно работают») over one
-    that scatters them."""
-    found = sorted(
-        (position, term) for key, terms in forms.items() if key in at for position in at[key] for term in terms
-    )
+    that scatters them.
+
+    The unit's tokens are read once against the query's forms (a term cut to its first letters is itself when
+    shorter): no table of every token's positions is built for a unit holding two query words."""
+    found = []
+    for position, token in enumerate(tokens):
+        terms = forms.get(token.term[:_STEM])
+        if terms is not None:
+            found.extend([(position, term) for term in terms])
+    found.sort()
     best = 0.0
-    for first, (start, _) in enumerate(found):
+    size = len(found)
+    for first in range(size):
+        start = found[first][0]
         near: dict[str, None] = {}  # the distinct terms, summed in the text's order: the same in every process
-        for position, term in found[first:]:
+        for at in range(first, size):
+            position, term = found[at]
             if position - start >= _PROXIMITY:
                 break
             near[term] = None
-        best = max(best, sum(local[term] for term in near))
+        total = sum(local[term] for term in near)
+        if total > best:
+            best = total
     return best
 
 
@@ -379,17 +400,6 @@ class Unit(NamedTuple):
     tokens: Sequence[Token]
     terms: frozenset[str]
     stems: frozenset[str]
-
-    def positions(self) -> dict[str, list[int]]:
-        """Each token's term (cut to its first letters when it is that long) → where it stands in the unit.
-
-        Computed when a unit holding two query words is scored, not kept with the passage: a serving
-        process keeps thousands of read passages, and their positions were ~15 MiB of it at 100k.
-        """
-        at: dict[str, list[int]] = {}
-        for position, token in enumerate(self.tokens):
-            at.setdefault(token.term[:_STEM] if len(token.term) >= _STEM else token.term, []).append(position)
-        return at
 
 
 class Units(tuple[Unit, ...]):

@@ -47,6 +47,7 @@ import numpy as np
 
 from .answers import STEM as _STEM
 from .answers import Unit, Units
+from .arrays import sorted_unique
 from .lexicon import Lexicon
 from .query import query_coverage, synonym_links
 from .results import Correction
@@ -193,22 +194,22 @@ def decision_features(
     in_top2: set[str] = set()
     for term in candidates:
         if term in held:
-            found = held[term][:3]
-            if found.any():
+            found = held[term][:3].tolist()  # Python bools: a few numpy scalars a term cost more than the work
+            if any(found):
                 in_top3.add(term)
                 if found[0]:
                     in_top1.add(term)
-                if found.size > 1 and found[1]:
+                if len(found) > 1 and found[1]:
                     in_top2.add(term)
     covered3 = [term for term in unique if term in in_top3 or links.get(term, set()) & in_top3]
+    # The query's terms the best passage holds, themselves or through a synonym: read by several features.
+    top1 = {term for term in unique if term in in_top1 or links.get(term, set()) & in_top1}
     total = sum(idf.values())
     known = [term for term in unique if term in lexicon or any(t in lexicon for t in links.get(term, ()))]
     x[_INDEX["terms"]] = math.log1p(len(unique))
     x[_INDEX["coverage_top1"]] = query_coverage(unique, in_top1, idf.__getitem__, links)
     x[_INDEX["coverage_top3"]] = query_coverage(unique, in_top3, idf.__getitem__, links)
-    x[_INDEX["share_top1"]] = sum(term in in_top1 or bool(links.get(term, set()) & in_top1) for term in unique) / len(
-        unique
-    )
+    x[_INDEX["share_top1"]] = sum(term in top1 for term in unique) / len(unique)
     uncovered = [idf[term] for term in unique if term not in covered3]
     x[_INDEX["uncovered_idf"]] = max(uncovered) / unseen if uncovered and unseen > 0 else 0.0
     x[_INDEX["unknown"]] = (1 - sum(idf[term] for term in known) / total) if total > 0 else 0.0
@@ -220,7 +221,7 @@ def decision_features(
         unique
     )
     x[_INDEX["latin"]] = sum(1 for term in unique if _LATIN.search(term)) / len(unique)
-    matched = [idf[term] for term in unique if term in in_top1 or links.get(term, set()) & in_top1]
+    matched = [idf[term] for term in unique if term in top1]
     x[_INDEX["covered_idf"]] = max(matched) / unseen if matched and unseen > 0 else 0.0
     changed = sum(len(c.original.split()) for c in corrections if c.step in _REWRITING)
     x[_INDEX["rewritten"]] = min(changed / len(unique), 1.0)
@@ -250,19 +251,15 @@ def decision_features(
     rarest = sorted((term for term in unique if term in known), key=lambda term: -idf[term])[:2]
     rare_total = sum(idf[term] for term in rarest)
     if rare_total > 0:
-        held = sum(idf[term] for term in rarest if term in in_top1 or links.get(term, set()) & in_top1)
+        held = sum(idf[term] for term in rarest if term in top1)
         x[_INDEX["rare_top1"]] = held / rare_total
     named = [term for term in dict.fromkeys(names) if term in idf]
     if named:
-        x[_INDEX["names_top1"]] = sum(
-            term in in_top1 or bool(links.get(term, set()) & in_top1) for term in named
-        ) / len(named)
+        x[_INDEX["names_top1"]] = sum(term in top1 for term in named) / len(named)
         x[_INDEX["names_top3"]] = sum(term in covered3 for term in named) / len(named)
     known_names = [term for term in named if term in known]
     if known_names:
-        x[_INDEX["known_names_top1"]] = sum(
-            term in in_top1 or bool(links.get(term, set()) & in_top1) for term in known_names
-        ) / len(known_names)
+        x[_INDEX["known_names_top1"]] = sum(term in top1 for term in known_names) / len(known_names)
         x[_INDEX["known_names_top3"]] = sum(term in covered3 for term in known_names) / len(known_names)
     best = _best_coverage(unique, idf, links, lexicon)
     x[_INDEX["best_coverage"]] = best
@@ -287,17 +284,20 @@ def _best_coverage(
 ) -> float:
     """The most of the query's IDF weight one passage of the whole corpus holds (a synonym for its word)."""
     total = sum(idf.values())
-    rows, weights = [], []
+    rows, weights, sizes = [], [], []
     for term in unique:
         held = [lexicon.postings(t) for t in (term, *links.get(term, ())) if t in lexicon]
         if held and idf[term] > 0:
-            found = held[0] if len(held) == 1 else np.unique(np.concatenate(held))  # one term's postings: no repeats
+            # one term's postings: no repeats
+            found = held[0] if len(held) == 1 else sorted_unique(np.concatenate(held))
             rows.append(found)
-            weights.append(np.full(found.size, idf[term]))
+            weights.append(idf[term])
+            sizes.append(found.size)
     if not rows or total <= 0:
         return 0.0
     # Summed per passage in the same order as before (term by term), without sorting every posting of the query.
-    return float(np.bincount(np.concatenate(rows), weights=np.concatenate(weights)).max() / total)
+    each = np.repeat(np.array(weights, dtype=np.float64), sizes)  # each posting's term weight
+    return float(np.bincount(np.concatenate(rows), weights=each).max() / total)
 
 
 def sentence_coverage(units: Sequence[Unit], weights: Mapping[str, float], forms: Mapping[str, set[str]]) -> float:

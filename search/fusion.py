@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .arrays import sorted_unique
+
 __all__ = [
     "FAQ_FUSION",
     "HYBRID",
@@ -75,7 +77,7 @@ def reciprocal_rank_fusion(
     ranked_lists = [ranked for ranked in rankings.values() if ranked.size]
     if not ranked_lists:
         return np.array([], dtype=np.int64), np.array([], dtype=np.float64)
-    candidates = np.unique(np.concatenate(ranked_lists))
+    candidates = sorted_unique(np.concatenate(ranked_lists))
     fused = np.zeros(candidates.size)
     for name, ranked in rankings.items():
         weight = weights.get(name, 0.0)

@@ -16,7 +16,7 @@ import re
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar, NamedTuple
 
 import numpy as np
@@ -107,6 +107,19 @@ class Search:
         if self.understood is None:
             raise RuntimeError("the understand stage has not run")
         return self.understood
+
+    def but(self, **changes: object) -> Search:
+        """The search with ``changes`` made, as ``dataclasses.replace`` makes it without running ``__init__`` on
+        every field again (~12 µs → ~2 µs; each stage makes one)."""
+        if unknown := changes.keys() - _SEARCH_FIELDS:
+            raise TypeError(f"a search has no fields {sorted(unknown)}")
+        changed = object.__new__(type(self))
+        changed.__dict__.update(self.__dict__)
+        changed.__dict__.update(changes)
+        return changed
+
+
+_SEARCH_FIELDS = frozenset(f.name for f in fields(Search))
 
 
 # The corpus words (most frequent first) whose lemmas the pipeline parses when it opens: the embedded corpus's
@@ -218,7 +231,7 @@ class Understand(Stage):
         )
         own = Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]))
         understood = Understood(info, tokens, analysed.terms, own, Analysed(extras, " ".join(extras)))
-        return replace(search, understood=understood)
+        return search.but(understood=understood)
 
     def _best_passage_coverage(self, text: str) -> float:
         """The IDF-weighted share of ``text``'s terms that its best passage holds (0 without one)."""
@@ -259,11 +272,11 @@ class Retrieve(Stage):
             for name, values in full.items():
                 indices = top_k(values, request.depth, self.retrievers[name].min_score)
                 ranked[name] = (indices, values[indices])
-            return replace(search, ranked=ranked, full=full)
+            return search.but(ranked=ranked, full=full)
         ranked = {
             name: self._one(self.retrievers[name], query, request.depth, request.allowed) for name in request.retrievers
         }
-        return replace(search, ranked=ranked)
+        return search.but(ranked=ranked)
 
     def _scores(self, retriever: Retriever, query: Understood, allowed: np.ndarray | None) -> np.ndarray:
         scores = retriever.scores(query.own)
@@ -308,7 +321,7 @@ class Fuse(Stage):
             order, scores = reciprocal_rank_fusion({n: i for n, (i, _) in search.ranked.items()}, self.weights, self.k)
             if not order.size and search.query.own.surface.strip():
                 return self._guess(search)
-        return replace(search, order=order, scores=scores)
+        return search.but(order=order, scores=scores)
 
     def _guess(self, search: Search) -> Search:
         for name in self.GUESSERS:
@@ -318,7 +331,7 @@ class Fuse(Stage):
                     values = np.where(search.request.allowed, values, 0.0)
                 best = top_k(values, search.request.depth)
                 if best.size:
-                    return replace(search, order=best, scores=values[best], guess=True)
+                    return search.but(order=best, scores=values[best], guess=True)
         return search
 
 
@@ -353,10 +366,10 @@ class Rerank(Stage):
             allowed=search.request.allowed,
         )
         if not len(candidates):
-            return replace(search, order=_EMPTY, scores=np.empty(0))
+            return search.but(order=_EMPTY, scores=np.empty(0))
         predicted = self.model.predict(features(candidates))
         best = np.lexsort((candidates.indices, -predicted))  # ties by position in the index
-        return replace(search, order=candidates.indices[best], scores=predicted[best])
+        return search.but(order=candidates.indices[best], scores=predicted[best])
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         return (
@@ -403,7 +416,7 @@ class Decide(Stage):
         coverage, missing, features = self.evidence(search)
         confidence = self.model.confidence(features)
         answered = self.model.answered(confidence) and not search.guess
-        return replace(search, coverage=coverage, missing=missing, confidence=confidence, answered=answered)
+        return search.but(coverage=coverage, missing=missing, confidence=confidence, answered=answered)
 
     def evidence(self, search: Search) -> tuple[float, tuple[str, ...], np.ndarray | None]:
         """Coverage by the best passages, the missing topic words, and the model's features (what training reads)."""
@@ -467,7 +480,9 @@ class Annotate(Stage):
         if search.answered and hits:
             short = annotated[best_answer([(self._facts(hit.passage), hit.answer_span) for hit in annotated], asked)]
             # The best passages, whatever k is, may speak for a value; the question decides which kinds count.
-            considered = [self.passages[i] for i in search.order[:depth].tolist()]
+            # (the hits' own passages, read for them already, then any beyond them)
+            considered = [hit.passage for hit in annotated[:depth]]
+            considered += [self.passages[i] for i in search.order[len(considered) : depth].tolist()]
             conflicts = conflicts_for(
                 (*query.own.terms, *query.added.terms),
                 query.info.rewritten,
@@ -478,7 +493,7 @@ class Annotate(Stage):
                 query.info.corrections,
                 query.tokens,
             )
-        return replace(search, hits=hits, short_answer=short, conflicts=conflicts)
+        return search.but(hits=hits, short_answer=short, conflicts=conflicts)
 
     def _conflict_reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]], Collection[str]]:
         reading = self.readings.read(passage)
@@ -486,18 +501,16 @@ class Annotate(Stage):
 
     def _hits(self, search: Search, asked: frozenset[str], k: int) -> list[Hit]:
         query = search.query
-        shown = set(search.order[:k].tolist())
-        positions = {  # each retriever's rank and score of the hits shown
-            name: {
-                index: (rank, score)
-                for rank, (index, score) in enumerate(zip(indices.tolist(), values.tolist()), 1)
-                if index in shown
-            }
-            for name, (indices, values) in search.ranked.items()
-        }
+        order = search.order[:k].tolist()
+        shown = set(order)
+        positions = {}  # each retriever's rank and score of the hits shown: only theirs are read out of its ranking
+        for name, (indices, values) in search.ranked.items():
+            ranks = {index: rank for rank, index in enumerate(indices.tolist(), 1) if index in shown}
+            scores = values[[rank - 1 for rank in ranks.values()]].tolist()
+            positions[name] = dict(zip(ranks, zip(ranks.values(), scores)))
         weights = self.weights(query)
         hits = []
-        for position, (index, score) in enumerate(zip(search.order[:k].tolist(), search.scores[:k].tolist()), 1):
+        for position, (index, score) in enumerate(zip(order, search.scores[:k].tolist()), 1):
             passage = self.passages[index]
             breakdown = {
                 name: RetrieverScore(rank=found[index][0], score=found[index][1])

@@ -20,7 +20,7 @@ import heapq
 import itertools
 import os
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar
@@ -30,6 +30,7 @@ from rapidfuzz.distance import OSA
 from rapidfuzz.process import cdist
 
 from .analysis import Analyzer, Token, normalize
+from .arrays import sorted_unique
 from .lang import (
     CONSONANTS,
     CYRILLIC_TO_LATIN_KEYS,
@@ -297,6 +298,8 @@ class SpellingIndex:
 
     def __init__(self, corpus: DeletionIndex, language: DeletionIndex) -> None:
         self.corpus, self.language = corpus, language
+        # A word's frequency is two binary searches: spelling ranks the same candidates for several typos.
+        self._frequencies: Recent[float] = Recent(WORDS_KEPT)
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
         found = dict(self.corpus.lookup(word, max_distance))
@@ -304,7 +307,7 @@ class SpellingIndex:
         return list(found.items())
 
     def frequency(self, word: str) -> float:
-        return max(self.corpus.frequency(word), self.language.frequency(word))
+        return self._frequencies.get(word, lambda: max(self.corpus.frequency(word), self.language.frequency(word)))
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params: dict[str, Any] = {}
@@ -450,7 +453,7 @@ class DeletionIndex:
         keys = codes[kept] @ self._powers
         keys = keys[~foreign[kept].any(axis=1)]
         starts, ends = np.searchsorted(self._keys, keys), np.searchsorted(self._keys, keys, side="right")
-        rows = np.unique(self._owners[_ranges(starts, ends)])
+        rows = sorted_unique(self._owners[_ranges(starts, ends)])
         offsets = _ranges(self._row_start[rows], self._row_start[rows + 1])
         numbers = np.sort(self._row_words[offsets])
         if isinstance(self.words, StringTable):
@@ -512,21 +515,24 @@ def _deletions(word: str, depth: int) -> set[str]:
     return found
 
 
-def _edits(word: str, reach: int | None = None) -> Iterator[str]:
+_LETTERS = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+
+
+def _edits(word: str, reach: int | None = None) -> list[str]:
     """Every string one edit (a deletion, a swap of neighbours, a substitution, an insertion) from ``word``;
-    with ``reach``, only those keeping ``word``'s first ``reach`` letters or fewer as they are."""
-    letters = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
+    with ``reach``, only those keeping ``word``'s first ``reach`` letters or fewer as they are. In this order,
+    position by position; made a position at a time (list comprehensions), not yielded one by one."""
+    found: list[str] = []
     for i in range(len(word) + 1 if reach is None else min(reach, len(word)) + 1):
         head, tail = word[:i], word[i:]
         if tail:
-            yield head + tail[1:]
-            if len(tail) > 1:
-                yield head + tail[1] + tail[0] + tail[2:]
-            for letter in letters:
-                if letter != tail[0]:
-                    yield head + letter + tail[1:]
-        for letter in letters:
-            yield head + letter + tail
+            first, rest = tail[0], tail[1:]
+            found.append(head + rest)
+            if rest:
+                found.append(head + rest[0] + first + rest[1:])
+            found += [head + letter + rest for letter in _LETTERS if letter != first]
+        found += [head + letter + tail for letter in _LETTERS]
+    return found
 
 
 def _neighbours() -> dict[str, frozenset[str]]:
@@ -551,30 +557,51 @@ def keyboard_cost(typed: str, candidate: str) -> int:
     return sum(1 for a, b in zip(typed, candidate) if a != b and b not in _KEYBOARD.get(a, ()))
 
 
-def finger_slips(typed: str, candidate: str) -> int:
+# Each key's letter and the letters of the keys around it: what a finger meaning that key may strike.
+_STRIKES: dict[str, frozenset[str]] = {key: keys | {key} for key, keys in _KEYBOARD.items()}
+
+
+@functools.lru_cache(maxsize=WORDS_KEPT)
+def finger_slips(typed: str, candidate: str, limit: int | None = None) -> int:
     """How many slips of the finger make ``typed`` of ``candidate`` (a large number when they cannot): a
     letter left out, two neighbours swapped, a neighbouring key struck, a letter too many beside its own
     key or a neighbour's. A restricted edit distance: «вкольо» is two slips from «сколько», «протокол» no
-    number of slips from «промокод» (м for т is no neighbouring key)."""
+    number of slips from «промокод» (м for т is no neighbouring key).
+
+    With ``limit``, ``limit + 1`` stands for any number above it, and the count stops as soon as no slip
+    further on can bring it back to ``limit``: spelling asks «two slips or fewer?» of a hundred candidates a
+    typo. Kept for the pairs seen lately (it is asked again when candidates are ranked and weighed)."""
     never = len(typed) + len(candidate) + 1
-    rows = [[never] * (len(candidate) + 1) for _ in range(len(typed) + 1)]
-    rows[0] = list(range(len(candidate) + 1))
-    for i in range(1, len(typed) + 1):
-        letter = typed[i - 1]
-        beside = typed[i - 2 : i - 1] + typed[i : i + 1]
-        extra = any(letter == other or letter in _KEYBOARD.get(other, ()) for other in beside)
-        rows[i][0] = rows[i - 1][0] + 1 if extra else never
-        for j in range(1, len(candidate) + 1):
-            meant = candidate[j - 1]
-            best = rows[i][j - 1] + 1  # the meant letter left out
-            if letter == meant or letter in _KEYBOARD.get(meant, ()):
-                best = min(best, rows[i - 1][j - 1] + (letter != meant))
-            if extra:
-                best = min(best, rows[i - 1][j] + 1)
-            if i > 1 and j > 1 and letter == candidate[j - 2] and typed[i - 2] == meant and letter != meant:
-                best = min(best, rows[i - 2][j - 2] + 1)
-            rows[i][j] = min(best, never)
-    return rows[-1][-1]
+    strikes = [_STRIKES.get(meant) or frozenset(meant) for meant in candidate]
+    # A typed letter is one too many when it is a letter beside it, or a neighbouring key of one.
+    beside = [_STRIKES.get(other) or frozenset(other) for other in typed]
+    before: list[int] = []  # the row two letters up, for a swap
+    row = list(range(len(candidate) + 1))
+    for i, letter in enumerate(typed, 1):
+        extra = (i > 1 and letter in beside[i - 2]) or (i < len(typed) and letter in beside[i])
+        above = row
+        left = above[0] + 1 if extra else never
+        row = [left]
+        previous = typed[i - 2] if i > 1 else ""
+        for j, meant in enumerate(candidate, 1):
+            best = left + 1  # the meant letter left out
+            if letter in strikes[j - 1]:
+                struck = above[j - 1] + (letter != meant)
+                if struck < best:
+                    best = struck
+            if extra and above[j] + 1 < best:
+                best = above[j] + 1
+            if j > 1 and previous == meant and letter == candidate[j - 2] and letter != meant and i > 1:
+                swapped = before[j - 2] + 1
+                if swapped < best:
+                    best = swapped
+            left = best if best < never else never
+            row.append(left)
+        # Every count further on is at least a count of this row, or of the row above plus a swap.
+        if limit is not None and min(row) > limit and min(above) >= limit:
+            return limit + 1
+        before = above
+    return row[-1] if limit is None or row[-1] <= limit else limit + 1
 
 
 def slip_cost(typed: str, candidate: str) -> int:
@@ -1241,7 +1268,7 @@ class SpellingStep(RewriteStep):
         candidates = {
             candidate: distance
             for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
-            if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate) <= 2
+            if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate, 2) <= 2
         }
         # The dictionary's words one edit away, corpus or not; none starts past the typed word's longest
         # beginning that begins a dictionary word, so the edits further on are never probed.
@@ -1272,7 +1299,7 @@ class SpellingStep(RewriteStep):
         if len(word) >= 4:
             candidates.update(self.vocabulary.spelling_index.lookup(word, 2))
         candidates = {
-            c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c) <= 2
+            c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c, 2) <= 2
         }
         return self._ranked(word, candidates, first=CONTEXT_CANDIDATES)[:CONTEXT_CANDIDATES]
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from . import kernels
 from .analysis import Analysed
+from .arrays import sorted_unique
 from .lexicon import numbered_field, okapi_idf
 from .storage import MappedFile
 
@@ -256,7 +257,7 @@ class _Postings:
                 rows, contributions = self._gather(columns, weights)
                 try:
                     np.add.at(buffer, rows, contributions)
-                    candidates = np.unique(rows) if total * 8 < self._rows else np.flatnonzero(buffer)
+                    candidates = sorted_unique(rows) if total * 8 < self._rows else np.flatnonzero(buffer)
                     values = buffer[candidates]
                 finally:
                     buffer[rows] = 0.0
@@ -265,7 +266,7 @@ class _Postings:
                     for (start, end), weight in zip(spans, weights):
                         buffer[indices[start:end]] += data[start:end] * weight
                     if total * 8 < self._rows:  # few postings: sort their rows rather than scan the corpus
-                        candidates = np.unique(np.concatenate([indices[start:end] for start, end in spans]))
+                        candidates = sorted_unique(np.concatenate([indices[start:end] for start, end in spans]))
                     else:
                         candidates = np.flatnonzero(buffer)
                     values = buffer[candidates]
@@ -350,7 +351,7 @@ class _Postings:
             for i, piece in zip(short, pieces):
                 start, end = spans[i]
                 buffer[piece] += data[start:end] * weights[i]
-            candidates = np.unique(np.concatenate(pieces))
+            candidates = sorted_unique(np.concatenate(pieces))
             partial = buffer[candidates] if allowed is None else buffer[candidates][allowed[candidates]]
         finally:
             for piece in pieces:

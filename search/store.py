@@ -64,6 +64,10 @@ def _spilled_text(documents: Sequence[Document], size: int, folder: Path) -> tup
         raise
 
 
+# From this many strings, ``StringTable.take`` gathers their bytes and decodes them at once.
+TAKE_GATHERED = 24
+
+
 class StringTable(Sequence[str]):
     """Strings as one UTF-8 buffer and ``n + 1`` offsets: ``table[i]`` decodes one of them."""
 
@@ -111,10 +115,25 @@ class StringTable(Sequence[str]):
         return str(self._bytes[starts[index] : starts[index + 1]], "utf-8")  # type: ignore[index]
 
     def take(self, indices: np.ndarray) -> list[str]:
-        """The strings at ``indices`` (an integer array), in its order: one gather of offsets for all of them."""
-        starts, ends = self.offsets[indices].tolist(), self.offsets[indices + 1].tolist()
+        """The strings at ``indices`` (an integer array), in its order: one gather of offsets for all of them.
+
+        Many strings (spelling's candidates: a hundred or more per typo) are gathered into one buffer, NUL
+        between them, decoded once and split, rather than decoded one by one (~3× faster); a table whose
+        strings hold NUL is read one by one."""
+        starts, ends = self.offsets[indices], self.offsets[indices + 1]
+        if len(starts) >= TAKE_GATHERED:
+            sizes = ends - starts
+            before = np.cumsum(sizes) - sizes  # where each string starts in the gathered bytes, separators aside
+            gathered = np.zeros(int(sizes.sum()) + sizes.size - 1, dtype=np.uint8)
+            count = np.arange(gathered.size - sizes.size + 1)
+            gathered[count + np.repeat(np.arange(sizes.size), sizes)] = self.data[
+                count + np.repeat(starts - before, sizes)
+            ]
+            pieces = gathered.tobytes().decode("utf-8").split("\0")
+            if len(pieces) == sizes.size:
+                return pieces
         buffer = self._bytes if self._bytes is not None else memoryview(self.data.tobytes())
-        return [str(buffer[start:end], "utf-8") for start, end in zip(starts, ends)]
+        return [str(buffer[start:end], "utf-8") for start, end in zip(starts.tolist(), ends.tolist())]
 
     def bisect_left(self, text: str) -> int:
         """Where ``text`` goes in a table whose strings are sorted: ``bisect.bisect_left(table, text)`` comparing

@@ -54,6 +54,35 @@ def test_facts_use_the_analyzers_canonical_tokens(analyzer) -> None:
     ]
 
 
+def test_addresses_and_sums_in_capitals_are_facts_too(analyzer) -> None:
+    """Addresses, durations and sums are looked for only in a passage holding a street word, a unit of time or a
+    currency (case-folded): one written in capitals is found as the case-insensitive patterns find it."""
+    text = "Приезжайте: УЛ. ТВЕРСКАЯ, Д. 7, Москва. Доставка — 500 РУБ., самовывоз 0 ₽."
+    facts = [(f.kind, f.value) for f in extract_facts(text, analyzer)]
+    assert ("address", "УЛ. ТВЕРСКАЯ, Д. 7, Москва") in facts
+    assert [value for kind, value in facts if kind == "sum"] == ["500 РУБ", "0 ₽"]
+    assert ("duration", "В ТЕЧЕНИЕ 3 РАБОЧИХ ДНЕЙ") in [
+        (f.kind, f.value) for f in extract_facts("Вернём деньги В ТЕЧЕНИЕ 3 РАБОЧИХ ДНЕЙ.", analyzer)
+    ]
+    assert not [kind for kind, _ in extract_facts("Ответим в чате за пару минут.", analyzer)]
+
+
+def test_every_letter_the_fact_patterns_accept_in_any_case_folds_to_their_own() -> None:
+    """Why the street word and the currency are looked for in ``str.casefold`` of the text: each character the
+    patterns' case-insensitive parts match (the Basic Multilingual Plane, where any such letter is) folds to the
+    very letter they spell, so a passage they would match always passes the look-up first."""
+    import re
+
+    from search.answers import _DURATION_UNITS
+    from search.lang import STREET_WORDS
+
+    letters = set(STREET_WORDS.replace("\\", "") + "руб" + _DURATION_UNITS) - set("|")
+    for letter in letters:
+        pattern = re.compile(re.escape(letter), re.IGNORECASE)
+        folded = {chr(c).casefold() for c in range(0x10000) if not 0xD800 <= c < 0xE000 and pattern.fullmatch(chr(c))}
+        assert folded == {letter}, letter
+
+
 def test_a_value_the_text_itself_calls_outdated(engine: SearchEngine) -> None:
     passage = next(p for p in engine.passages if "До 2023 года продавцы могли" in p.text)
     start = passage.text.index("8 800 234-70-00")

@@ -137,3 +137,16 @@ def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) 
     # The same answers, answer sentences included, once the passages were dropped and read again.
     assert [(hit.passage_id, hit.answer_span) for hit in fresh.search("как вернуть товар", k=5)] == shown[0]
     assert shown[0] == [(hit.passage_id, hit.answer_span) for hit in engine.search("как вернуть товар", k=5)]
+
+
+def test_a_stage_changes_the_search_as_dataclasses_replace_would(engine: SearchEngine) -> None:
+    """Each stage hands on ``search.but(...)``: the same search ``replace`` makes, nothing else accepted."""
+    from search.pipeline import Search
+
+    search = engine.pipeline.rank(engine.pipeline.request("как вернуть товар", 10))
+    changed = search.but(coverage=0.25, missing=("ипотека",))
+    assert changed == replace(search, coverage=0.25, missing=("ипотека",)) and changed is not search
+    assert (search.coverage, search.missing) != (0.25, ("ипотека",))  # the search handed in is left as it was
+    assert isinstance(changed, Search) and changed.order is search.order
+    with pytest.raises(TypeError, match="no fields"):
+        search.but(covrage=0.25)

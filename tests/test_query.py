@@ -537,6 +537,18 @@ def test_finger_slips_count_what_a_finger_does(typed: str, meant: str, slips: in
     assert finger_slips(typed, meant) == slips
 
 
+def test_finger_slips_under_a_limit_count_as_without_one_up_to_it() -> None:
+    """Spelling asks «two slips or fewer?»: with ``limit`` the count is exact up to it and ``limit + 1`` past it."""
+    from search.query import finger_slips
+
+    pairs = [("вкольо", "сколько"), ("закз", "заказ"), ("промокод", "протокол"), ("глючит", "ключи"), ("а", "")]
+    pairs += [("обрывкетсч", "обрывается"), ("сщзвфсщт", "заказ"), ("заказ", "заказ"), ("одбавочнй", "добавочный")]
+    for typed, meant in pairs:
+        exact = finger_slips(typed, meant)
+        for limit in range(4):
+            assert finger_slips(typed, meant, limit) == (exact if exact <= limit else limit + 1), (typed, meant)
+
+
 @pytest.mark.parametrize(("typed", "other"), [("промокод", "протокол"), ("промокод", "промок"), ("глючит", "ключи")])
 def test_no_number_of_finger_slips_makes_another_word(typed: str, other: str) -> None:
     from search.query import finger_slips

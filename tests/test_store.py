@@ -192,6 +192,17 @@ def test_a_string_table_finds_any_string() -> None:
     assert table.find("нет") == -1
 
 
+@pytest.mark.parametrize("extra", [[], ["с\0нулём"]])
+def test_a_string_table_takes_many_strings_as_one_by_one(extra: list[str]) -> None:
+    """Spelling's candidates are taken many at once (gathered, decoded once): the same strings, in the asked order,
+    empty ones and repeats included; a table holding NUL is read one by one."""
+    words = ["заказ", "", "ёжик", "e-mail", "café 🙂", "возврат", "а", "", *extra] * 9
+    table = StringTable.build(words)
+    order = np.random.default_rng(15).permutation(len(words))
+    for indices in (order, order[:3], np.repeat(order[:2], 20), np.zeros(0, dtype=np.int64)):
+        assert table.take(indices) == [words[i] for i in indices.tolist()]
+
+
 def test_character_offsets_from_the_bytes_equal_those_from_the_text() -> None:
     """The unchecked build reads byte offsets off the UTF-8 bytes: the same as counting each character's width."""
     from search.store import _byte_offsets, _char_starts
