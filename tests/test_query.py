@@ -182,6 +182,9 @@ def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query
         # «крата» is a real word, and «вывод средств» alone is covered over half: «карта» is 100× likelier and
         # makes the best passage cover all of it
         ("вывод средств крата", "вывод средств карта"),
+        # the same in questions covered over half already, where a passage then covers far more of them
+        ("как выбрать нужный пункт в голосовом мерю?", "как выбрать нужный пункт в голосовом меню?"),
+        ("ранится ли история переписки с поддержкой", "хранится ли история переписки с поддержкой"),
     ],
 )
 def test_a_typo_s_correction_is_weighed_in_the_query_s_context(engine: SearchEngine, typed: str, meant: str) -> None:
