@@ -1394,7 +1394,8 @@ class SpellingStep(RewriteStep):
             if baseline is None:
                 baseline = self.coverage(text)
             # A query whose best passage already speaks of most of it keeps its real words, but for a slip onto a
-            # rare word that makes a passage cover all of it («вывод средств крата»: карта, +4.5 Zipf). On typo2
+            # rare word that makes a passage cover all of it («вывод средств крата»: карта, +4.5 Zipf), or
+            # ``REAL_WORD_COVERED_GAIN`` more of it («голосовом мерю»: меню). The first, on typo2
             # re-typings (two seeds) lemma recovery XQuAD 0.898 → 0.900, RUTUBE 0.839 unchanged, the property test's
             # judged queries over 20 seeds 0.870 → 0.873; the well-typed questions rewritten unchanged (5, 117, 22).
             covered = baseline > REAL_WORD_MAX_COVERAGE
