@@ -10,7 +10,8 @@ noise actually changed.
 With ``--lemmas`` it measures query understanding instead of ranking: the
 share of re-typed questions (of those the noise changed) whose rewritten query
 comes back to the clean query's lemmas (every clean term among the re-typed
-query's terms or expansions), and ``--failures FILE`` writes the rest.
+query's terms or expansions; and, second, every clean term the corpus uses),
+and ``--failures FILE`` writes the rest.
 
     python -m benchmarks.robustness [--sets xquad,judged,rutube] [--kinds …] [--json] [--lemmas [--failures FILE]]
 """
@@ -101,9 +102,12 @@ def measure(questions: QuestionSet, kind: str, seed: int) -> dict[str, float]:
 
 
 def recovery(questions: QuestionSet, kind: str, seed: int, failures: list[dict] | None = None) -> dict[str, float]:
-    """The share of re-typed questions whose rewritten query has every lemma of the clean one."""
+    """The share of re-typed questions whose rewritten query has every lemma of the clean one, and (``corpus``)
+    every lemma of the clean one the corpus uses, the ones retrieval reads: a word no document uses («промокод»,
+    «борща» in questions the documents do not answer) finds nothing either way."""
     engine = questions.engine
-    same = total = 0
+    lexicon = engine.lexicon
+    same = total = in_corpus = 0
     for qid, question, _ in questions.questions:
         text = retype(question, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
         if text == question:
@@ -113,11 +117,24 @@ def recovery(questions: QuestionSet, kind: str, seed: int, failures: list[dict] 
         typed = engine.search(text, k=1).query
         lost = set(clean.terms) - set(typed.terms) - set(typed.expansions)
         same += not lost
+        in_corpus += not any(term in lexicon for term in lost)
         if lost and failures is not None:
             failures.append(
-                {"kind": kind, "clean": question, "typed": text, "rewritten": typed.rewritten, "lost": sorted(lost)}
+                {
+                    "kind": kind,
+                    "clean": question,
+                    "typed": text,
+                    "rewritten": typed.rewritten,
+                    "lost": sorted(lost),
+                    "lost_in_corpus": sorted(term for term in lost if term in lexicon),
+                }
             )
-    return {"recovered": same / total if total else 1.0, "changed": total, "questions": len(questions.questions)}
+    return {
+        "recovered": same / total if total else 1.0,
+        "corpus": in_corpus / total if total else 1.0,
+        "changed": total,
+        "questions": len(questions.questions),
+    }
 
 
 def rewritten_as_typed(questions: QuestionSet, changed: list[dict] | None = None) -> dict[str, float]:
@@ -189,6 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{'clean: rewritten':<20}" + "".join(f"{cell:>16}" for cell in cells))
         for kind in kinds[1:]:
             cells = (f"{rows[kind]['recovered']:.3f} ({rows[kind]['changed']:.0f})" for rows in report.values())
+            print(f"{kind:<20}" + "".join(f"{cell:>16}" for cell in cells))
+        print("\nof the lemmas the corpus uses:")
+        for kind in kinds[1:]:
+            cells = (f"{rows[kind]['corpus']:.3f}" for rows in report.values())
             print(f"{kind:<20}" + "".join(f"{cell:>16}" for cell in cells))
         return 0
     for name, rows in report.items():

@@ -177,11 +177,33 @@ def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query
         ("карточка не прошла одеацию", "карточка не прошла модерацию"),
         # the corpus has «пометку» two slips away, but no passage covers the query with it: the closest word stays
         ("как оформить ипоетку через озон", "как оформить ипотеку через озон"),
+        # «тикета» (the documents' «тикет») and «этикетка» are one slip each: the passage that covers the query decides
+        ("тикетка возврат", "этикетка возврат"),
+        # «крата» is a real word, and «вывод средств» alone is covered over half: «карта» is 100× likelier and
+        # makes the best passage cover all of it
+        ("вывод средств крата", "вывод средств карта"),
+        # the same in questions covered over half already, where a passage then covers far more of them
+        ("как выбрать нужный пункт в голосовом мерю?", "как выбрать нужный пункт в голосовом меню?"),
+        ("ранится ли история переписки с поддержкой", "хранится ли история переписки с поддержкой"),
     ],
 )
 def test_a_typo_s_correction_is_weighed_in_the_query_s_context(engine: SearchEngine, typed: str, meant: str) -> None:
     rewritten, corrections = _rewritten(engine, typed)
     assert rewritten == meant and {step for step, _, _ in corrections} == {"spelling"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "alongside"),
+    [
+        ("как связаться с Подддержкй", "поддержка"),  # two slips in a long name: a letter doubled, a neighbour
+        ("как отменить Зарос в поддержку", "запрос"),  # a dictionary word (зарасти) no document uses, one slip away
+    ],
+)
+def test_a_misspelt_capitalised_word_is_searched_alongside_the_corpus_word(
+    engine: SearchEngine, typed: str, alongside: str
+) -> None:
+    info = engine.search(typed, k=1).query
+    assert info.rewritten == typed and alongside in info.expansions  # never overwritten: it may be a name
 
 
 def test_a_hyphenated_word_is_corrected_part_by_part(engine: SearchEngine) -> None:
