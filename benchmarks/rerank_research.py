@@ -628,6 +628,7 @@ def expansions(rutube: Path, xquad: Path, workdir: Path, names: Sequence[str]) -
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global SEEDS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rutube", type=Path, default=RUTUBE)
     parser.add_argument("--xquad", type=Path, default=XQUAD)
@@ -648,7 +649,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"only the table of terms searched alongside: comma-separated {list(EXPANSIONS)}",
     )
     args = parser.parse_args(argv)
-    global SEEDS
     SEEDS = args.seeds
     if args.expansions:
         with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
