@@ -42,7 +42,7 @@ from .lang import INVISIBLE
 from .passages import Passage
 from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .recent import Recent
-from .rerank import RETRIEVER_FEATURES, Reranker, features, gather, shipped_reranker
+from .rerank import RETRIEVER_FEATURES, Reranker, features, gather, question_mass, shipped_reranker
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import Retriever, top_k
 
@@ -350,6 +350,16 @@ class Rerank(Stage):
         self.index, self.model, self.synonyms_weight = index, model, synonyms_weight
         self.lengths = index.lexicon.lengths
         self.has_question = index.passages.has_question  # type: ignore[attr-defined]
+        self._mass: np.ndarray | None = None  # question_recall's denominators, made on the first learned query
+
+    def _question_mass(self) -> np.ndarray | None:
+        """Every passage's Σ IDF of its question-field terms, when the model reads ``question_recall``."""
+        field = self.index.retrievers.get("question_bm25")
+        if self.model is None or "question_recall" not in self.model.columns or field is None:
+            return None
+        if self._mass is None:
+            self._mass = question_mass(field, self.index.lexicon.idf_of)
+        return self._mass
 
     def __call__(self, search: Search) -> Search:
         if search.request.retriever != LEARNED or self.model is None or search.guess or not search.full:
@@ -364,6 +374,7 @@ class Rerank(Stage):
             lengths=self.lengths,
             has_question=self.has_question,
             allowed=search.request.allowed,
+            question_mass=self._question_mass(),
         )
         if not len(candidates):
             return search.but(order=_EMPTY, scores=np.empty(0))

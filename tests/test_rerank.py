@@ -149,3 +149,24 @@ def test_a_section_without_a_question_gives_its_headings_as_a_query_writes_them(
         assert field == analyse_text(analyzer, written).surface
         assert field == field.lower() and "." not in field
     assert any(ch.isupper() for p in passages for ch in "".join(p.section))  # as written, they have capitals
+
+
+def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, corpus_dir, judged) -> None:
+    """The rerank stage scores each candidate as the shipped model scores the research script's rows for it
+    (question_recall included: its denominators come from the index's question field in both)."""
+    from search.rerank import shipped_reranker
+
+    model = shipped_reranker()
+    assert "question_recall" in model.columns
+    queries = [j.query for j in load_judgments(corpus_dir / "queries") if j.answerable]
+    position = {p.id: i for i, p in enumerate(engine.passages)}
+    recall = judged.X[:, FEATURE_NAMES.index("question_recall")]
+    assert recall.max() > 0.5 and (recall >= 0).all() and (recall <= 1 + 1e-12).all()
+    for number, query in enumerate(queries[:12]):
+        search = engine.pipeline.rank(engine.pipeline.request(query, retriever="learned"), until="rerank")
+        rows = np.flatnonzero(judged.groups == number)
+        expected = dict(zip((position[str(u)] for u in judged.units[rows]), model.predict(judged.X[rows])))
+        got = dict(zip(search.order.tolist(), search.scores.tolist()))
+        # The research script also pools the word-vector retriever's top 50 (when Navec is installed): more rows.
+        assert got.keys() <= expected.keys(), query
+        assert np.allclose([expected[i] for i in got], list(got.values()), rtol=0, atol=1e-9), query
