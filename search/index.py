@@ -311,7 +311,9 @@ def build_index(
 _Part = TypeVar("_Part", Lexicon, Retriever)
 
 
-def _spilled(part: _Part, restore: Callable[[dict[str, Any], dict[str, np.ndarray]], _Part], spill: Any) -> _Part:
+def _spilled(
+    part: _Part, restore: Callable[[dict[str, Any], dict[str, np.ndarray]], _Part], spill: str | Path | None
+) -> _Part:
     """``part`` made again from its arrays written to ``spill`` and mapped back (as a saved index's), when large.
 
     So what is finished is not held in the build's memory under the next step's peak (the

@@ -363,11 +363,14 @@ class MappedFile:
         weakref.finalize(self, os.close, fd)
 
     @classmethod
-    def of(cls, array: np.ndarray) -> MappedFile | None:
+    def of(cls, array: np.ndarray, flat: bool = False) -> MappedFile | None:
         """The file under ``array`` when it is a whole 1-D ``np.memmap`` (as a loaded index's), else None.
 
-        ``array`` may be a view of the whole map (scipy's matrices made of a loaded index's arrays hold such views).
+        ``array`` may be a view of the whole map (scipy's matrices made of a loaded index's arrays hold such views);
+        ``flat=True`` takes a whole C-ordered map of any shape, read as its flattened entries.
         """
+        if flat:
+            return cls.of(array.reshape(-1)) if array.flags.c_contiguous else None
         mapped = array
         while not isinstance(mapped, np.memmap) and isinstance(mapped.base, np.ndarray):
             mapped = mapped.base
@@ -378,13 +381,14 @@ class MappedFile:
             or array.__array_interface__["data"][0] != mapped.__array_interface__["data"][0]
         ):
             return None  # not the map's own first byte onwards
+        whole = array.size == mapped.size and mapped.flags.c_contiguous  # a flattened view of all of it
         known = _opened.get(id(mapped))
-        if known is not None and known[0]() is mapped and array.shape == mapped.shape and array.dtype == mapped.dtype:
+        if known is not None and known[0]() is mapped and whole and array.dtype == mapped.dtype:
             return known[1]  # opened before: the same descriptor, even once the file's name is gone
         filename, offset = getattr(mapped, "filename", None), getattr(mapped, "offset", None)
         if not hasattr(os, "pread") or filename is None or offset is None:
             return None
-        if mapped.ndim != 1 or array.shape != mapped.shape or array.dtype != mapped.dtype:  # a view of part of it
+        if array.ndim != 1 or not whole or array.dtype != mapped.dtype:  # a view of part of it
             return None
         if not mapped.flags.c_contiguous:
             return None

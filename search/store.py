@@ -493,7 +493,11 @@ class PassageTable(Sequence[Passage]):
         # The first passage of each document, for ids ("<doc>:<ordinal>") and lookups by id.
         self._first = np.searchsorted(doc, np.arange(len(documents)), side="left") if _ascending(doc) else None
         self._by_id: dict[str, int] | None = None
-        release_pages(rows)  # every row was read above: a saved table's pages leave this process (49 MiB at 1M)
+        # A saved table's rows are read by pread, one row per passage made (one byte read through the map maps
+        # a whole large folio: after 200 queries at 1M all 49 MiB were resident), its document column kept here.
+        self._file = MappedFile.of(rows, flat=True) if len(self) else None
+        self._doc = None if self._file is None else np.array(doc, dtype=np.int64)
+        release_pages(rows)  # every row was read above: a saved table's pages leave this process
 
     @classmethod
     def build(cls, passages: Sequence[Passage], documents: DocumentTable, *, checked: bool = True) -> PassageTable:
@@ -578,7 +582,11 @@ class PassageTable(Sequence[Passage]):
         return self._made(index)
 
     def _make(self, index: int) -> Passage:
-        row = self.rows[index].tolist()
+        if self._file is None:
+            row = self.rows[index].tolist()
+        else:
+            width = len(COLUMNS)
+            row = self._file.read(index * width, (index + 1) * width).tolist()
         doc = row[_DOC]
         text = self.documents.bytes(row[_BSTART], row[_BEND]).decode("utf-8")
         return Passage(
@@ -614,9 +622,12 @@ class PassageTable(Sequence[Passage]):
     def id_of(self, index: int) -> str:
         if self.ids is not None:
             return self.ids[index]
-        doc = int(self.rows[index, _DOC])
+        doc = self._doc_of(index)
         assert self._first is not None
         return f"{self.documents.ids[doc]}:{index - int(self._first[doc]):03d}"
+
+    def _doc_of(self, index: int) -> int:
+        return int(self.rows[index, _DOC] if self._doc is None else self._doc[index])
 
     def position(self, passage_id: str) -> int:
         """The passage's number in index order; ``KeyError`` when there is none."""
@@ -632,7 +643,7 @@ class PassageTable(Sequence[Passage]):
             number = int(self._first[doc]) + int(ordinal)  # type: ignore[index]
         except (KeyError, ValueError):
             raise KeyError(passage_id) from None
-        if number >= len(self) or int(self.rows[number, _DOC]) != doc or self.id_of(number) != passage_id:
+        if number >= len(self) or self._doc_of(number) != doc or self.id_of(number) != passage_id:
             raise KeyError(passage_id)
         return number
 
@@ -641,7 +652,7 @@ class PassageTable(Sequence[Passage]):
     @property
     def doc_index(self) -> np.ndarray:
         """Each passage's document number (in :attr:`documents` order)."""
-        return self.rows[:, _DOC]
+        return self.rows[:, _DOC] if self._doc is None else self._doc
 
     @property
     def has_question(self) -> np.ndarray:
