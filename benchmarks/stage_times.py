@@ -3,6 +3,7 @@
     python -m benchmarks.stage_times [--rounds 3]     # every round after the first hits the per-word caches
     python -m benchmarks.stage_times --first-pass     # each question once, in a fresh engine, by noise kind
     python -m benchmarks.stage_times --first-pass --passes 5   # five fresh processes, each cell their median
+    python -m benchmarks.stage_times --buckets        # the first pass's CPU by stage and by costly function
     python -m benchmarks.stage_times --dump FILE      # every output of the mix, to compare before/after a change
 
 The 404 questions of ``benchmarks.embedded`` (the judged queries as typed,
@@ -108,6 +109,67 @@ def first_pass(mix: Sequence[tuple[str, str]], profile: int = 0, passes: int = 1
         print(f"| {name} | " + " | ".join(f"{p50:.2f} / {p95:.2f}" for p50, p95 in row.values()) + " |")
 
 
+# Where the first pass's CPU goes, beyond the stages: (module, owner within it or "", function, label).
+BUCKETS = (
+    ("search.query", "DeletionIndex", "lookup", "spelling index look-ups"),
+    ("search.morphology", "Morphology", "dictionary_words", "dictionary probes"),
+    ("search.query", "", "_lattice", "transliteration lattices"),
+    ("search.pipeline", "PassageReadings", "_read", "passage readings (each passage's first)"),
+    ("search.pipeline", "", "extract_facts", "facts (each passage's first)"),
+    ("search.pipeline", "", "answer_span", "answer sentences"),
+    ("search.pipeline", "", "decision_features", "decision features"),
+    ("search.pipeline", "", "conflicts_for", "conflicts"),
+)
+
+
+def cost_buckets(mix: Sequence[tuple[str, str]]) -> None:
+    """The first pass once, in a fresh engine, with each stage, each function of :data:`BUCKETS` and pymorphy3's
+    parse timed (thread CPU, outermost call only): what share of the pass each costs. The wrappers cost ~1 µs a
+    call; the functions are restored after."""
+    import functools
+    import importlib
+
+    engine = SearchEngine.from_directory(CORPUS)
+    spent: dict[str, float] = {}
+    restore = []
+
+    def timed(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+        busy = [False]
+
+        @functools.wraps(original)
+        def wrapper(*args: object, **kwargs: object) -> object:
+            if busy[0]:
+                return original(*args, **kwargs)
+            busy[0], started = True, time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.thread_time() - started
+                busy[0] = False
+
+        restore.append((owner, name, original))
+        setattr(owner, name, wrapper)
+
+    for module, owner, name, label in BUCKETS:
+        found = importlib.import_module(module)
+        timed(getattr(found, owner) if owner else found, name, label)
+    timed(engine.analyzer.morphology._analyzer, "parse", "pymorphy3 parses")
+    for stage in engine.pipeline.stages:  # a call looks ``__call__`` up on the class
+        timed(type(stage), "__call__", f"stage: {stage.name}")
+    try:
+        started = time.thread_time()
+        for _, text in mix:
+            engine.search(text)
+        total = time.thread_time() - started
+    finally:
+        for owner, name, original in reversed(restore):
+            setattr(owner, name, original)
+    print(f"first pass, {len(mix)} questions, fresh engine: {total * 1000:.0f} ms CPU; load {os.getloadavg()[0]:.1f}")
+    for label, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"{seconds * 1000:8.1f} ms {100 * seconds / total:5.1f} %  {label}")
+
+
 def dump_outputs(path: str) -> int:
     """Every output of the mix (three seeds; the hybrid, each ranking on 120 questions, a second pass) as JSON:
     what a latency change must leave byte for byte equal (``cmp`` two dumps)."""
@@ -139,11 +201,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="with --first-pass: N costliest functions")
     parser.add_argument("--passes", type=int, default=1, help="with --first-pass: fresh processes, median of each cell")
     parser.add_argument("--json", action="store_true", help="with --first-pass: the cells as JSON (one pass)")
+    parser.add_argument("--buckets", action="store_true", help="the first pass's CPU by stage and costly function")
     parser.add_argument("--dump", metavar="FILE", help="write every output of the mix as JSON (compare with cmp)")
     args = parser.parse_args(argv)
     if args.dump:
         return dump_outputs(args.dump)
     queries = judged_queries()
+    if args.buckets:
+        cost_buckets(noisy_mix(queries))
+        return 0
     if args.first_pass:
         if args.json:
             import json
