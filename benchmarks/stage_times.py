@@ -2,6 +2,8 @@
 
     python -m benchmarks.stage_times [--rounds 3]     # every round after the first hits the per-word caches
     python -m benchmarks.stage_times --first-pass     # each question once, in a fresh engine, by noise kind
+    python -m benchmarks.stage_times --first-pass --passes 5   # five fresh processes, each cell their median
+    python -m benchmarks.stage_times --buckets        # the first pass's CPU by stage and by costly function
     python -m benchmarks.stage_times --dump FILE      # every output of the mix, to compare before/after a change
 
 The 404 questions of ``benchmarks.embedded`` (the judged queries as typed,
@@ -42,8 +44,9 @@ def stage_times(engine: SearchEngine, questions: Sequence[str], rounds: int) -> 
     return {name: np.array(values) for name, values in times.items()}
 
 
-def first_pass(mix: Sequence[tuple[str, str]], profile: int = 0) -> None:
-    """Each question once in a freshly opened engine: every stage's CPU ms by kind, and the whole query's."""
+def first_pass_cells(mix: Sequence[tuple[str, str]], profile: int = 0) -> dict[str, dict[str, tuple[float, float]]]:
+    """Each question once in a freshly opened engine: every stage's (and the whole query's) CPU ms, p50 and p95,
+    by kind of question (``"all"`` first); with ``profile``, the N costliest functions printed too."""
     engine = SearchEngine.from_directory(CORPUS)
     questions = [text for _, text in mix]
     profiler = None
@@ -55,22 +58,116 @@ def first_pass(mix: Sequence[tuple[str, str]], profile: int = 0) -> None:
     times = stage_times(engine, questions, 1)
     if profiler is not None:
         profiler.disable()
-    times["total"] = sum(times.values())  # type: ignore[assignment]
-    kinds = np.array([kind for kind, _ in mix])
-    groups = {"all": np.ones(len(mix), dtype=bool)} | {kind: kinds == kind for kind in sorted(set(kinds))}
-    print(f"first pass, {len(mix)} questions, fresh engine; load average {os.getloadavg()[0]:.1f}")
-    print("CPU ms per query, p50 / p95, by stage and kind of question")
-    print("| stage | " + " | ".join(f"{kind} ({mask.sum()})" for kind, mask in groups.items()) + " |")
-    print("|---|" + "---:|" * len(groups))
-    for name, values in times.items():
-        ms = values * 1000
-        cells = (f"{np.median(ms[m]):.2f} / {np.percentile(ms[m], 95):.2f}" for m in groups.values())
-        print(f"| {name} | " + " | ".join(cells) + " |")
-    if profiler is not None:
         import pstats
 
         pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(profile)
+    times["total"] = sum(times.values())  # type: ignore[assignment]
+    kinds = np.array([kind for kind, _ in mix])
+    groups = {"all": np.ones(len(mix), dtype=bool)} | {kind: kinds == kind for kind in sorted(set(kinds))}
+    cells: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, values in times.items():
+        ms = values * 1000
+        cells[name] = {
+            f"{kind} ({mask.sum()})": (float(np.median(ms[mask])), float(np.percentile(ms[mask], 95)))
+            for kind, mask in groups.items()
+        }
+    return cells
+
+
+def first_pass(mix: Sequence[tuple[str, str]], profile: int = 0, passes: int = 1) -> None:
+    """The first pass's table; with ``passes`` > 1, each pass in a fresh process (the per-word and per-pair memos
+    are the process's) and every cell the median of the passes' — on a shared machine one pass's p50 moves ±20 %."""
+    if passes <= 1:
+        cells = first_pass_cells(mix, profile)
+    else:
+        import json
+        import subprocess
+        import sys
+
+        runs = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-m", "benchmarks.stage_times", "--first-pass", "--json"],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(passes)
+        ]
+        cells = {
+            name: {kind: tuple(np.median([run[name][kind] for run in runs], axis=0).tolist()) for kind in row}
+            for name, row in runs[0].items()
+        }
+    print(f"first pass, {len(mix)} questions, fresh engine, median of {passes} pass(es); load {os.getloadavg()[0]:.1f}")
+    print("CPU ms per query, p50 / p95, by stage and kind of question")
+    header = next(iter(cells.values()))
+    print("| stage | " + " | ".join(header) + " |")
+    print("|---|" + "---:|" * len(header))
+    for name, row in cells.items():
+        print(f"| {name} | " + " | ".join(f"{p50:.2f} / {p95:.2f}" for p50, p95 in row.values()) + " |")
+
+
+# Where the first pass's CPU goes, beyond the stages: (module, owner within it or "", function, label).
+BUCKETS = (
+    ("search.query", "DeletionIndex", "lookup", "spelling index look-ups"),
+    ("search.morphology", "Morphology", "dictionary_words", "dictionary probes"),
+    ("search.query", "", "_lattice", "transliteration lattices"),
+    ("search.pipeline", "PassageReadings", "_read", "passage readings (each passage's first)"),
+    ("search.pipeline", "", "extract_facts", "facts (each passage's first)"),
+    ("search.pipeline", "", "answer_span", "answer sentences"),
+    ("search.pipeline", "", "decision_features", "decision features"),
+    ("search.pipeline", "", "conflicts_for", "conflicts"),
+)
+
+
+def cost_buckets(mix: Sequence[tuple[str, str]]) -> None:
+    """The first pass once, in a fresh engine, with each stage, each function of :data:`BUCKETS` and pymorphy3's
+    parse timed (thread CPU, outermost call only): what share of the pass each costs. The wrappers cost ~1 µs a
+    call; the functions are restored after."""
+    import functools
+    import importlib
+
+    engine = SearchEngine.from_directory(CORPUS)
+    spent: dict[str, float] = {}
+    restore = []
+
+    def timed(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+        busy = [False]
+
+        @functools.wraps(original)
+        def wrapper(*args: object, **kwargs: object) -> object:
+            if busy[0]:
+                return original(*args, **kwargs)
+            busy[0], started = True, time.thread_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.thread_time() - started
+                busy[0] = False
+
+        restore.append((owner, name, original))
+        setattr(owner, name, wrapper)
+
+    for module, owner, name, label in BUCKETS:
+        found = importlib.import_module(module)
+        timed(getattr(found, owner) if owner else found, name, label)
+    timed(engine.analyzer.morphology._analyzer, "parse", "pymorphy3 parses")
+    for stage in engine.pipeline.stages:  # a call looks ``__call__`` up on the class
+        timed(type(stage), "__call__", f"stage: {stage.name}")
+    try:
+        started = time.thread_time()
+        for _, text in mix:
+            engine.search(text)
+        total = time.thread_time() - started
+    finally:
+        for owner, name, original in reversed(restore):
+            setattr(owner, name, original)
+    print(f"first pass, {len(mix)} questions, fresh engine: {total * 1000:.0f} ms CPU; load {os.getloadavg()[0]:.1f}")
+    for label, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        print(f"{seconds * 1000:8.1f} ms {100 * seconds / total:5.1f} %  {label}")
 
 
 def dump_outputs(path: str) -> int:
@@ -102,13 +199,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="passes over the questions (default: %(default)s)")
     parser.add_argument("--first-pass", action="store_true", help="each question once, fresh engine, by kind")
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="with --first-pass: N costliest functions")
+    parser.add_argument("--passes", type=int, default=1, help="with --first-pass: fresh processes, median of each cell")
+    parser.add_argument("--json", action="store_true", help="with --first-pass: the cells as JSON (one pass)")
+    parser.add_argument("--buckets", action="store_true", help="the first pass's CPU by stage and costly function")
     parser.add_argument("--dump", metavar="FILE", help="write every output of the mix as JSON (compare with cmp)")
     args = parser.parse_args(argv)
     if args.dump:
         return dump_outputs(args.dump)
     queries = judged_queries()
+    if args.buckets:
+        cost_buckets(noisy_mix(queries))
+        return 0
     if args.first_pass:
-        first_pass(noisy_mix(queries), args.profile)
+        if args.json:
+            import json
+
+            print(json.dumps(first_pass_cells(noisy_mix(queries))))
+        else:
+            first_pass(noisy_mix(queries), args.profile, args.passes)
         return 0
     engine = SearchEngine.from_directory(CORPUS)
     questions = list(dict.fromkeys([*queries, *(text for _, text in noisy_mix(queries))]))

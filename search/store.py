@@ -118,7 +118,7 @@ class StringTable(Sequence[str]):
         """The strings at ``indices`` (an integer array), in its order: one gather of offsets for all of them.
 
         Many strings (spelling's candidates: a hundred or more per typo) are gathered into one buffer, NUL
-        between them, decoded once and split, rather than decoded one by one (~3× faster); a table whose
+        between them, decoded once and split, rather than decoded one by one (~2× faster); a table whose
         strings hold NUL is read one by one."""
         starts, ends = self.offsets[indices], self.offsets[indices + 1]
         if len(starts) >= TAKE_GATHERED:
