@@ -1183,8 +1183,9 @@ class SpellingStep(RewriteStep):
     def _name(self, word: str) -> str | None:
         """The corpus's own spelling of a capitalised word, its ending kept («Дьюар» and «дьюару» are one
         name in two cases, not a typo), or one slip of the finger from a word of the corpus or a form of its
-        lemma anywhere («Ьронкос», «Мэннин»), or one edit before its ending («Суперкуок», «Мэннингг»; «Ратцеля»
-        and «ратцель» are the name in two cases)."""
+        lemma anywhere («Ьронкос», «Мэннин»; two slips in a name of ``NAME_TWO_SLIPS`` letters or more), or one
+        edit before its ending («Суперкуок», «Мэннингг»; «Ратцеля» and «ратцель» are the name in two cases); for a
+        dictionary word the documents never use, a word of theirs one slip away («Теса»: тесла)."""
         found = self.correct(word)
         if not found:
             # A name that is a word of the dictionary the documents never use, one slip of the finger from one of
