@@ -185,6 +185,9 @@ def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query
         # the same in questions covered over half already, where a passage then covers far more of them
         ("как выбрать нужный пункт в голосовом мерю?", "как выбрать нужный пункт в голосовом меню?"),
         ("ранится ли история переписки с поддержкой", "хранится ли история переписки с поддержкой"),
+        # a three-letter real word (соя, мнить) is a four-letter word of the corpus with a letter dropped
+        ("возместят ли убытки если сой по вине озона", "возместят ли убытки если сбой по вине озона"),
+        ("как выбрать нужный пункт в голосовом мню?", "как выбрать нужный пункт в голосовом меню?"),
     ],
 )
 def test_a_typo_s_correction_is_weighed_in_the_query_s_context(engine: SearchEngine, typed: str, meant: str) -> None:
