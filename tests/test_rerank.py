@@ -153,11 +153,11 @@ def test_a_section_without_a_question_gives_its_headings_as_a_query_writes_them(
 
 def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, corpus_dir, judged) -> None:
     """The rerank stage scores each candidate as the shipped model scores the research script's rows for it
-    (question_recall included: its denominators come from the index's question field in both)."""
+    (question_recall and known_coverage included: read from the index in both)."""
     from search.rerank import shipped_reranker
 
     model = shipped_reranker()
-    assert "question_recall" in model.columns
+    assert {"question_recall", "known_share", "known_coverage"} <= set(model.columns)
     queries = [j.query for j in load_judgments(corpus_dir / "queries") if j.answerable]
     position = {p.id: i for i, p in enumerate(engine.passages)}
     recall = judged.X[:, FEATURE_NAMES.index("question_recall")]
