@@ -155,7 +155,10 @@ def collect(
             if understood.added.terms:
                 values = values + engine.fusion.synonyms_weight * retriever.scores(understood.added)
             scores[rname] = values
-        extra = tuple(expand(understood.own.terms)) if expand is not None else ()
+        extra: tuple[str, ...] = ()
+        if expand is not None:  # an expansion marked ``typed`` also reads the words as typed, before spelling
+            typed = tuple(analyzer.terms(request.query)) if getattr(expand, "typed", False) else ()
+            extra = tuple(expand((*understood.own.terms, *typed)))
         if extra:
             alongside = Analysed(extra, " ".join(extra))
             for rname, retriever in retrievers.items():
@@ -564,6 +567,13 @@ def transliteration_expander(engine: SearchEngine) -> Callable[[Sequence[str]], 
     return expand
 
 
+def typed_transliteration_expander(engine: SearchEngine) -> Callable[[Sequence[str]], Sequence[str]]:
+    """:func:`transliteration_expander` over the words as typed too: spelling makes «шортс» «шорты» first."""
+    expand = transliteration_expander(engine)
+    expand.typed = True  # type: ignore[attr-defined]
+    return expand
+
+
 def vector_expander(
     threshold: float, top: int = 3, unknown_only: bool = False
 ) -> Callable[[SearchEngine], Callable[[Sequence[str]], Sequence[str]]]:
@@ -599,6 +609,7 @@ EXPANSIONS: dict[str, tuple[Callable | None, float]] = {
     "none": (None, 0.0),
     "transliteration ½": (transliteration_expander, 0.5),
     "transliteration 1": (transliteration_expander, 1.0),
+    "transliteration as typed ½": (typed_transliteration_expander, 0.5),
     "navec ≥ 0.5 unknown words ½": (vector_expander(0.5, unknown_only=True), 0.5),
     "navec ≥ 0.6 ¼": (vector_expander(0.6), 0.25),
     "navec ≥ 0.5 ¼": (vector_expander(0.5), 0.25),
