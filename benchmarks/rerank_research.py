@@ -245,14 +245,18 @@ def load_datasets(  # type: ignore[no-untyped-def]
     transform: Callable[[str], str] | None = None,
     depth: int = DEPTH,
     engines: dict | None = None,
+    vectors: bool = False,
     **options,
 ):
+    """Every set's :class:`Dataset`. ``vectors`` adds the word-vector retriever's top 50 to the candidates and
+    computes the Navec features: the engine's learned ranking has neither (its index builds no ``semantic``),
+    so training and cross-validation leave them out unless an ablation of the Navec group asks for them."""
     started = time.perf_counter()
     engines = engines or load_engines(rutube, xquad, workdir)
     datasets = {}
     for name, (engine, queries, unit) in engines.items():
         change = transform if name == "rutube" else None
-        datasets[name] = collect(name, engine, queries, unit, transform=change, depth=depth, **options)
+        datasets[name] = collect(name, engine, queries, unit, transform=change, depth=depth, vectors=vectors, **options)
         print(f"{name}: {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return datasets
 
@@ -669,11 +673,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(format_table(table, list(next(iter(table.values()))), first="alongside"))
         return 0
     with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
-        datasets = load_cached(args.cache) if args.cache and args.cache.is_file() else None
+        vectors = not (args.steps or args.models or args.fusion_study)  # only the Navec ablation reads them
+        datasets = load_cached(args.cache, vectors) if args.cache and args.cache.is_file() else None
         if datasets is None:
-            datasets = load_datasets(args.rutube, args.xquad, Path(workdir))
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir), vectors=vectors)
             if args.cache:
-                save_cache(args.cache, datasets)
+                save_cache(args.cache, datasets, vectors)
     targets = [t for t in args.targets.split(",") if t]
     if args.steps or args.models or args.fusion_study:
         if args.fusion_study:
@@ -700,7 +705,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def save_cache(path: Path, datasets: dict[str, Dataset]) -> None:
+def save_cache(path: Path, datasets: dict[str, Dataset], vectors: bool = False) -> None:
     arrays = {}
     meta = {}
     for name, d in datasets.items():
@@ -708,14 +713,15 @@ def save_cache(path: Path, datasets: dict[str, Dataset]) -> None:
             {f"{name}.X": d.X, f"{name}.y": d.y, f"{name}.groups": d.groups, f"{name}.units": d.units.astype(str)}
         )
         meta[name] = {"qids": d.qids, "qrels": {q: sorted(v) for q, v in d.qrels.items()}}
-    arrays["meta"] = np.array(json.dumps({"features": FEATURE_NAMES, "sets": meta}))
+    arrays["meta"] = np.array(json.dumps({"features": FEATURE_NAMES, "sets": meta, "vectors": vectors}))
     np.savez(path, **arrays)
 
 
-def load_cached(path: Path) -> dict[str, Dataset] | None:
+def load_cached(path: Path, vectors: bool = False) -> dict[str, Dataset] | None:
+    """The candidates :func:`save_cache` kept, or None when they were made with other features or candidates."""
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
-        if tuple(meta["features"]) != FEATURE_NAMES:
+        if tuple(meta["features"]) != FEATURE_NAMES or meta.get("vectors", True) != vectors:
             return None
         return {
             name: Dataset(
