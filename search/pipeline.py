@@ -375,6 +375,7 @@ class Rerank(Stage):
             has_question=self.has_question,
             allowed=search.request.allowed,
             question_mass=self._question_mass(),
+            known=self.index.lexicon.__contains__,
         )
         if not len(candidates):
             return search.but(order=_EMPTY, scores=np.empty(0))

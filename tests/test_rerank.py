@@ -25,10 +25,14 @@ from search.rerank import (  # noqa: E402
 @pytest.fixture(scope="module")
 def judged(engine, corpus_dir):
     """The judged set's answerable queries as candidates with features, over the embedded corpus."""
+    return _judged(engine, corpus_dir, vectors=True)
+
+
+def _judged(engine, corpus_dir, *, vectors: bool):  # type: ignore[no-untyped-def]
     judgments = [j for j in load_judgments(corpus_dir / "queries") if j.answerable]
     relevant = resolve_judgments(judgments, engine.passages)
     queries = [(f"j{i:03d}", j.query, relevant[j.query]) for i, j in enumerate(judgments)]
-    return collect("judged", engine, queries, "passage")
+    return collect("judged", engine, queries, "passage", vectors=vectors)
 
 
 @pytest.fixture(scope="module")
@@ -151,13 +155,16 @@ def test_a_section_without_a_question_gives_its_headings_as_a_query_writes_them(
     assert any(ch.isupper() for p in passages for ch in "".join(p.section))  # as written, they have capitals
 
 
-def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, corpus_dir, judged) -> None:
-    """The rerank stage scores each candidate as the shipped model scores the research script's rows for it
-    (question_recall included: its denominators come from the index's question field in both)."""
+def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, corpus_dir) -> None:
+    """The rerank stage has the candidates training has (no word-vector pool: the index builds no semantic
+    retriever) and scores each as the shipped model scores the research script's row for it
+    (question_recall and known_coverage included: read from the index in both)."""
     from search.rerank import shipped_reranker
 
+    judged = _judged(engine, corpus_dir, vectors=False)
+
     model = shipped_reranker()
-    assert "question_recall" in model.columns
+    assert {"question_recall", "known_share", "known_coverage"} <= set(model.columns)
     queries = [j.query for j in load_judgments(corpus_dir / "queries") if j.answerable]
     position = {p.id: i for i, p in enumerate(engine.passages)}
     recall = judged.X[:, FEATURE_NAMES.index("question_recall")]
@@ -167,6 +174,5 @@ def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, c
         rows = np.flatnonzero(judged.groups == number)
         expected = dict(zip((position[str(u)] for u in judged.units[rows]), model.predict(judged.X[rows])))
         got = dict(zip(search.order.tolist(), search.scores.tolist()))
-        # The research script also pools the word-vector retriever's top 50 (when Navec is installed): more rows.
-        assert got.keys() <= expected.keys(), query
+        assert got.keys() == expected.keys(), query  # the same candidates
         assert np.allclose([expected[i] for i in got], list(got.values()), rtol=0, atol=1e-9), query
