@@ -33,7 +33,6 @@ import json
 import mmap
 import os
 import shutil
-import struct
 import tempfile
 import threading
 import time
@@ -416,20 +415,6 @@ class MappedFile:
         if len(data) != (end - start) * width:
             raise OSError(f"short read of an index array ({len(data)} of {(end - start) * width} bytes)")
         return data
-
-    def spans(self, positions: Sequence[int]) -> list[tuple[int, int]]:
-        """Entries ``p`` and ``p + 1`` for each of ``positions`` (an index pointer's bounds), one read each."""
-        fd, width, base = self._fd, self.dtype.itemsize, self._offset
-        layout = struct.Struct(self.dtype.byteorder.replace("|", "=") + self.dtype.char * 2)
-        out = []
-        for p in positions:
-            if not 0 <= p < self._size - 1:
-                raise IndexError(f"entries {p}:{p + 2} outside an array of {self._size}")
-            data = os.pread(fd, 2 * width, base + p * width)
-            if len(data) != 2 * width:
-                raise OSError(f"short read of an index array ({len(data)} of {2 * width} bytes)")
-            out.append(layout.unpack(data))
-        return out
 
     def read_spans(self, spans: Sequence[tuple[int, int]], out: np.ndarray) -> None:
         """Entries ``start:end`` of each span, one span after the other, into ``out``: no allocation."""
