@@ -27,6 +27,7 @@ in-process, as before.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import importlib.util
 import os
@@ -133,6 +134,38 @@ class _Dispatch:
         return kernel
 
 
+# Bytes of posting lists a loaded index's kernel keeps after reading them (per retriever), most recently used kept.
+POSTINGS_KEPT = int(os.environ.get("SEARCH_POSTINGS_KEPT", str(16 * 2**20)))
+
+
+class _Recent:
+    """Posting lists read lately, the least recently used dropped past ``budget`` bytes; safe across threads."""
+
+    def __init__(self, budget: int) -> None:
+        self._budget, self._held, self._lists = budget, 0, collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, column: int) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            found = self._lists.get(column)
+            if found is not None:
+                self._lists.move_to_end(column)
+                return found[0]
+        return None
+
+    def put(self, column: int, postings: tuple[np.ndarray, np.ndarray], size: int) -> None:
+        if size > self._budget:
+            return
+        with self._lock:
+            if column in self._lists:
+                return
+            self._lists[column] = (postings, size)
+            self._held += size
+            while self._held > self._budget:
+                _, (_, dropped) = self._lists.popitem(last=False)
+                self._held -= dropped
+
+
 class _Reading:
     """The kernel over a saved index's postings read by ``pread``, not through their memory maps.
 
@@ -143,24 +176,28 @@ class _Reading:
     Here the query's columns are copied into per-thread buffers (reused, grown
     as needed) and the kernel runs over that compact copy: the same postings in
     the same order, so the same additions and the same scores to the last bit.
+    The lists read lately are kept (``POSTINGS_KEPT``, 16 MiB a retriever): at
+    100k, BM25's core p50 0.059 ms against 0.048 over the maps (0.135 reading
+    every list each time), serving RSS after 200 queries 222 MiB (199 without).
     Postings held in memory (a fresh build) are passed through untouched.
     """
 
     def __init__(self, kernel: Callable[..., Any]) -> None:
         self._kernel = kernel
-        # id of a postings array -> (a weak reference to it, its files or None when it is not a whole mapped file)
-        self._files: dict[int, tuple[weakref.ref[np.ndarray], tuple[MappedFile, ...] | None]] = {}
+        # id of a postings array -> (a weak reference to it, its files or None when it is not a whole mapped
+        # file, the posting lists read lately)
+        self._files: dict[int, tuple[weakref.ref[np.ndarray], tuple[MappedFile, ...] | None, _Recent]] = {}
         self._local = threading.local()
 
     def __call__(
         self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, columns: np.ndarray, *rest: Any
     ) -> Any:
-        files = self._files_of(indptr, indices, data)
-        if files is not None and columns.size:
-            indptr, indices, data, columns = self._read(indptr, files, columns)
+        entry = self._entry(indptr, indices, data)
+        if entry[1] is not None and columns.size:
+            indptr, indices, data, columns = self._read(indptr, entry[1], entry[2], columns)
         return self._kernel(indptr, indices, data, columns, *rest)
 
-    def _files_of(self, *arrays: np.ndarray) -> tuple[MappedFile, ...] | None:
+    def _entry(self, *arrays: np.ndarray) -> tuple[Any, tuple[MappedFile, ...] | None, _Recent]:
         entry = self._files.get(id(arrays[1]))
         if entry is None or entry[0]() is not arrays[1]:
             from .storage import MappedFile  # not at the top: this file also runs as a script (the compiler's child)
@@ -168,25 +205,33 @@ class _Reading:
             files = tuple(MappedFile.of(array) for array in arrays)
             found = None if any(file is None for file in files) else files
             self._files = {key: value for key, value in self._files.items() if value[0]() is not None}
-            entry = self._files[id(arrays[1])] = (weakref.ref(arrays[1]), found)  # type: ignore[assignment]
-        return entry[1]
+            entry = self._files[id(arrays[1])] = (weakref.ref(arrays[1]), found, _Recent(POSTINGS_KEPT))  # type: ignore[assignment]
+        return entry
 
-    def _read(self, indptr: np.ndarray, files: tuple[MappedFile, ...], columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _read(
+        self, indptr: np.ndarray, files: tuple[MappedFile, ...], recent: _Recent, columns: np.ndarray
+    ) -> tuple[np.ndarray, ...]:
         """The columns' postings as a compact CSC: (indptr, indices, data, columns 0…n-1).
 
         The pointers are read through their map (a few pages of a small file, two entries a column, no system
-        call each); only the postings, the large files, go through ``pread``.
+        call each); the postings by ``pread``, or from the lists read lately (``POSTINGS_KEPT`` bytes: people's
+        queries share their frequent words, whose lists are the long ones).
         """
         _, rows, values = files
-        spans = list(zip(indptr[columns].tolist(), indptr[columns + 1].tolist()))
-        bounds = [0]
-        for start, end in spans:  # not np.cumsum: 7 µs on a short list, a tenth of this whole read
+        pieces_rows, pieces_values, bounds = [], [], [0]
+        for column, start, end in zip(columns.tolist(), indptr[columns].tolist(), indptr[columns + 1].tolist()):
+            found = recent.get(column)
+            if found is None:
+                found = rows.read(start, end), values.read(start, end)
+                recent.put(column, found, (end - start) * (rows.dtype.itemsize + values.dtype.itemsize))
+            pieces_rows.append(found[0])
+            pieces_values.append(found[1])
             bounds.append(bounds[-1] + end - start)
-        pointer, total = np.array(bounds, dtype=np.int64), bounds[-1]
+        total = bounds[-1]
         out_rows, out_values = self._scratch("indices", rows.dtype, total), self._scratch("data", values.dtype, total)
-        rows.read_spans(spans, out_rows)
-        values.read_spans(spans, out_values)
-        return pointer, out_rows, out_values, np.arange(len(spans), dtype=np.int64)
+        np.concatenate(pieces_rows, out=out_rows)
+        np.concatenate(pieces_values, out=out_values)
+        return np.array(bounds, dtype=np.int64), out_rows, out_values, np.arange(len(bounds) - 1, dtype=np.int64)
 
     def _scratch(self, name: str, dtype: np.dtype, size: int) -> np.ndarray:
         """A per-thread buffer of at least ``size`` entries, kept for the next query."""

@@ -416,20 +416,6 @@ class MappedFile:
             raise OSError(f"short read of an index array ({len(data)} of {(end - start) * width} bytes)")
         return data
 
-    def read_spans(self, spans: Sequence[tuple[int, int]], out: np.ndarray) -> None:
-        """Entries ``start:end`` of each span, one span after the other, into ``out``: no allocation."""
-        if out.dtype != self.dtype or not out.flags.c_contiguous:
-            raise TypeError(f"read into a contiguous {self.dtype} array, not {out.dtype}")
-        fd, width, base = self._fd, self.dtype.itemsize, self._offset
-        view, at = memoryview(out).cast("B"), 0
-        for start, end in spans:
-            wanted = (end - start) * width
-            if not 0 <= start <= end <= self._size or at + wanted > len(view):
-                raise IndexError(f"entries {start}:{end} of an array of {self._size} past the buffer's end")
-            if wanted and os.preadv(fd, [view[at : at + wanted]], base + start * width) != wanted:
-                raise OSError(f"short read of an index array ({wanted} bytes wanted)")
-            at += wanted
-
     def read(self, start: int, end: int) -> np.ndarray:
         """Entries ``start:end``, a copy."""
         return np.frombuffer(self.bytes(start, end), dtype=self.dtype)

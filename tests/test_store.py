@@ -244,6 +244,7 @@ def test_the_compiled_kernel_reads_a_loaded_index_s_postings_by_pread_not_the_ma
     expected = _answers(built, queries, rankings)
     monkeypatch.setattr(kernels, "MODE", "numba")
     assert _answers(loaded, queries, rankings) == expected
+    assert _answers(loaded, queries, rankings) == expected  # again: the lists read lately come from memory
     assert _answers(built, queries, rankings) == expected  # postings in memory: passed to the kernel as they are
     # The pointers (two entries a column, a small file) are read through the map; the postings never are.
     postings = tuple(f"{name}.{part}.npy" for name in built.retrievers for part in ("columns", "weights") for part in (
