@@ -52,6 +52,7 @@ __all__ = [
     "read_index",
     "release_pages",
     "spill_arrays",
+    "spill_folder",
     "write_index",
     "locked",
 ]
@@ -440,6 +441,15 @@ def release_pages(array: np.ndarray) -> None:
             handle.madvise(mmap.MADV_DONTNEED)
 
 
+def spill_folder(folder: str | Path) -> Path:
+    """A new folder in ``folder`` for a build's spilled parts, named as a writer's staging folder
+    (``.v-<time>-<pid>-<random>.tmp``), so a sweep of the index folder removes it if this process dies."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    prefix = f".v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-"
+    return Path(tempfile.mkdtemp(dir=folder, prefix=prefix, suffix=".tmp"))
+
+
 def spill_arrays(arrays: dict[str, np.ndarray], folder: str | Path) -> dict[str, np.ndarray]:
     """The same arrays written to ``.npy`` files in ``folder`` and mapped back read-only, as a loaded index's.
 
@@ -448,10 +458,7 @@ def spill_arrays(arrays: dict[str, np.ndarray], folder: str | Path) -> dict[str,
     (:class:`MappedFile` keeps the descriptor, so saving copies them by ``pread``); their folder is
     named as a writer's staging folder, so a sweep removes it if this process dies first.
     """
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    prefix = f".v-{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-"
-    staging = Path(tempfile.mkdtemp(dir=folder, prefix=prefix, suffix=".tmp"))
+    staging = spill_folder(folder)
     try:
         mapped: dict[str, np.ndarray] = {}
         for number, (name, array) in enumerate(arrays.items()):

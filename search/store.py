@@ -22,9 +22,6 @@ from __future__ import annotations
 import bisect
 import functools
 import json
-import os
-import tempfile
-import time
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, overload
@@ -33,7 +30,7 @@ import numpy as np
 
 from .corpus import Document
 from .passages import Passage
-from .storage import MappedFile, release_pages
+from .storage import MappedFile, release_pages, spill_folder
 
 __all__ = ["DocumentTable", "PassageTable", "SPILL_MIN_BYTES", "StringTable"]
 
@@ -43,12 +40,10 @@ SPILL_MIN_BYTES = 32 * 2**20  # a build's text buffer this large goes to a file 
 def _spilled_text(documents: Sequence[Document], size: int, folder: Path) -> tuple[Path, np.ndarray]:
     """The documents' UTF-8 bytes written to a ``.npy`` file in ``folder``, mapped read-only, and its path.
 
-    The file is in a folder named as :mod:`search.storage` names a writer's staging folder, so a
-    sweep of the index folder removes it if this process dies before it is unlinked.
+    The file is in a :func:`~search.storage.spill_folder`, so a sweep of the index folder removes it
+    if this process dies before it is unlinked.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%S")
-    path = Path(tempfile.mkdtemp(dir=folder, prefix=f".v-{stamp}-{os.getpid()}-", suffix=".tmp")) / "text.npy"
+    path = spill_folder(folder) / "text.npy"
     try:
         header = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=(size,))  # np.save's header
         offset = header.offset
@@ -667,10 +662,7 @@ class PassageTable(Sequence[Passage]):
     def in_documents(self, doc_ids: Collection[str]) -> np.ndarray:
         """Which passages belong to one of ``doc_ids`` (unknown ids match nothing)."""
         wanted = [self.documents.position(d) for d in doc_ids if d in self.documents]
-        try:
-            return np.isin(self.doc_index, np.asarray(wanted, dtype=np.int64))
-        finally:
-            release_pages(self.rows)
+        return np.isin(self.doc_index, np.asarray(wanted, dtype=np.int64))  # a saved table's column is held
 
     def audience_mask(self, audience: str) -> np.ndarray:
         """Which passages are meant for ``audience``."""
