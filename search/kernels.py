@@ -27,7 +27,6 @@ in-process, as before.
 
 from __future__ import annotations
 
-import collections
 import hashlib
 import importlib.util
 import os
@@ -45,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
+    from .recent import Recent
     from .storage import MappedFile
 
 __all__ = ["AUTO_MIN_ROWS", "MODE", "available", "compiled_top", "kernel_for", "prebuild"]
@@ -134,36 +134,12 @@ class _Dispatch:
         return kernel
 
 
-# Bytes of posting lists a loaded index's kernel keeps after reading them (per retriever), most recently used kept.
+# Bytes of posting lists a loaded index's kernel keeps after reading them (per retriever; the oldest read go first).
 POSTINGS_KEPT = int(os.environ.get("SEARCH_POSTINGS_KEPT", str(16 * 2**20)))
 
 
-class _Recent:
-    """Posting lists read lately, the least recently used dropped past ``budget`` bytes; safe across threads."""
-
-    def __init__(self, budget: int) -> None:
-        self._budget, self._held, self._lists = budget, 0, collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, column: int) -> tuple[np.ndarray, np.ndarray] | None:
-        with self._lock:
-            found = self._lists.get(column)
-            if found is not None:
-                self._lists.move_to_end(column)
-                return found[0]
-        return None
-
-    def put(self, column: int, postings: tuple[np.ndarray, np.ndarray], size: int) -> None:
-        if size > self._budget:
-            return
-        with self._lock:
-            if column in self._lists:
-                return
-            self._lists[column] = (postings, size)
-            self._held += size
-            while self._held > self._budget:
-                _, (_, dropped) = self._lists.popitem(last=False)
-                self._held -= dropped
+def _nbytes(postings: tuple[np.ndarray, np.ndarray]) -> int:
+    return sum(int(array.nbytes) for array in postings)
 
 
 class _Reading:
@@ -186,7 +162,9 @@ class _Reading:
         self._kernel = kernel
         # id of a postings array -> (a weak reference to it, its files or None when it is not a whole mapped
         # file, the posting lists read lately)
-        self._files: dict[int, tuple[weakref.ref[np.ndarray], tuple[MappedFile, ...] | None, _Recent]] = {}
+        self._files: dict[
+            int, tuple[weakref.ref[np.ndarray], tuple[MappedFile, ...] | None, Recent[tuple[np.ndarray, np.ndarray]]]
+        ] = {}
         self._local = threading.local()
 
     def __call__(
@@ -197,19 +175,27 @@ class _Reading:
             indptr, indices, data, columns = self._read(indptr, entry[1], entry[2], columns)
         return self._kernel(indptr, indices, data, columns, *rest)
 
-    def _entry(self, *arrays: np.ndarray) -> tuple[Any, tuple[MappedFile, ...] | None, _Recent]:
+    def _entry(
+        self, *arrays: np.ndarray
+    ) -> tuple[Any, tuple[MappedFile, ...] | None, Recent[tuple[np.ndarray, np.ndarray]]]:
         entry = self._files.get(id(arrays[1]))
         if entry is None or entry[0]() is not arrays[1]:
-            from .storage import MappedFile  # not at the top: this file also runs as a script (the compiler's child)
+            from .recent import Recent  # not at the top: this file also runs as a script (the compiler's child)
+            from .storage import MappedFile
 
             files = tuple(MappedFile.of(array) for array in arrays)
             found = None if any(file is None for file in files) else files
             self._files = {key: value for key, value in self._files.items() if value[0]() is not None}
-            entry = self._files[id(arrays[1])] = (weakref.ref(arrays[1]), found, _Recent(POSTINGS_KEPT))  # type: ignore[assignment]
+            kept: Recent[tuple[np.ndarray, np.ndarray]] = Recent(POSTINGS_KEPT, _nbytes)
+            entry = self._files[id(arrays[1])] = (weakref.ref(arrays[1]), found, kept)  # type: ignore[assignment]
         return entry
 
     def _read(
-        self, indptr: np.ndarray, files: tuple[MappedFile, ...], recent: _Recent, columns: np.ndarray
+        self,
+        indptr: np.ndarray,
+        files: tuple[MappedFile, ...],
+        recent: Recent[tuple[np.ndarray, np.ndarray]],
+        columns: np.ndarray,
     ) -> tuple[np.ndarray, ...]:
         """The columns' postings as a compact CSC: (indptr, indices, data, columns 0…n-1).
 
@@ -220,10 +206,7 @@ class _Reading:
         _, rows, values = files
         pieces_rows, pieces_values, bounds = [], [], [0]
         for column, start, end in zip(columns.tolist(), indptr[columns].tolist(), indptr[columns + 1].tolist()):
-            found = recent.get(column)
-            if found is None:
-                found = rows.read(start, end), values.read(start, end)
-                recent.put(column, found, (end - start) * (rows.dtype.itemsize + values.dtype.itemsize))
+            found = recent.get(column, lambda s=start, e=end: (rows.read(s, e), values.read(s, e)))
             pieces_rows.append(found[0])
             pieces_values.append(found[1])
             bounds.append(bounds[-1] + end - start)

@@ -20,3 +20,24 @@ def test_a_value_is_made_once_while_recent_and_the_oldest_goes_first() -> None:
     assert len(kept) == 2 and made == ["абырвалг", "чат", "заказ"]
     kept.get("абырвалг", lambda: make("абырвалг"))  # the oldest went first: made again
     assert made == ["абырвалг", "чат", "заказ", "абырвалг"]
+
+
+def test_weighed_values_keep_within_a_budget_and_one_over_it_is_not_kept() -> None:
+    made: list[str] = []
+    kept: Recent[str] = Recent(10, weigh=len)
+
+    def make(word: str) -> str:
+        made.append(word)
+        return word
+
+    kept.get("заказ", lambda: make("заказ"))  # 5
+    kept.get("чат", lambda: make("чат"))  # 3: 8 held
+    assert len(kept) == 2
+    kept.get("озон", lambda: make("озон"))  # 4: 12 > 10, the oldest («заказ») goes
+    assert len(kept) == 2
+    kept.get("чат", lambda: make("чат"))  # still kept
+    assert made == ["заказ", "чат", "озон"]
+    assert kept.get("поддержка-продавцов", lambda: make("поддержка-продавцов")) == "поддержка-продавцов"
+    assert len(kept) == 2  # heavier than the whole budget: returned, not kept
+    kept.get("заказ", lambda: make("заказ"))
+    assert made[-1] == "заказ"
