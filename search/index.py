@@ -33,6 +33,7 @@ from .corpus import Document, read_corpus
 from .lexicon import Lexicon
 from .passages import Passage
 from .query import SpellingIndex, build_spelling_index
+from .readings import READ_AT_BUILD, StoredReadings
 from .retrievers import RETRIEVERS, Retriever
 from .store import DocumentTable, PassageTable
 
@@ -79,6 +80,9 @@ class Index:
     # Spelling's deletion index over the corpus's words and the language's frequent ones, built once with the
     # index and saved with it (memory-mapped when opened, so processes over one folder share it).
     spelling: SpellingIndex | None = None
+    # Each passage's tokens and sentences, read at build time for a small corpus (``search.readings``): a query
+    # showing a passage for the first time reads them from here rather than analysing its text.
+    readings: StoredReadings | None = None
 
     def __post_init__(self) -> None:
         if self.spelling is None:
@@ -116,6 +120,9 @@ class Index:
         if self.spelling is not None:
             parts["spelling"], own = self.spelling.state()
             arrays.update({f"spelling.{key}": value for key, value in own.items()})
+        if self.readings is not None:
+            parts["readings"], own = self.readings.state()
+            arrays.update({f"readings.{key}": value for key, value in own.items()})
         return storage.write_index(index_dir, manifest, parts, arrays)
 
     @classmethod
@@ -133,6 +140,11 @@ class Index:
                 for name, params in parts["retrievers"].items()
             }
             spelling = SpellingIndex.from_state(parts["spelling"], _prefixed(arrays, "spelling"))
+            readings = (
+                StoredReadings.from_state(parts["readings"], _prefixed(arrays, "readings"))
+                if "readings" in parts
+                else None
+            )
         except (KeyError, TypeError, ValueError) as error:
             raise storage.IndexFormatError(
                 f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); {fix}"
@@ -144,8 +156,20 @@ class Index:
                 )
         if lexicon.passages != len(passages) or not retrievers:
             raise storage.IndexFormatError(f"index in {index_dir}: the lexicon does not match the passages; {fix}")
+        if readings is not None and len(readings) != len(passages):
+            raise storage.IndexFormatError(
+                f"index in {index_dir}: readings of {len(readings)} passages for {len(passages)}; {fix}"
+            )
         return cls(
-            config, documents, passages, lexicon, retrievers, parts["synonyms"], manifest["fingerprint"], spelling
+            config,
+            documents,
+            passages,
+            lexicon,
+            retrievers,
+            parts["synonyms"],
+            manifest["fingerprint"],
+            spelling,
+            readings,
         )
 
     def configured(self, config: EngineConfig) -> Index:
@@ -305,7 +329,12 @@ def build_index(
     built = {name: built[name] for name in names}  # the configured order, as saved
     del analysed
     spelling = build_spelling_index(lexicon.words)
-    return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint, spelling)
+    readings = (
+        StoredReadings.build((passage.text for passage in passage_table), analyzer)
+        if len(passage_table) <= READ_AT_BUILD
+        else None
+    )
+    return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint, spelling, readings)
 
 
 _Part = TypeVar("_Part", Lexicon, Retriever)

@@ -139,17 +139,24 @@ class Reading(NamedTuple):
 
 class PassageReadings(Recent[Reading]):
     """A shown passage's tokens, sentences and sentence units, read once while it is recent: the decide stage
-    (its sentence features) and the annotate stage (highlights, answer sentence) read the same passages."""
+    (its sentence features) and the annotate stage (highlights, answer sentence) read the same passages.
+    With ``index``'s stored readings (a small corpus's, made at build time) the tokens and sentences come from
+    them instead of analysing the text again."""
 
-    def __init__(self, analyzer: Analyzer, size: int = PASSAGES_READ) -> None:
+    def __init__(self, analyzer: Analyzer, size: int = PASSAGES_READ, index: Index | None = None) -> None:
         super().__init__(size)
         self.analyzer = analyzer
+        self.stored = index.readings if index is not None else None
+        self.passages = index.passages if index is not None else None
 
     def read(self, passage: Passage) -> Reading:
-        return self.get(passage.id, lambda: self._read(passage.text))
+        return self.get(passage.id, lambda: self._read(passage))
 
-    def _read(self, text: str) -> Reading:
-        tokens, sentences = self.analyzer.tokens(text), sentence_spans(text)
+    def _read(self, passage: Passage) -> Reading:
+        if self.stored is not None:
+            tokens, sentences = self.stored.read(self.passages.position(passage.id))  # type: ignore[union-attr]
+        else:
+            tokens, sentences = self.analyzer.tokens(passage.text), sentence_spans(passage.text)
         where: dict[str, list[int]] = {}
         for number, token in enumerate(tokens):
             where.setdefault(token.term, []).append(number)
@@ -418,7 +425,7 @@ class Decide(Stage):
         self.model = model if model is not None else ConfidenceModel.default()
         self.weights, self.k = fused_weights(index), index.config.fusion.k
         self.passages = index.passages
-        self.readings = readings if readings is not None else PassageReadings(analyzer)
+        self.readings = readings if readings is not None else PassageReadings(analyzer, index=index)
 
     def _units(self, row: int) -> Units:
         """A passage's sentences with their terms, for the sentence features."""
@@ -476,7 +483,7 @@ class Annotate(Stage):
         self.synonyms_weight = synonyms_weight
         self.conflict_depth = index.config.conflict_depth
         self._facts_cache: Recent[list[Fact]] = Recent(PASSAGES_READ)
-        self.readings = readings if readings is not None else PassageReadings(analyzer)
+        self.readings = readings if readings is not None else PassageReadings(analyzer, index=index)
 
     def __call__(self, search: Search) -> Search:
         query = search.query
@@ -586,7 +593,7 @@ class Pipeline:
     def default(cls, index: Index, analyzer: Analyzer) -> Pipeline:
         """The query side as it runs: the one list of its stages."""
         fusion = index.config.fusion
-        readings = PassageReadings(analyzer)  # the decide and annotate stages read the same passages
+        readings = PassageReadings(analyzer, index=index)  # the decide and annotate stages read the same
         if analyzer.stemmer == "pymorphy3":  # the corpus's most frequent words, parsed once at open
             analyzer.morphology.warm(itertools.islice(index.lexicon.words, WARM_WORDS))
         stages = (

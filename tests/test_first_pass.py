@@ -124,3 +124,39 @@ def test_char_ngram_columns_kept_per_word_weigh_a_query_as_its_ngrams_do(engine:
                 expected_columns, expected_weights = _Tfidf._query(retriever, query)
                 assert columns == expected_columns and columns
                 assert weights.tolist() == expected_weights.tolist()
+
+
+def test_readings_stored_at_build_are_the_passages_read_again(engine: SearchEngine, tmp_path: Path) -> None:
+    """Every passage's stored tokens and sentences equal analysing its text now, in the built index and in the
+    saved one opened by memory map; a search reading them answers as one that analyses the text."""
+    from search.answers import sentence_spans
+    from search.index import Index
+    from search.pipeline import PassageReadings
+
+    stored = engine.index.readings
+    assert stored is not None and len(stored) == len(engine.index.passages)
+    engine.index.save(tmp_path / "index")
+    loaded = Index.load(tmp_path / "index").readings
+    assert loaded is not None
+    for row, passage in enumerate(engine.index.passages):
+        read = (engine.analyzer.tokens(passage.text), sentence_spans(passage.text))
+        assert stored.read(row) == read == loaded.read(row)
+    analysed = PassageReadings(engine.analyzer)  # no stored readings: the text analysed when first shown
+    kept = PassageReadings(engine.analyzer, index=engine.index)
+    for passage in list(engine.index.passages)[:20]:
+        assert kept.read(passage) == analysed.read(passage)
+
+
+def test_a_document_of_every_token_kind_reads_back_as_analysed(engine: SearchEngine) -> None:
+    """Phones, e-mails, domains, times, numbers, «№», Latin and ё, several sentences and an empty text."""
+    from search.answers import sentence_spans
+    from search.readings import StoredReadings
+
+    texts = [
+        "Звоните 8 800 234-48-47 (доб. 5) с 9:00 до 21:00 или пишите на help@ozon.ru. Заказ № 15 — на ozon.ru/help.",
+        "",
+        "Ёлка и елка. Seller API: 3,5 % комиссии? Да!\n— первый пункт;\n— второй пункт.",
+    ]
+    stored = StoredReadings.build(texts, engine.analyzer)
+    for row, text in enumerate(texts):
+        assert stored.read(row) == (engine.analyzer.tokens(text), sentence_spans(text))
