@@ -287,7 +287,8 @@ def answer_span(
     units = units if isinstance(units, Units) else Units(units if units is not None else passage_units(spans, tokens))
     count = len(spans)
     # The units holding each query term, read from the passage's index of terms rather than unit by unit.
-    held = {term: units.with_form(term) for term in weights}
+    where, where_stem = units.where, units.where_stem  # ``Units.with_form``, without a call per term
+    held = {term: where_stem.get(term[:_STEM], ()) if len(term) >= _STEM else where.get(term, ()) for term in weights}
     local = {
         term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (len(held[term]) + 0.5)))
         for term, weight in weights.items()
@@ -316,10 +317,11 @@ def answer_span(
     forms: dict[str, list[str]] = {}  # a token's term, or its first letters → the query terms it stands for
     for term in weights:
         forms.setdefault(term[:_STEM] if len(term) >= _STEM else term, []).append(term)
-    for number, score in enumerate(scores):
+    for number in sorted({number for numbers in held.values() for number in numbers}):  # the others score 0
+        score = scores[number]
         if score > 0:  # one query word is a phrase of its own: its weight
             unit = units[number]
-            near = _nearest(unit.tokens, forms, local) if matched[number] > 1 else score
+            near = _nearest(units.stems_of(number), forms, local) if matched[number] > 1 else score
             extra = _KIND_BONUS * total if wanted and _values_in(text, unit.tokens, weights) & wanted else 0.0
             scores[number] = score + _PROXIMITY_WEIGHT * near + extra
     best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
@@ -337,15 +339,16 @@ def answer_span(
     start, end = spans[best][0], _unit_end(text, spans, best)
     # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
     # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
-    if best and _REFERS_BACK.match(text, start):
+    refers_back = units.refers_back(text, spans)
+    if best and refers_back[best]:
         start = spans[best - 1][0]
     following = next((number for number in range(best + 1, count) if spans[number][0] >= end), None)
-    if following is not None and _REFERS_BACK.match(text, spans[following][0]):
+    if following is not None and refers_back[following]:
         end = spans[following][1]
     return start, end
 
 
-def _nearest(tokens: Sequence[Token], forms: dict[str, list[str]], local: dict[str, float]) -> float:
+def _nearest(stems: Sequence[str], forms: dict[str, list[str]], local: dict[str, float]) -> float:
     """The most weight of distinct query terms standing within :data:`_PROXIMITY` tokens of each other in a unit:
     a sentence stating the question's words as one phrase («фармацевты-консультанты обычно работают») over one
     that scatters them.
@@ -353,8 +356,8 @@ def _nearest(tokens: Sequence[Token], forms: dict[str, list[str]], local: dict[s
     The unit's tokens are read once against the query's forms (a term cut to its first letters is itself when
     shorter): no table of every token's positions is built for a unit holding two query words."""
     found = []
-    for position, token in enumerate(tokens):
-        terms = forms.get(token.term[:_STEM])
+    for position, stem in enumerate(stems):  # each token's term cut to its first letters (``Units.stems_of``)
+        terms = forms.get(stem)
         if terms is not None:
             found.extend([(position, term) for term in terms])
     found.sort()
@@ -411,9 +414,12 @@ class Units(tuple[Unit, ...]):
 
     where: dict[str, tuple[int, ...]]
     where_stem: dict[str, tuple[int, ...]]
+    _stems: dict[int, list[str]]
+    _refers_back: tuple[str, list[bool]] | None
 
     def __new__(cls, units: Iterable[Unit] = ()) -> Units:
         self = super().__new__(cls, units)
+        self._stems, self._refers_back = {}, None
         where: dict[str, list[int]] = {}
         where_stem: dict[str, list[int]] = {}
         for number, unit in enumerate(self):
@@ -431,6 +437,21 @@ class Units(tuple[Unit, ...]):
         A unit holding a long form holds its first letters too, so the stem's units are all of them.
         """
         return self.where_stem.get(form[:_STEM], ()) if len(form) >= _STEM else self.where.get(form, ())
+
+    def stems_of(self, number: int) -> list[str]:
+        """Unit ``number``'s tokens' terms cut to their first letters (``_STEM``), made once per unit."""
+        stems = self._stems.get(number)
+        if stems is None:
+            stems = self._stems[number] = [token.term[:_STEM] for token in self[number].tokens]
+        return stems
+
+    def refers_back(self, text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
+        """Whether each unit of ``text`` (at ``spans``) opens by referring back (``_REFERS_BACK``): read once per
+        passage, not twice per query that shows it."""
+        kept = self._refers_back
+        if kept is None or (kept[0] is not text and kept[0] != text):
+            kept = self._refers_back = (text, [_REFERS_BACK.match(text, start) is not None for start, _ in spans])
+        return kept[1]
 
     def holding(self, forms: Iterable[str]) -> set[int]:
         """The units holding any of ``forms`` (see :meth:`with_form`)."""
