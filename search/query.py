@@ -120,6 +120,7 @@ CONTEXT_MIN_COVERAGE = 0.99
 # bounded (``search.recent.Recent``), a few MB at most; the scheme decided per query too.
 WORDS_KEPT = 50_000
 REWRITES_KEPT = 20_000
+LOOKUPS_KEPT = 2_048
 # The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
 # index holds beside the corpus's, so that two slips reach them too.
 LANGUAGE_MIN_ZIPF = 2.5
@@ -307,11 +308,17 @@ class SpellingIndex:
         self.corpus, self.language = corpus, language
         # A word's frequency is two binary searches: spelling ranks the same candidates for several typos.
         self._frequencies: Recent[float] = Recent(WORDS_KEPT)
+        # A typo's candidates two edits away are asked for again while its query is rewritten (its alternatives, a
+        # short word's second try): the last few thousand look-ups are kept, a few MB at most.
+        self._found: Recent[tuple[tuple[str, int], ...]] = Recent(LOOKUPS_KEPT)
 
     def lookup(self, word: str, max_distance: int) -> list[tuple[str, int]]:
+        return list(self._found.get((word, max_distance), lambda: self._lookup(word, max_distance)))
+
+    def _lookup(self, word: str, max_distance: int) -> tuple[tuple[str, int], ...]:
         found = dict(self.corpus.lookup(word, max_distance))
         found.update((w, d) for w, d in self.language.lookup(word, max_distance) if w not in found)
-        return list(found.items())
+        return tuple(found.items())
 
     def frequency(self, word: str) -> float:
         return self._frequencies.get(word, lambda: max(self.corpus.frequency(word), self.language.frequency(word)))
