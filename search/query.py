@@ -702,14 +702,25 @@ def _settled(
 ) -> bool:
     """Whether the verdict is the same however the words still ``unread`` (exactly or as a guess) and the
     ``guesses`` still unread turn out in each scheme."""
-    schemes = list(votes)
+    schemes = tuple(votes)
+    return _settled_counts(
+        schemes,
+        tuple((votes[s], sure[s], len(unread[s]), len(guesses[s])) for s in schemes),
+        evidence,
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _settled_counts(schemes: tuple[str, ...], counts: tuple[tuple[int, int, int, int], ...], evidence: int) -> bool:
+    """``_settled`` on what it reads — each scheme's votes, sure votes, unread words and unread guesses, counted —
+    so that the same small state, met again by another query, is looked up rather than enumerated."""
     finals = [
         [
-            (sure[s] + exact, votes[s] + exact + guessed)
-            for exact in range(len(unread[s]) + 1)
-            for guessed in range(len(unread[s]) - exact + len(guesses[s]) + 1)
+            (sure + exact, votes + exact + guessed)
+            for exact in range(unread + 1)
+            for guessed in range(unread - exact + guesses + 1)
         ]
-        for s in schemes
+        for votes, sure, unread, guesses in counts
     ]
     outcomes = set()
     for ends in itertools.product(*finals):
