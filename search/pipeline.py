@@ -553,10 +553,14 @@ class Annotate(Stage):
         return weights
 
     def _facts(self, passage: Passage) -> list[Fact]:
+        return self._facts_cache.get(passage.id, lambda: self._extract_facts(passage))
+
+    def _extract_facts(self, passage: Passage) -> list[Fact]:
+        stored = self.readings.stored
+        if stored is not None:  # read at build time, with the passage's tokens and sentences
+            return stored.facts_of(self.passages.position(passage.id))  # type: ignore[attr-defined]
         # The passage's tokens as its reading holds them (the same analyzer's): the text is not analysed twice.
-        return self._facts_cache.get(
-            passage.id, lambda: extract_facts(passage.text, self.analyzer, self.readings.read(passage).tokens)
-        )
+        return extract_facts(passage.text, self.analyzer, self.readings.read(passage).tokens)
 
 
 def query_names(query: Understood) -> tuple[str, ...]:

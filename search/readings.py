@@ -1,12 +1,13 @@
-"""Each passage's analysed tokens and sentence spans, made when a small corpus is indexed and saved with it.
+"""Each passage's analysed tokens, sentence spans and facts, made when a small corpus is indexed and saved with it.
 
 A passage shown for the first time is read — its text analysed into tokens
-(normalized, tokenized, lemmatized) and cut into sentences by razdel — before
-its answer sentence and highlights can be chosen: ~0.8 ms a passage, paid by
-whichever question first shows it (issue 15: people rarely repeat a question).
-None of it depends on the query, so for a corpus of up to :data:`READ_AT_BUILD`
-passages the build reads every passage once and stores the results as arrays;
-a query then makes the passage's ``Token`` tuples from them (~10× cheaper).
+(normalized, tokenized, lemmatized), cut into sentences by razdel, searched for
+facts (phones, hours, sums…) — before its answer sentence, highlights and
+conflicts can be chosen: ~1 ms a passage, paid by whichever question first
+shows it (issue 15: people rarely repeat a question). None of it depends on
+the query, so for a corpus of up to :data:`READ_AT_BUILD` passages the build
+reads every passage once and stores the results as arrays; a query then makes
+the passage's ``Token`` tuples and ``Fact`` values from them (~10× cheaper).
 A larger corpus reads its passages when first shown, as before (reading them
 all would add seconds to its build).
 """
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import Analyzer, Token
-from .answers import sentence_spans
+from .answers import Fact, extract_facts, sentence_spans
 from .store import StringTable
 
 __all__ = ["READ_AT_BUILD", "StoredReadings"]
@@ -28,59 +29,75 @@ __all__ = ["READ_AT_BUILD", "StoredReadings"]
 READ_AT_BUILD = 2_048
 
 _TERM, _KIND, _START, _END, _SURFACE = range(5)  # the columns of ``tokens``
+_FACT_KIND, _VALUE, _CANONICAL, _FACT_START, _FACT_END, _OUTDATED = range(6)  # the columns of ``facts``
 
 
 class StoredReadings:
-    """The tokens (``Analyzer.tokens``) and sentence spans (``answers.sentence_spans``) of every passage.
+    """The tokens (``Analyzer.tokens``), sentence spans (``answers.sentence_spans``) and facts
+    (``answers.extract_facts``) of every passage.
 
     ``tokens`` holds a row per token — its term and surface as numbers into ``strings``, its kind as a number
     into ``kinds``, its start and end — and ``token_starts`` where each passage's rows begin; ``sentences``
-    and ``sentence_starts`` likewise the ``(start, end)`` spans.
+    and ``sentence_starts`` likewise the ``(start, end)`` spans; ``facts`` and ``fact_starts`` a row per fact
+    (its kind into ``fact_kinds``, its value and canonical form into ``strings``, start, end, outdated).
     """
 
     def __init__(
         self,
         strings: StringTable,
         kinds: Iterable[str],
-        tokens: np.ndarray,
-        token_starts: np.ndarray,
-        sentences: np.ndarray,
-        sentence_starts: np.ndarray,
+        fact_kinds: Iterable[str],
+        arrays: Mapping[str, np.ndarray],
     ) -> None:
-        if token_starts.size != sentence_starts.size or token_starts.size < 1:
-            raise ValueError(f"readings of {token_starts.size - 1} and {sentence_starts.size - 1} passages")
-        if tokens.ndim != 2 or tokens.shape[1] != 5 or int(token_starts[-1]) != tokens.shape[0]:
-            raise ValueError(f"readings: {tokens.shape} token rows, the passages hold {int(token_starts[-1])}")
-        if sentences.ndim != 2 or sentences.shape[1] != 2 or int(sentence_starts[-1]) != sentences.shape[0]:
-            raise ValueError(f"readings: {sentences.shape} sentence rows for {int(sentence_starts[-1])}")
-        self.strings, self.kinds = strings, tuple(kinds)
-        self.tokens, self.token_starts = tokens, token_starts
-        self.sentences, self.sentence_starts = sentences, sentence_starts
+        self.strings, self.kinds, self.fact_kinds = strings, tuple(kinds), tuple(fact_kinds)
+        self.tokens, self.token_starts = arrays["tokens"], arrays["token_starts"]
+        self.sentences, self.sentence_starts = arrays["sentences"], arrays["sentence_starts"]
+        self.facts, self.fact_starts = arrays["facts"], arrays["fact_starts"]
+        passages = self.token_starts.size - 1
+        for name, rows, starts, width in (
+            ("token", self.tokens, self.token_starts, 5),
+            ("sentence", self.sentences, self.sentence_starts, 2),
+            ("fact", self.facts, self.fact_starts, 6),
+        ):
+            if starts.size != passages + 1 or passages < 0:
+                raise ValueError(f"readings: {name}s of {starts.size - 1} passages, tokens of {passages}")
+            if rows.ndim != 2 or rows.shape[1] != width or int(starts[-1]) != rows.shape[0]:
+                raise ValueError(f"readings: {rows.shape} {name} rows, the passages hold {int(starts[-1])}")
 
     @classmethod
     def build(cls, texts: Iterable[str], analyzer: Analyzer) -> StoredReadings:
         """Read every text as a query would when it first shows the passage."""
         numbers: dict[str, int] = {}
         kinds: dict[str, int] = {}
+        fact_kinds: dict[str, int] = {}
         rows: list[tuple[int, int, int, int, int]] = []
         spans: list[tuple[int, int]] = []
-        token_starts, sentence_starts = [0], [0]
+        facts: list[tuple[int, int, int, int, int, int]] = []
+        token_starts, sentence_starts, fact_starts = [0], [0], [0]
         for text in texts:
-            for token in analyzer.tokens(text):
+            tokens = analyzer.tokens(text)
+            for token in tokens:
                 term = numbers.setdefault(token.term, len(numbers))
                 surface = numbers.setdefault(token.surface, len(numbers))
                 rows.append((term, kinds.setdefault(token.kind, len(kinds)), token.start, token.end, surface))
             spans += sentence_spans(text)
+            for fact in extract_facts(text, analyzer, tokens):
+                kind = fact_kinds.setdefault(fact.kind, len(fact_kinds))
+                value = numbers.setdefault(fact.value, len(numbers))
+                canonical = numbers.setdefault(fact.canonical, len(numbers))
+                facts.append((kind, value, canonical, fact.start, fact.end, int(fact.outdated)))
             token_starts.append(len(rows))
             sentence_starts.append(len(spans))
-        return cls(
-            StringTable.build(numbers),
-            kinds,
-            np.array(rows, dtype=np.int64).reshape(-1, 5),
-            np.array(token_starts, dtype=np.int64),
-            np.array(spans, dtype=np.int64).reshape(-1, 2),
-            np.array(sentence_starts, dtype=np.int64),
-        )
+            fact_starts.append(len(facts))
+        arrays = {
+            "tokens": np.array(rows, dtype=np.int64).reshape(-1, 5),
+            "token_starts": np.array(token_starts, dtype=np.int64),
+            "sentences": np.array(spans, dtype=np.int64).reshape(-1, 2),
+            "sentence_starts": np.array(sentence_starts, dtype=np.int64),
+            "facts": np.array(facts, dtype=np.int64).reshape(-1, 6),
+            "fact_starts": np.array(fact_starts, dtype=np.int64),
+        }
+        return cls(StringTable.build(numbers), kinds, fact_kinds, arrays)
 
     def __len__(self) -> int:
         return self.token_starts.size - 1
@@ -102,6 +119,17 @@ class StoredReadings:
         sentences = [(start, end) for start, end in self.sentences[first:last].tolist()]
         return tokens, sentences
 
+    def facts_of(self, row: int) -> list[Fact]:
+        """Passage ``row``'s facts, equal to ``extract_facts`` of its text."""
+        first, last = int(self.fact_starts[row]), int(self.fact_starts[row + 1])
+        if first == last:
+            return []
+        kinds, strings = self.fact_kinds, self.strings
+        return [
+            Fact(kinds[kind], strings[value], strings[canonical], start, end, bool(outdated))
+            for kind, value, canonical, start, end, outdated in self.facts[first:last].tolist()
+        ]
+
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """Parameters (JSON) and arrays to save with the index; :meth:`from_state` maps them back."""
         arrays = {
@@ -109,17 +137,12 @@ class StoredReadings:
             "token_starts": self.token_starts,
             "sentences": self.sentences,
             "sentence_starts": self.sentence_starts,
+            "facts": self.facts,
+            "fact_starts": self.fact_starts,
             **self.strings.arrays("strings"),
         }
-        return {"kinds": list(self.kinds)}, arrays
+        return {"kinds": list(self.kinds), "fact_kinds": list(self.fact_kinds)}, arrays
 
     @classmethod
     def from_state(cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> StoredReadings:
-        return cls(
-            StringTable.from_arrays(arrays, "strings"),
-            params["kinds"],
-            arrays["tokens"],
-            arrays["token_starts"],
-            arrays["sentences"],
-            arrays["sentence_starts"],
-        )
+        return cls(StringTable.from_arrays(arrays, "strings"), params["kinds"], params["fact_kinds"], arrays)

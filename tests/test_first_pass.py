@@ -148,7 +148,7 @@ def test_readings_stored_at_build_are_the_passages_read_again(engine: SearchEngi
 
 
 def test_a_document_of_every_token_kind_reads_back_as_analysed(engine: SearchEngine) -> None:
-    """Phones, e-mails, domains, times, numbers, «№», Latin and ё, several sentences and an empty text."""
+    """Phones, e-mails, domains, times, numbers, «№», Latin and ё, several sentences and an empty text; their facts."""
     from search.answers import sentence_spans
     from search.readings import StoredReadings
 
@@ -157,6 +157,25 @@ def test_a_document_of_every_token_kind_reads_back_as_analysed(engine: SearchEng
         "",
         "Ёлка и елка. Seller API: 3,5 % комиссии? Да!\n— первый пункт;\n— второй пункт.",
     ]
+    from search.answers import extract_facts
+
     stored = StoredReadings.build(texts, engine.analyzer)
     for row, text in enumerate(texts):
         assert stored.read(row) == (engine.analyzer.tokens(text), sentence_spans(text))
+        assert stored.facts_of(row) == extract_facts(text, engine.analyzer)
+    assert {fact.kind for fact in stored.facts_of(0)} >= {"phone", "email", "link", "hours"}
+
+
+def test_facts_stored_at_build_are_the_passages_facts(engine: SearchEngine) -> None:
+    """Every passage's stored facts (phones, links, hours, sums… with their outdated marks) equal extracting
+    them from its text now, and the corpus states some of each kind the build found."""
+    from search.answers import extract_facts
+
+    stored = engine.index.readings
+    assert stored is not None
+    found = []
+    for row, passage in enumerate(engine.index.passages):
+        facts = stored.facts_of(row)
+        assert facts == extract_facts(passage.text, engine.analyzer)
+        found += facts
+    assert {"phone", "link"} <= {fact.kind for fact in found}
