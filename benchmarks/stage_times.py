@@ -115,7 +115,7 @@ BUCKETS = (
     ("search.morphology", "Morphology", "dictionary_words", "dictionary probes"),
     ("search.query", "", "_lattice", "transliteration lattices"),
     ("search.pipeline", "PassageReadings", "_read", "passage readings (each passage's first)"),
-    ("search.pipeline", "", "extract_facts", "facts (each passage's first)"),
+    ("search.pipeline", "Annotate", "_extract_facts", "facts (each passage's first)"),
     ("search.pipeline", "", "answer_span", "answer sentences"),
     ("search.pipeline", "", "decision_features", "decision features"),
     ("search.pipeline", "", "conflicts_for", "conflicts"),
