@@ -52,6 +52,7 @@ from .corpus import MANIFEST, CorpusWarning, Document, corpus_files, drop_duplic
 from .index import DEFAULT_INDEX_DIR, SYNONYMS, Index, _load_if_current, corpus_fingerprint, retrievers_to_build
 from .lexicon import Lexicon
 from .passages import Passage
+from .readings import read_at_build
 from .retrievers import RETRIEVERS, Retriever
 from .store import DocumentTable, PassageTable
 
@@ -298,7 +299,8 @@ def build_index_distributed(
     if report is not None:
         report.update(seconds)
     fingerprint = corpus_fingerprint(documents, config, synonyms)
-    return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint)
+    readings = read_at_build(passage_table, config.analyzer())  # as the one-process build stores them
+    return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint, readings=readings)
 
 
 def open_index_distributed(

@@ -33,7 +33,7 @@ from .corpus import Document, read_corpus
 from .lexicon import Lexicon
 from .passages import Passage
 from .query import SpellingIndex, build_spelling_index
-from .readings import READ_AT_BUILD, StoredReadings
+from .readings import StoredReadings, read_at_build
 from .retrievers import RETRIEVERS, Retriever
 from .store import DocumentTable, PassageTable
 
@@ -329,11 +329,7 @@ def build_index(
     built = {name: built[name] for name in names}  # the configured order, as saved
     del analysed
     spelling = build_spelling_index(lexicon.words)
-    readings = (
-        StoredReadings.build((passage.text for passage in passage_table), analyzer)
-        if len(passage_table) <= READ_AT_BUILD
-        else None
-    )
+    readings = read_at_build(passage_table, analyzer)
     return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint, spelling, readings)
 
 

@@ -14,16 +14,17 @@ all would add seconds to its build).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from .analysis import Analyzer, Token
 from .answers import Fact, extract_facts, sentence_spans
+from .passages import Passage
 from .store import StringTable
 
-__all__ = ["READ_AT_BUILD", "StoredReadings"]
+__all__ = ["READ_AT_BUILD", "StoredReadings", "read_at_build"]
 
 # A corpus of up to this many passages has them read at build time (~1 ms each: ~2 s at most).
 READ_AT_BUILD = 2_048
@@ -146,3 +147,12 @@ class StoredReadings:
     @classmethod
     def from_state(cls, params: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> StoredReadings:
         return cls(StringTable.from_arrays(arrays, "strings"), params["kinds"], params["fact_kinds"], arrays)
+
+
+def read_at_build(passages: Sequence[Passage], analyzer: Analyzer) -> StoredReadings | None:
+    """The stored readings of a corpus of up to :data:`READ_AT_BUILD` passages (every build makes the same)."""
+    return (
+        StoredReadings.build((passage.text for passage in passages), analyzer)
+        if len(passages) <= READ_AT_BUILD
+        else None
+    )
