@@ -48,6 +48,7 @@ __all__ = [
     "asked_kinds",
     "best_answer",
     "conflicts_for",
+    "terms_read",
     "extract_facts",
     "find_conflicts",
     "is_marked_outdated",
@@ -586,7 +587,7 @@ def conflicts_for(
             for word in correction.original.split():
                 forms.setdefault(word, {word}).update(correction.replacement.split())
     readings = [reading_of(passage) if reading_of else _reading(passage.text, analyzer) for passage in passages]
-    held = [_with_readings(terms) for _, _, terms in readings]
+    held = [terms if isinstance(terms, TermsRead) else _with_readings(terms) for _, _, terms in readings]
     common = {term for term in forms if sum(bool(forms[term] & h) for h in held) >= _COMMON * len(held)}
     speaking: list[tuple[Passage, list[Fact]]] = []
     for passage, (tokens, spans, _), terms in zip(passages, readings, held):
@@ -609,6 +610,16 @@ def _reading(text: str, analyzer: Analyzer) -> tuple[list[Token], list[tuple[int
 
 
 _COMMON = 0.8  # a word in this share of the best passages is the corpus's subject, not the question's topic
+
+
+class TermsRead(frozenset[str]):
+    """A passage's distinct terms with a Cyrillic reading of each Latin one (:func:`terms_read`): what
+    :func:`conflicts_for` reads of every passage it weighs, the same for every query, so a caller may keep it."""
+
+
+def terms_read(terms: Iterable[str]) -> TermsRead:
+    """``terms`` and the Cyrillic reading of each Latin one, to hand :func:`conflicts_for` as a passage's terms."""
+    return TermsRead(_with_readings(terms))
 
 
 def _with_readings(terms: Iterable[str]) -> set[str]:

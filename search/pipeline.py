@@ -34,6 +34,7 @@ from .answers import (
     extract_facts,
     passage_units,
     sentence_spans,
+    terms_read,
 )
 from .decision import ConfidenceModel, decision_features, held_in
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
@@ -483,6 +484,7 @@ class Annotate(Stage):
         self.synonyms_weight = synonyms_weight
         self.conflict_depth = index.config.conflict_depth
         self._facts_cache: Recent[list[Fact]] = Recent(PASSAGES_READ)
+        self._terms_read: Recent[frozenset[str]] = Recent(PASSAGES_READ)
         self.readings = readings if readings is not None else PassageReadings(analyzer, index=index)
 
     def __call__(self, search: Search) -> Search:
@@ -516,7 +518,9 @@ class Annotate(Stage):
 
     def _conflict_reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]], Collection[str]]:
         reading = self.readings.read(passage)
-        return reading.tokens, reading.sentences, reading.where.keys()
+        # its terms with their Cyrillic readings, as conflicts_for reads them: made once per passage, not per query
+        terms = self._terms_read.get(passage.id, lambda: terms_read(reading.where))
+        return reading.tokens, reading.sentences, terms
 
     def _hits(self, search: Search, asked: frozenset[str], k: int) -> list[Hit]:
         query = search.query

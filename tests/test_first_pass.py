@@ -179,3 +179,34 @@ def test_facts_stored_at_build_are_the_passages_facts(engine: SearchEngine) -> N
         assert facts == extract_facts(passage.text, engine.analyzer)
         found += facts
     assert {"phone", "link"} <= {fact.kind for fact in found}
+
+
+def test_conflicts_read_from_kept_terms_are_those_read_from_the_text(engine: SearchEngine) -> None:
+    """The annotate stage hands conflicts_for each passage's terms with their readings, kept per passage: the
+    conflicts of questions asking for phones and hours are those conflicts_for finds reading every text itself."""
+    from search.answers import conflicts_for
+
+    annotate = engine.pipeline.stage("annotate")
+    found = 0
+    for question in ("телефон горячей линии озон", "номер поддержки продавцов", "часы работы поддержки"):
+        results = engine.search(question)
+        passages = [hit.passage for hit in results]
+        query = results.query
+        terms = (*query.terms, *query.expansions)
+        tokens = engine.analyzer.tokens(query.rewritten)
+        kept = conflicts_for(
+            terms,
+            query.rewritten,
+            passages,
+            engine.analyzer,
+            annotate._facts,
+            annotate._conflict_reading,
+            query.corrections,
+            tokens,
+        )
+        read = conflicts_for(
+            terms, query.rewritten, passages, engine.analyzer, annotate._facts, None, query.corrections, tokens
+        )
+        assert kept == read
+        found += len(kept)
+    assert found  # the corpus states more than one support phone
