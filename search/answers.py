@@ -340,11 +340,10 @@ def answer_span(
     start, end = spans[best][0], _unit_end(text, spans, best)
     # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
     # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
-    refers_back = units.refers_back(text, spans)
-    if best and refers_back[best]:
+    if best and units.refers_back(text, spans, best):
         start = spans[best - 1][0]
     following = next((number for number in range(best + 1, count) if spans[number][0] >= end), None)
-    if following is not None and refers_back[following]:
+    if following is not None and units.refers_back(text, spans, following):
         end = spans[following][1]
     return start, end
 
@@ -416,7 +415,7 @@ class Units(tuple[Unit, ...]):
     where: dict[str, tuple[int, ...]]
     where_stem: dict[str, tuple[int, ...]]
     _stems: dict[int, list[str]]
-    _refers_back: tuple[str, list[bool]] | None
+    _refers_back: tuple[str, dict[int, bool]] | None
 
     def __new__(cls, units: Iterable[Unit] = ()) -> Units:
         self = super().__new__(cls, units)
@@ -446,13 +445,16 @@ class Units(tuple[Unit, ...]):
             stems = self._stems[number] = [token.term[:_STEM] for token in self[number].tokens]
         return stems
 
-    def refers_back(self, text: str, spans: Sequence[tuple[int, int]]) -> list[bool]:
-        """Whether each unit of ``text`` (at ``spans``) opens by referring back (``_REFERS_BACK``): read once per
-        passage, not twice per query that shows it."""
+    def refers_back(self, text: str, spans: Sequence[tuple[int, int]], number: int) -> bool:
+        """Whether unit ``number`` of ``text`` (at ``spans``) opens by referring back (``_REFERS_BACK``): read once
+        per unit asked about, not on every query that shows the passage."""
         kept = self._refers_back
         if kept is None or (kept[0] is not text and kept[0] != text):
-            kept = self._refers_back = (text, [_REFERS_BACK.match(text, start) is not None for start, _ in spans])
-        return kept[1]
+            kept = self._refers_back = (text, {})
+        found = kept[1].get(number)
+        if found is None:
+            found = kept[1][number] = _REFERS_BACK.match(text, spans[number][0]) is not None
+        return found
 
     def holding(self, forms: Iterable[str]) -> set[int]:
         """The units holding any of ``forms`` (see :meth:`with_form`)."""
