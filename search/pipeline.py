@@ -42,7 +42,7 @@ from .lang import INVISIBLE
 from .passages import Passage
 from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .recent import Recent
-from .rerank import RETRIEVER_FEATURES, Reranker, features, gather, question_mass, shipped_reranker
+from .rerank import DEPTH, RETRIEVER_FEATURES, Reranker, gather, question_mass, shipped_reranker
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import Retriever, top_k
 
@@ -376,12 +376,21 @@ class Rerank(Stage):
             allowed=search.request.allowed,
             question_mass=self._question_mass(),
             known=self.index.lexicon.__contains__,
+            tops=self._tops(search),
         )
         if not len(candidates):
             return search.but(order=_EMPTY, scores=np.empty(0))
-        predicted = self.model.predict(features(candidates))
+        predicted = self.model.score(candidates)
         best = np.lexsort((candidates.indices, -predicted))  # ties by position in the index
         return search.but(order=candidates.indices[best], scores=predicted[best])
+
+    def _tops(self, search: Search) -> dict[str, np.ndarray]:
+        """The retrieve stage's rankings that are already each retriever's ``DEPTH`` best (no score floor, deep
+        enough): the candidates are not ranked a second time for them."""
+        if search.request.depth < DEPTH:
+            return {}
+        retrievers = self.index.retrievers
+        return {name: order for name, (order, _) in search.ranked.items() if retrievers[name].min_score == 0.0}
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         return (
