@@ -42,7 +42,16 @@ from .lang import INVISIBLE
 from .passages import Passage
 from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .recent import Recent
-from .rerank import DEPTH, RETRIEVER_FEATURES, Reranker, gather, question_mass, shipped_reranker
+from .rerank import (
+    DEPTH,
+    RETRIEVER_FEATURES,
+    Reranker,
+    field_postings,
+    gather,
+    held,
+    question_mass,
+    shipped_reranker,
+)
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import Retriever, top_k
 
@@ -393,17 +402,20 @@ class Rerank(Stage):
         return {name: order for name, (order, _) in search.ranked.items() if retrievers[name].min_score == 0.0}
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
-        return (
-            np.column_stack([self.index.lexicon.contains(t, rows) for t in terms])
-            if terms
-            else np.zeros((rows.size, 0), bool)
-        )
+        lexicon = self.index.lexicon
+        return held([lexicon.postings(term) for term in terms], rows, len(self.lengths))
 
     def _question_contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         field = self.index.retrievers.get("question_bm25")
-        if field is None or not terms:
+        if field is None:
             return np.zeros((rows.size, len(terms)), dtype=bool)
-        return np.column_stack([field.holds(term, rows) for term in terms])  # type: ignore[attr-defined]
+        indptr, indices = field_postings(field)
+        columns = field.vocabulary_  # type: ignore[attr-defined]
+        postings = [
+            indices[indptr[c] : indptr[c + 1]] if (c := columns.get(term)) is not None else indices[:0]
+            for term in terms
+        ]
+        return held(postings, rows, len(self.lengths))
 
 
 class Decide(Stage):

@@ -54,7 +54,9 @@ __all__ = [
     "SoftMatcher",
     "export_hgb",
     "features",
+    "field_postings",
     "gather",
+    "held",
     "query_sentences",
     "question_field",
     "question_mass",
@@ -152,46 +154,50 @@ class Candidates:
 
 
 class _Columns:
-    """One query's feature columns, each computed when first asked for: a model reads only its own."""
+    """One query's feature columns, each computed when first asked for: a model reads only its own.
+
+    The intermediates several columns share are computed once, on first use (plain attributes: Python 3.11's
+    ``cached_property`` takes a lock on every first read, which costs more than most columns here)."""
 
     def __init__(self, candidates: Candidates) -> None:
         self.c = candidates
         self.n = len(candidates)
+        self.idf = np.asarray(candidates.query_idf, dtype=np.float64)
+        self.total = float(self.idf.sum())
+        self.rrf = np.asarray(candidates.rrf, dtype=np.float64)
+        self._contains: np.ndarray | None = None
+        self._question: np.ndarray | None = None
+        self._overlap: np.ndarray | None = None
+        self._question_overlap: np.ndarray | None = None
+        self._known: np.ndarray | None = None
 
-    @functools.cached_property
-    def idf(self) -> np.ndarray:
-        return np.asarray(self.c.query_idf, dtype=np.float64)
-
-    @functools.cached_property
-    def total(self) -> float:
-        return float(self.idf.sum())
-
-    @functools.cached_property
+    @property
     def contains(self) -> np.ndarray:
-        return self.c.contains.reshape(self.n, self.idf.size).astype(np.float64)
+        if self._contains is None:
+            self._contains = self.c.contains.reshape(self.n, self.idf.size).astype(np.float64)
+        return self._contains
 
-    @functools.cached_property
-    def question(self) -> np.ndarray:
-        return self.c.question_contains.reshape(self.n, self.idf.size).astype(np.float64)
-
-    @functools.cached_property
+    @property
     def overlap(self) -> np.ndarray:
-        return self.contains @ self.idf
+        if self._overlap is None:
+            self._overlap = self.contains @ self.idf
+        return self._overlap
 
-    @functools.cached_property
+    @property
     def question_overlap(self) -> np.ndarray:
-        return self.question @ self.idf
+        if self._question_overlap is None:
+            question = self.c.question_contains.reshape(self.n, self.idf.size).astype(np.float64)
+            self._question_overlap = question @ self.idf
+        return self._question_overlap
 
-    @functools.cached_property
-    def rrf(self) -> np.ndarray:
-        return np.asarray(self.c.rrf, dtype=np.float64)
-
-    @functools.cached_property
+    @property
     def known(self) -> np.ndarray:
-        known = self.c.known
-        return np.ones(self.idf.size, dtype=bool) if known is None else np.asarray(known, dtype=bool)
+        if self._known is None:
+            known = self.c.known
+            self._known = np.ones(self.idf.size, dtype=bool) if known is None else np.asarray(known, dtype=bool)
+        return self._known
 
-    @functools.cached_property
+    @property
     def known_total(self) -> float:
         return float(self.idf[self.known].sum())
 
@@ -323,9 +329,22 @@ def _ranks(scores: np.ndarray, depth: int, best: np.ndarray | None = None) -> tu
     best = top_k(scores, depth) if best is None else best
     ranks = np.full(scores.size, RANK_ABSENT, dtype=np.int64)
     if best.size:
-        ordered = -np.sort(-scores[best])
-        ranks[best] = 1 + np.searchsorted(-ordered, -scores[best], side="left")
+        ascending = -scores[best]  # top_k gives the best first
+        ranks[best] = 1 + np.searchsorted(ascending, ascending, side="left")
     return ranks, best
+
+
+def held(postings: Sequence[np.ndarray], rows: np.ndarray, size: int) -> np.ndarray:
+    """``(rows, terms)`` booleans: which of ``rows`` appear in each term's ``postings`` (passage positions
+    below ``size``). One scatter into a terms × passages mask for all the terms at once, then the rows read
+    off it: a handful of numpy calls however many terms."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not postings:
+        return np.zeros((rows.size, 0), dtype=bool)
+    lengths = np.array([p.size for p in postings])
+    mask = np.zeros((len(postings), size), dtype=bool)
+    mask[np.repeat(np.arange(len(postings)), lengths), np.concatenate(postings)] = True
+    return mask[:, rows].T
 
 
 def gather(
@@ -398,14 +417,21 @@ def gather(
     )
 
 
+def field_postings(field: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A postings retriever's ``(indptr, indices)`` by term column (``vocabulary_`` gives a term's column): the
+    arrays it searches, as held (or memory-mapped) — not its scipy matrix, whose import alone costs a first
+    query ~0.25 s."""
+    return field._indptr, field._indices
+
+
 def question_mass(field: Any, idf: Callable[[str], float]) -> np.ndarray:
     """Each passage's Σ IDF (``idf``: the body's) of the distinct terms of its question field, from the
-    question-field BM25 retriever ``field`` (its postings say which passage holds which term)."""
-    weights = field.weights_
+    question-field BM25 retriever ``field`` (its postings say which passage holds which term). Summed term by
+    term in column order, as the sparse product of its postings with the IDFs summed them."""
+    indptr, indices = field_postings(field)
     term_idf = np.array([idf(term) for term in field.vocabulary_], dtype=np.float64)
-    present = weights.copy()
-    present.data = np.ones_like(present.data)
-    return np.asarray(present @ term_idf).ravel()
+    weights = np.repeat(term_idf, np.diff(indptr))
+    return np.bincount(indices, weights=weights, minlength=field.size)
 
 
 SENTENCE_END = frozenset(".!?\n;")
