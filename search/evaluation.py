@@ -614,7 +614,8 @@ def tune_fusion(
     rankings = []
     for judgment in answerable:
         # The ranking stages alone, every retriever at the fusion's depth: no highlights, answers or conflicts.
-        request = replace(engine.pipeline.request(judgment.query), retrievers=wanted, depth=settings.depth)
+        asked = engine.pipeline.request(judgment.query, retriever="hybrid")  # the fusion's own ranking stages
+        request = replace(asked, retrievers=wanted, depth=settings.depth)
         search = engine.pipeline.rank(request, until="retrieve")
         rankings.append({name: indices for name, (indices, _) in search.ranked.items()})
 
