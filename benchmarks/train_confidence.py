@@ -124,14 +124,15 @@ def _seed(qid: str, variant: str) -> int:
 
 
 def ask(engine: SearchEngine, questions: Iterable[Question], answerable: bool, source: str, rows: Rows) -> None:
-    """Every question, as written and re-typed, through the stages up to fusion, and the decide stage's evidence."""
+    """Every question, as written and re-typed, ranked as a search that names no ranking is (the engine's
+    default: the learned ranking where the index holds its retrievers), and the decide stage's evidence."""
     pipeline = engine.pipeline
     decide = pipeline.stage("decide")
     rule_coverage = engine.config.min_coverage
     for question in questions:
         for variant in VARIANTS:
             text = question.text if variant == WRITTEN else retype(question.text, variant, _seed(question.id, variant))
-            search = pipeline.rank(pipeline.request(text, k=10), until="fuse")
+            search = pipeline.rank(pipeline.request(text, k=10), until="rerank")
             coverage, missing, x = decide.evidence(search)  # type: ignore[attr-defined]
             rows.x.append(np.full(len(FEATURES), np.nan) if x is None else x)
             rows.found.append(x is not None)

@@ -34,10 +34,11 @@ def default_corpus() -> Path:
     return local if local.is_dir() else PROJECT_CORPUS
 
 
-def _engine(args: argparse.Namespace, rankings: Sequence[str] = (HYBRID,)) -> SearchEngine:
-    """The corpus's saved engine; one built in memory with every retriever when one asked for is not in it."""
+def _engine(args: argparse.Namespace, rankings: Sequence[str | None] = ()) -> SearchEngine:
+    """The corpus's saved engine; one built in memory with every retriever when one asked for is not in it
+    (``None``: the engine's default ranking, whatever it holds)."""
     engine = SearchEngine.from_directory(args.corpus, index_dir=args.index)
-    if {name for name in rankings if name != HYBRID} <= set(engine.retrievers):
+    if {name for name in rankings if name not in (HYBRID, None)} <= set(engine.retrievers):
         return engine
     return build_engine(args.corpus)
 
@@ -97,8 +98,9 @@ def _query(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     judgments = load_judgments(args.queries or Path(args.corpus) / "queries")
-    retrievers = list(dict.fromkeys(args.retriever or [HYBRID]))
-    engine = _engine(args, retrievers) if args.stemmer == "pymorphy3" else build_engine(args.corpus, args.stemmer)
+    asked = args.retriever or []
+    engine = _engine(args, asked) if args.stemmer == "pymorphy3" else build_engine(args.corpus, args.stemmer)
+    retrievers = list(dict.fromkeys(asked or [engine.default_ranking]))
     results: dict[str, Evaluation] = {name: evaluate(engine, judgments, retriever=name) for name in retrievers}
     if args.json:
         report = {
@@ -168,7 +170,12 @@ def parser() -> argparse.ArgumentParser:
     query = commands.add_parser("query", help="search the corpus")
     query.add_argument("text", help="the question, in Russian")
     query.add_argument("-k", type=int, default=5, help="how many passages (default: %(default)s)")
-    query.add_argument("--retriever", default=HYBRID, choices=RANKINGS, help="ranking (default: %(default)s)")
+    query.add_argument(
+        "--retriever",
+        default=None,
+        choices=RANKINGS,
+        help="ranking (default: learned when the index holds its retrievers, else hybrid)",
+    )
     query.add_argument("--json", action="store_true", help="print one JSON object for programs")
     query.add_argument(
         "--exact", action="store_true", help="search the words as typed: no layout, spelling or synonyms"
@@ -190,7 +197,8 @@ def parser() -> argparse.ArgumentParser:
         "--retriever",
         action="append",
         choices=RANKINGS,
-        help="configuration to measure; repeat to compare (default: hybrid)",
+        help="configuration to measure; repeat to compare (default: the engine's default ranking: learned when "
+        "the index holds its retrievers, else hybrid)",
     )
     evaluation.add_argument(
         "--stemmer",

@@ -117,7 +117,8 @@ FEATURES: tuple[str, ...] = (
     "known_names_top3",  # … the three best hold: a name the corpus knows, but not where the search looked
 )
 _INDEX = {name: i for i, name in enumerate(FEATURES)}
-# The features a search gives only when a retriever ran (or, "fused", when the ranking is the hybrid fusion):
+# The features a search gives only when a retriever ran (or, "fused", when the ranking is the hybrid fusion or
+# its learned re-ranking, whose decision reads the fusion's ranking):
 # a group is there or not as a whole, and each set of groups present — a view — has a regression of its own,
 # fitted on the same examples without the absent columns, instead of filling them with the training means
 # (which made an engine without BM25 say "no answer" to «как вернуть товар»).
@@ -168,7 +169,8 @@ def decision_features(
     """The features of one search, in the order of :data:`FEATURES`; ``None`` when nothing was found at all.
 
     ``ranked`` holds each retriever's own ranking (indices and scores, best
-    first), ``order``/``scores`` the fused one; ``fused_best`` is the highest
+    first), ``order``/``scores`` the fused one (under the learned ranking too);
+    ``fused_best`` is the highest
     fused score a passage can get (every retriever ranks it first), ``None``
     for one retriever alone, whose fused features are then left to the
     model's means. ``is_word`` says whether the dictionary knows a word;

@@ -94,18 +94,21 @@ class SearchEngine:
         query: str,
         k: int = 10,
         *,
-        retriever: str = HYBRID,
+        retriever: str | None = None,
         documents: Collection[str] | None = None,
         audience: str | None = None,
         rewrite: bool | Collection[str] = True,
     ) -> SearchResults:
         """The ``k`` best passages for ``query``, best first.
 
-        ``retriever`` is ``"hybrid"`` (the fusion) or one of :attr:`retrievers`
-        alone. ``documents`` keeps only passages of those document ids,
-        ``audience`` only passages for that audience ("покупатели" or
-        "продавцы"). ``rewrite=False`` searches the words exactly as typed; a
-        collection of step names (:attr:`steps`) runs only those steps.
+        ``retriever`` is ``"learned"`` (the learned re-ranking of the fused
+        candidates), ``"hybrid"`` (the fusion) or one of :attr:`retrievers`
+        alone; by default (``None``) the learned ranking, or the fusion when
+        the index lacks a retriever its model reads (:attr:`default_ranking`).
+        ``documents`` keeps only passages of those document ids, ``audience``
+        only passages for that audience ("покупатели" or "продавцы").
+        ``rewrite=False`` searches the words exactly as typed; a collection of
+        step names (:attr:`steps`) runs only those steps.
         Anything unknown is a ``ValueError`` that names the valid values.
         """
         request = self.pipeline.request(
@@ -142,6 +145,11 @@ class SearchEngine:
     @property
     def retrievers(self) -> Mapping[str, Retriever]:
         return self.index.retrievers
+
+    @property
+    def default_ranking(self) -> str:
+        """The ranking of a search that names none: ``"learned"`` when the index can run it, else ``"hybrid"``."""
+        return self.pipeline.default_ranking
 
     @property
     def rankings(self) -> dict[str, str]:

@@ -321,17 +321,19 @@ def evaluate(
     engine: SearchEngine,
     judgments: Sequence[Judgment],
     *,
-    retriever: str = "hybrid",
+    retriever: str | None = None,
     depth: int = 20,
     metrics: Sequence[str] = METRICS,
     name: str | None = None,
     rewrite: bool | Collection[str] = True,
 ) -> Evaluation:
     """Search every judged query (the ``depth`` best passages) and score the rankings with ranx.
+    ``retriever=None`` is the engine's default ranking.
 
     >>> evaluate(engine, judgments, retriever="bm25").metrics["mrr@10"]  # doctest: +SKIP
     0.8...
     """
+    retriever = engine.default_ranking if retriever is None else retriever
     relevant = resolve_judgments(judgments, engine.passages)
     outcomes = []
     for judgment in judgments:
@@ -408,19 +410,20 @@ def format_table(rows: Mapping[str, Mapping[str, float]], columns: Sequence[str]
 
 @dataclass(frozen=True, slots=True)
 class Configuration:
-    """A named way to search: which analysis (``stemmer``) and which ``retriever`` ("hybrid" = fusion)."""
+    """A named way to search: which analysis (``stemmer``) and which ``retriever`` ("hybrid" = fusion,
+    "learned" = its learned re-ranking, None = the engine's default: learned where the index can run it)."""
 
     name: str
     stemmer: str = "pymorphy3"
-    retriever: str = "hybrid"
+    retriever: str | None = None
     rewrite: bool = True  # False: the words exactly as typed (no layout, translit, spelling, synonyms)
 
 
 # The engine's default first; then each retriever alone, under lemmas, Snowball stems and raw tokens.
 CONFIGURATIONS: tuple[Configuration, ...] = (
-    Configuration("default", "pymorphy3", "hybrid"),
-    Configuration("default-exact", "pymorphy3", "hybrid", rewrite=False),
-    Configuration("learned", "pymorphy3", "learned"),
+    Configuration("default", "pymorphy3", None),
+    Configuration("default-exact", "pymorphy3", None, rewrite=False),
+    Configuration("hybrid", "pymorphy3", "hybrid"),
     Configuration("bm25", "pymorphy3", "bm25"),
     Configuration("tfidf", "pymorphy3", "tfidf"),
     Configuration("snowball", "snowball", "hybrid"),
@@ -611,7 +614,8 @@ def tune_fusion(
     rankings = []
     for judgment in answerable:
         # The ranking stages alone, every retriever at the fusion's depth: no highlights, answers or conflicts.
-        request = replace(engine.pipeline.request(judgment.query), retrievers=wanted, depth=settings.depth)
+        asked = engine.pipeline.request(judgment.query, retriever="hybrid")  # the fusion's own ranking stages
+        request = replace(asked, retrievers=wanted, depth=settings.depth)
         search = engine.pipeline.rank(request, until="retrieve")
         rankings.append({name: indices for name, (indices, _) in search.ranked.items()})
 

@@ -43,7 +43,16 @@ from .lang import INVISIBLE
 from .passages import Passage
 from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
 from .recent import Recent
-from .rerank import RETRIEVER_FEATURES, Reranker, features, gather, question_mass, shipped_reranker
+from .rerank import (
+    DEPTH,
+    RETRIEVER_FEATURES,
+    Reranker,
+    field_postings,
+    gather,
+    held,
+    question_mass,
+    shipped_reranker,
+)
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
 from .retrievers import Retriever, top_k
 
@@ -94,6 +103,8 @@ class Search:
     full: Mapping[str, np.ndarray] = field(default_factory=dict)  # the learned ranking: each retriever's every score
     order: np.ndarray = field(default_factory=lambda: _EMPTY)
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
+    # The fusion's ranking (order, scores), kept when the learned ranking reorders: the decide stage reads it.
+    fused: tuple[np.ndarray, np.ndarray] | None = None
     coverage: float = 0.0
     guess: bool = False  # the nearest passages by n-grams, found when nothing matched: never an answer
     missing: tuple[str, ...] = ()
@@ -384,25 +395,37 @@ class Rerank(Stage):
             allowed=search.request.allowed,
             question_mass=self._question_mass(),
             known=self.index.lexicon.__contains__,
+            tops=self._tops(search),
         )
         if not len(candidates):
             return search.but(order=_EMPTY, scores=np.empty(0))
-        predicted = self.model.predict(features(candidates))
+        predicted = self.model.score(candidates)
         best = np.lexsort((candidates.indices, -predicted))  # ties by position in the index
-        return search.but(order=candidates.indices[best], scores=predicted[best])
+        return search.but(order=candidates.indices[best], scores=predicted[best], fused=(search.order, search.scores))
+
+    def _tops(self, search: Search) -> dict[str, np.ndarray]:
+        """The retrieve stage's rankings that are already each retriever's ``DEPTH`` best (no score floor, deep
+        enough): the candidates are not ranked a second time for them."""
+        if search.request.depth < DEPTH:
+            return {}
+        retrievers = self.index.retrievers
+        return {name: order for name, (order, _) in search.ranked.items() if retrievers[name].min_score == 0.0}
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
-        return (
-            np.column_stack([self.index.lexicon.contains(t, rows) for t in terms])
-            if terms
-            else np.zeros((rows.size, 0), bool)
-        )
+        lexicon = self.index.lexicon
+        return held([lexicon.postings(term) for term in terms], rows, len(self.lengths))
 
     def _question_contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         field = self.index.retrievers.get("question_bm25")
-        if field is None or not terms:
+        if field is None:
             return np.zeros((rows.size, len(terms)), dtype=bool)
-        return np.column_stack([field.holds(term, rows) for term in terms])  # type: ignore[attr-defined]
+        indptr, indices = field_postings(field)
+        columns = field.vocabulary_  # type: ignore[attr-defined]
+        postings = [
+            indices[indptr[c] : indptr[c + 1]] if (c := columns.get(term)) is not None else indices[:0]
+            for term in terms
+        ]
+        return held(postings, rows, len(self.lengths))
 
 
 class Decide(Stage):
@@ -442,9 +465,13 @@ class Decide(Stage):
         """Coverage by the best passages, the missing topic words, and the model's features (what training reads)."""
         query = search.query
         corrections = query.info.corrections
+        # The decision reads the fusion's ranking under the learned one too: the confidence model's features
+        # keep the meaning they were fitted with (read on the learned order, fewer unanswerable questions were
+        # flagged: the re-ranker puts first the passage holding most of the query's words, answer or not).
+        order, scores = search.fused if search.fused is not None else (search.order, search.scores)
         # Which of the best passages hold each term and synonym: the coverage and the features read it alike.
         candidates = {*query.terms, *(t for c in corrections if c.step == SYNONYMS for t in c.replacement.split())}
-        rows = search.order[: max(self.rule.depth, 3)]
+        rows = order[: max(self.rule.depth, 3)]
         held = held_in(self.lexicon, candidates, rows)
         depth = min(self.rule.depth, rows.size)
         present = {term for term, found in held.items() if found[:depth].any()}
@@ -461,9 +488,9 @@ class Decide(Stage):
             missing,
             self.lexicon,
             search.ranked,
-            search.order,
-            search.scores,
-            best if search.request.retriever == HYBRID else None,
+            order,
+            scores,
+            best if search.request.retriever in (HYBRID, LEARNED) else None,
             self.analyzer.morphology.is_known,
             self._units,
             query_names(query),
@@ -621,22 +648,32 @@ class Pipeline:
         raise KeyError(f"no stage named {name!r}; the stages are: {', '.join(s.name for s in self.stages)}")
 
     @property
+    def default_ranking(self) -> str:
+        """The ranking of a search that names none: the learned one when the index holds the retrievers its
+        model reads, else the fusion."""
+        return LEARNED if self.learned else HYBRID
+
+    @property
     def rankings(self) -> tuple[str, ...]:
-        """What ``retriever=`` accepts: the fusion, the learned ranking (when its retrievers are built), each one."""
+        """What ``retriever=`` accepts, the default first: the learned ranking (when its retrievers are built),
+        the fusion, each retriever alone."""
         learned = (LEARNED,) if self.learned else ()
-        return (HYBRID, *learned, *self.index.retrievers)
+        return (*learned, HYBRID, *self.index.retrievers)
 
     def request(
         self,
         query: str,
         k: int = 10,
         *,
-        retriever: str = HYBRID,
+        retriever: str | None = None,
         documents: Collection[str] | None = None,
         audience: str | None = None,
         rewrite: bool | Collection[str] = True,
     ) -> Request:
-        """The arguments of a search, checked at the door: anything unknown is a ``ValueError`` naming the choices."""
+        """The arguments of a search, checked at the door: anything unknown is a ``ValueError`` naming the choices.
+        ``retriever=None`` is :attr:`default_ranking`."""
+        if retriever is None:
+            retriever = self.default_ranking
         if not isinstance(query, str):
             raise TypeError(f"query must be a string, not {type(query).__name__}")
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 1:

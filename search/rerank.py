@@ -54,7 +54,9 @@ __all__ = [
     "SoftMatcher",
     "export_hgb",
     "features",
+    "field_postings",
     "gather",
+    "held",
     "query_sentences",
     "question_field",
     "question_mass",
@@ -151,56 +153,156 @@ class Candidates:
         return int(self.indices.size)
 
 
-def features(candidates: Candidates) -> np.ndarray:
-    """One row per candidate, one column per :data:`FEATURE_NAMES` entry (float64)."""
+class _Columns:
+    """One query's feature columns, each computed when first asked for: a model reads only its own.
+
+    The intermediates several columns share are computed once, on first use (plain attributes: Python 3.11's
+    ``cached_property`` takes a lock on every first read, which costs more than most columns here)."""
+
+    def __init__(self, candidates: Candidates) -> None:
+        self.c = candidates
+        self.n = len(candidates)
+        self.idf = np.asarray(candidates.query_idf, dtype=np.float64)
+        self.total = float(self.idf.sum())
+        self.rrf = np.asarray(candidates.rrf, dtype=np.float64)
+        self._contains: np.ndarray | None = None
+        self._question: np.ndarray | None = None
+        self._overlap: np.ndarray | None = None
+        self._question_overlap: np.ndarray | None = None
+        self._known: np.ndarray | None = None
+
+    @property
+    def contains(self) -> np.ndarray:
+        if self._contains is None:
+            self._contains = self.c.contains.reshape(self.n, self.idf.size).astype(np.float64)
+        return self._contains
+
+    @property
+    def overlap(self) -> np.ndarray:
+        if self._overlap is None:
+            self._overlap = self.contains @ self.idf
+        return self._overlap
+
+    @property
+    def question_overlap(self) -> np.ndarray:
+        if self._question_overlap is None:
+            question = self.c.question_contains.reshape(self.n, self.idf.size).astype(np.float64)
+            self._question_overlap = question @ self.idf
+        return self._question_overlap
+
+    @property
+    def known(self) -> np.ndarray:
+        if self._known is None:
+            known = self.c.known
+            self._known = np.ones(self.idf.size, dtype=bool) if known is None else np.asarray(known, dtype=bool)
+        return self._known
+
+    @property
+    def known_total(self) -> float:
+        return float(self.idf[self.known].sum())
+
+    def score(self, name: str) -> np.ndarray:
+        return np.asarray(self.c.scores.get(name, np.zeros(self.n)), dtype=np.float64)
+
+    def zeros(self) -> np.ndarray:
+        return np.zeros(self.n)
+
+    def column(self, name: str) -> np.ndarray:
+        n = self.n
+        retriever, _, kind = name.partition(".")
+        if kind == "score":
+            return self.score(retriever)
+        if kind == "relative":
+            best = float(self.c.best.get(retriever, 0.0))
+            return self.score(retriever) / best if best > 0 else self.zeros()
+        if kind == "inverse_rank":
+            rank = np.asarray(self.c.ranks.get(retriever, np.full(n, RANK_ABSENT)), dtype=np.float64)
+            return np.where(rank < RANK_ABSENT, 1.0 / rank, 0.0)
+        if kind == "z":
+            values = self.rrf if retriever == "rrf" else self.score(retriever)
+            spread = float(values.std())
+            return (values - values.mean()) / spread if spread > 0 else self.zeros()
+        total = self.total
+        if name == "coverage":
+            return self.overlap / total if total > 0 else self.zeros()
+        if name == "question_coverage":
+            return self.question_overlap / total if total > 0 else self.zeros()
+        if name == "overlap":
+            return self.overlap
+        if name == "matched_share":
+            return self.contains.mean(axis=1) if self.idf.size else self.zeros()
+        if name == "query_terms":
+            return np.full(n, math.log1p(self.idf.size))
+        if name == "length":
+            return np.log1p(np.asarray(self.c.lengths, dtype=np.float64))
+        if name == "has_question":
+            return np.asarray(self.c.has_question, dtype=np.float64)
+        if name == "rrf":
+            return self.rrf
+        if name == "rrf_relative":
+            best_rrf = float(self.rrf.max())
+            return self.rrf / best_rrf if best_rrf > 0 else self.zeros()
+        if name in ("soft_coverage", "question_soft_coverage"):
+            soft = getattr(self.c, name)
+            return self.zeros() if soft is None else np.asarray(soft, dtype=np.float64)
+        if name == "question_recall":
+            if self.c.question_mass is None:
+                return self.zeros()
+            mass = np.asarray(self.c.question_mass, dtype=np.float64)
+            return np.divide(self.question_overlap, mass, out=self.zeros(), where=mass > 0)
+        if name == "known_share":
+            return np.full(n, self.known_total / total if total > 0 else 0.0)
+        if name == "known_coverage":
+            known, known_total = self.known, self.known_total
+            return (self.contains[:, known] @ self.idf[known]) / known_total if known_total > 0 else self.zeros()
+        if name.startswith("sentence_") and name != "sentences":
+            retriever = name.removeprefix("sentence_")
+            values = (self.c.sentence_scores or {}).get(retriever, self.c.scores.get(retriever))
+            return self.zeros() if values is None else np.asarray(values, dtype=np.float64)
+        if name == "sentences":
+            return np.full(n, math.log1p(self.c.sentences))
+        raise KeyError(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _plan(columns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[int, str, int], ...], tuple[int, ...]]:
+    """Which ``columns`` come from the retrievers' block (the retrievers, then each such column's position,
+    kind and retriever row) and which are computed one by one: worked out once per set of columns."""
+    per_retriever = [
+        (j, retriever, kind)
+        for j, name in enumerate(columns)
+        for retriever, _, kind in [name.partition(".")]
+        if kind in ("score", "relative", "inverse_rank")
+    ]
+    names = tuple(dict.fromkeys(retriever for _, retriever, _ in per_retriever))
+    block = tuple((j, kind, names.index(retriever)) for j, retriever, kind in per_retriever)
+    done = {j for j, _, _ in per_retriever}
+    return names, block, tuple(j for j in range(len(columns)) if j not in done)
+
+
+def features(candidates: Candidates, columns: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
+    """One row per candidate, one column per name of ``columns`` (by default every :data:`FEATURE_NAMES`
+    entry; float64, column-major). Only the columns asked for are computed: a model passes the ones it reads.
+    The retrievers' score, relative and inverse-rank columns are computed for all retrievers at once."""
+    columns = tuple(columns)
     n = len(candidates)
-    columns: list[np.ndarray] = []
-    for name in RETRIEVER_FEATURES:
-        score = np.asarray(candidates.scores.get(name, np.zeros(n)), dtype=np.float64)
-        rank = np.asarray(candidates.ranks.get(name, np.full(n, RANK_ABSENT)), dtype=np.float64)
-        best = float(candidates.best.get(name, 0.0))
-        columns += [score, score / best if best > 0 else np.zeros(n), np.where(rank < RANK_ABSENT, 1.0 / rank, 0.0)]
-    idf = np.asarray(candidates.query_idf, dtype=np.float64)
-    total = float(idf.sum())
-    contains = candidates.contains.reshape(n, idf.size).astype(np.float64)
-    question = candidates.question_contains.reshape(n, idf.size).astype(np.float64)
-    overlap = contains @ idf
-    columns += [
-        overlap / total if total > 0 else np.zeros(n),
-        (question @ idf) / total if total > 0 else np.zeros(n),
-        overlap,
-        contains.mean(axis=1) if idf.size else np.zeros(n),
-        np.full(n, math.log1p(idf.size)),
-        np.log1p(np.asarray(candidates.lengths, dtype=np.float64)),
-        np.asarray(candidates.has_question, dtype=np.float64),
-    ]
-    rrf = np.asarray(candidates.rrf, dtype=np.float64)
-    best_rrf = float(rrf.max()) if n else 0.0
-    columns += [rrf, rrf / best_rrf if best_rrf > 0 else np.zeros(n)]
-    for soft in (candidates.soft_coverage, candidates.question_soft_coverage):
-        columns.append(np.zeros(n) if soft is None else np.asarray(soft, dtype=np.float64))
-    mass = candidates.question_mass
-    if mass is None:
-        columns.append(np.zeros(n))
-    else:
-        mass = np.asarray(mass, dtype=np.float64)
-        columns.append(np.divide(question @ idf, mass, out=np.zeros(n), where=mass > 0))
-    known = np.ones(idf.size, dtype=bool) if candidates.known is None else np.asarray(candidates.known, dtype=bool)
-    known_total = float(idf[known].sum())
-    columns += [
-        np.full(n, known_total / total if total > 0 else 0.0),
-        (contains[:, known] @ idf[known]) / known_total if known_total > 0 else np.zeros(n),
-    ]
-    sentence = candidates.sentence_scores or {}
-    for name in SENTENCE_RETRIEVERS:
-        values = sentence.get(name, candidates.scores.get(name))
-        columns.append(np.zeros(n) if values is None else np.asarray(values, dtype=np.float64))
-    columns.append(np.full(n, math.log1p(candidates.sentences)))
-    for name in _Z_SCORED:
-        values = rrf if name == "rrf" else np.asarray(candidates.scores.get(name, np.zeros(n)), dtype=np.float64)
-        spread = float(values.std()) if n else 0.0
-        columns.append((values - values.mean()) / spread if spread > 0 else np.zeros(n))
-    return np.column_stack(columns) if n else np.zeros((0, len(FEATURE_NAMES)))
+    out = np.zeros((n, len(columns)), order="F")
+    if not n:
+        return out
+    table = _Columns(candidates)
+    names, block, rest = _plan(columns)
+    if names:
+        values = {"score": np.array([table.score(name) for name in names])}
+        best = np.array([float(candidates.best.get(name, 0.0)) for name in names])[:, None]
+        values["relative"] = np.divide(values["score"], best, out=np.zeros_like(values["score"]), where=best > 0)
+        absent = np.full(n, RANK_ABSENT)
+        ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.float64) for name in names])
+        values["inverse_rank"] = np.divide(1.0, ranks, out=np.zeros_like(ranks), where=ranks < RANK_ABSENT)
+        for j, kind, row in block:
+            out[:, j] = values[kind][row]
+    for j in rest:
+        out[:, j] = table.column(columns[j])
+    return out
 
 
 # --- building the candidates ---------------------------------------------------------------------
@@ -220,14 +322,29 @@ def question_retrievers(analysed_questions: Sequence[Analysed]) -> dict[str, Any
     return {"question_bm25": BM25().fit(analysed_questions), "question_chars": TfidfChars().fit(analysed_questions)}
 
 
-def _ranks(scores: np.ndarray, depth: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every passage's 1-based rank (ties share the better rank; RANK_ABSENT for 0 or below ``depth``), and the top."""
-    best = top_k(scores, depth)
+def _ranks(scores: np.ndarray, depth: int, best: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every passage's 1-based rank (ties share the better rank; RANK_ABSENT for 0 or below ``depth``), and the top.
+
+    ``best``, when given, is ``top_k(scores, depth)`` already known."""
+    best = top_k(scores, depth) if best is None else best
     ranks = np.full(scores.size, RANK_ABSENT, dtype=np.int64)
     if best.size:
-        ordered = -np.sort(-scores[best])
-        ranks[best] = 1 + np.searchsorted(-ordered, -scores[best], side="left")
+        ascending = -scores[best]  # top_k gives the best first
+        ranks[best] = 1 + np.searchsorted(ascending, ascending, side="left")
     return ranks, best
+
+
+def held(postings: Sequence[np.ndarray], rows: np.ndarray, size: int) -> np.ndarray:
+    """``(rows, terms)`` booleans: which of ``rows`` appear in each term's ``postings`` (passage positions
+    below ``size``). One scatter into a terms × passages mask for all the terms at once, then the rows read
+    off it: a handful of numpy calls however many terms."""
+    rows = np.asarray(rows, dtype=np.int64)
+    if not postings:
+        return np.zeros((rows.size, 0), dtype=bool)
+    lengths = np.array([p.size for p in postings])
+    mask = np.zeros((len(postings), size), dtype=bool)
+    mask[np.repeat(np.arange(len(postings)), lengths), np.concatenate(postings)] = True
+    return mask[:, rows].T
 
 
 def gather(
@@ -245,6 +362,7 @@ def gather(
     known: Callable[[str], bool] | None = None,
     sentence_scores: Mapping[str, np.ndarray] | None = None,
     sentences: int = 1,
+    tops: Mapping[str, np.ndarray] | None = None,
 ) -> Candidates:
     """The candidates of one query: the union of each retriever's ``depth`` best passages.
 
@@ -256,6 +374,8 @@ def gather(
     ``question_mass`` is every passage's Σ IDF of its distinct question-field terms (:func:`question_mass`);
     ``known(term)`` whether the corpus holds a term; ``sentence_scores`` per :data:`SENTENCE_RETRIEVERS`,
     every passage's best score over the query's ``sentences`` sentences (:func:`query_sentences`).
+    ``tops`` may hold, per retriever, its best passages as ``top_k(scores, d)`` gives them for some
+    ``d ≥ depth`` (minimum 0, ``allowed`` applied): those retrievers are not ranked again.
     """
     ranks: dict[str, np.ndarray] = {}
     pools = []
@@ -263,7 +383,8 @@ def gather(
     for name, values in scores.items():
         if allowed is not None:
             values = np.where(allowed, values, 0.0)
-        ranks[name], top = _ranks(values, depth)
+        ranked = tops.get(name) if tops else None
+        ranks[name], top = _ranks(values, depth, None if ranked is None else ranked[:depth])
         best[name] = float(values[top[0]]) if top.size else 0.0
         pools.append(top)
     indices = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
@@ -296,14 +417,21 @@ def gather(
     )
 
 
+def field_postings(field: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A postings retriever's ``(indptr, indices)`` by term column (``vocabulary_`` gives a term's column): the
+    arrays it searches, as held (or memory-mapped) — not its scipy matrix, whose import alone costs a first
+    query ~0.25 s."""
+    return field._indptr, field._indices
+
+
 def question_mass(field: Any, idf: Callable[[str], float]) -> np.ndarray:
     """Each passage's Σ IDF (``idf``: the body's) of the distinct terms of its question field, from the
-    question-field BM25 retriever ``field`` (its postings say which passage holds which term)."""
-    weights = field.weights_
+    question-field BM25 retriever ``field`` (its postings say which passage holds which term). Summed term by
+    term in column order, as the sparse product of its postings with the IDFs summed them."""
+    indptr, indices = field_postings(field)
     term_idf = np.array([idf(term) for term in field.vocabulary_], dtype=np.float64)
-    present = weights.copy()
-    present.data = np.ones_like(present.data)
-    return np.asarray(present @ term_idf).ravel()
+    weights = np.repeat(term_idf, np.diff(indptr))
+    return np.bincount(indices, weights=weights, minlength=field.size)
 
 
 SENTENCE_END = frozenset(".!?\n;")
@@ -395,6 +523,7 @@ class Reranker:
         self.columns = tuple(self.columns)
         self._select = np.array([FEATURE_NAMES.index(c) for c in self.columns], dtype=np.int64)
         self._forest: dict[str, Any] | None = None
+        self._linear: tuple[np.ndarray, np.ndarray, np.ndarray, float] | None = None
 
     @property
     def retrievers(self) -> frozenset[str]:
@@ -437,17 +566,35 @@ class Reranker:
             }
             model = HistGradientBoostingClassifier(**params).fit(X, y)
             self.model = export_hgb(model)
-        self._forest = None
+        self._forest = self._linear = None
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
-        """A score per row (higher = more likely to answer; the model's log-odds)."""
+        """A score per row of ``X`` (all :data:`FEATURE_NAMES` columns; higher = more likely to answer; the
+        model's log-odds)."""
+        return self._predict(np.asarray(X, dtype=np.float64)[:, self._select])
+
+    def score(self, candidates: Candidates) -> np.ndarray:
+        """:meth:`predict` of the candidates' features, computing only the columns the model reads (the same
+        numbers: the pipeline's way). :func:`features` is column-major, as :meth:`predict`'s column selection
+        leaves its rows: the same product through the same BLAS path, the same last bits."""
+        return self._predict(features(candidates, self.columns))
+
+    def _predict(self, X: np.ndarray) -> np.ndarray:
+        """A score per row of ``X``, whose columns are the model's :attr:`columns`."""
         if not self.model:
             raise ValueError("the re-ranker is not fitted")
-        X = np.asarray(X, dtype=np.float64)[:, self._select]
         if self.kind == "logistic":
-            mean, scale = np.asarray(self.model["mean"]), np.asarray(self.model["scale"])
-            return ((X - mean) / scale) @ np.asarray(self.model["coef"]) + self.model["intercept"]
+            if self._linear is None:  # the stored lists as arrays, once
+                model = self.model
+                self._linear = (
+                    np.asarray(model["mean"]),
+                    np.asarray(model["scale"]),
+                    np.asarray(model["coef"]),
+                    model["intercept"],
+                )
+            mean, scale, coef, intercept = self._linear
+            return ((X - mean) / scale) @ coef + intercept
         if not self.model["trees"]:
             return np.full(X.shape[0], float(self.model["baseline"]))
         if self._forest is None:

@@ -230,7 +230,10 @@ def test_an_outdated_value_is_not_the_answer_when_the_passage_has_a_current_one(
 
 
 def test_the_short_answer_skips_a_hit_whose_only_value_is_outdated(engine: SearchEngine) -> None:
-    results = engine.search("телефон поддержки озон", k=10)
+    # The fusion ranks first a passage whose only phone is the outdated one (the learned default ranks the
+    # current one first, and its short answer is the same passage as here).
+    results = engine.search("телефон поддержки озон", k=10, retriever="hybrid")
+    assert engine.search("телефон поддержки озон").short_answer.passage_id == results.short_answer.passage_id
     asked = answer_kinds(results.query.rewritten, results.query.terms)
     answers = [(extract_facts(h.text, engine.analyzer), h.answer_span) for h in results]
     first = answers[0][0]

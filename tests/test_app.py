@@ -106,7 +106,7 @@ def test_query_renders_the_expected_passage_first_with_its_citation(
     if heading:
         assert f'<span class="hit-heading">{heading}</span>' in first and lines in first
     assert "<mark>" in first
-    assert re.search(r"\d+ фрагмент\w* · \d+ мс · ранжирование: гибридное", html(app))
+    assert re.search(r"\d+ фрагмент\w* · \d+ мс · ранжирование: обученное", html(app))
 
 
 def test_matched_word_forms_are_marked(app: AppTest) -> None:
@@ -298,8 +298,8 @@ def test_a_vote_writes_a_row(app: AppTest, feedback_db: Path) -> None:
     app.feedback[1].set_value(0).run()
     votes = FeedbackStore(feedback_db).votes()
     assert [(v.query, v.passage_id, v.vote, v.retriever, v.rank) for v in votes] == [
-        ("двойное списание", "buyers-support:002", 1, "hybrid", 1),
-        ("двойное списание", votes[1].passage_id, -1, "hybrid", 2),
+        ("двойное списание", "buyers-support:002", 1, "learned", 1),
+        ("двойное списание", votes[1].passage_id, -1, "learned", 2),
     ]
     assert "Спасибо, оценка сохранена." in [caption.value for caption in app.caption]
     assert not app.warning

@@ -152,8 +152,11 @@ def test_evaluation_reports_overall_per_kind_and_no_answer(default_evaluation, j
 def test_single_retrievers_and_configurations_are_named(engine, judgments) -> None:
     result = evaluate(engine, judgments[:20], retriever="bm25")
     assert result.name == "bm25" and result.retriever == "bm25" and result.stemmer == "pymorphy3"
+    default = evaluate(engine, judgments[:5])  # the engine's default ranking, named by what it is
+    assert default.name == default.retriever == engine.default_ranking == "learned"
     names = [c.name for c in CONFIGURATIONS]
-    assert names[:3] == ["default", "default-exact", "learned"] and len(set(names)) == len(names) == 11
+    assert names[:3] == ["default", "default-exact", "hybrid"] and len(set(names)) == len(names) == 11
+    assert [c.retriever for c in CONFIGURATIONS[:3]] == [None, None, "hybrid"]
     assert [c.rewrite for c in CONFIGURATIONS].count(False) == 1
     assert {c.stemmer for c in CONFIGURATIONS} == {"pymorphy3", "snowball", "none"}
 
@@ -181,7 +184,7 @@ def test_tuning_scores_each_fusion_exactly_as_the_engine_ranks(engine, judgments
     original = engine.fusion
     for candidate in tuning.candidates:
         fusion = dataclasses.replace(original, weights=candidate["weights"], k=candidate["k"])
-        direct = evaluate(engine.configured(fusion=fusion), judgments)
+        direct = evaluate(engine.configured(fusion=fusion), judgments, retriever="hybrid")
         for metric in METRICS:
             assert math.isclose(candidate[metric], direct.metrics[metric]), (candidate, metric)
     assert tuning.best == dataclasses.replace(

@@ -48,7 +48,8 @@ def test_any_set_of_retrievers_builds_and_searches(documents, subset: tuple[str,
     engine = SearchEngine.build(documents, retrievers=subset, progress=False)
     assert list(engine.retrievers) == list(subset)
     learned = ["learned"] if engine.pipeline.learned else []
-    assert list(engine.rankings) == ["hybrid", *learned, *subset]
+    assert list(engine.rankings) == [*learned, "hybrid", *subset]  # the default first
+    assert engine.default_ranking == (learned or ["hybrid"])[0]
     assert engine.pipeline.learned == (
         {"bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars"} <= set(subset)
     )
@@ -89,7 +90,8 @@ def test_page_ranking_options_are_the_engines(monkeypatch: pytest.MonkeyPatch, c
     app = AppTest.from_file(str(PROJECT / "app.py"), default_timeout=60).run()
     engine = SearchEngine.from_directory(corpus_copy)
     assert list(app.radio(key="ranking").options) == list(engine.rankings.values())
-    assert list(engine.rankings) == ["hybrid", "learned", *(name for name in RETRIEVERS if RETRIEVERS[name].default)]
+    assert list(engine.rankings) == ["learned", "hybrid", *(name for name in RETRIEVERS if RETRIEVERS[name].default)]
+    assert app.radio(key="ranking").value == "learned"  # the default ranking, chosen first
 
 
 def test_readme_lists_the_registry() -> None:

@@ -176,3 +176,23 @@ def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, c
         got = dict(zip(search.order.tolist(), search.scores.tolist()))
         assert got.keys() == expected.keys(), query  # the same candidates
         assert np.allclose([expected[i] for i in got], list(got.values()), rtol=0, atol=1e-9), query
+
+
+def test_a_model_computes_only_its_columns_and_scores_them_as_predict_does(engine, models, monkeypatch) -> None:
+    """The rerank stage asks :func:`features` for the model's columns alone: the same numbers as the full
+    table's columns, in any order, and the same scores, bit for bit, as :meth:`Reranker.predict` of the table."""
+    import search.pipeline as pipeline
+    from search.rerank import features, gather, shipped_reranker
+
+    seen = []
+    monkeypatch.setattr(pipeline, "gather", lambda *args, **kwargs: seen.append(gather(*args, **kwargs)) or seen[-1])
+    for query in ("как вернуть товар который не подошел", "Можно ли написать продавцу напрямую?", "пункт выдачи"):
+        engine.pipeline.rank(engine.pipeline.request(query, retriever="learned"), until="rerank")
+    assert len(seen) == 3 and all(len(candidates) > 10 for candidates in seen)
+    some = ("rrf_relative", "chars.inverse_rank", "known_coverage", "bm25.z", "question_bm25.relative", "length")
+    for candidates in seen:
+        table = features(candidates)
+        chosen = features(candidates, some)
+        assert np.array_equal(chosen, table[:, [FEATURE_NAMES.index(name) for name in some]])
+        for model in (shipped_reranker(), *models.values()):
+            assert np.array_equal(model.score(candidates), model.predict(table))

@@ -63,25 +63,27 @@ def test_a_real_message_finds_its_entry_in_the_top_three(rutube, messages, kind)
     assert set(found) & set(message["relevant"]), (message["query"], found, message["relevant"])
 
 
-def test_the_faq_fusion_hears_the_question_field_and_the_default_does_not(rutube, messages) -> None:
+def test_the_faq_fusion_hears_the_question_field_and_the_hybrid_does_not(rutube, messages) -> None:
     """FAQ_FUSION fuses the question field's character n-grams (issue 12): the entries it ranks near the
-    top for real messages carry that retriever's rank, which the default three-retriever fusion never consults."""
+    top for real messages carry that retriever's rank, which the three-retriever hybrid fusion never consults."""
     faq = rutube.configured(fusion=FAQ_FUSION)
     for key in MESSAGES.values():
         query = messages[key]["query"]
         assert any("question_chars" in hit.retrievers for hit in faq.search(query, k=3)), query
-        assert not any("question_chars" in hit.retrievers for hit in rutube.search(query, k=3)), query
+        hybrid = rutube.search(query, k=3, retriever="hybrid")
+        assert not any("question_chars" in hit.retrievers for hit in hybrid), query
         assert set(documents(faq, query)[:3]) & set(messages[key]["relevant"]), query
 
 
-def test_the_learned_ranking_is_selectable_and_ranks_the_same_documents(rutube, messages) -> None:
+def test_the_learned_ranking_is_the_default_and_ranks_the_same_documents(rutube, messages) -> None:
     """Not a figure (the shipped model saw these messages in training): the learned ranking runs on a FAQ
-    corpus, returns well-formed hits and keeps every message's entry in its top ten."""
-    assert "learned" in rutube.rankings
+    corpus, is what a search naming no ranking gets, returns well-formed hits and keeps every message's
+    entry in its top ten."""
+    assert "learned" in rutube.rankings and rutube.default_ranking == "learned"
     for key in MESSAGES.values():
         message = messages[key]
         results = rutube.search(message["query"], retriever="learned")
-        assert results.retriever == "learned"
+        assert results.retriever == "learned" == rutube.search(message["query"]).retriever
         assert [hit.rank for hit in results] == list(range(1, len(results) + 1))
         assert set(documents(rutube, message["query"], retriever="learned")[:10]) & set(message["relevant"])
 
