@@ -288,7 +288,11 @@ def render_sidebar(engine: SearchEngine, place: Any) -> Settings:
             list(rankings),
             format_func=rankings.__getitem__,
             key="ranking",
-            help=f"Гибридное объединяет места фрагментов у нескольких методов (reciprocal rank fusion): {fused}.",
+            help=(
+                "Обученное (по умолчанию, если индекс его поддерживает) переставляет кандидатов всех методов"
+                " логистической регрессией, обученной на реальных вопросах пользователей. Гибридное объединяет места"
+                f" фрагментов у нескольких методов (reciprocal rank fusion): {fused}."
+            ),
         )
         st.subheader("Фильтры")
         titles = {doc_id: document.title for doc_id, document in engine.documents.items()}
