@@ -462,6 +462,26 @@ def test_guesses_stay_away_from_names(engine: SearchEngine, query: str) -> None:
     assert "premium" in rewritten.lower() or "ARPNET" in rewritten or rewritten == query
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # Real words the language uses more than the help centre's word, which the help centre says far more often
+        # than the language does: the corpus's own frequency is the likelier story.
+        ("записывать данные звона", "записывать данные звонка"),
+        ("какие форматы файлов можно отправить в поддержу", "какие форматы файлов можно отправить в поддержку"),
+    ],
+)
+def test_a_real_word_typo_weighs_the_corpus_word_by_the_corpus_own_frequency(
+    engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert _rewritten(engine, typed)[0] == meant
+    assert engine.index.spelling is not None
+    language = engine.index.spelling.frequency
+    corrected = meant.split()[-1]
+    # what decides: the language alone does not use the corpus word 100× more than the real word typed
+    assert language(corrected) - language(typed.split()[-1]) < 2.0
+
+
 def test_a_long_name_one_slip_from_a_dictionary_word_is_searched_alongside_it(engine: SearchEngine) -> None:
     # The documents never name Great Britain: the dictionary's word is searched beside the name as typed.
     info = engine.search("доставка в Великобританиии", k=1).query
