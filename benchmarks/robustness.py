@@ -11,7 +11,11 @@ With ``--lemmas`` it measures query understanding instead of ranking: the
 share of re-typed questions (of those the noise changed) whose rewritten query
 comes back to the clean query's lemmas (every clean term among the re-typed
 query's terms or expansions; and, second, every clean term the corpus uses),
-and ``--failures FILE`` writes the rest.
+and ``--failures FILE`` writes the rest. The clean lemmas are always the
+engine's reading of the question as written; the question re-typed is, first,
+the question as written (the issue's measure: a question already misspelt or in
+the wrong layout gets the noise on top), and, beside it, the engine's reading of
+it (``reading``: the noise on the text the engine understood).
 
     python -m benchmarks.robustness [--sets xquad,judged,rutube] [--kinds …] [--json] [--lemmas [--failures FILE]]
 """
@@ -101,19 +105,24 @@ def measure(questions: QuestionSet, kind: str, seed: int) -> dict[str, float]:
     }
 
 
-def recovery(questions: QuestionSet, kind: str, seed: int, failures: list[dict] | None = None) -> dict[str, float]:
+def recovery(
+    questions: QuestionSet, kind: str, seed: int, failures: list[dict] | None = None, reading: bool = False
+) -> dict[str, float]:
     """The share of re-typed questions whose rewritten query has every lemma of the clean one, and (``corpus``)
     every lemma of the clean one the corpus uses, the ones retrieval reads: a word no document uses («промокод»,
-    «борща» in questions the documents do not answer) finds nothing either way."""
+    «борща» in questions the documents do not answer) finds nothing either way. ``reading``: the noise is put on
+    the engine's reading of the question (its rewritten text), not on the question as written, so a question
+    already misspelt («обратный званок») is re-typed from what the engine understood («обратный звонок»)."""
     engine = questions.engine
     lexicon = engine.lexicon
     same = total = in_corpus = 0
     for qid, question, _ in questions.questions:
-        text = retype(question, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
-        if text == question:
+        clean = engine.search(question, k=1).query
+        source = clean.rewritten if reading else question
+        text = retype(source, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
+        if text == source:
             continue
         total += 1
-        clean = engine.search(question, k=1).query
         typed = engine.search(text, k=1).query
         lost = set(clean.terms) - set(typed.terms) - set(typed.expansions)
         same += not lost
@@ -122,6 +131,7 @@ def recovery(questions: QuestionSet, kind: str, seed: int, failures: list[dict] 
             failures.append(
                 {
                     "kind": kind,
+                    "retyped": "reading" if reading else "question",
                     "clean": question,
                     "typed": text,
                     "rewritten": typed.rewritten,
@@ -190,6 +200,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for kind in kinds[1:]:
                     lost: list[dict] = []
                     report[name][kind] = recovery(questions, kind, args.seed, lost)
+                    reading = recovery(questions, kind, args.seed, lost, reading=True)
+                    report[name][kind]["reading"] = reading["recovered"]
                     failures.extend({"set": name, **row} for row in lost)
             else:
                 report[name] = {kind: measure(questions, kind, args.seed) for kind in kinds}
@@ -206,6 +218,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{'clean: rewritten':<20}" + "".join(f"{cell:>16}" for cell in cells))
         for kind in kinds[1:]:
             cells = (f"{rows[kind]['recovered']:.3f} ({rows[kind]['changed']:.0f})" for rows in report.values())
+            print(f"{kind:<20}" + "".join(f"{cell:>16}" for cell in cells))
+        print("\nthe engine's reading of each question re-typed (not the question as written):")
+        for kind in kinds[1:]:
+            cells = (f"{rows[kind]['reading']:.3f}" for rows in report.values())
             print(f"{kind:<20}" + "".join(f"{cell:>16}" for cell in cells))
         print("\nof the lemmas the corpus uses:")
         for kind in kinds[1:]:

@@ -462,12 +462,42 @@ def test_guesses_stay_away_from_names(engine: SearchEngine, query: str) -> None:
     assert "premium" in rewritten.lower() or "ARPNET" in rewritten or rewritten == query
 
 
-# Share of seeded re-typings of the judged queries that come back to the clean query's lemmas, per noise kind
-# (one seed per query here). Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.968, one typo 0.957, two
-# typos 0.902 (0.870 before the noisy-channel round: real-word typos onto rare words, slips ranked first, names'
-# slips anywhere, hyphenated parts). The issue's target is 0.95 for every kind: missed by two typos only (two
-# slips in one short word, queries the judged set holds misspelt already, real words in well-covered queries,
-# the first-letter rule: «вкольо» → вольт). Floors at what is reached, so a rule that loses ground fails.
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # Real words the language uses more than the help centre's word, which the help centre says far more often
+        # than the language does: the corpus's own frequency is the likelier story.
+        ("записывать данные звона", "записывать данные звонка"),
+        ("какие форматы файлов можно отправить в поддержу", "какие форматы файлов можно отправить в поддержку"),
+    ],
+)
+def test_a_real_word_typo_weighs_the_corpus_word_by_the_corpus_own_frequency(
+    engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert _rewritten(engine, typed)[0] == meant
+    assert engine.index.spelling is not None
+    language = engine.index.spelling.frequency
+    corrected = meant.split()[-1]
+    # what decides: the language alone does not use the corpus word 100× more than the real word typed
+    assert language(corrected) - language(typed.split()[-1]) < 2.0
+
+
+def test_a_long_name_one_slip_from_a_dictionary_word_is_searched_alongside_it(engine: SearchEngine) -> None:
+    # The documents never name Great Britain: the dictionary's word is searched beside the name as typed.
+    info = engine.search("доставка в Великобританиии", k=1).query
+    assert info.rewritten == "доставка в Великобританиии"  # a name is never overwritten
+    assert "великобритания" in info.expansions
+    typed_right = engine.search("доставка в Великобританию", k=1).query
+    assert not [c for c in typed_right.corrections if c.original == "великобритания"]
+
+
+# Share of seeded re-typings of the judged queries that come back to the clean query's lemmas (the engine's reading
+# of the query as written), per noise kind (one seed per query here). The issue's measure re-types the query as
+# written: the judged set holds queries misspelt or in the wrong layout by design («обратный званок», «щящт шв»),
+# which then carry the noise on top of their own. Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.968, one
+# typo 0.957, two typos 0.902 (0.870 before the noisy-channel rounds). The issue's target is 0.95 for every kind:
+# missed by two typos only (two slips in one short word, queries the judged set holds misspelt already, words of
+# the language no dictionary has: «промокод»). Floors at what is reached, so a rule that loses ground fails.
 NOISE_FLOORS = {
     "layout": 0.99,
     "translit_passport": 0.95,
@@ -475,6 +505,17 @@ NOISE_FLOORS = {
     "translit_informal": 0.95,
     "typo1": 0.95,
     "typo2": 0.90,
+}
+# The same with the noise put on the engine's reading of each query instead («обратный звонок» re-typed, not
+# «обратный званок»): what a well-typed query re-typed comes back to. Reached: layout 1.000, transliteration 0.981
+# in each scheme, one typo 0.971, two typos 0.941 (the target of 0.95 missed by one query of 102).
+READING_FLOORS = {
+    "layout": 0.99,
+    "translit_passport": 0.98,
+    "translit_gost": 0.98,
+    "translit_informal": 0.98,
+    "typo1": 0.97,
+    "typo2": 0.94,
 }
 
 
@@ -485,19 +526,22 @@ def test_noise_comes_back_to_the_original_lemmas(engine: SearchEngine) -> None:
     from search.noise import NOISE_KINDS, retype
 
     judgments = load_judgments("corpus/queries")
-    clean = {j.query: engine.search(j.query, k=1).query.terms for j in judgments}
-    shares = {}
-    for kind in NOISE_KINDS:
-        same = total = 0
-        for number, judgment in enumerate(judgments):
-            typed = retype(judgment.query, kind, zlib.crc32(f"0:{kind}:{number}".encode()))
-            if typed == judgment.query:
-                continue
-            total += 1
-            info = engine.search(typed, k=1).query
-            same += set(clean[judgment.query]) <= set(info.terms) | set(info.expansions)
-        shares[kind] = same / total
-    assert {kind: share for kind, share in shares.items() if share < NOISE_FLOORS[kind]} == {}
+    clean = {j.query: engine.search(j.query, k=1).query for j in judgments}
+    shares: dict[str, dict[str, float]] = {"query": {}, "reading": {}}
+    for variant, counts in shares.items():
+        for kind in NOISE_KINDS:
+            same = total = 0
+            for number, judgment in enumerate(judgments):
+                source = judgment.query if variant == "query" else clean[judgment.query].rewritten
+                typed = retype(source, kind, zlib.crc32(f"0:{kind}:{number}".encode()))
+                if typed == source:
+                    continue
+                total += 1
+                info = engine.search(typed, k=1).query
+                same += set(clean[judgment.query].terms) <= set(info.terms) | set(info.expansions)
+            counts[kind] = same / total
+    assert {kind: share for kind, share in shares["query"].items() if share < NOISE_FLOORS[kind]} == {}
+    assert {kind: share for kind, share in shares["reading"].items() if share < READING_FLOORS[kind]} == {}
 
 
 def test_the_deletion_index_saved_and_mapped_back_finds_the_same_words(tmp_path: Path) -> None:
