@@ -171,16 +171,17 @@ def cost_buckets(mix: Sequence[tuple[str, str]]) -> None:
 
 
 def dump_outputs(path: str) -> int:
-    """Every output of the mix (three seeds; the hybrid, each ranking on 120 questions, a second pass) as JSON:
-    what a latency change must leave byte for byte equal (``cmp`` two dumps)."""
+    """Every output of the mix (three seeds; the default ranking and the hybrid, each other ranking on 120
+    questions, a second pass) as JSON: what a latency change must leave byte for byte equal (``cmp`` two dumps)."""
     import json
 
     engine = SearchEngine.from_directory(CORPUS)
     queries = judged_queries()
     questions = list(dict.fromkeys(text for seed in (15, 16, 17) for _, text in noisy_mix(queries, seed)))
-    searches = [(q, "hybrid") for q in questions]
-    searches += [(q, r) for q in questions[:120] for r in engine.pipeline.rankings if r != "hybrid"]
-    searches += [(q, "hybrid") for q in questions[:200]]  # the same again, from the caches
+    default = engine.pipeline.default_ranking
+    searches = [(q, r) for q in questions for r in dict.fromkeys((default, "hybrid"))]
+    searches += [(q, r) for q in questions[:120] for r in engine.pipeline.rankings if r not in (default, "hybrid")]
+    searches += [(q, r) for q in questions[:200] for r in dict.fromkeys((default, "hybrid"))]  # again, from caches
     dumped = []
     for question, ranking in searches:
         results = engine.search(question, retriever=ranking)

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import analyse_query
+from .arrays import sorted_unique
 from .passages import Passage
 from .retrievers import BM25, Analysed, TfidfChars, top_k
 
@@ -387,7 +388,7 @@ def gather(
         ranks[name], top = _ranks(values, depth, None if ranked is None else ranked[:depth])
         best[name] = float(values[top[0]]) if top.size else 0.0
         pools.append(top)
-    indices = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
+    indices = sorted_unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
     rrf = np.zeros(indices.size)
     for name, weight in RRF_WEIGHTS.items():
         if name in ranks:

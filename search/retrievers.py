@@ -137,9 +137,12 @@ def _best(values: np.ndarray, k: int) -> np.ndarray:
 
     The partition runs on the negated values: with numpy 2.4,
     ``np.argpartition(values, -k)`` on a mostly-zero vector is ~30× slower
-    than ``np.argpartition(-values, k)``.
+    than ``np.argpartition(-values, k)``. Up to :data:`SMALL_TOP` values, one lexsort of them all is quicker
+    (the same order: score descending, then position).
     """
     positions = np.arange(values.size)
+    if values.size <= SMALL_TOP:  # a few hundred values: one sort beats the partition's several numpy calls
+        return np.lexsort((positions, -values))[: max(k, 0)]
     if values.size > k > 0:
         keep = np.argpartition(-values, k - 1)[:k]
         threshold = values[keep].min()
@@ -198,11 +201,12 @@ class _Postings:
         return matrix
 
     def _score_columns(self, columns: Sequence[int], weights: Sequence[float]) -> np.ndarray:
-        scores = np.zeros(self._rows)
         if len(columns) > FEW_COLUMNS:
+            # bincount adds each row's contributions one by one in the given order, as np.add.at does (bit for
+            # bit), at a fraction of its cost
             rows, values = self._gather(columns, weights)
-            np.add.at(scores, rows, values)
-            return scores
+            return np.bincount(rows, weights=values, minlength=self._rows)
+        scores = np.zeros(self._rows)
         indptr, indices, data = self._indptr, self._indices, self._data
         for column, weight in zip(columns, weights):
             start, end = indptr[column], indptr[column + 1]
@@ -374,6 +378,7 @@ class _Postings:
 _NO_MASK = np.ones(1, dtype=np.bool_)
 READ_MIN_BYTES = 4 * 2**20  # an opened index's per-feature arrays this large are read by pread (MappedFile)
 BIGRAM_BLOCK = 512  # bigram codes read per look-up of an opened index (4 KiB)
+SMALL_TOP = 256  # up to this many scores, _best sorts them all (measured: 3 µs against 9 µs at 111 scores)
 FEW_COLUMNS = 4  # above this many query columns, one gather and np.add.at beat a numpy call per column
 MAXSCORE_MIN_POSTINGS = 50_000  # below this, scattering every posting is cheaper than pruning
 MAXSCORE_LONG_POSTINGS = 5_000  # a term in more passages than this is only looked up when pruning works
