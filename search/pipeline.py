@@ -54,7 +54,7 @@ from .rerank import (
     shipped_reranker,
 )
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
-from .retrievers import Retriever, top_k
+from .retrievers import Retriever, share_cuts, top_k
 
 __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", "fused_weights"]
 
@@ -283,6 +283,7 @@ class Retrieve(Stage):
 
     def __init__(self, retrievers: Mapping[str, Retriever], synonyms_weight: float) -> None:
         self.retrievers, self.synonyms_weight = retrievers, synonyms_weight
+        share_cuts(list(retrievers.values()))
 
     def __call__(self, search: Search) -> Search:
         request, query = search.request, search.query

@@ -670,7 +670,7 @@ class _Tfidf(_Postings, Retriever):
 
     def scores(self, query: Analysed) -> np.ndarray:
         columns, values = self._query(query)
-        return self._score_columns(columns, values.tolist())
+        return self._score_columns(columns, values)  # float64 either way: the same products as from a list
 
     def top(self, query: Analysed, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         columns, values = self._query(query)
@@ -866,7 +866,7 @@ class TfidfChars(_Tfidf):
     surface_field: ClassVar[str] = "surface"  # the analysed field whose words it is fitted on
 
     def __init__(self) -> None:
-        self._ngrams: dict[str, Sequence[str]] = {}
+        self._ngrams: dict[str, Sequence[str]] = {}  # shared with the index's other n-gram retrievers: share_cuts
         self._columns: dict[str, tuple[int, ...]] = {}  # a query word's n-grams the vocabulary has, as columns
 
     def _features(self, text: Analysed) -> Sequence[str]:
@@ -920,6 +920,17 @@ class TfidfChars(_Tfidf):
         bounds = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=bounds[1:])
         return ids, np.diff(running[bounds]), features
+
+
+def share_cuts(retrievers: Sequence[Retriever]) -> None:
+    """Let the character n-gram retrievers among ``retrievers`` (one index's: the text's and the question
+    field's) share one memo of each query word's n-grams: a word is cut once, not once per field (the first
+    pass meets new words). Each keeps its own columns, its vocabulary's."""
+    shared: dict[str, Sequence[str]] = {}
+    for retriever in retrievers:
+        if isinstance(retriever, TfidfChars):
+            shared.update(retriever._ngrams)
+            retriever._ngrams = shared
 
 
 @register
