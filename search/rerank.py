@@ -272,44 +272,48 @@ class _Columns:
         raise KeyError(name)
 
 
+_KINDS = ("score", "relative", "inverse_rank")  # the retrievers' block of columns, in its stacking order
+
+
 @functools.lru_cache(maxsize=64)
-def _plan(columns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[int, str, int], ...], tuple[int, ...]]:
-    """Which ``columns`` come from the retrievers' block (the retrievers, then each such column's position,
-    kind and retriever row) and which are computed one by one: worked out once per set of columns."""
+def _plan(columns: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """Which ``columns`` come from the retrievers' block (the retrievers; each such column's position and its
+    row in the block, kind by kind) and which are computed one by one: worked out once per set of columns."""
     per_retriever = [
         (j, retriever, kind)
         for j, name in enumerate(columns)
         for retriever, _, kind in [name.partition(".")]
-        if kind in ("score", "relative", "inverse_rank")
+        if kind in _KINDS
     ]
     names = tuple(dict.fromkeys(retriever for _, retriever, _ in per_retriever))
-    block = tuple((j, kind, names.index(retriever)) for j, retriever, kind in per_retriever)
-    done = {j for j, _, _ in per_retriever}
-    return names, block, tuple(j for j in range(len(columns)) if j not in done)
+    positions = np.array([j for j, _, _ in per_retriever], dtype=np.int64)
+    rows = np.array([_KINDS.index(kind) * len(names) + names.index(r) for _, r, kind in per_retriever], dtype=np.int64)
+    done = set(positions.tolist())
+    return names, positions, rows, np.array([j for j in range(len(columns)) if j not in done], dtype=np.int64)
 
 
 def features(candidates: Candidates, columns: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
     """One row per candidate, one column per name of ``columns`` (by default every :data:`FEATURE_NAMES`
     entry; float64, column-major). Only the columns asked for are computed: a model passes the ones it reads.
-    The retrievers' score, relative and inverse-rank columns are computed for all retrievers at once."""
+    The retrievers' score, relative and inverse-rank columns are computed for all retrievers at once, and
+    each group of columns is written into the table in one step."""
     columns = tuple(columns)
     n = len(candidates)
     out = np.zeros((n, len(columns)), order="F")
     if not n:
         return out
     table = _Columns(candidates)
-    names, block, rest = _plan(columns)
+    names, positions, rows, rest = _plan(columns)
     if names:
-        values = {"score": np.array([table.score(name) for name in names])}
+        scores = np.array([table.score(name) for name in names])
         best = np.array([float(candidates.best.get(name, 0.0)) for name in names])[:, None]
-        values["relative"] = np.divide(values["score"], best, out=np.zeros_like(values["score"]), where=best > 0)
+        relative = np.divide(scores, best, out=np.zeros_like(scores), where=best > 0)
         absent = np.full(n, RANK_ABSENT)
         ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.float64) for name in names])
-        values["inverse_rank"] = np.divide(1.0, ranks, out=np.zeros_like(ranks), where=ranks < RANK_ABSENT)
-        for j, kind, row in block:
-            out[:, j] = values[kind][row]
-    for j in rest:
-        out[:, j] = table.column(columns[j])
+        inverse_rank = np.divide(1.0, ranks, out=np.zeros_like(ranks), where=ranks < RANK_ABSENT)
+        out[:, positions] = np.concatenate((scores, relative, inverse_rank))[rows].T
+    if rest.size:
+        out[:, rest] = np.array([table.column(columns[j]) for j in rest.tolist()]).T
     return out
 
 
