@@ -171,19 +171,25 @@ def cost_buckets(mix: Sequence[tuple[str, str]]) -> None:
 
 
 def dump_outputs(path: str) -> int:
-    """Every output of the mix (three seeds; the hybrid, each ranking on 120 questions, a second pass) as JSON:
-    what a latency change must leave byte for byte equal (``cmp`` two dumps)."""
+    """Every output of the mix (three seeds; the default ranking and the hybrid, each other ranking on 120
+    questions, 120 restricted to a document or an audience, a second pass) as JSON: what a latency change must
+    leave byte for byte equal (``cmp`` two dumps)."""
     import json
 
     engine = SearchEngine.from_directory(CORPUS)
     queries = judged_queries()
     questions = list(dict.fromkeys(text for seed in (15, 16, 17) for _, text in noisy_mix(queries, seed)))
-    searches = [(q, "hybrid") for q in questions]
-    searches += [(q, r) for q in questions[:120] for r in engine.pipeline.rankings if r != "hybrid"]
-    searches += [(q, "hybrid") for q in questions[:200]]  # the same again, from the caches
+    default = engine.pipeline.default_ranking
+    both = dict.fromkeys((default, "hybrid"))
+    searches: list[tuple[str, str, dict[str, str]]] = [(q, r, {}) for q in questions for r in both]
+    searches += [(q, r, {}) for q in questions[:120] for r in engine.pipeline.rankings if r not in both]
+    documents, audiences = sorted(engine.index.documents), engine.pipeline.audiences
+    limits = [{"documents": d} for d in documents] + [{"audience": a} for a in audiences]
+    searches += [(q, r, limits[n % len(limits)]) for n, q in enumerate(questions[:120]) for r in both]
+    searches += [(q, r, {}) for q in questions[:200] for r in both]  # the same again, from the caches
     dumped = []
-    for question, ranking in searches:
-        results = engine.search(question, retriever=ranking)
+    for question, ranking, limit in searches:
+        results = engine.search(question, retriever=ranking, **limit)
         output = results.to_json()
         output.pop("elapsed_ms")
         output["confidence"], output["coverage"] = repr(results.confidence), repr(results.coverage)

@@ -54,7 +54,7 @@ from .rerank import (
     shipped_reranker,
 )
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
-from .retrievers import Retriever, top_k
+from .retrievers import Retriever, share_cuts, top_k
 
 __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", "fused_weights"]
 
@@ -101,6 +101,7 @@ class Search:
     understood: Understood | None = None
     ranked: Mapping[str, Ranking] = field(default_factory=dict)
     full: Mapping[str, np.ndarray] = field(default_factory=dict)  # the learned ranking: each retriever's every score
+    tops: Mapping[str, np.ndarray] = field(default_factory=dict)  # and its best ``depth`` passages above 0
     order: np.ndarray = field(default_factory=lambda: _EMPTY)
     scores: np.ndarray = field(default_factory=lambda: np.empty(0))
     # The fusion's ranking (order, scores), kept when the learned ranking reorders: the decide stage reads it.
@@ -282,16 +283,24 @@ class Retrieve(Stage):
 
     def __init__(self, retrievers: Mapping[str, Retriever], synonyms_weight: float) -> None:
         self.retrievers, self.synonyms_weight = retrievers, synonyms_weight
+        share_cuts(list(retrievers.values()))
 
     def __call__(self, search: Search) -> Search:
         request, query = search.request, search.query
         if request.retriever == LEARNED:  # the re-ranker reads every score: computed once, ranked from them
-            full = {name: self._scores(self.retrievers[name], query, request.allowed) for name in request.retrievers}
-            ranked = {}
-            for name, values in full.items():
-                indices = top_k(values, request.depth, self.retrievers[name].min_score)
+            full, ranked, tops = {}, {}, {}
+            for name in request.retrievers:
+                retriever = self.retrievers[name]
+                full[name] = values = self._scores(retriever, query, request.allowed)
+                # The best passages above 0 (the re-ranker's ranks); those above the retriever's floor are their
+                # first ones (every score above it is above 0), so one ranking serves both.
+                tops[name] = indices = top_k(values, request.depth)
+                if retriever.min_score > 0:
+                    indices = indices[values[indices] > retriever.min_score]
+                elif retriever.min_score < 0:
+                    indices = top_k(values, request.depth, retriever.min_score)
                 ranked[name] = (indices, values[indices])
-            return search.but(ranked=ranked, full=full)
+            return search.but(ranked=ranked, full=full, tops=tops)
         ranked = {
             name: self._one(self.retrievers[name], query, request.depth, request.allowed) for name in request.retrievers
         }
@@ -392,24 +401,15 @@ class Rerank(Stage):
             question_contains=self._question_contains,
             lengths=self.lengths,
             has_question=self.has_question,
-            allowed=search.request.allowed,
-            question_mass=self._question_mass(),
+            question_mass=self._question_mass(),  # no ``allowed``: the retrieve stage's scores are masked already
             known=self.index.lexicon.__contains__,
-            tops=self._tops(search),
+            tops=search.tops if search.request.depth >= DEPTH else None,
         )
         if not len(candidates):
             return search.but(order=_EMPTY, scores=np.empty(0))
         predicted = self.model.score(candidates)
         best = np.lexsort((candidates.indices, -predicted))  # ties by position in the index
         return search.but(order=candidates.indices[best], scores=predicted[best], fused=(search.order, search.scores))
-
-    def _tops(self, search: Search) -> dict[str, np.ndarray]:
-        """The retrieve stage's rankings that are already each retriever's ``DEPTH`` best (no score floor, deep
-        enough): the candidates are not ranked a second time for them."""
-        if search.request.depth < DEPTH:
-            return {}
-        retrievers = self.index.retrievers
-        return {name: order for name, (order, _) in search.ranked.items() if retrievers[name].min_score == 0.0}
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         lexicon = self.index.lexicon

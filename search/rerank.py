@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .analysis import analyse_query
+from .arrays import sorted_unique
 from .passages import Passage
 from .retrievers import BM25, Analysed, TfidfChars, top_k
 
@@ -170,6 +171,7 @@ class _Columns:
         self._overlap: np.ndarray | None = None
         self._question_overlap: np.ndarray | None = None
         self._known: np.ndarray | None = None
+        self._known_total: float | None = None
 
     @property
     def contains(self) -> np.ndarray:
@@ -199,10 +201,13 @@ class _Columns:
 
     @property
     def known_total(self) -> float:
-        return float(self.idf[self.known].sum())
+        if self._known_total is None:
+            self._known_total = float(self.idf[self.known].sum())
+        return self._known_total
 
     def score(self, name: str) -> np.ndarray:
-        return np.asarray(self.c.scores.get(name, np.zeros(self.n)), dtype=np.float64)
+        values = self.c.scores.get(name)
+        return np.zeros(self.n) if values is None else np.asarray(values, dtype=np.float64)
 
     def zeros(self) -> np.ndarray:
         return np.zeros(self.n)
@@ -230,7 +235,8 @@ class _Columns:
         if name == "overlap":
             return self.overlap
         if name == "matched_share":
-            return self.contains.mean(axis=1) if self.idf.size else self.zeros()
+            # mean's own arithmetic (a sum along the rows, then one division), without its wrapper's cost
+            return np.add.reduce(self.contains, axis=1) / self.idf.size if self.idf.size else self.zeros()
         if name == "query_terms":
             return np.full(n, math.log1p(self.idf.size))
         if name == "length":
@@ -254,7 +260,9 @@ class _Columns:
             return np.full(n, self.known_total / total if total > 0 else 0.0)
         if name == "known_coverage":
             known, known_total = self.known, self.known_total
-            return (self.contains[:, known] @ self.idf[known]) / known_total if known_total > 0 else self.zeros()
+            if known_total <= 0:
+                return self.zeros()
+            return (self.contains[:, known] @ self.idf[known]) / known_total
         if name.startswith("sentence_") and name != "sentences":
             retriever = name.removeprefix("sentence_")
             values = (self.c.sentence_scores or {}).get(retriever, self.c.scores.get(retriever))
@@ -264,44 +272,48 @@ class _Columns:
         raise KeyError(name)
 
 
+_KINDS = ("score", "relative", "inverse_rank")  # the retrievers' block of columns, in its stacking order
+
+
 @functools.lru_cache(maxsize=64)
-def _plan(columns: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[tuple[int, str, int], ...], tuple[int, ...]]:
-    """Which ``columns`` come from the retrievers' block (the retrievers, then each such column's position,
-    kind and retriever row) and which are computed one by one: worked out once per set of columns."""
+def _plan(columns: tuple[str, ...]) -> tuple[tuple[str, ...], np.ndarray, np.ndarray, np.ndarray]:
+    """Which ``columns`` come from the retrievers' block (the retrievers; each such column's position and its
+    row in the block, kind by kind) and which are computed one by one: worked out once per set of columns."""
     per_retriever = [
         (j, retriever, kind)
         for j, name in enumerate(columns)
         for retriever, _, kind in [name.partition(".")]
-        if kind in ("score", "relative", "inverse_rank")
+        if kind in _KINDS
     ]
     names = tuple(dict.fromkeys(retriever for _, retriever, _ in per_retriever))
-    block = tuple((j, kind, names.index(retriever)) for j, retriever, kind in per_retriever)
-    done = {j for j, _, _ in per_retriever}
-    return names, block, tuple(j for j in range(len(columns)) if j not in done)
+    positions = np.array([j for j, _, _ in per_retriever], dtype=np.int64)
+    rows = np.array([_KINDS.index(kind) * len(names) + names.index(r) for _, r, kind in per_retriever], dtype=np.int64)
+    done = set(positions.tolist())
+    return names, positions, rows, np.array([j for j in range(len(columns)) if j not in done], dtype=np.int64)
 
 
 def features(candidates: Candidates, columns: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
     """One row per candidate, one column per name of ``columns`` (by default every :data:`FEATURE_NAMES`
     entry; float64, column-major). Only the columns asked for are computed: a model passes the ones it reads.
-    The retrievers' score, relative and inverse-rank columns are computed for all retrievers at once."""
+    The retrievers' score, relative and inverse-rank columns are computed for all retrievers at once, and
+    each group of columns is written into the table in one step."""
     columns = tuple(columns)
     n = len(candidates)
     out = np.zeros((n, len(columns)), order="F")
     if not n:
         return out
     table = _Columns(candidates)
-    names, block, rest = _plan(columns)
+    names, positions, rows, rest = _plan(columns)
     if names:
-        values = {"score": np.array([table.score(name) for name in names])}
+        scores = np.array([table.score(name) for name in names])
         best = np.array([float(candidates.best.get(name, 0.0)) for name in names])[:, None]
-        values["relative"] = np.divide(values["score"], best, out=np.zeros_like(values["score"]), where=best > 0)
+        relative = np.divide(scores, best, out=np.zeros_like(scores), where=best > 0)
         absent = np.full(n, RANK_ABSENT)
         ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.float64) for name in names])
-        values["inverse_rank"] = np.divide(1.0, ranks, out=np.zeros_like(ranks), where=ranks < RANK_ABSENT)
-        for j, kind, row in block:
-            out[:, j] = values[kind][row]
-    for j in rest:
-        out[:, j] = table.column(columns[j])
+        inverse_rank = np.divide(1.0, ranks, out=np.zeros_like(ranks), where=ranks < RANK_ABSENT)
+        out[:, positions] = np.concatenate((scores, relative, inverse_rank))[rows].T
+    if rest.size:
+        out[:, rest] = np.array([table.column(columns[j]) for j in rest.tolist()]).T
     return out
 
 
@@ -387,7 +399,7 @@ def gather(
         ranks[name], top = _ranks(values, depth, None if ranked is None else ranked[:depth])
         best[name] = float(values[top[0]]) if top.size else 0.0
         pools.append(top)
-    indices = np.unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
+    indices = sorted_unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
     rrf = np.zeros(indices.size)
     for name, weight in RRF_WEIGHTS.items():
         if name in ranks:

@@ -10,6 +10,7 @@ import pytest
 
 from search import SearchEngine
 from search.query import ScriptReader, _scheme_verdict
+from search.retrievers import Analysed, char_wb_ngrams, top_k
 from search.store import StringTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -210,3 +211,51 @@ def test_conflicts_read_from_kept_terms_are_those_read_from_the_text(engine: Sea
         assert kept == read
         found += len(kept)
     assert found  # the corpus states more than one support phone
+
+
+def test_the_learned_retrieve_stage_ranks_as_each_retriever_ranks_alone(engine: SearchEngine) -> None:
+    """The learned ranking's retrieve stage ranks each retriever once, above 0, and keeps the first ones above its
+    floor: on real questions (as typed, misspelt, on the wrong layout) every list and score is the retriever's
+    own ``top``, the floored ones (character n-grams) included, and the ranking above 0 holds the floored one."""
+    from search.pipeline import Search
+
+    pipeline = engine.pipeline
+    retrieve = pipeline.stage("retrieve")
+    floored = 0
+    for _, question in noisy_mix(judged_queries())[:60]:
+        search = pipeline.stage("understand")(Search(pipeline.request(question, 10), 0.0))
+        search = retrieve(search)
+        for name, (indices, scores) in search.ranked.items():
+            retriever = engine.retrievers[name]
+            if search.query.added.terms:  # synonyms add at a lower weight: the stage's own sum, ranked alone
+                values = search.full[name]
+                own = top_k(values, search.request.depth, retriever.min_score)
+                expected = (own, values[own])
+            else:
+                expected = retriever.top(search.query.own, search.request.depth)
+            assert np.array_equal(indices, expected[0]) and np.array_equal(scores, expected[1]), (question, name)
+            assert np.array_equal(search.tops[name][: indices.size], indices)
+            floored += retriever.min_score > 0 and indices.size < search.tops[name].size
+    assert floored  # some n-gram matches fall under the floor: the two rankings differ on real questions
+
+
+def test_the_character_retrievers_share_each_words_cut(engine: SearchEngine) -> None:
+    """The text's and the question field's n-gram retrievers cut a word once between them, each still weighing
+    it by its own vocabulary («возврат» has n-grams in both fields, in different columns)."""
+    chars, question = engine.retrievers["chars"], engine.retrievers["question_chars"]
+    assert chars._ngrams is question._ngrams
+    query = Analysed(("возврат",), "возврат")
+    assert chars._query(query)[0] != question._query(query)[0]
+    assert chars._ngrams["возврат"] == char_wb_ngrams("возврат")
+
+
+@pytest.mark.parametrize("size", [111, 256, 257, 5_000])
+def test_top_k_sorting_a_few_scores_whole_orders_as_the_partition(size: int) -> None:
+    """Up to SMALL_TOP scores top_k sorts them all, above it it partitions first: either way the order is score
+    descending, ties by position (the scores BM25 gives: many zeros, many ties)."""
+    rng = np.random.default_rng(size)
+    scores = np.round(rng.exponential(size=size), 1) * (rng.random(size) < 0.6)
+    for k in (1, 10, 50, size):
+        picked = np.flatnonzero(scores > 0.0)
+        expected = picked[np.lexsort((picked, -scores[picked]))][:k]
+        assert np.array_equal(top_k(scores, k), expected)
