@@ -703,6 +703,7 @@ def signals_study(datasets: dict[str, Dataset], targets: Sequence[str]) -> dict[
     groups["+ answer chars"] = ("answer_chars.score", "answer_chars.relative")
     groups["+ best sentence of the passage"] = tuple(n for n in position if n.startswith("best_sentence"))
     groups["+ query length × coverage"] = tuple(n for n in position if n.startswith("query_terms ×"))
+    groups["+ all of them"] = tuple(position)
     report: dict[str, dict[str, float]] = {}
     for label, names in groups.items():
         started, cpu = time.perf_counter(), time.process_time()
