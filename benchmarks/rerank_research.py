@@ -1,6 +1,7 @@
 """Research for the learned re-ranker: candidates, features, grouped 5-fold cross-validation, ablations.
 
     python benchmarks/rerank_research.py [--rutube DIR] [--xquad DIR] [--json] [--quick]
+    python benchmarks/rerank_research.py --signals   # the SIGNALS tried beyond the chosen columns
 
 Three sets of judged queries, each over its own corpus:
 
@@ -109,12 +110,13 @@ def collect(
     vectors: bool = True,
     expander: Callable[[SearchEngine], Callable[[Sequence[str]], Sequence[str]]] | None = None,
     expand_weight: float = 0.5,
+    signals: bool = False,
 ) -> Dataset:
     """Candidates and features of every query; ``unit`` is "doc" or "passage"; ``transform`` rewrites each query.
 
     ``vectors=False`` leaves out the Navec features (zeros), which the chosen model does not read.
     ``expander(engine)`` makes ``expand(terms)``: terms searched alongside the query's at ``expand_weight``
-    (``--expansions``)."""
+    (``--expansions``). ``signals`` appends :data:`SIGNALS` columns after :data:`FEATURE_NAMES` (``--signals``)."""
     expand = expander(engine) if expander is not None else None
     analyzer = engine.analyzer
     analysed = analyse_passages(analyzer, engine.passages)
@@ -145,6 +147,7 @@ def collect(
     unit_of = np.array([p.doc_id if unit == "doc" else p.id for p in engine.passages], dtype=object)
     idf = engine.lexicon.idf_of
     mass = question_mass(field, idf) if field is not None else None
+    signal = signal_columns(engine, analysed, retrievers) if signals else None
     rows, labels, groups, units, qrels, qids = [], [], [], [], {}, []
     for number, (qid, text, relevant) in enumerate(queries):
         request = engine.pipeline.request(transform(text) if transform else text)
@@ -191,7 +194,10 @@ def collect(
                 soft_coverage=soft.scores(understood.own, idf, candidates.indices),
                 question_soft_coverage=soft_question.scores(understood.own, idf, candidates.indices),
             )
-        rows.append(features(candidates))
+        row = features(candidates)
+        if signal is not None:
+            row = np.column_stack([row, signal(understood.own, candidates)])
+        rows.append(row)
         cunits = unit_of[candidates.indices]
         units.append(cunits)
         labels.append(np.isin(cunits, list(relevant)).astype(np.int64))
@@ -201,6 +207,102 @@ def collect(
     return Dataset(
         name, np.vstack(rows), np.concatenate(labels), np.concatenate(groups), np.concatenate(units), qrels, qids
     )
+
+
+SENTENCE_SPLIT_MIN = 2  # a passage of one sentence scores its sentence as the whole
+QUESTION_BM25_VARIANTS = ((0.5, 0.3), (1.2, 0.3), (1.2, 1.0), (2.0, 0.5), (0.9, 0.0))
+PRF_DOCS, PRF_TERMS = 3, 10
+# Tried and not kept (`--signals`, 5 draws): each group alone moves RUTUBE's MRR@10 by −0.002 … +0.002 from the
+# chosen columns' 0.572; answer chars, question_bm25 k1 = 0.5 and query length × coverage take the judged set to
+# 0.862 / 0.867 / 0.868 (floor 0.868). The README's issue-12 section has the table.
+SIGNALS: tuple[str, ...] = (
+    *(f"question_bm25[k1={k1},b={b}].{kind}" for k1, b in QUESTION_BM25_VARIANTS for kind in ("score", "relative")),
+    "prf.score",
+    "prf.relative",
+    "answer_chars.score",
+    "answer_chars.relative",
+    "best_sentence_bm25.score",
+    "best_sentence_bm25.relative",
+    "best_sentence_coverage",
+)
+
+
+def signal_columns(  # type: ignore[no-untyped-def]
+    engine: SearchEngine, analysed: Sequence[Analysed], retrievers: dict
+) -> Callable[[Analysed, object], np.ndarray]:
+    """The :data:`SIGNALS` of a query's candidates, for ``--signals``: question-field BM25 with other k1/b,
+    pseudo-relevance feedback (the ``PRF_TERMS`` heaviest lemmas, count × IDF, of the fusion's top ``PRF_DOCS``
+    searched by the body's BM25), ``char_wb`` 3–5 TF-IDF over the answer field alone, and the passage's best
+    sentence (BM25 over all sentences as documents; IDF-weighted coverage of the query's terms)."""
+    import razdel
+
+    from search.retrievers import BM25, TfidfChars
+
+    analyzer, passages = engine.analyzer, engine.passages
+    idf = engine.lexicon.idf_of
+    questions = [analyse_text(analyzer, question_field(p)) for p in passages]
+    variants = [BM25(k1, b).fit(questions) for k1, b in QUESTION_BM25_VARIANTS]
+    answers = [analyse_text(analyzer, p.fields["answer"]) for p in passages]
+    answer_chars = TfidfChars().fit(answers)
+    sentence_owner, sentences = [], []
+    for i, p in enumerate(passages):
+        parts = [s.text for s in razdel.sentenize(p.fields["answer"])] or [p.text]
+        for part in parts:
+            sentence_owner.append(i)
+            sentences.append(analyse_text(analyzer, part))
+    owner = np.array(sentence_owner)
+    sentence_bm25 = BM25().fit(sentences)
+    sentence_terms = [frozenset(s.terms) for s in sentences]
+    by_passage: dict[int, list[int]] = {}
+    for j, i in enumerate(sentence_owner):
+        by_passage.setdefault(i, []).append(j)
+    body = retrievers["bm25"]
+
+    def pair(values: np.ndarray, rows: np.ndarray) -> list[np.ndarray]:
+        best = float(values.max()) if values.size else 0.0
+        picked = values[rows]
+        return [picked, picked / best if best > 0 else np.zeros(rows.size)]
+
+    def compute(query: Analysed, candidates) -> np.ndarray:  # type: ignore[no-untyped-def]
+        rows = candidates.indices
+        out: list[np.ndarray] = []
+        for variant in variants:
+            out += pair(variant.scores(query), rows)
+        top = rows[np.argsort(-candidates.rrf, kind="stable")[:PRF_DOCS]]
+        weight: dict[str, float] = {}
+        asked = set(query.terms)
+        for i in top.tolist():
+            for term in analysed[i].terms:
+                if term not in asked and len(term) > 2:
+                    weight[term] = weight.get(term, 0.0) + idf(term)
+        feedback = sorted(weight, key=lambda t: (-weight[t], t))[:PRF_TERMS]
+        prf = body.scores(Analysed(tuple(feedback), " ".join(feedback))) if feedback else np.zeros(len(passages))
+        out += pair(prf, rows)
+        out += pair(answer_chars.scores(query), rows)
+        per_sentence = sentence_bm25.scores(query)
+        best_sentence = np.full(len(passages), 0.0)
+        np.maximum.at(best_sentence, owner, per_sentence)
+        out += pair(best_sentence, rows)
+        terms = list(dict.fromkeys(query.terms))
+        weights = np.array([idf(t) for t in terms])
+        total = float(weights.sum())
+        coverage = np.zeros(rows.size)
+        if total > 0:
+            for position, i in enumerate(rows.tolist()):
+                coverage[position] = (
+                    max(
+                        (
+                            sum(w for t, w in zip(terms, weights) if t in sentence_terms[j])
+                            for j in by_passage.get(i, [])
+                        ),
+                        default=0.0,
+                    )
+                    / total
+                )
+        out.append(coverage)
+        return np.column_stack(out)
+
+    return compute
 
 
 def _quiet_engine(folder: Path, index: Path) -> SearchEngine:
@@ -347,9 +449,35 @@ def _cross_validate_once(  # type: ignore[no-untyped-def]
         X = np.vstack([data.X[rows], *base_X])
         y = np.concatenate([data.y[rows], *base_y])
         g = np.concatenate([data.groups[rows], *base_g])
-        model = Reranker(kind, tuple(columns), dict(params or {})).fit(X, y, g)
+        model = (
+            _Indexed(tuple(columns), dict(params or {}))
+            if any(isinstance(c, int) for c in columns)
+            else Reranker(kind, tuple(columns), dict(params or {}))
+        ).fit(X, y, g)
         scores[test] = model.predict(data.X[test])
     return ranked_metrics(data, scores)
+
+
+class _Indexed:
+    """The shipped logistic model (standardised columns, C = 1) over columns given by position, so that
+    columns beyond :data:`FEATURE_NAMES` (``--signals``) can be cross-validated as the shipped ones are."""
+
+    def __init__(self, columns: tuple[int, ...], params: dict) -> None:
+        self.columns, self.params = np.array(columns, dtype=np.int64), params
+
+    def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> _Indexed:
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
+        X = np.asarray(X, dtype=np.float64)[:, self.columns]
+        self.scaler = StandardScaler().fit(X)
+        params = {"C": 1.0, "max_iter": 2000, **self.params}
+        self.model = LogisticRegression(**params).fit(self.scaler.transform(X), np.asarray(y).astype(np.int64))
+        return self
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        X = self.scaler.transform(np.asarray(X, dtype=np.float64)[:, self.columns])
+        return X @ self.model.coef_[0] + self.model.intercept_[0]
 
 
 GROUPS: dict[str, tuple[str, ...]] = {
@@ -552,6 +680,44 @@ def steps(datasets: dict[str, Dataset], targets: Sequence[str]) -> dict[str, dic
     return report
 
 
+LONG_QUERY = ("coverage", "question_coverage", "known_coverage")  # each × query_terms (``--signals``)
+
+
+def signals_study(datasets: dict[str, Dataset], targets: Sequence[str]) -> dict[str, dict[str, float]]:
+    """The chosen columns, then each group of :data:`SIGNALS` added on its own, and the query's length in terms
+    times each coverage column (:data:`LONG_QUERY`); the same logistic model, the same CV (``--signals``)."""
+    width = len(FEATURE_NAMES)
+    augmented = {}
+    for name, data in datasets.items():
+        length = data.X[:, column("query_terms")]
+        products = [length * data.X[:, column(c)] for c in LONG_QUERY]
+        augmented[name] = replace(data, X=np.column_stack([data.X, *products]))
+    position = {name: width + i for i, name in enumerate((*SIGNALS, *(f"query_terms × {c}" for c in LONG_QUERY)))}
+    chosen = tuple(column(c) for c in CHOSEN[1])
+    groups: dict[str, tuple[str, ...]] = {"chosen": ()}
+    for k1, b in QUESTION_BM25_VARIANTS:
+        groups[f"+ question_bm25 k1 = {k1}, b = {b}"] = tuple(
+            n for n in position if n.startswith(f"question_bm25[k1={k1},b={b}]")
+        )
+    groups["+ pseudo-relevance feedback"] = ("prf.score", "prf.relative")
+    groups["+ answer chars"] = ("answer_chars.score", "answer_chars.relative")
+    groups["+ best sentence of the passage"] = tuple(n for n in position if n.startswith("best_sentence"))
+    groups["+ query length × coverage"] = tuple(n for n in position if n.startswith("query_terms ×"))
+    groups["+ all of them"] = tuple(position)
+    report: dict[str, dict[str, float]] = {}
+    for label, names in groups.items():
+        started, cpu = time.perf_counter(), time.process_time()
+        columns = (*chosen, *(position[n] for n in names))
+        row: dict[str, float] = {}
+        for target in targets:
+            metrics = cross_validate(augmented, target, "logistic", columns)
+            row.update({f"{target} {m}": v for m, v in metrics.items() if m in ("hit_rate@1", "mrr@10", "recall@10")})
+        report[label] = row
+        took = f"{time.perf_counter() - started:.0f} s, CPU {time.process_time() - cpu:.0f} s"
+        print(f"{label}: {json.dumps(row)} ({took})", file=sys.stderr)
+    return report
+
+
 def transliteration_expander(engine: SearchEngine) -> Callable[[Sequence[str]], Sequence[str]]:
     """A query term the corpus lacks, when it is a Cyrillic reading of a Latin corpus term («шортс» → shorts,
     «фпс» → fps): that term alongside. The readings are the query module's (``_plain_readings``), read back
@@ -666,8 +832,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help=f"only the table of terms searched alongside: comma-separated {list(EXPANSIONS)}",
     )
+    parser.add_argument("--signals", action="store_true", help="only the table of SIGNALS added to the chosen")
     args = parser.parse_args(argv)
     SEEDS = args.seeds
+    if args.signals:
+        with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
+            started, cpu = time.perf_counter(), time.process_time()
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir), signals=True)
+            print(
+                f"candidates: {time.perf_counter() - started:.0f} s, CPU {time.process_time() - cpu:.0f} s",
+                file=sys.stderr,
+            )
+        table = signals_study(datasets, [t for t in args.targets.split(",") if t])
+        print(format_table(table, list(next(iter(table.values()))), first="features"))
+        return 0
     if args.expansions:
         with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
             table = expansions(args.rutube, args.xquad, Path(workdir), args.expansions.split(","))
