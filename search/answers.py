@@ -288,8 +288,7 @@ def answer_span(
     units = units if isinstance(units, Units) else Units(units if units is not None else passage_units(spans, tokens))
     count = len(spans)
     # The units holding each query term, read from the passage's index of terms rather than unit by unit.
-    where, where_stem = units.where, units.where_stem  # ``Units.with_form``, without a call per term
-    held = {term: where_stem.get(term[:_STEM], ()) if len(term) >= _STEM else where.get(term, ()) for term in weights}
+    held = {term: units.with_form(term) for term in weights}
     local = {
         term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (len(held[term]) + 0.5)))
         for term, weight in weights.items()
@@ -340,10 +339,10 @@ def answer_span(
     start, end = spans[best][0], _unit_end(text, spans, best)
     # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
     # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
-    if best and units.refers_back(text, spans, best):
+    if best and _REFERS_BACK.match(text, start):
         start = spans[best - 1][0]
     following = next((number for number in range(best + 1, count) if spans[number][0] >= end), None)
-    if following is not None and units.refers_back(text, spans, following):
+    if following is not None and _REFERS_BACK.match(text, spans[following][0]):
         end = spans[following][1]
     return start, end
 
@@ -415,11 +414,10 @@ class Units(tuple[Unit, ...]):
     where: dict[str, tuple[int, ...]]
     where_stem: dict[str, tuple[int, ...]]
     _stems: dict[int, list[str]]
-    _refers_back: tuple[str, dict[int, bool]] | None
 
     def __new__(cls, units: Iterable[Unit] = ()) -> Units:
         self = super().__new__(cls, units)
-        self._stems, self._refers_back = {}, None
+        self._stems = {}
         where: dict[str, list[int]] = {}
         where_stem: dict[str, list[int]] = {}
         for number, unit in enumerate(self):
@@ -444,17 +442,6 @@ class Units(tuple[Unit, ...]):
         if stems is None:
             stems = self._stems[number] = [token.term[:_STEM] for token in self[number].tokens]
         return stems
-
-    def refers_back(self, text: str, spans: Sequence[tuple[int, int]], number: int) -> bool:
-        """Whether unit ``number`` of ``text`` (at ``spans``) opens by referring back (``_REFERS_BACK``): read once
-        per unit asked about, not on every query that shows the passage."""
-        kept = self._refers_back
-        if kept is None or (kept[0] is not text and kept[0] != text):
-            kept = self._refers_back = (text, {})
-        found = kept[1].get(number)
-        if found is None:
-            found = kept[1][number] = _REFERS_BACK.match(text, spans[number][0]) is not None
-        return found
 
     def holding(self, forms: Iterable[str]) -> set[int]:
         """The units holding any of ``forms`` (see :meth:`with_form`)."""
