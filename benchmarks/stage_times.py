@@ -116,7 +116,7 @@ BUCKETS = (
     ("search.query", "", "_lattice", "transliteration lattices"),
     ("search.pipeline", "PassageReadings", "_read", "passage readings (each passage's first)"),
     ("search.pipeline", "Annotate", "_extract_facts", "facts (each passage's first)"),
-    ("search.pipeline", "", "answer_span", "answer sentences"),
+    ("search.answers", "AnswerQuery", "span", "answer sentences"),
     ("search.pipeline", "", "decision_features", "decision features"),
     ("search.pipeline", "", "conflicts_for", "conflicts"),
 )

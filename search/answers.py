@@ -44,6 +44,7 @@ __all__ = [
     "FactValue",
     "answer_kinds",
     "answer_span",
+    "AnswerQuery",
     "passage_units",
     "asked_kinds",
     "best_answer",
@@ -282,84 +283,120 @@ def answer_span(
     after it, along; so does a lead-in ending with a colon, with the first item
     of its list. ``units`` are :func:`passage_units` of ``spans`` and
     ``tokens``, when the caller keeps them (they do not depend on the query).
+    A caller choosing the answers of several passages for one query makes one
+    :class:`AnswerQuery` and asks it for each (the same spans).
     """
-    if not spans:
-        return 0, len(text)
-    units = units if isinstance(units, Units) else Units(units if units is not None else passage_units(spans, tokens))
-    count = len(spans)
-    # The units holding each query term, read from the passage's index of terms rather than unit by unit.
-    held = {term: units.with_form(term) for term in weights}
-    local = {
-        term: weight * (1 + _LOCAL_RARITY * math.log((count + 1) / (len(held[term]) + 0.5)))
-        for term, weight in weights.items()
-    }
-    scores = [0.0] * count
-    matched = [0] * count
-    for term, numbers in held.items():  # each unit's sum in the query's order: the same in every process
-        for number in numbers:
-            scores[number] += local[term]
-            matched[number] += 1
-    total = sum(local.values())
-    wanted = {kind for kind in asked if kind in _KIND_VALUES}
-    allowed: Sequence[int] = range(count)
-    holding: list[int] = []
-    fact_kinds = {kind for kind in asked if kind in FACT_KINDS}
-    if fact_kinds and facts:
-        holding = [
-            number
-            for number, (start, end) in enumerate(spans)
-            if any(
-                fact.kind in fact_kinds and not fact.outdated and start <= fact.start < _unit_end(text, spans, number)
-                for fact in facts
-            )
+    return AnswerQuery(weights, asked).span(spans, tokens, text, facts=facts, units=units)
+
+
+class AnswerQuery:
+    """:func:`answer_span` for one query: what depends on the query alone (each term's look-up key, the
+    forms its phrases are found by, the kinds asked for) is made once, not once per passage shown."""
+
+    __slots__ = ("keys", "forms", "wanted", "fact_kinds", "weights")
+
+    def __init__(self, weights: dict[str, float], asked: Collection[str] = ()) -> None:
+        self.weights = weights
+        # (term, the key ``Units.with_form`` looks it up by, whether that key is a first-letters stem, its weight)
+        self.keys = [
+            (term, term[:_STEM] if len(term) >= _STEM else term, len(term) >= _STEM, weight)
+            for term, weight in weights.items()
         ]
-        allowed = holding or allowed
-    forms: dict[str, list[str]] = {}  # a token's term, or its first letters → the query terms it stands for
-    for term in weights:
-        forms.setdefault(term[:_STEM] if len(term) >= _STEM else term, []).append(term)
-    for number in sorted({number for numbers in held.values() for number in numbers}):  # the others score 0
-        score = scores[number]
-        if score > 0:  # one query word is a phrase of its own: its weight
-            unit = units[number]
-            near = _nearest(units.stems_of(number), forms, local) if matched[number] > 1 else score
-            extra = _KIND_BONUS * total if wanted and _values_in(text, unit.tokens, weights) & wanted else 0.0
-            scores[number] = score + _PROXIMITY_WEIGHT * near + extra
-    best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
-    # A neighbour holding at least half the best unit's weight is read with it: the question's words are shared
-    # between two sentences, and the fact is often in the one that matched less (never beside a fact of the
-    # asked kind, which is an answer of its own).
-    beside = [
-        number
-        for number in (best - 1, best + 1)
-        if 0 <= number < count and scores[best] > 0 and scores[number] >= _NEIGHBOUR * scores[best]
-    ]
-    if beside and not holding:
-        other = max(beside, key=scores.__getitem__)
-        return spans[min(best, other)][0], _unit_end(text, spans, max(best, other))
-    start, end = spans[best][0], _unit_end(text, spans, best)
-    # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
-    # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
-    if best and _REFERS_BACK.match(text, start):
-        start = spans[best - 1][0]
-    following = next((number for number in range(best + 1, count) if spans[number][0] >= end), None)
-    if following is not None and _REFERS_BACK.match(text, spans[following][0]):
-        end = spans[following][1]
-    return start, end
+        self.forms: dict[str, list[str]] = {}  # a token's term, or its first letters → the query terms it stands for
+        for term, key, _, _ in self.keys:
+            self.forms.setdefault(key, []).append(term)
+        self.wanted = {kind for kind in asked if kind in _KIND_VALUES}
+        self.fact_kinds = {kind for kind in asked if kind in FACT_KINDS}
+
+    def span(
+        self,
+        spans: Sequence[tuple[int, int]],
+        tokens: Sequence[Token],
+        text: str = "",
+        *,
+        facts: Sequence[Fact] = (),
+        units: Sequence[Unit] | None = None,
+    ) -> tuple[int, int]:
+        """:func:`answer_span` of one passage for this query."""
+        if not spans:
+            return 0, len(text)
+        if not isinstance(units, Units):
+            units = Units(units if units is not None else passage_units(spans, tokens))
+        count = len(spans)
+        # The units holding each query term (``Units.with_form``), read from the passage's index of terms rather
+        # than unit by unit.
+        where, where_stem = units.where, units.where_stem
+        log = math.log
+        held: dict[str, tuple[int, ...]] = {}
+        local: dict[str, float] = {}
+        for term, key, stem, weight in self.keys:
+            held[term] = numbers = (where_stem if stem else where).get(key, ())
+            local[term] = weight * (1 + _LOCAL_RARITY * log((count + 1) / (len(numbers) + 0.5)))
+        scores = [0.0] * count
+        matched = [0] * count
+        for term, numbers in held.items():  # each unit's sum in the query's order: the same in every process
+            for number in numbers:
+                scores[number] += local[term]
+                matched[number] += 1
+        total = sum(local.values())
+        wanted, fact_kinds = self.wanted, self.fact_kinds
+        allowed: Sequence[int] = range(count)
+        holding: list[int] = []
+        if fact_kinds and facts:
+            # where each current value of an asked kind starts; a unit holds one that starts inside it
+            current = [fact.start for fact in facts if fact.kind in fact_kinds and not fact.outdated]
+            for number, (start, _) in enumerate(spans if current else ()):
+                end = _unit_end(text, spans, number)
+                if any(start <= at < end for at in current):
+                    holding.append(number)
+            allowed = holding or allowed
+        for number in sorted({number for numbers in held.values() for number in numbers}):  # the others score 0
+            score = scores[number]
+            if score > 0:  # one query word is a phrase of its own: its weight
+                near = _nearest(units.stem_positions(number), self.forms, local) if matched[number] > 1 else score
+                extra = (
+                    _KIND_BONUS * total
+                    if wanted and _values_in(text, units[number].tokens, self.weights) & wanted
+                    else 0.0
+                )
+                scores[number] = score + _PROXIMITY_WEIGHT * near + extra
+        best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
+        # A neighbour holding at least half the best unit's weight is read with it: the question's words are shared
+        # between two sentences, and the fact is often in the one that matched less (never beside a fact of the
+        # asked kind, which is an answer of its own).
+        beside = [
+            number
+            for number in (best - 1, best + 1)
+            if 0 <= number < count and scores[best] > 0 and scores[number] >= _NEIGHBOUR * scores[best]
+        ]
+        if beside and not holding:
+            other = max(beside, key=scores.__getitem__)
+            return spans[min(best, other)][0], _unit_end(text, spans, max(best, other))
+        start, end = spans[best][0], _unit_end(text, spans, best)
+        # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
+        # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
+        if best and _REFERS_BACK.match(text, start):
+            start = spans[best - 1][0]
+        following = next((number for number in range(best + 1, count) if spans[number][0] >= end), None)
+        if following is not None and _REFERS_BACK.match(text, spans[following][0]):
+            end = spans[following][1]
+        return start, end
 
 
-def _nearest(stems: Sequence[str], forms: dict[str, list[str]], local: dict[str, float]) -> float:
+def _nearest(positions: dict[str, tuple[int, ...]], forms: dict[str, list[str]], local: dict[str, float]) -> float:
     """The most weight of distinct query terms standing within :data:`_PROXIMITY` tokens of each other in a unit:
     a sentence stating the question's words as one phrase («фармацевты-консультанты обычно работают») over one
     that scatters them.
 
-    The unit's tokens are read once against the query's forms (a term cut to its first letters is itself when
-    shorter): no table of every token's positions is built for a unit holding two query words."""
+    ``positions`` are where each of the unit's tokens' terms cut to their first letters stands in it
+    (``Units.stem_positions``, made once per unit): the query's few forms are looked up in it, not the unit's
+    every token in the query's forms."""
     found = []
-    for position, stem in enumerate(stems):  # each token's term cut to its first letters (``Units.stems_of``)
-        terms = forms.get(stem)
-        if terms is not None:
-            found.extend([(position, term) for term in terms])
-    found.sort()
+    for form, terms in forms.items():
+        at = positions.get(form)
+        if at is not None:
+            found.extend([(position, term) for position in at for term in terms])
+    found.sort()  # by position, then term: the same order whichever way they were found
     best = 0.0
     size = len(found)
     for first in range(size):
@@ -370,7 +407,7 @@ def _nearest(stems: Sequence[str], forms: dict[str, list[str]], local: dict[str,
             if position - start >= _PROXIMITY:
                 break
             near[term] = None
-        total = sum(local[term] for term in near)
+        total = sum(map(local.__getitem__, near))
         if total > best:
             best = total
     return best
@@ -414,10 +451,11 @@ class Units(tuple[Unit, ...]):
     where: dict[str, tuple[int, ...]]
     where_stem: dict[str, tuple[int, ...]]
     _stems: dict[int, list[str]]
+    _stem_positions: dict[int, dict[str, tuple[int, ...]]]
 
     def __new__(cls, units: Iterable[Unit] = ()) -> Units:
         self = super().__new__(cls, units)
-        self._stems = {}
+        self._stems, self._stem_positions = {}, {}
         where: dict[str, list[int]] = {}
         where_stem: dict[str, list[int]] = {}
         for number, unit in enumerate(self):
@@ -442,6 +480,17 @@ class Units(tuple[Unit, ...]):
         if stems is None:
             stems = self._stems[number] = [token.term[:_STEM] for token in self[number].tokens]
         return stems
+
+    def stem_positions(self, number: int) -> dict[str, tuple[int, ...]]:
+        """Where each of unit ``number``'s tokens' terms cut to their first letters (``_STEM``) stands in it, in
+        order: made once per unit (it does not depend on the query)."""
+        table = self._stem_positions.get(number)
+        if table is None:
+            found: dict[str, list[int]] = {}
+            for position, stem in enumerate(self.stems_of(number)):
+                found.setdefault(stem, []).append(position)
+            table = self._stem_positions[number] = {stem: tuple(at) for stem, at in found.items()}
+        return table
 
     def holding(self, forms: Iterable[str]) -> set[int]:
         """The units holding any of ``forms`` (see :meth:`with_form`)."""

@@ -24,11 +24,11 @@ import numpy as np
 from .analysis import Analysed, Analyzer, Token, analyse_query
 from .answers import (
     FACT_KINDS,
+    AnswerQuery,
     Conflict,
     Fact,
     Units,
     answer_kinds,
-    answer_span,
     best_answer,
     conflicts_for,
     extract_facts,
@@ -559,6 +559,7 @@ class Annotate(Stage):
             scores = values[[rank - 1 for rank in ranks.values()]].tolist()
             positions[name] = dict(zip(ranks, zip(ranks.values(), scores)))
         weights = self.weights(query)
+        answers = AnswerQuery(weights, asked)  # answer_span's query side, made once for every hit
         hits = []
         for position, (index, score) in enumerate(zip(order, search.scores[:k].tolist()), 1):
             passage = self.passages[index]
@@ -572,7 +573,7 @@ class Annotate(Stage):
             spans = tuple((tokens[number].start, tokens[number].end) for number in found)
             matched = tuple(dict.fromkeys(tokens[number].term for number in found))
             facts = self._facts(passage)
-            answer = answer_span(sentences, tokens, weights, passage.text, asked=asked, facts=facts, units=units)
+            answer = answers.span(sentences, tokens, passage.text, facts=facts, units=units)
             hits.append(Hit(passage, score, position, breakdown, spans, matched, answer))
         return hits
 

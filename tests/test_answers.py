@@ -9,11 +9,13 @@ import pytest
 
 from search import SearchEngine
 from search.answers import (
+    AnswerQuery,
     answer_kinds,
     answer_span,
     best_answer,
     extract_facts,
     is_marked_outdated,
+    passage_units,
     sentence_spans,
 )
 
@@ -401,12 +403,15 @@ def test_answer_sentences_are_the_ones_reading_every_unit_chooses(engine: Search
         search = pipeline.rank(pipeline.request(query, 10), until="decide")
         weights = annotate.weights(search.query)
         asked = answer_kinds(search.query.info.rewritten, search.query.terms)
+        shared = AnswerQuery(weights, asked)  # one query's side, asked about every passage shown (as annotate does)
         for row in search.order[:10].tolist():
             passage = engine.passages[row]
             tokens, spans = engine.analyzer.tokens(passage.text), sentence_spans(passage.text)
             facts = extract_facts(passage.text, engine.analyzer)
             chosen = answer_span(spans, tokens, weights, passage.text, asked=asked, facts=facts)
             assert chosen == _reference_answer_span(spans, tokens, weights, passage.text, asked, facts), query
+            units = passage_units(spans, tokens)
+            assert shared.span(spans, tokens, passage.text, facts=facts, units=units) == chosen, (query, passage.id)
             compared += 1
     assert compared > 500
 
