@@ -307,15 +307,16 @@ class Retrieve(Stage):
         return search.but(ranked=ranked)
 
     def _scores(self, retriever: Retriever, query: Understood, allowed: np.ndarray | None) -> np.ndarray:
-        scores = retriever.scores(query.own)
         if query.added.terms:
-            scores = scores + self.synonyms_weight * retriever.scores(query.added)
+            scores = retriever.scores_with(query.own, query.added, self.synonyms_weight)
+        else:
+            scores = retriever.scores(query.own)
         return scores if allowed is None else np.where(allowed, scores, 0.0)
 
     def _one(self, retriever: Retriever, query: Understood, depth: int, allowed: np.ndarray | None) -> Ranking:
         if not query.added.terms:
             return retriever.top(query.own, depth, allowed)
-        scores = retriever.scores(query.own) + self.synonyms_weight * retriever.scores(query.added)
+        scores = retriever.scores_with(query.own, query.added, self.synonyms_weight)
         if allowed is not None:
             scores = np.where(allowed, scores, 0.0)
         indices = top_k(scores, depth, retriever.min_score)

@@ -81,6 +81,11 @@ class Retriever(ABC):
     def scores(self, query: Analysed) -> np.ndarray:
         """The score of every passage, in index order."""
 
+    def scores_with(self, query: Analysed, added: Analysed, weight: float) -> np.ndarray:
+        """``scores(query) + weight × scores(added)``: a query's own terms with the synonyms that only add to them
+        (the postings retrievers score both in one pass over their postings, with the same sums)."""
+        return self.scores(query) + weight * self.scores(added)
+
     def top(self, query: Analysed, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best passages scoring above ``min_score`` (and ``allowed``), best first, with their scores."""
         scores = self.scores(query)
@@ -127,7 +132,12 @@ def registry_table() -> str:
 
 
 def top_k(scores: np.ndarray, k: int, minimum: float = 0.0) -> np.ndarray:
-    """Indices of the ``k`` best scores above ``minimum``, best first, ties by index."""
+    """Indices of the ``k`` best scores above ``minimum``, best first, ties by index.
+
+    Up to :data:`SMALL_TOP` scores (a small corpus), one stable sort of them all, cut where the scores above
+    ``minimum`` end: the same order, in three numpy calls rather than seven."""
+    if scores.size <= SMALL_TOP:
+        return np.argsort(-scores, kind="stable")[: max(min(k, int(np.count_nonzero(scores > minimum))), 0)]
     candidates = np.flatnonzero(scores > minimum)
     return candidates[_best(scores[candidates], k)]
 
@@ -212,6 +222,30 @@ class _Postings:
             start, end = indptr[column], indptr[column + 1]
             scores[indices[start:end]] += data[start:end] * weight
         return scores
+
+    def _query(self, query: Analysed) -> tuple[Sequence[int], Sequence[float]]:
+        """The query's columns and their weights, in the order their contributions are added."""
+        raise NotImplementedError
+
+    def scores_with(self, query: Analysed, added: Analysed, weight: float) -> np.ndarray:
+        """``scores(query) + weight × scores(added)`` from one gather and one ``bincount`` of both term sets'
+        postings (the added terms' rows shifted past the corpus): each half's sums are the ones
+        ``_score_columns`` makes, added in the same order, so the result is the same to the last bit."""
+        (columns, weights), (extra, extra_weights) = self._query(query), self._query(added)
+        if not len(columns) or not len(extra):
+            return self._score_columns(columns, weights) + weight * self._score_columns(extra, extra_weights)
+        both = np.concatenate((np.asarray(weights, dtype=np.float64), np.asarray(extra_weights, dtype=np.float64)))
+        picked = np.concatenate((np.asarray(columns, dtype=np.int64), np.asarray(extra, dtype=np.int64)))
+        starts = self._indptr[picked].astype(np.int64)
+        lengths = self._indptr[picked + 1] - starts
+        offsets = np.cumsum(lengths)
+        total, own = int(offsets[-1]), int(offsets[len(columns) - 1])
+        offsets -= lengths
+        positions = np.arange(total) + np.repeat(starts - offsets, lengths)
+        rows = self._indices[positions].astype(np.int64)
+        rows[own:] += self._rows
+        summed = np.bincount(rows, weights=self._data[positions] * np.repeat(both, lengths), minlength=2 * self._rows)
+        return summed[: self._rows] + weight * summed[self._rows :]
 
     def _gather(self, columns: Sequence[int], weights: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
         """Every posting of ``columns``, in order, as (rows, weight × value): a handful of numpy calls however many.
@@ -376,6 +410,7 @@ class _Postings:
 
 
 _NO_MASK = np.ones(1, dtype=np.bool_)
+_NO_COLUMNS = np.empty(0, dtype=np.int64)
 READ_MIN_BYTES = 4 * 2**20  # an opened index's per-feature arrays this large are read by pread (MappedFile)
 BIGRAM_BLOCK = 512  # bigram codes read per look-up of an opened index (4 KiB)
 SMALL_TOP = 256  # up to this many scores, _best sorts them all (measured: 3 µs against 9 µs at 111 scores)
@@ -642,8 +677,9 @@ class _Tfidf(_Postings, Retriever):
         self._matrix = transformer.transform(counts, copy=False).tocsc()
         self._set_postings(self._matrix)
 
-    def _weights(self, columns: Sequence[int], tf: Sequence[int]) -> tuple[list[int], np.ndarray]:
-        """A query's features (sorted columns, their counts) as ``TfidfTransformer.transform`` weighs them.
+    def _weights(self, columns: Sequence[int], tf: Sequence[int]) -> tuple[Sequence[int], np.ndarray]:
+        """A query's features (sorted columns, their counts) as ``TfidfTransformer.transform`` weighs them; the
+        columns come back as a list, or as the array they came as.
 
         Done here with the fitted ``idf_``, bit for bit the same: the library's transform of a 1-row
         matrix costs ~0.8 ms (input validation) against ~12 µs here, and a query must not import it.
@@ -652,13 +688,14 @@ class _Tfidf(_Postings, Retriever):
         np.log(values, out=values)  # numpy's log, as scikit-learn's transform uses
         values += 1.0
         idf = self.__dict__.get("_idf_file")
-        values *= self.idf_[list(columns)] if idf is None else idf.take(columns)
+        array = isinstance(columns, np.ndarray)
+        values *= self.idf_[columns if array else list(columns)] if idf is None else idf.take(columns)
         # scikit-learn's L2 normalisation: a left-to-right sum of squares, then one division each (a cumulative
         # sum adds one by one, in order, as that loop does: the same bits, without a Python step per feature).
         total = float(np.cumsum(values * values)[-1]) if values.size else 0.0
         if total != 0.0:
             values /= math.sqrt(total)
-        return list(columns), values
+        return columns if array else list(columns), values
 
     def _query(self, query: Analysed) -> tuple[list[int], np.ndarray]:
         vocabulary = self.vocabulary_
@@ -867,7 +904,7 @@ class TfidfChars(_Tfidf):
 
     def __init__(self) -> None:
         self._ngrams: dict[str, Sequence[str]] = {}  # shared with the index's other n-gram retrievers: share_cuts
-        self._columns: dict[str, tuple[int, ...]] = {}  # a query word's n-grams the vocabulary has, as columns
+        self._columns: dict[str, np.ndarray] = {}  # a query word's n-grams the vocabulary has, as columns
 
     def _features(self, text: Analysed) -> Sequence[str]:
         cache = self._ngrams
@@ -881,22 +918,24 @@ class TfidfChars(_Tfidf):
             features.extend(ngrams)
         return features
 
-    def _query(self, query: Analysed) -> tuple[list[int], np.ndarray]:
+    def _query(self, query: Analysed) -> tuple[Sequence[int], np.ndarray]:
         """``_Tfidf._query``'s columns and weights from each word's columns, found once per word: queries share
-        their words («как», «заказ»), and a word's ~15 n-grams are ~30 string look-ups each time."""
+        their words («как», «заказ»), and a word's ~15 n-grams are ~30 string look-ups each time. The query's
+        columns are counted by one ``np.unique`` (sorted, with their counts: what sorting a Counter gives)."""
         vocabulary, cache = self.vocabulary_, self._columns
-        counts: Counter[int] = Counter()
+        pieces = []
         for word in query.surface.split():
             columns = cache.get(word)
             if columns is None:
-                columns = tuple(vocabulary[f] for f in self._features(Analysed((), word)) if f in vocabulary)
+                found = [vocabulary[f] for f in self._features(Analysed((), word)) if f in vocabulary]
+                columns = np.array(found, dtype=np.int64)
                 if len(cache) < 1_000_000:  # bounded, as the n-grams
                     cache[word] = columns
-            counts.update(columns)
-        if not counts:
+            pieces.append(columns)
+        every = np.concatenate(pieces) if len(pieces) > 1 else pieces[0] if pieces else _NO_COLUMNS
+        if not every.size:
             return [], np.empty(0)
-        columns, tf = zip(*sorted(counts.items()))
-        return self._weights(columns, tf)
+        return self._weights(*np.unique(every, return_counts=True))
 
     def _numbered(self, documents: Sequence[Analysed]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
         """Each distinct word cut once by scikit-learn's own ``char_wb`` analyzer, then every occurrence's

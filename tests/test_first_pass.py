@@ -123,7 +123,7 @@ def test_char_ngram_columns_kept_per_word_weigh_a_query_as_its_ngrams_do(engine:
             for _ in range(2):  # the second time from the kept columns
                 columns, weights = retriever._query(query)
                 expected_columns, expected_weights = _Tfidf._query(retriever, query)
-                assert columns == expected_columns and columns
+                assert list(columns) == expected_columns and len(columns)
                 assert weights.tolist() == expected_weights.tolist()
 
 
@@ -245,7 +245,7 @@ def test_the_character_retrievers_share_each_words_cut(engine: SearchEngine) -> 
     chars, question = engine.retrievers["chars"], engine.retrievers["question_chars"]
     assert chars._ngrams is question._ngrams
     query = Analysed(("возврат",), "возврат")
-    assert chars._query(query)[0] != question._query(query)[0]
+    assert list(chars._query(query)[0]) != list(question._query(query)[0])
     assert chars._ngrams["возврат"] == char_wb_ngrams("возврат")
 
 
@@ -259,3 +259,43 @@ def test_top_k_sorting_a_few_scores_whole_orders_as_the_partition(size: int) -> 
         picked = np.flatnonzero(scores > 0.0)
         expected = picked[np.lexsort((picked, -scores[picked]))][:k]
         assert np.array_equal(top_k(scores, k), expected)
+
+
+def test_own_terms_and_added_synonyms_scored_in_one_pass_are_the_two_scorings_summed(engine: SearchEngine) -> None:
+    """``scores_with`` gathers a query's own and added terms' postings together: every postings retriever's
+    scores equal scoring each set apart and adding them, to the last bit, on real questions and synonyms."""
+    from search.analysis import analyse_query
+
+    analyzer = engine.analyzer
+    pairs = [
+        ("как вернуть товар", "возврат"),
+        ("пороль от личного кабинета", "лк пароль"),
+        ("Ozon ID не приходит смс", "озон код"),
+        ("где мой заказ", "посылка доставка отправление"),
+        ("штраф", "неустойка"),  # one word each
+    ]
+    compared = 0
+    for own_text, added_text in pairs:
+        own = analyse_query(analyzer.tokens(own_text))
+        added = analyse_query(analyzer.tokens(added_text))
+        for name, retriever in engine.index.retrievers.items():
+            together = retriever.scores_with(own, added, 0.4)
+            apart = retriever.scores(own) + 0.4 * retriever.scores(added)
+            assert together.tobytes() == apart.tobytes(), (name, own_text)
+            compared += int(bool(np.any(retriever.scores(added) > 0)))
+    assert compared >= 10  # the added terms score somewhere: the shifted half is really read
+
+
+def test_a_small_corpus_top_k_by_one_sort_is_the_partitioned_top_k() -> None:
+    """Up to ``SMALL_TOP`` scores ``top_k`` sorts them all; the order (score, then index) and the cut at the
+    minimum are the general path's, ties and zeros included."""
+    from search import retrievers
+
+    rng = np.random.default_rng(7)
+    for size in (1, 5, 111, retrievers.SMALL_TOP):
+        for _ in range(50):
+            scores = np.round(rng.random(size) * 4, 1) * (rng.random(size) > 0.3)  # ties and zeros
+            for k, minimum in ((10, 0.0), (100, 0.0), (size + 5, 1.0), (3, -1.0), (0, 0.0)):
+                candidates = np.flatnonzero(scores > minimum)
+                order = np.lexsort((candidates, -scores[candidates]))[: max(k, 0)]
+                assert top_k(scores, k, minimum).tolist() == candidates[order].tolist()
