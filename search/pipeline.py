@@ -553,29 +553,25 @@ class Annotate(Stage):
     def _hits(self, search: Search, asked: frozenset[str], k: int) -> list[Hit]:
         query = search.query
         order = search.order[:k].tolist()
-        shown = set(order)
-        positions = {}  # each retriever's rank and score of the hits shown: only theirs are read out of its ranking
+        # Each hit's rank and score by every retriever that ranked it, in the retrievers' order: only the hits'
+        # entries are read out of each ranking.
+        breakdowns: dict[int, dict[str, RetrieverScore]] = {index: {} for index in order}
         for name, (indices, values) in search.ranked.items():
-            ranks = {index: rank for rank, index in enumerate(indices.tolist(), 1) if index in shown}
-            scores = values[[rank - 1 for rank in ranks.values()]].tolist()
-            positions[name] = dict(zip(ranks, zip(ranks.values(), scores)))
+            for rank, (index, value) in enumerate(zip(indices.tolist(), values.tolist()), 1):
+                if index in breakdowns:
+                    breakdowns[index][name] = RetrieverScore(rank, value)
         weights = self.weights(query)
         answers = AnswerQuery(weights, asked)  # answer_span's query side, made once for every hit
         hits = []
         for position, (index, score) in enumerate(zip(order, search.scores[:k].tolist()), 1):
             passage = self.passages[index]
-            breakdown = {
-                name: RetrieverScore(rank=found[index][0], score=found[index][1])
-                for name, found in positions.items()
-                if index in found
-            }
             tokens, sentences, units, where = self.readings.read(passage)
-            found = sorted(number for term in weights for number in where.get(term, ()))  # in the text's order
-            spans = tuple((tokens[number].start, tokens[number].end) for number in found)
-            matched = tuple(dict.fromkeys(tokens[number].term for number in found))
-            facts = self._facts(passage)
-            answer = answers.span(sentences, tokens, passage.text, facts=facts, units=units)
-            hits.append(Hit(passage, score, position, breakdown, spans, matched, answer))
+            found = [number for term in weights for number in where.get(term, ())]
+            found.sort()  # in the text's order
+            spans = tuple([(tokens[number].start, tokens[number].end) for number in found])
+            matched = tuple(dict.fromkeys([tokens[number].term for number in found]))
+            answer = answers.span(sentences, tokens, passage.text, facts=self._facts(passage), units=units)
+            hits.append(Hit(passage, score, position, breakdowns[index], spans, matched, answer))
         return hits
 
     def weights(self, query: Understood) -> dict[str, float]:
