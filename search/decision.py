@@ -277,8 +277,25 @@ def decision_features(
 
 
 def held_in(lexicon: Lexicon, terms: Iterable[str], rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Which of ``rows`` hold each of ``terms`` the lexicon knows: read once for the coverage and the features."""
-    return {term: lexicon.contains(term, rows) for term in terms if term in lexicon}
+    """Which of ``rows`` hold each of ``terms`` the lexicon knows: read once for the coverage and the features.
+
+    ``Lexicon.contains`` of every term at once: the terms' postings laid end to end, each shifted by its
+    term's number × the passages (so they stay sorted), and one binary search for every (term, row) pair —
+    a dozen numpy calls for the query rather than seven a term."""
+    known = [term for term in terms if term in lexicon]
+    rows = np.asarray(rows, dtype=np.int64)
+    if not known or not rows.size:
+        return {term: np.zeros(rows.shape, dtype=bool) for term in known}
+    postings = [lexicon.postings(term) for term in known]
+    shift = np.arange(len(known), dtype=np.int64) * max(lexicon.passages, 1)
+    keys = np.concatenate(postings).astype(np.int64)
+    if not keys.size:
+        return {term: np.zeros(rows.shape, dtype=bool) for term in known}
+    keys += np.repeat(shift, [piece.size for piece in postings])
+    wanted = shift[:, None] + rows[None, :]
+    found = np.searchsorted(keys, wanted)
+    np.minimum(found, keys.size - 1, out=found)
+    return dict(zip(known, keys[found] == wanted))
 
 
 def _best_coverage(

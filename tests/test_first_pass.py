@@ -299,3 +299,24 @@ def test_a_small_corpus_top_k_by_one_sort_is_the_partitioned_top_k() -> None:
                 candidates = np.flatnonzero(scores > minimum)
                 order = np.lexsort((candidates, -scores[candidates]))[: max(k, 0)]
                 assert top_k(scores, k, minimum).tolist() == candidates[order].tolist()
+
+
+def test_which_passages_hold_each_term_read_at_once_is_each_terms_binary_search(engine: SearchEngine) -> None:
+    """``held_in`` searches every (term, passage) pair in one go: the answers ``Lexicon.contains`` gives term by
+    term, for the terms of real questions (and words no passage has) over first, last and absent passages."""
+    from search.decision import held_in
+
+    lexicon = engine.index.lexicon
+    last = lexicon.passages - 1
+    row_sets = [np.array([0, 1, 2]), np.array([last, 0, 5]), np.array([7]), np.array([], dtype=np.int64)]
+    row_sets.append(np.arange(lexicon.passages))
+    checked = 0
+    for question in [*judged_queries()[:40], "звездолёт и возврат товара"]:
+        terms = {*engine.analyzer.terms(question), "звездолёт", "возврат"}
+        for rows in row_sets:
+            held = held_in(lexicon, terms, rows)
+            assert set(held) == {term for term in terms if term in lexicon}
+            for term, found in held.items():
+                assert found.tolist() == lexicon.contains(term, rows).tolist(), (question, term, rows.tolist())
+                checked += int(found.any())
+    assert checked > 50  # terms really found, not only absences
