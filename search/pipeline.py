@@ -54,7 +54,7 @@ from .rerank import (
     shipped_reranker,
 )
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
-from .retrievers import Retriever, share_cuts, top_k
+from .retrievers import JointScores, Retriever, share_cuts, top_k
 
 __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", "fused_weights"]
 
@@ -284,14 +284,32 @@ class Retrieve(Stage):
     def __init__(self, retrievers: Mapping[str, Retriever], synonyms_weight: float) -> None:
         self.retrievers, self.synonyms_weight = retrievers, synonyms_weight
         share_cuts(list(retrievers.values()))
+        # A small index's postings retrievers score the learned ranking's full vectors together (one gather)
+        self.joint = JointScores.of(retrievers)
 
     def __call__(self, search: Search) -> Search:
         request, query = search.request, search.query
         if request.retriever == LEARNED:  # the re-ranker reads every score: computed once, ranked from them
             full, ranked, tops = {}, {}, {}
+            joint = self.joint
+            together = (
+                joint.scores(
+                    [name for name in request.retrievers if name in joint.retrievers],
+                    query.own,
+                    query.added if query.added.terms else None,
+                    self.synonyms_weight,
+                )
+                if joint is not None
+                else {}
+            )
             for name in request.retrievers:
                 retriever = self.retrievers[name]
-                full[name] = values = self._scores(retriever, query, request.allowed)
+                values = together.get(name)
+                if values is None:
+                    values = self._scores(retriever, query, request.allowed)
+                elif request.allowed is not None:
+                    values = np.where(request.allowed, values, 0.0)
+                full[name] = values
                 # The best passages above 0 (the re-ranker's ranks); those above the retriever's floor are their
                 # first ones (every score above it is above 0), so one ranking serves both.
                 tops[name] = indices = top_k(values, request.depth)

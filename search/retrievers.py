@@ -22,7 +22,7 @@ import math
 import threading
 from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 import numpy as np
@@ -43,6 +43,7 @@ __all__ = [
     "Analysed",
     "BM25",
     "HeadingsBM25",
+    "JointScores",
     "RETRIEVERS",
     "Retriever",
     "TfidfChars",
@@ -959,6 +960,85 @@ class TfidfChars(_Tfidf):
         bounds = np.zeros(lengths.size + 1, dtype=np.int64)
         np.cumsum(lengths, out=bounds[1:])
         return ids, np.diff(running[bounds]), features
+
+
+JOINT_MAX_POSTINGS = 500_000  # an index's postings retrievers are scored jointly up to this many postings (8 MB copied)
+
+
+class JointScores:
+    """Several postings retrievers of one index, every passage's score by each, from one gather and one
+    ``bincount`` of all their query postings (the learned ranking reads six full score vectors a query).
+
+    The retrievers' postings are laid end to end (a copy: only for a small index, see
+    :data:`JOINT_MAX_POSTINGS`); each retriever's terms (and, apart, its added terms) score into a block of
+    their own, so every passage's sum is the one the retriever alone makes — its postings added in the same
+    order, from 0 — to the last bit. Retrievers without postings, or with other than float64 weights, are
+    left to score themselves.
+    """
+
+    def __init__(self, retrievers: Mapping[str, Retriever]) -> None:
+        members = {
+            name: retriever
+            for name, retriever in retrievers.items()
+            if isinstance(retriever, _Postings) and retriever._data.dtype == np.float64
+        }
+        sizes = {retriever._rows for retriever in members.values()}
+        if len(sizes) > 1:
+            members = {}
+        self.rows = sizes.pop() if len(sizes) == 1 else 0
+        self.retrievers: dict[str, _Postings] = members
+        self.offsets: dict[str, int] = {}  # each retriever's first column among all of them
+        starts, indices, data = [], [], []
+        columns = postings = 0
+        for name, retriever in members.items():
+            used = int(retriever._indptr[-1])
+            self.offsets[name] = columns
+            starts.append(np.asarray(retriever._indptr[:-1], dtype=np.int64) + postings)
+            indices.append(np.asarray(retriever._indices[:used], dtype=np.int64))
+            data.append(retriever._data[:used])
+            columns += retriever._indptr.size - 1
+            postings += used
+        self._indptr = np.concatenate([*starts, np.array([postings], dtype=np.int64)])
+        self._indices = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
+        self._data = np.concatenate(data) if data else np.zeros(0)
+
+    @classmethod
+    def of(cls, retrievers: Mapping[str, Retriever]) -> JointScores | None:
+        """The joint scorer of an index's retrievers, when they are few postings enough to copy (else None)."""
+        total = sum(int(r._indptr[-1]) for r in retrievers.values() if isinstance(r, _Postings))
+        joint = cls(retrievers) if total <= JOINT_MAX_POSTINGS else None
+        return joint if joint is not None and len(joint.retrievers) > 1 else None
+
+    def scores(
+        self, names: Sequence[str], query: Analysed, added: Analysed | None, weight: float
+    ) -> dict[str, np.ndarray]:
+        """Each retriever of ``names`` (all of them among :attr:`retrievers`): ``scores(query)``, or with
+        ``added`` terms ``scores_with(query, added, weight)``."""
+        parts = [(name, part) for name in names for part in ((query,) if added is None else (query, added))]
+        columns, weights, counts = [], [], []
+        for name, part in parts:
+            found, values = self.retrievers[name]._query(part)
+            counts.append(len(found))
+            if len(found):
+                offset = self.offsets[name]
+                columns.append(found + offset if isinstance(found, np.ndarray) else [c + offset for c in found])
+                weights.append(values)
+        rows = self.rows
+        if not columns:
+            return {name: np.zeros(rows) for name in names}
+        picked = np.concatenate(columns).astype(np.int64, copy=False)
+        starts = self._indptr[picked]
+        lengths = self._indptr[picked + 1] - starts
+        ends = np.cumsum(lengths)
+        total = int(ends[-1])
+        positions = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
+        block = np.repeat(np.repeat(np.arange(len(parts), dtype=np.int64) * rows, counts), lengths)
+        each = self._data[positions] * np.repeat(np.concatenate(weights).astype(np.float64, copy=False), lengths)
+        summed = np.bincount(self._indices[positions] + block, weights=each, minlength=len(parts) * rows)
+        blocks = summed.reshape(len(parts), rows)
+        if added is None:
+            return {name: blocks[number] for number, name in enumerate(names)}
+        return {name: blocks[2 * number] + weight * blocks[2 * number + 1] for number, name in enumerate(names)}
 
 
 def share_cuts(retrievers: Sequence[Retriever]) -> None:

@@ -320,3 +320,39 @@ def test_which_passages_hold_each_term_read_at_once_is_each_terms_binary_search(
                 assert found.tolist() == lexicon.contains(term, rows).tolist(), (question, term, rows.tolist())
                 checked += int(found.any())
     assert checked > 50  # terms really found, not only absences
+
+
+def test_the_retrievers_scored_together_score_as_each_alone(engine: SearchEngine) -> None:
+    """``JointScores`` scores every postings retriever of the small index from one gather: each full score vector
+    is the retriever's own ``scores`` (or ``scores_with`` its added terms) to the last bit, on real questions."""
+    from search.analysis import analyse_query
+    from search.retrievers import JointScores
+
+    retrievers = engine.index.retrievers
+    joint = JointScores.of(retrievers)
+    assert joint is not None and set(joint.retrievers) == {
+        "bm25",
+        "headings",
+        "question_bm25",
+        "tfidf",
+        "chars",
+        "question_chars",
+    }
+    names = list(joint.retrievers)
+    nonzero = 0
+    for question, synonyms in [
+        ("как вернуть товар", "возврат"),
+        ("пороль от личного кабинета", "лк"),
+        ("Ozon ID не приходит смс", None),
+        ("звездолёт", None),  # no retriever's column: zeros
+        ("где мой заказ", "посылка"),
+    ]:
+        own = analyse_query(engine.analyzer.tokens(question))
+        added = analyse_query(engine.analyzer.tokens(synonyms)) if synonyms else None
+        together = joint.scores(names, own, added, 0.4)
+        for name in names:
+            alone = retrievers[name].scores(own) if added is None else retrievers[name].scores_with(own, added, 0.4)
+            assert together[name].tobytes() == alone.tobytes(), (question, name)
+            nonzero += int(bool(alone.any()))
+        assert joint.scores(names[2:4], own, added, 0.4).keys() == set(names[2:4])
+    assert nonzero >= 15
