@@ -1014,6 +1014,10 @@ class JointScores:
     ) -> dict[str, np.ndarray]:
         """Each retriever of ``names`` (all of them among :attr:`retrievers`): ``scores(query)``, or with
         ``added`` terms ``scores_with(query, added, weight)``."""
+        return dict(zip(names, self.matrix(names, query, added, weight)))
+
+    def matrix(self, names: Sequence[str], query: Analysed, added: Analysed | None, weight: float) -> np.ndarray:
+        """:meth:`scores` as one ``(len(names), passages)`` array, a row per retriever of ``names``."""
         parts = [(name, part) for name in names for part in ((query,) if added is None else (query, added))]
         columns, weights, counts = [], [], []
         for name, part in parts:
@@ -1025,7 +1029,7 @@ class JointScores:
                 weights.append(values)
         rows = self.rows
         if not columns:
-            return {name: np.zeros(rows) for name in names}
+            return np.zeros((len(names), rows))
         picked = np.concatenate(columns).astype(np.int64, copy=False)
         starts = self._indptr[picked]
         lengths = self._indptr[picked + 1] - starts
@@ -1035,10 +1039,10 @@ class JointScores:
         block = np.repeat(np.repeat(np.arange(len(parts), dtype=np.int64) * rows, counts), lengths)
         each = self._data[positions] * np.repeat(np.concatenate(weights).astype(np.float64, copy=False), lengths)
         summed = np.bincount(self._indices[positions] + block, weights=each, minlength=len(parts) * rows)
-        blocks = summed.reshape(len(parts), rows)
         if added is None:
-            return {name: blocks[number] for number, name in enumerate(names)}
-        return {name: blocks[2 * number] + weight * blocks[2 * number + 1] for number, name in enumerate(names)}
+            return summed.reshape(len(names), rows)
+        pairs = summed.reshape(len(names), 2, rows)
+        return pairs[:, 0] + weight * pairs[:, 1]
 
 
 def share_cuts(retrievers: Sequence[Retriever]) -> None:
