@@ -340,7 +340,6 @@ class AnswerQuery:
                 matched[number] += 1
         total = sum(local.values())
         wanted, fact_kinds = self.wanted, self.fact_kinds
-        allowed: Sequence[int] = range(count)
         holding: list[int] = []
         if fact_kinds and facts:
             # where each current value of an asked kind starts; a unit holds one that starts inside it
@@ -349,7 +348,6 @@ class AnswerQuery:
                 end = _unit_end(text, spans, number)
                 if any(start <= at < end for at in current):
                     holding.append(number)
-            allowed = holding or allowed
         for number in sorted({number for numbers in held.values() for number in numbers}):  # the others score 0
             score = scores[number]
             if score > 0:  # one query word is a phrase of its own: its weight
@@ -360,7 +358,8 @@ class AnswerQuery:
                     else 0.0
                 )
                 scores[number] = score + _PROXIMITY_WEIGHT * near + extra
-        best = max(allowed, key=scores.__getitem__)  # the first of the best: the earliest on ties
+        # the first of the best: the earliest on ties (``list.index`` of the maximum, when every unit may answer)
+        best = max(holding, key=scores.__getitem__) if holding else scores.index(max(scores))
         # A neighbour holding at least half the best unit's weight is read with it: the question's words are shared
         # between two sentences, and the fact is often in the one that matched less (never beside a fact of the
         # asked kind, which is an answer of its own).
@@ -377,8 +376,10 @@ class AnswerQuery:
         # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
         if best and _REFERS_BACK.match(text, start):
             start = spans[best - 1][0]
-        following = next((number for number in range(best + 1, count) if spans[number][0] >= end), None)
-        if following is not None and _REFERS_BACK.match(text, spans[following][0]):
+        following = best + 1  # the first unit after the answer
+        while following < count and spans[following][0] < end:
+            following += 1
+        if following < count and _REFERS_BACK.match(text, spans[following][0]):
             end = spans[following][1]
         return start, end
 
