@@ -545,7 +545,10 @@ class Annotate(Stage):
         conflicts: list[Conflict] = []
         short: Hit | None = hits[0] if hits else None
         if search.answered and hits:
-            short = annotated[best_answer([(self._facts(hit.passage), hit.answer_span) for hit in annotated], asked)]
+            if wants_fact:  # best_answer reorders for an asked kind of fact only: else the first hit
+                short = annotated[
+                    best_answer([(self._facts(hit.passage), hit.answer_span) for hit in annotated], asked)
+                ]
             # The best passages, whatever k is, may speak for a value; the question decides which kinds count.
             # (the hits' own passages, read for them already, then any beyond them)
             considered = [hit.passage for hit in annotated[:depth]]
