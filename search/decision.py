@@ -144,11 +144,12 @@ class ModelError(ValueError):
 # --- features -----------------------------------------------------------------------------------------------
 
 
-def _margin(scores: np.ndarray, rank: int) -> float:
-    """(s1 − s_rank) / s1, with a missing rank scoring nothing."""
-    if scores.size == 0 or scores[0] <= 0:
+def _margin(scores: np.ndarray | Sequence[float], rank: int) -> float:
+    """(s1 − s_rank) / s1, with a missing rank scoring nothing (``scores`` best first: an array, or the first
+    few of it as Python floats — the same numbers)."""
+    if len(scores) == 0 or scores[0] <= 0:
         return 0.0
-    other = float(scores[rank - 1]) if scores.size >= rank else 0.0
+    other = float(scores[rank - 1]) if len(scores) >= rank else 0.0
     return (float(scores[0]) - other) / float(scores[0])
 
 
@@ -229,25 +230,27 @@ def decision_features(
     x[_INDEX["rewritten"]] = min(changed / len(unique), 1.0)
     x[_INDEX["synonyms"]] = float(any(c.step == "synonyms" for c in corrections))
     if fused_best is not None:
-        x[_INDEX["fused_top"]] = float(scores[0]) / fused_best if fused_best > 0 else 0.0
-        x[_INDEX["fused_margin2"]] = _margin(scores, 2)
-        x[_INDEX["fused_margin5"]] = _margin(scores, 5)
+        head = scores[:5].tolist()  # the margins' few scores as Python floats: no numpy scalar a read
+        x[_INDEX["fused_top"]] = head[0] / fused_best if fused_best > 0 else 0.0
+        x[_INDEX["fused_margin2"]] = _margin(head, 2)
+        x[_INDEX["fused_margin5"]] = _margin(head, 5)
     top = int(order[0])
     known_idf = sum(idf[term] for term in unique if term in lexicon)
     for name in RETRIEVERS:
         if name not in ranked:
             continue
         indices, values = ranked[name]
-        at = np.flatnonzero(indices == top)
-        x[_INDEX[f"{name}_agree"]] = 1.0 / (int(at[0]) + 1) if at.size else 0.0
-        first = float(values[0]) if values.size else 0.0
+        listed = indices.tolist()
+        x[_INDEX[f"{name}_agree"]] = 1.0 / (listed.index(top) + 1) if top in listed else 0.0
+        head = values[:5].tolist()
+        first = head[0] if head else 0.0
         # BM25 grows with the query's length and the corpus's IDFs; cosines are already 0–1.
         x[_INDEX[f"{name}_top"]] = first / known_idf if name == "bm25" and known_idf > 0 else first
-        x[_INDEX[f"{name}_margin2"]] = _margin(values, 2)
-        x[_INDEX[f"{name}_margin5"]] = _margin(values, 5)
+        x[_INDEX[f"{name}_margin2"]] = _margin(head, 2)
+        x[_INDEX[f"{name}_margin5"]] = _margin(head, 5)
         if name == "bm25" and total > 0:
             x[_INDEX["bm25_top_all"]] = first / total
-            x[_INDEX["bm25_gap"]] = (first - (float(values[1]) if values.size > 1 else 0.0)) / total
+            x[_INDEX["bm25_gap"]] = (first - (head[1] if len(head) > 1 else 0.0)) / total
     x[_INDEX["coverage_top2"]] = query_coverage(unique, in_top2, idf.__getitem__, links) if rows.size > 1 else 0.0
     x[_INDEX["coverage_gap"]] = x[_INDEX["coverage_top1"]] - x[_INDEX["coverage_top2"]]
     rarest = sorted((term for term in unique if term in known), key=lambda term: -idf[term])[:2]
@@ -269,10 +272,11 @@ def decision_features(
     if units_of is not None:
         weights = {term: idf[term] / total for term in unique} if total > 0 else dict.fromkeys(unique, 0.0)
         forms = {term: {term, *links.get(term, ())} for term in unique}
-        sentences = [sentence_coverage(units_of(int(row)), weights, forms) for row in rows]
+        read = [units_of(row) for row in rows.tolist()]  # the best passage (``top``) first
+        sentences = [sentence_coverage(units, weights, forms) for units in read]
         x[_INDEX["sentence_top1"]] = sentences[0]
         x[_INDEX["sentence_top3"]] = max(sentences)
-        x[_INDEX["pairs_top1"]] = _near_pairs(terms, units_of(top), forms)
+        x[_INDEX["pairs_top1"]] = _near_pairs(terms, read[0], forms)
     return x
 
 
@@ -324,7 +328,10 @@ def sentence_coverage(units: Sequence[Unit], weights: Mapping[str, float], forms
     indexed = units if isinstance(units, Units) else Units(units)
     totals = [0.0] * len(indexed)
     for term, weight in weights.items():  # each sentence's sum in the query's order
-        for number in indexed.holding(forms[term]):
+        wanted = forms[term]
+        # a term without synonyms: its units straight from the index (each once), no set made
+        numbers = indexed.with_form(next(iter(wanted))) if len(wanted) == 1 else indexed.holding(wanted)
+        for number in numbers:
             totals[number] += weight
     return max([0.0, *totals])
 
@@ -338,20 +345,18 @@ def _near_pairs(terms: Sequence[str], units: Sequence[Unit], forms: Mapping[str,
         return math.nan
     indexed = units if isinstance(units, Units) else Units(units)
     holding = {term: indexed.holding(forms.get(term, {term})) for term in sequence}
+    # each term's look-up keys in a unit's table of first letters (``Units.stem_positions``): a form of five
+    # letters or more stands for the words sharing them, a shorter one for itself alone
+    keys = {term: {w[:_STEM] if len(w) >= _STEM else w for w in forms.get(term, {term})} for term in sequence}
 
-    def positions(unit: Unit, term: str) -> list[int]:
-        wanted = forms.get(term, {term})
-        stems = {t[:_STEM] for t in wanted if len(t) >= _STEM}
-        return [
-            i
-            for i, token in enumerate(unit.tokens)
-            if token.term in wanted or (len(token.term) >= _STEM and token.term[:_STEM] in stems)
-        ]
+    def positions(number: int, term: str) -> list[int]:
+        table = indexed.stem_positions(number)
+        return [i for key in keys[term] for i in table.get(key, ())]
 
     found = 0
     for first, second in pairs:
         for number in sorted(holding[first] & holding[second]):  # only the sentences holding both can
-            a, b = positions(indexed[number], first), positions(indexed[number], second)
+            a, b = positions(number, first), positions(number, second)
             if min(abs(i - j) for i in a for j in b) <= window:
                 found += 1
                 break
