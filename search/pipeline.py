@@ -493,7 +493,7 @@ class Decide(Stage):
         rows = order[: max(self.rule.depth, 3)]
         held = held_in(self.lexicon, candidates, rows)
         depth = min(self.rule.depth, rows.size)
-        present = {term for term, found in held.items() if found[:depth].any()}
+        present = {term for term, found in held.items() if True in found[:depth].tolist()}  # no numpy reduction a term
         coverage = (
             query_coverage(query.terms, present, self.lexicon.idf_of, synonym_links(corrections)) if depth else 0.0
         )
