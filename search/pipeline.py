@@ -360,12 +360,16 @@ class Fuse(Stage):
 
     def __init__(self, weights: Mapping[str, float], k: float, retrievers: Mapping[str, Retriever]) -> None:
         self.weights, self.k, self.retrievers = weights, k, retrievers
+        self.size = (
+            next(iter(retrievers.values())).size if retrievers else None
+        )  # the passages: a small corpus fuses densely
 
     def __call__(self, search: Search) -> Search:
         if search.request.retriever not in (HYBRID, LEARNED):
             order, scores = search.ranked[search.request.retriever]
         else:
-            order, scores = reciprocal_rank_fusion({n: i for n, (i, _) in search.ranked.items()}, self.weights, self.k)
+            rankings = {n: i for n, (i, _) in search.ranked.items()}
+            order, scores = reciprocal_rank_fusion(rankings, self.weights, self.k, self.size)
             if not order.size and search.query.own.surface.strip():
                 return self._guess(search)
         return search.but(order=order, scores=scores)

@@ -356,3 +356,25 @@ def test_the_retrievers_scored_together_score_as_each_alone(engine: SearchEngine
             nonzero += int(bool(alone.any()))
         assert joint.scores(names[2:4], own, added, 0.4).keys() == set(names[2:4])
     assert nonzero >= 15
+
+
+def test_a_small_corpus_fused_in_one_vector_is_the_fusion_of_the_candidates(engine: SearchEngine) -> None:
+    """Up to ``DENSE_FUSION`` passages the fusion adds every passage's reciprocal ranks into one vector: the
+    order and the scores (to the last bit) of fusing the candidates alone, on the rankings of real questions,
+    typed and retyped, with and without a document restriction."""
+    from search.fusion import reciprocal_rank_fusion
+
+    pipeline = engine.pipeline
+    fuse = pipeline.stage("fuse")
+    documents = sorted(engine.index.documents)
+    compared = 0
+    for n, (_, question) in enumerate(noisy_mix(judged_queries())[:120]):
+        limit = {"documents": documents[n % len(documents)]} if n % 3 == 0 else {}
+        search = pipeline.rank(pipeline.request(question, 10, **limit), until="retrieve")
+        rankings = {name: indices for name, (indices, _) in search.ranked.items()}
+        sparse = reciprocal_rank_fusion(rankings, fuse.weights, fuse.k)
+        dense = reciprocal_rank_fusion(rankings, fuse.weights, fuse.k, len(engine.index.passages))
+        assert dense[0].tolist() == sparse[0].tolist() and dense[0].dtype == sparse[0].dtype, question
+        assert dense[1].tobytes() == sparse[1].tobytes(), question
+        compared += int(sparse[0].size > 0)
+    assert compared > 100
