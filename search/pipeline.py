@@ -284,8 +284,15 @@ class Retrieve(Stage):
     def __init__(self, retrievers: Mapping[str, Retriever], synonyms_weight: float) -> None:
         self.retrievers, self.synonyms_weight = retrievers, synonyms_weight
         share_cuts(list(retrievers.values()))
-        # A small index's postings retrievers score the learned ranking's full vectors together (one gather)
-        self.joint = JointScores.of(retrievers)
+        self._joint: JointScores | None | bool = False  # made by the first learned search (see ``joint``)
+
+    @property
+    def joint(self) -> JointScores | None:
+        """A small index's postings retrievers scored together for the learned ranking's full vectors (one
+        gather, see :class:`JointScores`); None for a large index. Made when first asked for (~1 ms here)."""
+        if self._joint is False:
+            self._joint = JointScores.of(self.retrievers)
+        return self._joint  # type: ignore[return-value]
 
     def __call__(self, search: Search) -> Search:
         request, query = search.request, search.query
@@ -360,9 +367,8 @@ class Fuse(Stage):
 
     def __init__(self, weights: Mapping[str, float], k: float, retrievers: Mapping[str, Retriever]) -> None:
         self.weights, self.k, self.retrievers = weights, k, retrievers
-        self.size = (
-            next(iter(retrievers.values())).size if retrievers else None
-        )  # the passages: a small corpus fuses densely
+        # the corpus's passages: a small corpus is fused in one vector of them all
+        self.size = next(iter(retrievers.values())).size if retrievers else None
 
     def __call__(self, search: Search) -> Search:
         if search.request.retriever not in (HYBRID, LEARNED):
