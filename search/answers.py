@@ -14,6 +14,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 import razdel
@@ -573,7 +574,7 @@ def _lines(text: str) -> Iterable[tuple[int, str]]:
 def asked_kinds(terms: Iterable[str], facts_in_query: Iterable[Fact]) -> set[str]:
     """Kinds of fact the query asks about: by its words ("телефон", "график") or by a value it contains."""
     terms = set(terms)
-    kinds = {kind for kind, triggers in FACT_TRIGGERS.items() if terms & triggers}
+    kinds = {kind for kind, triggers in FACT_TRIGGERS.items() if not terms.isdisjoint(triggers)}
     return kinds | {fact.kind for fact in facts_in_query}
 
 
@@ -693,8 +694,17 @@ def _terms_around(text: str, tokens: Sequence[Token], spans: Sequence[tuple[int,
             first = start
             if number and text[spans[number - 1][0] : spans[number - 1][1]].rstrip().endswith(":"):
                 first = spans[number - 1][0]
-            return {token.term for token in tokens if first <= token.start < end}
+            # tokens are in the text's order: the sentence's are one run of them, found by a binary search
+            at = bisect_left(tokens, first, key=_START)
+            terms = set()
+            while at < len(tokens) and tokens[at].start < end:
+                terms.add(tokens[at].term)
+                at += 1
+            return terms
     return set()
+
+
+_START = attrgetter("start")
 
 
 def _conflicts(stated: Sequence[tuple[Passage, Sequence[Fact]]], kinds: Collection[str]) -> list[Conflict]:
