@@ -131,6 +131,8 @@ CONTEXT_MIN_COVERAGE = 0.99
 WORDS_KEPT = 50_000
 REWRITES_KEPT = 20_000
 LOOKUPS_KEPT = 2_048
+# The corpus's Latin words (the most used) whose Cyrillic readings spelling knows as what people write of them.
+LATIN_READINGS_WORDS = 5_000
 # The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
 # index holds beside the corpus's, so that two slips reach them too.
 LANGUAGE_MIN_ZIPF = 2.5
@@ -1241,7 +1243,16 @@ class SpellingStep(RewriteStep):
                 if found is not None:
                     alongside[word] = found
                 return None
-            return None if word in keep else self.correct(word)
+            if word in keep:
+                return None
+            source = self._latin_source(word)
+            if source is not None:
+                # «шортс» is the corpus's «shorts», not «шорты»: searched alongside it; «шорртс», one edit from
+                # that reading, as the reading
+                reading, latin = source
+                alongside[reading] = latin
+                return reading if reading != word else None
+            return self.correct(word)
 
         mapped = _map_words(text, self.name, change, _SENTENCE_EDGES)
         rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
@@ -1286,6 +1297,39 @@ class SpellingStep(RewriteStep):
             if doubled or start < min(len(word), len(found)) - 2:
                 return found
         return None
+
+    @cached_property
+    def _latin_readings(self) -> tuple[DeletionIndex, dict[str, str]]:
+        """The Cyrillic readings of the corpus's most used Latin words (``_plain_readings``), each to its word,
+        and a deletion index over them: what people write of a brand the documents spell in Latin («шортс»)."""
+        counts = self.vocabulary.counts
+        latin = [w for w in counts if len(w) >= 4 and w.isascii() and w.isalpha()]
+        latin = heapq.nlargest(LATIN_READINGS_WORDS, latin, key=lambda w: (counts[w], w))
+        sources: dict[str, str] = {}
+        for word in latin:
+            for reading in _plain_readings(word, 4):
+                sources.setdefault(reading, word)
+        return DeletionIndex(sorted(sources), max_distance=1), sources
+
+    def _latin_source(self, word: str) -> tuple[str, str] | None:
+        """The reading and the Latin word of the corpus an unknown word reads as: one of its readings, or one
+        edit from one (a letter cut or a case ending: «рутуб», «рутуба»; a typo: «шорртс») unless the word's
+        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»)."""
+        if len(word) < 4 or not _CYRILLIC_WORD.fullmatch(word) or self.vocabulary.known(word):
+            return None
+        if self.vocabulary.lemma_in_corpus(word):
+            return None  # «селлеру»: a form of the corpus's own «селлер»
+        index, sources = self._latin_readings
+        found = sorted(index.lookup(word, 1), key=lambda item: (item[1], item[0]))
+        if not found:
+            return None
+        reading, distance = found[0]
+        if distance:
+            correction = self.correct(word)
+            near = correction is not None and OSA.distance(word, correction) <= distance
+            if near and (self._in_corpus(correction) or sources.get(correction) == sources[reading]):
+                return None  # the corpus's word, or the brand's own reading («андраид» is «андроид»)
+        return reading, sources[reading]
 
     def correct(self, word: str) -> str | None:
         """The closest known word for a word neither the corpus nor the dictionary knows."""
