@@ -1621,6 +1621,15 @@ def _hushed(word: str) -> list[str]:
 _HUSHED = {("е", "о"), ("и", "ы"), ("а", "я"), ("у", "ю")}  # after «ж», «ш», «ч», «щ»: «пришол», «шышка», «чящка»
 
 
+_EAR_BLIND = str.maketrans({"з": "с", "ь": None, **{vowel: None for vowel in "аеёиоуыэюя"}})
+
+
+@functools.lru_cache(maxsize=WORDS_KEPT)
+def _ear_skeleton(word: str) -> str:
+    """What no misspelling by ear changes: the consonants, «з» as «с», «щ» as «сч», a double one single."""
+    return re.sub(r"(.)\1+", r"\1", word.replace("щ", "сч").translate(_EAR_BLIND))
+
+
 @functools.lru_cache(maxsize=WORDS_KEPT)
 def ear_slips(typed: str, candidate: str) -> int:
     """How many misspellings by ear or by rule make ``typed`` of ``candidate`` (a large number when no number
@@ -1630,6 +1639,8 @@ def ear_slips(typed: str, candidate: str) -> int:
     («акаунт», «ограниченый», «адресс»), «сч/щ» («щетчик»). An edit distance whose only edits are these: a
     slip of the ear is as likely as one of the finger, and spelling counts either as one (``_ranked``)."""
     never = len(typed) + len(candidate) + 1
+    if _ear_skeleton(typed) != _ear_skeleton(candidate):
+        return never  # a consonant no misspelling by ear changes: most pairs, at the cost of two string scans
     n, m = len(candidate), len(typed)
     cost = [[never] * (m + 1) for _ in range(n + 1)]
     cost[0][0] = 0
@@ -1649,7 +1660,7 @@ def ear_slips(typed: str, candidate: str) -> int:
                     pair in _MISHEARD
                     or (before in "жшчщ" and before and (meant, written) in _HUSHED)
                     or (before == "ц" and pair == frozenset("иы"))
-                    or (pair == frozenset("зс") and candidate[i + 1 : i + 2] in CONSONANTS and i + 1 < n)
+                    or (pair == frozenset("зс") and candidate[i + 1 : i + 2] in CONSONANTS)
                 ):
                     moves.append((1, 1, 1))
                 if meant == candidate[i + 1 : i + 2] == written and meant in CONSONANTS:
@@ -1671,8 +1682,12 @@ def ear_slips(typed: str, candidate: str) -> int:
 
 
 def _slips(typed: str, candidate: str, limit: int | None = None) -> int:
-    """The fewer of the slips of the finger and the misspellings by ear that make ``typed`` of ``candidate``."""
-    return min(finger_slips(typed, candidate, limit), ear_slips(typed, candidate))
+    """The fewer of the slips of the finger and the misspellings by ear that make ``typed`` of ``candidate``
+    (``limit`` as for ``finger_slips``: within it, the slips of the finger are the answer, the ear not asked)."""
+    fingers = finger_slips(typed, candidate, limit)
+    if limit is not None and fingers <= limit:
+        return fingers
+    return min(fingers, ear_slips(typed, candidate))
 
 
 def _first_two_swapped(typed: str, candidate: str) -> bool:
