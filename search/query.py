@@ -1344,6 +1344,11 @@ class SpellingStep(RewriteStep):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         candidates = self._candidates(word)
         ranked = self._ranked(word, candidates, first=1)  # only the best is read
+        if ranked and candidates[ranked[0]] == 1 and _slips(word, ranked[0]) > 1:
+            # One edit no slip explains, against a word of the corpus two misspellings by ear away: the second
+            # («заказот» is «заказать», not «заказов» with a far key struck).
+            heard = {c: d for c, d in candidates.items() if d == 2 and ear_slips(word, c) <= 2 and self._in_corpus(c)}
+            ranked = self._ranked(word, heard)[:1] or ranked
         squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
         if not ranked and squeezed != word:
             return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)

@@ -140,6 +140,7 @@ def test_spelling_is_corrected_towards_the_corpus(engine: SearchEngine, typed: s
         ("щет на оплату", "счет на оплату"),  # «сч» written «щ»: one misspelling, two edits (was «ищет»)
         ("что делать если заказ не пришол", "что делать если заказ не пришел"),  # «ё» after «ш» (was «пришло»)
         ("прасматреть заказы", "просмотреть заказы"),  # two unstressed vowels (was left as typed)
+        ("как заказот карту Ozon?", "как заказать карту Ozon?"),  # two by ear, not «заказов» with a far key
         ("не могу связатся с поддержкой", "не могу связаться с поддержкой"),
         ("безплатная доставка", "бесплатная доставка"),
         ("как удалить акаунт", "как удалить аккаунт"),
@@ -587,7 +588,7 @@ NOISE_FLOORS = {
     "translit_informal": 0.95,
     "typo1": 0.95,
     "typo2": 0.90,
-    "orthography": 0.84,  # reached 0.840 (79 of 94; without misspellings by ear known to spelling, 0.766)
+    "orthography": 0.85,  # reached 0.851 (80 of 94; without misspellings by ear known to spelling, 0.766)
 }
 # The same with the noise put on the engine's reading of each query instead («обратный звонок» re-typed, not
 # «обратный званок»): what a well-typed query re-typed comes back to. Reached: layout 1.000, transliteration 0.981
@@ -599,7 +600,7 @@ READING_FLOORS = {
     "translit_informal": 0.98,
     "typo1": 0.97,
     "typo2": 0.94,
-    "orthography": 0.90,  # reached 0.904 (94 of 104; 0.837 before)
+    "orthography": 0.91,  # reached 0.913 (95 of 104; 0.837 before)
 }
 
 
