@@ -314,6 +314,40 @@ KEYBOARD_NEIGHBOURS: dict[str, str] = {
     for number, keys in enumerate(JCUKEN_ROWS)
     for index, key in enumerate(keys)
 }
+# How people misspell Russian by ear or by rule, not by finger (the ``orthography`` noise, and spelling's
+# ``ear_slips``): an unstressed vowel written as heard (meant → written)...
+ORTHOGRAPHY_VOWELS: dict[str, str] = {"о": "а", "а": "о", "е": "и", "и": "е", "я": "е"}
+# ... a prefix's last letter voiced or not by the rule («бесполезный» / «безполезный»: written as heard)...
+ORTHOGRAPHY_PREFIXES: dict[str, str] = {
+    "без": "бес",
+    "бес": "без",
+    "раз": "рас",
+    "рас": "раз",
+    "воз": "вос",
+    "вос": "воз",
+    "из": "ис",
+    "ис": "из",
+    "низ": "нис",
+    "нис": "низ",
+}
+# ... «жи/ши», «ча/ща», «чу/щу», «ё» after a hushing consonant, «ы/и» after «ц» (meant → written)...
+ORTHOGRAPHY_HUSHING: dict[str, str] = {
+    "жи": "жы",
+    "ши": "шы",
+    "ча": "чя",
+    "ща": "щя",
+    "чу": "чю",
+    "щу": "щю",
+    "жё": "жо",
+    "шё": "шо",
+    "чё": "чо",
+    "щё": "що",
+    "ци": "цы",
+    "цы": "ци",
+}
+# ... and the consonants people double where one is meant («адресс», «оффис»), between vowels.
+ORTHOGRAPHY_DOUBLED = "лмсф"
+RUSSIAN_VOWELS = "аеёиоуыэюя"
 # How people write Russian in Latin letters, one table per habit. A letter with
 # several spellings lists them all; the noise generator picks one per letter.
 NOISE_TRANSLIT_SCHEMES: dict[str, dict[str, tuple[str, ...]]] = {

@@ -9,7 +9,13 @@ the same result. Kinds:
 - ``translit_passport``, ``translit_gost``, ``translit_informal``: Cyrillic
   written in Latin letters by one of the schemes of ``lang.NOISE_TRANSLIT_SCHEMES``;
 - ``typo1``, ``typo2``: one or two slips of the finger — a letter dropped, two
-  neighbours swapped, a key's neighbour on ЙЦУКЕН struck instead, a letter doubled.
+  neighbours swapped, a key's neighbour on ЙЦУКЕН struck instead, a letter doubled;
+- ``orthography``: one or two misspellings by ear or by rule, each where it can
+  happen in a word: an unstressed vowel as heard («сабака»), «-тся/-ться»,
+  «н/нн», a double consonant single or a single doubled («акаунт», «адресс»),
+  «ь» dropped or added («делаеть»), «жи/ши», «ча/ща», «чу/щу», «ё» after a hushing
+  consonant, «ы/и» after «ц» («пришол», «цыфра»), «з/с» at a prefix's end
+  («безполезный»), «сч/щ» («щетчик»).
 
 Digits, punctuation and spaces stay as typed. Transliteration and typos leave
 Latin words (brand names: «ozon», «email») alone. Typos touch only Cyrillic
@@ -24,7 +30,18 @@ import random
 import re
 from collections.abc import Callable
 
-from .lang import CYRILLIC_TO_LATIN_KEYS, KEYBOARD_NEIGHBOURS, LATIN_TO_CYRILLIC_KEYS, NOISE_TRANSLIT_SCHEMES
+from .lang import (
+    CONSONANTS,
+    CYRILLIC_TO_LATIN_KEYS,
+    KEYBOARD_NEIGHBOURS,
+    LATIN_TO_CYRILLIC_KEYS,
+    NOISE_TRANSLIT_SCHEMES,
+    ORTHOGRAPHY_DOUBLED,
+    ORTHOGRAPHY_HUSHING,
+    ORTHOGRAPHY_PREFIXES,
+    ORTHOGRAPHY_VOWELS,
+    RUSSIAN_VOWELS,
+)
 
 __all__ = ["NOISE_KINDS", "TYPO_MIN_LETTERS", "retype"]
 
@@ -104,6 +121,72 @@ def _typos(count: int) -> Callable[[str, random.Random], str]:
     return typos
 
 
+# An adjective's ending after «н»: where «-ный» and «-нный» are confused («ограниченый»).
+_ADJECTIVE_ENDING = re.compile(r"(?<=[аеиоуыюя])н(?=(?:ый|ий|ая|яя|ое|ее|ые|ие|ой|ого|ому|ую|ым|ых|ыми)$)")
+_Site = tuple[int, int, str]  # a word's letters [start, end) and what is written instead
+
+
+def _orthography_sites(word: str) -> dict[str, list[_Site]]:
+    """Where each misspelling by ear or by rule can happen in ``word`` (lower case), by its kind."""
+    sites: dict[str, list[_Site]] = {}
+    vowels = [i for i, c in enumerate(word) if c in RUSSIAN_VOWELS]
+    if len(vowels) > 1:  # a word of one vowel has its stress there
+        sites["vowel"] = [(i, i + 1, ORTHOGRAPHY_VOWELS[word[i]]) for i in vowels[:-1] if word[i] in ORTHOGRAPHY_VOWELS]
+        # the last vowel too when a consonant follows it: «-ость», «-ает»
+        last = vowels[-1]
+        if last < len(word) - 1 and word[last] in ORTHOGRAPHY_VOWELS:
+            sites["vowel"].append((last, last + 1, ORTHOGRAPHY_VOWELS[word[last]]))
+    if word.endswith("ться"):
+        sites["tsya"] = [(len(word) - 4, len(word), "тся")]
+    elif word.endswith("тся"):
+        sites["tsya"] = [(len(word) - 3, len(word), "ться")]
+    sites["nn"] = [(m.start(), m.end(), "н") for m in re.finditer("нн", word)]
+    sites["nn"] += [(m.start(), m.end(), "нн") for m in _ADJECTIVE_ENDING.finditer(word)]
+    sites["double"] = [
+        (i, i + 2, word[i]) for i in range(len(word) - 1) if word[i] == word[i + 1] in CONSONANTS and word[i] != "н"
+    ]
+    sites["double"] += [
+        (i, i + 1, word[i] * 2)
+        for i in range(1, len(word) - 1)
+        if word[i] in ORTHOGRAPHY_DOUBLED and word[i - 1] in RUSSIAN_VOWELS and word[i + 1] in RUSSIAN_VOWELS
+    ]
+    sites["soft"] = [(i, i + 1, "") for i in range(1, len(word)) if word[i] == "ь" and word[i - 1] in CONSONANTS]
+    if word[-1] in "чшщж" or (word[-1] == "т" and word[-2] in RUSSIAN_VOWELS):
+        sites["soft"].append((len(word), len(word), "ь"))  # «врачь», «делаеть»
+    for prefix, written in ORTHOGRAPHY_PREFIXES.items():
+        if len(word) >= 6 and word.startswith(prefix) and word[len(prefix)] in CONSONANTS:
+            sites["prefix"] = [(0, len(prefix), written)]
+    sites["hushing"] = [
+        (m.start(), m.end(), ORTHOGRAPHY_HUSHING[m.group()]) for m in re.finditer("|".join(ORTHOGRAPHY_HUSHING), word)
+    ]
+    sites["sch"] = [(m.start(), m.end(), "щ" if m.group() == "сч" else "сч") for m in re.finditer("сч|щ", word)]
+    return {kind: found for kind, found in sites.items() if found}
+
+
+def _orthography(text: str, rng: random.Random) -> str:
+    """One or two misspellings by ear or by rule in Cyrillic words of ``TYPO_MIN_LETTERS`` letters or more:
+    a kind of misspelling drawn among those the text allows, then a place for it."""
+    changed = (-1, -1)  # the letters the first misspelling wrote: the second goes elsewhere, never undoes it
+    for _ in range(rng.choice((1, 2))):
+        places: dict[str, list[tuple[re.Match[str], _Site]]] = {}
+        for match in _CYRILLIC_WORD.finditer(text):
+            if len(match.group()) >= TYPO_MIN_LETTERS:
+                for kind, sites in _orthography_sites(match.group().lower()).items():
+                    kept = [s for s in sites if not changed[0] - 1 <= match.start() + s[0] <= changed[1]]
+                    kept = [s for s in kept if not changed[0] <= match.start() + s[1] - 1 <= changed[1]]
+                    places.setdefault(kind, []).extend((match, site) for site in kept)
+        places = {kind: found for kind, found in places.items() if found}
+        if not places:
+            break
+        match, (start, end, written) = rng.choice(places[rng.choice(sorted(places))])
+        word = match.group()
+        if word[start : start + 1].isupper():
+            written = written[:1].upper() + written[1:]
+        text = text[: match.start()] + word[:start] + written + word[end:] + text[match.end() :]
+        changed = (match.start() + start, match.start() + start + len(written))
+    return text
+
+
 _KINDS: dict[str, Callable[[str, random.Random], str]] = {
     "layout": _layout,
     "translit_passport": _transliterate("passport"),
@@ -111,6 +194,7 @@ _KINDS: dict[str, Callable[[str, random.Random], str]] = {
     "translit_informal": _transliterate("informal"),
     "typo1": _typos(1),
     "typo2": _typos(2),
+    "orthography": _orthography,
 }
 NOISE_KINDS: tuple[str, ...] = tuple(_KINDS)
 

@@ -131,6 +131,8 @@ CONTEXT_MIN_COVERAGE = 0.99
 WORDS_KEPT = 50_000
 REWRITES_KEPT = 20_000
 LOOKUPS_KEPT = 2_048
+# The corpus's Latin words (the most used) whose Cyrillic readings spelling knows as what people write of them.
+LATIN_READINGS_WORDS = 5_000
 # The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
 # index holds beside the corpus's, so that two slips reach them too.
 LANGUAGE_MIN_ZIPF = 2.5
@@ -1241,7 +1243,16 @@ class SpellingStep(RewriteStep):
                 if found is not None:
                     alongside[word] = found
                 return None
-            return None if word in keep else self.correct(word)
+            if word in keep:
+                return None
+            source = self._latin_source(word)
+            if source is not None:
+                # «шортс» is the corpus's «shorts», not «шорты»: searched alongside it; «шорртс», one edit from
+                # that reading, as the reading
+                reading, latin = source
+                alongside[reading] = latin
+                return reading if reading != word else None
+            return self.correct(word)
 
         mapped = _map_words(text, self.name, change, _SENTENCE_EDGES)
         rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
@@ -1263,7 +1274,7 @@ class SpellingStep(RewriteStep):
             candidates = self._real_word_candidates(word)
             slips = [c for c in self._ranked(word, candidates) if finger_slips(word, c) == candidates[c] == 1]
             return slips[0] if slips else None
-        slips = finger_slips(word, found)
+        slips = _slips(word, found)
         if self._in_corpus(found) and OSA.distance(word, found) == slips <= (2 if len(word) >= NAME_TWO_SLIPS else 1):
             # One slip of the finger from the corpus's word, wherever it falls («Ьронкос», «Грэмим», «Мэннин»):
             # searched alongside, never overwritten. On XQuAD's questions re-typed with two typos (two seeds) the
@@ -1287,6 +1298,39 @@ class SpellingStep(RewriteStep):
                 return found
         return None
 
+    @cached_property
+    def _latin_readings(self) -> tuple[DeletionIndex, dict[str, str]]:
+        """The Cyrillic readings of the corpus's most used Latin words (``_plain_readings``), each to its word,
+        and a deletion index over them: what people write of a brand the documents spell in Latin («шортс»)."""
+        counts = self.vocabulary.counts
+        latin = [w for w in counts if len(w) >= 4 and w.isascii() and w.isalpha()]
+        latin = heapq.nlargest(LATIN_READINGS_WORDS, latin, key=lambda w: (counts[w], w))
+        sources: dict[str, str] = {}
+        for word in latin:
+            for reading in _plain_readings(word, 4):
+                sources.setdefault(reading, word)
+        return DeletionIndex(sorted(sources), max_distance=1), sources
+
+    def _latin_source(self, word: str) -> tuple[str, str] | None:
+        """The reading and the Latin word of the corpus an unknown word reads as: one of its readings, or one
+        edit from one (a letter cut or a case ending: «рутуб», «рутуба»; a typo: «шорртс») unless the word's
+        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»)."""
+        if len(word) < 4 or not _CYRILLIC_WORD.fullmatch(word) or self.vocabulary.known(word):
+            return None
+        if self.vocabulary.lemma_in_corpus(word):
+            return None  # «селлеру»: a form of the corpus's own «селлер»
+        index, sources = self._latin_readings
+        found = sorted(index.lookup(word, 1), key=lambda item: (item[1], item[0]))
+        if not found:
+            return None
+        reading, distance = found[0]
+        if distance:
+            correction = self.correct(word)
+            near = correction is not None and OSA.distance(word, correction) <= distance
+            if near and (self._in_corpus(correction) or sources.get(correction) == sources[reading]):
+                return None  # the corpus's word, or the brand's own reading («андраид» is «андроид»)
+        return reading, sources[reading]
+
     def correct(self, word: str) -> str | None:
         """The closest known word for a word neither the corpus nor the dictionary knows."""
         if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 3 or self.vocabulary.known(word):
@@ -1300,6 +1344,11 @@ class SpellingStep(RewriteStep):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         candidates = self._candidates(word)
         ranked = self._ranked(word, candidates, first=1)  # only the best is read
+        if ranked and candidates[ranked[0]] == 1 and _slips(word, ranked[0]) > 1:
+            # One edit no slip explains, against a word of the corpus two misspellings by ear away: the second
+            # («заказот» is «заказать», not «заказов» with a far key struck).
+            heard = {c: d for c, d in candidates.items() if d == 2 and ear_slips(word, c) <= 2 and self._in_corpus(c)}
+            ranked = self._ranked(word, heard)[:1] or ranked
         squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
         if not ranked and squeezed != word:
             return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)
@@ -1331,12 +1380,14 @@ class SpellingStep(RewriteStep):
         candidates = {
             candidate: distance
             for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
-            if distance < 2 or self._in_corpus(candidate) or finger_slips(word, candidate, 2) <= 2
+            if distance < 2 or self._in_corpus(candidate) or _slips(word, candidate, 2) <= 2
         }
         # The dictionary's words one edit away, corpus or not; none starts past the typed word's longest
         # beginning that begins a dictionary word, so the edits further on are never probed.
         morph = self.vocabulary.morph
         edits = [e for e in _edits(word, morph.dictionary_reach(word)) if e not in candidates and len(e) > 2]
+        # «щ» for «сч» and back is one misspelling by ear, two edits: one edit away here («щет» → счет).
+        edits += [e for e in _hushed(word) if e not in candidates]
         for edit in morph.dictionary_words(edits):
             candidates.setdefault(edit, 1)
         if len(word) == 3:
@@ -1383,7 +1434,8 @@ class SpellingStep(RewriteStep):
         for correction in typos:
             chosen, typed = correction.replacement, normalize(correction.original)
             distance = OSA.distance(typed, chosen)
-            slip = finger_slips(typed, chosen) <= distance
+            fingers = finger_slips(typed, chosen) <= distance
+            slip = fingers or ear_slips(typed, chosen) <= distance
             tie = slip and (self._in_corpus(chosen) or self.vocabulary.morph.lemma(chosen).function_word)
             if tie:
                 # A slip onto a word the documents use (function words are never indexed) stands against any
@@ -1399,7 +1451,7 @@ class SpellingStep(RewriteStep):
                     if c != chosen
                     and self._in_corpus(c)
                     and OSA.distance(typed, c) == distance
-                    and finger_slips(typed, c) <= distance
+                    and _slips(typed, c) <= distance
                 }
                 options = self._ranked(typed, equal)[:CONTEXT_CANDIDATES]
             else:
@@ -1411,7 +1463,10 @@ class SpellingStep(RewriteStep):
             best, best_share = correction.replacement, baseline
             for option in options:
                 share = self.coverage(_replace_word(text, correction.replacement, option))
-                if share > best_share and (share >= CONTEXT_MIN_COVERAGE or not slip):
+                # A misspelling by ear against a slip of the finger as near: the context decides, any gain
+                # («таторы»: татары by ear, статоры a letter left out).
+                even = not fingers and finger_slips(typed, option) <= distance
+                if share > best_share and (share >= CONTEXT_MIN_COVERAGE or not slip or even):
                     best, best_share = option, share
                     if not tie:
                         break  # the likeliest slip that fits the context; among equal slips, the best fit
@@ -1450,14 +1505,17 @@ class SpellingStep(RewriteStep):
             # People rarely miss the first letter: «сколко» is «сколько», not «колко».
             first = candidate[0] != word[0] and not _first_two_swapped(word, candidate)
             # Then the likelier slip, the corpus's more frequent word, the language's more frequent word.
+            # A misspelling by ear is as likely as a letter left out («счеть» is «счет», not «сеть»).
             slip = slip_cost(word, candidate)
+            if ear_slips(word, candidate) <= candidates[candidate]:
+                slip = min(slip, 1)
             distance = candidates[candidate]
             # Among the corpus's words and forms of its lemmas, those a slip of the finger makes the typo of come
             # first (a noisy channel: «осталгсь» is the form «осталось», a neighbouring key struck, not the
             # corpus's «остались», a far one), and so do unstressed vowels heard wrong («двойнае»). On typo2
             # re-typings (two seeds) lemma recovery 0.896 → 0.899 (XQuAD), 0.880 → 0.886 (judged), 0.822 → 0.825
             # (RUTUBE); typo1 0.955 → 0.956, 0.952 = 0.952, 0.906 → 0.913.
-            unslipped = finger_slips(word, candidate) > distance and not _misheard(word, candidate)
+            unslipped = _slips(word, candidate) > distance
             return distance, tier > 1, unslipped, tier, first, slip, -count, -frequency(candidate), candidate
 
         return sorted(candidates, key=key)
@@ -1554,16 +1612,87 @@ def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
     return distance < 2 or (len(word) == len(candidate) and keyboard_cost(word, candidate) == 0)
 
 
-# Unstressed vowels people write as they hear them (а/о, е/и, е/я, и/я): a slip of the ear, not of the finger.
+# Unstressed vowels people write as they hear them (а/о, е/и, е/я, и/я): a slip of the ear (``ear_slips``).
 _MISHEARD = frozenset({frozenset("ао"), frozenset("еи"), frozenset("ея"), frozenset("ия")})
 
 
-def _misheard(typed: str, candidate: str) -> bool:
-    """Whether ``typed`` is ``candidate`` with one vowel written as heard («двойнае» for «двойное»)."""
-    if len(typed) != len(candidate):
-        return False
-    diff = [frozenset((a, b)) for a, b in zip(typed, candidate) if a != b]
-    return len(diff) == 1 and diff[0] in _MISHEARD
+def _hushed(word: str) -> list[str]:
+    """``word`` with one «щ» written «сч» or one «сч» written «щ»."""
+    return [
+        word[: m.start()] + ("щ" if m.group() == "сч" else "сч") + word[m.end() :] for m in re.finditer("сч|щ", word)
+    ]
+
+
+_HUSHED = {("е", "о"), ("и", "ы"), ("а", "я"), ("у", "ю")}  # after «ж», «ш», «ч», «щ»: «пришол», «шышка», «чящка»
+
+
+_EAR_BLIND = str.maketrans({"з": "с", "ь": None, **{vowel: None for vowel in "аеёиоуыэюя"}})
+
+
+@functools.lru_cache(maxsize=WORDS_KEPT)
+def _ear_skeleton(word: str) -> str:
+    """What no misspelling by ear changes: the consonants, «з» as «с», «щ» as «сч», a double one single."""
+    return re.sub(r"(.)\1+", r"\1", word.replace("щ", "сч").translate(_EAR_BLIND))
+
+
+@functools.lru_cache(maxsize=WORDS_KEPT)
+def ear_slips(typed: str, candidate: str) -> int:
+    """How many misspellings by ear or by rule make ``typed`` of ``candidate`` (a large number when no number
+    of them can): an unstressed vowel as heard (а/о, е/и, е/я, и/я: «сабака»), «ё», «ы», «я», «ю» after a
+    hushing consonant or «ц» («пришол», «цыфра», «чящка»), «з/с» before a consonant («безполезный»), «ь» left
+    out or added after a consonant («связатся», «делаеть»), a double consonant single or a single doubled
+    («акаунт», «ограниченый», «адресс»), «сч/щ» («щетчик»). An edit distance whose only edits are these: a
+    slip of the ear is as likely as one of the finger, and spelling counts either as one (``_ranked``)."""
+    never = len(typed) + len(candidate) + 1
+    if _ear_skeleton(typed) != _ear_skeleton(candidate):
+        return never  # a consonant no misspelling by ear changes: most pairs, at the cost of two string scans
+    n, m = len(candidate), len(typed)
+    cost = [[never] * (m + 1) for _ in range(n + 1)]
+    cost[0][0] = 0
+    for i in range(n + 1):
+        for j in range(m + 1):
+            here = cost[i][j]
+            if here >= never:
+                continue
+            meant, written = candidate[i : i + 1], typed[j : j + 1]
+            moves: list[tuple[int, int, int]] = []  # (letters of candidate, letters of typed, slips)
+            if meant and written:
+                pair = frozenset((meant, written))
+                before = candidate[i - 1 : i]
+                if meant == written:
+                    moves.append((1, 1, 0))
+                elif (
+                    pair in _MISHEARD
+                    or (before in "жшчщ" and before and (meant, written) in _HUSHED)
+                    or (before == "ц" and pair == frozenset("иы"))
+                    or (pair == frozenset("зс") and candidate[i + 1 : i + 2] in CONSONANTS)
+                ):
+                    moves.append((1, 1, 1))
+                if meant == candidate[i + 1 : i + 2] == written and meant in CONSONANTS:
+                    moves.append((2, 1, 1))  # «аккаунт» → акаунт
+                if meant == written == typed[j + 1 : j + 2] and meant in CONSONANTS:
+                    moves.append((1, 2, 1))  # «адрес» → адресс
+                if candidate[i : i + 2] == "сч" and written == "щ":
+                    moves.append((2, 1, 1))
+                if meant == "щ" and typed[j : j + 2] == "сч":
+                    moves.append((1, 2, 1))
+            if meant == "ь" and i and candidate[i - 1] in CONSONANTS:
+                moves.append((1, 0, 1))
+            if written == "ь" and j and typed[j - 1] in CONSONANTS:
+                moves.append((0, 1, 1))
+            for di, dj, slips in moves:
+                if here + slips < cost[i + di][j + dj]:
+                    cost[i + di][j + dj] = here + slips
+    return cost[n][m]
+
+
+def _slips(typed: str, candidate: str, limit: int | None = None) -> int:
+    """The fewer of the slips of the finger and the misspellings by ear that make ``typed`` of ``candidate``
+    (``limit`` as for ``finger_slips``: within it, the slips of the finger are the answer, the ear not asked)."""
+    fingers = finger_slips(typed, candidate, limit)
+    if limit is not None and fingers <= limit:
+        return fingers
+    return min(fingers, ear_slips(typed, candidate))
 
 
 def _first_two_swapped(typed: str, candidate: str) -> bool:

@@ -86,3 +86,37 @@ def test_typos_are_small_edits_of_long_cyrillic_words_only(kind: str, slips: int
 
 def test_a_text_without_long_cyrillic_words_is_left_alone() -> None:
     assert retype("где мой ozon 123", "typo1", 5) == "где мой ozon 123"
+
+
+def test_orthography_misspells_one_or_two_long_words_by_ear_or_by_rule() -> None:
+    from search.query import ear_slips
+
+    counts = []
+    for seed, query in enumerate(RUSSIAN):
+        typed = retype(query, "orthography", seed)
+        before, after = query.split(" "), typed.split(" ")
+        assert len(before) == len(after)
+        changed = [(a, b) for a, b in zip(before, after) if a != b]
+        assert 1 <= len(changed) <= 2, (query, typed)
+        counts.append(len(changed))
+        for old, new in changed:
+            assert len(re.sub(r"\W", "", old)) >= TYPO_MIN_LETTERS
+            # every change is one or two of the misspellings spelling knows of, never a slip of the finger
+            assert 1 <= ear_slips(new.lower().strip("?,."), old.lower().strip("?,.")) <= 2, (old, new)
+    assert set(counts) == {1, 2}
+
+
+@pytest.mark.parametrize(
+    ("written", "misspelt"),
+    [
+        ("не могу связаться", {"связатся"}),
+        ("бесполезный", {"безполезный"}),
+        ("пришёл", {"пришол"}),
+        ("ограниченный", {"ограниченый"}),
+        ("счётчик", {"щётчик"}),
+        ("цифровой", {"цыфровой"}),
+    ],
+)
+def test_orthography_makes_the_misspellings_people_make(written: str, misspelt: set[str]) -> None:
+    seen = {word for seed in range(200) for word in retype(written, "orthography", seed).split()}
+    assert misspelt <= seen
