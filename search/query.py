@@ -1652,7 +1652,9 @@ class WordBoundaries:
         for index in range(len(parts)):
             typed = word(index)
             if typed and typed not in {*keep, *names} and _TRIPLED.search(typed) and not self.vocabulary.known(typed):
-                replace(index, self._squeezed(typed))
+                squeezed = self._squeezed(typed)
+                if squeezed != typed:
+                    replace(index, squeezed)
         for index in range(0, len(parts) - 2, 2):
             first, second = word(index), word(index + 2)
             if not first or not second or {first, second} & (names | set(keep)) or parts[index + 1] != " ":
@@ -1670,7 +1672,7 @@ class WordBoundaries:
             if not typed or typed in names or typed in keep:
                 continue
             split = self.split(typed)
-            if split is not None and self._no_close_correction(typed):
+            if split is not None and self._split_wins(typed, split):
                 replace(index, " ".join(split))
         return Rewrite("".join(parts), tuple(corrections))
 
@@ -1692,8 +1694,9 @@ class WordBoundaries:
         return joined
 
     def _squeezed(self, word: str) -> str:
-        """``word`` with each letter typed three times or more as once or twice: the known word (the corpus's
-        first), else once each (spelling goes on from there)."""
+        """``word`` with each letter typed three times or more as once or twice when that is a word of the corpus
+        (or a form of its lemma); else ``word``, for spelling to read whole («лниии» is «линии», «чужооо» «чужого»:
+        a slip beside the held key)."""
         runs = list(_TRIPLED.finditer(word))
         options = []
         for counts in itertools.product((1, 2), repeat=min(len(runs), 4)):
@@ -1702,9 +1705,8 @@ class WordBoundaries:
                 option += [word[end : run.start()], run.group(1) * count]
                 end = run.end()
             options.append("".join(option) + word[end:])
-        known = [option for option in options if self.vocabulary.known(option)]
-        corpus = [option for option in known if self._in_corpus(option)]
-        return (corpus or known or options)[0]
+        corpus = [option for option in options if self._in_corpus(option)]
+        return corpus[0] if corpus else word
 
     def _in_corpus(self, word: str) -> bool:
         return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
@@ -1730,10 +1732,9 @@ class WordBoundaries:
         # Otherwise a known join of an unknown word («скол ько», «зарабо тать», «до бавочный»), unless spelling reads
         # the unknown word one edit away as a word the language uses more than the join: «в ень» is «в день», not
         # «вень» (both readings are one edit: the likelier word wins, as in SymSpell's compound look-up).
-        # a piece of two letters that is no function word («ск олько») counts as unknown: a fragment, not a word
-        unknown = [p for p in (first, second) if not known(p) or len(p) < 3 and not morph.lemma(p).function_word]
-        if not unknown or not known(joined):
-            return False
+        unknown = [part for part in (first, second) if not known(part) or self._fragment(part)]
+        if not unknown or not (self._in_corpus(joined) or known(joined) and self._zipf(joined) >= LANGUAGE_MIN_ZIPF):
+            return False  # a join the documents or the language hardly use is no likelier: «у ва» is no «ува»
         if len(unknown) == 2:
             return True
         corrected = self.correct(unknown[0])
@@ -1781,14 +1782,25 @@ class WordBoundaries:
             return "corpus"
         return "dictionary" if self.vocabulary.known(word) else None
 
+    def _fragment(self, word: str) -> bool:
+        """Two letters that are no function word, nor the corpus's, nor its jargon: a piece of a word («ск олько»)."""
+        if len(word) != 2 or word in self.vocabulary.counts or word in self.vocabulary.jargon:
+            return False
+        return not self.vocabulary.morph.lemma(word).function_word
+
     def _zipf(self, word: str) -> float:
         return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
 
-    def _no_close_correction(self, word: str) -> bool:
-        """A split is one edit (a space): it wins over a spelling correction two edits away or none, not over one
-        a single edit away («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»)."""
+    def _split_wins(self, word: str, split: tuple[str, str]) -> bool:
+        """A split is one edit (a space): it wins over no spelling correction, and over one two edits away when
+        both its words are the corpus's or function words (a slip of two edits is as likely: «таллефон» is
+        «телефон», not «талле фон»); never over one a single edit away («харегистрироваться» is
+        «зарегистрироваться», not «ха регистрироваться»)."""
         corrected = self.correct(word)
-        return corrected is None or OSA.distance(word, corrected) >= 2
+        if corrected is None:
+            return True
+        sure = all(self._word_of_a_pair(part) != "dictionary" for part in split)
+        return sure and OSA.distance(word, corrected) >= 2
 
 
 # --- synonyms -------------------------------------------------------------------------
