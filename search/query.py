@@ -1671,8 +1671,8 @@ class WordBoundaries:
             typed = word(index)
             if not typed or typed in names or typed in keep:
                 continue
-            split = self.split(typed)
-            if split is not None and self._split_wins(typed, split):
+            split = self._split_for(typed)
+            if split is not None:
                 replace(index, " ".join(split))
         return Rewrite("".join(parts), tuple(corrections))
 
@@ -1724,10 +1724,12 @@ class WordBoundaries:
         joined = first + second
         known = self.vocabulary.known
         morph = self.vocabulary.morph
+        if not (self._suspect(first) or self._suspect(second)):
+            return False  # two words the documents use (most pairs): nothing to parse
         if len(first) == len(second) == 1:
             both_function = morph.lemma(first).function_word and morph.lemma(second).function_word
             return not both_function and (joined in self.vocabulary.counts or joined in self.vocabulary.jargon)
-        if self._in_corpus(joined) and (self._suspect(first) or self._suspect(second)):
+        if self._in_corpus(joined):
             return True
         # Otherwise a known join of an unknown word («скол ько», «зарабо тать», «до бавочный»), unless spelling reads
         # the unknown word one edit away as a word the language uses more than the join: «в ень» is «в день», not
@@ -1791,16 +1793,21 @@ class WordBoundaries:
     def _zipf(self, word: str) -> float:
         return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
 
-    def _split_wins(self, word: str, split: tuple[str, str]) -> bool:
-        """A split is one edit (a space): it wins over no spelling correction, and over one two edits away when
-        both its words are the corpus's or function words (a slip of two edits is as likely: «таллефон» is
-        «телефон», not «талле фон»); never over one a single edit away («харегистрироваться» is
-        «зарегистрироваться», not «ха регистрироваться»)."""
+    def _split_for(self, word: str) -> tuple[str, str] | None:
+        """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no
+        spelling correction, and over one two edits away when both its words are the corpus's or function words (a
+        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»); never over one a single edit
+        away («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»): that one is looked up
+        first (spelling looks it up anyway), so most typos try no split at all."""
+        if len(word) < SPLIT_MIN_LETTERS or "-" in word or self.vocabulary.known(word):
+            return None
         corrected = self.correct(word)
-        if corrected is None:
-            return True
-        sure = all(self._word_of_a_pair(part) != "dictionary" for part in split)
-        return sure and OSA.distance(word, corrected) >= 2
+        if corrected is not None and OSA.distance(word, corrected) < 2:
+            return None
+        split = self.split(word)
+        if split is None or corrected is None:
+            return split
+        return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
 
 
 # --- synonyms -------------------------------------------------------------------------
