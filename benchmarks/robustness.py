@@ -17,7 +17,22 @@ the question as written (the issue's measure: a question already misspelt or in
 the wrong layout gets the noise on top), and, beside it, the engine's reading of
 it (``reading``: the noise on the text the engine understood).
 
-    python -m benchmarks.robustness [--sets xquad,judged,rutube] [--kinds …] [--json] [--lemmas [--failures FILE]]
+With ``--noise augmentex`` the re-typings are someone else's: the public
+Russian corruption library ``augmentex`` (ai-forever; the ``bench`` and ``dev``
+extras), standing for an outside noise model the project was never tuned on.
+Its kinds (``AUGMENTEX_KINDS``) are ``char_*``: ``CharAug`` with
+``unit_prob=0.1, min_aug=1, max_aug=2`` (one or two characters of the
+question changed: a spelling error from its statistics, a neighbouring key, a
+character dropped, inserted, repeated, swapped with the one before, its case
+switched; spaces and punctuation included, so words get joined), and
+``word_*``: ``WordAug`` with ``min_aug=max_aug=1`` (one word per question:
+spelt out letter by letter, a filler word put before it, replaced by a
+misspelling from its list). Left out: a word dropped or two words swapped
+(nothing to recover: the words are all there, or one is gone), case reversed
+(``char_shift`` covers case), emoji and n-gram replacements.
+
+    python -m benchmarks.robustness [--sets xquad,judged,rutube] [--noise own|augmentex] [--kinds …] [--json]
+                                    [--lemmas [--failures FILE]]
 """
 
 from __future__ import annotations
@@ -39,10 +54,43 @@ from search.evaluation import load_judgments, ranx_scores, resolve_judgments
 from search.noise import NOISE_KINDS, retype
 from search.query import TEXT_STEPS
 
+Retype = Callable[[str, str, int], str]
+
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = (PROJECT / ".." / "shared" / "benchmarks").resolve()
 METRICS = ("hit_rate@1", "mrr@10")
 SETS = ("xquad", "judged", "rutube")
+# augmentex's actions that make sense for a typed query (see the module's docstring), and its settings: moderate.
+AUGMENTEX_CHAR = ("orfo", "typo", "delete", "insert", "multiply", "swap", "shift")
+AUGMENTEX_WORD = ("split", "stopword", "replace")
+AUGMENTEX_KINDS = tuple(f"char_{a}" for a in AUGMENTEX_CHAR) + tuple(f"word_{a}" for a in AUGMENTEX_WORD)
+AUGMENTEX_CHAR_SETTINGS = {"unit_prob": 0.1, "min_aug": 1, "max_aug": 2}
+AUGMENTEX_WORD_SETTINGS = {"unit_prob": 0.1, "min_aug": 1, "max_aug": 1}
+
+
+def augmentex_retype() -> Retype:
+    """``retype`` through augmentex (imported here: a benchmark extra). Its generators draw from the global
+    ``random`` and ``numpy.random`` states, so each call seeds both with the question's own seed."""
+    import random
+
+    import numpy as np
+    from augmentex import CharAug, WordAug
+
+    char = CharAug(lang="rus", platform="pc", **AUGMENTEX_CHAR_SETTINGS)
+    word = WordAug(lang="rus", platform="pc", **AUGMENTEX_WORD_SETTINGS)
+
+    def retype_with_augmentex(text: str, kind: str, seed: int) -> str:
+        level, action = kind.split("_", 1)
+        for attempt in range(8):
+            random.seed(seed + attempt)
+            np.random.seed((seed + attempt) % 2**32)
+            try:
+                return (char if level == "char" else word).augment(text=text, action=action)
+            except IndexError:  # its «replace» fails on a token with no letters («—»): drawn again, seeded
+                continue
+        return text
+
+    return retype_with_augmentex
 
 
 @dataclass(frozen=True)
@@ -87,12 +135,12 @@ def rutube(data: Path, workdir: Path) -> QuestionSet:
     return QuestionSet(engine, questions, lambda hit: hit.doc_id)
 
 
-def measure(questions: QuestionSet, kind: str, seed: int) -> dict[str, float]:
+def measure(questions: QuestionSet, kind: str, seed: int, noise: Retype = retype) -> dict[str, float]:
     """The set's metrics with every question re-typed by ``kind`` ("clean": as written)."""
     qrels, run, changed = {}, {}, 0
     for qid, question, relevant in questions.questions:
         # A seed per question and kind, stable across runs and Python processes.
-        text = question if kind == "clean" else retype(question, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
+        text = question if kind == "clean" else noise(question, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
         changed += text != question
         hits = questions.engine.search(text, k=30)
         qrels[qid] = set(relevant)
@@ -106,7 +154,12 @@ def measure(questions: QuestionSet, kind: str, seed: int) -> dict[str, float]:
 
 
 def recovery(
-    questions: QuestionSet, kind: str, seed: int, failures: list[dict] | None = None, reading: bool = False
+    questions: QuestionSet,
+    kind: str,
+    seed: int,
+    failures: list[dict] | None = None,
+    reading: bool = False,
+    noise: Retype = retype,
 ) -> dict[str, float]:
     """The share of re-typed questions whose rewritten query has every lemma of the clean one, and (``corpus``)
     every lemma of the clean one the corpus uses, the ones retrieval reads: a word no document uses («промокод»,
@@ -119,7 +172,7 @@ def recovery(
     for qid, question, _ in questions.questions:
         clean = engine.search(question, k=1).query
         source = clean.rewritten if reading else question
-        text = retype(source, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
+        text = noise(source, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
         if text == source:
             continue
         total += 1
@@ -163,7 +216,10 @@ def rewritten_as_typed(questions: QuestionSet, changed: list[dict] | None = None
 def parser() -> argparse.ArgumentParser:
     command = argparse.ArgumentParser(prog="python -m benchmarks.robustness", description=__doc__.split("\n")[0])
     command.add_argument("--sets", default=",".join(SETS), help="comma-separated: %(default)s")
-    command.add_argument("--kinds", default=",".join(NOISE_KINDS), help="noise kinds (default: all)")
+    command.add_argument(
+        "--noise", choices=("own", "augmentex"), default="own", help="whose noise model re-types (default: %(default)s)"
+    )
+    command.add_argument("--kinds", help="noise kinds (default: all of the noise model's)")
     command.add_argument("--xquad", type=Path, default=SHARED / "xquad", help="XQuAD folder (default: %(default)s)")
     command.add_argument("--rutube", type=Path, default=SHARED / "rutube", help="RUTUBE folder (default: %(default)s)")
     command.add_argument("--seed", type=int, default=0)
@@ -175,9 +231,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    kinds = ["clean", *(k for k in args.kinds.split(",") if k)]
-    if unknown := set(kinds[1:]) - set(NOISE_KINDS):
-        raise SystemExit(f"error: unknown noise kinds {sorted(unknown)}; choose from: {', '.join(NOISE_KINDS)}")
+    valid = AUGMENTEX_KINDS if args.noise == "augmentex" else NOISE_KINDS
+    kinds = ["clean", *(k for k in (args.kinds or ",".join(valid)).split(",") if k)]
+    if unknown := set(kinds[1:]) - set(valid):
+        raise SystemExit(f"error: unknown noise kinds {sorted(unknown)}; choose from: {', '.join(valid)}")
+    noise = augmentex_retype() if args.noise == "augmentex" else retype
     if unknown := set(args.sets.split(",")) - set(SETS):
         raise SystemExit(f"error: unknown sets {sorted(unknown)}; choose from: {', '.join(SETS)}")
     report: dict[str, dict[str, dict[str, float]]] = {}
@@ -199,12 +257,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 failures.extend({"set": name, "kind": "clean", **row} for row in touched)
                 for kind in kinds[1:]:
                     lost: list[dict] = []
-                    report[name][kind] = recovery(questions, kind, args.seed, lost)
-                    reading = recovery(questions, kind, args.seed, lost, reading=True)
+                    report[name][kind] = recovery(questions, kind, args.seed, lost, noise=noise)
+                    reading = recovery(questions, kind, args.seed, lost, reading=True, noise=noise)
                     report[name][kind]["reading"] = reading["recovered"]
                     failures.extend({"set": name, **row} for row in lost)
             else:
-                report[name] = {kind: measure(questions, kind, args.seed) for kind in kinds}
+                report[name] = {kind: measure(questions, kind, args.seed, noise) for kind in kinds}
             print(f"{name}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
     if args.failures is not None:
         args.failures.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in failures), "utf-8")

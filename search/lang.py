@@ -38,6 +38,10 @@ FUNCTION_GRAMMEMES = frozenset({"Apro", "Ques", "Dmns"})
 # деньги" ask different things.
 NEGATIONS = frozenset({"не", "нет", "ни"})
 
+# Enclitic particles: they lean on the word before them, so a space lost before one runs them together
+# («можноли», «какже», «чтобы» apart): the only two-letter words spelling splits off the end of another.
+ENCLITICS = frozenset({"ли", "ль", "же", "ж", "бы", "б"})
+
 # Russian phone numbers: "8" is the domestic trunk prefix of country code +7,
 # so 8 800 ... and +7 800 ... are the same number. Both fold to this prefix.
 PHONE_COUNTRY_CODE = "7"

@@ -15,9 +15,13 @@ the same result. Kinds:
   «н/нн», a double consonant single or a single doubled («акаунт», «адресс»),
   «ь» dropped or added («делаеть»), «жи/ши», «ча/ща», «чу/щу», «ё» after a hushing
   consonant, «ы/и» after «ц» («пришол», «цыфра»), «з/с» at a prefix's end
-  («безполезный»), «сч/щ» («щетчик»).
+  («безполезный»), «сч/щ» («щетчик»);
+- ``spaces``: a word boundary lost or made — the space between two words
+  dropped («как вернуть» → «каквернуть») or one put inside a Cyrillic word of
+  ``SPACE_MIN_LETTERS`` letters or more, two letters at least on each side
+  («возврат» → «воз врат»).
 
-Digits, punctuation and spaces stay as typed. Transliteration and typos leave
+Digits and punctuation stay as typed, and spaces but for ``spaces``. Transliteration and typos leave
 Latin words (brand names: «ozon», «email») alone. Typos touch only Cyrillic
 words of four letters or more: a slip in «как» or «в» makes another word or
 none, and people notice those; an evaluation wants the misspellings that get
@@ -43,9 +47,11 @@ from .lang import (
     RUSSIAN_VOWELS,
 )
 
-__all__ = ["NOISE_KINDS", "TYPO_MIN_LETTERS", "retype"]
+__all__ = ["NOISE_KINDS", "SPACE_MIN_LETTERS", "TYPO_MIN_LETTERS", "retype"]
 
 TYPO_MIN_LETTERS = 4  # shorter words are never misspelt (see the module's docstring)
+SPACE_MIN_LETTERS = 5  # a word split by a stray space: two letters at least on each side of it
+_SPACE_BETWEEN_WORDS = re.compile(r"(?<=\w) (?=\w)")
 _CYRILLIC_WORD = re.compile(r"[а-яё]+", re.IGNORECASE)
 _LATIN_WORD = re.compile(r"[a-z]+", re.IGNORECASE)
 # Shifted keys: a capital letter whose key is a punctuation mark on the other layout.
@@ -187,6 +193,21 @@ def _orthography(text: str, rng: random.Random) -> str:
     return text
 
 
+def _spaces(text: str, rng: random.Random) -> str:
+    """One space dropped between two words, or one put inside a Cyrillic word of ``SPACE_MIN_LETTERS`` or more."""
+    gaps = [m.start() for m in _SPACE_BETWEEN_WORDS.finditer(text)]
+    words = [m for m in _CYRILLIC_WORD.finditer(text) if len(m.group()) >= SPACE_MIN_LETTERS]
+    choices = [("drop", gap) for gap in gaps] + [("insert", word) for word in words]
+    if not choices:
+        return text
+    operation = rng.choice([kind for kind in ("drop", "insert") if any(c[0] == kind for c in choices)])
+    where = rng.choice([place for kind, place in choices if kind == operation])
+    if operation == "drop":
+        return text[:where] + text[where + 1 :]
+    cut = where.start() + rng.randrange(2, len(where.group()) - 1)
+    return text[:cut] + " " + text[cut:]
+
+
 _KINDS: dict[str, Callable[[str, random.Random], str]] = {
     "layout": _layout,
     "translit_passport": _transliterate("passport"),
@@ -195,6 +216,7 @@ _KINDS: dict[str, Callable[[str, random.Random], str]] = {
     "typo1": _typos(1),
     "typo2": _typos(2),
     "orthography": _orthography,
+    "spaces": _spaces,
 }
 NOISE_KINDS: tuple[str, ...] = tuple(_KINDS)
 

@@ -36,6 +36,7 @@ from .lang import (
     CONSONANTS,
     CYRILLIC_TO_LATIN_KEYS,
     DOMAIN_SUFFIXES,
+    ENCLITICS,
     JCUKEN_ROWS,
     LATIN_TO_CYRILLIC_KEYS,
     OPTIONAL_SIGNS,
@@ -61,6 +62,7 @@ __all__ = [
     "Thesaurus",
     "TransliterationStep",
     "Vocabulary",
+    "WordBoundaries",
     "build_spelling_index",
     "parse_synonyms",
 ]
@@ -1228,9 +1230,17 @@ class SpellingStep(RewriteStep):
         self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
         # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
         self._found_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
+        self.boundaries = WordBoundaries(vocabulary, self.correct)
 
-    def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
-        """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos."""
+    def apply(self, text: str, keep: Collection[str] = (), boundaries: bool = True) -> Rewrite:
+        """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos.
+        ``boundaries``: the spaces are put right first (``WordBoundaries``)."""
+        if boundaries:
+            bounded = self.boundaries.apply(text, keep)
+            if bounded.corrections:
+                made = {w for c in bounded.corrections for w in c.replacement.split() if self.vocabulary.known(w)}
+                rewrite = self.apply(bounded.text, {*keep, *made}, boundaries=False)
+                return Rewrite(rewrite.text, bounded.corrections + rewrite.corrections, rewrite.alongside)
         names = _names(text)
         keep = {*keep, *names}
         alongside: dict[str, str] = {}
@@ -1714,6 +1724,219 @@ def _names(text: str) -> set[str]:
 def _replace_word(text: str, word: str, replacement: str) -> str:
     """``text`` with the whole word ``word`` (compared normalized) replaced."""
     return re.sub(r"\w+", lambda m: replacement if normalize(m.group()) == word else m.group(), text)
+
+
+# --- word boundaries ----------------------------------------------------------------------
+
+# A word spelt out letter by letter («в е р н у т ь»): three single Cyrillic letters or more, one space apart.
+_SPELT_OUT = re.compile(r"(?<![\w-])[а-яё](?: [а-яё]){2,}(?![\w-])", re.IGNORECASE)
+# An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
+SPLIT_MIN_LETTERS = 5
+# Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
+_SPLIT_LETTERS = frozenset("вскуоиа")
+# The function words that split off a word run onto them: prepositions, conjunctions, particles, pronominal adverbs
+# and adjectives («какие», «все»); no pronoun: «вы» before «светилось» is the verb's prefix.
+_JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF"})
+
+
+class WordBoundaries:
+    """Where the spaces go, before spelling reads the words one at a time.
+
+    Four general rules, each change a ``Correction`` of the spelling step: a
+    run of single letters is joined back when the join is a known word («в е
+    р н у т ь» → вернуть); a letter typed three times or more (no Russian word
+    has one) is squeezed to the known word (one or two of it); two adjacent
+    words are joined when the join is a corpus word (or a form of a corpus
+    lemma) and one of them is unknown or a dictionary word the documents never
+    use («воз врат» → возврат, «день ги» → деньги: a real phrase such as «по
+    тому» stays); an
+    unknown word is split into two known words, one of them the documents' or a
+    function word, when no spelling correction is a single edit away
+    (SymSpell's word segmentation, two parts, the likelier pair by word
+    frequency: «каквернуть» → как вернуть, «незнаю» → не знаю, not «знаю»).
+    """
+
+    def __init__(self, vocabulary: Vocabulary, correct: Callable[[str], str | None]) -> None:
+        self.vocabulary = vocabulary
+        self.correct = correct  # the spelling step's closest known word, which a split must read better than
+        self._splits: Recent[tuple[str, str] | None] = Recent(WORDS_KEPT)
+
+    def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
+        corrections: list[Correction] = []
+        text = _SPELT_OUT.sub(lambda match: self._spelt_out(match.group(), corrections), text)
+        names = _names(text)
+        parts = re.split(r"(\s+)", text)
+        cores = [_SENTENCE_EDGES.match(part).groups() if part and not part.isspace() else None for part in parts]
+
+        def word(index: int) -> str:
+            core = cores[index]
+            return normalize(core[1]) if core is not None and _CYRILLIC_WORD.fullmatch(normalize(core[1])) else ""
+
+        def replace(index: int, replacement: str, original: str | None = None) -> None:
+            lead, typed, tail = cores[index]  # type: ignore[misc]
+            corrections.append(Correction(SpellingStep.name, original or typed, replacement))
+            cores[index] = (lead, replacement, tail)
+            parts[index] = lead + replacement + tail
+
+        for index in range(len(parts)):
+            typed = word(index)
+            if typed and typed not in {*keep, *names} and _TRIPLED.search(typed) and not self.vocabulary.known(typed):
+                squeezed = self._squeezed(typed)
+                if squeezed != typed:
+                    replace(index, squeezed)
+        for index in range(0, len(parts) - 2, 2):
+            first, second = word(index), word(index + 2)
+            if not first or not second or {first, second} & (names | set(keep)) or parts[index + 1] != " ":
+                continue
+            if cores[index][2] or cores[index + 2][0]:  # type: ignore[index]
+                continue  # punctuation between them: two words on purpose
+            if self._joins(first, second):
+                original = f"{cores[index][1]} {cores[index + 2][1]}"  # type: ignore[index]
+                cores[index] = (cores[index][0], cores[index][1], cores[index + 2][2])  # type: ignore[index]
+                replace(index, first + second, original)
+                parts[index + 1] = parts[index + 2] = ""
+                cores[index + 2] = None
+        for index in range(len(parts)):
+            typed = word(index)
+            if not typed or typed in names or typed in keep:
+                continue
+            split = self._split_for(typed)
+            if split is not None:
+                replace(index, " ".join(split))
+        return Rewrite("".join(parts), tuple(corrections))
+
+    def _spelt_out(self, letters: str, corrections: list[Correction]) -> str:
+        """The word a run of single letters spells: a known word (a preposition before or after it kept apart), or
+        a word spelling then corrects («з в а н о к» → званок → звонок)."""
+        joined = normalize(letters.replace(" ", ""))
+        rest = joined[1:]
+        if not self.vocabulary.known(joined):
+            if joined[0] in _SPLIT_LETTERS and len(rest) >= 3 and self.vocabulary.known(rest):
+                corrections.append(Correction(SpellingStep.name, letters[2:], rest))
+                return letters[:2] + rest
+            if joined[-1] in _SPLIT_LETTERS and len(joined) >= 4 and self.vocabulary.known(joined[:-1]):
+                corrections.append(Correction(SpellingStep.name, letters[:-2], joined[:-1]))
+                return joined[:-1] + letters[-2:]  # «в о й т и в»: войти в
+            if self.correct(joined) is None:
+                return letters
+        corrections.append(Correction(SpellingStep.name, letters, joined))
+        return joined
+
+    def _squeezed(self, word: str) -> str:
+        """``word`` with each letter typed three times or more as once or twice when that is a word of the corpus
+        (or a form of its lemma); else ``word``, for spelling to read whole («лниии» is «линии», «чужооо» «чужого»:
+        a slip beside the held key)."""
+        runs = list(_TRIPLED.finditer(word))
+        options = []
+        for counts in itertools.product((1, 2), repeat=min(len(runs), 4)):
+            option, end = [], 0
+            for run, count in zip(runs, counts):
+                option += [word[end : run.start()], run.group(1) * count]
+                end = run.end()
+            options.append("".join(option) + word[end:])
+        corpus = [option for option in options if self._in_corpus(option)]
+        return corpus[0] if corpus else word
+
+    def _in_corpus(self, word: str) -> bool:
+        return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
+
+    def _suspect(self, word: str) -> bool:
+        """A word that may be half of another: unknown, or a dictionary word the documents never use."""
+        if not self.vocabulary.known(word):
+            return True
+        return not self._in_corpus(word) and not self.vocabulary.morph.lemma(word).function_word
+
+    def _joins(self, first: str, second: str) -> bool:
+        """Whether two adjacent words are one with a stray space: their join a word of the corpus and one of them
+        suspect, or a known word and one of them unknown that spelling cannot read («скол ько»); two single letters when
+        their join is the corpus's or its jargon («л к»: лк) and not both are function words («в с»)."""
+        joined = first + second
+        known = self.vocabulary.known
+        morph = self.vocabulary.morph
+        if not (self._suspect(first) or self._suspect(second)):
+            return False  # two words the documents use (most pairs): nothing to parse
+        if len(first) == len(second) == 1:
+            both_function = morph.lemma(first).function_word and morph.lemma(second).function_word
+            return not both_function and (joined in self.vocabulary.counts or joined in self.vocabulary.jargon)
+        if self._in_corpus(joined):
+            return True
+        # Otherwise a known join of an unknown word («скол ько», «зарабо тать», «до бавочный»), unless spelling reads
+        # the unknown word one edit away as a word the language uses more than the join: «в ень» is «в день», not
+        # «вень» (both readings are one edit: the likelier word wins, as in SymSpell's compound look-up).
+        unknown = [part for part in (first, second) if not known(part) or self._fragment(part)]
+        if not unknown or not (self._in_corpus(joined) or known(joined) and self._zipf(joined) >= LANGUAGE_MIN_ZIPF):
+            return False  # a join the documents or the language hardly use is no likelier: «у ва» is no «ува»
+        if len(unknown) == 2:
+            return True
+        corrected = self.correct(unknown[0])
+        if corrected is None or OSA.distance(unknown[0], corrected) >= 2:
+            return True
+        return self._zipf(joined) >= self._zipf(corrected)
+
+    def split(self, word: str) -> tuple[str, str] | None:
+        """The likeliest two words of the corpus an unknown word is made of (none for most words)."""
+        if len(word) < SPLIT_MIN_LETTERS or "-" in word or self.vocabulary.known(word):
+            return None
+        return self._splits.get(word, lambda: self._split(word))
+
+    def _split(self, word: str) -> tuple[str, str] | None:
+        if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
+            return None  # «родофит»: the corpus has «родофиты», a term in another form
+        morph = self.vocabulary.morph
+        best, best_score = None, None
+        for cut in range(1, len(word) - 1):
+            first, second = word[:cut], word[cut:]
+            kinds = (self._word_of_a_pair(first), self._word_of_a_pair(second))
+            if None in kinds or kinds == ("dictionary", "dictionary"):
+                continue  # two words the documents never use: «пасматреть» is no «пасма треть»
+            if len(second) == 2 and second not in ENCLITICS:
+                continue  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
+            if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
+                continue  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
+            # SymSpell's segmentation: the likelier pair (the sum of the two words' log frequencies).
+            score = self._zipf(first) + self._zipf(second)
+            if best_score is None or score > best_score:
+                best, best_score = (first, second), score
+        return best
+
+    def _word_of_a_pair(self, word: str) -> str | None:
+        """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,
+        a pronominal adverb or adjective: «в», «не», «как», «ли», «где», «какие»), a word of the corpus (or a form
+        of its lemma), a word of the dictionary of three letters or more; else none («ха», «см»)."""
+        lemma = self.vocabulary.morph.lemma(word)
+        if lemma.function_word:
+            joins = lemma.pos in _JOINING_POS and (len(word) > 1 or word in _SPLIT_LETTERS)
+            return "function" if joins else None
+        if len(word) < 3:
+            return None
+        if self._in_corpus(word):
+            return "corpus"
+        return "dictionary" if self.vocabulary.known(word) else None
+
+    def _fragment(self, word: str) -> bool:
+        """Two letters that are no function word, nor the corpus's, nor its jargon: a piece of a word («ск олько»)."""
+        if len(word) != 2 or word in self.vocabulary.counts or word in self.vocabulary.jargon:
+            return False
+        return not self.vocabulary.morph.lemma(word).function_word
+
+    def _zipf(self, word: str) -> float:
+        return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
+
+    def _split_for(self, word: str) -> tuple[str, str] | None:
+        """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no
+        spelling correction, and over one two edits away when both its words are the corpus's or function words (a
+        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»); never over one a single edit
+        away («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»): that one is looked up
+        first (spelling looks it up anyway), so most typos try no split at all."""
+        if len(word) < SPLIT_MIN_LETTERS or "-" in word or self.vocabulary.known(word):
+            return None
+        corrected = self.correct(word)
+        if corrected is not None and OSA.distance(word, corrected) < 2:
+            return None
+        split = self.split(word)
+        if split is None or corrected is None:
+            return split
+        return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
 
 
 # --- synonyms -------------------------------------------------------------------------

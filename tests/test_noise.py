@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from search.lang import LATIN_TO_CYRILLIC_KEYS, NOISE_TRANSLIT_SCHEMES
-from search.noise import NOISE_KINDS, TYPO_MIN_LETTERS, retype
+from search.noise import NOISE_KINDS, SPACE_MIN_LETTERS, TYPO_MIN_LETTERS, retype
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 QUERIES = [
@@ -120,3 +120,23 @@ def test_orthography_misspells_one_or_two_long_words_by_ear_or_by_rule() -> None
 def test_orthography_makes_the_misspellings_people_make(written: str, misspelt: set[str]) -> None:
     seen = {word for seed in range(200) for word in retype(written, "orthography", seed).split()}
     assert misspelt <= seen
+
+
+def test_spaces_drops_one_space_between_words_or_puts_one_inside_a_long_word() -> None:
+    kinds = set()
+    for seed, query in enumerate(RUSSIAN):
+        typed = retype(query, "spaces", seed)
+        assert typed.replace(" ", "") == query.replace(" ", "")  # only a space moved: every letter as it was
+        if typed.count(" ") == query.count(" ") - 1:
+            kinds.add("dropped")
+            gap = next(i for i, (a, b) in enumerate(zip(query, typed)) if a != b)
+            assert query[gap] == " " and query[gap - 1].isalnum() and query[gap + 1].isalnum()
+        else:
+            assert typed.count(" ") == query.count(" ") + 1
+            kinds.add("inserted")
+            cut = next(i for i, (a, b) in enumerate(zip(query, typed)) if a != b)
+            word = re.search(r"[а-яё]+$", query[:cut], re.I).group() + re.match(r"[а-яё]+", query[cut:], re.I).group()
+            assert len(word) >= SPACE_MIN_LETTERS
+            assert 2 <= len(re.search(r"[а-яё]+$", typed[:cut], re.I).group()) <= len(word) - 2
+    assert kinds == {"dropped", "inserted"}
+    assert retype("да", "spaces", 1) == "да"  # one short word: no space to drop, no word to split
