@@ -1811,6 +1811,8 @@ class WordBoundaries:
         joined = normalize(letters.replace(" ", ""))
         rest = joined[1:]
         if not self.vocabulary.known(joined):
+            if set(joined) <= _SPLIT_LETTERS:
+                return letters  # words of one letter each («и в и», «а и в к»): a phrase as typed, not a word spelt out
             if joined[0] in _SPLIT_LETTERS and len(rest) >= 3 and self.vocabulary.known(rest):
                 corrections.append(Correction(SpellingStep.name, letters[2:], rest))
                 return letters[:2] + rest
