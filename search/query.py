@@ -1810,9 +1810,9 @@ class WordBoundaries:
         a word spelling then corrects («з в а н о к» → званок → звонок)."""
         joined = normalize(letters.replace(" ", ""))
         rest = joined[1:]
+        if set(joined) <= _SPLIT_LETTERS and joined not in self.vocabulary.counts:
+            return letters  # words of one letter each («и с с», «а и в к»): a phrase as typed, not «исс» spelt out
         if not self.vocabulary.known(joined):
-            if set(joined) <= _SPLIT_LETTERS:
-                return letters  # words of one letter each («и в и», «а и в к»): a phrase as typed, not a word spelt out
             if joined[0] in _SPLIT_LETTERS and len(rest) >= 3 and self.vocabulary.known(rest):
                 corrections.append(Correction(SpellingStep.name, letters[2:], rest))
                 return letters[:2] + rest

@@ -628,6 +628,7 @@ def test_unknown_words_that_are_no_two_words_are_not_split(engine: SearchEngine,
         "возвращение денежных средств",  # long words the documents use are never split
         "переподключение кабинета",
         "а и в к",  # words of one letter each: no word spelt out
+        "и с с",  # nor the dictionary's «исс»
     ],
 )
 def test_real_phrases_and_long_words_keep_their_spaces(engine: SearchEngine, query: str) -> None:
