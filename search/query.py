@@ -1866,7 +1866,7 @@ class WordBoundaries:
         # the unknown word one edit away as a word the language uses more than the join: «в ень» is «в день», not
         # «вень» (both readings are one edit: the likelier word wins, as in SymSpell's compound look-up).
         unknown = [part for part in (first, second) if not known(part) or self._fragment(part)]
-        if not unknown or not (self._in_corpus(joined) or known(joined) and self._zipf(joined) >= LANGUAGE_MIN_ZIPF):
+        if not unknown or not (known(joined) and self._zipf(joined) >= LANGUAGE_MIN_ZIPF):
             return False  # a join the documents or the language hardly use is no likelier: «у ва» is no «ува»
         if len(unknown) == 2:
             return True
