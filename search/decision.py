@@ -295,9 +295,9 @@ def held_in(lexicon: Lexicon, terms: Iterable[str], rows: np.ndarray) -> dict[st
     keys = np.concatenate(postings).astype(np.int64)
     if not keys.size:
         return {term: np.zeros(rows.shape, dtype=bool) for term in known}
-    keys += np.repeat(shift, [piece.size for piece in postings])
+    keys += shift.repeat([piece.size for piece in postings])
     wanted = shift[:, None] + rows[None, :]
-    found = np.searchsorted(keys, wanted)
+    found = keys.searchsorted(wanted)
     np.minimum(found, keys.size - 1, out=found)
     return dict(zip(known, keys[found] == wanted))
 

@@ -53,7 +53,7 @@ from .rerank import (
     question_mass,
     shipped_reranker,
 )
-from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults
+from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults, retriever_score
 from .retrievers import JointScores, Retriever, share_cuts, top_k
 
 __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", "fused_weights"]
@@ -586,11 +586,16 @@ class Annotate(Stage):
         order = search.order[:k].tolist()
         # Each hit's rank and score by every retriever that ranked it, in the retrievers' order: only the hits'
         # entries are read out of each ranking.
+        # (A ranking lists each passage once: ``list.index`` finds a hit's place in C, where a Python walk over
+        # every ranking's ~100 entries cost ~0.1 ms a query.)
         breakdowns: dict[int, dict[str, RetrieverScore]] = {index: {} for index in order}
         for name, (indices, values) in search.ranked.items():
-            for rank, (index, value) in enumerate(zip(indices.tolist(), values.tolist()), 1):
-                if index in breakdowns:
-                    breakdowns[index][name] = RetrieverScore(rank, value)
+            listed = indices.tolist()
+            present = set(listed)
+            for index in order:
+                if index in present:
+                    at = listed.index(index)
+                    breakdowns[index][name] = retriever_score(at + 1, float(values[at]))
         weights = self.weights(query)
         answers = AnswerQuery(weights, asked)  # answer_span's query side, made once for every hit
         hits = []

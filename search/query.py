@@ -481,15 +481,21 @@ class DeletionIndex:
         if not self.words:
             return []
         size = self.prefix_length
-        codes = np.zeros(size + 1, dtype=np.int64)  # the last place stands for a dropped letter: code 0
-        foreign = np.zeros(size + 1, dtype=bool)  # a letter no indexed word has: a key holding it meets nothing
-        for position, char in enumerate(word[:size]):
-            code = self._alphabet.get(char)
-            codes[position], foreign[position] = (code, False) if code is not None else (0, True)
+        # Each letter's code; 0 (the code of a dropped letter, in the last place) for a letter no indexed word
+        # has: a key holding one meets nothing. Made as a list: item by item into an array cost ~10 µs a call.
+        alphabet = self._alphabet
+        letters = [alphabet.get(char, 0) for char in word[:size]]
+        codes = np.zeros(size + 1, dtype=np.int64)
+        codes[: len(letters)] = letters
         kept = self._kept[: self._patterns_within[max_distance]]
         keys = codes[kept] @ self._powers
-        keys = keys[~foreign[kept].any(axis=1)]
-        starts, ends = np.searchsorted(self._keys, keys), np.searchsorted(self._keys, keys, side="right")
+        if 0 in letters:
+            foreign = np.zeros(size + 1, dtype=bool)
+            foreign[: len(letters)] = [code == 0 for code in letters]
+            keys = keys[~foreign[kept].any(axis=1)]
+        starts, ends = self._keys.searchsorted(keys), self._keys.searchsorted(keys, side="right")
+        if not (ends > starts).any():
+            return []  # half the first pass's look-ups meet no key: nothing to gather, decode or measure
         rows = sorted_unique(self._owners[_ranges(starts, ends)])
         offsets = _ranges(self._row_start[rows], self._row_start[rows + 1])
         numbers = np.sort(self._row_words[offsets])

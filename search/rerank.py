@@ -342,7 +342,7 @@ def _ranks(scores: np.ndarray, depth: int, best: np.ndarray | None = None) -> tu
     ranks = np.full(scores.size, RANK_ABSENT, dtype=np.int64)
     if best.size:
         ascending = -scores[best]  # top_k gives the best first
-        ranks[best] = 1 + np.searchsorted(ascending, ascending, side="left")
+        ranks[best] = 1 + ascending.searchsorted(ascending, side="left")
     return ranks, best
 
 

@@ -19,6 +19,18 @@ class RetrieverScore:
     score: float
 
 
+_set_rank, _set_score = RetrieverScore.rank.__set__, RetrieverScore.score.__set__  # type: ignore[attr-defined]
+
+
+def retriever_score(rank: int, score: float) -> RetrieverScore:
+    """``RetrieverScore(rank, score)`` without the frozen dataclass's ``__init__`` (~1.2 → ~0.5 µs): the annotate
+    stage makes ~60 a query, each hit's place in each of six rankings."""
+    made = object.__new__(RetrieverScore)
+    _set_rank(made, rank)
+    _set_score(made, score)
+    return made
+
+
 @dataclass(frozen=True, slots=True)
 class Hit:
     """A ranked passage.

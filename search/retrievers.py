@@ -29,7 +29,7 @@ import numpy as np
 
 from . import kernels
 from .analysis import Analysed
-from .arrays import sorted_unique
+from .arrays import sorted_unique, unique_counts
 from .lexicon import numbered_field, okapi_idf
 from .storage import MappedFile
 
@@ -138,7 +138,7 @@ def top_k(scores: np.ndarray, k: int, minimum: float = 0.0) -> np.ndarray:
     Up to :data:`SMALL_TOP` scores (a small corpus), one stable sort of them all, cut where the scores above
     ``minimum`` end: the same order, in three numpy calls rather than seven."""
     if scores.size <= SMALL_TOP:
-        return np.argsort(-scores, kind="stable")[: max(min(k, int(np.count_nonzero(scores > minimum))), 0)]
+        return (-scores).argsort(kind="stable")[: max(min(k, int(np.count_nonzero(scores > minimum))), 0)]
     candidates = np.flatnonzero(scores > minimum)
     return candidates[_best(scores[candidates], k)]
 
@@ -693,7 +693,7 @@ class _Tfidf(_Postings, Retriever):
         values *= self.idf_[columns if array else list(columns)] if idf is None else idf.take(columns)
         # scikit-learn's L2 normalisation: a left-to-right sum of squares, then one division each (a cumulative
         # sum adds one by one, in order, as that loop does: the same bits, without a Python step per feature).
-        total = float(np.cumsum(values * values)[-1]) if values.size else 0.0
+        total = float((values * values).cumsum()[-1]) if values.size else 0.0
         if total != 0.0:
             values /= math.sqrt(total)
         return columns if array else list(columns), values
@@ -936,7 +936,7 @@ class TfidfChars(_Tfidf):
         every = np.concatenate(pieces) if len(pieces) > 1 else pieces[0] if pieces else _NO_COLUMNS
         if not every.size:
             return [], np.empty(0)
-        return self._weights(*np.unique(every, return_counts=True))
+        return self._weights(*unique_counts(every))
 
     def _numbered(self, documents: Sequence[Analysed]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
         """Each distinct word cut once by scikit-learn's own ``char_wb`` analyzer, then every occurrence's
@@ -1033,11 +1033,11 @@ class JointScores:
         picked = np.concatenate(columns).astype(np.int64, copy=False)
         starts = self._indptr[picked]
         lengths = self._indptr[picked + 1] - starts
-        ends = np.cumsum(lengths)
+        ends = lengths.cumsum()
         total = int(ends[-1])
-        positions = np.arange(total) + np.repeat(starts - (ends - lengths), lengths)
-        block = np.repeat(np.repeat(np.arange(len(parts), dtype=np.int64) * rows, counts), lengths)
-        each = self._data[positions] * np.repeat(np.concatenate(weights).astype(np.float64, copy=False), lengths)
+        positions = np.arange(total) + (starts - (ends - lengths)).repeat(lengths)
+        block = (np.arange(len(parts), dtype=np.int64) * rows).repeat(counts).repeat(lengths)
+        each = self._data[positions] * np.concatenate(weights).astype(np.float64, copy=False).repeat(lengths)
         summed = np.bincount(self._indices[positions] + block, weights=each, minlength=len(parts) * rows)
         if added is None:
             return summed.reshape(len(names), rows)

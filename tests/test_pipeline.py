@@ -152,3 +152,29 @@ def test_a_stage_changes_the_search_as_dataclasses_replace_would(engine: SearchE
     assert isinstance(changed, Search) and changed.order is search.order
     with pytest.raises(TypeError, match="no fields"):
         search.but(covrage=0.25)
+
+
+def test_each_hits_ranks_are_its_places_in_every_ranking(engine: SearchEngine) -> None:
+    """The annotate stage finds each hit in each retriever's ranking by ``list.index`` and makes its score with
+    ``retriever_score``: the same ranks, scores and objects a walk over every ranking makes."""
+    from dataclasses import FrozenInstanceError
+
+    from search.results import RetrieverScore, retriever_score
+
+    made = retriever_score(3, 0.25)
+    assert made == RetrieverScore(3, 0.25) and hash(made) == hash(RetrieverScore(3, 0.25))
+    assert repr(made) == "RetrieverScore(rank=3, score=0.25)" and type(made) is RetrieverScore
+    with pytest.raises(FrozenInstanceError):
+        made.rank = 4  # type: ignore[misc]
+    for query in ("как вернуть товар", "сколько стоит доставка в пункт выдачи", "rfr jajhvbnm pfrfp"):
+        for ranking in ("hybrid", engine.pipeline.default_ranking):
+            request = engine.pipeline.request(query, 10, retriever=ranking)
+            search = engine.pipeline.rank(request, until="annotate")
+            walked: dict[str, dict[str, RetrieverScore]] = {hit.passage_id: {} for hit in search.hits}
+            for name, (indices, values) in search.ranked.items():
+                for rank, (index, value) in enumerate(zip(indices.tolist(), values.tolist()), 1):
+                    passage_id = engine.index.passages[index].id
+                    if passage_id in walked:
+                        walked[passage_id][name] = RetrieverScore(rank, value)
+            assert search.hits and all(hit.retrievers == walked[hit.passage_id] for hit in search.hits)
+            assert all(list(hit.retrievers) == list(walked[hit.passage_id]) for hit in search.hits)
