@@ -222,6 +222,8 @@ def normalize(text: str) -> str:
     >>> normalize("Платёж\u00a0—\u200b8\u2011800")
     'платеж - 8-800'
     """
+    if _PLAIN.fullmatch(text):  # most words and queries: no offsets made (~2.0 → ~0.7 µs; ~40 calls a query)
+        return text.lower().replace("ё", "е")
     return normalize_with_offsets(text).text
 
 

@@ -216,7 +216,7 @@ def test_nfkc_fast_path_on_random_mixtures() -> None:
     for _ in range(2000):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         fast, slow = analysis.normalize_with_offsets(text), analysis._normalize_slow(text)
-        assert fast.text == slow.text, text
+        assert fast.text == slow.text == analysis.normalize(text), text
         assert fast.origins() is None or fast.origins() == slow.offsets, text
         sparse = analysis._normalize_sparse(text, None)
         assert (sparse.text, sparse.origins()) == (slow.text, slow.offsets), text
