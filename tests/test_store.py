@@ -192,6 +192,32 @@ def test_a_string_table_finds_any_string() -> None:
     assert table.find("нет") == -1
 
 
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 200, 3000])
+def test_a_sorted_string_tables_bisect_is_the_standard_librarys(size: int) -> None:
+    """``bisect_left`` finds a string's block in a sample of every ``SAMPLE_STEP``-th string, then searches the
+    block: the same place as ``bisect.bisect_left`` for strings held, strings between and beyond them all."""
+    import bisect
+    import random
+
+    from search.store import SAMPLE_STEP
+
+    rng = random.Random(size)
+    alphabet = "абвгдеёжзийклмнопрстуфхцчшщъыьэюяaz-"
+    words = sorted({"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9))) for _ in range(size)})
+    table = StringTable.build(words)
+    probes = [
+        *words,
+        "",
+        "а",
+        "яяяяяяяяяя",
+        "\uffff",
+        *("".join(rng.choice(alphabet) for _ in range(5)) for _ in range(500)),
+    ]
+    probes += [word + "а" for word in words[::SAMPLE_STEP]] + [word[:-1] for word in words[::SAMPLE_STEP]]
+    for probe in probes:
+        assert table.bisect_left(probe) == bisect.bisect_left(words, probe), probe
+
+
 @pytest.mark.parametrize("extra", [[], ["с\0нулём"]])
 def test_a_string_table_takes_many_strings_as_one_by_one(extra: list[str]) -> None:
     """Spelling's candidates are taken many at once (gathered, decoded once): the same strings, in the asked order,
