@@ -154,6 +154,22 @@ def test_a_stage_changes_the_search_as_dataclasses_replace_would(engine: SearchE
         search.but(covrage=0.25)
 
 
+def test_a_search_begins_as_its_dataclass_would(engine: SearchEngine) -> None:
+    """``Search.begin`` skips the frozen ``__init__``: the same fields, each default factory's value made anew."""
+    from dataclasses import fields
+
+    from search.pipeline import Search
+
+    request = engine.pipeline.request("как вернуть товар", 10)
+    began, made = Search.begin(request, 1.5), Search(request, 1.5)
+    assert type(began) is Search and list(vars(began)) == [f.name for f in fields(Search)]
+    for name in vars(made):
+        mine, theirs = getattr(began, name), getattr(made, name)
+        assert type(mine) is type(theirs), name
+        assert (mine.tolist() == theirs.tolist()) if isinstance(mine, np.ndarray) else mine == theirs, name
+    assert began.ranked is not Search.begin(request, 1.5).ranked  # a fresh mapping each time, never shared
+
+
 def test_each_hits_ranks_are_its_places_in_every_ranking(engine: SearchEngine) -> None:
     """The annotate stage finds each hit in each retriever's ranking by ``list.index`` and makes its score with
     ``retriever_score``: the same ranks, scores and objects a walk over every ranking makes."""
