@@ -47,6 +47,7 @@ from .lang import (
 from .morphology import Morphology, shared_morphology
 from .recent import Recent
 from .results import Correction
+from .spelling_channel import SpellingChannel, default_channel
 from .store import StringTable
 
 __all__ = [
@@ -127,6 +128,9 @@ NAME_DICTIONARY_SLIP = 6
 # likeliest, and what share of the query (IDF-weighted) the best passage must then cover for one to replace a
 # closest word the documents never use; a closest word no slip of the finger makes needs only a gain.
 CONTEXT_CANDIDATES = 4
+# The fitted channel (``search.spelling_channel``) weighs the hand order's pick against at most this many of the
+# typo's nearest candidates, besides the context's alternatives.
+CHANNEL_CANDIDATES = 6
 CONTEXT_MIN_COVERAGE = 0.99
 # Queries are open-ended: the work kept per word (its readings, corrections) and per query (its rewrite) is
 # bounded (``search.recent.Recent``), a few MB at most; the scheme decided per query too.
@@ -1223,9 +1227,17 @@ class SpellingStep(RewriteStep):
 
     name: ClassVar[str] = "spelling"
 
-    def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        coverage: Callable[[str], float] | None = None,
+        channel: SpellingChannel | None | bool = True,
+    ) -> None:
+        """``channel``: the fitted model that makes the last pick (``True``: the shipped one; ``None``: the hand
+        order and the context alone)."""
         self.vocabulary = vocabulary
         self.coverage = coverage
+        self.channel = default_channel() if channel is True else channel or None
         self._corrections: Recent[str | None] = Recent(WORDS_KEPT)
         self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
         # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
@@ -1268,7 +1280,7 @@ class SpellingStep(RewriteStep):
         rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
         if self.coverage is None:
             return rewrite
-        return self._real_words(self._in_context(rewrite), keep)
+        return self._real_words(self._channel_pick(self._in_context(rewrite)), keep)
 
     def _name(self, word: str) -> str | None:
         """The corpus's own spelling of a capitalised word, its ending kept («Дьюар» and «дьюару» are one
@@ -1484,6 +1496,79 @@ class SpellingStep(RewriteStep):
                 text = _replace_word(text, correction.replacement, best)
                 corrections[corrections.index(correction)] = Correction(self.name, correction.original, best)
                 baseline = best_share
+        return Rewrite(text, tuple(corrections), rewrite.alongside)
+
+    def channel_groups(self, rewrite: Rewrite) -> list[tuple[Correction, list[str], np.ndarray]]:
+        """For each typo the step corrected word for word, the candidates the fitted channel weighs (the pick
+        first) and their features (``channel_features``), read in the rewritten query."""
+        assert self.coverage is not None
+        groups = []
+        baseline: float | None = None
+        for correction in rewrite.corrections:
+            if correction.step != self.name:
+                continue
+            typed, chosen = normalize(correction.original), correction.replacement
+            if not _CYRILLIC_WORD.fullmatch(typed) or "-" in typed or not _CYRILLIC_WORD.fullmatch(chosen):
+                continue  # boundaries, hyphenated parts
+            if self.correct(typed) is None or self._latin_source(typed) is not None:
+                continue  # a real word (``_real_words`` decides it) or a reading of a Latin brand
+            candidates = self._candidates(typed)
+            nearest = self._ranked(typed, candidates, first=CHANNEL_CANDIDATES)[:CHANNEL_CANDIDATES]
+            pool = list(dict.fromkeys([chosen, *nearest, *self.alternatives(typed, chosen)]))
+            if len(pool) < 2:
+                continue
+            distances = {c: candidates.get(c) or OSA.distance(typed, c) for c in pool}
+            order = {c: rank for rank, c in enumerate(self._ranked(typed, distances))}
+            if baseline is None:
+                baseline = self.coverage(rewrite.text)
+            shares = [baseline] + [self.coverage(_replace_word(rewrite.text, chosen, c)) for c in pool[1:]]
+            rows = [
+                self.channel_features(typed, c, distances[c], order[c], share, share - baseline)
+                for c, share in zip(pool, shares)
+            ]
+            groups.append((correction, pool, np.asarray(rows, dtype=float)))
+        return groups
+
+    def channel_features(
+        self, typed: str, candidate: str, distance: int, rank: int, share: float, gain: float
+    ) -> list[float]:
+        """What the fitted channel reads of a candidate (``search.spelling_channel.CHANNEL_FEATURES``)."""
+        vocabulary = self.vocabulary
+        count = vocabulary.counts.get(candidate, 0)
+        lemma_in_corpus = not count and vocabulary.lemma_in_corpus(candidate)
+        language = vocabulary.frequency(candidate)
+        return [
+            float(distance),
+            float(bool(count)),
+            float(lemma_in_corpus),
+            float(not count and not lemma_in_corpus),
+            float(vocabulary.morph.lemma(candidate).function_word),
+            float(_slips(typed, candidate) > distance),
+            float(ear_slips(typed, candidate) <= distance),
+            float(candidate[0] != typed[0] and not _first_two_swapped(typed, candidate)),
+            float(slip_cost(typed, candidate)),
+            float(keyboard_cost(typed, candidate)),
+            float(len(candidate) - len(typed)),
+            vocabulary.corpus_frequency(candidate),
+            language,
+            float(language == 0),
+            math.log1p(rank),
+            share,
+            gain,
+            float(share >= CONTEXT_MIN_COVERAGE),
+        ]
+
+    def _channel_pick(self, rewrite: Rewrite) -> Rewrite:
+        """The fitted channel's last word on each typo (``search.spelling_channel``): a rival replaces the hand
+        order's pick when the model finds it likely enough to be the word meant, and the pick not."""
+        if self.channel is None:
+            return rewrite
+        text, corrections = rewrite.text, list(rewrite.corrections)
+        for correction, pool, rows in self.channel_groups(rewrite):
+            best = pool[self.channel.pick(rows)]
+            if best != correction.replacement:
+                text = _replace_word(text, correction.replacement, best)
+                corrections[corrections.index(correction)] = Correction(self.name, correction.original, best)
         return Rewrite(text, tuple(corrections), rewrite.alongside)
 
     def _in_corpus(self, word: str) -> bool:
