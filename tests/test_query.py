@@ -642,17 +642,20 @@ def test_real_phrases_and_long_words_keep_their_spaces(engine: SearchEngine, que
 # of the query as written), per noise kind (one seed per query here). The measure re-types the query as
 # written: the judged set holds queries misspelt or in the wrong layout by design («обратный званок», «щящт шв»),
 # which then carry the noise on top of their own. Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.968, one
-# typo 0.957, two typos 0.902 (0.870 before the noisy-channel rounds). The target is 0.95 for every kind:
-# missed by two typos only (two slips in one short word, queries the judged set holds misspelt already, words of
-# the language no dictionary has: «промокод»). Floors at what is reached, so a rule that loses ground fails.
+# typo 0.957, two typos 0.913 (0.870 before the noisy-channel rounds, 0.902 before the fitted channel). The issue's
+# target is 0.95 for every kind: missed by two typos only (two slips in one short word, queries the judged set holds
+# misspelt already, words of the language no dictionary has: «промокод»). Floors at what is reached, so a rule that
+# loses ground fails.
 NOISE_FLOORS = {
     "layout": 0.99,
     "translit_passport": 0.95,
     "translit_gost": 0.96,
     "translit_informal": 0.95,
     "typo1": 0.95,
-    "typo2": 0.90,
-    "orthography": 0.85,  # reached 0.851 (80 of 94; without misspellings by ear known to spelling, 0.766)
+    # two typos 0.913 (84 of 92) with the fitted channel's last pick (0.902 by the hand order alone)
+    "typo2": 0.91,
+    # reached 0.862 (81 of 94; 0.851 by the hand order alone; without misspellings by ear known to spelling, 0.766)
+    "orthography": 0.86,
     # A space dropped or put inside a word: 0.759 (0.167 before the word-boundary rules); what stays lost is mostly
     # the judged set's queries typed on the wrong layout or transliterated («cnfnecpfrfpf», «kodovoeslovo»: the
     # script steps read whole words) and its misspelt ones with a space lost too («обратныйзванок»).
