@@ -1243,6 +1243,9 @@ class SpellingStep(RewriteStep):
         # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
         self._found_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
         self.boundaries = WordBoundaries(vocabulary, self.correct)
+        # The same rewritten texts are weighed by the context step, the channel and the real-word step in turn:
+        # each text's coverage (a BM25 top-1) is looked up once.
+        self._coverages: Recent[float] = Recent(LOOKUPS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = (), boundaries: bool = True) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos.
@@ -1481,10 +1484,10 @@ class SpellingStep(RewriteStep):
             if not options:
                 continue
             if baseline is None:
-                baseline = self.coverage(text)
+                baseline = self._covers(text)
             best, best_share = correction.replacement, baseline
             for option in options:
-                share = self.coverage(_replace_word(text, correction.replacement, option))
+                share = self._covers(_replace_word(text, correction.replacement, option))
                 # A misspelling by ear against a slip of the finger as near: the context decides, any gain
                 # («таторы»: татары by ear, статоры a letter left out).
                 even = not fingers and finger_slips(typed, option) <= distance
@@ -1498,9 +1501,13 @@ class SpellingStep(RewriteStep):
                 baseline = best_share
         return Rewrite(text, tuple(corrections), rewrite.alongside)
 
-    def channel_groups(self, rewrite: Rewrite) -> list[tuple[Correction, list[str], np.ndarray]]:
+    def channel_groups(
+        self, rewrite: Rewrite, channel: SpellingChannel | None = None
+    ) -> list[tuple[Correction, list[str], np.ndarray]]:
         """For each typo the step corrected word for word, the candidates the fitted channel weighs (the pick
-        first) and their features (``channel_features``), read in the rewritten query."""
+        first) and their features (``channel_features``), read in the rewritten query. With ``channel``, a rival
+        the model could not take whatever the best passage covers with it is left out before its coverage is
+        looked up (a BM25 top-1 each): the same pick, fewer look-ups."""
         assert self.coverage is not None
         groups = []
         baseline: float | None = None
@@ -1520,13 +1527,25 @@ class SpellingStep(RewriteStep):
             distances = {c: candidates.get(c) or OSA.distance(typed, c) for c in pool}
             order = {c: rank for rank, c in enumerate(self._ranked(typed, distances))}
             if baseline is None:
-                baseline = self.coverage(rewrite.text)
-            shares = [baseline] + [self.coverage(_replace_word(rewrite.text, chosen, c)) for c in pool[1:]]
-            rows = [
-                self.channel_features(typed, c, distances[c], order[c], share, share - baseline)
-                for c, share in zip(pool, shares)
-            ]
-            groups.append((correction, pool, np.asarray(rows, dtype=float)))
+                baseline = self._covers(rewrite.text)
+            rows = np.asarray(
+                [self.channel_features(typed, c, distances[c], order[c], baseline, 0.0) for c in pool], dtype=float
+            )
+            if channel is not None:
+                # The model is linear in the coverage, but for the step at CONTEXT_MIN_COVERAGE: its best case is
+                # at one of these shares.
+                cases = (0.0, math.nextafter(CONTEXT_MIN_COVERAGE, 0.0), CONTEXT_MIN_COVERAGE, 1.0)
+                variants = np.vstack(
+                    [rows[0], *(_with_share(row, share, baseline) for row in rows[1:] for share in cases)]
+                )
+                best_case = channel.probabilities(variants).reshape(len(pool) - 1, len(cases)).max(axis=1)
+                kept = [0, *(1 + np.flatnonzero(best_case > channel.threshold))]
+                if len(kept) < 2:
+                    continue
+                pool, rows = [pool[i] for i in kept], rows[kept]
+            for i, c in enumerate(pool[1:], 1):
+                rows[i] = _with_share(rows[i], self._covers(_replace_word(rewrite.text, chosen, c)), baseline)
+            groups.append((correction, pool, rows))
         return groups
 
     def channel_features(
@@ -1564,12 +1583,17 @@ class SpellingStep(RewriteStep):
         if self.channel is None:
             return rewrite
         text, corrections = rewrite.text, list(rewrite.corrections)
-        for correction, pool, rows in self.channel_groups(rewrite):
+        for correction, pool, rows in self.channel_groups(rewrite, self.channel):
             best = pool[self.channel.pick(rows)]
             if best != correction.replacement:
                 text = _replace_word(text, correction.replacement, best)
                 corrections[corrections.index(correction)] = Correction(self.name, correction.original, best)
         return Rewrite(text, tuple(corrections), rewrite.alongside)
+
+    def _covers(self, text: str) -> float:
+        assert self.coverage is not None
+        coverage = self.coverage
+        return self._coverages.get(text, lambda: coverage(text))
 
     def _in_corpus(self, word: str) -> bool:
         return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
@@ -1629,7 +1653,7 @@ class SpellingStep(RewriteStep):
                 continue
             lemma = morph.lemma(word)
             if baseline is None:
-                baseline = self.coverage(text)
+                baseline = self._covers(text)
             # A query whose best passage already speaks of most of it keeps its real words, but for a slip onto a
             # rare word that makes a passage cover all of it («вывод средств крата»: карта, +4.5 Zipf), or
             # ``REAL_WORD_COVERED_GAIN`` more of it («голосовом мерю»: меню). The first, on typo2
@@ -1644,7 +1668,7 @@ class SpellingStep(RewriteStep):
             for candidate in ranked[:3]:
                 if covered and not self._likelier(candidate, word):
                     continue
-                share = self.coverage(_replace_word(text, word, candidate))
+                share = self._covers(_replace_word(text, word, candidate))
                 likelier = self._likelier(candidate, word) and share > baseline + (
                     REAL_WORD_COVERED_GAIN if covered else 0
                 )
@@ -1696,6 +1720,14 @@ class SpellingStep(RewriteStep):
                 and _same_stem(lemma.lemma, morph.lemma(candidate).lemma)
             )
         }
+
+
+def _with_share(row: np.ndarray, share: float, baseline: float) -> np.ndarray:
+    """A candidate's ``channel_features`` with the best passage covering ``share`` of the query (the pick's:
+    ``baseline``): its last three columns."""
+    row = row.copy()
+    row[-3:] = (share, share - baseline, float(share >= CONTEXT_MIN_COVERAGE))
+    return row
 
 
 def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
