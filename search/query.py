@@ -1246,6 +1246,7 @@ class SpellingStep(RewriteStep):
         # The same rewritten texts are weighed by the context step, the channel and the real-word step in turn:
         # each text's coverage (a BM25 top-1) is looked up once.
         self._coverages: Recent[float] = Recent(LOOKUPS_KEPT)
+        self._alternatives: Recent[list[str]] = Recent(LOOKUPS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = (), boundaries: bool = True) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos.
@@ -1433,7 +1434,11 @@ class SpellingStep(RewriteStep):
     def alternatives(self, word: str, chosen: str) -> list[str]:
         """Other words a corrected typo may stand for, likeliest first: the candidates ``correct`` ranked below
         ``chosen`` and the corpus's words two slips away (a short word's two slips make a word one edit from
-        something else: «сещо» is «село» one edit away, «вещь» two), at most ``CONTEXT_CANDIDATES``."""
+        something else: «сещо» is «село» one edit away, «вещь» two), at most ``CONTEXT_CANDIDATES``. The context
+        step and the channel both ask: found once."""
+        return list(self._alternatives.get((word, chosen), lambda: self._find_alternatives(word, chosen)))
+
+    def _find_alternatives(self, word: str, chosen: str) -> list[str]:
         candidates = self._candidates(word)
         if len(word) >= 4:
             candidates.update(self.vocabulary.spelling_index.lookup(word, 2))
