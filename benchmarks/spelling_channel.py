@@ -1,35 +1,37 @@
-"""A fitted noisy channel for the spelling pick: does a logistic regression beat the hand-ordered tie-breaks?
+"""Fit the spelling step's noisy channel (``search.spelling_channel``) on re-typed questions, in their context.
 
 The spelling step (``search.query.SpellingStep``) ranks a typo's candidates by
-distance, then tier (corpus word, form of a corpus lemma, dictionary word),
-slip of the finger, first letter, keyboard cost, corpus and language
-frequency, all hand-ordered. This script re-types the words of XQuAD-ru and
-RUTUBE questions with the project's noise generator (``search.noise``, two
-typos), keeps each re-typed word the step would correct whose candidates hold
-the original, and fits a scikit-learn logistic regression over per-candidate
-features (label: the candidate is the original word) on the training seeds.
-On held-out seeds it prints, per set, how often the hand order and the fitted
-model pick the original (top-1 among the candidates), with the fitted model
-ranking either all candidates or only those at the nearest distance.
-``--lemma`` counts any form of the original's lemma as right (the engine
-searches lemmas). ``--save FILE`` writes the coefficients as JSON (no pickle).
-Measured and not adopted: the offline gain does not carry to lemma recovery
-end to end (README, "A fitted noisy channel, measured and not adopted").
+a hand order and weighs the likeliest in the query's context
+(``_in_context``); the fitted channel then looks at that pick and its rivals
+together (``SpellingStep.channel_groups``: the typo's nearest candidates and
+the context's alternatives, each with the hand order's features, its place in
+that order, and how much of the query the best passage covers with it). This
+script re-types XQuAD-ru's and RUTUBE's questions with the project's noise
+generator (``search.noise``; one and two typos; seeds 0–2 to fit, 3–4 held
+out), runs each through the engine's rewriter with the channel switched off,
+and keeps every typo it corrected word for word whose candidates hold a form of
+the original word's lemma (the engine searches lemmas). A scikit-learn
+logistic regression over the candidates (label: a form of the original's
+lemma) is fitted; its margin (how much a rival must outscore the hand pick) is
+chosen by leave-one-seed-out cross-validation on the fitting seeds. Printed:
+the pick's accuracy (hand order vs fitted) cross-validated and on the held-out
+seeds per set and kind, and the calibration of the fitted probabilities on the
+held-out seeds. ``--save`` writes the model as JSON (no pickle) to
+``search/models/spelling_channel.json`` (or the path given).
 
-    python -m benchmarks.spelling_channel [--train-seeds 0,1,2] [--test-seeds 3,4] [--lemma] [--save FILE]
+    python -m benchmarks.spelling_channel [--train-seeds 0,1,2] [--test-seeds 3,4] [--kinds typo1,typo2] [--save [FILE]]
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import math
 import re
 import sys
 import tempfile
 import time
 import zlib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,147 +42,142 @@ from benchmarks.robustness import SHARED, QuestionSet, rutube, xquad
 from search.analysis import normalize
 from search.noise import retype
 from search.pipeline import Understand
-from search.query import SpellingStep, Vocabulary, _first_two_swapped, _misheard, finger_slips, keyboard_cost, slip_cost
+from search.query import QueryRewriter, Rewrite, SpellingStep
+from search.spelling_channel import MODEL_FILE, PAIR_FEATURES, SpellingChannel, pair_features
 
-WORD = re.compile(r"[а-яё]+", re.IGNORECASE)
-
-
-CHANNEL_FEATURES = (
-    "distance",
-    "corpus_word",
-    "corpus_lemma",
-    "dictionary_only",
-    "function_word",
-    "unslipped",
-    "misheard",
-    "first_letter_differs",
-    "slip_cost",
-    "keyboard_cost",
-    "length_difference",
-    "corpus_zipf",
-    "language_zipf",
-    "no_frequency",
-)
+WORD = re.compile(r"\w+")
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
-def channel_features(vocabulary: Vocabulary, typed: str, candidate: str, distance: int) -> list[float]:
-    """What the hand order of ``SpellingStep._ranked`` reads of a candidate, as numbers (``CHANNEL_FEATURES``)."""
-    count = vocabulary.counts.get(candidate, 0)
-    lemma_in_corpus = not count and vocabulary.lemma_in_corpus(candidate)
-    language = vocabulary.frequency(candidate)
-    return [
-        float(distance),
-        float(bool(count)),
-        float(lemma_in_corpus),
-        float(not count and not lemma_in_corpus),
-        float(vocabulary.morph.lemma(candidate).function_word),
-        float(finger_slips(typed, candidate) > distance),
-        float(_misheard(typed, candidate)),
-        float(candidate[0] != typed[0] and not _first_two_swapped(typed, candidate)),
-        float(slip_cost(typed, candidate)),
-        float(keyboard_cost(typed, candidate)),
-        float(len(candidate) - len(typed)),
-        vocabulary.corpus_frequency(candidate),
-        language,
-        float(language == 0),
-    ]
-
-
-def spelling_step(questions: QuestionSet) -> SpellingStep:
-    """The set's spelling step, whose hand order the fitted model is compared with."""
+def rewriter(questions: QuestionSet) -> QueryRewriter:
     understand = next(stage for stage in questions.engine.pipeline.stages if isinstance(stage, Understand))
-    step = next(step for step in understand.rewriter.steps if isinstance(step, SpellingStep))
-    return step
+    return understand.rewriter
 
 
-def examples(questions: QuestionSet, step: SpellingStep, seeds: Sequence[int], lemma: bool) -> list[dict]:
-    """One group per re-typed word the step corrects whose candidates hold the original word."""
-    groups = []
-    for seed in seeds:
-        for qid, question, _ in questions.questions:
-            text = retype(question, "typo2", zlib.crc32(f"{seed}:typo2:{qid}".encode()))
-            before, after = WORD.findall(question), WORD.findall(text)
-            if len(before) != len(after):
-                continue
-            for original, typo in zip(before, after):
-                original, typo = normalize(original), normalize(typo)
-                if original == typo or step.correct(typo) is None:
+def examples(questions: QuestionSet, kinds: Sequence[str], seeds: Sequence[int]) -> list[dict]:
+    """One group per typo the rewriter corrected word for word whose candidates hold a form of the original."""
+    rewrite = rewriter(questions)
+    step = next(s for s in rewrite.steps if isinstance(s, SpellingStep))
+    step.channel = None  # the hand order's picks, as the model will see them
+    morph = step.vocabulary.morph
+    groups: list[dict] = []
+    seen: list[list[tuple]] = []
+
+    def capture(result: Rewrite) -> Rewrite:
+        seen.append(step.channel_groups(result))
+        return result
+
+    step._channel_pick = capture  # type: ignore[method-assign]
+    for kind in kinds:
+        for seed in seeds:
+            for qid, question, _ in questions.questions:
+                text = retype(question, kind, zlib.crc32(f"{seed}:{kind}:{qid}".encode()))
+                before, after = WORD.findall(question), WORD.findall(text)
+                if text == question or len(before) != len(after):
                     continue
-                candidates = step._candidates(typo)
-                if original not in candidates or len(candidates) < 2:
-                    continue
-                order = list(candidates)
-                morph = step.vocabulary.morph
-                meant = morph.lemma(original).lemma
-                # Right: the original word, or (``lemma``) any form of its lemma: the engine searches lemmas.
-                right = [c for c in order if c == original or (lemma and morph.lemma(c).lemma == meant)]
-                groups.append(
-                    {
-                        "typed": typo,
-                        "original": original,
-                        "right": right,
-                        "candidates": order,
-                        "distances": [candidates[c] for c in order],
-                        "hand": step._ranked(typo, candidates)[0],
-                        "x": [channel_features(step.vocabulary, typo, c, candidates[c]) for c in order],
-                    }
-                )
+                meant = {normalize(t): normalize(o) for o, t in zip(before, after) if o != t}
+                seen.clear()
+                rewrite._rewrite(text, None)  # not the cached rewrite: the capture must run
+                for correction, pool, rows in (g for found in seen for g in found):
+                    original = meant.get(normalize(correction.original))
+                    if original is None:
+                        continue
+                    lemma = morph.lemma(original).lemma
+                    right = [morph.lemma(c).lemma == lemma for c in pool]
+                    if any(right):
+                        groups.append({"seed": seed, "kind": kind, "x": rows, "y": np.asarray(right), "pool": pool})
     return groups
 
 
-def pick(model: LogisticRegression, scaler: StandardScaler, group: dict, nearest: bool) -> str:
-    scores = model.decision_function(scaler.transform(np.asarray(group["x"])))
-    if nearest:
-        least = min(group["distances"])
-        scores = np.where(np.asarray(group["distances"]) == least, scores, -math.inf)
-    return group["candidates"][int(np.argmax(scores))]
+def pairs(groups: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Each rival against its group's pick (``pair_features``); label: the rival is right and the pick is not."""
+    x = np.vstack([pair_features(g["x"]) for g in groups])
+    y = np.concatenate([g["y"][1:] & ~g["y"][0] for g in groups])
+    return x, y
+
+
+def fit(groups: list[dict], threshold: float = 0.5, notes: str = "") -> SpellingChannel:
+    x, y = pairs(groups)
+    scaler = StandardScaler().fit(x)
+    scaler.scale_[scaler.scale_ == 0] = 1.0  # a column constant in training (the pick's own rank) reads as 0
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(x), y)
+    return SpellingChannel(
+        tuple(float(v) for v in scaler.mean_),
+        tuple(float(v) for v in scaler.scale_),
+        tuple(float(v) for v in model.coef_[0]),
+        float(model.intercept_[0]),
+        threshold,
+        notes=notes,
+    )
+
+
+def accuracy(groups: list[dict], model: SpellingChannel | None) -> float:
+    """How often the pick is a form of the original: the hand order's (``model`` None) or the model's."""
+    if not groups:
+        return float("nan")
+    return sum(bool(g["y"][0 if model is None else model.pick(g["x"])]) for g in groups) / len(groups)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     command = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     command.add_argument("--train-seeds", default="0,1,2")
     command.add_argument("--test-seeds", default="3,4")
-    command.add_argument("--lemma", action="store_true", help="a form of the original's lemma counts as right")
-    command.add_argument("--save", type=Path, help="write the fitted coefficients here (JSON)")
+    command.add_argument("--kinds", default="typo1,typo2")
+    command.add_argument("--save", nargs="?", type=Path, const=MODEL_FILE, help="write the model (JSON)")
     args = command.parse_args(argv)
     train_seeds = [int(s) for s in args.train_seeds.split(",")]
     test_seeds = [int(s) for s in args.test_seeds.split(",")]
+    kinds = args.kinds.split(",")
     wall, cpu = time.perf_counter(), time.process_time()
+    train: list[dict] = []
+    test: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        sets = {"xquad": xquad(SHARED / "xquad", workdir), "rutube": rutube(SHARED / "rutube", workdir)}
-        train: list[dict] = []
-        test: dict[str, list[dict]] = {}
-        for name, questions in sets.items():
-            step = spelling_step(questions)
-            train += examples(questions, step, train_seeds, args.lemma)
-            test[name] = examples(questions, step, test_seeds, args.lemma)
-    x = np.asarray([row for group in train for row in group["x"]])
-    y = np.asarray([c in group["right"] for group in train for c in group["candidates"]])
-    scaler = StandardScaler().fit(x)
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(scaler.transform(x), y)
-    train_hand = sum(g["hand"] in g["right"] for g in train) / len(train)
-    train_fit = sum(pick(model, scaler, g, False) in g["right"] for g in train) / len(train)
-    print(f"train seeds {train_seeds}: {len(train)} typos; hand order {train_hand:.3f}, fitted {train_fit:.3f}")
-    print(f"held-out seeds {test_seeds}: top-1 pick of the original among the candidates")
-    print(f"{'set':8} {'typos':>6} {'hand':>7} {'fitted':>7} {'fitted, nearest':>16}")
+        loaders = {
+            "xquad": lambda: xquad(SHARED / "xquad", workdir),
+            "rutube": lambda: rutube(SHARED / "rutube", workdir),
+        }
+        for name, load in loaders.items():
+            questions = load()
+            train += examples(questions, kinds, train_seeds)
+            test[name] = examples(questions, kinds, test_seeds)
+            print(f"{name}: examples read, {time.process_time() - cpu:.0f} s CPU", file=sys.stderr, flush=True)
+    # The threshold, by leave-one-seed-out cross-validation on the fitting seeds.
+    cv: dict[float, list[int]] = {t: [0, 0] for t in THRESHOLDS}
+    for seed in train_seeds:
+        inside = fit([g for g in train if g["seed"] != seed])
+        outside = [g for g in train if g["seed"] == seed]
+        for threshold in THRESHOLDS:
+            model = replace(inside, threshold=threshold)
+            cv[threshold][0] += sum(bool(g["y"][model.pick(g["x"])]) for g in outside)
+            cv[threshold][1] += len(outside)
+    print(f"fitting seeds {train_seeds}, kinds {kinds}: {len(train)} typos; the pick is a form of the original's lemma")
+    print(f"  hand order {accuracy(train, None):.4f}")
+    for threshold, (right, total) in cv.items():
+        print(f"  fitted, leave-one-seed-out, threshold {threshold}: {right / total:.4f}")
+    threshold = max(THRESHOLDS, key=lambda t: (cv[t][0], t))
+    notes = f"fitted on {','.join(kinds)} seeds {args.train_seeds} of XQuAD-ru and RUTUBE; threshold by CV"
+    fitted = fit(train, threshold, notes)
+    print(f"held-out seeds {test_seeds}, threshold {threshold}:")
+    print(f"{'set':8} {'kind':6} {'typos':>6} {'hand':>7} {'fitted':>7}")
     for name, groups in test.items():
-        hand = sum(g["hand"] in g["right"] for g in groups) / len(groups)
-        fitted = sum(pick(model, scaler, g, False) in g["right"] for g in groups) / len(groups)
-        nearest = sum(pick(model, scaler, g, True) in g["right"] for g in groups) / len(groups)
-        print(f"{name:8} {len(groups):6d} {hand:7.3f} {fitted:7.3f} {nearest:16.3f}")
-    print("coefficients (standardized):", dict(zip(CHANNEL_FEATURES, np.round(model.coef_[0], 3).tolist())))
+        for kind in kinds:
+            part = [g for g in groups if g["kind"] == kind]
+            print(f"{name:8} {kind:6} {len(part):6d} {accuracy(part, None):7.4f} {accuracy(part, fitted):7.4f}")
+    held = [g for groups in test.values() for g in groups]
+    p = np.concatenate([fitted.probabilities(g["x"]) for g in held])
+    y = pairs(held)[1]
+    print("calibration on the held-out rivals (mean predicted → observed share, rivals):")
+    for low, high in zip(np.linspace(0, 0.9, 10), np.linspace(0.1, 1.0, 10)):
+        inside = (p >= low) & ((p < high) | (high == 1.0))
+        if inside.any():
+            print(f"  {low:.1f}–{high:.1f}: {p[inside].mean():.3f} → {y[inside].mean():.3f} ({inside.sum()})")
+    weights = sorted(zip(PAIR_FEATURES, fitted.coef), key=lambda item: -abs(item[1]))[:12]
+    print("largest coefficients (standardized):", {name: round(value, 2) for name, value in weights})
     print(f"wall {time.perf_counter() - wall:.0f} s, CPU {time.process_time() - cpu:.0f} s", file=sys.stderr)
     if args.save:
-        state = {
-            "features": list(CHANNEL_FEATURES),
-            "mean": scaler.mean_.tolist(),
-            "scale": scaler.scale_.tolist(),
-            "coef": model.coef_[0].tolist(),
-            "intercept": float(model.intercept_[0]),
-            "train_seeds": train_seeds,
-        }
-        args.save.write_text(json.dumps(state, indent=1) + "\n", encoding="utf-8")
+        fitted.save(args.save)
+        print(f"saved {args.save}", file=sys.stderr)
     return 0
 
 

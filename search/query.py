@@ -47,6 +47,7 @@ from .lang import (
 from .morphology import Morphology, shared_morphology
 from .recent import Recent
 from .results import Correction
+from .spelling_channel import SpellingChannel, default_channel
 from .store import StringTable
 
 __all__ = [
@@ -127,6 +128,9 @@ NAME_DICTIONARY_SLIP = 6
 # likeliest, and what share of the query (IDF-weighted) the best passage must then cover for one to replace a
 # closest word the documents never use; a closest word no slip of the finger makes needs only a gain.
 CONTEXT_CANDIDATES = 4
+# The fitted channel (``search.spelling_channel``) weighs the hand order's pick against at most this many of the
+# typo's nearest candidates, besides the context's alternatives.
+CHANNEL_CANDIDATES = 6
 CONTEXT_MIN_COVERAGE = 0.99
 # Queries are open-ended: the work kept per word (its readings, corrections) and per query (its rewrite) is
 # bounded (``search.recent.Recent``), a few MB at most; the scheme decided per query too.
@@ -1229,14 +1233,26 @@ class SpellingStep(RewriteStep):
 
     name: ClassVar[str] = "spelling"
 
-    def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        coverage: Callable[[str], float] | None = None,
+        channel: SpellingChannel | None | bool = True,
+    ) -> None:
+        """``channel``: the fitted model that makes the last pick (``True``: the shipped one; ``None``: the hand
+        order and the context alone)."""
         self.vocabulary = vocabulary
         self.coverage = coverage
+        self.channel = default_channel() if channel is True else channel or None
         self._corrections: Recent[str | None] = Recent(WORDS_KEPT)
         self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
         # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
         self._found_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
         self.boundaries = WordBoundaries(vocabulary, self.correct)
+        # The same rewritten texts are weighed by the context step, the channel and the real-word step in turn:
+        # each text's coverage (a BM25 top-1) is looked up once.
+        self._coverages: Recent[float] = Recent(LOOKUPS_KEPT)
+        self._alternatives: Recent[list[str]] = Recent(LOOKUPS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = (), boundaries: bool = True) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos.
@@ -1274,7 +1290,7 @@ class SpellingStep(RewriteStep):
         rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
         if self.coverage is None:
             return rewrite
-        return self._real_words(self._in_context(rewrite), keep)
+        return self._real_words(self._channel_pick(self._in_context(rewrite)), keep)
 
     def _name(self, word: str) -> str | None:
         """The corpus's own spelling of a capitalised word, its ending kept («Дьюар» and «дьюару» are one
@@ -1424,7 +1440,11 @@ class SpellingStep(RewriteStep):
     def alternatives(self, word: str, chosen: str) -> list[str]:
         """Other words a corrected typo may stand for, likeliest first: the candidates ``correct`` ranked below
         ``chosen`` and the corpus's words two slips away (a short word's two slips make a word one edit from
-        something else: «сещо» is «село» one edit away, «вещь» two), at most ``CONTEXT_CANDIDATES``."""
+        something else: «сещо» is «село» one edit away, «вещь» two), at most ``CONTEXT_CANDIDATES``. The context
+        step and the channel both ask: found once."""
+        return list(self._alternatives.get((word, chosen), lambda: self._find_alternatives(word, chosen)))
+
+    def _find_alternatives(self, word: str, chosen: str) -> list[str]:
         candidates = self._candidates(word)
         if len(word) >= 4:
             candidates.update(self.vocabulary.spelling_index.lookup(word, 2))
@@ -1475,10 +1495,10 @@ class SpellingStep(RewriteStep):
             if not options:
                 continue
             if baseline is None:
-                baseline = self.coverage(text)
+                baseline = self._covers(text)
             best, best_share = correction.replacement, baseline
             for option in options:
-                share = self.coverage(_replace_word(text, correction.replacement, option))
+                share = self._covers(_replace_word(text, correction.replacement, option))
                 # A misspelling by ear against a slip of the finger as near: the context decides, any gain
                 # («таторы»: татары by ear, статоры a letter left out).
                 even = not fingers and finger_slips(typed, option) <= distance
@@ -1491,6 +1511,100 @@ class SpellingStep(RewriteStep):
                 corrections[corrections.index(correction)] = Correction(self.name, correction.original, best)
                 baseline = best_share
         return Rewrite(text, tuple(corrections), rewrite.alongside)
+
+    def channel_groups(
+        self, rewrite: Rewrite, channel: SpellingChannel | None = None
+    ) -> list[tuple[Correction, list[str], np.ndarray]]:
+        """For each typo the step corrected word for word, the candidates the fitted channel weighs (the pick
+        first) and their features (``channel_features``), read in the rewritten query. With ``channel``, a rival
+        the model could not take whatever the best passage covers with it is left out before its coverage is
+        looked up (a BM25 top-1 each): the same pick, fewer look-ups."""
+        assert self.coverage is not None
+        groups = []
+        baseline: float | None = None
+        for correction in rewrite.corrections:
+            if correction.step != self.name:
+                continue
+            typed, chosen = normalize(correction.original), correction.replacement
+            if not _CYRILLIC_WORD.fullmatch(typed) or "-" in typed or not _CYRILLIC_WORD.fullmatch(chosen):
+                continue  # boundaries, hyphenated parts
+            if self.correct(typed) is None or self._latin_source(typed) is not None:
+                continue  # a real word (``_real_words`` decides it) or a reading of a Latin brand
+            candidates = self._candidates(typed)
+            nearest = self._ranked(typed, candidates, first=CHANNEL_CANDIDATES)[:CHANNEL_CANDIDATES]
+            pool = list(dict.fromkeys([chosen, *nearest, *self.alternatives(typed, chosen)]))
+            if len(pool) < 2:
+                continue
+            distances = {c: candidates.get(c) or OSA.distance(typed, c) for c in pool}
+            order = {c: rank for rank, c in enumerate(self._ranked(typed, distances))}
+            if baseline is None:
+                baseline = self._covers(rewrite.text)
+            rows = np.asarray(
+                [self.channel_features(typed, c, distances[c], order[c], baseline, 0.0) for c in pool], dtype=float
+            )
+            if channel is not None:
+                # The model is linear in the coverage, but for the step at CONTEXT_MIN_COVERAGE: its best case is
+                # at one of these shares.
+                cases = (0.0, math.nextafter(CONTEXT_MIN_COVERAGE, 0.0), CONTEXT_MIN_COVERAGE, 1.0)
+                variants = np.vstack(
+                    [rows[0], *(_with_share(row, share, baseline) for row in rows[1:] for share in cases)]
+                )
+                best_case = channel.probabilities(variants).reshape(len(pool) - 1, len(cases)).max(axis=1)
+                kept = [0, *(1 + np.flatnonzero(best_case > channel.threshold))]
+                if len(kept) < 2:
+                    continue
+                pool, rows = [pool[i] for i in kept], rows[kept]
+            for i, c in enumerate(pool[1:], 1):
+                rows[i] = _with_share(rows[i], self._covers(_replace_word(rewrite.text, chosen, c)), baseline)
+            groups.append((correction, pool, rows))
+        return groups
+
+    def channel_features(
+        self, typed: str, candidate: str, distance: int, rank: int, share: float, gain: float
+    ) -> list[float]:
+        """What the fitted channel reads of a candidate (``search.spelling_channel.CHANNEL_FEATURES``)."""
+        vocabulary = self.vocabulary
+        count = vocabulary.counts.get(candidate, 0)
+        lemma_in_corpus = not count and vocabulary.lemma_in_corpus(candidate)
+        language = vocabulary.frequency(candidate)
+        return [
+            float(distance),
+            float(bool(count)),
+            float(lemma_in_corpus),
+            float(not count and not lemma_in_corpus),
+            float(vocabulary.morph.lemma(candidate).function_word),
+            float(_slips(typed, candidate) > distance),
+            float(ear_slips(typed, candidate) <= distance),
+            float(candidate[0] != typed[0] and not _first_two_swapped(typed, candidate)),
+            float(slip_cost(typed, candidate)),
+            float(keyboard_cost(typed, candidate)),
+            float(len(candidate) - len(typed)),
+            vocabulary.corpus_frequency(candidate),
+            language,
+            float(language == 0),
+            math.log1p(rank),
+            share,
+            gain,
+            float(share >= CONTEXT_MIN_COVERAGE),
+        ]
+
+    def _channel_pick(self, rewrite: Rewrite) -> Rewrite:
+        """The fitted channel's last word on each typo (``search.spelling_channel``): a rival replaces the hand
+        order's pick when the model finds it likely enough to be the word meant, and the pick not."""
+        if self.channel is None:
+            return rewrite
+        text, corrections = rewrite.text, list(rewrite.corrections)
+        for correction, pool, rows in self.channel_groups(rewrite, self.channel):
+            best = pool[self.channel.pick(rows)]
+            if best != correction.replacement:
+                text = _replace_word(text, correction.replacement, best)
+                corrections[corrections.index(correction)] = Correction(self.name, correction.original, best)
+        return Rewrite(text, tuple(corrections), rewrite.alongside)
+
+    def _covers(self, text: str) -> float:
+        assert self.coverage is not None
+        coverage = self.coverage
+        return self._coverages.get(text, lambda: coverage(text))
 
     def _in_corpus(self, word: str) -> bool:
         return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
@@ -1550,7 +1664,7 @@ class SpellingStep(RewriteStep):
                 continue
             lemma = morph.lemma(word)
             if baseline is None:
-                baseline = self.coverage(text)
+                baseline = self._covers(text)
             # A query whose best passage already speaks of most of it keeps its real words, but for a slip onto a
             # rare word that makes a passage cover all of it («вывод средств крата»: карта, +4.5 Zipf), or
             # ``REAL_WORD_COVERED_GAIN`` more of it («голосовом мерю»: меню). The first, on typo2
@@ -1565,7 +1679,7 @@ class SpellingStep(RewriteStep):
             for candidate in ranked[:3]:
                 if covered and not self._likelier(candidate, word):
                     continue
-                share = self.coverage(_replace_word(text, word, candidate))
+                share = self._covers(_replace_word(text, word, candidate))
                 likelier = self._likelier(candidate, word) and share > baseline + (
                     REAL_WORD_COVERED_GAIN if covered else 0
                 )
@@ -1617,6 +1731,14 @@ class SpellingStep(RewriteStep):
                 and _same_stem(lemma.lemma, morph.lemma(candidate).lemma)
             )
         }
+
+
+def _with_share(row: np.ndarray, share: float, baseline: float) -> np.ndarray:
+    """A candidate's ``channel_features`` with the best passage covering ``share`` of the query (the pick's:
+    ``baseline``): its last three columns."""
+    row = row.copy()
+    row[-3:] = (share, share - baseline, float(share >= CONTEXT_MIN_COVERAGE))
+    return row
 
 
 def _plausible_typo(word: str, candidate: str, distance: int) -> bool:

@@ -12,6 +12,7 @@ from search.query import (
     TEXT_STEPS,
     DeletionIndex,
     QueryRewriter,
+    Rewrite,
     RewriteStep,
     Thesaurus,
     Vocabulary,
@@ -641,17 +642,20 @@ def test_real_phrases_and_long_words_keep_their_spaces(engine: SearchEngine, que
 # of the query as written), per noise kind (one seed per query here). The issue's measure re-types the query as
 # written: the judged set holds queries misspelt or in the wrong layout by design («обратный званок», «щящт шв»),
 # which then carry the noise on top of their own. Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.968, one
-# typo 0.957, two typos 0.902 (0.870 before the noisy-channel rounds). The issue's target is 0.95 for every kind:
-# missed by two typos only (two slips in one short word, queries the judged set holds misspelt already, words of
-# the language no dictionary has: «промокод»). Floors at what is reached, so a rule that loses ground fails.
+# typo 0.957, two typos 0.913 (0.870 before the noisy-channel rounds, 0.902 before the fitted channel). The issue's
+# target is 0.95 for every kind: missed by two typos only (two slips in one short word, queries the judged set holds
+# misspelt already, words of the language no dictionary has: «промокод»). Floors at what is reached, so a rule that
+# loses ground fails.
 NOISE_FLOORS = {
     "layout": 0.99,
     "translit_passport": 0.95,
     "translit_gost": 0.96,
     "translit_informal": 0.95,
     "typo1": 0.95,
-    "typo2": 0.90,
-    "orthography": 0.85,  # reached 0.851 (80 of 94; without misspellings by ear known to spelling, 0.766)
+    # two typos 0.913 (84 of 92) with the fitted channel's last pick (0.902 by the hand order alone)
+    "typo2": 0.91,
+    # reached 0.862 (81 of 94; 0.851 by the hand order alone; without misspellings by ear known to spelling, 0.766)
+    "orthography": 0.86,
     # A space dropped or put inside a word: 0.759 (0.167 before the word-boundary rules); what stays lost is mostly
     # the judged set's queries typed on the wrong layout or transliterated («cnfnecpfrfpf», «kodovoeslovo»: the
     # script steps read whole words) and its misspelt ones with a space lost too («обратныйзванок»).
@@ -791,3 +795,94 @@ def test_the_language_s_frequent_words_rank_and_reach_what_the_corpus_cannot(
     engine: SearchEngine, typed: str, meant: str
 ) -> None:
     assert _rewritten(engine, typed)[0] == meant
+
+
+# --- the fitted noisy channel (search.spelling_channel) ------------------------------------------------------
+
+
+def _rewriters(engine: SearchEngine) -> tuple[QueryRewriter, QueryRewriter]:
+    """Two fresh rewriters over the engine's vocabulary and coverage: the hand order alone, and with the channel."""
+    from search.pipeline import Understand
+
+    understand = next(stage for stage in engine.pipeline.stages if isinstance(stage, Understand))
+    hand, fitted = (QueryRewriter(understand.rewriter.vocabulary, understand._best_passage_coverage) for _ in "ab")
+    hand.steps[-1].channel = None  # type: ignore[attr-defined]
+    return hand, fitted
+
+
+@pytest.mark.parametrize(
+    ("typed", "hand", "meant"),
+    [
+        # two slips in «оплатить»: the hand order takes the nearest form, a noun's genitive plural; the channel
+        # weighs a verb of the query's passages, one edit further
+        ("как оплатть заказ картой", "как оплат заказ картой", "как оплатить заказ картой"),
+        ("где посмотет переписку", "где поможет переписку", "где посмотреть переписку"),
+    ],
+)
+def test_the_fitted_channel_picks_the_word_the_query_means(
+    engine: SearchEngine, typed: str, hand: str, meant: str
+) -> None:
+    by_hand, fitted = _rewriters(engine)
+    assert fitted.steps[-1].channel is not None  # type: ignore[attr-defined]  # the shipped model
+    assert by_hand.rewrite(typed).text == hand
+    rewrite = fitted.rewrite(typed)
+    assert rewrite.text == meant
+    assert [c.step for c in rewrite.corrections] == ["spelling"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["не могу найти заказ", "как вернуть деньги за товар", "сколько идет доставка"],
+)
+def test_the_fitted_channel_leaves_well_typed_queries_alone(engine: SearchEngine, query: str) -> None:
+    _, fitted = _rewriters(engine)
+    assert fitted.rewrite(query).text == query
+
+
+def test_the_channel_reads_as_many_features_as_the_model_has(engine: SearchEngine) -> None:
+    from search.spelling_channel import CHANNEL_FEATURES, PAIR_FEATURES
+
+    _, fitted = _rewriters(engine)
+    step = fitted.steps[-1]
+    assert step.channel_groups(Rewrite("как оплат заказ картой", (), ())) == []  # type: ignore[attr-defined]
+    rewrite = _rewriters(engine)[0].rewrite("как оплатть заказ картой")
+    [(correction, pool, rows)] = step.channel_groups(rewrite)  # type: ignore[attr-defined]
+    assert (correction.original, pool[0]) == ("оплатть", "оплат")
+    assert "оплатить" in pool
+    assert rows.shape == (len(pool), len(CHANNEL_FEATURES))
+    assert len(step.channel.coef) == len(PAIR_FEATURES) == 3 * len(CHANNEL_FEATURES)  # type: ignore[attr-defined]
+
+
+def test_the_spelling_channel_model_round_trips_exactly(tmp_path: Path) -> None:
+    import json
+
+    from search.spelling_channel import MODEL_FILE, SpellingChannel
+
+    shipped = SpellingChannel.load()
+    assert shipped.to_json() == json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    again = SpellingChannel.load(shipped.save(tmp_path / "channel.json"))
+    assert again == shipped
+    rows = np.random.default_rng(0).normal(size=(5, len(shipped.mean) // 3))
+    assert np.array_equal(again.probabilities(rows), shipped.probabilities(rows))
+    assert 0.0 < shipped.threshold < 1.0
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # cut short
+        lambda text: "",
+        lambda text: text.replace('"spelling-channel/1"', '"spelling-channel/0"'),
+        lambda text: text.replace('"rival_coverage_gain"', '"rival_coverage_loss"'),  # another code's features
+        lambda text: text.replace('"intercept": ', '"intercept": "x", "was": '),
+        lambda text: text.replace('"coef": [', '"coef": [NaN, '),
+        lambda text: text.replace('"threshold": ', '"threshold": 2, "was": '),
+    ],
+)
+def test_a_damaged_spelling_channel_model_is_one_clear_error(tmp_path: Path, damage) -> None:
+    from search.spelling_channel import MODEL_FILE, SpellingChannel, SpellingChannelFormatError
+
+    broken = tmp_path / "channel.json"
+    broken.write_text(damage(MODEL_FILE.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(SpellingChannelFormatError, match="channel.json.*spelling-channel model.*benchmarks"):
+        SpellingChannel.load(broken)
