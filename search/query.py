@@ -772,11 +772,19 @@ class ScriptReader:
     letters that read as a Russian function word in the query's scheme.
     """
 
-    def __init__(self, vocabulary: Vocabulary, finish: Callable[[str], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        finish: Callable[[str], str | None] | None = None,
+        boundaries: WordBoundaries | None = None,
+    ) -> None:
         self.vocabulary = vocabulary
         # Spelling's correction of a word nobody knows: a reading it brings to a known word is a word
         # with a typo in it («spesanie» → спесание → списание), not a word of another language.
         self.finish = finish
+        # Spelling's word boundaries: how a run-together word splits, and how likely a split is.
+        self.boundaries = boundaries
+        self._segments: Recent[str | None] = Recent(WORDS_KEPT)
         self._readings: Recent[tuple[str, ...]] = Recent(WORDS_KEPT)
         self._decisions: Recent[str | None] = Recent(REWRITES_KEPT)
         self._finish_cache: Recent[str | None] = Recent(WORDS_KEPT)
@@ -824,6 +832,53 @@ class ScriptReader:
                     return reading
                 first = first or reading
         return first
+
+    def segmented(self, word: str, scheme: str) -> str | None:
+        """Two words with the space between them lost, read through ``scheme``: «cnfnecpfrfpf» → статус заказа
+        (its Russian keys split as spelling splits «статусзаказа»), «kodovoeslovo» → кодовое слово (each half's
+        reading, the pair weighed as spelling weighs a split); two words the corpus writes in Latin stay Latin
+        («ozonseller» → ozon seller). None for most words: a word that reads whole never gets here."""
+        if self.boundaries is None or len(word) < SPLIT_MIN_LETTERS or "-" in word or not _LATIN_KEYS.fullmatch(word):
+            return None
+        return self._segments.get(f"{scheme}:{word}", lambda: self._segment(word, scheme))
+
+    def _segment(self, word: str, scheme: str) -> str | None:
+        latin = self.latin_pair(word)
+        if latin is not None:
+            return latin
+        assert self.boundaries is not None
+        if scheme == "layout":
+            switched = self.switched(word)
+            if switched is None or not _CYRILLIC_WORD.fullmatch(switched):
+                return None
+            # The split first (dictionary look-ups), then whether spelling reads the whole better (a search).
+            split = self.boundaries.split(switched) and self.boundaries.split_for(switched)
+            return " ".join(split) if split else None
+        if not _LATIN_WORD.fullmatch(word) or not word.isalpha():
+            return None
+        best, best_score = None, None
+        for cut in range(1, len(word)):
+            first = self.transliteration(word[:cut])
+            second = self.transliteration(word[cut:]) if first is not None else None
+            if first is None or second is None:
+                continue
+            score = self.boundaries.pair_score(first, second)
+            if score is not None and (best_score is None or score > best_score):
+                best, best_score = f"{first} {second}", score
+        return best
+
+    def latin_pair(self, word: str) -> str | None:
+        """Two words the corpus writes in Latin, run together («ozonseller», «ozonid»): they stay Latin."""
+        counts = self.vocabulary.counts
+        pairs = [
+            (word[:cut], word[cut:])
+            for cut in range(2, len(word) - 1)
+            if word[:cut] in counts and word[cut:] in counts and word.isascii() and word.isalpha()
+        ]
+        if not pairs:
+            return None
+        first, second = max(pairs, key=lambda pair: min(counts[pair[0]], counts[pair[1]]))
+        return f"{first} {second}"
 
     def _finishes(self, reading: str) -> bool:
         return self._finished(reading) is not None
@@ -879,7 +934,10 @@ class ScriptReader:
 
     def _decide(self, words: Sequence[str]) -> str | None:
         evidence, words_of = self._evidence(words)
-        exact = {"layout": self.layout, "transliteration": self.transliteration}
+        exact = {
+            "layout": lambda word: self.layout(word) or self.segmented(word, "layout"),
+            "transliteration": lambda word: self.transliteration(word) or self.segmented(word, "transliteration"),
+        }
         near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
         # A word's exact layout reading is a dictionary look-up, read for every word; a transliteration is a
         # lattice and each guess a spelling search: only those that can still change the verdict are read, first
@@ -954,6 +1012,9 @@ class ScriptReader:
             pieced = scheme == "transliteration" and "-" in word
             if own is None and pieced:
                 own = self.pieces(word, guess)  # «chisel-bliznetsov»: no word as a whole, two in parts
+            # Two words run together («kodovoeslovo»), each read through the query's scheme.
+            if own is None and guess and not pieced:
+                own = self.segmented(word, scheme)
             # A typo typed on the wrong layout or in Latin letters: spelling finishes it. A word in pieces none
             # of which reads («e-mail», «wi-fi») is no Russian word with a typo either.
             if own is None and guess and not pieced:
@@ -983,6 +1044,10 @@ class ScriptReader:
             return "layout", layout
         if translit is not None and (translit in self.vocabulary or len(translit) > 2):
             return "transliteration", translit
+        if guess:  # «cnfnecpfrfpf» alone: two words run together in one scheme
+            for other in ("layout", "transliteration"):
+                if (segmented := self.segmented(word, other)) is not None:
+                    return other, segmented
         return None
 
     def alongside(self, word: str) -> str | None:
@@ -1022,11 +1087,58 @@ class ScriptReader:
                     parts[number], changed = found[1], True
         return "".join(parts) if changed else None
 
+    def spelt_out(self, text: str) -> Rewrite:
+        """``text`` with each run of single Latin letters, digits or address characters one space apart joined
+        back where the join is what was spelt: a word the corpus writes in Latin or one reading as Russian
+        («o z o n» → ozon, «o b r a t n y j» → obratnyj, then обратный), an address («o z o n . r u»), a number
+        («8 8 0 0» → 8800, «2 3 2 - 1 0 - 0 0»), or a word typed on the Russian layout whose keys are one of
+        the corpus's Latin words («щ я щ т» → щящт, then ozon). The script steps read whole words, so this
+        comes before them. Letters that are each a one-letter word («s v i», «d c») stay: a phrase as typed."""
+        corrections: list[Correction] = []
+
+        def join(match: re.Match[str]) -> str:
+            letters = match.group()
+            joined = normalize(letters.replace(" ", ""))
+            if not self._spelt(joined):
+                return letters
+            corrections.append(Correction("spelling", letters, joined))
+            return joined
+
+        return Rewrite(_SPELT_OUT_KEYS.sub(join, text), tuple(corrections))
+
+    def _spelt(self, joined: str) -> bool:
+        """Whether the characters of a run of single ones, joined, are what was spelt (see ``spelt_out``)."""
+        if any(char in "@." for char in joined):
+            return _is_domain(joined)
+        if not any(char.isalpha() for char in joined):
+            return sum(char.isdigit() for char in joined) >= 3 and joined[0].isdigit() and joined[-1].isdigit()
+        if not joined.isalpha():
+            return False
+        if _CYRILLIC_WORD.fullmatch(joined):
+            keys = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) for char in joined)
+            return not self.vocabulary.known(joined) and keys in self.vocabulary.counts
+        if joined in self.vocabulary.counts:
+            return True
+        if set(joined) <= _ONE_LETTER_LATIN:
+            return False  # «s v i»: each letter a word (с, в, и), a phrase as typed
+        return self.layout(joined) is not None or self.transliteration(joined) is not None
+
 
 def _is_domain(word: str) -> bool:
     """An e-mail address or a domain (``seller.ozon.ru``, ``ozon.ru.``), by its suffix."""
     core = word.rstrip(".,;:")
     return _ADDRESS.fullmatch(core) is not None and core.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES
+
+
+# A word spelt out in Latin letters, digits or an address's characters: three single ones or more, one space apart
+# («o z o n», «8 8 0 0», «s a l e s - p v z @ o z o n . r u»); or in Cyrillic letters, for a Latin word typed on the
+# Russian layout («щ я щ т»).
+_SPELT_OUT_KEYS = re.compile(
+    r"(?<!\S)(?:[a-z0-9@._+-](?: [a-z0-9@._+-]){2,}|[а-яё](?: [а-яё]){2,})(?!\S)", re.IGNORECASE
+)
+# Latin letters that are one-letter words, transliterated (с, в, и, к, а, о, у) or on the Russian keys (в, с, к, у,
+# о, и, а: «d», «c», «r», «e», «j», «b», «f»).
+_ONE_LETTER_LATIN = frozenset("svikaoudcrejbf")
 
 
 def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
@@ -1164,6 +1276,8 @@ class LayoutStep(RewriteStep):
                     return None
                 if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched, corpus=True):
                     return switched
+                if (pair := self.script.latin_pair(switched)) is not None:
+                    return pair  # «щящтшв»: «ozon id», two of the corpus's Latin words, the space lost
                 # A Latin word in a query typed on the wrong layout («Зкуьшгь» among «crjkmrj cnjbn»): Premium.
                 return switched if scheme == "layout" and len(word) >= 3 else None
             if _ADDRESS_KEYS.fullmatch(word):  # «ыфдуы-змя@щящт.кг»: an address typed on the Russian layout
@@ -1800,7 +1914,7 @@ class WordBoundaries:
             typed = word(index)
             if not typed or typed in names or typed in keep:
                 continue
-            split = self._split_for(typed)
+            split = self.split_for(typed)
             if split is not None:
                 replace(index, " ".join(split))
         return Rewrite("".join(parts), tuple(corrections))
@@ -1884,22 +1998,27 @@ class WordBoundaries:
     def _split(self, word: str) -> tuple[str, str] | None:
         if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
             return None  # «родофит»: the corpus has «родофиты», a term in another form
-        morph = self.vocabulary.morph
         best, best_score = None, None
         for cut in range(1, len(word) - 1):
             first, second = word[:cut], word[cut:]
-            kinds = (self._word_of_a_pair(first), self._word_of_a_pair(second))
-            if None in kinds or kinds == ("dictionary", "dictionary"):
-                continue  # two words the documents never use: «пасматреть» is no «пасма треть»
-            if len(second) == 2 and second not in ENCLITICS:
-                continue  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
-            if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
-                continue  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
-            # SymSpell's segmentation: the likelier pair (the sum of the two words' log frequencies).
-            score = self._zipf(first) + self._zipf(second)
-            if best_score is None or score > best_score:
+            score = self.pair_score(first, second)
+            if score is not None and (best_score is None or score > best_score):
                 best, best_score = (first, second), score
         return best
+
+    def pair_score(self, first: str, second: str) -> float | None:
+        """How likely two Russian words are as one word's two halves, a space lost between them: SymSpell's
+        segmentation score (the sum of the two words' Zipf frequencies), or None for a pair that is no phrase.
+        The script steps weigh the readings of a run-together Latin word by it too («cnfnecpfrfpf»)."""
+        kinds = (self._word_of_a_pair(first), self._word_of_a_pair(second))
+        if None in kinds or kinds == ("dictionary", "dictionary"):
+            return None  # two words the documents never use: «пасматреть» is no «пасма треть»
+        if len(second) == 2 and second not in ENCLITICS:
+            return None  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
+        morph = self.vocabulary.morph
+        if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
+            return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
+        return self._zipf(first) + self._zipf(second)
 
     def _word_of_a_pair(self, word: str) -> str | None:
         """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,
@@ -1924,7 +2043,7 @@ class WordBoundaries:
     def _zipf(self, word: str) -> float:
         return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
 
-    def _split_for(self, word: str) -> tuple[str, str] | None:
+    def split_for(self, word: str) -> tuple[str, str] | None:
         """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no
         spelling correction, and over one two edits away when both its words are the corpus's or function words (a
         slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»); never over one a single edit
@@ -2042,7 +2161,7 @@ class QueryRewriter:
     def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
         self.vocabulary = vocabulary
         spelling = SpellingStep(vocabulary, coverage)
-        self.script = ScriptReader(vocabulary, finish=spelling.correct)
+        self.script = ScriptReader(vocabulary, finish=spelling.correct, boundaries=spelling.boundaries)
         self.steps: tuple[RewriteStep, ...] = (
             LayoutStep(vocabulary, self.script),
             TransliterationStep(vocabulary, self.script),
@@ -2061,10 +2180,15 @@ class QueryRewriter:
     def _rewrite(self, query: str, steps: Collection[str] | None) -> Rewrite:
         text = query
         corrections: list[Correction] = []
+        if steps is None or SpellingStep.name in steps:
+            # Word boundaries are spelling's; a word spelt out in Latin letters is joined before the script
+            # steps, which read whole words.
+            spelt = self.script.spelt_out(text)
+            text, corrections = spelt.text, list(spelt.corrections)
         alongside: list[tuple[str, str]] = []
         for step in self.steps:
             if steps is None or step.name in steps:
-                written = {normalize(c.replacement) for c in corrections}
+                written = {word for c in corrections for word in normalize(c.replacement).split()}
                 if isinstance(step, SpellingStep):
                     # What an earlier step wrote is a word on purpose, unless it is no word at all.
                     rewrite = step.apply(text, keep={word for word in written if self.vocabulary.known(word)})

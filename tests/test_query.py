@@ -637,6 +637,78 @@ def test_real_phrases_and_long_words_keep_their_spaces(engine: SearchEngine, que
     assert corrections == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant", "changed"),
+    [
+        # A space lost inside a query typed on the wrong layout: the keys split as spelling splits a Cyrillic word.
+        ("jnvtybnmpfrfp", "отменить заказ", ("layout", "jnvtybnmpfrfp", "отменить заказ")),
+        ("yjvthntktajyf gjllth;rb", "номер телефона поддержки", ("layout", "yjvthntktajyf", "номер телефона")),
+        # … in a transliterated one: each half read through the scheme, the pair weighed the same way.
+        ("statuszakaza", "статус заказа", ("transliteration", "statuszakaza", "статус заказа")),
+        ("vernutdengi za tovar", "вернуть деньги за товар", ("transliteration", "vernutdengi", "вернуть деньги")),
+        ("kak otmenitzakaz", "как отменить заказ", ("transliteration", "otmenitzakaz", "отменить заказ")),
+        # Two words the corpus writes in Latin stay Latin, typed on either layout.
+        ("ozonseller", "ozon seller", ("layout", "ozonseller", "ozon seller")),
+        ("щящтшв", "ozon id", ("layout", "щящтшв", "ozon id")),
+    ],
+)
+def test_a_space_lost_in_a_wrong_layout_or_transliterated_query_is_put_back(
+    engine: SearchEngine, typed: str, meant: str, changed: tuple
+) -> None:
+    rewritten, corrections = _rewritten(engine, typed)
+    assert rewritten == meant
+    assert changed in corrections
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "changed"),
+    [
+        # Spelt out in Latin letters: joined, then read by the script steps.
+        ("o b r a t n y j zvonok", "обратный звонок", ("o b r a t n y j", "obratnyj")),
+        ("v o z v r a t tovara", "возврат товара", ("v o z v r a t", "vozvrat")),
+        ("o z o n seller", "ozon seller", ("o z o n", "ozon")),  # the corpus's Latin word stays Latin
+        ("щ я щ т ид", "ozon ид", ("щ я щ т", "щящт")),  # Latin typed on the Russian layout, spelt out
+        # An address, a phone number's digits.
+        (
+            "s e l l e r - e d u . o z o n . r u",
+            "seller-edu.ozon.ru",
+            ("s e l l e r - e d u . o z o n . r u", "seller-edu.ozon.ru"),
+        ),
+        ("+7 9 5 8 400-00-05", "+7 958 400-00-05", ("9 5 8", "958")),
+        ("8 8 0 0 234-70-00", "8800 234-70-00", ("8 8 0 0", "8800")),
+    ],
+)
+def test_latin_letters_and_digits_spelt_out_are_joined(
+    engine: SearchEngine, typed: str, meant: str, changed: tuple
+) -> None:
+    rewritten, corrections = _rewritten(engine, typed)
+    assert rewritten == meant
+    assert ("spelling", *changed) in corrections
+
+
+def test_a_phone_spelt_out_finds_what_the_phone_finds(engine: SearchEngine) -> None:
+    as_typed = engine.search("8 800 234-70-00", k=1)[0].passage_id
+    assert engine.search("8 8 0 0 2 3 4 - 7 0 - 0 0", k=1)[0].passage_id == as_typed
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ozon seller",  # a real two-word Latin phrase of the corpus
+        "Ozon Seller API",
+        "business@finance.ozon.ru",
+        "e-mail",
+        "s v i",  # letters that are each a one-letter word (с, в, и) stay apart
+        "c d r",
+        "1 2",
+    ],
+)
+def test_brands_addresses_and_one_letter_words_stay_as_typed(engine: SearchEngine, query: str) -> None:
+    rewritten, corrections = _rewritten(engine, query)
+    assert rewritten == query
+    assert corrections == []
+
+
 # Share of seeded re-typings of the judged queries that come back to the clean query's lemmas (the engine's reading
 # of the query as written), per noise kind (one seed per query here). The measure re-types the query as
 # written: the judged set holds queries misspelt or in the wrong layout by design («обратный званок», «щящт шв»),
