@@ -857,7 +857,7 @@ class ScriptReader:
         if not _LATIN_WORD.fullmatch(word) or not word.isalpha():
             return None
         best, best_score = None, None
-        for cut in range(1, len(word)):
+        for cut in range(2, len(word) - 1):  # a letter alone is a preposition's or a sign's more often than a word's
             first = self.transliteration(word[:cut])
             second = self.transliteration(word[cut:]) if first is not None else None
             if first is None or second is None:
@@ -967,9 +967,10 @@ class ScriptReader:
                 guesses[scheme].append(word)
         return _scheme_verdict(votes, sure, len(evidence))
 
-    def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
+    def reading(self, word: str, scheme: str | None, guess: bool = True, split: bool = True) -> tuple[str, str] | None:
         """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,
-        only a reading that is a known word (or, for a name, a reading whose lemma the corpus has)."""
+        only a reading that is a known word (or, for a name, a reading whose lemma the corpus has); without
+        ``split`` (a name), never two words run together."""
         if not _LATIN_KEYS.fullmatch(word):
             if scheme == "transliteration" and (pieced := self.pieces(word, guess)) is not None:
                 return scheme, pieced  # «2-ochkovoi», «kislorod-18», «80-h»: the number as typed
@@ -1012,13 +1013,13 @@ class ScriptReader:
             pieced = scheme == "transliteration" and "-" in word
             if own is None and pieced:
                 own = self.pieces(word, guess)  # «chisel-bliznetsov»: no word as a whole, two in parts
-            # Two words run together («kodovoeslovo»), each read through the query's scheme.
-            if own is None and guess and not pieced:
-                own = self.segmented(word, scheme)
             # A typo typed on the wrong layout or in Latin letters: spelling finishes it. A word in pieces none
             # of which reads («e-mail», «wi-fi») is no Russian word with a typo either.
             if own is None and guess and not pieced:
                 own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
+            # Else two words run together («kodovoeslovo»), each read through the query's scheme; not a name.
+            if own is None and guess and split and not pieced:
+                own = self.segmented(word, scheme)
             if own is None and not guess and scheme == "transliteration" and len(word) >= 4:
                 own = self.name_reading(word)  # «Bronkosom»: the corpus's «Бронкос» in another case
             if own is not None:
@@ -1044,7 +1045,7 @@ class ScriptReader:
             return "layout", layout
         if translit is not None and (translit in self.vocabulary or len(translit) > 2):
             return "transliteration", translit
-        if guess:  # «cnfnecpfrfpf» alone: two words run together in one scheme
+        if guess and split:  # «cnfnecpfrfpf» alone: two words run together in one scheme
             for other in ("layout", "transliteration"):
                 if (segmented := self.segmented(word, other)) is not None:
                     return other, segmented
@@ -1259,6 +1260,7 @@ class LayoutStep(RewriteStep):
         words: list[str] | None = None
         scheme: str | None = None
         latin_typed = False
+        names = _names(text)  # «SkyBox», «GoldmanSachs»: a name is never split
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
             nonlocal words, scheme, latin_typed
@@ -1276,7 +1278,7 @@ class LayoutStep(RewriteStep):
                     return None
                 if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched, corpus=True):
                     return switched
-                if (pair := self.script.latin_pair(switched)) is not None:
+                if word not in names and (pair := self.script.latin_pair(switched)) is not None:
                     return pair  # «щящтшв»: «ozon id», two of the corpus's Latin words, the space lost
                 # A Latin word in a query typed on the wrong layout («Зкуьшгь» among «crjkmrj cnjbn»): Premium.
                 return switched if scheme == "layout" and len(word) >= 3 else None
@@ -1285,7 +1287,7 @@ class LayoutStep(RewriteStep):
                 if _ADDRESS.fullmatch(switched) and switched.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
                     return switched
                 return None
-            found = self.script.reading(word, scheme)
+            found = self.script.reading(word, scheme, split=word not in names)
             return found[1] if found is not None and found[0] == self.name else None
 
         return _map_words(text, self.name, change)

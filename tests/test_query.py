@@ -640,16 +640,18 @@ def test_real_phrases_and_long_words_keep_their_spaces(engine: SearchEngine, que
 @pytest.mark.parametrize(
     ("typed", "meant", "changed"),
     [
-        # A space lost inside a query typed on the wrong layout: the keys split as spelling splits a Cyrillic word.
-        ("jnvtybnmpfrfp", "отменить заказ", ("layout", "jnvtybnmpfrfp", "отменить заказ")),
-        ("yjvthntktajyf gjllth;rb", "номер телефона поддержки", ("layout", "yjvthntktajyf", "номер телефона")),
+        # A space lost inside a query typed on the wrong layout: the keys split as spelling splits a Cyrillic word
+        # (or, when most of the keys start a word, spelling splits what the layout step wrote).
+        ("jnvtybnmpfrfp", "отменить заказ", ("layout", "jnvtybnmpfrfp")),
+        ("cnfnecpfrfpf", "статус заказа", ("layout", "cnfnecpfrfpf")),
+        ("yjvthntktajyf gjllth;rb", "номер телефона поддержки", ("layout", "yjvthntktajyf")),
         # … in a transliterated one: each half read through the scheme, the pair weighed the same way.
-        ("statuszakaza", "статус заказа", ("transliteration", "statuszakaza", "статус заказа")),
-        ("vernutdengi za tovar", "вернуть деньги за товар", ("transliteration", "vernutdengi", "вернуть деньги")),
-        ("kak otmenitzakaz", "как отменить заказ", ("transliteration", "otmenitzakaz", "отменить заказ")),
+        ("statuszakaza", "статус заказа", ("transliteration", "statuszakaza")),
+        ("vernutdengi za tovar", "вернуть деньги за товар", ("transliteration", "vernutdengi")),
+        ("kak otmenitzakaz", "как отменить заказ", ("transliteration", "otmenitzakaz")),
         # Two words the corpus writes in Latin stay Latin, typed on either layout.
-        ("ozonseller", "ozon seller", ("layout", "ozonseller", "ozon seller")),
-        ("щящтшв", "ozon id", ("layout", "щящтшв", "ozon id")),
+        ("ozonseller", "ozon seller", ("layout", "ozonseller")),
+        ("щящтшв", "ozon id", ("layout", "щящтшв")),
     ],
 )
 def test_a_space_lost_in_a_wrong_layout_or_transliterated_query_is_put_back(
@@ -657,7 +659,7 @@ def test_a_space_lost_in_a_wrong_layout_or_transliterated_query_is_put_back(
 ) -> None:
     rewritten, corrections = _rewritten(engine, typed)
     assert rewritten == meant
-    assert changed in corrections
+    assert changed in [(step, original) for step, original, _ in corrections]
 
 
 @pytest.mark.parametrize(
@@ -724,10 +726,10 @@ NOISE_FLOORS = {
     "typo1": 0.95,
     "typo2": 0.90,
     "orthography": 0.85,  # reached 0.851 (80 of 94; without misspellings by ear known to spelling, 0.766)
-    # A space dropped or put inside a word: 0.759 (0.167 before the word-boundary rules); what stays lost is mostly
-    # the judged set's queries typed on the wrong layout or transliterated («cnfnecpfrfpf», «kodovoeslovo»: the
-    # script steps read whole words) and its misspelt ones with a space lost too («обратныйзванок»).
-    "spaces": 0.75,
+    # A space dropped or put inside a word: 0.861 (0.167 before the word-boundary rules, 0.759 before the script
+    # steps split a run-together Latin word: «cnfnecpfrfpf», «kodovoeslovo»); what stays lost is mostly the judged
+    # set's misspelt queries with a space lost too («обратныйзванок») and spaces put inside a word.
+    "spaces": 0.86,
 }
 # The same with the noise put on the engine's reading of each query instead («обратный звонок» re-typed, not
 # «обратный званок»): what a well-typed query re-typed comes back to. Reached: layout 1.000, transliteration 0.981
