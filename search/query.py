@@ -857,10 +857,14 @@ class ScriptReader:
         if not _LATIN_WORD.fullmatch(word) or not word.isalpha():
             return None
         best, best_score = None, None
-        for cut in range(2, len(word) - 1):  # a letter alone is a preposition's or a sign's more often than a word's
-            first = self.transliteration(word[:cut])
-            second = self.transliteration(word[cut:]) if first is not None else None
-            if first is None or second is None:
+        heads: dict[int, dict[str, int]] = {}
+        _lattice(word, self.vocabulary, heads)  # one walk finds every first word; the second is read at each end
+        for cut in sorted(heads):
+            if len(word) - cut < 2:
+                continue  # a letter alone is a preposition's or a sign's more often than a word's
+            first = _rank_readings(heads[cut].items(), self.vocabulary)[0]
+            second = self.transliteration(word[cut:])
+            if second is None:
                 continue
             score = self.boundaries.pair_score(first, second)
             if score is not None and (best_score is None or score > best_score):
@@ -870,6 +874,8 @@ class ScriptReader:
     def latin_pair(self, word: str) -> str | None:
         """Two words the corpus writes in Latin, run together («ozonseller», «ozonid»): they stay Latin."""
         counts = self.vocabulary.counts
+        if len(word) < SPLIT_MIN_LETTERS:
+            return None  # «зчем» is a typo of «зачем», not «px tv» on the other layout
         pairs = [
             (word[:cut], word[cut:])
             for cut in range(2, len(word) - 1)
@@ -934,11 +940,13 @@ class ScriptReader:
 
     def _decide(self, words: Sequence[str]) -> str | None:
         evidence, words_of = self._evidence(words)
-        exact = {
-            "layout": lambda word: self.layout(word) or self.segmented(word, "layout"),
-            "transliteration": lambda word: self.transliteration(word) or self.segmented(word, "transliteration"),
+        exact = {"layout": self.layout, "transliteration": self.transliteration}
+        # A guess: a reading with a typo, or two words run together («cnfnecpfrfpf»), read only when it can still
+        # change the verdict.
+        near = {
+            "layout": lambda word: self.near_layout(word) or self.segmented(word, "layout"),
+            "transliteration": lambda word: self.near_transliteration(word) or self.segmented(word, "transliteration"),
         }
-        near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
         # A word's exact layout reading is a dictionary look-up, read for every word; a transliteration is a
         # lattice and each guess a spelling search: only those that can still change the verdict are read, first
         # in the scheme that may still read the most words exactly («rfr jajhvbnm pfrfp» reads exactly on the
@@ -1142,13 +1150,17 @@ _SPELT_OUT_KEYS = re.compile(
 _ONE_LETTER_LATIN = frozenset("svikaoudcrejbf")
 
 
-def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
+def _lattice(
+    word: str, vocabulary: Vocabulary, heads: dict[int, dict[str, int]] | None = None
+) -> list[tuple[str, int]]:
     """Known Cyrillic readings of a Latin word and their cost (unusual readings and added signs).
 
     A depth-first walk over every segmentation of ``word`` into the table's
     sequences and every reading of each, with a soft or hard sign optional
     after each consonant; a branch ends as soon as no corpus or dictionary
-    word starts with what it has spelt, so the walk stays small.
+    word starts with what it has spelt, so the walk stays small. ``heads``, when
+    given, gets the known words the walk spells on the way, by where they end
+    (the first word of two run together: «kodovoeslovo» has «кодовое» at 7).
     """
     if not _LATIN_WORD.fullmatch(word):
         return []
@@ -1170,6 +1182,10 @@ def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
             candidate = spelt.replace("ё", "е")
             if vocabulary.known(candidate) and cost < found.get(candidate, 99):
                 found[candidate] = cost
+        elif heads is not None and position >= 2:
+            head = spelt.replace("ё", "е")
+            if vocabulary.known(head) and cost < heads.setdefault(position, {}).get(head, 99):
+                heads[position][head] = cost
         if spelt and spelt[-1] in CONSONANTS:
             for sign in OPTIONAL_SIGNS:
                 if alive(spelt + sign):
@@ -1279,7 +1295,11 @@ class LayoutStep(RewriteStep):
                 if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched, corpus=True):
                     return switched
                 if word not in names and (pair := self.script.latin_pair(switched)) is not None:
-                    return pair  # «щящтшв»: «ozon id», two of the corpus's Latin words, the space lost
+                    # «щящтшв»: «ozon id», two of the corpus's Latin words, the space lost; but a word spelling
+                    # reads one edit away is a Russian typo («сетис»: сети, not «ct nbc»)
+                    corrected = self.script.finish(word) if self.script.finish is not None else None
+                    if corrected is None or OSA.distance(word, corrected) > 1:
+                        return pair
                 # A Latin word in a query typed on the wrong layout («Зкуьшгь» among «crjkmrj cnjbn»): Premium.
                 return switched if scheme == "layout" and len(word) >= 3 else None
             if _ADDRESS_KEYS.fullmatch(word):  # «ыфдуы-змя@щящт.кг»: an address typed on the Russian layout
@@ -1846,6 +1866,10 @@ def _replace_word(text: str, word: str, replacement: str) -> str:
 
 # A word spelt out letter by letter («в е р н у т ь»): three single Cyrillic letters or more, one space apart.
 _SPELT_OUT = re.compile(r"(?<![\w-])[а-яё](?: [а-яё]){2,}(?![\w-])", re.IGNORECASE)
+# A Russian word and a number or a Latin word with the space between them lost: «в2015», «такоеDECnet», «2015году».
+_SCRIPTS_RUN_TOGETHER = re.compile(
+    r"(?<![\w.@-])(?:([а-яё]+)([0-9]+|[a-z][a-z0-9]*)|([0-9]+|[a-z][a-z0-9]*)([а-яё]{2,}))(?![\w@-])", re.IGNORECASE
+)
 # An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
 SPLIT_MIN_LETTERS = 5
 # Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
@@ -1880,6 +1904,7 @@ class WordBoundaries:
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         corrections: list[Correction] = []
         text = _SPELT_OUT.sub(lambda match: self._spelt_out(match.group(), corrections), text)
+        text = _SCRIPTS_RUN_TOGETHER.sub(lambda match: self._scripts_apart(match, corrections), text)
         names = _names(text)
         parts = re.split(r"(\s+)", text)
         cores = [_SENTENCE_EDGES.match(part).groups() if part and not part.isspace() else None for part in parts]
@@ -1902,24 +1927,45 @@ class WordBoundaries:
                     replace(index, squeezed)
         for index in range(0, len(parts) - 2, 2):
             first, second = word(index), word(index + 2)
-            if not first or not second or {first, second} & (names | set(keep)) or parts[index + 1] != " ":
+            if not first or not second or {first, second} & set(keep) or second in names or parts[index + 1] != " ":
                 continue
             if cores[index][2] or cores[index + 2][0]:  # type: ignore[index]
                 continue  # punctuation between them: two words on purpose
-            if self._joins(first, second):
+            # A name with a space put inside («Европ ейский», «Бронк ос»): joined only into the corpus's word, as typed.
+            name = first in names
+            if (self._in_corpus(first + second) and self._joins(first, second)) if name else self._joins(first, second):
                 original = f"{cores[index][1]} {cores[index + 2][1]}"  # type: ignore[index]
+                joined = original.replace(" ", "") if name else first + second
                 cores[index] = (cores[index][0], cores[index][1], cores[index + 2][2])  # type: ignore[index]
-                replace(index, first + second, original)
+                replace(index, joined, original)
                 parts[index + 1] = parts[index + 2] = ""
                 cores[index + 2] = None
         for index in range(len(parts)):
             typed = word(index)
-            if not typed or typed in names or typed in keep:
+            if not typed or typed in keep:
                 continue
             split = self.split_for(typed)
-            if split is not None:
+            if split is not None and typed not in names:
                 replace(index, " ".join(split))
+            elif split is not None and split[0] in self.vocabulary.counts and len(split[0]) >= 3:
+                # A name run onto the next word («Калифорниииграет»): split after the name as the corpus writes it.
+                as_typed = cores[index][1]  # type: ignore[index]
+                replace(index, f"{as_typed[: len(split[0])]} {as_typed[len(split[0]) :]}")
         return Rewrite("".join(parts), tuple(corrections))
+
+    def _scripts_apart(self, match: re.Match[str], corrections: list[Correction]) -> str:
+        """A Russian word run onto a number or a Latin word, the space lost («в2015», «компанияBSkyB», «2015году»):
+        apart when the Russian part is a word (a function word, or two letters or more) and the corpus does not
+        write the whole so."""
+        whole = match.group()
+        russian = match.group(1) or match.group(4)
+        if normalize(whole) in self.vocabulary.counts or not self.vocabulary.known(normalize(russian)):
+            return whole
+        if len(russian) < 2 and not self.vocabulary.morph.lemma(normalize(russian)).function_word:
+            return whole
+        apart = f"{match.group(1)} {match.group(2)}" if match.group(1) else f"{match.group(3)} {match.group(4)}"
+        corrections.append(Correction(SpellingStep.name, whole, apart))
+        return apart
 
     def _spelt_out(self, letters: str, corrections: list[Correction]) -> str:
         """The word a run of single letters spells: a known word (a preposition before or after it kept apart), or
@@ -2006,6 +2052,31 @@ class WordBoundaries:
             score = self.pair_score(first, second)
             if score is not None and (best_score is None or score > best_score):
                 best, best_score = (first, second), score
+        return best if best is not None else self._split_with_a_typo(word)
+
+    def _split_with_a_typo(self, word: str) -> tuple[str, str] | None:
+        """Two words run together, one of them misspelt («возраттовара», «обратныйзванок»): one half a word of the
+        corpus or a function word, the other, four letters or more, one edit from a word of the corpus; the pair
+        weighed with that word. The halves come back as typed: spelling then corrects the misspelt one."""
+        best, best_score = None, None
+        for cut in range(1, len(word) - 1):
+            halves = [word[:cut], word[cut:]]
+            for known in (0, 1):
+                typo = halves[1 - known]
+                if len(typo) < 4 or len(halves[known]) < 3:
+                    continue  # a spelling search per cut: only beside a word of three letters or more
+                if self._word_of_a_pair(halves[known]) not in ("corpus", "function"):
+                    continue
+                if self.vocabulary.known(typo):
+                    continue
+                corrected = self.correct(typo)
+                if corrected is None or OSA.distance(typo, corrected) != 1 or not self._in_corpus(corrected):
+                    continue
+                read = list(halves)
+                read[1 - known] = corrected
+                score = self.pair_score(*read)
+                if score is not None and (best_score is None or score > best_score):
+                    best, best_score = (halves[0], halves[1]), score
         return best
 
     def pair_score(self, first: str, second: str) -> float | None:
@@ -2059,6 +2130,8 @@ class WordBoundaries:
         split = self.split(word)
         if split is None or corrected is None:
             return split
+        if not all(self.vocabulary.known(part) for part in split):
+            return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
         return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
 
 
