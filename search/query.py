@@ -1955,14 +1955,18 @@ class WordBoundaries:
 
     def _scripts_apart(self, match: re.Match[str], corrections: list[Correction]) -> str:
         """A Russian word run onto a number or a Latin word, the space lost («в2015», «компанияBSkyB», «2015году»):
-        apart when the Russian part is a word (a function word, or two letters or more) and the corpus does not
-        write the whole so."""
+        apart when the Russian part is a known word and the corpus does not write the whole so; before a number only
+        a one-letter preposition (a name may end in a number: «Интернет2»), after one a word of three letters."""
         whole = match.group()
         russian = match.group(1) or match.group(4)
         if normalize(whole) in self.vocabulary.counts or not self.vocabulary.known(normalize(russian)):
             return whole
         if len(russian) < 2 and not self.vocabulary.morph.lemma(normalize(russian)).function_word:
             return whole
+        if match.group(1) and match.group(2)[0].isdigit() and normalize(russian) not in _SPLIT_LETTERS:
+            return whole  # «Интернет2», «от1996» as typed: a one-letter preposition is surely no name's part
+        if len(russian) < 3 and not match.group(1):
+            return whole  # «2015г», «5G»: a unit or an abbreviation after a number
         apart = f"{match.group(1)} {match.group(2)}" if match.group(1) else f"{match.group(3)} {match.group(4)}"
         corrections.append(Correction(SpellingStep.name, whole, apart))
         return apart
@@ -2065,6 +2069,8 @@ class WordBoundaries:
                 typo = halves[1 - known]
                 if len(typo) < 4 or len(halves[known]) < 3:
                     continue  # a spelling search per cut: only beside a word of three letters or more
+                if self.vocabulary.corpus_has_prefix(word[: cut + 2]):
+                    continue  # «техподетки» is «техпо…» misspelt (the corpus has техподдержки), not «тех пометки»
                 if self._word_of_a_pair(halves[known]) not in ("corpus", "function"):
                     continue
                 if self.vocabulary.known(typo):
