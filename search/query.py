@@ -874,12 +874,10 @@ class ScriptReader:
     def latin_pair(self, word: str) -> str | None:
         """Two words the corpus writes in Latin, run together («ozonseller», «ozonid»): they stay Latin."""
         counts = self.vocabulary.counts
-        if len(word) < SPLIT_MIN_LETTERS:
+        if len(word) < SPLIT_MIN_LETTERS or not (word.isascii() and word.isalpha()):
             return None  # «зчем» is a typo of «зачем», not «px tv» on the other layout
         pairs = [
-            (word[:cut], word[cut:])
-            for cut in range(2, len(word) - 1)
-            if word[:cut] in counts and word[cut:] in counts and word.isascii() and word.isalpha()
+            (word[:cut], word[cut:]) for cut in range(2, len(word) - 1) if word[:cut] in counts and word[cut:] in counts
         ]
         if not pairs:
             return None
@@ -1110,7 +1108,7 @@ class ScriptReader:
             joined = normalize(letters.replace(" ", ""))
             if not self._spelt(joined):
                 return letters
-            corrections.append(Correction("spelling", letters, joined))
+            corrections.append(Correction(SpellingStep.name, letters, joined))
             return joined
 
         return Rewrite(_SPELT_OUT_KEYS.sub(join, text), tuple(corrections))
@@ -1893,7 +1891,10 @@ class WordBoundaries:
     unknown word is split into two known words, one of them the documents' or a
     function word, when no spelling correction is a single edit away
     (SymSpell's word segmentation, two parts, the likelier pair by word
-    frequency: «каквернуть» → как вернуть, «незнаю» → не знаю, not «знаю»).
+    frequency: «каквернуть» → как вернуть, «незнаю» → не знаю, not «знаю»), or one half misspelt
+    («возраттовара»); a Russian word run onto a Latin word or a preposition onto a number is parted
+    («компанияBSkyB», «в2015»); a name takes a stray space back only into the corpus's word («Европ ейский»). Its
+    segmentation score (``pair_score``) also weighs the script steps' readings of a run-together Latin word.
     """
 
     def __init__(self, vocabulary: Vocabulary, correct: Callable[[str], str | None]) -> None:
