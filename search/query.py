@@ -782,11 +782,19 @@ class ScriptReader:
     letters that read as a Russian function word in the query's scheme.
     """
 
-    def __init__(self, vocabulary: Vocabulary, finish: Callable[[str], str | None] | None = None) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        finish: Callable[[str], str | None] | None = None,
+        boundaries: WordBoundaries | None = None,
+    ) -> None:
         self.vocabulary = vocabulary
         # Spelling's correction of a word nobody knows: a reading it brings to a known word is a word
         # with a typo in it («spesanie» → спесание → списание), not a word of another language.
         self.finish = finish
+        # Spelling's word boundaries: how a run-together word splits, and how likely a split is.
+        self.boundaries = boundaries
+        self._segments: Recent[str | None] = Recent(WORDS_KEPT)
         self._readings: Recent[tuple[str, ...]] = Recent(WORDS_KEPT)
         self._decisions: Recent[str | None] = Recent(REWRITES_KEPT)
         self._finish_cache: Recent[str | None] = Recent(WORDS_KEPT)
@@ -834,6 +842,57 @@ class ScriptReader:
                     return reading
                 first = first or reading
         return first
+
+    def segmented(self, word: str, scheme: str) -> str | None:
+        """Two words with the space between them lost, read through ``scheme``: «cnfnecpfrfpf» → статус заказа
+        (its Russian keys split as spelling splits «статусзаказа»), «kodovoeslovo» → кодовое слово (each half's
+        reading, the pair weighed as spelling weighs a split); two words the corpus writes in Latin stay Latin
+        («ozonseller» → ozon seller). None for most words: a word that reads whole never gets here."""
+        if self.boundaries is None or len(word) < SPLIT_MIN_LETTERS or "-" in word or not _LATIN_KEYS.fullmatch(word):
+            return None
+        return self._segments.get(f"{scheme}:{word}", lambda: self._segment(word, scheme))
+
+    def _segment(self, word: str, scheme: str) -> str | None:
+        latin = self.latin_pair(word)
+        if latin is not None:
+            return latin
+        assert self.boundaries is not None
+        if scheme == "layout":
+            switched = self.switched(word)
+            if switched is None or not _CYRILLIC_WORD.fullmatch(switched):
+                return None
+            # The split first (dictionary look-ups), then whether spelling reads the whole better (a search).
+            split = self.boundaries.split(switched) and self.boundaries.split_for(switched)
+            return " ".join(split) if split else None
+        if not _LATIN_WORD.fullmatch(word) or not word.isalpha():
+            return None
+        best, best_score = None, None
+        heads: dict[int, dict[str, int]] = {}
+        _lattice(word, self.vocabulary, heads)  # one walk finds every first word; the second is read at each end
+        for cut in sorted(heads):
+            if len(word) - cut < 2:
+                continue  # a letter alone is a preposition's or a sign's more often than a word's
+            first = _rank_readings(heads[cut].items(), self.vocabulary)[0]
+            second = self.transliteration(word[cut:])
+            if second is None:
+                continue
+            score = self.boundaries.pair_score(first, second)
+            if score is not None and (best_score is None or score > best_score):
+                best, best_score = f"{first} {second}", score
+        return best
+
+    def latin_pair(self, word: str) -> str | None:
+        """Two words the corpus writes in Latin, run together («ozonseller», «ozonid»): they stay Latin."""
+        counts = self.vocabulary.counts
+        if len(word) < SPLIT_MIN_LETTERS or not (word.isascii() and word.isalpha()):
+            return None  # «зчем» is a typo of «зачем», not «px tv» on the other layout
+        pairs = [
+            (word[:cut], word[cut:]) for cut in range(2, len(word) - 1) if word[:cut] in counts and word[cut:] in counts
+        ]
+        if not pairs:
+            return None
+        first, second = max(pairs, key=lambda pair: min(counts[pair[0]], counts[pair[1]]))
+        return f"{first} {second}"
 
     def _finishes(self, reading: str) -> bool:
         return self._finished(reading) is not None
@@ -890,7 +949,12 @@ class ScriptReader:
     def _decide(self, words: Sequence[str]) -> str | None:
         evidence, words_of = self._evidence(words)
         exact = {"layout": self.layout, "transliteration": self.transliteration}
-        near = {"layout": self.near_layout, "transliteration": self.near_transliteration}
+        # A guess: a reading with a typo, or two words run together («cnfnecpfrfpf»), read only when it can still
+        # change the verdict.
+        near = {
+            "layout": lambda word: self.near_layout(word) or self.segmented(word, "layout"),
+            "transliteration": lambda word: self.near_transliteration(word) or self.segmented(word, "transliteration"),
+        }
         # A word's exact layout reading is a dictionary look-up, read for every word; a transliteration is a
         # lattice and each guess a spelling search: only those that can still change the verdict are read, first
         # in the scheme that may still read the most words exactly («rfr jajhvbnm pfrfp» reads exactly on the
@@ -919,9 +983,10 @@ class ScriptReader:
                 guesses[scheme].append(word)
         return _scheme_verdict(votes, sure, len(evidence))
 
-    def reading(self, word: str, scheme: str | None, guess: bool = True) -> tuple[str, str] | None:
+    def reading(self, word: str, scheme: str | None, guess: bool = True, split: bool = True) -> tuple[str, str] | None:
         """(step, replacement) for one Latin word of a query whose scheme is ``scheme``; without ``guess``,
-        only a reading that is a known word (or, for a name, a reading whose lemma the corpus has)."""
+        only a reading that is a known word (or, for a name, a reading whose lemma the corpus has); without
+        ``split`` (a name), never two words run together."""
         if not _LATIN_KEYS.fullmatch(word):
             if scheme == "transliteration" and (pieced := self.pieces(word, guess)) is not None:
                 return scheme, pieced  # «2-ochkovoi», «kislorod-18», «80-h»: the number as typed
@@ -968,6 +1033,9 @@ class ScriptReader:
             # of which reads («e-mail», «wi-fi») is no Russian word with a typo either.
             if own is None and guess and not pieced:
                 own = self.near_layout(word) if scheme == "layout" else self.near_transliteration(word)
+            # Else two words run together («kodovoeslovo»), each read through the query's scheme; not a name.
+            if own is None and guess and split and not pieced:
+                own = self.segmented(word, scheme)
             if own is None and not guess and scheme == "transliteration" and len(word) >= 4:
                 own = self.name_reading(word)  # «Bronkosom»: the corpus's «Бронкос» in another case
             if own is not None:
@@ -993,6 +1061,10 @@ class ScriptReader:
             return "layout", layout
         if translit is not None and (translit in self.vocabulary or len(translit) > 2):
             return "transliteration", translit
+        if guess and split:  # «cnfnecpfrfpf» alone: two words run together in one scheme
+            for other in ("layout", "transliteration"):
+                if (segmented := self.segmented(word, other)) is not None:
+                    return other, segmented
         return None
 
     def alongside(self, word: str) -> str | None:
@@ -1032,6 +1104,42 @@ class ScriptReader:
                     parts[number], changed = found[1], True
         return "".join(parts) if changed else None
 
+    def spelt_out(self, text: str) -> Rewrite:
+        """``text`` with each run of single Latin letters, digits or address characters one space apart joined
+        back where the join is what was spelt: a word the corpus writes in Latin or one reading as Russian
+        («o z o n» → ozon, «o b r a t n y j» → obratnyj, then обратный), an address («o z o n . r u»), a number
+        («8 8 0 0» → 8800, «2 3 2 - 1 0 - 0 0»), or a word typed on the Russian layout whose keys are one of
+        the corpus's Latin words («щ я щ т» → щящт, then ozon). The script steps read whole words, so this
+        comes before them. Letters that are each a one-letter word («s v i», «d c») stay: a phrase as typed."""
+        corrections: list[Correction] = []
+
+        def join(match: re.Match[str]) -> str:
+            letters = match.group()
+            joined = normalize(letters.replace(" ", ""))
+            if not self._spelt(joined):
+                return letters
+            corrections.append(Correction(SpellingStep.name, letters, joined))
+            return joined
+
+        return Rewrite(_SPELT_OUT_KEYS.sub(join, text), tuple(corrections))
+
+    def _spelt(self, joined: str) -> bool:
+        """Whether the characters of a run of single ones, joined, are what was spelt (see ``spelt_out``)."""
+        if any(char in "@." for char in joined):
+            return _is_domain(joined)
+        if not any(char.isalpha() for char in joined):
+            return sum(char.isdigit() for char in joined) >= 3 and joined[0].isdigit() and joined[-1].isdigit()
+        if not joined.isalpha():
+            return False
+        if _CYRILLIC_WORD.fullmatch(joined):
+            keys = "".join(CYRILLIC_TO_LATIN_KEYS.get(char, char) for char in joined)
+            return not self.vocabulary.known(joined) and keys in self.vocabulary.counts
+        if joined in self.vocabulary.counts:
+            return True
+        if set(joined) <= _ONE_LETTER_LATIN:
+            return False  # «s v i»: each letter a word (с, в, и), a phrase as typed
+        return self.layout(joined) is not None or self.transliteration(joined) is not None
+
 
 def _is_domain(word: str) -> bool:
     """An e-mail address or a domain (``seller.ozon.ru``, ``ozon.ru.``), by its suffix."""
@@ -1039,13 +1147,28 @@ def _is_domain(word: str) -> bool:
     return _ADDRESS.fullmatch(core) is not None and core.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES
 
 
-def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
+# A word spelt out in Latin letters, digits or an address's characters: three single ones or more, one space apart
+# («o z o n», «8 8 0 0», «s a l e s - p v z @ o z o n . r u»); or in Cyrillic letters, for a Latin word typed on the
+# Russian layout («щ я щ т»).
+_SPELT_OUT_KEYS = re.compile(
+    r"(?<!\S)(?:[a-z0-9@._+-](?: [a-z0-9@._+-]){2,}|[а-яё](?: [а-яё]){2,})(?!\S)", re.IGNORECASE
+)
+# Latin letters that are one-letter words, transliterated (с, в, и, к, а, о, у) or on the Russian keys (в, с, к, у,
+# о, и, а: «d», «c», «r», «e», «j», «b», «f»).
+_ONE_LETTER_LATIN = frozenset("svikaoudcrejbf")
+
+
+def _lattice(
+    word: str, vocabulary: Vocabulary, heads: dict[int, dict[str, int]] | None = None
+) -> list[tuple[str, int]]:
     """Known Cyrillic readings of a Latin word and their cost (unusual readings and added signs).
 
     A depth-first walk over every segmentation of ``word`` into the table's
     sequences and every reading of each, with a soft or hard sign optional
     after each consonant; a branch ends as soon as no corpus or dictionary
-    word starts with what it has spelt, so the walk stays small.
+    word starts with what it has spelt, so the walk stays small. ``heads``, when
+    given, gets the known words the walk spells on the way, by where they end
+    (the first word of two run together: «kodovoeslovo» has «кодовое» at 7).
     """
     if not _LATIN_WORD.fullmatch(word):
         return []
@@ -1067,6 +1190,10 @@ def _lattice(word: str, vocabulary: Vocabulary) -> list[tuple[str, int]]:
             candidate = spelt.replace("ё", "е")
             if vocabulary.known(candidate) and cost < found.get(candidate, 99):
                 found[candidate] = cost
+        elif heads is not None and position >= 2:
+            head = spelt.replace("ё", "е")
+            if vocabulary.known(head) and cost < heads.setdefault(position, {}).get(head, 99):
+                heads[position][head] = cost
         if spelt and spelt[-1] in CONSONANTS:
             for sign in OPTIONAL_SIGNS:
                 if alive(spelt + sign):
@@ -1157,6 +1284,7 @@ class LayoutStep(RewriteStep):
         words: list[str] | None = None
         scheme: str | None = None
         latin_typed = False
+        names = _names(text)  # «SkyBox», «GoldmanSachs»: a name is never split
 
         def change(word: str, index: int, all_words: list[str]) -> str | None:
             nonlocal words, scheme, latin_typed
@@ -1174,6 +1302,12 @@ class LayoutStep(RewriteStep):
                     return None
                 if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched, corpus=True):
                     return switched
+                if word not in names and (pair := self.script.latin_pair(switched)) is not None:
+                    # «щящтшв»: «ozon id», two of the corpus's Latin words, the space lost; but a word spelling
+                    # reads one edit away is a Russian typo («сетис»: сети, not «ct nbc»)
+                    corrected = self.script.finish(word) if self.script.finish is not None else None
+                    if corrected is None or OSA.distance(word, corrected) > 1:
+                        return pair
                 # A Latin word in a query typed on the wrong layout («Зкуьшгь» among «crjkmrj cnjbn»): Premium.
                 return switched if scheme == "layout" and len(word) >= 3 else None
             if _ADDRESS_KEYS.fullmatch(word):  # «ыфдуы-змя@щящт.кг»: an address typed on the Russian layout
@@ -1181,7 +1315,7 @@ class LayoutStep(RewriteStep):
                 if _ADDRESS.fullmatch(switched) and switched.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
                     return switched
                 return None
-            found = self.script.reading(word, scheme)
+            found = self.script.reading(word, scheme, split=word not in names)
             return found[1] if found is not None and found[0] == self.name else None
 
         return _map_words(text, self.name, change)
@@ -1858,6 +1992,10 @@ def _replace_word(text: str, word: str, replacement: str) -> str:
 
 # A word spelt out letter by letter («в е р н у т ь»): three single Cyrillic letters or more, one space apart.
 _SPELT_OUT = re.compile(r"(?<![\w-])[а-яё](?: [а-яё]){2,}(?![\w-])", re.IGNORECASE)
+# A Russian word and a number or a Latin word with the space between them lost: «в2015», «такоеDECnet», «2015году».
+_SCRIPTS_RUN_TOGETHER = re.compile(
+    r"(?<![\w.@-])(?:([а-яё]+)([0-9]+|[a-z][a-z0-9]*)|([0-9]+|[a-z][a-z0-9]*)([а-яё]{2,}))(?![\w@-])", re.IGNORECASE
+)
 # An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
 SPLIT_MIN_LETTERS = 5
 # Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
@@ -1881,7 +2019,10 @@ class WordBoundaries:
     unknown word is split into two known words, one of them the documents' or a
     function word, when no spelling correction is a single edit away
     (SymSpell's word segmentation, two parts, the likelier pair by word
-    frequency: «каквернуть» → как вернуть, «незнаю» → не знаю, not «знаю»).
+    frequency: «каквернуть» → как вернуть, «незнаю» → не знаю, not «знаю»), or one half misspelt
+    («возраттовара»); a Russian word run onto a Latin word or a preposition onto a number is parted
+    («компанияBSkyB», «в2015»); a name takes a stray space back only into the corpus's word («Европ ейский»). Its
+    segmentation score (``pair_score``) also weighs the script steps' readings of a run-together Latin word.
     """
 
     def __init__(self, vocabulary: Vocabulary, correct: Callable[[str], str | None]) -> None:
@@ -1892,6 +2033,7 @@ class WordBoundaries:
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         corrections: list[Correction] = []
         text = _SPELT_OUT.sub(lambda match: self._spelt_out(match.group(), corrections), text)
+        text = _SCRIPTS_RUN_TOGETHER.sub(lambda match: self._scripts_apart(match, corrections), text)
         names = _names(text)
         parts = re.split(r"(\s+)", text)
         cores = [_SENTENCE_EDGES.match(part).groups() if part and not part.isspace() else None for part in parts]
@@ -1914,24 +2056,49 @@ class WordBoundaries:
                     replace(index, squeezed)
         for index in range(0, len(parts) - 2, 2):
             first, second = word(index), word(index + 2)
-            if not first or not second or {first, second} & (names | set(keep)) or parts[index + 1] != " ":
+            if not first or not second or {first, second} & set(keep) or second in names or parts[index + 1] != " ":
                 continue
             if cores[index][2] or cores[index + 2][0]:  # type: ignore[index]
                 continue  # punctuation between them: two words on purpose
-            if self._joins(first, second):
+            # A name with a space put inside («Европ ейский», «Бронк ос»): joined only into the corpus's word, as typed.
+            name = first in names
+            if (self._in_corpus(first + second) and self._joins(first, second)) if name else self._joins(first, second):
                 original = f"{cores[index][1]} {cores[index + 2][1]}"  # type: ignore[index]
+                joined = original.replace(" ", "") if name else first + second
                 cores[index] = (cores[index][0], cores[index][1], cores[index + 2][2])  # type: ignore[index]
-                replace(index, first + second, original)
+                replace(index, joined, original)
                 parts[index + 1] = parts[index + 2] = ""
                 cores[index + 2] = None
         for index in range(len(parts)):
             typed = word(index)
-            if not typed or typed in names or typed in keep:
+            if not typed or typed in keep:
                 continue
-            split = self._split_for(typed)
-            if split is not None:
+            split = self.split_for(typed)
+            if split is not None and typed not in names:
                 replace(index, " ".join(split))
+            elif split is not None and split[0] in self.vocabulary.counts and len(split[0]) >= 3:
+                # A name run onto the next word («Калифорниииграет»): split after the name as the corpus writes it.
+                as_typed = cores[index][1]  # type: ignore[index]
+                replace(index, f"{as_typed[: len(split[0])]} {as_typed[len(split[0]) :]}")
         return Rewrite("".join(parts), tuple(corrections))
+
+    def _scripts_apart(self, match: re.Match[str], corrections: list[Correction]) -> str:
+        """A Russian word run onto a number or a Latin word, the space lost («в2015», «компанияBSkyB», «2015году»):
+        apart when the Russian part is a known word and the corpus does not write the whole so; before a number only
+        a one-letter preposition (a name may end in a number: «Интернет2»), after one a word of three letters."""
+        whole = match.group()
+        russian = match.group(1) or match.group(4)
+        if normalize(whole) in self.vocabulary.counts or not self.vocabulary.known(normalize(russian)):
+            return whole
+        if len(russian) < 2 and not self.vocabulary.morph.lemma(normalize(russian)).function_word:
+            return whole
+        if match.group(1) and match.group(2)[0].isdigit() and normalize(russian) not in _SPLIT_LETTERS:
+            return whole  # «Интернет2», «от1996» as typed: a one-letter preposition is surely no name's part
+        if len(russian) < 3 and not match.group(1):
+            return whole  # «2015г», «5G»: a unit or an abbreviation after a number
+        apart = f"{match.group(1)} {match.group(2)}" if match.group(1) else f"{match.group(3)} {match.group(4)}"
+        corrections.append(Correction(SpellingStep.name, whole, apart))
+        return apart
 
     def _spelt_out(self, letters: str, corrections: list[Correction]) -> str:
         """The word a run of single letters spells: a known word (a preposition before or after it kept apart), or
@@ -2012,22 +2179,54 @@ class WordBoundaries:
     def _split(self, word: str) -> tuple[str, str] | None:
         if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
             return None  # «родофит»: the corpus has «родофиты», a term in another form
-        morph = self.vocabulary.morph
         best, best_score = None, None
         for cut in range(1, len(word) - 1):
             first, second = word[:cut], word[cut:]
-            kinds = (self._word_of_a_pair(first), self._word_of_a_pair(second))
-            if None in kinds or kinds == ("dictionary", "dictionary"):
-                continue  # two words the documents never use: «пасматреть» is no «пасма треть»
-            if len(second) == 2 and second not in ENCLITICS:
-                continue  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
-            if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
-                continue  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
-            # SymSpell's segmentation: the likelier pair (the sum of the two words' log frequencies).
-            score = self._zipf(first) + self._zipf(second)
-            if best_score is None or score > best_score:
+            score = self.pair_score(first, second)
+            if score is not None and (best_score is None or score > best_score):
                 best, best_score = (first, second), score
+        return best if best is not None else self._split_with_a_typo(word)
+
+    def _split_with_a_typo(self, word: str) -> tuple[str, str] | None:
+        """Two words run together, one of them misspelt («возраттовара», «обратныйзванок»): one half a word of the
+        corpus or a function word, the other, four letters or more, one edit from a word of the corpus; the pair
+        weighed with that word. The halves come back as typed: spelling then corrects the misspelt one."""
+        best, best_score = None, None
+        for cut in range(1, len(word) - 1):
+            halves = [word[:cut], word[cut:]]
+            for known in (0, 1):
+                typo = halves[1 - known]
+                if len(typo) < 4 or len(halves[known]) < 3:
+                    continue  # a spelling search per cut: only beside a word of three letters or more
+                if self.vocabulary.corpus_has_prefix(word[: cut + 2]):
+                    continue  # «техподетки» is «техпо…» misspelt (the corpus has техподдержки), not «тех пометки»
+                if self._word_of_a_pair(halves[known]) not in ("corpus", "function"):
+                    continue
+                if self.vocabulary.known(typo):
+                    continue
+                corrected = self.correct(typo)
+                if corrected is None or OSA.distance(typo, corrected) != 1 or not self._in_corpus(corrected):
+                    continue
+                read = list(halves)
+                read[1 - known] = corrected
+                score = self.pair_score(*read)
+                if score is not None and (best_score is None or score > best_score):
+                    best, best_score = (halves[0], halves[1]), score
         return best
+
+    def pair_score(self, first: str, second: str) -> float | None:
+        """How likely two Russian words are as one word's two halves, a space lost between them: SymSpell's
+        segmentation score (the sum of the two words' Zipf frequencies), or None for a pair that is no phrase.
+        The script steps weigh the readings of a run-together Latin word by it too («cnfnecpfrfpf»)."""
+        kinds = (self._word_of_a_pair(first), self._word_of_a_pair(second))
+        if None in kinds or kinds == ("dictionary", "dictionary"):
+            return None  # two words the documents never use: «пасматреть» is no «пасма треть»
+        if len(second) == 2 and second not in ENCLITICS:
+            return None  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
+        morph = self.vocabulary.morph
+        if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
+            return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
+        return self._zipf(first) + self._zipf(second)
 
     def _word_of_a_pair(self, word: str) -> str | None:
         """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,
@@ -2052,7 +2251,7 @@ class WordBoundaries:
     def _zipf(self, word: str) -> float:
         return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
 
-    def _split_for(self, word: str) -> tuple[str, str] | None:
+    def split_for(self, word: str) -> tuple[str, str] | None:
         """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no
         spelling correction, and over one two edits away when both its words are the corpus's or function words (a
         slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»); never over one a single edit
@@ -2066,6 +2265,8 @@ class WordBoundaries:
         split = self.split(word)
         if split is None or corrected is None:
             return split
+        if not all(self.vocabulary.known(part) for part in split):
+            return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
         return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
 
 
@@ -2170,7 +2371,7 @@ class QueryRewriter:
     def __init__(self, vocabulary: Vocabulary, coverage: Callable[[str], float] | None = None) -> None:
         self.vocabulary = vocabulary
         spelling = SpellingStep(vocabulary, coverage)
-        self.script = ScriptReader(vocabulary, finish=spelling.correct)
+        self.script = ScriptReader(vocabulary, finish=spelling.correct, boundaries=spelling.boundaries)
         self.steps: tuple[RewriteStep, ...] = (
             LayoutStep(vocabulary, self.script),
             TransliterationStep(vocabulary, self.script),
@@ -2189,10 +2390,15 @@ class QueryRewriter:
     def _rewrite(self, query: str, steps: Collection[str] | None) -> Rewrite:
         text = query
         corrections: list[Correction] = []
+        if steps is None or SpellingStep.name in steps:
+            # Word boundaries are spelling's; a word spelt out in Latin letters is joined before the script
+            # steps, which read whole words.
+            spelt = self.script.spelt_out(text)
+            text, corrections = spelt.text, list(spelt.corrections)
         alongside: list[tuple[str, str]] = []
         for step in self.steps:
             if steps is None or step.name in steps:
-                written = {normalize(c.replacement) for c in corrections}
+                written = {word for c in corrections for word in normalize(c.replacement).split()}
                 if isinstance(step, SpellingStep):
                     # What an earlier step wrote is a word on purpose, unless it is no word at all.
                     rewrite = step.apply(text, keep={word for word in written if self.vocabulary.known(word)})
