@@ -1448,8 +1448,10 @@ class SpellingStep(RewriteStep):
         candidates = self._candidates(word)
         if len(word) >= 4:
             candidates.update(self.vocabulary.spelling_index.lookup(word, 2))
+        # Two slips or fewer first: a restricted distance that stops early, where a word outside the corpus's
+        # own is parsed to find its lemma; most of the look-up's words are neither.
         candidates = {
-            c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c, 2) <= 2
+            c: d for c, d in candidates.items() if c != chosen and finger_slips(word, c, 2) <= 2 and self._in_corpus(c)
         }
         return self._ranked(word, candidates, first=CONTEXT_CANDIDATES)[:CONTEXT_CANDIDATES]
 
