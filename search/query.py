@@ -1541,21 +1541,22 @@ class SpellingStep(RewriteStep):
             order = {c: rank for rank, c in enumerate(self._ranked(typed, distances))}
             if baseline is None:
                 baseline = self._covers(rewrite.text)
-            rows = np.asarray(
-                [self.channel_features(typed, c, distances[c], order[c], baseline, 0.0) for c in pool], dtype=float
-            )
+            features = [self.channel_features(typed, c, distances[c], order[c], baseline, 0.0) for c in pool]
             if channel is not None:
                 # The model is linear in the coverage, but for the step at CONTEXT_MIN_COVERAGE: its best case is
                 # at one of these shares.
                 cases = (0.0, math.nextafter(CONTEXT_MIN_COVERAGE, 0.0), CONTEXT_MIN_COVERAGE, 1.0)
-                variants = np.vstack(
-                    [rows[0], *(_with_share(row, share, baseline) for row in rows[1:] for share in cases)]
-                )
-                best_case = channel.probabilities(variants).reshape(len(pool) - 1, len(cases)).max(axis=1)
-                kept = [0, *(1 + np.flatnonzero(best_case > channel.threshold))]
+                variants = [
+                    [*row[:-3], share, share - baseline, float(share >= CONTEXT_MIN_COVERAGE)]
+                    for row in features[1:]
+                    for share in cases
+                ]
+                possible = channel.could_take(features[0], variants)
+                kept = [0, *(i for i in range(1, len(pool)) if any(possible[(i - 1) * len(cases) : i * len(cases)]))]
                 if len(kept) < 2:
                     continue
-                pool, rows = [pool[i] for i in kept], rows[kept]
+                pool, features = [pool[i] for i in kept], [features[i] for i in kept]
+            rows = np.asarray(features, dtype=float)
             for i, c in enumerate(pool[1:], 1):
                 rows[i] = _with_share(rows[i], self._covers(_replace_word(rewrite.text, chosen, c)), baseline)
             groups.append((correction, pool, rows))
