@@ -1253,6 +1253,8 @@ class SpellingStep(RewriteStep):
         # each text's coverage (a BM25 top-1) is looked up once.
         self._coverages: Recent[float] = Recent(LOOKUPS_KEPT)
         self._alternatives: Recent[list[str]] = Recent(LOOKUPS_KEPT)
+        # A typo's nearest candidates, ranked when it is corrected, are where the channel's rivals begin.
+        self._nearest: Recent[tuple[str, ...]] = Recent(WORDS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = (), boundaries: bool = True) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos.
@@ -1376,6 +1378,7 @@ class SpellingStep(RewriteStep):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         candidates = self._candidates(word)
         ranked = self._ranked(word, candidates, first=1)  # only the best is read
+        self._nearest.get(word, lambda: tuple(ranked))  # all of the nearest distance, for the channel
         if ranked and candidates[ranked[0]] == 1 and _slips(word, ranked[0]) > 1:
             # One edit no slip explains, against a word of the corpus two misspellings by ear away: the second
             # («заказот» is «заказать», not «заказов» with a far key struck).
@@ -1533,7 +1536,13 @@ class SpellingStep(RewriteStep):
             if self.correct(typed) is None or self._latin_source(typed) is not None:
                 continue  # a real word (``_real_words`` decides it) or a reading of a Latin brand
             candidates = self._candidates(typed)
-            nearest = self._ranked(typed, candidates, first=CHANNEL_CANDIDATES)[:CHANNEL_CANDIDATES]
+            # ``_ranked(typed, candidates, first=CHANNEL_CANDIDATES)``, the nearest distance as ``_correct`` ranked it
+            rank = functools.partial(self._ranked, typed, candidates, first=1)
+            nearest = list(self._nearest.get(typed, lambda rank=rank: tuple(rank())))
+            if nearest and len(nearest) < CHANNEL_CANDIDATES:
+                further = {c: d for c, d in candidates.items() if d > candidates[nearest[0]]}
+                nearest += self._ranked(typed, further, first=CHANNEL_CANDIDATES - len(nearest))
+            nearest = nearest[:CHANNEL_CANDIDATES]
             pool = list(dict.fromkeys([chosen, *nearest, *self.alternatives(typed, chosen)]))
             if len(pool) < 2:
                 continue
