@@ -1387,6 +1387,8 @@ class SpellingStep(RewriteStep):
         # each text's coverage (a BM25 top-1) is looked up once.
         self._coverages: Recent[float] = Recent(LOOKUPS_KEPT)
         self._alternatives: Recent[list[str]] = Recent(LOOKUPS_KEPT)
+        # A typo's nearest candidates, ranked when it is corrected, are where the channel's rivals begin.
+        self._nearest: Recent[tuple[str, ...]] = Recent(WORDS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = (), boundaries: bool = True) -> Rewrite:
         """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos.
@@ -1510,6 +1512,7 @@ class SpellingStep(RewriteStep):
             return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
         candidates = self._candidates(word)
         ranked = self._ranked(word, candidates, first=1)  # only the best is read
+        self._nearest.get(word, lambda: tuple(ranked))  # all of the nearest distance, for the channel
         if ranked and candidates[ranked[0]] == 1 and _slips(word, ranked[0]) > 1:
             # One edit no slip explains, against a word of the corpus two misspellings by ear away: the second
             # («заказот» is «заказать», not «заказов» with a far key struck).
@@ -1582,8 +1585,10 @@ class SpellingStep(RewriteStep):
         candidates = self._candidates(word)
         if len(word) >= 4:
             candidates.update(self.vocabulary.spelling_index.lookup(word, 2))
+        # Two slips or fewer first: a restricted distance that stops early, where a word outside the corpus's
+        # own is parsed to find its lemma; most of the look-up's words are neither.
         candidates = {
-            c: d for c, d in candidates.items() if c != chosen and self._in_corpus(c) and finger_slips(word, c, 2) <= 2
+            c: d for c, d in candidates.items() if c != chosen and finger_slips(word, c, 2) <= 2 and self._in_corpus(c)
         }
         return self._ranked(word, candidates, first=CONTEXT_CANDIDATES)[:CONTEXT_CANDIDATES]
 
@@ -1665,7 +1670,13 @@ class SpellingStep(RewriteStep):
             if self.correct(typed) is None or self._latin_source(typed) is not None:
                 continue  # a real word (``_real_words`` decides it) or a reading of a Latin brand
             candidates = self._candidates(typed)
-            nearest = self._ranked(typed, candidates, first=CHANNEL_CANDIDATES)[:CHANNEL_CANDIDATES]
+            # ``_ranked(typed, candidates, first=CHANNEL_CANDIDATES)``, the nearest distance as ``_correct`` ranked it
+            rank = functools.partial(self._ranked, typed, candidates, first=1)
+            nearest = list(self._nearest.get(typed, lambda rank=rank: tuple(rank())))
+            if nearest and len(nearest) < CHANNEL_CANDIDATES:
+                further = {c: d for c, d in candidates.items() if d > candidates[nearest[0]]}
+                nearest += self._ranked(typed, further, first=CHANNEL_CANDIDATES - len(nearest))
+            nearest = nearest[:CHANNEL_CANDIDATES]
             pool = list(dict.fromkeys([chosen, *nearest, *self.alternatives(typed, chosen)]))
             if len(pool) < 2:
                 continue
@@ -1673,21 +1684,22 @@ class SpellingStep(RewriteStep):
             order = {c: rank for rank, c in enumerate(self._ranked(typed, distances))}
             if baseline is None:
                 baseline = self._covers(rewrite.text)
-            rows = np.asarray(
-                [self.channel_features(typed, c, distances[c], order[c], baseline, 0.0) for c in pool], dtype=float
-            )
+            features = [self.channel_features(typed, c, distances[c], order[c], baseline, 0.0) for c in pool]
             if channel is not None:
                 # The model is linear in the coverage, but for the step at CONTEXT_MIN_COVERAGE: its best case is
                 # at one of these shares.
                 cases = (0.0, math.nextafter(CONTEXT_MIN_COVERAGE, 0.0), CONTEXT_MIN_COVERAGE, 1.0)
-                variants = np.vstack(
-                    [rows[0], *(_with_share(row, share, baseline) for row in rows[1:] for share in cases)]
-                )
-                best_case = channel.probabilities(variants).reshape(len(pool) - 1, len(cases)).max(axis=1)
-                kept = [0, *(1 + np.flatnonzero(best_case > channel.threshold))]
+                variants = [
+                    [*row[:-3], share, share - baseline, float(share >= CONTEXT_MIN_COVERAGE)]
+                    for row in features[1:]
+                    for share in cases
+                ]
+                possible = channel.could_take(features[0], variants)
+                kept = [0, *(i for i in range(1, len(pool)) if any(possible[(i - 1) * len(cases) : i * len(cases)]))]
                 if len(kept) < 2:
                     continue
-                pool, rows = [pool[i] for i in kept], rows[kept]
+                pool, features = [pool[i] for i in kept], [features[i] for i in kept]
+            rows = np.asarray(features, dtype=float)
             for i, c in enumerate(pool[1:], 1):
                 rows[i] = _with_share(rows[i], self._covers(_replace_word(rewrite.text, chosen, c)), baseline)
             groups.append((correction, pool, rows))

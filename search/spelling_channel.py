@@ -21,6 +21,7 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,29 @@ class SpellingChannel:
         x = (pair_features(rows) - np.asarray(self.mean)) / np.asarray(self.scale)
         return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
 
+    @cached_property
+    def _linear(self) -> tuple[tuple[float, ...], tuple[float, ...], float]:
+        """The model as weights on the rival's and the pick's own columns and a bias: the pair's difference
+        folded into both, the standardization into the weights."""
+        n = len(CHANNEL_FEATURES)
+        weights = [c / s for c, s in zip(self.coef, self.scale, strict=True)]
+        bias = self.intercept - sum(c * m / s for c, m, s in zip(self.coef, self.mean, self.scale, strict=True))
+        rival = tuple(weights[j] + weights[n + j] for j in range(n))
+        pick = tuple(weights[2 * n + j] - weights[n + j] for j in range(n))
+        return rival, pick, bias
+
+    def could_take(self, pick: Sequence[float], rivals: Sequence[Sequence[float]]) -> list[bool]:
+        """For each rival row (``CHANNEL_FEATURES``) against the ``pick`` row, whether its probability could
+        exceed ``threshold``: plain-Python arithmetic on a handful of rows, where numpy's per-call cost would
+        dominate, and a hair generous (``_LOGIT_MARGIN``) so that it never says no where :meth:`probabilities`
+        would say yes. A bound to leave work out by, not the pick."""
+        if self.threshold <= 0.0 or self.threshold >= 1.0:
+            return [self.threshold < 1.0] * len(rivals)
+        rival_weights, pick_weights, bias = self._linear
+        base = bias + sum(w * x for w, x in zip(pick_weights, pick, strict=True))
+        bar = math.log(self.threshold / (1.0 - self.threshold)) - _LOGIT_MARGIN
+        return [base + sum(w * x for w, x in zip(rival_weights, row, strict=True)) > bar for row in rivals]
+
     def pick(self, rows: np.ndarray) -> int:
         """The row to take: the likeliest rival when its probability exceeds ``threshold``, else the pick (0)."""
         if len(rows) < 2:
@@ -172,6 +196,10 @@ def _numbers(values: Any, size: int, name: str) -> tuple[float, ...]:
         raise ValueError(f"{name} must be a list of {size} numbers")
     return tuple(_number(value, name) for value in values)
 
+
+# How far below the threshold's log-odds ``could_take`` still says yes: far above the rounding of a different order
+# of the same sums (the log-odds are tens at most), far below any gap that matters.
+_LOGIT_MARGIN = 1e-6
 
 _DEFAULT: list[SpellingChannel | None] = []
 

@@ -953,6 +953,58 @@ def test_the_channel_reads_as_many_features_as_the_model_has(engine: SearchEngin
     assert len(step.channel.coef) == len(PAIR_FEATURES) == 3 * len(CHANNEL_FEATURES)  # type: ignore[attr-defined]
 
 
+def test_the_channels_bound_leaves_out_only_rivals_it_could_not_take(engine: SearchEngine) -> None:
+    """``channel_groups`` with the model leaves out, before their coverage look-ups, the rivals ``could_take``
+    (plain Python) rules out: never one the model's numpy probabilities would take, and the same pick."""
+    by_hand, fitted = _rewriters(engine)
+    step = fitted.steps[-1]
+    channel = step.channel  # type: ignore[attr-defined]
+    left_out = changed = 0
+    typos = ["как оплатть заказ картой", "где посмотет переписку", "не могу найьи заказ", "вернтуь деньги зв товар"]
+    for typed in typos:
+        rewrite = by_hand.rewrite(typed)
+        full = step.channel_groups(rewrite)  # type: ignore[attr-defined]
+        assert full, typed
+        pruned = {c: (pool, rows) for c, pool, rows in step.channel_groups(rewrite, channel)}  # type: ignore[attr-defined]
+        for correction, pool, rows in full:
+            taken = channel.probabilities(rows) > channel.threshold
+            could = channel.could_take(rows[0].tolist(), rows[1:].tolist())
+            assert all(could[i] for i in np.flatnonzero(taken)), (typed, pool)
+            kept_pool, kept_rows = pruned.get(correction, (pool[:1], rows[:1]))
+            assert kept_pool[channel.pick(kept_rows)] == pool[channel.pick(rows)]
+            left_out += len(pool) - len(kept_pool)
+            changed += channel.pick(rows) != 0
+    assert left_out > 0 and changed > 0  # the bound does leave work out, and rivals the model takes stay
+
+
+def test_the_channel_reuses_the_nearest_candidates_the_correction_ranked(engine: SearchEngine) -> None:
+    """The channel's rivals begin with the typo's nearest candidates as ``_correct`` ranked them (kept per word):
+    the same groups as ranking them again, and the same rewrite with that memo emptied."""
+    from search.recent import Recent
+
+    typos = ["как оплатть заказ картой", "где посмотет переписку", "не могу найьи заказ", "вернтуь деньги зв товар"]
+    by_hand, fitted = _rewriters(engine)
+    step = fitted.steps[-1]
+    for typed in typos:
+        rewrite = by_hand.rewrite(typed)
+        cached = step.channel_groups(rewrite)  # type: ignore[attr-defined]
+        for correction, pool, _ in cached:
+            word = correction.original
+            assert step._nearest.get(word, tuple) != ()  # type: ignore[attr-defined]  # kept by the correction
+            nearest = step._ranked(word, step._candidates(word), first=6)[:6]  # type: ignore[attr-defined]
+            rivals = [c for c in nearest if c != pool[0]]
+            assert pool[1 : 1 + len(rivals)] == rivals
+        step._nearest = Recent(10)  # type: ignore[attr-defined]
+        uncached = step.channel_groups(rewrite)  # type: ignore[attr-defined]
+        assert [(c, p) for c, p, _ in cached] == [(c, p) for c, p, _ in uncached]
+        assert all(np.array_equal(a, b) for (_, _, a), (_, _, b) in zip(cached, uncached, strict=True))
+    _, fresh = _rewriters(engine)
+    _, emptied = _rewriters(engine)
+    for typed in typos:
+        emptied.steps[-1]._nearest = Recent(10)  # type: ignore[attr-defined]
+        assert fresh.rewrite(typed) == emptied.rewrite(typed)
+
+
 def test_the_spelling_channel_model_round_trips_exactly(tmp_path: Path) -> None:
     import json
 
