@@ -42,6 +42,7 @@ from .analysis import analyse_query
 from .arrays import sorted_unique
 from .passages import Passage
 from .retrievers import BM25, Analysed, TfidfChars, top_k
+from .storage import read_json
 
 __all__ = [
     "DEPTH",
@@ -653,13 +654,12 @@ class Reranker:
     @classmethod
     def load(cls, path: str | Path) -> Reranker:
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise RerankerFormatError(
-                f"{path}: unreadable re-ranker model ({error.__class__.__name__}: {error}); "
-                "retrain it: python benchmarks/train_reranker.py"
-            ) from None
+        data = read_json(
+            path,
+            lambda problem: RerankerFormatError(
+                f"{path}: unreadable re-ranker model ({problem}); retrain it: python benchmarks/train_reranker.py"
+            ),
+        )
         return cls.from_json(data, str(path))
 
 

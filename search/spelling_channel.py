@@ -27,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from .storage import read_json
+
 __all__ = [
     "CHANNEL_FEATURES",
     "MODEL_FILE",
@@ -175,13 +177,13 @@ class SpellingChannel:
     @classmethod
     def load(cls, path: str | Path = MODEL_FILE) -> SpellingChannel:
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise SpellingChannelFormatError(
-                f"{path}: unreadable spelling-channel model ({error.__class__.__name__}: {error}); "
+        data = read_json(
+            path,
+            lambda problem: SpellingChannelFormatError(
+                f"{path}: unreadable spelling-channel model ({problem}); "
                 "refit it: python -m benchmarks.spelling_channel --save"
-            ) from None
+            ),
+        )
         return cls.from_json(data, str(path))
 
 

@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -50,6 +50,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MappedFile",
     "read_index",
+    "read_json",
     "release_pages",
     "spill_arrays",
     "spill_folder",
@@ -262,6 +263,15 @@ def _read_manifest(directory: Path, folder: Path) -> dict[str, Any]:
             f"{_fix(directory)}"
         )
     return manifest
+
+
+def read_json(path: Path, refuse: Callable[[str], Exception]) -> Any:
+    """A model file's JSON; one that cannot be read (missing, not UTF-8, not JSON) raises ``refuse(problem)``, the
+    caller's one clear error naming the file and how to make it again."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise refuse(f"{error.__class__.__name__}: {error}") from None
 
 
 def read_index(
