@@ -1689,11 +1689,7 @@ class SpellingStep(RewriteStep):
                 # The model is linear in the coverage, but for the step at CONTEXT_MIN_COVERAGE: its best case is
                 # at one of these shares.
                 cases = (0.0, math.nextafter(CONTEXT_MIN_COVERAGE, 0.0), CONTEXT_MIN_COVERAGE, 1.0)
-                variants = [
-                    [*row[:-3], share, share - baseline, float(share >= CONTEXT_MIN_COVERAGE)]
-                    for row in features[1:]
-                    for share in cases
-                ]
+                variants = [_with_share(row, share, baseline) for row in features[1:] for share in cases]
                 possible = channel.could_take(features[0], variants)
                 kept = [0, *(i for i in range(1, len(pool)) if any(possible[(i - 1) * len(cases) : i * len(cases)]))]
                 if len(kept) < 2:
@@ -1879,12 +1875,10 @@ class SpellingStep(RewriteStep):
         }
 
 
-def _with_share(row: np.ndarray, share: float, baseline: float) -> np.ndarray:
+def _with_share(row: Sequence[float], share: float, baseline: float) -> list[float]:
     """A candidate's ``channel_features`` with the best passage covering ``share`` of the query (the pick's:
     ``baseline``): its last three columns."""
-    row = row.copy()
-    row[-3:] = (share, share - baseline, float(share >= CONTEXT_MIN_COVERAGE))
-    return row
+    return [*row[:-3], share, share - baseline, float(share >= CONTEXT_MIN_COVERAGE)]
 
 
 def _plausible_typo(word: str, candidate: str, distance: int) -> bool:

@@ -98,8 +98,14 @@ class SpellingChannel:
     def probabilities(self, rows: np.ndarray) -> np.ndarray:
         """For each rival (``rows[1:]``; ``rows[0]`` is the pick, each row ``CHANNEL_FEATURES``), the probability
         that it is the word meant and the pick is not."""
-        x = (pair_features(rows) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(x @ np.asarray(self.coef) + self.intercept)))
+        mean, scale, coef = self._arrays
+        x = (pair_features(rows) - mean) / scale
+        return 1.0 / (1.0 + np.exp(-(x @ coef + self.intercept)))
+
+    @cached_property
+    def _arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The stored tuples as arrays, made once (each misspelt query asks for probabilities)."""
+        return np.asarray(self.mean), np.asarray(self.scale), np.asarray(self.coef)
 
     @cached_property
     def _linear(self) -> tuple[tuple[float, ...], tuple[float, ...], float]:
