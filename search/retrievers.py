@@ -237,12 +237,8 @@ class _Postings:
             return self._score_columns(columns, weights) + weight * self._score_columns(extra, extra_weights)
         both = np.concatenate((np.asarray(weights, dtype=np.float64), np.asarray(extra_weights, dtype=np.float64)))
         picked = np.concatenate((np.asarray(columns, dtype=np.int64), np.asarray(extra, dtype=np.int64)))
-        starts = self._indptr[picked].astype(np.int64)
-        lengths = self._indptr[picked + 1] - starts
-        offsets = np.cumsum(lengths)
-        total, own = int(offsets[-1]), int(offsets[len(columns) - 1])
-        offsets -= lengths
-        positions = np.arange(total) + np.repeat(starts - offsets, lengths)
+        positions, lengths = _positions(self._indptr, picked)
+        own = int(lengths[: len(columns)].sum())
         rows = self._indices[positions].astype(np.int64)
         rows[own:] += self._rows
         summed = np.bincount(rows, weights=self._data[positions] * np.repeat(both, lengths), minlength=2 * self._rows)
@@ -253,12 +249,7 @@ class _Postings:
 
         ``np.add.at`` adds them in this order, so each row's sum is the column-by-column loop's, bit for bit.
         """
-        picked = np.asarray(columns, dtype=np.int64)
-        starts = self._indptr[picked].astype(np.int64)
-        lengths = self._indptr[picked + 1] - starts
-        total = int(lengths.sum())
-        offsets = np.cumsum(lengths) - lengths
-        positions = np.arange(total) + np.repeat(starts - offsets, lengths)
+        positions, lengths = _positions(self._indptr, np.asarray(columns, dtype=np.int64))
         return self._indices[positions], self._data[positions] * np.repeat(
             np.asarray(weights, dtype=np.float64), lengths
         )
@@ -965,6 +956,15 @@ class TfidfChars(_Tfidf):
 JOINT_MAX_POSTINGS = 500_000  # an index's postings retrievers are scored jointly up to this many postings (8 MB copied)
 
 
+def _positions(indptr: np.ndarray, picked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where every posting of the columns ``picked`` lies, the columns' postings laid end to end in their order,
+    and each column's number of postings: one gather of all of them, however many columns."""
+    starts = indptr[picked].astype(np.int64)
+    lengths = indptr[picked + 1] - starts
+    ends = lengths.cumsum()
+    return np.arange(int(ends[-1]) if ends.size else 0) + (starts - (ends - lengths)).repeat(lengths), lengths
+
+
 class JointScores:
     """Several postings retrievers of one index, every passage's score by each, from one gather and one
     ``bincount`` of all their query postings (the learned ranking reads six full score vectors a query).
@@ -1030,12 +1030,7 @@ class JointScores:
         rows = self.rows
         if not columns:
             return np.zeros((len(names), rows))
-        picked = np.concatenate(columns).astype(np.int64, copy=False)
-        starts = self._indptr[picked]
-        lengths = self._indptr[picked + 1] - starts
-        ends = lengths.cumsum()
-        total = int(ends[-1])
-        positions = np.arange(total) + (starts - (ends - lengths)).repeat(lengths)
+        positions, lengths = _positions(self._indptr, np.concatenate(columns).astype(np.int64, copy=False))
         block = (np.arange(len(parts), dtype=np.int64) * rows).repeat(counts).repeat(lengths)
         each = self._data[positions] * np.concatenate(weights).astype(np.float64, copy=False).repeat(lengths)
         summed = np.bincount(self._indices[positions] + block, weights=each, minlength=len(parts) * rows)
