@@ -362,3 +362,17 @@ def test_a_search_without_a_retriever_is_decided_by_the_regression_fitted_withou
     mean_filled = 1 / (1 + np.exp(-(expand(filled) @ model.coefficients + model.intercept)))
     assert model.predict(y) != pytest.approx(mean_filled)
     assert model.answered(model.confidence(y))  # «как вернуть товар» is answered without BM25 too
+
+
+def test_one_search_confidence_is_predict_to_the_last_bit() -> None:
+    """``ConfidenceModel.confidence`` reads one vector's view and unknown-words check from Python floats: the same
+    number as :meth:`ConfidenceModel.predict`, whichever groups are absent (NaN) and whether any word is known."""
+    model = ConfidenceModel.default()
+    rng = np.random.default_rng(15)
+    for number in range(400):
+        x = rng.normal(size=len(FEATURES))
+        for name in GROUPS:
+            if rng.random() < 0.3:
+                x[[FEATURES.index(f) for f in GROUPS[name]]] = np.nan
+        x[FEATURES.index("unknown")] = (0.2, 1.0, np.nan, 0.99)[number % 4]
+        assert repr(model.confidence(x)) == repr(float(model.predict(x))), number
