@@ -320,9 +320,18 @@ def _best_coverage(
             sizes.append(found.size)
     if not rows or total <= 0:
         return 0.0
+    if sum(sizes) <= _FEW_POSTINGS:  # a few postings: summed in Python floats, in the same order as bincount's
+        sums: dict[int, float] = {}
+        for found, weight in zip(rows, weights):
+            for row in found.tolist():
+                sums[row] = sums.get(row, 0.0) + weight
+        return max(sums.values()) / total
     # Summed per passage in the same order as before (term by term), without sorting every posting of the query.
     each = np.repeat(np.array(weights, dtype=np.float64), sizes)  # each posting's term weight
     return float(np.bincount(np.concatenate(rows), weights=each).max() / total)
+
+
+_FEW_POSTINGS = 512  # up to this many postings of a query's terms, its best coverage is summed without numpy
 
 
 def sentence_coverage(units: Sequence[Unit], weights: Mapping[str, float], forms: Mapping[str, set[str]]) -> float:

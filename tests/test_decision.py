@@ -376,3 +376,21 @@ def test_one_search_confidence_is_predict_to_the_last_bit() -> None:
                 x[[FEATURES.index(f) for f in GROUPS[name]]] = np.nan
         x[FEATURES.index("unknown")] = (0.2, 1.0, np.nan, 0.99)[number % 4]
         assert repr(model.confidence(x)) == repr(float(model.predict(x))), number
+
+
+def test_best_coverage_of_few_postings_is_bincount_s(engine, monkeypatch) -> None:
+    """A query whose terms hold few postings sums each passage's weight in Python floats: the same number as the
+    arrays' ``bincount``, term by term in the same order."""
+    import search.decision as decision
+
+    lexicon = engine.lexicon
+    rng = np.random.default_rng(16)
+    words = list(lexicon.vocabulary)
+    for _ in range(300):
+        unique = list(dict.fromkeys(rng.choice(words, int(rng.integers(1, 7))).tolist()))
+        idf = {term: max(lexicon.idf_of(term), 0.0) for term in unique}
+        links = {unique[0]: {str(rng.choice(words))}} if len(unique) > 1 else {}
+        few = decision._best_coverage(unique, idf, links, lexicon)
+        monkeypatch.setattr(decision, "_FEW_POSTINGS", -1)
+        assert repr(few) == repr(decision._best_coverage(unique, idf, links, lexicon))
+        monkeypatch.undo()
