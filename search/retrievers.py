@@ -550,8 +550,12 @@ class BM25(_Postings, Retriever):
     def _query(self, query: Analysed) -> tuple[list[int], list[float]]:
         # A repeated query term counts once per repetition, as in rank-bm25.
         vocabulary = self.vocabulary_
-        counts = Counter(term for term in query.terms if term in vocabulary)
-        return [vocabulary[term] for term in counts], [float(count) for count in counts.values()]
+        columns: dict[int, float] = {}  # each known term's column and count, in the query's order
+        for term in query.terms:
+            column = vocabulary.get(term)
+            if column is not None:
+                columns[column] = columns.get(column, 0.0) + 1.0
+        return list(columns), list(columns.values())
 
     def scores(self, query: Analysed) -> np.ndarray:
         """The score of every passage (rank-bm25's ``get_scores``)."""
@@ -834,11 +838,14 @@ class TfidfWords(_Tfidf):
     def _query(self, query: Analysed) -> tuple[list[int], np.ndarray]:
         words, size = self.words_, len(self.words_)
         known = [words.get(term) for term in query.terms]
-        counts = Counter(column for column in known if column is not None)
+        counts: dict[int, int] = {}  # each known word's and bigram's column, and its count
+        for column in known:
+            if column is not None:
+                counts[column] = counts.get(column, 0) + 1
         codes = [a * size + b for a, b in zip(known, known[1:]) if a is not None and b is not None]
         for position in self._bigram_positions(codes):
             if position is not None:
-                counts[size + position] += 1
+                counts[size + position] = counts.get(size + position, 0) + 1
         if not counts:
             return [], np.empty(0)
         columns, tf = zip(*sorted(counts.items()))
