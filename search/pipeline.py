@@ -162,6 +162,8 @@ class Reading(NamedTuple):
     sentences: list[tuple[int, int]]
     units: Units
     where: dict[str, tuple[int, ...]]  # each term's tokens (their positions in ``tokens``), for the highlights
+    bounds: list[tuple[int, int]]  # each token's (start, end): a highlight
+    terms: list[str]  # each token's term
 
 
 class PassageReadings(Recent[Reading]):
@@ -188,7 +190,12 @@ class PassageReadings(Recent[Reading]):
         for number, token in enumerate(tokens):
             where.setdefault(token.term, []).append(number)
         return Reading(
-            tokens, sentences, passage_units(sentences, tokens), {t: tuple(found) for t, found in where.items()}
+            tokens,
+            sentences,
+            passage_units(sentences, tokens),
+            {t: tuple(found) for t, found in where.items()},
+            [(token.start, token.end) for token in tokens],
+            [token.term for token in tokens],
         )
 
 
@@ -637,11 +644,11 @@ class Annotate(Stage):
         hits = []
         for position, (index, score) in enumerate(zip(order, search.scores[:k].tolist()), 1):
             passage = self.passages[index]
-            tokens, sentences, units, where = self.readings.read(passage)
+            tokens, sentences, units, where, bounds, terms = self.readings.read(passage)
             found = [number for term in weights for number in where.get(term, ())]
             found.sort()  # in the text's order
-            spans = tuple([(tokens[number].start, tokens[number].end) for number in found])
-            matched = tuple(dict.fromkeys([tokens[number].term for number in found]))
+            spans = tuple([bounds[number] for number in found])
+            matched = tuple(dict.fromkeys([terms[number] for number in found]))
             answer = answers.span(sentences, tokens, passage.text, facts=self._facts(passage), units=units)
             hits.append(Hit(passage, score, position, breakdowns[index], spans, matched, answer))
         return hits
