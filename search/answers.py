@@ -327,13 +327,13 @@ class AnswerQuery:
         # The units holding each query term (``Units.with_form``), read from the passage's index of terms rather
         # than unit by unit.
         where, where_stem = units.where, units.where_stem
-        log = math.log
+        rarity = units.rarity(count)
         local: dict[str, float] = {}
         scores = [0.0] * count
         matched = [0] * count
         for term, key, stem, weight in self.keys:  # each unit's sum in the query's order: the same in every process
             numbers = (where_stem if stem else where).get(key, ())
-            local[term] = value = weight * (1 + _LOCAL_RARITY * log((count + 1) / (len(numbers) + 0.5)))
+            local[term] = value = weight * rarity[len(numbers)]
             for number in numbers:
                 scores[number] += value
                 matched[number] += 1
@@ -454,10 +454,11 @@ class Units(tuple[Unit, ...]):
     _stems: dict[int, list[str]]
     _stem_positions: dict[int, dict[str, tuple[int, ...]]]
     _layout: tuple[str, list[int], list[bool]] | None
+    _rarity: tuple[int, list[float]] | None
 
     def __new__(cls, units: Iterable[Unit] = ()) -> Units:
         self = super().__new__(cls, units)
-        self._stems, self._stem_positions, self._layout = {}, {}, None
+        self._stems, self._stem_positions, self._layout, self._rarity = {}, {}, None, None
         where: dict[str, list[int]] = {}
         where_stem: dict[str, list[int]] = {}
         for number, unit in enumerate(self):
@@ -493,6 +494,14 @@ class Units(tuple[Unit, ...]):
                 found.setdefault(stem, []).append(position)
             table = self._stem_positions[number] = {stem: tuple(at) for stem, at in found.items()}
         return table
+
+    def rarity(self, count: int) -> list[float]:
+        """What a query term in ``n`` of ``count`` units (the passage's) weighs per unit of its IDF, for every ``n``:
+        how rare it is among them (the answer sentence's local rarity; made once per passage, not a logarithm per
+        term a query)."""
+        if self._rarity is None or self._rarity[0] != count:
+            self._rarity = (count, [1 + _LOCAL_RARITY * math.log((count + 1) / (n + 0.5)) for n in range(count + 1)])
+        return self._rarity[1]
 
     def layout(self, text: str, spans: Sequence[tuple[int, int]]) -> tuple[list[int], list[bool]]:
         """Each unit's answer end (:func:`_unit_end`) and whether it refers back (:data:`_REFERS_BACK`), for the
