@@ -327,31 +327,30 @@ class AnswerQuery:
         # The units holding each query term (``Units.with_form``), read from the passage's index of terms rather
         # than unit by unit.
         where, where_stem = units.where, units.where_stem
-        log = math.log
-        held: dict[str, tuple[int, ...]] = {}
+        rarity = units.rarity(count)
         local: dict[str, float] = {}
-        for term, key, stem, weight in self.keys:
-            held[term] = numbers = (where_stem if stem else where).get(key, ())
-            local[term] = weight * (1 + _LOCAL_RARITY * log((count + 1) / (len(numbers) + 0.5)))
         scores = [0.0] * count
         matched = [0] * count
-        for term, numbers in held.items():  # each unit's sum in the query's order: the same in every process
+        for term, key, stem, weight in self.keys:  # each unit's sum in the query's order: the same in every process
+            numbers = (where_stem if stem else where).get(key, ())
+            local[term] = value = weight * rarity[len(numbers)]
             for number in numbers:
-                scores[number] += local[term]
+                scores[number] += value
                 matched[number] += 1
         total = sum(local.values())
         wanted, fact_kinds = self.wanted, self.fact_kinds
+        ends, refers = units.layout(text, spans)
         holding: list[int] = []
         if fact_kinds and facts:
             # where each current value of an asked kind starts; a unit holds one that starts inside it
             current = [fact.start for fact in facts if fact.kind in fact_kinds and not fact.outdated]
             for number, (start, _) in enumerate(spans if current else ()):
-                end = _unit_end(text, spans, number)
+                end = ends[number]
                 if any(start <= at < end for at in current):
                     holding.append(number)
-        for number in sorted({number for numbers in held.values() for number in numbers}):  # the others score 0
+        for number in range(count):  # a unit no query term holds scores 0
             score = scores[number]
-            if score > 0:  # one query word is a phrase of its own: its weight
+            if matched[number] and score > 0:  # one query word is a phrase of its own: its weight
                 near = _nearest(units.stem_positions(number), self.forms, local) if matched[number] > 1 else score
                 extra = (
                     _KIND_BONUS * total
@@ -371,16 +370,16 @@ class AnswerQuery:
         ]
         if beside and not holding:
             other = max(beside, key=scores.__getitem__)
-            return spans[min(best, other)][0], _unit_end(text, spans, max(best, other))
-        start, end = spans[best][0], _unit_end(text, spans, best)
+            return spans[min(best, other)][0], ends[max(best, other)]
+        start, end = spans[best][0], ends[best]
         # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
         # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.
-        if best and _REFERS_BACK.match(text, start):
+        if best and refers[best]:
             start = spans[best - 1][0]
         following = best + 1  # the first unit after the answer
         while following < count and spans[following][0] < end:
             following += 1
-        if following < count and _REFERS_BACK.match(text, spans[following][0]):
+        if following < count and refers[following]:
             end = spans[following][1]
         return start, end
 
@@ -454,10 +453,12 @@ class Units(tuple[Unit, ...]):
     where_stem: dict[str, tuple[int, ...]]
     _stems: dict[int, list[str]]
     _stem_positions: dict[int, dict[str, tuple[int, ...]]]
+    _layout: tuple[str, list[int], list[bool]] | None
+    _rarity: tuple[int, list[float]] | None
 
     def __new__(cls, units: Iterable[Unit] = ()) -> Units:
         self = super().__new__(cls, units)
-        self._stems, self._stem_positions = {}, {}
+        self._stems, self._stem_positions, self._layout, self._rarity = {}, {}, None, None
         where: dict[str, list[int]] = {}
         where_stem: dict[str, list[int]] = {}
         for number, unit in enumerate(self):
@@ -493,6 +494,24 @@ class Units(tuple[Unit, ...]):
                 found.setdefault(stem, []).append(position)
             table = self._stem_positions[number] = {stem: tuple(at) for stem, at in found.items()}
         return table
+
+    def rarity(self, count: int) -> list[float]:
+        """What a query term in ``n`` of ``count`` units (the passage's) weighs per unit of its IDF, for every ``n``:
+        how rare it is among them (the answer sentence's local rarity; made once per passage, not a logarithm per
+        term a query)."""
+        if self._rarity is None or self._rarity[0] != count:
+            self._rarity = (count, [1 + _LOCAL_RARITY * math.log((count + 1) / (n + 0.5)) for n in range(count + 1)])
+        return self._rarity[1]
+
+    def layout(self, text: str, spans: Sequence[tuple[int, int]]) -> tuple[list[int], list[bool]]:
+        """Each unit's answer end (:func:`_unit_end`) and whether it refers back (:data:`_REFERS_BACK`), for the
+        passage's ``text`` and unit ``spans``: they do not depend on the query, so they are made once (not a slice
+        and a pattern match or two every time a query reads the passage's answer)."""
+        layout = self._layout
+        if layout is None or layout[0] is not text:
+            ends = [_unit_end(text, spans, number) for number in range(len(spans))]
+            layout = self._layout = (text, ends, [_REFERS_BACK.match(text, start) is not None for start, _ in spans])
+        return layout[1], layout[2]
 
     def holding(self, forms: Iterable[str]) -> set[int]:
         """The units holding any of ``forms`` (see :meth:`with_form`)."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+
 import numpy as np
 
-__all__ = ["sorted_unique", "unique_counts"]
+__all__ = ["HeldTable", "sorted_unique", "unique_counts"]
 
 
 def sorted_unique(values: np.ndarray) -> np.ndarray:
@@ -41,3 +43,43 @@ def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     np.subtract(starts[1:], starts[:-1], out=counts[:-1])
     counts[-1] = ordered.size - starts[-1]
     return ordered[starts], counts
+
+
+HELD_TABLE_CELLS = 4_000_000  # a field's terms × passages up to this many: its postings kept as a boolean table too
+
+
+class HeldTable:
+    """Which passages hold each term of a field (postings by term column: ``indptr``, ``indices``), asked of a
+    small index as one ``(terms + 1, passages)`` boolean table made on the first question (the last row: a term
+    the field lacks): a query's terms × rows read by two gathers, where the postings take a scatter or a binary
+    search of every term's postings each time. A larger field has no table (``held`` gives None)."""
+
+    def __init__(self, indptr: np.ndarray, indices: np.ndarray, columns: Mapping[str, int], passages: int) -> None:
+        self.indptr, self.indices, self.columns, self.passages = indptr, indices, columns, passages
+        self.small = (indptr.size) * passages <= HELD_TABLE_CELLS
+        self._table: np.ndarray | None = None
+
+    def _made(self) -> np.ndarray:
+        if self._table is None:
+            terms, used = self.indptr.size - 1, int(self.indptr[-1])
+            table = np.zeros((terms + 1, self.passages), dtype=bool)
+            table[np.arange(terms).repeat(np.diff(self.indptr)), self.indices[:used]] = True
+            self._table = table
+        return self._table
+
+    def held(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray | None:
+        """``(rows, terms)`` booleans: whether each of ``rows`` holds each term (None for a large field)."""
+        if not self.small:
+            return None
+        missing = self.indptr.size - 1
+        picked = self._made()[[self.columns.get(term, missing) for term in terms]]
+        return picked[:, rows].T
+
+    def held_in(self, terms: Iterable[str], rows: np.ndarray) -> dict[str, np.ndarray] | None:
+        """Each of ``terms`` the field has → whether each of ``rows`` holds it (None for a large field)."""
+        if not self.small:
+            return None
+        columns = self.columns
+        known = [term for term in terms if term in columns]
+        rows = np.asarray(rows, dtype=np.int64)
+        return dict(zip(known, self._made()[[columns[term] for term in known]][:, rows]))

@@ -132,6 +132,7 @@ VIEWS: tuple[frozenset[str], ...] = tuple(
     frozenset(name for bit, name in enumerate(GROUPS) if mask >> bit & 1) for mask in range(2 ** len(GROUPS) - 1)
 )  # every view but the full one, which is the model's own coefficients
 _GROUP_COLUMNS = {name: np.array([_INDEX[f] for f in columns]) for name, columns in GROUPS.items()}
+_FIRST_OF_GROUP = {name: _INDEX[columns[0]] for name, columns in GROUPS.items()}  # NaN there: the group is absent
 _REWRITING = ("layout", "translit", "spelling")
 _CYRILLIC = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
 _LATIN = re.compile(r"[a-z]")
@@ -185,7 +186,8 @@ def decision_features(
     unique = list(dict.fromkeys(terms))
     if not unique or order.size == 0:
         return None
-    x = np.full(len(FEATURES), np.nan)
+    # A list until the end (a list item is set faster than an array's), every feature NaN until set.
+    x = [math.nan] * len(FEATURES)
     idf = {term: max(lexicon.idf_of(term), 0.0) for term in unique}
     unseen = math.log(lexicon.passages + 0.5) - math.log(0.5)
     links = synonym_links(corrections)
@@ -277,7 +279,7 @@ def decision_features(
         x[_INDEX["sentence_top1"]] = sentences[0]
         x[_INDEX["sentence_top3"]] = max(sentences)
         x[_INDEX["pairs_top1"]] = _near_pairs(terms, read[0], forms)
-    return x
+    return np.array(x, dtype=np.float64)
 
 
 def held_in(lexicon: Lexicon, terms: Iterable[str], rows: np.ndarray) -> dict[str, np.ndarray]:
@@ -318,9 +320,18 @@ def _best_coverage(
             sizes.append(found.size)
     if not rows or total <= 0:
         return 0.0
+    if sum(sizes) <= _FEW_POSTINGS:  # a few postings: summed in Python floats, in the same order as bincount's
+        sums: dict[int, float] = {}
+        for found, weight in zip(rows, weights):
+            for row in found.tolist():
+                sums[row] = sums.get(row, 0.0) + weight
+        return max(sums.values()) / total
     # Summed per passage in the same order as before (term by term), without sorting every posting of the query.
     each = np.repeat(np.array(weights, dtype=np.float64), sizes)  # each posting's term weight
     return float(np.bincount(np.concatenate(rows), weights=each).max() / total)
+
+
+_FEW_POSTINGS = 512  # up to this many postings of a query's terms, its best coverage is summed without numpy
 
 
 def sentence_coverage(units: Sequence[Unit], weights: Mapping[str, float], forms: Mapping[str, set[str]]) -> float:
@@ -425,8 +436,20 @@ class ConfidenceModel:
         return p.reshape(x.shape[:-1])
 
     def confidence(self, x: np.ndarray | None) -> float:
-        """One search's confidence; nothing found is 0."""
-        return 0.0 if x is None else float(self.predict(x))
+        """One search's confidence; nothing found is 0. :meth:`predict` of one vector, its view and the unknown
+        words' check read from Python floats (the same product of the same one-row matrix: the same bits)."""
+        if x is None:
+            return 0.0
+        if x.ndim != 1:
+            return float(self.predict(x))
+        values = x.tolist()
+        if not values[_INDEX["unknown"]] < 1.0:  # no word of the query is in any passage (see predict)
+            return 0.0
+        view = frozenset(name for name in GROUPS if not math.isnan(values[_FIRST_OF_GROUP[name]]))
+        coefficients, intercept = self.view_of(view)
+        rows = x[None, :]
+        z = expand(np.where(np.isnan(rows), self.means, rows)) @ coefficients + intercept
+        return float(_sigmoid(z)[0])
 
     def answered(self, confidence: float) -> bool:
         return confidence >= self.threshold

@@ -70,6 +70,20 @@ FAQ_FUSION = Fusion(weights={"bm25": 1.0, "tfidf": 1.0, "chars": 1.0, "question_
 DENSE_FUSION = 2_048  # up to this many passages, the fused scores are added into one vector of them all
 
 
+_RECIPROCALS: dict[tuple[float, float, int], np.ndarray] = {}
+
+
+def _reciprocals(weight: float, k: float, size: int) -> np.ndarray:
+    """``weight / (k + rank)`` of ranks 1 to ``size``: the same for every query, so made once (read-only)."""
+    values = _RECIPROCALS.get((weight, k, size))
+    if values is None:
+        values = weight / (k + np.arange(1, size + 1))
+        values.flags.writeable = False
+        if len(_RECIPROCALS) < 4_096:  # bounded: a few weights × depths in practice
+            _RECIPROCALS[weight, k, size] = values
+    return values
+
+
 def reciprocal_rank_fusion(
     rankings: Mapping[str, np.ndarray], weights: Mapping[str, float], k: float, size: int | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -84,10 +98,10 @@ def reciprocal_rank_fusion(
         for name, ranked in rankings.items():
             weight = weights.get(name, 0.0)
             if weight and ranked.size:
-                every[ranked] += weight / (k + np.arange(1, ranked.size + 1))
+                every[ranked] += _reciprocals(weight, k, ranked.size)
         candidates = np.flatnonzero(every > 0)
         fused = every[candidates]
-        order = np.lexsort((candidates, -fused))
+        order = (-fused).argsort(kind="stable")  # the candidates are ascending: ties by position, as lexsort's
         return candidates[order], fused[order]
     ranked_lists = [ranked for ranked in rankings.values() if ranked.size]
     if not ranked_lists:
@@ -97,7 +111,7 @@ def reciprocal_rank_fusion(
     for name, ranked in rankings.items():
         weight = weights.get(name, 0.0)
         if weight and ranked.size:
-            fused[np.searchsorted(candidates, ranked)] += weight / (k + np.arange(1, ranked.size + 1))
+            fused[np.searchsorted(candidates, ranked)] += _reciprocals(weight, k, ranked.size)
     keep = fused > 0
     candidates, fused = candidates[keep], fused[keep]
     order = np.lexsort((candidates, -fused))

@@ -36,6 +36,7 @@ from .answers import (
     sentence_spans,
     terms_read,
 )
+from .arrays import HeldTable
 from .decision import ConfidenceModel, decision_features, held_in
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
@@ -161,6 +162,8 @@ class Reading(NamedTuple):
     sentences: list[tuple[int, int]]
     units: Units
     where: dict[str, tuple[int, ...]]  # each term's tokens (their positions in ``tokens``), for the highlights
+    bounds: list[tuple[int, int]]  # each token's (start, end): a highlight
+    terms: list[str]  # each token's term
 
 
 class PassageReadings(Recent[Reading]):
@@ -187,7 +190,12 @@ class PassageReadings(Recent[Reading]):
         for number, token in enumerate(tokens):
             where.setdefault(token.term, []).append(number)
         return Reading(
-            tokens, sentences, passage_units(sentences, tokens), {t: tuple(found) for t, found in where.items()}
+            tokens,
+            sentences,
+            passage_units(sentences, tokens),
+            {t: tuple(found) for t, found in where.items()},
+            [(token.start, token.end) for token in tokens],
+            [token.term for token in tokens],
         )
 
 
@@ -361,6 +369,12 @@ class Retrieve(Stage):
         return indices, scores[indices]
 
 
+def lexicon_held(index: Index) -> HeldTable:
+    """Which passages hold each of the lexicon's terms (its postings), as a table for a small index."""
+    lexicon = index.lexicon
+    return HeldTable(lexicon.indptr, lexicon.indices, lexicon.vocabulary, lexicon.passages)
+
+
 def learned_model(index: Index) -> Reranker | None:
     """The shipped re-ranker, when the index holds the retrievers it was trained on."""
     model = shipped_reranker()
@@ -416,11 +430,18 @@ class Rerank(Stage):
 
     name: ClassVar[str] = "rerank"
 
-    def __init__(self, index: Index, model: Reranker | None, synonyms_weight: float) -> None:
+    def __init__(
+        self, index: Index, model: Reranker | None, synonyms_weight: float, terms_held: HeldTable | None = None
+    ) -> None:
         self.index, self.model, self.synonyms_weight = index, model, synonyms_weight
         self.lengths = index.lexicon.lengths
         self.has_question = index.passages.has_question  # type: ignore[attr-defined]
         self._mass: np.ndarray | None = None  # question_recall's denominators, made on the first learned query
+        self.terms_held = terms_held if terms_held is not None else lexicon_held(index)
+        field = index.retrievers.get("question_bm25")
+        self.question_held = (
+            None if field is None else HeldTable(*field_postings(field), field.vocabulary_, self.lengths.size)
+        )  # type: ignore[attr-defined]
 
     def _question_mass(self) -> np.ndarray | None:
         """Every passage's Σ IDF of its question-field terms, when the model reads ``question_recall``."""
@@ -454,13 +475,19 @@ class Rerank(Stage):
         return search.but(order=candidates.indices[best], scores=predicted[best], fused=(search.order, search.scores))
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
+        found = self.terms_held.held(terms, rows)
+        if found is not None:
+            return found
         lexicon = self.index.lexicon
         return held([lexicon.postings(term) for term in terms], rows, len(self.lengths))
 
     def _question_contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         field = self.index.retrievers.get("question_bm25")
-        if field is None:
+        if field is None or self.question_held is None:
             return np.zeros((rows.size, len(terms)), dtype=bool)
+        found = self.question_held.held(terms, rows)
+        if found is not None:
+            return found
         indptr, indices = field_postings(field)
         columns = field.vocabulary_  # type: ignore[attr-defined]
         postings = [
@@ -485,8 +512,10 @@ class Decide(Stage):
         analyzer: Analyzer,
         model: ConfidenceModel | None = None,
         readings: PassageReadings | None = None,
+        terms_held: HeldTable | None = None,
     ) -> None:
         self.lexicon, self.analyzer = index.lexicon, analyzer
+        self.terms_held = terms_held if terms_held is not None else lexicon_held(index)
         self.rule = NoAnswerRule(min_coverage=index.config.min_coverage, depth=index.config.coverage_depth)
         self.model = model if model is not None else ConfidenceModel.default()
         self.weights, self.k = fused_weights(index), index.config.fusion.k
@@ -514,7 +543,8 @@ class Decide(Stage):
         # Which of the best passages hold each term and synonym: the coverage and the features read it alike.
         candidates = {*query.terms, *(t for c in corrections if c.step == SYNONYMS for t in c.replacement.split())}
         rows = order[: max(self.rule.depth, 3)]
-        held = held_in(self.lexicon, candidates, rows)
+        held = self.terms_held.held_in(candidates, rows)
+        held = held if held is not None else held_in(self.lexicon, candidates, rows)
         depth = min(self.rule.depth, rows.size)
         present = {term for term, found in held.items() if True in found[:depth].tolist()}  # no numpy reduction a term
         coverage = (
@@ -614,11 +644,11 @@ class Annotate(Stage):
         hits = []
         for position, (index, score) in enumerate(zip(order, search.scores[:k].tolist()), 1):
             passage = self.passages[index]
-            tokens, sentences, units, where = self.readings.read(passage)
+            tokens, sentences, units, where, bounds, terms = self.readings.read(passage)
             found = [number for term in weights for number in where.get(term, ())]
             found.sort()  # in the text's order
-            spans = tuple([(tokens[number].start, tokens[number].end) for number in found])
-            matched = tuple(dict.fromkeys([tokens[number].term for number in found]))
+            spans = tuple([bounds[number] for number in found])
+            matched = tuple(dict.fromkeys([terms[number] for number in found]))
             answer = answers.span(sentences, tokens, passage.text, facts=self._facts(passage), units=units)
             hits.append(Hit(passage, score, position, breakdowns[index], spans, matched, answer))
         return hits
@@ -676,14 +706,15 @@ class Pipeline:
         """The query side as it runs: the one list of its stages."""
         fusion = index.config.fusion
         readings = PassageReadings(analyzer, index=index)  # the decide and annotate stages read the same
+        terms_held = lexicon_held(index)  # and the rerank and decide stages the same table of the terms' passages
         if analyzer.stemmer == "pymorphy3":  # the corpus's most frequent words, parsed once at open
             analyzer.morphology.warm(itertools.islice(index.lexicon.words, WARM_WORDS))
         stages = (
             Understand(index, analyzer),
             Retrieve(index.retrievers, fusion.synonyms_weight),
             Fuse(fused_weights(index), fusion.k, index.retrievers),
-            Rerank(index, learned_model(index), fusion.synonyms_weight),
-            Decide(index, analyzer, readings=readings),
+            Rerank(index, learned_model(index), fusion.synonyms_weight, terms_held),
+            Decide(index, analyzer, readings=readings, terms_held=terms_held),
             Annotate(index, analyzer, fusion.synonyms_weight, readings),
         )
         return cls(index, stages)

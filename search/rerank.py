@@ -150,6 +150,9 @@ class Candidates:
     known: np.ndarray | None = None  # (t,) whether the corpus holds each query term
     sentence_scores: Mapping[str, np.ndarray] | None = None  # per SENTENCE_RETRIEVERS: best sentence's score
     sentences: int = 1
+    # ``scores`` and ``ranks`` as two (retrievers, n) arrays, a row per retriever in ``scores``' order (float64,
+    # int64): what :func:`features` stacks, already stacked
+    block: tuple[tuple[str, ...], np.ndarray, np.ndarray] | None = None
 
     def __len__(self) -> int:
         return int(self.indices.size)
@@ -306,11 +309,15 @@ def features(candidates: Candidates, columns: Sequence[str] = FEATURE_NAMES) -> 
     table = _Columns(candidates)
     names, positions, rows, rest = _plan(columns)
     if names:
-        scores = np.array([table.score(name) for name in names])
+        block = candidates.block
+        if block is not None and block[0] == names:  # every retriever's row, in this order
+            scores, ranks = block[1], block[2].astype(np.float64)
+        else:
+            scores = np.array([table.score(name) for name in names])
+            absent = np.full(n, RANK_ABSENT)
+            ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.float64) for name in names])
         best = np.array([float(candidates.best.get(name, 0.0)) for name in names])[:, None]
         relative = np.divide(scores, best, out=np.zeros_like(scores), where=best > 0)
-        absent = np.full(n, RANK_ABSENT)
-        ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.float64) for name in names])
         inverse_rank = np.divide(1.0, ranks, out=np.zeros_like(ranks), where=ranks < RANK_ABSENT)
         out[:, positions] = np.concatenate((scores, relative, inverse_rank))[rows].T
     if rest.size:
@@ -335,12 +342,15 @@ def question_retrievers(analysed_questions: Sequence[Analysed]) -> dict[str, Any
     return {"question_bm25": BM25().fit(analysed_questions), "question_chars": TfidfChars().fit(analysed_questions)}
 
 
-def _ranks(scores: np.ndarray, depth: int, best: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def _ranks(
+    scores: np.ndarray, depth: int, best: np.ndarray | None = None, ranks: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Every passage's 1-based rank (ties share the better rank; RANK_ABSENT for 0 or below ``depth``), and the top.
 
-    ``best``, when given, is ``top_k(scores, depth)`` already known."""
+    ``best``, when given, is ``top_k(scores, depth)`` already known; ``ranks``, when given, is where to write them
+    (every entry ``RANK_ABSENT``)."""
     best = top_k(scores, depth) if best is None else best
-    ranks = np.full(scores.size, RANK_ABSENT, dtype=np.int64)
+    ranks = np.full(scores.size, RANK_ABSENT, dtype=np.int64) if ranks is None else ranks
     if best.size:
         ascending = -scores[best]  # top_k gives the best first
         ranks[best] = 1 + ascending.searchsorted(ascending, side="left")
@@ -390,30 +400,33 @@ def gather(
     ``tops`` may hold, per retriever, its best passages as ``top_k(scores, d)`` gives them for some
     ``d ≥ depth`` (minimum 0, ``allowed`` applied): those retrievers are not ranked again.
     """
-    ranks: dict[str, np.ndarray] = {}
+    names = tuple(scores)
+    # Every retriever's scores and ranks as one (retrievers, passages) array each: the candidates' columns are
+    # then one gather each, not one a retriever.
+    stacked = np.array(list(scores.values()), dtype=np.float64) if names else np.zeros((0, 0))
+    all_ranks = np.full(stacked.shape, RANK_ABSENT, dtype=np.int64)
     pools = []
     best: dict[str, float] = {}
-    for name, values in scores.items():
-        if allowed is not None:
-            values = np.where(allowed, values, 0.0)
+    for row, name in enumerate(names):
+        values = stacked[row] if allowed is None else np.where(allowed, stacked[row], 0.0)
         ranked = tops.get(name) if tops else None
-        ranks[name], top = _ranks(values, depth, None if ranked is None else ranked[:depth])
+        _, top = _ranks(values, depth, None if ranked is None else ranked[:depth], all_ranks[row])
         best[name] = float(values[top[0]]) if top.size else 0.0
         pools.append(top)
-    indices = sorted_unique(np.concatenate(pools)) if pools else np.zeros(0, dtype=np.int64)
+    indices = sorted_unique(np.concatenate(pools)).astype(np.int64) if pools else np.zeros(0, dtype=np.int64)
+    ranks_at, scores_at = all_ranks[:, indices], stacked[:, indices]
     rrf = np.zeros(indices.size)
     for name, weight in RRF_WEIGHTS.items():
-        if name in ranks:
-            rank = ranks[name][indices]
+        if name in names:
+            rank = ranks_at[names.index(name)]
             rrf += np.where(rank < RANK_ABSENT, weight / (RRF_K + rank), 0.0)
     terms = list(dict.fromkeys(query.terms))
-    indices = indices.astype(np.int64)
     held = np.asarray(contains(terms, indices), dtype=bool)
     in_question = np.asarray(question_contains(terms, indices), dtype=bool)
     return Candidates(
-        indices=indices.astype(np.int64),
-        scores={name: values[indices] for name, values in scores.items()},
-        ranks={name: rank[indices] for name, rank in ranks.items()},
+        indices=indices,
+        scores=dict(zip(names, scores_at)),
+        ranks=dict(zip(names, ranks_at)),
         best=best,
         query_idf=np.array([idf(t) for t in terms], dtype=np.float64),
         contains=held.reshape(indices.size, len(terms)),
@@ -427,6 +440,7 @@ def gather(
         if sentence_scores is None
         else {name: values[indices] for name, values in sentence_scores.items()},
         sentences=sentences,
+        block=(names, scores_at, ranks_at),
     )
 
 

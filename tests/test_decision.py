@@ -362,3 +362,35 @@ def test_a_search_without_a_retriever_is_decided_by_the_regression_fitted_withou
     mean_filled = 1 / (1 + np.exp(-(expand(filled) @ model.coefficients + model.intercept)))
     assert model.predict(y) != pytest.approx(mean_filled)
     assert model.answered(model.confidence(y))  # «как вернуть товар» is answered without BM25 too
+
+
+def test_one_search_confidence_is_predict_to_the_last_bit() -> None:
+    """``ConfidenceModel.confidence`` reads one vector's view and unknown-words check from Python floats: the same
+    number as :meth:`ConfidenceModel.predict`, whichever groups are absent (NaN) and whether any word is known."""
+    model = ConfidenceModel.default()
+    rng = np.random.default_rng(15)
+    for number in range(400):
+        x = rng.normal(size=len(FEATURES))
+        for name in GROUPS:
+            if rng.random() < 0.3:
+                x[[FEATURES.index(f) for f in GROUPS[name]]] = np.nan
+        x[FEATURES.index("unknown")] = (0.2, 1.0, np.nan, 0.99)[number % 4]
+        assert repr(model.confidence(x)) == repr(float(model.predict(x))), number
+
+
+def test_best_coverage_of_few_postings_is_bincount_s(engine, monkeypatch) -> None:
+    """A query whose terms hold few postings sums each passage's weight in Python floats: the same number as the
+    arrays' ``bincount``, term by term in the same order."""
+    import search.decision as decision
+
+    lexicon = engine.lexicon
+    rng = np.random.default_rng(16)
+    words = list(lexicon.vocabulary)
+    for _ in range(300):
+        unique = list(dict.fromkeys(rng.choice(words, int(rng.integers(1, 7))).tolist()))
+        idf = {term: max(lexicon.idf_of(term), 0.0) for term in unique}
+        links = {unique[0]: {str(rng.choice(words))}} if len(unique) > 1 else {}
+        few = decision._best_coverage(unique, idf, links, lexicon)
+        monkeypatch.setattr(decision, "_FEW_POSTINGS", -1)
+        assert repr(few) == repr(decision._best_coverage(unique, idf, links, lexicon))
+        monkeypatch.undo()
