@@ -119,6 +119,15 @@ REAL_WORD_CORPUS_DISCOUNT = 0.5
 # more of it (IDF-weighted): XQuAD's well-typed «делал вброса» gains 0.02 with «выброса», its re-typed real words
 # 0.16–0.24 («люзей» → людей, «ерке» → реке).
 REAL_WORD_COVERED_GAIN = 0.1
+# Two verbs are an aspect pair (``_same_stem``), not a real-word typo of each other, only when they share a stem of
+# at least this many letters.
+SAME_STEM_MIN = 3
+# A dictionary word whose lemma the corpus uses but not that form («гола», «роду») is a real-word typo candidate only
+# for a corpus word the language (or the corpus) uses ``REAL_WORD_ZIPF_GAIN`` more (``_likelier``).
+REAL_WORD_CORPUS_LEMMAS = True
+# A real word whose first letter is a neighbouring key of a corpus word's («шоду», «году») is a candidate only when
+# the language (or the corpus) uses that word ``REAL_WORD_ZIPF_GAIN`` more: people rarely miss the first letter.
+REAL_WORD_FIRST_KEY = True
 # A name this long two slips of the finger from a word of the corpus is searched alongside it (one slip for any):
 # «Цранциии», «Полльш». Typo2 lemma recovery (two seeds) XQuAD 0.901 → 0.908, RUTUBE 0.839 → 0.840.
 NAME_TWO_SLIPS = 6
@@ -1812,20 +1821,23 @@ class SpellingStep(RewriteStep):
             # ``REAL_WORD_COVERED_GAIN`` more of it («голосовом мерю»: меню). The first, on typo2
             # re-typings (two seeds) lemma recovery XQuAD 0.898 → 0.900, RUTUBE 0.839 unchanged, the property test's
             # judged queries over 20 seeds 0.870 → 0.873; the well-typed questions rewritten unchanged (5, 117, 22).
-            covered = baseline > REAL_WORD_MAX_COVERAGE
+            # A form of a lemma the corpus uses is searched as that lemma already («западна»): like a covered
+            # query's word, it is replaced only by a far likelier word that makes a passage cover more.
+            searched = lemma.lemma in self.vocabulary.corpus_lemmas
+            covered = baseline > REAL_WORD_MAX_COVERAGE or searched
             # A real-word typo keeps its place in the sentence: «в чаге» (a noun) is «в чате», not «в чаще».
             ranked = sorted(
                 self._ranked(word, candidates), key=lambda c: (candidates[c], morph.lemma(c).pos != lemma.pos)
             )
+            margin = REAL_WORD_COVERED_GAIN if covered else 0.0
             best, best_coverage = None, 0.0
             for candidate in ranked[:3]:
                 if covered and not self._likelier(candidate, word):
                     continue
                 share = self._covers(_replace_word(text, word, candidate))
-                likelier = self._likelier(candidate, word) and share > baseline + (
-                    REAL_WORD_COVERED_GAIN if covered else 0
-                )
-                if (share >= REAL_WORD_MIN_COVERAGE or likelier) and share > best_coverage:
+                likelier = self._likelier(candidate, word) and share > baseline + margin
+                whole = share >= REAL_WORD_MIN_COVERAGE and not searched
+                if (whole or likelier) and share > best_coverage:
                     best, best_coverage = candidate, share
             if best is not None:
                 original = next(m.group() for m in re.finditer(r"\w+", text) if normalize(m.group()) == word)
@@ -1852,27 +1864,39 @@ class SpellingStep(RewriteStep):
         if len(word) < 3 or word in self.vocabulary or not self.vocabulary.is_dictionary_word(word):
             return {}
         lemma = morph.lemma(word)
-        if lemma.function_word or lemma.lemma in self.vocabulary.corpus_lemmas:
+        if lemma.function_word or lemma.lemma in self.vocabulary.corpus_lemmas and not REAL_WORD_CORPUS_LEMMAS:
             return {}
-        lemmas = set(morph.all_lemmas(word))
-        return {
-            candidate: distance
+        near = [
+            (candidate, distance)
             for candidate, distance in self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)
             if self._in_corpus(candidate)  # the index holds the language's frequent words too
+        ]
+        found = {c: d for c, d in near if _plausible_typo(word, c, d) and self._may_be_meant(word, c)}
+        if not found and REAL_WORD_FIRST_KEY:
+            # Its first letter struck on a neighbouring key, when no other word is near: people rarely miss it.
+            found = {
+                c: d
+                for c, d in near
+                if _first_key_struck(word, c) and self._likelier(c, word) and self._may_be_meant(word, c)
+            }
+        return found
+
+    def _may_be_meant(self, word: str, candidate: str) -> bool:
+        """Whether a real word may be a typo of ``candidate``, a word of the corpus near it, whatever the slip."""
+        morph = self.vocabulary.morph
+        lemma = morph.lemma(word)
+        other = morph.lemma(candidate)
+        return (
             # a three-letter word only for a four-letter one with a letter dropped that the language uses far more
             # («сой» → сбой): typo1 / typo2 lemma recovery XQuAD 0.968 → 0.970 / 0.918 → 0.921 (two seeds), RUTUBE
             # typo2 0.846 → 0.848; well-typed rewrites unchanged in count (RUTUBE's already rewritten «дли» → длин)
-            and (len(word) > 3 or len(candidate) == 4 and self._likelier(candidate, word))
-            and _plausible_typo(word, candidate, distance)
-            and not lemmas & set(morph.all_lemmas(candidate))
+            (len(word) > 3 or len(candidate) == 4 and self._likelier(candidate, word))
+            and (lemma.lemma not in self.vocabulary.corpus_lemmas or self._likelier(candidate, word))
+            and not set(morph.all_lemmas(word)) & set(morph.all_lemmas(candidate))
             # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
             # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
-            and not (
-                lemma.pos in _VERB_FORMS
-                and morph.lemma(candidate).pos in _VERB_FORMS
-                and _same_stem(lemma.lemma, morph.lemma(candidate).lemma)
-            )
-        }
+            and not (lemma.pos in _VERB_FORMS and other.pos in _VERB_FORMS and _same_stem(lemma.lemma, other.lemma))
+        )
 
 
 def _with_share(row: Sequence[float], share: float, baseline: float) -> list[float]:
@@ -1888,6 +1912,11 @@ def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
         # «вязи» for «связи»: the first letter dropped, not struck wrong; or the first two swapped («зоон»)
         return candidate[1:] == word or _first_two_swapped(word, candidate)
     return distance < 2 or (len(word) == len(candidate) and keyboard_cost(word, candidate) == 0)
+
+
+def _first_key_struck(word: str, candidate: str) -> bool:
+    """Whether ``word`` is ``candidate`` with its first letter struck on a neighbouring key («шоду» for «году»)."""
+    return word[1:] == candidate[1:] and word[0] in _KEYBOARD.get(candidate[0], ())
 
 
 # Unstressed vowels people write as they hear them (а/о, е/и, е/я, и/я): a slip of the ear (``ear_slips``).
@@ -1980,8 +2009,10 @@ def _first_two_swapped(typed: str, candidate: str) -> bool:
 
 
 def _same_stem(lemma: str, other: str) -> bool:
-    """Whether two lemmas differ only in their last three letters (aspect pairs: заполнить, заполнять)."""
-    return len(os.path.commonprefix([lemma, other])) >= min(len(lemma), len(other)) - 3
+    """Whether two lemmas differ only in their last three letters (aspect pairs: заполнить, заполнять) and share
+    a stem of ``SAME_STEM_MIN`` letters: «мыть» and «мочь» share only their first letter, so «моет» may be «может»."""
+    common = len(os.path.commonprefix([lemma, other]))
+    return common >= max(SAME_STEM_MIN, min(len(lemma), len(other)) - 3)
 
 
 def _names(text: str) -> set[str]:

@@ -252,6 +252,52 @@ def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
+        # «мыть» and «мочь» share a first letter, not a stem: no aspect pair, so «моет» may be «может»
+        ("моет ли поддержка вернуть деньги", "может ли поддержка вернуть деньги"),
+        ("мажет ли курьер позвонить", "может ли курьер позвонить"),
+        # the first letter struck on a neighbouring key (ш for г), when no other corpus word is one edit away
+        ("в каком шоду открылся озон", "в каком году открылся озон"),
+        # real words that stay: an aspect pair, a word nothing likelier is near, the corpus's own words
+        ("как заполнять анкету продавца", "как заполнять анкету продавца"),
+        ("мыть посуду", "мыть посуду"),
+        ("курьер не пришел в срок", "курьер не пришел в срок"),
+    ],
+)
+def test_real_word_typos_of_another_stem_or_first_key_are_corrected(
+    engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert _rewritten(engine, typed)[0] == meant
+
+
+REPORT_AND_FOOTBALL = {
+    "report": ("Отчёт", "Отчёт за год: итоги года, планы на следующий год и бюджет года."),
+    "football": ("Футбол", "Футбол: забить гол в ворота соперника."),
+    "studio": TINY_CORPUS["studio"],
+}
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # «гола» is a form of the corpus's «гол» the corpus never writes; «года» is 100× likelier and covers more
+        ("итоги гола и бюджет", "итоги года и бюджет"),
+        ("забить гол", "забить гол"),  # the corpus's own form stays
+        ("планы на следующий гол", "планы на следующий гол"),
+    ],
+)
+def test_a_form_of_a_corpus_lemma_the_corpus_never_writes_may_be_a_real_word_typo(typed: str, meant: str) -> None:
+    engine = SearchEngine.build(
+        [
+            Document(id=key, title=title, path=f"{key}.txt", text=text)
+            for key, (title, text) in REPORT_AND_FOOTBALL.items()
+        ]
+    )
+    assert _rewritten(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
         # the closest word («вит», «отвар», «абзаца») is one no passage has beside the query's other words;
         # two slips away is the corpus's word that the best passage then covers the query with
         ("как вйит в Ozon ID?", "как войти в Ozon ID?"),
