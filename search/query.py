@@ -85,6 +85,9 @@ _PIECE_BREAK = re.compile(r"([-.,;:]+)")
 _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
 # A Cyrillic word's own punctuation also ends a sentence («номер телеофна.»); on the Latin layout «.» and «;»
 # are the keys of «ю» and «ж», so only spelling, after the layout step, reads them as punctuation.
+# A Russian word glued by a hyphen to a number or a Latin prefix («2-очковой», «hd-качестве», «t-клеток»).
+_GLUED = re.compile(r"([0-9a-z]+-)([а-яё]+(?:-[а-яё]+)*)", re.IGNORECASE)
+_WORDS = re.compile(r"\w[\w-]*")
 _SENTENCE_EDGES = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,.;…]*)$")
 
 # A corpus above this many lemmas indexes its surface words only for spelling (building every
@@ -1411,6 +1414,8 @@ class SpellingStep(RewriteStep):
         names = _names(text)
         keep = {*keep, *names}
         alongside: dict[str, str] = {}
+        # a word glued to a number or a Latin prefix (normalized) → its prefix as written («HD-»)
+        glued = {normalize(m[0]): m[1] for m in map(_GLUED.fullmatch, _WORDS.findall(text)) if m is not None}
 
         def change(word: str, _: int, __: list[str]) -> str | None:
             if word in names:
@@ -1422,6 +1427,11 @@ class SpellingStep(RewriteStep):
                 return None
             if word in keep:
                 return None
+            if word in glued:
+                # «2-очкоовой», «HD-каччестве»: the Russian word after a number or a Latin prefix is a word too
+                prefix = glued[word]
+                fixed = self.correct(word[len(prefix) :])
+                return prefix + fixed if fixed is not None else None
             source = self._latin_source(word)
             if source is not None:
                 # «шортс» is the corpus's «shorts», not «шорты»: searched alongside it; «шорртс», one edit from
@@ -1617,6 +1627,8 @@ class SpellingStep(RewriteStep):
         baseline: float | None = None
         for correction in typos:
             chosen, typed = correction.replacement, normalize(correction.original)
+            if not _CYRILLIC_WORD.fullmatch(typed):
+                continue  # a word glued to a number or a Latin prefix: corrected alone, its context unread
             distance = OSA.distance(typed, chosen)
             fingers = finger_slips(typed, chosen) <= distance
             slip = fingers or ear_slips(typed, chosen) <= distance
@@ -1864,13 +1876,15 @@ class SpellingStep(RewriteStep):
         if len(word) < 3 or word in self.vocabulary or not self.vocabulary.is_dictionary_word(word):
             return {}
         lemma = morph.lemma(word)
-        if lemma.function_word or lemma.lemma in self.vocabulary.corpus_lemmas and not REAL_WORD_CORPUS_LEMMAS:
+        searched = lemma.lemma in self.vocabulary.corpus_lemmas
+        if lemma.function_word or searched and not REAL_WORD_CORPUS_LEMMAS:
             return {}
-        near = [
-            (candidate, distance)
-            for candidate, distance in self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)
-            if self._in_corpus(candidate)  # the index holds the language's frequent words too
-        ]
+        looked = self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)
+        if searched:
+            # a form of a corpus lemma only for a far likelier word: a frequency look-up, before any word is parsed
+            looked = [(c, d) for c, d in looked if self._likelier(c, word)]
+        # the index holds the language's frequent words too
+        near = [(candidate, distance) for candidate, distance in looked if self._in_corpus(candidate)]
         found = {c: d for c, d in near if _plausible_typo(word, c, d) and self._may_be_meant(word, c)}
         if not found and REAL_WORD_FIRST_KEY:
             # Its first letter struck on a neighbouring key, when no other word is near: people rarely miss it.
@@ -1891,7 +1905,6 @@ class SpellingStep(RewriteStep):
             # («сой» → сбой): typo1 / typo2 lemma recovery XQuAD 0.968 → 0.970 / 0.918 → 0.921 (two seeds), RUTUBE
             # typo2 0.846 → 0.848; well-typed rewrites unchanged in count (RUTUBE's already rewritten «дли» → длин)
             (len(word) > 3 or len(candidate) == 4 and self._likelier(candidate, word))
-            and (lemma.lemma not in self.vocabulary.corpus_lemmas or self._likelier(candidate, word))
             and not set(morph.all_lemmas(word)) & set(morph.all_lemmas(candidate))
             # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
             # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
@@ -2016,8 +2029,14 @@ def _same_stem(lemma: str, other: str) -> bool:
 
 
 def _names(text: str) -> set[str]:
-    """Words capitalised after the first (names: «Гобсона», «Мелфи»), normalized: spelling leaves them alone."""
-    return {normalize(word) for word in re.findall(r"\w[\w-]*", text)[1:] if word[0].isupper()}
+    """Words capitalised after the first (names: «Гобсона», «Мелфи»), normalized: spelling leaves them alone.
+    A word glued to a Latin prefix is a name by its own first letter («HD-качестве» is none)."""
+    names = set()
+    for word in _WORDS.findall(text)[1:]:
+        glued = _GLUED.fullmatch(word)
+        if word[len(glued[1]) if glued else 0].isupper():
+            names.add(normalize(word))
+    return names
 
 
 def _replace_word(text: str, word: str, replacement: str) -> str:

@@ -269,6 +269,19 @@ def test_real_word_typos_of_another_stem_or_first_key_are_corrected(
     assert _rewritten(engine, typed)[0] == meant
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a Russian word glued by a hyphen to a Latin brand or a number is read as a word, its prefix as written
+        ("как связаться с Ozon-поддрежкой", "как связаться с Ozon-поддержкой"),
+        ("сколько стоит 2-дневнач доставка", "сколько стоит 2-дневная доставка"),
+        ("как оплатить Ozon-картой", "как оплатить Ozon-картой"),
+    ],
+)
+def test_a_word_glued_to_a_latin_prefix_or_a_number_is_corrected(engine: SearchEngine, typed: str, meant: str) -> None:
+    assert _rewritten(engine, typed)[0] == meant
+
+
 REPORT_AND_FOOTBALL = {
     "report": ("Отчёт", "Отчёт за год: итоги года, планы на следующий год и бюджет года."),
     "football": ("Футбол", "Футбол: забить гол в ворота соперника."),
