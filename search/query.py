@@ -102,6 +102,11 @@ LATTICE_MAX_STATES = 20_000
 # rule (any gain) changed 70 of 1,190 questions, mostly paraphrases, and this one none.
 REAL_WORD_MAX_COVERAGE = 0.5
 _TRIPLED = re.compile(r"(.)\1\1+")
+_DOUBLED = re.compile(r"(.)\1+")
+# A word no known word is near, of at least this many letters, is read as misspelt by ear (``SpellingStep._heard``):
+# at most this many misspellings by ear («сч» for «щ», a double letter single or a single doubled).
+HEARD_MIN_LETTERS = 5
+HEARD_MAX_SLIPS = 3
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
 REAL_WORD_MIN_COVERAGE = 0.99
 # ... or, short of that, when the language uses the corpus word this much more (Zipf: 10× per unit) than the
@@ -1544,6 +1549,23 @@ class SpellingStep(RewriteStep):
             return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
         if not ranked and "-" in word:
             return self._correct_parts(word)
+        if not ranked and len(word) >= HEARD_MIN_LETTERS:
+            return self._heard(word)
+        return ranked[0] if ranked else None
+
+    def _heard(self, word: str) -> str | None:
+        """A word no known word is near, as misspelt by ear more than twice: its doubled letters single and «сч»
+        read as «щ» (or back), then one edit from there, when misspellings by ear alone make the typed word of
+        the candidate («изменяюсчегосся» → изменяющегося, «обсчественых» → общественных, «каналла» → канала)."""
+        single = _DOUBLED.sub(r"\1", word)
+        variants = dict.fromkeys(v for v in (single, *_hushed(single)) if v != word)
+        candidates: dict[str, int] = {}
+        for variant in variants:
+            for candidate, _ in self.vocabulary.spelling_index.lookup(variant, 1):
+                slips = ear_slips(word, candidate)
+                if slips <= HEARD_MAX_SLIPS and self._in_corpus(candidate):
+                    candidates[candidate] = min(slips, candidates.get(candidate, slips))
+        ranked = self._ranked(word, candidates, first=1)
         return ranked[0] if ranked else None
 
     def _correct_parts(self, word: str) -> str | None:

@@ -241,6 +241,9 @@ def studio_and_cats() -> SearchEngine:
         ("кот дома", "кот дома"),  # a real word the corpus uses
         ("телепортация кошки", "телепортация кошки"),  # a real word nothing is one edit from
         ("рецепт борща", "рецепт борща"),  # no passage covers it either way
+        # three misspellings by ear (two letters doubled, «о» heard as «а»), no word within two edits: the corpus's
+        # word its doubled letters single and one edit away
+        ("бибблиатекка", "библиотека"),
     ],
 )
 def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query(
