@@ -85,6 +85,9 @@ _PIECE_BREAK = re.compile(r"([-.,;:]+)")
 _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
 # A Cyrillic word's own punctuation also ends a sentence («номер телеофна.»); on the Latin layout «.» and «;»
 # are the keys of «ю» and «ж», so only spelling, after the layout step, reads them as punctuation.
+# A Russian word glued by a hyphen to a number or a Latin prefix («2-очковой», «hd-качестве», «t-клеток»).
+_GLUED = re.compile(r"([0-9a-z]+-)([а-яё]+(?:-[а-яё]+)*)", re.IGNORECASE)
+_WORDS = re.compile(r"\w[\w-]*")
 _SENTENCE_EDGES = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,.;…]*)$")
 
 # A corpus above this many lemmas indexes its surface words only for spelling (building every
@@ -99,6 +102,12 @@ LATTICE_MAX_STATES = 20_000
 # rule (any gain) changed 70 of 1,190 questions, mostly paraphrases, and this one none.
 REAL_WORD_MAX_COVERAGE = 0.5
 _TRIPLED = re.compile(r"(.)\1\1+")
+_DOUBLED = re.compile(r"(.)\1+")
+# A word no known word is near, of at least this many letters, is read as misspelt by ear (``SpellingStep._heard``):
+# at most this many misspellings by ear («сч» for «щ», a double letter single or a single doubled). Orthography lemma
+# recovery (seeds 0–2) XQuAD 0.941 → 0.942, RUTUBE 0.895 → 0.897, judged 0.901 → 0.913; typo1/typo2 unchanged.
+HEARD_MIN_LETTERS = 5
+HEARD_MAX_SLIPS = 3
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
 REAL_WORD_MIN_COVERAGE = 0.99
 # ... or, short of that, when the language uses the corpus word this much more (Zipf: 10× per unit) than the
@@ -119,6 +128,17 @@ REAL_WORD_CORPUS_DISCOUNT = 0.5
 # more of it (IDF-weighted): XQuAD's well-typed «делал вброса» gains 0.02 with «выброса», its re-typed real words
 # 0.16–0.24 («люзей» → людей, «ерке» → реке).
 REAL_WORD_COVERED_GAIN = 0.1
+# Two verbs are an aspect pair (``_same_stem``), not a real-word typo of each other, only when they share a stem of
+# at least this many letters.
+SAME_STEM_MIN = 3
+# A dictionary word whose lemma the corpus uses but not that form («гола», «роду») is a real-word typo candidate only
+# for a corpus word the language (or the corpus) uses ``REAL_WORD_ZIPF_GAIN`` more (``_likelier``). With the stem of
+# three letters, lemma recovery (seeds 0–2) typo1 / orthography XQuAD 0.971 → 0.972 / 0.938 → 0.940, RUTUBE +0.001
+# under each kind; well-typed rewrites unchanged. Requiring the same part of speech as well: held-out seeds 3–4 lower.
+REAL_WORD_CORPUS_LEMMAS = True
+# A real word whose first letter is a neighbouring key of a corpus word's («шоду», «году») is a candidate only when
+# the language (or the corpus) uses that word ``REAL_WORD_ZIPF_GAIN`` more: people rarely miss the first letter.
+REAL_WORD_FIRST_KEY = True
 # A name this long two slips of the finger from a word of the corpus is searched alongside it (one slip for any):
 # «Цранциии», «Полльш». Typo2 lemma recovery (two seeds) XQuAD 0.901 → 0.908, RUTUBE 0.839 → 0.840.
 NAME_TWO_SLIPS = 6
@@ -1402,6 +1422,8 @@ class SpellingStep(RewriteStep):
         names = _names(text)
         keep = {*keep, *names}
         alongside: dict[str, str] = {}
+        # a word glued to a number or a Latin prefix (normalized) → its prefix as written («HD-»)
+        glued = {normalize(m[0]): m[1] for m in map(_GLUED.fullmatch, _WORDS.findall(text)) if m is not None}
 
         def change(word: str, _: int, __: list[str]) -> str | None:
             if word in names:
@@ -1413,6 +1435,11 @@ class SpellingStep(RewriteStep):
                 return None
             if word in keep:
                 return None
+            if word in glued:
+                # «2-очкоовой», «HD-каччестве»: the Russian word after a number or a Latin prefix is a word too
+                prefix = glued[word]
+                fixed = self.correct(word[len(prefix) :])
+                return prefix + fixed if fixed is not None else None
             source = self._latin_source(word)
             if source is not None:
                 # «шортс» is the corpus's «shorts», not «шорты»: searched alongside it; «шорртс», one edit from
@@ -1525,6 +1552,23 @@ class SpellingStep(RewriteStep):
             return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
         if not ranked and "-" in word:
             return self._correct_parts(word)
+        if not ranked and len(word) >= HEARD_MIN_LETTERS:
+            return self._heard(word)
+        return ranked[0] if ranked else None
+
+    def _heard(self, word: str) -> str | None:
+        """A word no known word is near, as misspelt by ear more than twice: its doubled letters single and «сч»
+        read as «щ» (or back), then one edit from there, when misspellings by ear alone make the typed word of
+        the candidate («изменяюсчегосся» → изменяющегося, «обсчественых» → общественных, «каналла» → канала)."""
+        single = _DOUBLED.sub(r"\1", word)
+        variants = dict.fromkeys(v for v in (single, *_hushed(single)) if v != word)
+        candidates: dict[str, int] = {}
+        for variant in variants:
+            for candidate, _ in self.vocabulary.spelling_index.lookup(variant, 1):
+                slips = ear_slips(word, candidate)
+                if slips <= HEARD_MAX_SLIPS and self._in_corpus(candidate):
+                    candidates[candidate] = min(slips, candidates.get(candidate, slips))
+        ranked = self._ranked(word, candidates, first=1)
         return ranked[0] if ranked else None
 
     def _correct_parts(self, word: str) -> str | None:
@@ -1608,6 +1652,8 @@ class SpellingStep(RewriteStep):
         baseline: float | None = None
         for correction in typos:
             chosen, typed = correction.replacement, normalize(correction.original)
+            if not _CYRILLIC_WORD.fullmatch(typed):
+                continue  # a word glued to a number or a Latin prefix: corrected alone, its context unread
             distance = OSA.distance(typed, chosen)
             fingers = finger_slips(typed, chosen) <= distance
             slip = fingers or ear_slips(typed, chosen) <= distance
@@ -1812,20 +1858,23 @@ class SpellingStep(RewriteStep):
             # ``REAL_WORD_COVERED_GAIN`` more of it («голосовом мерю»: меню). The first, on typo2
             # re-typings (two seeds) lemma recovery XQuAD 0.898 → 0.900, RUTUBE 0.839 unchanged, the property test's
             # judged queries over 20 seeds 0.870 → 0.873; the well-typed questions rewritten unchanged (5, 117, 22).
-            covered = baseline > REAL_WORD_MAX_COVERAGE
+            # A form of a lemma the corpus uses is searched as that lemma already («западна»): like a covered
+            # query's word, it is replaced only by a far likelier word that makes a passage cover more.
+            searched = lemma.lemma in self.vocabulary.corpus_lemmas
+            covered = baseline > REAL_WORD_MAX_COVERAGE or searched
             # A real-word typo keeps its place in the sentence: «в чаге» (a noun) is «в чате», not «в чаще».
             ranked = sorted(
                 self._ranked(word, candidates), key=lambda c: (candidates[c], morph.lemma(c).pos != lemma.pos)
             )
+            margin = REAL_WORD_COVERED_GAIN if covered else 0.0
             best, best_coverage = None, 0.0
             for candidate in ranked[:3]:
                 if covered and not self._likelier(candidate, word):
                     continue
                 share = self._covers(_replace_word(text, word, candidate))
-                likelier = self._likelier(candidate, word) and share > baseline + (
-                    REAL_WORD_COVERED_GAIN if covered else 0
-                )
-                if (share >= REAL_WORD_MIN_COVERAGE or likelier) and share > best_coverage:
+                likelier = self._likelier(candidate, word) and share > baseline + margin
+                whole = share >= REAL_WORD_MIN_COVERAGE and not searched
+                if (whole or likelier) and share > best_coverage:
                     best, best_coverage = candidate, share
             if best is not None:
                 original = next(m.group() for m in re.finditer(r"\w+", text) if normalize(m.group()) == word)
@@ -1852,27 +1901,40 @@ class SpellingStep(RewriteStep):
         if len(word) < 3 or word in self.vocabulary or not self.vocabulary.is_dictionary_word(word):
             return {}
         lemma = morph.lemma(word)
-        if lemma.function_word or lemma.lemma in self.vocabulary.corpus_lemmas:
+        searched = lemma.lemma in self.vocabulary.corpus_lemmas
+        if lemma.function_word or searched and not REAL_WORD_CORPUS_LEMMAS:
             return {}
-        lemmas = set(morph.all_lemmas(word))
-        return {
-            candidate: distance
-            for candidate, distance in self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)
-            if self._in_corpus(candidate)  # the index holds the language's frequent words too
+        looked = self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)
+        if searched:
+            # a form of a corpus lemma only for a far likelier word: a frequency look-up, before any word is parsed
+            looked = [(c, d) for c, d in looked if self._likelier(c, word)]
+        # the index holds the language's frequent words too
+        near = [(candidate, distance) for candidate, distance in looked if self._in_corpus(candidate)]
+        found = {c: d for c, d in near if _plausible_typo(word, c, d) and self._may_be_meant(word, c)}
+        if not found and REAL_WORD_FIRST_KEY:
+            # Its first letter struck on a neighbouring key, when no other word is near: people rarely miss it.
+            found = {
+                c: d
+                for c, d in near
+                if _first_key_struck(word, c) and self._likelier(c, word) and self._may_be_meant(word, c)
+            }
+        return found
+
+    def _may_be_meant(self, word: str, candidate: str) -> bool:
+        """Whether a real word may be a typo of ``candidate``, a word of the corpus near it, whatever the slip."""
+        morph = self.vocabulary.morph
+        lemma = morph.lemma(word)
+        other = morph.lemma(candidate)
+        return (
             # a three-letter word only for a four-letter one with a letter dropped that the language uses far more
             # («сой» → сбой): typo1 / typo2 lemma recovery XQuAD 0.968 → 0.970 / 0.918 → 0.921 (two seeds), RUTUBE
             # typo2 0.846 → 0.848; well-typed rewrites unchanged in count (RUTUBE's already rewritten «дли» → длин)
-            and (len(word) > 3 or len(candidate) == 4 and self._likelier(candidate, word))
-            and _plausible_typo(word, candidate, distance)
-            and not lemmas & set(morph.all_lemmas(candidate))
+            (len(word) > 3 or len(candidate) == 4 and self._likelier(candidate, word))
+            and not set(morph.all_lemmas(word)) & set(morph.all_lemmas(candidate))
             # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
             # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
-            and not (
-                lemma.pos in _VERB_FORMS
-                and morph.lemma(candidate).pos in _VERB_FORMS
-                and _same_stem(lemma.lemma, morph.lemma(candidate).lemma)
-            )
-        }
+            and not (lemma.pos in _VERB_FORMS and other.pos in _VERB_FORMS and _same_stem(lemma.lemma, other.lemma))
+        )
 
 
 def _with_share(row: Sequence[float], share: float, baseline: float) -> list[float]:
@@ -1888,6 +1950,11 @@ def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
         # «вязи» for «связи»: the first letter dropped, not struck wrong; or the first two swapped («зоон»)
         return candidate[1:] == word or _first_two_swapped(word, candidate)
     return distance < 2 or (len(word) == len(candidate) and keyboard_cost(word, candidate) == 0)
+
+
+def _first_key_struck(word: str, candidate: str) -> bool:
+    """Whether ``word`` is ``candidate`` with its first letter struck on a neighbouring key («шоду» for «году»)."""
+    return word[1:] == candidate[1:] and word[0] in _KEYBOARD.get(candidate[0], ())
 
 
 # Unstressed vowels people write as they hear them (а/о, е/и, е/я, и/я): a slip of the ear (``ear_slips``).
@@ -1980,13 +2047,21 @@ def _first_two_swapped(typed: str, candidate: str) -> bool:
 
 
 def _same_stem(lemma: str, other: str) -> bool:
-    """Whether two lemmas differ only in their last three letters (aspect pairs: заполнить, заполнять)."""
-    return len(os.path.commonprefix([lemma, other])) >= min(len(lemma), len(other)) - 3
+    """Whether two lemmas differ only in their last three letters (aspect pairs: заполнить, заполнять) and share
+    a stem of ``SAME_STEM_MIN`` letters: «мыть» and «мочь» share only their first letter, so «моет» may be «может»."""
+    common = len(os.path.commonprefix([lemma, other]))
+    return common >= max(SAME_STEM_MIN, min(len(lemma), len(other)) - 3)
 
 
 def _names(text: str) -> set[str]:
-    """Words capitalised after the first (names: «Гобсона», «Мелфи»), normalized: spelling leaves them alone."""
-    return {normalize(word) for word in re.findall(r"\w[\w-]*", text)[1:] if word[0].isupper()}
+    """Words capitalised after the first (names: «Гобсона», «Мелфи»), normalized: spelling leaves them alone.
+    A word glued to a Latin prefix is a name by its own first letter («HD-качестве» is none)."""
+    names = set()
+    for word in _WORDS.findall(text)[1:]:
+        glued = _GLUED.fullmatch(word)
+        if word[len(glued[1]) if glued else 0].isupper():
+            names.add(normalize(word))
+    return names
 
 
 def _replace_word(text: str, word: str, replacement: str) -> str:
