@@ -2224,11 +2224,14 @@ class WordBoundaries:
         """How likely two Russian words are as one word's two halves, a space lost between them: SymSpell's
         segmentation score (the sum of the two words' Zipf frequencies), or None for a pair that is no phrase.
         The script steps weigh the readings of a run-together Latin word by it too («cnfnecpfrfpf»)."""
-        kinds = (self._word_of_a_pair(first), self._word_of_a_pair(second))
-        if None in kinds or kinds == ("dictionary", "dictionary"):
-            return None  # two words the documents never use: «пасматреть» is no «пасма треть»
         if len(second) == 2 and second not in ENCLITICS:
             return None  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
+        # Each half's kind is a parse, most of them of no word at all (every cut of a run-together word is
+        # tried): the second half is parsed only when the first may stand beside it.
+        first_kind = self._word_of_a_pair(first)
+        second_kind = None if first_kind is None else self._word_of_a_pair(second)
+        if second_kind is None or first_kind == second_kind == "dictionary":
+            return None  # two words the documents never use: «пасматреть» is no «пасма треть»
         morph = self.vocabulary.morph
         if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
             return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
