@@ -772,6 +772,15 @@ def _settled_counts(schemes: tuple[str, ...], counts: tuple[tuple[int, int, int,
     return True
 
 
+def _layout_guess_cost(word: str) -> tuple[bool, bool, int]:
+    """The order a query's layout guesses are read in, cheapest to settle the verdict first (the order changes
+    only the work: the verdict is the same whatever it is). Mostly a transliterated query reads them, and one
+    that fails settles it: three letters are a parse (no spelling search under four, no split under five); four
+    are most often one edit from some word (a success, which settles nothing, found by a search); longer ones
+    fail, the shortest searched and split fastest."""
+    return len(word) != 3, len(word) == 4, len(word)
+
+
 class ScriptReader:
     """How a query's Latin words read as Russian: through the keyboard layout or a transliteration.
 
@@ -968,6 +977,7 @@ class ScriptReader:
             else:
                 guesses["layout"].append(word)
         unread["layout"] = []
+        guesses["layout"].sort(key=_layout_guess_cost)
         votes = dict(sure)
         while not _settled(votes, sure, unread, guesses, len(evidence)):
             scheme = max(
