@@ -2056,7 +2056,8 @@ class WordBoundaries:
 
         def word(index: int) -> str:
             core = cores[index]
-            return normalize(core[1]) if core is not None and _CYRILLIC_WORD.fullmatch(normalize(core[1])) else ""
+            normal = _normalized(core[1]) if core is not None else ""  # each word is read three times or more
+            return normal if _CYRILLIC_WORD.fullmatch(normal) else ""
 
         def replace(index: int, replacement: str, original: str | None = None) -> None:
             lead, typed, tail = cores[index]  # type: ignore[misc]
