@@ -139,6 +139,8 @@ REWRITES_KEPT = 20_000
 LOOKUPS_KEPT = 2_048
 # The corpus's Latin words (the most used) whose Cyrillic readings spelling knows as what people write of them.
 LATIN_READINGS_WORDS = 5_000
+# The word beginnings whose reach (``Vocabulary.has_prefix``) is kept: a dict of them, emptied when full.
+PREFIXES_KEPT = 20_000
 # The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
 # index holds beside the corpus's, so that two slips reach them too.
 LANGUAGE_MIN_ZIPF = 2.5
@@ -170,6 +172,7 @@ class Vocabulary:
     morphology: Morphology | None = None
     # Words known without being the corpus's or the dictionary's: the thesaurus's jargon («лк», «фбо»)
     jargon: Collection[str] = ()
+    _prefixes: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
 
     def __contains__(self, word: str) -> bool:
         return word in self.counts
@@ -220,7 +223,18 @@ class Vocabulary:
         return index < len(words) and words[index].startswith(prefix)
 
     def has_prefix(self, prefix: str) -> bool:
-        """Whether a corpus word, a word of the jargon or a dictionary word form starts with ``prefix``."""
+        """Whether a corpus word, a word of the jargon or a dictionary word form starts with ``prefix``.
+
+        Kept for the ``PREFIXES_KEPT`` last asked (a lattice asks ~20 per word, and a query's words share
+        their beginnings with the next query's: about half are asked again)."""
+        known = self._prefixes.get(prefix)
+        if known is None:
+            if len(self._prefixes) >= PREFIXES_KEPT:
+                self._prefixes.clear()
+            known = self._prefixes[prefix] = self._has_prefix(prefix)
+        return known
+
+    def _has_prefix(self, prefix: str) -> bool:
         if self.corpus_has_prefix(prefix) or self.morph.has_prefix(prefix):
             return True
         jargon = self._jargon_sorted
@@ -1184,14 +1198,7 @@ def _lattice(
         return []
     found: dict[str, int] = {}
     stack: list[tuple[int, str, int]] = [(0, "", 0)]
-    prefixes: dict[str, bool] = {}
-
-    def alive(prefix: str) -> bool:
-        known = prefixes.get(prefix)
-        if known is None:
-            known = prefixes[prefix] = vocabulary.has_prefix(prefix)
-        return known
-
+    alive = vocabulary.has_prefix
     states = 0
     while stack and states < LATTICE_MAX_STATES:
         position, spelt, cost = stack.pop()
