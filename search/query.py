@@ -786,13 +786,15 @@ def _settled_counts(schemes: tuple[str, ...], counts: tuple[tuple[int, int, int,
     return True
 
 
-def _layout_guess_cost(word: str) -> tuple[bool, bool, int]:
+def _layout_guess_cost(word: str, guessed: Mapping[str, bool]) -> tuple[int, bool, bool, int]:
     """The order a query's layout guesses are read in, cheapest to settle the verdict first (the order changes
     only the work: the verdict is the same whatever it is). Mostly a transliterated query reads them, and one
-    that fails settles it: three letters are a parse (no spelling search under four, no split under five); four
+    that fails settles it: a word ``guessed`` already (the same Latin words come back in the next query), a
+    failure first; then three letters are a parse (no spelling search under four, no split under five); four
     are most often one edit from some word (a success, which settles nothing, found by a search); longer ones
     fail, the shortest searched and split fastest."""
-    return len(word) != 3, len(word) == 4, len(word)
+    known = guessed.get(word)
+    return 2 if known is None else int(known), len(word) != 3, len(word) == 4, len(word)
 
 
 class ScriptReader:
@@ -821,6 +823,7 @@ class ScriptReader:
         self._readings: Recent[tuple[str, ...]] = Recent(WORDS_KEPT)
         self._decisions: Recent[str | None] = Recent(REWRITES_KEPT)
         self._finish_cache: Recent[str | None] = Recent(WORDS_KEPT)
+        self._layout_guesses: dict[str, bool] = {}  # whether a word reads on the layout as a guess
 
     # readings of one word
     def layout(self, word: str) -> str | None:
@@ -945,6 +948,16 @@ class ScriptReader:
         """``"layout"``, ``"transliteration"`` or None: the scheme most of the query's Latin words read in."""
         return self._decisions.get(" ".join(words), lambda: self._decide(words))
 
+    def _layout_guess(self, word: str) -> bool | None:
+        """Whether a word reads on the layout with a typo or as two words run together (True, else None), kept
+        for the last ``WORDS_KEPT`` words: ``_decide`` reads first the guesses it knows."""
+        guessed = self._layout_guesses.get(word)
+        if guessed is None:
+            if len(self._layout_guesses) >= WORDS_KEPT:
+                self._layout_guesses.clear()
+            guessed = self._layout_guesses[word] = bool(self.near_layout(word) or self.segmented(word, "layout"))
+        return guessed or None
+
     def _evidence(self, words: Sequence[str]) -> tuple[list[str], dict[str, list[str]]]:
         """The query's words that tell a scheme, and those each scheme would read (``layout``, ``transliteration``)."""
         latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in self.vocabulary]
@@ -975,7 +988,7 @@ class ScriptReader:
         # A guess: a reading with a typo, or two words run together («cnfnecpfrfpf»), read only when it can still
         # change the verdict.
         near = {
-            "layout": lambda word: self.near_layout(word) or self.segmented(word, "layout"),
+            "layout": self._layout_guess,
             "transliteration": lambda word: self.near_transliteration(word) or self.segmented(word, "transliteration"),
         }
         # A word's exact layout reading is a dictionary look-up, read for every word; a transliteration is a
@@ -991,7 +1004,7 @@ class ScriptReader:
             else:
                 guesses["layout"].append(word)
         unread["layout"] = []
-        guesses["layout"].sort(key=_layout_guess_cost)
+        guesses["layout"].sort(key=lambda word: _layout_guess_cost(word, self._layout_guesses))
         votes = dict(sure)
         while not _settled(votes, sure, unread, guesses, len(evidence)):
             scheme = max(
