@@ -159,6 +159,8 @@ REWRITES_KEPT = 20_000
 LOOKUPS_KEPT = 2_048
 # The corpus's Latin words (the most used) whose Cyrillic readings spelling knows as what people write of them.
 LATIN_READINGS_WORDS = 5_000
+# The word beginnings whose reach (``Vocabulary.has_prefix``) is kept: a dict of them, emptied when full.
+PREFIXES_KEPT = 20_000
 # The language's words (wordfreq's Zipf scale: 2.5 is about three uses in ten million words) the spelling
 # index holds beside the corpus's, so that two slips reach them too.
 LANGUAGE_MIN_ZIPF = 2.5
@@ -190,6 +192,7 @@ class Vocabulary:
     morphology: Morphology | None = None
     # Words known without being the corpus's or the dictionary's: the thesaurus's jargon («лк», «фбо»)
     jargon: Collection[str] = ()
+    _prefixes: dict[str, bool] = field(default_factory=dict, init=False, repr=False)
 
     def __contains__(self, word: str) -> bool:
         return word in self.counts
@@ -240,7 +243,18 @@ class Vocabulary:
         return index < len(words) and words[index].startswith(prefix)
 
     def has_prefix(self, prefix: str) -> bool:
-        """Whether a corpus word, a word of the jargon or a dictionary word form starts with ``prefix``."""
+        """Whether a corpus word, a word of the jargon or a dictionary word form starts with ``prefix``.
+
+        Kept for the ``PREFIXES_KEPT`` last asked (a lattice asks ~20 per word, and a query's words share
+        their beginnings with the next query's: about half are asked again)."""
+        known = self._prefixes.get(prefix)
+        if known is None:
+            if len(self._prefixes) >= PREFIXES_KEPT:
+                self._prefixes.clear()
+            known = self._prefixes[prefix] = self._has_prefix(prefix)
+        return known
+
+    def _has_prefix(self, prefix: str) -> bool:
         if self.corpus_has_prefix(prefix) or self.morph.has_prefix(prefix):
             return True
         jargon = self._jargon_sorted
@@ -792,6 +806,17 @@ def _settled_counts(schemes: tuple[str, ...], counts: tuple[tuple[int, int, int,
     return True
 
 
+def _layout_guess_cost(word: str, guessed: Mapping[str, bool]) -> tuple[int, bool, bool, int]:
+    """The order a query's layout guesses are read in, cheapest to settle the verdict first (the order changes
+    only the work: the verdict is the same whatever it is). Mostly a transliterated query reads them, and one
+    that fails settles it: a word ``guessed`` already (the same Latin words come back in the next query), a
+    failure first; then three letters are a parse (no spelling search under four, no split under five); four
+    are most often one edit from some word (a success, which settles nothing, found by a search); longer ones
+    fail, the shortest searched and split fastest."""
+    known = guessed.get(word)
+    return 2 if known is None else int(known), len(word) != 3, len(word) == 4, len(word)
+
+
 class ScriptReader:
     """How a query's Latin words read as Russian: through the keyboard layout or a transliteration.
 
@@ -818,6 +843,7 @@ class ScriptReader:
         self._readings: Recent[tuple[str, ...]] = Recent(WORDS_KEPT)
         self._decisions: Recent[str | None] = Recent(REWRITES_KEPT)
         self._finish_cache: Recent[str | None] = Recent(WORDS_KEPT)
+        self._layout_guesses: dict[str, bool] = {}  # whether a word reads on the layout as a guess
 
     # readings of one word
     def layout(self, word: str) -> str | None:
@@ -942,6 +968,16 @@ class ScriptReader:
         """``"layout"``, ``"transliteration"`` or None: the scheme most of the query's Latin words read in."""
         return self._decisions.get(" ".join(words), lambda: self._decide(words))
 
+    def _layout_guess(self, word: str) -> bool | None:
+        """Whether a word reads on the layout with a typo or as two words run together (True, else None), kept
+        for the last ``WORDS_KEPT`` words: ``_decide`` reads first the guesses it knows."""
+        guessed = self._layout_guesses.get(word)
+        if guessed is None:
+            if len(self._layout_guesses) >= WORDS_KEPT:
+                self._layout_guesses.clear()
+            guessed = self._layout_guesses[word] = bool(self.near_layout(word) or self.segmented(word, "layout"))
+        return guessed or None
+
     def _evidence(self, words: Sequence[str]) -> tuple[list[str], dict[str, list[str]]]:
         """The query's words that tell a scheme, and those each scheme would read (``layout``, ``transliteration``)."""
         latin = [w for w in words if _LATIN_KEYS.fullmatch(w) and w not in self.vocabulary]
@@ -972,7 +1008,7 @@ class ScriptReader:
         # A guess: a reading with a typo, or two words run together («cnfnecpfrfpf»), read only when it can still
         # change the verdict.
         near = {
-            "layout": lambda word: self.near_layout(word) or self.segmented(word, "layout"),
+            "layout": self._layout_guess,
             "transliteration": lambda word: self.near_transliteration(word) or self.segmented(word, "transliteration"),
         }
         # A word's exact layout reading is a dictionary look-up, read for every word; a transliteration is a
@@ -988,6 +1024,7 @@ class ScriptReader:
             else:
                 guesses["layout"].append(word)
         unread["layout"] = []
+        guesses["layout"].sort(key=lambda word: _layout_guess_cost(word, self._layout_guesses))
         votes = dict(sure)
         while not _settled(votes, sure, unread, guesses, len(evidence)):
             scheme = max(
@@ -1194,14 +1231,7 @@ def _lattice(
         return []
     found: dict[str, int] = {}
     stack: list[tuple[int, str, int]] = [(0, "", 0)]
-    prefixes: dict[str, bool] = {}
-
-    def alive(prefix: str) -> bool:
-        known = prefixes.get(prefix)
-        if known is None:
-            known = prefixes[prefix] = vocabulary.has_prefix(prefix)
-        return known
-
+    alive = vocabulary.has_prefix
     states = 0
     while stack and states < LATTICE_MAX_STATES:
         position, spelt, cost = stack.pop()
@@ -2121,7 +2151,8 @@ class WordBoundaries:
 
         def word(index: int) -> str:
             core = cores[index]
-            return normalize(core[1]) if core is not None and _CYRILLIC_WORD.fullmatch(normalize(core[1])) else ""
+            normal = _normalized(core[1]) if core is not None else ""  # each word is read three times or more
+            return normal if _CYRILLIC_WORD.fullmatch(normal) else ""
 
         def replace(index: int, replacement: str, original: str | None = None) -> None:
             lead, typed, tail = cores[index]  # type: ignore[misc]
@@ -2299,11 +2330,14 @@ class WordBoundaries:
         """How likely two Russian words are as one word's two halves, a space lost between them: SymSpell's
         segmentation score (the sum of the two words' Zipf frequencies), or None for a pair that is no phrase.
         The script steps weigh the readings of a run-together Latin word by it too («cnfnecpfrfpf»)."""
-        kinds = (self._word_of_a_pair(first), self._word_of_a_pair(second))
-        if None in kinds or kinds == ("dictionary", "dictionary"):
-            return None  # two words the documents never use: «пасматреть» is no «пасма треть»
         if len(second) == 2 and second not in ENCLITICS:
             return None  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
+        # Each half's kind is a parse, most of them of no word at all (every cut of a run-together word is
+        # tried): the second half is parsed only when the first may stand beside it.
+        first_kind = self._word_of_a_pair(first)
+        second_kind = None if first_kind is None else self._word_of_a_pair(second)
+        if second_kind is None or first_kind == second_kind == "dictionary":
+            return None  # two words the documents never use: «пасматреть» is no «пасма треть»
         morph = self.vocabulary.morph
         if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
             return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
