@@ -1615,10 +1615,12 @@ class SpellingStep(RewriteStep):
         limit = 1 if len(word) <= 5 else 2
         # Two edits from a word of the language the corpus does not use, only as two slips of the finger: an
         # unknown word two edits from a frequent one is as often another word («промокод» is no «протокол»).
+        # (The slips are counted before a word the corpus may use in another form is parsed: a parse costs more.)
+        counts = self.vocabulary.counts
         candidates = {
             candidate: distance
             for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
-            if distance < 2 or self._in_corpus(candidate) or _slips(word, candidate, 2) <= 2
+            if distance < 2 or candidate in counts or _slips(word, candidate, 2) <= 2 or self._in_corpus(candidate)
         }
         # The dictionary's words one edit away, corpus or not; none starts past the typed word's longest
         # beginning that begins a dictionary word, so the edits further on are never probed.
@@ -1786,7 +1788,7 @@ class SpellingStep(RewriteStep):
             float(lemma_in_corpus),
             float(not count and not lemma_in_corpus),
             float(vocabulary.morph.lemma(candidate).function_word),
-            float(_slips(typed, candidate) > distance),
+            float(_slips(typed, candidate, distance) > distance),
             float(ear_slips(typed, candidate) <= distance),
             float(candidate[0] != typed[0] and not _first_two_swapped(typed, candidate)),
             float(slip_cost(typed, candidate)),
@@ -1858,7 +1860,7 @@ class SpellingStep(RewriteStep):
             # corpus's «остались», a far one), and so do unstressed vowels heard wrong («двойнае»). On typo2
             # re-typings (two seeds) lemma recovery 0.896 → 0.899 (XQuAD), 0.880 → 0.886 (judged), 0.822 → 0.825
             # (RUTUBE); typo1 0.955 → 0.956, 0.952 = 0.952, 0.906 → 0.913.
-            unslipped = _slips(word, candidate) > distance
+            unslipped = _slips(word, candidate, distance) > distance  # the count stops past ``distance``
             return distance, tier > 1, unslipped, tier, first, slip, -count, -frequency(candidate), candidate
 
         return sorted(candidates, key=key)
@@ -1929,15 +1931,22 @@ class SpellingStep(RewriteStep):
         if lemma.function_word or lemma.lemma in self.vocabulary.corpus_lemmas:
             return {}
         looked = self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)
-        # the index holds the language's frequent words too
-        near = [(candidate, distance) for candidate, distance in looked if self._in_corpus(candidate)]
-        found = {c: d for c, d in near if _plausible_typo(word, c, d) and self._may_be_meant(word, c)}
+        # The index holds the language's frequent words too: only the corpus's are meant. Whether a candidate is
+        # the corpus's may be a parse, so the string tests go first (the same candidates, fewer parses).
+        found = {
+            c: d
+            for c, d in looked
+            if _plausible_typo(word, c, d) and self._in_corpus(c) and self._may_be_meant(word, c)
+        }
         if not found and REAL_WORD_FIRST_KEY:
             # Its first letter struck on a neighbouring key, when no other word is near: people rarely miss it.
             found = {
                 c: d
-                for c, d in near
-                if _first_key_struck(word, c) and self._likelier(c, word) and self._may_be_meant(word, c)
+                for c, d in looked
+                if _first_key_struck(word, c)
+                and self._in_corpus(c)
+                and self._likelier(c, word)
+                and self._may_be_meant(word, c)
             }
         return found
 
