@@ -675,6 +675,9 @@ class Annotate(Stage):
             self._facts(passage)
             reading.units.layout(passage.text, reading.sentences)
             reading.units.rarity(len(reading.sentences))
+            for number in range(len(reading.units)):
+                reading.units.stem_positions(number)
+            self._conflict_reading(passage)
         return len(passages)
 
     def _facts(self, passage: Passage) -> list[Fact]:

@@ -931,16 +931,20 @@ class TfidfChars(_Tfidf):
         self._columns: dict[str, np.ndarray] = {}  # a query word's n-grams the vocabulary has, as columns
 
     def _features(self, text: Analysed) -> Sequence[str]:
-        cache = self._ngrams
         features: list[str] = []
         for word in text.surface.split():
-            ngrams = cache.get(word)
-            if ngrams is None:
-                ngrams = char_wb_ngrams(word)
-                if len(cache) < 1_000_000:  # bounded: a query's words must not grow it for ever
-                    cache[word] = ngrams
-            features.extend(ngrams)
+            features.extend(self._cut(word))
         return features
+
+    def _cut(self, word: str) -> Sequence[str]:
+        """One word's n-grams, cut once (the memo is shared with the index's other n-gram retrievers)."""
+        cache = self._ngrams
+        ngrams = cache.get(word)
+        if ngrams is None:
+            ngrams = char_wb_ngrams(word)
+            if len(cache) < 1_000_000:  # bounded: a query's words must not grow it for ever
+                cache[word] = ngrams
+        return ngrams
 
     def _query(self, query: Analysed) -> tuple[Sequence[int], np.ndarray]:
         """``_Tfidf._query``'s columns and weights from each word's columns, found once per word: queries share
@@ -950,9 +954,8 @@ class TfidfChars(_Tfidf):
         pieces = []
         for word in query.surface.split():
             columns = cache.get(word)
-            if columns is None:
-                found = [vocabulary[f] for f in self._features(Analysed((), word)) if f in vocabulary]
-                columns = np.array(found, dtype=np.int64)
+            if columns is None:  # a new word: its n-grams' columns, one dict look-up each
+                columns = np.array([c for c in map(vocabulary.get, self._cut(word)) if c is not None], dtype=np.int64)
                 if len(cache) < 1_000_000:  # bounded, as the n-grams
                     cache[word] = columns
             pieces.append(columns)
