@@ -143,6 +143,25 @@ def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) 
     assert shown[0] == [(hit.passage_id, hit.answer_span) for hit in engine.search("как вернуть товар", k=5)]
 
 
+def test_a_small_index_is_read_ahead_and_answers_as_one_read_when_shown(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Annotate.read_ahead``: a small index's passages are read when the pipeline opens; the answers (spans,
+    highlights, conflicts, confidence) are those of a pipeline that reads each passage when it first shows it."""
+    from search import pipeline as module
+
+    ahead = SearchEngine(engine.index)
+    assert len(ahead.pipeline.stage("annotate").readings) == len(engine.index.passages)  # type: ignore[attr-defined]
+    monkeypatch.setattr(module, "READ_AHEAD", len(engine.index.passages) - 1)  # as a larger index opens
+    shown = SearchEngine(engine.index)
+    assert len(shown.pipeline.stage("annotate").readings) == 0  # type: ignore[attr-defined]
+    for query in ("как вернуть товар", "телефон горячей линии для продавцов", "rfr jajhvbnm pfrfp", "чат"):
+        for ranking in ("hybrid", engine.pipeline.default_ranking):
+            first, second = (e.search(query, retriever=ranking).to_json() for e in (shown, ahead))
+            first.pop("elapsed_ms"), second.pop("elapsed_ms")
+            assert first == second
+
+
 def test_a_stage_changes_the_search_as_dataclasses_replace_would(engine: SearchEngine) -> None:
     """Each stage hands on ``search.but(...)``: the same search ``replace`` makes, nothing else accepted."""
     from search.pipeline import Search
