@@ -127,9 +127,11 @@ def test_a_query_with_words_never_comes_back_empty_but_is_a_guess(engine: Search
 
 
 def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) -> None:
-    fresh = SearchEngine(engine.index)  # its own pipeline: nothing read yet
+    fresh = SearchEngine(engine.index)  # its own pipeline, which read the small index's passages ahead
     kept = next(stage for stage in fresh.pipeline.stages if stage.name == "annotate").readings
+    assert len(kept) == len(engine.index.passages)
     kept.size = 3
+    kept._values.clear()  # as a large index's pipeline opens: nothing read yet
     shown = []
     for query in ("как вернуть товар", "двойное списание", "горячая линия для продавцов", "чат поддержки"):
         results = fresh.search(query, k=5)
@@ -139,6 +141,25 @@ def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) 
     # The same answers, answer sentences included, once the passages were dropped and read again.
     assert [(hit.passage_id, hit.answer_span) for hit in fresh.search("как вернуть товар", k=5)] == shown[0]
     assert shown[0] == [(hit.passage_id, hit.answer_span) for hit in engine.search("как вернуть товар", k=5)]
+
+
+def test_a_small_index_is_read_ahead_and_answers_as_one_read_when_shown(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``Annotate.read_ahead``: a small index's passages are read when the pipeline opens; the answers (spans,
+    highlights, conflicts, confidence) are those of a pipeline that reads each passage when it first shows it."""
+    from search import pipeline as module
+
+    ahead = SearchEngine(engine.index)
+    assert len(ahead.pipeline.stage("annotate").readings) == len(engine.index.passages)  # type: ignore[attr-defined]
+    monkeypatch.setattr(module, "READ_AHEAD", len(engine.index.passages) - 1)  # as a larger index opens
+    shown = SearchEngine(engine.index)
+    assert len(shown.pipeline.stage("annotate").readings) == 0  # type: ignore[attr-defined]
+    for query in ("как вернуть товар", "телефон горячей линии для продавцов", "rfr jajhvbnm pfrfp", "чат"):
+        for ranking in ("hybrid", engine.pipeline.default_ranking):
+            first, second = (e.search(query, retriever=ranking).to_json() for e in (shown, ahead))
+            first.pop("elapsed_ms"), second.pop("elapsed_ms")
+            assert first == second
 
 
 def test_a_stage_changes_the_search_as_dataclasses_replace_would(engine: SearchEngine) -> None:

@@ -348,3 +348,22 @@ def test_gathered_postings_equal_the_column_by_column_loop(monkeypatch, syntheti
         assert loop_scores.tolist() == gathered_scores.tolist()
         assert loop_top[0].tolist() == gathered_top[0].tolist()
         assert loop_top[1].tolist() == gathered_top[1].tolist()
+
+
+def test_question_chars_reads_a_new_words_columns_through_the_text_chars(engine) -> None:
+    """``share_cuts``: the question field's n-gram retriever finds a new word's columns through the text's (whose
+    vocabulary holds every n-gram of its own) — the same columns, in the same order, as its own look-ups; a
+    vocabulary with an n-gram the other lacks reads on its own."""
+    from search.retrievers import _read_through, share_cuts
+
+    words = ["вернуть", "товар", "пвз", "ozon", "rfr", "прдавец", "ё", "a", "горячая-линия", "123", "qwertyuiopasdfgh"]
+    text, question = (
+        type(r).from_state(*r.state()) for r in (engine.retrievers["chars"], engine.retrievers["question_chars"])
+    )
+    share_cuts([text, question])
+    assert question._through is not None and question._through[0] is text
+    alone = type(question).from_state(*question.state())
+    for word in words:
+        assert question._query_columns(word).tolist() == alone._query_columns(word).tolist(), word
+    alone.vocabulary_ = {**alone.vocabulary_, "ъъъ": len(alone.vocabulary_)}
+    assert _read_through(text, alone) is None
