@@ -85,10 +85,10 @@ _PIECE_BREAK = re.compile(r"([-.,;:]+)")
 _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
 # A Cyrillic word's own punctuation also ends a sentence («номер телеофна.»); on the Latin layout «.» and «;»
 # are the keys of «ю» and «ж», so only spelling, after the layout step, reads them as punctuation.
+_SENTENCE_EDGES = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,.;…]*)$")
 # A Russian word glued by a hyphen to a number or a Latin prefix («2-очковой», «hd-качестве», «t-клеток»).
 _GLUED = re.compile(r"([0-9a-z]+-)([а-яё]+(?:-[а-яё]+)*)", re.IGNORECASE)
 _WORDS = re.compile(r"\w[\w-]*")
-_SENTENCE_EDGES = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,.;…]*)$")
 
 # A corpus above this many lemmas indexes its surface words only for spelling (building every
 # form of every lemma would cost minutes); forms one edit away still come from the dictionary.
