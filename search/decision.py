@@ -47,7 +47,7 @@ import numpy as np
 
 from .answers import STEM as _STEM
 from .answers import Unit, Units
-from .arrays import sorted_unique
+from .arrays import held_searched, sorted_unique
 from .lexicon import Lexicon
 from .query import query_coverage, synonym_links
 from .results import Correction
@@ -283,25 +283,10 @@ def decision_features(
 
 
 def held_in(lexicon: Lexicon, terms: Iterable[str], rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Which of ``rows`` hold each of ``terms`` the lexicon knows: read once for the coverage and the features.
-
-    ``Lexicon.contains`` of every term at once: the terms' postings laid end to end, each shifted by its
-    term's number × the passages (so they stay sorted), and one binary search for every (term, row) pair —
-    a dozen numpy calls for the query rather than seven a term."""
+    """Which of ``rows`` hold each of ``terms`` the lexicon knows: read once for the coverage and the features
+    (``Lexicon.contains`` of every term at once, :func:`search.arrays.held_searched`)."""
     known = [term for term in terms if term in lexicon]
-    rows = np.asarray(rows, dtype=np.int64)
-    if not known or not rows.size:
-        return {term: np.zeros(rows.shape, dtype=bool) for term in known}
-    postings = [lexicon.postings(term) for term in known]
-    shift = np.arange(len(known), dtype=np.int64) * max(lexicon.passages, 1)
-    keys = np.concatenate(postings).astype(np.int64)
-    if not keys.size:
-        return {term: np.zeros(rows.shape, dtype=bool) for term in known}
-    keys += shift.repeat([piece.size for piece in postings])
-    wanted = shift[:, None] + rows[None, :]
-    found = keys.searchsorted(wanted)
-    np.minimum(found, keys.size - 1, out=found)
-    return dict(zip(known, keys[found] == wanted))
+    return dict(zip(known, held_searched([lexicon.postings(term) for term in known], rows, lexicon.passages)))
 
 
 def _best_coverage(

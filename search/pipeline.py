@@ -37,7 +37,7 @@ from .answers import (
     terms_read,
 )
 from .arrays import HeldTable
-from .decision import ConfidenceModel, decision_features, held_in
+from .decision import ConfidenceModel, decision_features
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
 from .lang import INVISIBLE
@@ -50,7 +50,6 @@ from .rerank import (
     Reranker,
     field_postings,
     gather,
-    held,
     question_mass,
     shipped_reranker,
 )
@@ -478,26 +477,12 @@ class Rerank(Stage):
         return search.but(order=candidates.indices[best], scores=predicted[best], fused=(search.order, search.scores))
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
-        found = self.terms_held.held(terms, rows)
-        if found is not None:
-            return found
-        lexicon = self.index.lexicon
-        return held([lexicon.postings(term) for term in terms], rows, len(self.lengths))
+        return self.terms_held.held(terms, rows)
 
     def _question_contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
-        field = self.index.retrievers.get("question_bm25")
-        if field is None or self.question_held is None:
+        if self.question_held is None:
             return np.zeros((rows.size, len(terms)), dtype=bool)
-        found = self.question_held.held(terms, rows)
-        if found is not None:
-            return found
-        indptr, indices = field_postings(field)
-        columns = field.vocabulary_  # type: ignore[attr-defined]
-        postings = [
-            indices[indptr[c] : indptr[c + 1]] if (c := columns.get(term)) is not None else indices[:0]
-            for term in terms
-        ]
-        return held(postings, rows, len(self.lengths))
+        return self.question_held.held(terms, rows)
 
 
 class Decide(Stage):
@@ -547,7 +532,6 @@ class Decide(Stage):
         candidates = {*query.terms, *(t for c in corrections if c.step == SYNONYMS for t in c.replacement.split())}
         rows = order[: max(self.rule.depth, 3)]
         held = self.terms_held.held_in(candidates, rows)
-        held = held if held is not None else held_in(self.lexicon, candidates, rows)
         depth = min(self.rule.depth, rows.size)
         present = {term for term, found in held.items() if True in found[:depth].tolist()}  # no numpy reduction a term
         coverage = (

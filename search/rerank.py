@@ -58,7 +58,6 @@ __all__ = [
     "features",
     "field_postings",
     "gather",
-    "held",
     "query_sentences",
     "question_field",
     "question_mass",
@@ -355,19 +354,6 @@ def _ranks(
         ascending = -scores[best]  # top_k gives the best first
         ranks[best] = 1 + ascending.searchsorted(ascending, side="left")
     return ranks, best
-
-
-def held(postings: Sequence[np.ndarray], rows: np.ndarray, size: int) -> np.ndarray:
-    """``(rows, terms)`` booleans: which of ``rows`` appear in each term's ``postings`` (passage positions
-    below ``size``). One scatter into a terms × passages mask for all the terms at once, then the rows read
-    off it: a handful of numpy calls however many terms."""
-    rows = np.asarray(rows, dtype=np.int64)
-    if not postings:
-        return np.zeros((rows.size, 0), dtype=bool)
-    lengths = np.array([p.size for p in postings])
-    mask = np.zeros((len(postings), size), dtype=bool)
-    mask[np.repeat(np.arange(len(postings)), lengths), np.concatenate(postings)] = True
-    return mask[:, rows].T
 
 
 def gather(

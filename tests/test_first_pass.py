@@ -324,34 +324,42 @@ def test_which_passages_hold_each_term_read_at_once_is_each_terms_binary_search(
 
 def test_the_terms_table_holds_what_the_postings_hold(engine: SearchEngine) -> None:
     """A small index's table of which passages hold each term answers as the postings do: ``held`` as
-    :func:`search.rerank.held` (text and question field), ``held_in`` as :func:`search.decision.held_in`."""
-    from search.arrays import HeldTable
+    :func:`search.arrays.held_mask` (text and question field), ``held_in`` as :func:`search.decision.held_in` —
+    and so does a table too large to make, which reads the postings."""
+    from search.arrays import HeldTable, held_mask
     from search.decision import held_in
     from search.pipeline import lexicon_held
-    from search.rerank import field_postings, held
+    from search.rerank import field_postings
 
     lexicon = engine.index.lexicon
     table = lexicon_held(engine.index)
     field = engine.index.retrievers["question_bm25"]
     indptr, indices = field_postings(field)
     question = HeldTable(indptr, indices, field.vocabulary_, lexicon.passages)
+    large, large_question = lexicon_held(engine.index), HeldTable(indptr, indices, field.vocabulary_, lexicon.passages)
+    large.small = large_question.small = False  # as an index too large for the table reads them
     columns = field.vocabulary_
     last = lexicon.passages - 1
     row_sets = [np.array([0, 1, 2]), np.array([last, 0, 5]), np.array([], dtype=np.int64), np.arange(lexicon.passages)]
     for question_text in [*judged_queries()[:40], "звездолёт и возврат товара"]:
         terms = list(dict.fromkeys([*engine.analyzer.terms(question_text), "звездолёт", "возврат"]))
         for rows in row_sets:
-            expected = held([lexicon.postings(term) for term in terms], rows, lexicon.passages)
+            expected = held_mask([lexicon.postings(term) for term in terms], rows, lexicon.passages)
             assert np.array_equal(table.held(terms, rows), expected)
-            field_expected = held(
+            assert np.array_equal(large.held(terms, rows), expected)
+            field_expected = held_mask(
                 [indices[indptr[columns[t]] : indptr[columns[t] + 1]] if t in columns else indices[:0] for t in terms],
                 rows,
                 lexicon.passages,
             )
             assert np.array_equal(question.held(terms, rows), field_expected)
+            assert np.array_equal(large_question.held(terms, rows), field_expected)
             by_term, each = table.held_in(set(terms), rows), held_in(lexicon, set(terms), rows)
             assert by_term.keys() == each.keys()
             assert all(by_term[term].tolist() == each[term].tolist() for term in each)
+            read = large.held_in(set(terms), rows)
+            assert read.keys() == each.keys()
+            assert all(read[term].tolist() == each[term].tolist() for term in each)
 
 
 def test_the_retrievers_scored_together_score_as_each_alone(engine: SearchEngine) -> None:
