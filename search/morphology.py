@@ -134,36 +134,25 @@ class Morphology:
             return False
 
     def dictionary_words(self, words: Iterable[str]) -> list[str]:
-        """The words of ``words`` that ``in_dictionary`` finds, in order: one lock and one comprehension, no call
-        per word — spelling probes hundreds of strings one edit from each typo. A string is looked up as written
-        (one ``in``, ~0.1 µs), and only one the dictionary lacks so and holding a fuzzy letter is read with it as
-        the other letter too: one ``in`` more for one such letter (most), the similar-keys walk for more (the
-        first pass's dictionary probes 82 → 43 ms CPU for the walk only where needed, 32–35 → 28 ms for no call per
-        string). A string the dictionary cannot read (a lone surrogate) is skipped: the strings are then read
-        one by one."""
+        """The words of ``words`` that ``in_dictionary`` finds, in order: one lock and one comprehension —
+        spelling probes hundreds of strings one edit from each typo. A string is looked up as written (one ``in``,
+        ~0.1 µs), and only one the dictionary lacks so is read with its fuzzy letters read otherwise
+        (``_fuzzy_form``: one ``in`` more for one such letter, the similar-keys walk for more; the first pass's
+        dictionary probes 82 → 43 ms CPU for the walk only where needed). A string the dictionary cannot read (a
+        lone surrogate) is skipped: the strings are then read one by one."""
         dictionary = self._analyzer.dictionary.words
-        similar, substitutes = dictionary.similar_keys, self._analyzer.char_substitutes
+        fuzzy_form = self._fuzzy_form(dictionary)
+        letter = self._one_fuzzy[0] if self._one_fuzzy is not None else ""  # a string without it: no call
         listed = list(words)
         with self._lock:
-            if self._one_fuzzy is not None:
-                letter, other = self._one_fuzzy
-                try:
-                    return [
-                        word
-                        for word in listed
-                        if (lowered := word.lower()) in dictionary
-                        or letter in lowered
-                        and (
-                            (count := lowered.count(letter)) == 1
-                            and lowered.replace(letter, other) in dictionary
-                            or count > 1
-                            and bool(similar(lowered, substitutes))
-                        )
-                    ]
-                except ValueError:
-                    pass
-            fuzzy_form = self._fuzzy_form(dictionary)
-            return [word for word in listed if _reads(word.lower(), dictionary, fuzzy_form)]
+            try:
+                return [
+                    word
+                    for word in listed
+                    if (lowered := word.lower()) in dictionary or letter in lowered and fuzzy_form(lowered)
+                ]
+            except ValueError:
+                return [word for word in listed if _reads(word.lower(), dictionary, fuzzy_form)]
 
     def _fuzzy_form(self, dictionary: Any) -> Callable[[str], bool]:
         """Whether the dictionary holds a string it lacks as written with its fuzzy letters read otherwise («е» as
