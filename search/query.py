@@ -131,9 +131,6 @@ REAL_WORD_COVERED_GAIN = 0.1
 # Two verbs are an aspect pair (``_same_stem``), not a real-word typo of each other, only when they share a stem of
 # at least this many letters.
 SAME_STEM_MIN = 3
-# A real word whose first letter is a neighbouring key of a corpus word's («шоду», «году») is a candidate only when
-# the language (or the corpus) uses that word ``REAL_WORD_ZIPF_GAIN`` more: people rarely miss the first letter.
-REAL_WORD_FIRST_KEY = True
 # A name this long two slips of the finger from a word of the corpus is searched alongside it (one slip for any):
 # «Цранциии», «Полльш». Typo2 lemma recovery (two seeds) XQuAD 0.901 → 0.908, RUTUBE 0.839 → 0.840.
 NAME_TWO_SLIPS = 6
@@ -1938,8 +1935,9 @@ class SpellingStep(RewriteStep):
             for c, d in looked
             if _plausible_typo(word, c, d) and self._in_corpus(c) and self._may_be_meant(word, c)
         }
-        if not found and REAL_WORD_FIRST_KEY:
-            # Its first letter struck on a neighbouring key, when no other word is near: people rarely miss it.
+        if not found:
+            # Its first letter struck on a neighbouring key («шоду», «году»), when no other word is near, and only
+            # for a word the language (or the corpus) uses ``REAL_WORD_ZIPF_GAIN`` more: people rarely miss it.
             found = {
                 c: d
                 for c, d in looked
