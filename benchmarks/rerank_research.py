@@ -722,7 +722,7 @@ def transliteration_expander(engine: SearchEngine) -> Callable[[Sequence[str]], 
     """A query term the corpus lacks, when it is a Cyrillic reading of a Latin corpus term («шортс» → shorts,
     «фпс» → fps): that term alongside. The readings are the query module's (``_plain_readings``), read back
     through the engine's analyzer as a query word is."""
-    from search.query import _plain_readings
+    from search.scripts import _plain_readings
 
     lexicon, analyzer = engine.lexicon, engine.analyzer
     readings: dict[str, set[str]] = {}

@@ -1,6 +1,6 @@
 """Fit the spelling step's noisy channel (``search.spelling_channel``) on re-typed questions, in their context.
 
-The spelling step (``search.query.SpellingStep``) ranks a typo's candidates by
+The spelling step (``search.spelling.SpellingStep``) ranks a typo's candidates by
 a hand order and weighs the likeliest in the query's context
 (``_in_context``); the fitted channel then looks at that pick and its rivals
 together (``SpellingStep.channel_groups``: the typo's nearest candidates and
@@ -42,7 +42,9 @@ from benchmarks.robustness import SHARED, QuestionSet, rutube, xquad
 from search.analysis import normalize
 from search.noise import retype
 from search.pipeline import Understand
-from search.query import QueryRewriter, Rewrite, SpellingStep
+from search.query import QueryRewriter
+from search.rewrite import Rewrite
+from search.spelling import SpellingStep
 from search.spelling_channel import MODEL_FILE, PAIR_FEATURES, SpellingChannel, pair_features
 
 WORD = re.compile(r"\w+")

@@ -111,9 +111,9 @@ def first_pass(mix: Sequence[tuple[str, str]], profile: int = 0, passes: int = 1
 
 # Where the first pass's CPU goes, beyond the stages: (module, owner within it or "", function, label).
 BUCKETS = (
-    ("search.query", "DeletionIndex", "lookup", "spelling index look-ups"),
+    ("search.vocabulary", "DeletionIndex", "lookup", "spelling index look-ups"),
     ("search.morphology", "Morphology", "dictionary_words", "dictionary probes"),
-    ("search.query", "", "_lattice", "transliteration lattices"),
+    ("search.scripts", "", "_lattice", "transliteration lattices"),
     ("search.pipeline", "PassageReadings", "_read", "passage readings (each passage's first)"),
     ("search.pipeline", "Annotate", "_extract_facts", "facts (each passage's first)"),
     ("search.answers", "AnswerQuery", "span", "answer sentences"),

@@ -32,10 +32,10 @@ from .config import EngineConfig
 from .corpus import Document, read_corpus
 from .lexicon import Lexicon
 from .passages import Passage
-from .query import SpellingIndex, build_spelling_index
 from .readings import StoredReadings, read_at_build
 from .retrievers import RETRIEVERS, Retriever
 from .store import DocumentTable, PassageTable
+from .vocabulary import SpellingIndex, build_spelling_index
 
 __all__ = ["DEFAULT_INDEX_DIR", "Index", "build_index", "corpus_fingerprint", "open_index", "retrievers_to_build"]
 

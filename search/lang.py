@@ -61,7 +61,7 @@ DOMAIN_SUFFIXES = frozenset({"ru", "com", "net", "org", "su", "io", "info", "biz
 # sequence under passport/ICAO 9303 («ts», «kh», «iu», «ia», «ie» for ъе), GOST
 # 7.79 B and GOST 16876 («c», «x», «yo», «shh», «y'» for ы, «``» for ъ) and chat habits
 # («w», «q», «j» for ж, «i» for ы). The first reading is the
-# usual one; the lattice walk (``search.query``) tries every segmentation and
+# usual one; the lattice walk (``search.scripts``) tries every segmentation and
 # every reading, keeps those the corpus or the dictionary knows, and prefers the
 # corpus's own form. Soft and hard signs are optional wherever people drop them
 # (after a consonant: «dengi» → деньги, «obyavlenie» → объявление).

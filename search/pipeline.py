@@ -42,7 +42,7 @@ from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
 from .lang import INVISIBLE
 from .passages import Passage
-from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, Vocabulary, query_coverage, synonym_links
+from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, query_coverage, synonym_links
 from .recent import Recent
 from .rerank import (
     DEPTH,
@@ -55,6 +55,7 @@ from .rerank import (
 )
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults, retriever_score
 from .retrievers import JointScores, Retriever, share_cuts, top_k
+from .vocabulary import Vocabulary
 
 __all__ = ["HYBRID", "REWRITE_STEPS", "Pipeline", "Request", "Search", "Stage", "fused_weights"]
 

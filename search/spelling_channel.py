@@ -1,6 +1,6 @@
 """A fitted noisy channel that makes the spelling step's last pick, in the query's context.
 
-The spelling step (``search.query.SpellingStep``) ranks a typo's candidates by
+The spelling step (``search.spelling.SpellingStep``) ranks a typo's candidates by
 a hand order and then weighs the likeliest in the query's context
 (``_in_context``). This model looks at that pick against each of its rivals
 (the typo's nearest candidates and the context's alternatives): per candidate,

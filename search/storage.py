@@ -60,7 +60,7 @@ __all__ = [
 
 FORMAT = "ru-faq-search-index"
 FORMAT_VERSION = 3  # 2: documents and passages as arrays (search.store), every array memory-mapped;
-# 3: spelling's deletion index and word frequencies saved with the index (search.query.DeletionIndex)
+# 3: spelling's deletion index and word frequencies saved with the index (search.vocabulary.DeletionIndex)
 CHECKSUM_MAX_BYTES = 64 * 2**20  # files up to this size are hashed on every load
 MMAP_MIN_BYTES = 0  # arrays over this size are memory-mapped, not read: all of them
 CURRENT = "CURRENT"

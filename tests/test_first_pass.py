@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from search import SearchEngine
-from search.query import ScriptReader, _scheme_verdict
 from search.retrievers import Analysed, char_wb_ngrams, top_k
+from search.scripts import ScriptReader, _scheme_verdict
 from search.store import StringTable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

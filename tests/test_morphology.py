@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from search.morphology import shared_morphology
-from search.query import _edits
+from search.vocabulary import _edits
 
 # Typos people make in help-center questions (a letter left out, swapped, struck beside), and readings of
 # Latin keys that begin no word at all.

@@ -89,7 +89,7 @@ def test_a_text_without_long_cyrillic_words_is_left_alone() -> None:
 
 
 def test_orthography_misspells_one_or_two_long_words_by_ear_or_by_rule() -> None:
-    from search.query import ear_slips
+    from search.slips import ear_slips
 
     counts = []
     for seed, query in enumerate(RUSSIAN):

@@ -8,18 +8,11 @@ import numpy as np
 import pytest
 
 from search import Document, SearchEngine
-from search.query import (
-    TEXT_STEPS,
-    DeletionIndex,
-    QueryRewriter,
-    Rewrite,
-    RewriteStep,
-    Thesaurus,
-    Vocabulary,
-    _first_two_swapped,
-    ear_slips,
-    parse_synonyms,
-)
+from search.query import TEXT_STEPS, QueryRewriter, Thesaurus, parse_synonyms
+from search.rewrite import Rewrite, RewriteStep
+from search.slips import ear_slips
+from search.spelling import _first_two_swapped
+from search.vocabulary import DeletionIndex, Vocabulary
 
 
 def _rewritten(engine: SearchEngine, query: str) -> tuple[str, list[tuple[str, str, str]]]:
@@ -373,7 +366,7 @@ def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a
 
 
 def test_a_likely_slip_costs_less_than_an_unlikely_one() -> None:
-    from search.query import slip_cost
+    from search.slips import slip_cost
 
     assert slip_cost("делта", "дельта") == 0 < slip_cost("делта", "дела")  # a letter left out, not a stray «т»
     assert slip_cost("сарался", "старался") == 0 < slip_cost("сарался", "скрался")  # left out, not a neighbour
@@ -895,14 +888,14 @@ def test_frequencies_follow_their_words_and_a_missing_word_has_none() -> None:
     ],
 )
 def test_finger_slips_count_what_a_finger_does(typed: str, meant: str, slips: int) -> None:
-    from search.query import finger_slips
+    from search.slips import finger_slips
 
     assert finger_slips(typed, meant) == slips
 
 
 def test_finger_slips_under_a_limit_count_as_without_one_up_to_it() -> None:
     """Spelling asks «two slips or fewer?»: with ``limit`` the count is exact up to it and ``limit + 1`` past it."""
-    from search.query import finger_slips
+    from search.slips import finger_slips
 
     pairs = [("вкольо", "сколько"), ("закз", "заказ"), ("промокод", "протокол"), ("глючит", "ключи"), ("а", "")]
     pairs += [("обрывкетсч", "обрывается"), ("сщзвфсщт", "заказ"), ("заказ", "заказ"), ("одбавочнй", "добавочный")]
@@ -914,7 +907,7 @@ def test_finger_slips_under_a_limit_count_as_without_one_up_to_it() -> None:
 
 @pytest.mark.parametrize(("typed", "other"), [("промокод", "протокол"), ("промокод", "промок"), ("глючит", "ключи")])
 def test_no_number_of_finger_slips_makes_another_word(typed: str, other: str) -> None:
-    from search.query import finger_slips
+    from search.slips import finger_slips
 
     assert finger_slips(typed, other) > 2
 

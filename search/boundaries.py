@@ -1,0 +1,319 @@
+"""Where the spaces go: words run together, split apart, spelt out letter by letter or a letter typed thrice.
+
+:class:`WordBoundaries` runs before spelling reads the words one at a time, and
+its changes are spelling's corrections (reported under the spelling step's
+name, :data:`SPELLING`); the script readers use its segmentation score for a
+run-together Latin word. It depends on no step, so the spelling step and the
+script readers both import it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Collection
+
+from rapidfuzz.distance import OSA
+
+from .analysis import normalize
+from .lang import ENCLITICS
+from .recent import Recent
+from .results import Correction
+from .rewrite import _SENTENCE_EDGES, Rewrite, _names, _normalized
+from .vocabulary import _CYRILLIC_WORD, LANGUAGE_MIN_ZIPF, WORDS_KEPT, Vocabulary
+
+__all__ = [
+    "WordBoundaries",
+]
+
+
+# The spelling step's name (``SpellingStep.name``): a change of the word boundaries is a correction of
+# spelling's, and the spelling step imports this module, so the name is defined here.
+SPELLING = "spelling"
+
+_TRIPLED = re.compile(r"(.)\1\1+")
+_VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
+
+
+# A word spelt out letter by letter («в е р н у т ь»): three single Cyrillic letters or more, one space apart.
+_SPELT_OUT = re.compile(r"(?<![\w-])[а-яё](?: [а-яё]){2,}(?![\w-])", re.IGNORECASE)
+# A Russian word and a number or a Latin word with the space between them lost: «в2015», «такоеDECnet», «2015году».
+_SCRIPTS_RUN_TOGETHER = re.compile(
+    r"(?<![\w.@-])(?:([а-яё]+)([0-9]+|[a-z][a-z0-9]*)|([0-9]+|[a-z][a-z0-9]*)([а-яё]{2,}))(?![\w@-])", re.IGNORECASE
+)
+# An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
+SPLIT_MIN_LETTERS = 5
+# Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
+_SPLIT_LETTERS = frozenset("вскуоиа")
+# The function words that split off a word run onto them: prepositions, conjunctions, particles, pronominal adverbs
+# and adjectives («какие», «все»); no pronoun: «вы» before «светилось» is the verb's prefix.
+_JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF"})
+
+
+class WordBoundaries:
+    """Where the spaces go, before spelling reads the words one at a time.
+
+    Four general rules, each change a ``Correction`` of the spelling step: a
+    run of single letters is joined back when the join is a known word («в е
+    р н у т ь» → вернуть); a letter typed three times or more (no Russian word
+    has one) is squeezed to the known word (one or two of it); two adjacent
+    words are joined when the join is a corpus word (or a form of a corpus
+    lemma) and one of them is unknown or a dictionary word the documents never
+    use («воз врат» → возврат, «день ги» → деньги: a real phrase such as «по
+    тому» stays); an
+    unknown word is split into two known words, one of them the documents' or a
+    function word, when no spelling correction is a single edit away
+    (SymSpell's word segmentation, two parts, the likelier pair by word
+    frequency: «каквернуть» → как вернуть, «незнаю» → не знаю, not «знаю»), or one half misspelt
+    («возраттовара»); a Russian word run onto a Latin word or a preposition onto a number is parted
+    («компанияBSkyB», «в2015»); a name takes a stray space back only into the corpus's word («Европ ейский»). Its
+    segmentation score (``pair_score``) also weighs the script steps' readings of a run-together Latin word.
+    """
+
+    def __init__(self, vocabulary: Vocabulary, correct: Callable[[str], str | None]) -> None:
+        self.vocabulary = vocabulary
+        self.correct = correct  # the spelling step's closest known word, which a split must read better than
+        self._splits: Recent[tuple[str, str] | None] = Recent(WORDS_KEPT)
+
+    def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
+        corrections: list[Correction] = []
+        text = _SPELT_OUT.sub(lambda match: self._spelt_out(match.group(), corrections), text)
+        text = _SCRIPTS_RUN_TOGETHER.sub(lambda match: self._scripts_apart(match, corrections), text)
+        names = _names(text)
+        parts = re.split(r"(\s+)", text)
+        cores = [_SENTENCE_EDGES.match(part).groups() if part and not part.isspace() else None for part in parts]
+
+        def word(index: int) -> str:
+            core = cores[index]
+            normal = _normalized(core[1]) if core is not None else ""  # each word is read three times or more
+            return normal if _CYRILLIC_WORD.fullmatch(normal) else ""
+
+        def replace(index: int, replacement: str, original: str | None = None) -> None:
+            lead, typed, tail = cores[index]  # type: ignore[misc]
+            corrections.append(Correction(SPELLING, original or typed, replacement))
+            cores[index] = (lead, replacement, tail)
+            parts[index] = lead + replacement + tail
+
+        for index in range(len(parts)):
+            typed = word(index)
+            if typed and typed not in {*keep, *names} and _TRIPLED.search(typed) and not self.vocabulary.known(typed):
+                squeezed = self._squeezed(typed)
+                if squeezed != typed:
+                    replace(index, squeezed)
+        for index in range(0, len(parts) - 2, 2):
+            first, second = word(index), word(index + 2)
+            if not first or not second or {first, second} & set(keep) or second in names or parts[index + 1] != " ":
+                continue
+            if cores[index][2] or cores[index + 2][0]:  # type: ignore[index]
+                continue  # punctuation between them: two words on purpose
+            # A name with a space put inside («Европ ейский», «Бронк ос»): joined only into the corpus's word, as typed.
+            name = first in names
+            if (self._in_corpus(first + second) and self._joins(first, second)) if name else self._joins(first, second):
+                original = f"{cores[index][1]} {cores[index + 2][1]}"  # type: ignore[index]
+                joined = original.replace(" ", "") if name else first + second
+                cores[index] = (cores[index][0], cores[index][1], cores[index + 2][2])  # type: ignore[index]
+                replace(index, joined, original)
+                parts[index + 1] = parts[index + 2] = ""
+                cores[index + 2] = None
+        for index in range(len(parts)):
+            typed = word(index)
+            if not typed or typed in keep:
+                continue
+            split = self.split_for(typed)
+            if split is not None and typed not in names:
+                replace(index, " ".join(split))
+            elif split is not None and split[0] in self.vocabulary.counts and len(split[0]) >= 3:
+                # A name run onto the next word («Калифорниииграет»): split after the name as the corpus writes it.
+                as_typed = cores[index][1]  # type: ignore[index]
+                replace(index, f"{as_typed[: len(split[0])]} {as_typed[len(split[0]) :]}")
+        return Rewrite("".join(parts), tuple(corrections))
+
+    def _scripts_apart(self, match: re.Match[str], corrections: list[Correction]) -> str:
+        """A Russian word run onto a number or a Latin word, the space lost («в2015», «компанияBSkyB», «2015году»):
+        apart when the Russian part is a known word and the corpus does not write the whole so; before a number only
+        a one-letter preposition (a name may end in a number: «Интернет2»), after one a word of three letters."""
+        whole = match.group()
+        russian = match.group(1) or match.group(4)
+        if normalize(whole) in self.vocabulary.counts or not self.vocabulary.known(normalize(russian)):
+            return whole
+        if len(russian) < 2 and not self.vocabulary.morph.lemma(normalize(russian)).function_word:
+            return whole
+        if match.group(1) and match.group(2)[0].isdigit() and normalize(russian) not in _SPLIT_LETTERS:
+            return whole  # «Интернет2», «от1996» as typed: a one-letter preposition is surely no name's part
+        if len(russian) < 3 and not match.group(1):
+            return whole  # «2015г», «5G»: a unit or an abbreviation after a number
+        apart = f"{match.group(1)} {match.group(2)}" if match.group(1) else f"{match.group(3)} {match.group(4)}"
+        corrections.append(Correction(SPELLING, whole, apart))
+        return apart
+
+    def _spelt_out(self, letters: str, corrections: list[Correction]) -> str:
+        """The word a run of single letters spells: a known word (a preposition before or after it kept apart), or
+        a word spelling then corrects («з в а н о к» → званок → звонок)."""
+        joined = normalize(letters.replace(" ", ""))
+        rest = joined[1:]
+        if set(joined) <= _SPLIT_LETTERS and joined not in self.vocabulary.counts:
+            return letters  # words of one letter each («и с с», «а и в к»): a phrase as typed, not «исс» spelt out
+        if not self.vocabulary.known(joined):
+            if joined[0] in _SPLIT_LETTERS and len(rest) >= 3 and self.vocabulary.known(rest):
+                corrections.append(Correction(SPELLING, letters[2:], rest))
+                return letters[:2] + rest
+            if joined[-1] in _SPLIT_LETTERS and len(joined) >= 4 and self.vocabulary.known(joined[:-1]):
+                corrections.append(Correction(SPELLING, letters[:-2], joined[:-1]))
+                return joined[:-1] + letters[-2:]  # «в о й т и в»: войти в
+            if self.correct(joined) is None:
+                return letters
+        corrections.append(Correction(SPELLING, letters, joined))
+        return joined
+
+    def _squeezed(self, word: str) -> str:
+        """``word`` with each letter typed three times or more as once or twice when that is a word of the corpus
+        (or a form of its lemma); else ``word``, for spelling to read whole («лниии» is «линии», «чужооо» «чужого»:
+        a slip beside the held key)."""
+        runs = list(_TRIPLED.finditer(word))
+        options = []
+        for counts in itertools.product((1, 2), repeat=min(len(runs), 4)):
+            option, end = [], 0
+            for run, count in zip(runs, counts):
+                option += [word[end : run.start()], run.group(1) * count]
+                end = run.end()
+            options.append("".join(option) + word[end:])
+        corpus = [option for option in options if self._in_corpus(option)]
+        return corpus[0] if corpus else word
+
+    def _in_corpus(self, word: str) -> bool:
+        return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
+
+    def _suspect(self, word: str) -> bool:
+        """A word that may be half of another: unknown, or a dictionary word the documents never use."""
+        if not self.vocabulary.known(word):
+            return True
+        return not self._in_corpus(word) and not self.vocabulary.morph.lemma(word).function_word
+
+    def _joins(self, first: str, second: str) -> bool:
+        """Whether two adjacent words are one with a stray space: their join a word of the corpus and one of them
+        suspect, or a known word and one of them unknown that spelling cannot read («скол ько»); two single letters when
+        their join is the corpus's or its jargon («л к»: лк) and not both are function words («в с»)."""
+        joined = first + second
+        known = self.vocabulary.known
+        morph = self.vocabulary.morph
+        if not (self._suspect(first) or self._suspect(second)):
+            return False  # two words the documents use (most pairs): nothing to parse
+        if len(first) == len(second) == 1:
+            both_function = morph.lemma(first).function_word and morph.lemma(second).function_word
+            return not both_function and (joined in self.vocabulary.counts or joined in self.vocabulary.jargon)
+        if self._in_corpus(joined):
+            return True
+        # Otherwise a known join of an unknown word («скол ько», «зарабо тать», «до бавочный»), unless spelling reads
+        # the unknown word one edit away as a word the language uses more than the join: «в ень» is «в день», not
+        # «вень» (both readings are one edit: the likelier word wins, as in SymSpell's compound look-up).
+        unknown = [part for part in (first, second) if not known(part) or self._fragment(part)]
+        if not unknown or not (known(joined) and self._zipf(joined) >= LANGUAGE_MIN_ZIPF):
+            return False  # a join the documents or the language hardly use is no likelier: «у ва» is no «ува»
+        if len(unknown) == 2:
+            return True
+        corrected = self.correct(unknown[0])
+        if corrected is None or OSA.distance(unknown[0], corrected) >= 2:
+            return True
+        return self._zipf(joined) >= self._zipf(corrected)
+
+    def split(self, word: str) -> tuple[str, str] | None:
+        """The likeliest two words of the corpus an unknown word is made of (none for most words)."""
+        if len(word) < SPLIT_MIN_LETTERS or "-" in word or self.vocabulary.known(word):
+            return None
+        return self._splits.get(word, lambda: self._split(word))
+
+    def _split(self, word: str) -> tuple[str, str] | None:
+        if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
+            return None  # «родофит»: the corpus has «родофиты», a term in another form
+        best, best_score = None, None
+        for cut in range(1, len(word) - 1):
+            first, second = word[:cut], word[cut:]
+            score = self.pair_score(first, second)
+            if score is not None and (best_score is None or score > best_score):
+                best, best_score = (first, second), score
+        return best if best is not None else self._split_with_a_typo(word)
+
+    def _split_with_a_typo(self, word: str) -> tuple[str, str] | None:
+        """Two words run together, one of them misspelt («возраттовара», «обратныйзванок»): one half a word of the
+        corpus or a function word, the other, four letters or more, one edit from a word of the corpus; the pair
+        weighed with that word. The halves come back as typed: spelling then corrects the misspelt one."""
+        best, best_score = None, None
+        for cut in range(1, len(word) - 1):
+            halves = [word[:cut], word[cut:]]
+            for known in (0, 1):
+                typo = halves[1 - known]
+                if len(typo) < 4 or len(halves[known]) < 3:
+                    continue  # a spelling search per cut: only beside a word of three letters or more
+                if self.vocabulary.corpus_has_prefix(word[: cut + 2]):
+                    continue  # «техподетки» is «техпо…» misspelt (the corpus has техподдержки), not «тех пометки»
+                if self._word_of_a_pair(halves[known]) not in ("corpus", "function"):
+                    continue
+                if self.vocabulary.known(typo):
+                    continue
+                corrected = self.correct(typo)
+                if corrected is None or OSA.distance(typo, corrected) != 1 or not self._in_corpus(corrected):
+                    continue
+                read = list(halves)
+                read[1 - known] = corrected
+                score = self.pair_score(*read)
+                if score is not None and (best_score is None or score > best_score):
+                    best, best_score = (halves[0], halves[1]), score
+        return best
+
+    def pair_score(self, first: str, second: str) -> float | None:
+        """How likely two Russian words are as one word's two halves, a space lost between them: SymSpell's
+        segmentation score (the sum of the two words' Zipf frequencies), or None for a pair that is no phrase.
+        The script steps weigh the readings of a run-together Latin word by it too («cnfnecpfrfpf»)."""
+        if len(second) == 2 and second not in ENCLITICS:
+            return None  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
+        # Each half's kind is a parse, most of them of no word at all (every cut of a run-together word is
+        # tried): the second half is parsed only when the first may stand beside it.
+        first_kind = self._word_of_a_pair(first)
+        second_kind = None if first_kind is None else self._word_of_a_pair(second)
+        if second_kind is None or first_kind == second_kind == "dictionary":
+            return None  # two words the documents never use: «пасматреть» is no «пасма треть»
+        morph = self.vocabulary.morph
+        if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
+            return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
+        return self._zipf(first) + self._zipf(second)
+
+    def _word_of_a_pair(self, word: str) -> str | None:
+        """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,
+        a pronominal adverb or adjective: «в», «не», «как», «ли», «где», «какие»), a word of the corpus (or a form
+        of its lemma), a word of the dictionary of three letters or more; else none («ха», «см»)."""
+        lemma = self.vocabulary.morph.lemma(word)
+        if lemma.function_word:
+            joins = lemma.pos in _JOINING_POS and (len(word) > 1 or word in _SPLIT_LETTERS)
+            return "function" if joins else None
+        if len(word) < 3:
+            return None
+        if self._in_corpus(word):
+            return "corpus"
+        return "dictionary" if self.vocabulary.known(word) else None
+
+    def _fragment(self, word: str) -> bool:
+        """Two letters that are no function word, nor the corpus's, nor its jargon: a piece of a word («ск олько»)."""
+        if len(word) != 2 or word in self.vocabulary.counts or word in self.vocabulary.jargon:
+            return False
+        return not self.vocabulary.morph.lemma(word).function_word
+
+    def _zipf(self, word: str) -> float:
+        return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
+
+    def split_for(self, word: str) -> tuple[str, str] | None:
+        """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no
+        spelling correction, and over one two edits away when both its words are the corpus's or function words (a
+        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»); never over one a single edit
+        away («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»): that one is looked up
+        first (spelling looks it up anyway), so most typos try no split at all."""
+        if len(word) < SPLIT_MIN_LETTERS or "-" in word or self.vocabulary.known(word):
+            return None
+        corrected = self.correct(word)
+        if corrected is not None and OSA.distance(word, corrected) < 2:
+            return None
+        split = self.split(word)
+        if split is None or corrected is None:
+            return split
+        if not all(self.vocabulary.known(part) for part in split):
+            return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
+        return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None

@@ -1,0 +1,97 @@
+"""What every rewriting step shares: the :class:`Rewrite` a step returns, the :class:`RewriteStep` base class,
+and the word-by-word mapping of a query text that keeps its punctuation and spaces.
+
+Its own module so that the steps (:mod:`search.scripts`, :mod:`search.spelling`)
+and the rewriter that orders them (:mod:`search.query`) import it without a cycle.
+"""
+
+from __future__ import annotations
+
+import abc
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .analysis import normalize
+from .results import Correction
+from .vocabulary import WORDS_KEPT
+
+__all__ = [
+    "Rewrite",
+    "RewriteStep",
+]
+
+
+_EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
+# A Cyrillic word's own punctuation also ends a sentence («номер телеофна.»); on the Latin layout «.» and «;»
+# are the keys of «ю» and «ж», so only spelling, after the layout step, reads them as punctuation.
+_SENTENCE_EDGES = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,.;…]*)$")
+# A Russian word glued by a hyphen to a number or a Latin prefix («2-очковой», «hd-качестве», «t-клеток»).
+_GLUED = re.compile(r"([0-9a-z]+-)([а-яё]+(?:-[а-яё]+)*)", re.IGNORECASE)
+_WORDS = re.compile(r"\w[\w-]*")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A query text after one or more steps, and what they changed."""
+
+    text: str
+    corrections: tuple[Correction, ...]
+    # (word, reading): a word the corpus writes in Latin that stays, and its Russian reading the corpus
+    # also uses, to search alongside it («ozon» in a transliterated query also finds «озон»)
+    alongside: tuple[tuple[str, str], ...] = ()
+
+
+class RewriteStep(abc.ABC):
+    """One rewriting step: a query text in, the text and what it changed out."""
+
+    name: ClassVar[str]
+
+    @abc.abstractmethod
+    def apply(self, text: str) -> Rewrite: ...
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+# Each rewriting step reads the query's words normalized, and the same words come back in the next query: a word's
+# normal form is kept (``normalize`` of one word, ~3 µs, is a pure function of it).
+_normalized = functools.lru_cache(maxsize=WORDS_KEPT)(normalize)
+
+
+def _map_words(
+    text: str,
+    step: str,
+    change: Callable[[str, int, list[str]], str | None],
+    edges: re.Pattern[str] = _EDGE_PUNCTUATION,
+) -> Rewrite:
+    """``text`` with each word (``edges``: its edge punctuation aside) replaced by ``change(word, index, words)``."""
+    parts = re.split(r"(\s+)", text)
+    cores = []
+    for part in parts:
+        match = edges.match(part) if part and not part.isspace() else None
+        cores.append(match.groups() if match else None)
+    words = [_normalized(core[1]) if core else "" for core in cores]
+    corrections = []
+    for index, core in enumerate(cores):
+        if core is None or not words[index]:
+            continue
+        replacement = change(words[index], index, words)
+        if replacement is not None and replacement != words[index]:
+            lead, original, tail = core
+            corrections.append(Correction(step, original, replacement))
+            parts[index] = lead + replacement + tail
+    return Rewrite("".join(parts), tuple(corrections))
+
+
+def _names(text: str) -> set[str]:
+    """Words capitalised after the first (names: «Гобсона», «Мелфи»), normalized: spelling leaves them alone.
+    A word glued to a Latin prefix is a name by its own first letter («HD-качестве» is none)."""
+    names = set()
+    for word in _WORDS.findall(text)[1:]:
+        glued = _GLUED.fullmatch(word)
+        if word[len(glued[1]) if glued else 0].isupper():
+            names.add(normalize(word))
+    return names

@@ -1,0 +1,702 @@
+"""The spelling step: typos towards the closest known word, real-word typos when the corpus then answers better.
+
+:class:`SpellingStep` finds a typed word's candidates (the spelling index, one
+or two edits, misspellings by ear), ranks them by the slips that make them
+(:mod:`search.slips`), the corpus, the dictionary and the query's context, and
+lets the fitted channel (:mod:`search.spelling_channel`) make the last pick. The
+word boundaries (:mod:`search.boundaries`) are put right first.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import math
+import os
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import cached_property
+from typing import ClassVar
+
+import numpy as np
+from rapidfuzz.distance import OSA
+
+from .analysis import normalize
+from .boundaries import _TRIPLED, _VERB_FORMS, SPELLING, WordBoundaries
+from .recent import Recent
+from .results import Correction
+from .rewrite import _GLUED, _SENTENCE_EDGES, _WORDS, Rewrite, RewriteStep, _map_words, _names
+from .scripts import _plain_readings
+from .slips import _KEYBOARD, _slips, ear_slips, finger_slips, keyboard_cost, slip_cost
+from .spelling_channel import SpellingChannel, default_channel
+from .vocabulary import _CYRILLIC_WORD, LOOKUPS_KEPT, WORDS_KEPT, DeletionIndex, Vocabulary, _edits
+
+__all__ = [
+    "SpellingStep",
+]
+
+
+# A real-word typo is corrected only in a query whose best passage covers at most this share of it
+# (IDF-weighted; the word nobody uses weighs most) and when the best passage of the corrected query
+# covers at least the second: all of it. Measured on XQuAD's well-typed questions, where a looser
+# rule (any gain) changed 70 of 1,190 questions, mostly paraphrases, and this one none.
+REAL_WORD_MAX_COVERAGE = 0.5
+_DOUBLED = re.compile(r"(.)\1+")
+# A word no known word is near, of at least this many letters, is read as misspelt by ear (``SpellingStep._heard``):
+# at most this many misspellings by ear («сч» for «щ», a double letter single or a single doubled). Orthography lemma
+# recovery (seeds 0–2) XQuAD 0.941 → 0.942, RUTUBE 0.895 → 0.897, judged 0.901 → 0.913; typo1/typo2 unchanged.
+HEARD_MIN_LETTERS = 5
+HEARD_MAX_SLIPS = 3
+REAL_WORD_MIN_COVERAGE = 0.99
+# ... or, short of that, when the language uses the corpus word this much more (Zipf: 10× per unit) than the
+# real word typed and the corrected query's best passage covers more of it: a slip onto a rare word is the
+# likelier story («краты» for «карты»). Measured on typo2 re-typings of XQuAD, RUTUBE and the judged set (two
+# seeds): 1.0 recovers 0.853 → 0.862, 0.799 → 0.815, 0.868 → 0.880 and leaves XQuAD's well-typed 5 of 1,190, but
+# rewrites RUTUBE's «стирается» (+1.3) and «роботы» (+1.9) as typed; 2.0 recovers 0.860, 0.815, 0.880 (a slip
+# is about one word in a hundred) and rewrites RUTUBE's «мене» (менее, +2.3), not those.
+REAL_WORD_ZIPF_GAIN = 2.0
+# ... the corpus word's frequency being the language's or the corpus's own, less this (a help centre says «звонок»
+# far more often than the language does; the corpus is a small sample, so its figure counts for less). Typo1 / typo2
+# lemma recovery (seeds 0–2) XQuAD 0.968 / 0.925 → 0.969 / 0.926, RUTUBE 0.916 / 0.844 → 0.919 / 0.848, the judged
+# set 0.956 / 0.892 → 0.956 / 0.896 (property test, 20 seeds, 0.876 → 0.880); held-out seeds 3–4 every cell up
+# (judged typo2 0.893 → 0.899); well-typed rewrites unchanged. A discount of 1.0 gained less on every set; none (0)
+# also rewrote RUTUBE's well-typed «стирается» (старается).
+REAL_WORD_CORPUS_DISCOUNT = 0.5
+# ... and in a query whose best passage already covers over half of it, only when a passage then covers this much
+# more of it (IDF-weighted): XQuAD's well-typed «делал вброса» gains 0.02 with «выброса», its re-typed real words
+# 0.16–0.24 («люзей» → людей, «ерке» → реке).
+REAL_WORD_COVERED_GAIN = 0.1
+# Two verbs are an aspect pair (``_same_stem``), not a real-word typo of each other, only when they share a stem of
+# at least this many letters.
+SAME_STEM_MIN = 3
+# A name this long two slips of the finger from a word of the corpus is searched alongside it (one slip for any):
+# «Цранциии», «Полльш». Typo2 lemma recovery (two seeds) XQuAD 0.901 → 0.908, RUTUBE 0.839 → 0.840.
+NAME_TWO_SLIPS = 6
+# ... and a name this long one slip from a word of the dictionary («Респкблику»), searched alongside it.
+NAME_DICTIONARY_SLIP = 6
+# A corrected typo's alternatives weighed in the query's context (``SpellingStep._in_context``): how many of the
+# likeliest, and what share of the query (IDF-weighted) the best passage must then cover for one to replace a
+# closest word the documents never use; a closest word no slip of the finger makes needs only a gain.
+CONTEXT_CANDIDATES = 4
+# The fitted channel (``search.spelling_channel``) weighs the hand order's pick against at most this many of the
+# typo's nearest candidates, besides the context's alternatives.
+CHANNEL_CANDIDATES = 6
+CONTEXT_MIN_COVERAGE = 0.99
+# The corpus's Latin words (the most used) whose Cyrillic readings spelling knows as what people write of them.
+LATIN_READINGS_WORDS = 5_000
+
+
+class SpellingStep(RewriteStep):
+    """Typos, towards the closest word of the corpus or the dictionary; real-word typos when they help.
+
+    A word nobody knows is replaced by its closest known word: fewest edits
+    first, then the corpus's own words, forms of its lemmas, other dictionary
+    words, then substitutions on neighbouring keys, then the most frequent
+    («дваждый» → дважды, «вазвращает» → возвращает), weighed then against
+    the likeliest other slips in the query's context (``_in_context``). A dictionary word whose
+    lemma the corpus never uses («чаге», «закат», «студя») is replaced by a
+    corpus word one edit away (two beyond eight letters) only when the best
+    passage then covers more of the query, IDF-weighted (``coverage``).
+    """
+
+    name: ClassVar[str] = SPELLING
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        coverage: Callable[[str], float] | None = None,
+        channel: SpellingChannel | None | bool = True,
+    ) -> None:
+        """``channel``: the fitted model that makes the last pick (``True``: the shipped one; ``None``: the hand
+        order and the context alone)."""
+        self.vocabulary = vocabulary
+        self.coverage = coverage
+        self.channel = default_channel() if channel is True else channel or None
+        self._corrections: Recent[str | None] = Recent(WORDS_KEPT)
+        self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
+        # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
+        self._found_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
+        self.boundaries = WordBoundaries(vocabulary, self.correct)
+        # The same rewritten texts are weighed by the context step, the channel and the real-word step in turn:
+        # each text's coverage (a BM25 top-1) is looked up once.
+        self._coverages: Recent[float] = Recent(LOOKUPS_KEPT)
+        self._alternatives: Recent[list[str]] = Recent(LOOKUPS_KEPT)
+        # A typo's nearest candidates, ranked when it is corrected, are where the channel's rivals begin.
+        self._nearest: Recent[tuple[str, ...]] = Recent(WORDS_KEPT)
+
+    def apply(self, text: str, keep: Collection[str] = (), boundaries: bool = True) -> Rewrite:
+        """``keep``: words an earlier step wrote (normalized), which are what the user meant, not typos.
+        ``boundaries``: the spaces are put right first (``WordBoundaries``)."""
+        if boundaries:
+            bounded = self.boundaries.apply(text, keep)
+            if bounded.corrections:
+                made = {w for c in bounded.corrections for w in c.replacement.split() if self.vocabulary.known(w)}
+                rewrite = self.apply(bounded.text, {*keep, *made}, boundaries=False)
+                return Rewrite(rewrite.text, bounded.corrections + rewrite.corrections, rewrite.alongside)
+        names = _names(text)
+        keep = {*keep, *names}
+        alongside: dict[str, str] = {}
+        # a word glued to a number or a Latin prefix (normalized) → its prefix as written («HD-»)
+        glued = {normalize(m[0]): m[1] for m in map(_GLUED.fullmatch, _WORDS.findall(text)) if m is not None}
+
+        def change(word: str, _: int, __: list[str]) -> str | None:
+            if word in names:
+                # A name is searched as typed and, alongside it, as the corpus spells it: «Мелфи» is the
+                # paragraph's «Мельфи» in another transliteration, not a typo to overwrite.
+                found = None if word in keep - names else self._name(word)
+                if found is not None:
+                    alongside[word] = found
+                return None
+            if word in keep:
+                return None
+            if word in glued:
+                # «2-очкоовой», «HD-каччестве»: the Russian word after a number or a Latin prefix is a word too
+                prefix = glued[word]
+                fixed = self.correct(word[len(prefix) :])
+                return prefix + fixed if fixed is not None else None
+            source = self._latin_source(word)
+            if source is not None:
+                # «шортс» is the corpus's «shorts», not «шорты»: searched alongside it; «шорртс», one edit from
+                # that reading, as the reading
+                reading, latin = source
+                alongside[reading] = latin
+                return reading if reading != word else None
+            return self.correct(word)
+
+        mapped = _map_words(text, self.name, change, _SENTENCE_EDGES)
+        rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
+        if self.coverage is None:
+            return rewrite
+        return self._real_words(self._channel_pick(self._in_context(rewrite)), keep)
+
+    def _name(self, word: str) -> str | None:
+        """The corpus's own spelling of a capitalised word, its ending kept («Дьюар» and «дьюару» are one
+        name in two cases, not a typo), or one slip of the finger from a word of the corpus or a form of its
+        lemma anywhere («Ьронкос», «Мэннин»; two slips in a name of ``NAME_TWO_SLIPS`` letters or more), or one
+        edit before its ending («Суперкуок», «Мэннингг»; «Ратцеля» and «ратцель» are the name in two cases); for a
+        dictionary word the documents never use, a word of theirs one slip away («Теса»: тесла)."""
+        found = self.correct(word)
+        if not found:
+            # A name that is a word of the dictionary the documents never use, one slip of the finger from one of
+            # theirs: «Теса» is «Тесла», «Студи» the app «Студия». Searched alongside, as any name: typo2 lemma
+            # recovery (two seeds) XQuAD 0.908 → 0.912, RUTUBE 0.840 → 0.844, judged unchanged.
+            candidates = self._real_word_candidates(word)
+            slips = [c for c in self._ranked(word, candidates) if finger_slips(word, c) == candidates[c] == 1]
+            return slips[0] if slips else None
+        slips = _slips(word, found)
+        if self._in_corpus(found) and OSA.distance(word, found) == slips <= (2 if len(word) >= NAME_TWO_SLIPS else 1):
+            # One slip of the finger from the corpus's word, wherever it falls («Ьронкос», «Грэмим», «Мэннин»):
+            # searched alongside, never overwritten. On XQuAD's questions re-typed with two typos (two seeds) the
+            # rewritten queries keep every clean lemma in 0.862 → 0.888; clean paragraph Hit@1 stays 0.917.
+            return found
+        if len(word) >= NAME_DICTIONARY_SLIP and OSA.distance(word, found) == slips == 1:
+            # A long capitalised word one slip of the finger from a word of the dictionary the documents do not use
+            # («Респкблику», «Амаззонки», «Лос-Анджелесс»): searched alongside it too. Typo1 / typo2 lemma recovery
+            # (seeds 0–2) XQuAD 0.964 → 0.968 / 0.919 → 0.925, RUTUBE 0.914 → 0.916 / 0.841 → 0.844, the judged set
+            # unchanged; from 8 letters 0.925 / 0.841, from 4 as from 6. Alongside, never overwritten: no well-typed
+            # question is rewritten.
+            return found
+        if found[0] != word[0]:
+            return None
+        if found[-2:] == word[-2:] and found in self.vocabulary.counts:
+            return found
+        if self._in_corpus(found) and OSA.distance(word, found) == 1:
+            start = len(os.path.commonprefix([word, found]))
+            doubled = len(word) == len(found) + 1 and word[start] == word[start - 1]
+            if doubled or start < min(len(word), len(found)) - 2:
+                return found
+        return None
+
+    @cached_property
+    def _latin_readings(self) -> tuple[DeletionIndex, dict[str, str]]:
+        """The Cyrillic readings of the corpus's most used Latin words (``_plain_readings``), each to its word,
+        and a deletion index over them: what people write of a brand the documents spell in Latin («шортс»)."""
+        counts = self.vocabulary.counts
+        latin = [w for w in counts if len(w) >= 4 and w.isascii() and w.isalpha()]
+        latin = heapq.nlargest(LATIN_READINGS_WORDS, latin, key=lambda w: (counts[w], w))
+        sources: dict[str, str] = {}
+        for word in latin:
+            for reading in _plain_readings(word, 4):
+                sources.setdefault(reading, word)
+        return DeletionIndex(sorted(sources), max_distance=1), sources
+
+    def _latin_source(self, word: str) -> tuple[str, str] | None:
+        """The reading and the Latin word of the corpus an unknown word reads as: one of its readings, or one
+        edit from one (a letter cut or a case ending: «рутуб», «рутуба»; a typo: «шорртс») unless the word's
+        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»)."""
+        if len(word) < 4 or not _CYRILLIC_WORD.fullmatch(word) or self.vocabulary.known(word):
+            return None
+        if self.vocabulary.lemma_in_corpus(word):
+            return None  # «селлеру»: a form of the corpus's own «селлер»
+        index, sources = self._latin_readings
+        found = sorted(index.lookup(word, 1), key=lambda item: (item[1], item[0]))
+        if not found:
+            return None
+        reading, distance = found[0]
+        if distance:
+            correction = self.correct(word)
+            near = correction is not None and OSA.distance(word, correction) <= distance
+            if near and (self._in_corpus(correction) or sources.get(correction) == sources[reading]):
+                return None  # the corpus's word, or the brand's own reading («андраид» is «андроид»)
+        return reading, sources[reading]
+
+    def correct(self, word: str) -> str | None:
+        """The closest known word for a word neither the corpus nor the dictionary knows."""
+        if not _CYRILLIC_WORD.fullmatch(word) or len(word) < 3 or self.vocabulary.known(word):
+            return None
+        return self._corrections.get(word, lambda: self._correct(word))  # the same typos come back
+
+    def _correct(self, word: str) -> str | None:
+        if self.vocabulary.lemma_in_corpus(word):
+            return None  # «Гобсона»: a name the corpus has in another case
+        if "-" in word and all(self.vocabulary.known(part) for part in word.split("-") if part):
+            return None  # «интернет-кампании»: known words joined, not a typo of the corpus's «интернет-компании»
+        candidates = self._candidates(word)
+        ranked = self._ranked(word, candidates, first=1)  # only the best is read
+        self._nearest.get(word, lambda: tuple(ranked))  # all of the nearest distance, for the channel
+        if ranked and candidates[ranked[0]] == 1 and _slips(word, ranked[0]) > 1:
+            # One edit no slip explains, against a word of the corpus two misspellings by ear away: the second
+            # («заказот» is «заказать», not «заказов» with a far key struck).
+            heard = {c: d for c, d in candidates.items() if d == 2 and ear_slips(word, c) <= 2 and self._in_corpus(c)}
+            ranked = self._ranked(word, heard)[:1] or ranked
+        squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
+        if not ranked and squeezed != word:
+            return squeezed if self.vocabulary.known(squeezed) else self._correct(squeezed)
+        if ranked and self.vocabulary.corpus_has_prefix(word) and not self._in_corpus(ranked[0]):
+            return None  # «родофит» (the corpus has «родофиты»): a term, not a typo of the dictionary's «родовит»
+        if not ranked and "-" in word:
+            return self._correct_parts(word)
+        if not ranked and len(word) >= HEARD_MIN_LETTERS:
+            return self._heard(word)
+        return ranked[0] if ranked else None
+
+    def _heard(self, word: str) -> str | None:
+        """A word no known word is near, as misspelt by ear more than twice: its doubled letters single and «сч»
+        read as «щ» (or back), then one edit from there, when misspellings by ear alone make the typed word of
+        the candidate («изменяюсчегосся» → изменяющегося, «обсчественых» → общественных, «каналла» → канала)."""
+        single = _DOUBLED.sub(r"\1", word)
+        variants = dict.fromkeys(v for v in (single, *_hushed(single)) if v != word)
+        candidates: dict[str, int] = {}
+        for variant in variants:
+            for candidate, _ in self.vocabulary.spelling_index.lookup(variant, 1):
+                slips = ear_slips(word, candidate)
+                if slips <= HEARD_MAX_SLIPS and self._in_corpus(candidate):
+                    candidates[candidate] = min(slips, candidates.get(candidate, slips))
+        ranked = self._ranked(word, candidates, first=1)
+        return ranked[0] if ranked else None
+
+    def _correct_parts(self, word: str) -> str | None:
+        """A hyphenated word no known word is near, its parts corrected one by one («по-аеглийскр» →
+        по-английски): each part is a word of its own, and a typo lands in one of them."""
+        parts = word.split("-")
+        if parts[0] == "по" and len(parts) == 2 and self.vocabulary.known(parts[1] + "й"):
+            return None  # «по-голландски»: an adverb of an adjective the dictionary knows, not a typo of one
+        fixed = [part if not part or self.vocabulary.known(part) else self.correct(part) for part in parts]
+        if any(part is None for part in fixed):
+            return None
+        return "-".join(part for part in fixed if part is not None)
+
+    def _candidates(self, word: str) -> dict[str, int]:
+        """The known words a typo may stand for, with their distances (see ``_correct``): a copy, the caller's."""
+        return dict(self._found_candidates.get(word, lambda: self._find_candidates(word)))
+
+    def _find_candidates(self, word: str) -> dict[str, int]:
+        limit = 1 if len(word) <= 5 else 2
+        # Two edits from a word of the language the corpus does not use, only as two slips of the finger: an
+        # unknown word two edits from a frequent one is as often another word («промокод» is no «протокол»).
+        # (The slips are counted before a word the corpus may use in another form is parsed: a parse costs more.)
+        counts = self.vocabulary.counts
+        candidates = {
+            candidate: distance
+            for candidate, distance in self.vocabulary.spelling_index.lookup(word, limit)
+            if distance < 2 or candidate in counts or _slips(word, candidate, 2) <= 2 or self._in_corpus(candidate)
+        }
+        # The dictionary's words one edit away, corpus or not; none starts past the typed word's longest
+        # beginning that begins a dictionary word, so the edits further on are never probed.
+        morph = self.vocabulary.morph
+        edits = [e for e in _edits(word, morph.dictionary_reach(word)) if e not in candidates and len(e) > 2]
+        # «щ» for «сч» and back is one misspelling by ear, two edits: one edit away here («щет» → счет).
+        edits += [e for e in _hushed(word) if e not in candidates]
+        for edit in morph.dictionary_words(edits):
+            candidates.setdefault(edit, 1)
+        if len(word) == 3:
+            # A three-letter nonword is one edit from almost anything, and most often a four-letter word with
+            # a letter dropped («еть», «деь»): only the corpus's words and the language's function words of four
+            # letters are meant. A jargon abbreviation («фбо», «апи») is no word with a letter dropped.
+            morph = self.vocabulary.morph
+            candidates = {
+                c: d
+                for c, d in candidates.items()
+                if d == 1 and len(c) == 4 and (self._in_corpus(c) or morph.lemma(c).function_word)
+            }
+        if not candidates and 4 <= len(word) <= 5:
+            # Two slips in a short word («адрре», «слсо»): only the corpus's own words two edits away.
+            candidates = {c: d for c, d in self.vocabulary.spelling_index.lookup(word, 2) if self._in_corpus(c)}
+        return candidates
+
+    def alternatives(self, word: str, chosen: str) -> list[str]:
+        """Other words a corrected typo may stand for, likeliest first: the candidates ``correct`` ranked below
+        ``chosen`` and the corpus's words two slips away (a short word's two slips make a word one edit from
+        something else: «сещо» is «село» one edit away, «вещь» two), at most ``CONTEXT_CANDIDATES``. The context
+        step and the channel both ask: found once."""
+        return list(self._alternatives.get((word, chosen), lambda: self._find_alternatives(word, chosen)))
+
+    def _find_alternatives(self, word: str, chosen: str) -> list[str]:
+        candidates = self._candidates(word)
+        if len(word) >= 4:
+            candidates.update(self.vocabulary.spelling_index.lookup(word, 2))
+        # Two slips or fewer first: a restricted distance that stops early, where a word outside the corpus's
+        # own is parsed to find its lemma; most of the look-up's words are neither.
+        candidates = {
+            c: d for c, d in candidates.items() if c != chosen and finger_slips(word, c, 2) <= 2 and self._in_corpus(c)
+        }
+        return self._ranked(word, candidates, first=CONTEXT_CANDIDATES)[:CONTEXT_CANDIDATES]
+
+    def _in_context(self, rewrite: Rewrite) -> Rewrite:
+        """A noisy-channel choice with the corpus as the language model. A correction that is a slip of the
+        finger onto a word the documents use stands. Otherwise its alternatives (likeliest slip first) are
+        weighed by how much of the query the best passage then covers (IDF-weighted): the first that makes it
+        cover all of the query replaces a closest word the documents never use («вит» for «вйит»: «войти»),
+        and the first that covers more replaces a closest word no slip makes («операцию» for «одеацию», a far
+        key struck: «модерацию», two letters left out). A word the documents never use and no passage would
+        cover with another stays: the question may be about something else («ипоетку» is «ипотеку»)."""
+        assert self.coverage is not None
+        typos = [c for c in rewrite.corrections if c.step == self.name]
+        if not typos:
+            return rewrite
+        text, corrections = rewrite.text, list(rewrite.corrections)
+        baseline: float | None = None
+        for correction in typos:
+            chosen, typed = correction.replacement, normalize(correction.original)
+            if not _CYRILLIC_WORD.fullmatch(typed):
+                continue  # a word glued to a number or a Latin prefix: corrected alone, its context unread
+            distance = OSA.distance(typed, chosen)
+            fingers = finger_slips(typed, chosen) <= distance
+            slip = fingers or ear_slips(typed, chosen) <= distance
+            tie = slip and (self._in_corpus(chosen) or self.vocabulary.morph.lemma(chosen).function_word)
+            if tie:
+                # A slip onto a word the documents use (function words are never indexed) stands against any
+                # other but a slip as likely onto another of their words, which the context then decides: «правиа»
+                # is «правила» in a question about rules, not «права». It must then cover all of the query: typo2
+                # (two seeds) XQuAD 0.900 → 0.901, RUTUBE 0.839 unchanged, judged (20 seeds) 0.873 → 0.875; any
+                # gain instead gave XQuAD 0.906 but RUTUBE 0.832. The equal slips are among the typo's own
+                # candidates, found already: no further look-up.
+                candidates = self._candidates(typed)
+                equal = {
+                    c: d
+                    for c, d in candidates.items()
+                    if c != chosen
+                    and self._in_corpus(c)
+                    and OSA.distance(typed, c) == distance
+                    and _slips(typed, c) <= distance
+                }
+                options = self._ranked(typed, equal)[:CONTEXT_CANDIDATES]
+            else:
+                options = self.alternatives(typed, chosen)
+            if not options:
+                continue
+            if baseline is None:
+                baseline = self._covers(text)
+            best, best_share = correction.replacement, baseline
+            for option in options:
+                share = self._covers(_replace_word(text, correction.replacement, option))
+                # A misspelling by ear against a slip of the finger as near: the context decides, any gain
+                # («таторы»: татары by ear, статоры a letter left out).
+                even = not fingers and finger_slips(typed, option) <= distance
+                if share > best_share and (share >= CONTEXT_MIN_COVERAGE or not slip or even):
+                    best, best_share = option, share
+                    if not tie:
+                        break  # the likeliest slip that fits the context; among equal slips, the best fit
+            if best != correction.replacement:
+                text = _replace_word(text, correction.replacement, best)
+                corrections[corrections.index(correction)] = Correction(self.name, correction.original, best)
+                baseline = best_share
+        return Rewrite(text, tuple(corrections), rewrite.alongside)
+
+    def channel_groups(
+        self, rewrite: Rewrite, channel: SpellingChannel | None = None
+    ) -> list[tuple[Correction, list[str], np.ndarray]]:
+        """For each typo the step corrected word for word, the candidates the fitted channel weighs (the pick
+        first) and their features (``channel_features``), read in the rewritten query. With ``channel``, a rival
+        the model could not take whatever the best passage covers with it is left out before its coverage is
+        looked up (a BM25 top-1 each): the same pick, fewer look-ups."""
+        assert self.coverage is not None
+        groups = []
+        baseline: float | None = None
+        for correction in rewrite.corrections:
+            if correction.step != self.name:
+                continue
+            typed, chosen = normalize(correction.original), correction.replacement
+            if not _CYRILLIC_WORD.fullmatch(typed) or "-" in typed or not _CYRILLIC_WORD.fullmatch(chosen):
+                continue  # boundaries, hyphenated parts
+            if self.correct(typed) is None or self._latin_source(typed) is not None:
+                continue  # a real word (``_real_words`` decides it) or a reading of a Latin brand
+            candidates = self._candidates(typed)
+            # ``_ranked(typed, candidates, first=CHANNEL_CANDIDATES)``, the nearest distance as ``_correct`` ranked it
+            rank = functools.partial(self._ranked, typed, candidates, first=1)
+            nearest = list(self._nearest.get(typed, lambda rank=rank: tuple(rank())))
+            if nearest and len(nearest) < CHANNEL_CANDIDATES:
+                further = {c: d for c, d in candidates.items() if d > candidates[nearest[0]]}
+                nearest += self._ranked(typed, further, first=CHANNEL_CANDIDATES - len(nearest))
+            nearest = nearest[:CHANNEL_CANDIDATES]
+            pool = list(dict.fromkeys([chosen, *nearest, *self.alternatives(typed, chosen)]))
+            if len(pool) < 2:
+                continue
+            distances = {c: candidates.get(c) or OSA.distance(typed, c) for c in pool}
+            order = {c: rank for rank, c in enumerate(self._ranked(typed, distances))}
+            if baseline is None:
+                baseline = self._covers(rewrite.text)
+            features = [self.channel_features(typed, c, distances[c], order[c], baseline, 0.0) for c in pool]
+            if channel is not None:
+                # The model is linear in the coverage, but for the step at CONTEXT_MIN_COVERAGE: its best case is
+                # at one of these shares.
+                cases = (0.0, math.nextafter(CONTEXT_MIN_COVERAGE, 0.0), CONTEXT_MIN_COVERAGE, 1.0)
+                variants = [_with_share(row, share, baseline) for row in features[1:] for share in cases]
+                possible = channel.could_take(features[0], variants)
+                kept = [0, *(i for i in range(1, len(pool)) if any(possible[(i - 1) * len(cases) : i * len(cases)]))]
+                if len(kept) < 2:
+                    continue
+                pool, features = [pool[i] for i in kept], [features[i] for i in kept]
+            rows = np.asarray(features, dtype=float)
+            for i, c in enumerate(pool[1:], 1):
+                rows[i] = _with_share(rows[i], self._covers(_replace_word(rewrite.text, chosen, c)), baseline)
+            groups.append((correction, pool, rows))
+        return groups
+
+    def channel_features(
+        self, typed: str, candidate: str, distance: int, rank: int, share: float, gain: float
+    ) -> list[float]:
+        """What the fitted channel reads of a candidate (``search.spelling_channel.CHANNEL_FEATURES``)."""
+        vocabulary = self.vocabulary
+        count = vocabulary.counts.get(candidate, 0)
+        lemma_in_corpus = not count and vocabulary.lemma_in_corpus(candidate)
+        language = vocabulary.frequency(candidate)
+        return [
+            float(distance),
+            float(bool(count)),
+            float(lemma_in_corpus),
+            float(not count and not lemma_in_corpus),
+            float(vocabulary.morph.lemma(candidate).function_word),
+            float(_slips(typed, candidate, distance) > distance),
+            float(ear_slips(typed, candidate) <= distance),
+            float(candidate[0] != typed[0] and not _first_two_swapped(typed, candidate)),
+            float(slip_cost(typed, candidate)),
+            float(keyboard_cost(typed, candidate)),
+            float(len(candidate) - len(typed)),
+            vocabulary.corpus_frequency(candidate),
+            language,
+            float(language == 0),
+            math.log1p(rank),
+            share,
+            gain,
+            float(share >= CONTEXT_MIN_COVERAGE),
+        ]
+
+    def _channel_pick(self, rewrite: Rewrite) -> Rewrite:
+        """The fitted channel's last word on each typo (``search.spelling_channel``): a rival replaces the hand
+        order's pick when the model finds it likely enough to be the word meant, and the pick not."""
+        if self.channel is None:
+            return rewrite
+        text, corrections = rewrite.text, list(rewrite.corrections)
+        for correction, pool, rows in self.channel_groups(rewrite, self.channel):
+            best = pool[self.channel.pick(rows)]
+            if best != correction.replacement:
+                text = _replace_word(text, correction.replacement, best)
+                corrections[corrections.index(correction)] = Correction(self.name, correction.original, best)
+        return Rewrite(text, tuple(corrections), rewrite.alongside)
+
+    def _covers(self, text: str) -> float:
+        assert self.coverage is not None
+        coverage = self.coverage
+        return self._coverages.get(text, lambda: coverage(text))
+
+    def _in_corpus(self, word: str) -> bool:
+        return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
+
+    def _ranked(self, word: str, candidates: Mapping[str, int], first: int | None = None) -> list[str]:
+        """``candidates`` best first; with ``first``, only the nearest distances that hold that many are ranked
+        (distance leads the order, and ranking a candidate may parse it)."""
+        if first is not None:
+            ranked: list[str] = []
+            for distance in sorted(set(candidates.values())):
+                if len(ranked) >= first:
+                    break
+                ranked += self._ranked(word, {c: d for c, d in candidates.items() if d == distance})
+            return ranked
+        counts = self.vocabulary.counts
+
+        frequency = self.vocabulary.frequency
+
+        def key(candidate: str) -> tuple[int, bool, bool, int, bool, int, int, float, str]:
+            count = counts.get(candidate, 0)
+            # The corpus's own words, then forms of its lemmas, then the dictionary's: «двойнае» is the
+            # documents' «двойное», not the comparative «двойнее» a neighbouring key away (а/о is a slip
+            # of the ear, not of the finger), and only the corpus's words can be found.
+            # Function words are never indexed, so never in the corpus, yet the language's most frequent.
+            tier = 0 if count else 1 if self.vocabulary.lemma_in_corpus(candidate) else 2
+            if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word and not frequency(candidate):
+                tier = 3  # without frequencies, a function word first: the language's most frequent words
+            # People rarely miss the first letter: «сколко» is «сколько», not «колко».
+            first = candidate[0] != word[0] and not _first_two_swapped(word, candidate)
+            # Then the likelier slip, the corpus's more frequent word, the language's more frequent word.
+            # A misspelling by ear is as likely as a letter left out («счеть» is «счет», not «сеть»).
+            slip = slip_cost(word, candidate)
+            if ear_slips(word, candidate) <= candidates[candidate]:
+                slip = min(slip, 1)
+            distance = candidates[candidate]
+            # Among the corpus's words and forms of its lemmas, those a slip of the finger makes the typo of come
+            # first (a noisy channel: «осталгсь» is the form «осталось», a neighbouring key struck, not the
+            # corpus's «остались», a far one), and so do unstressed vowels heard wrong («двойнае»). On typo2
+            # re-typings (two seeds) lemma recovery 0.896 → 0.899 (XQuAD), 0.880 → 0.886 (judged), 0.822 → 0.825
+            # (RUTUBE); typo1 0.955 → 0.956, 0.952 = 0.952, 0.906 → 0.913.
+            unslipped = _slips(word, candidate, distance) > distance  # the count stops past ``distance``
+            return distance, tier > 1, unslipped, tier, first, slip, -count, -frequency(candidate), candidate
+
+        return sorted(candidates, key=key)
+
+    def _real_words(self, rewrite: Rewrite, keep: Collection[str]) -> Rewrite:
+        assert self.coverage is not None
+        morph = self.vocabulary.morph
+        corrections = list(rewrite.corrections)
+        text = rewrite.text
+        baseline: float | None = None
+        for word in dict.fromkeys(_CYRILLIC_WORD.findall(normalize(text))):
+            if word in keep:
+                continue
+            candidates = self._real_word_candidates(word)
+            if not candidates:
+                continue
+            lemma = morph.lemma(word)
+            if baseline is None:
+                baseline = self._covers(text)
+            # A query whose best passage already speaks of most of it keeps its real words, but for a slip onto a
+            # rare word that makes a passage cover all of it («вывод средств крата»: карта, +4.5 Zipf), or
+            # ``REAL_WORD_COVERED_GAIN`` more of it («голосовом мерю»: меню). The first, on typo2
+            # re-typings (two seeds) lemma recovery XQuAD 0.898 → 0.900, RUTUBE 0.839 unchanged, the property test's
+            # judged queries over 20 seeds 0.870 → 0.873; the well-typed questions rewritten unchanged (5, 117, 22).
+            covered = baseline > REAL_WORD_MAX_COVERAGE
+            # A real-word typo keeps its place in the sentence: «в чаге» (a noun) is «в чате», not «в чаще».
+            ranked = sorted(
+                self._ranked(word, candidates), key=lambda c: (candidates[c], morph.lemma(c).pos != lemma.pos)
+            )
+            margin = REAL_WORD_COVERED_GAIN if covered else 0.0
+            best, best_coverage = None, 0.0
+            for candidate in ranked[:3]:
+                if covered and not self._likelier(candidate, word):
+                    continue
+                share = self._covers(_replace_word(text, word, candidate))
+                likelier = self._likelier(candidate, word) and share > baseline + margin
+                if (share >= REAL_WORD_MIN_COVERAGE or likelier) and share > best_coverage:
+                    best, best_coverage = candidate, share
+            if best is not None:
+                original = next(m.group() for m in re.finditer(r"\w+", text) if normalize(m.group()) == word)
+                text = _replace_word(text, word, best)
+                corrections.append(Correction(self.name, original, best))
+                baseline = best_coverage
+        return Rewrite(text, tuple(corrections), rewrite.alongside)
+
+    def _likelier(self, candidate: str, word: str) -> bool:
+        """Whether the language (or the corpus) uses ``candidate`` so much more than the real word typed that a slip
+        onto the typed word is the likelier story (a noisy channel: a slip is about one in ``10 **
+        REAL_WORD_ZIPF_GAIN`` words): «краты» for «карты», «мору» for «могу», not «меру» for «мору»."""
+        frequency = self.vocabulary.frequency
+        prior = max(frequency(candidate), self.vocabulary.corpus_frequency(candidate) - REAL_WORD_CORPUS_DISCOUNT)
+        return prior - frequency(word) >= REAL_WORD_ZIPF_GAIN
+
+    def _real_word_candidates(self, word: str) -> dict[str, int]:
+        """The corpus words a real word may be a typo of, with their distances (none for most words): the
+        same for every query, so each word is looked up once (bounded, as ``correct``)."""
+        return self._real_candidates.get(word, lambda: self._find_real_word_candidates(word))
+
+    def _find_real_word_candidates(self, word: str) -> dict[str, int]:
+        morph = self.vocabulary.morph
+        if len(word) < 3 or word in self.vocabulary or not self.vocabulary.is_dictionary_word(word):
+            return {}
+        lemma = morph.lemma(word)
+        # A form of a lemma the corpus uses is searched as that lemma already. Taken as a typo of a far likelier
+        # corpus word that makes a passage cover more («гола» → года), it bought +0.001–0.005 lemma recovery on
+        # XQuAD only (held-out seeds 3–4; RUTUBE and judged unchanged) for a spelling-index look-up of most
+        # well-typed words (their understanding p50 0.28 → 0.55 ms): not kept.
+        if lemma.function_word or lemma.lemma in self.vocabulary.corpus_lemmas:
+            return {}
+        looked = self.vocabulary.spelling_index.lookup(word, 2 if len(word) > 8 else 1)
+        # The index holds the language's frequent words too: only the corpus's are meant. Whether a candidate is
+        # the corpus's may be a parse, so the string tests go first (the same candidates, fewer parses).
+        found = {
+            c: d
+            for c, d in looked
+            if _plausible_typo(word, c, d) and self._in_corpus(c) and self._may_be_meant(word, c)
+        }
+        if not found:
+            # Its first letter struck on a neighbouring key («шоду», «году»), when no other word is near, and only
+            # for a word the language (or the corpus) uses ``REAL_WORD_ZIPF_GAIN`` more: people rarely miss it.
+            found = {
+                c: d
+                for c, d in looked
+                if _first_key_struck(word, c)
+                and self._in_corpus(c)
+                and self._likelier(c, word)
+                and self._may_be_meant(word, c)
+            }
+        return found
+
+    def _may_be_meant(self, word: str, candidate: str) -> bool:
+        """Whether a real word may be a typo of ``candidate``, a word of the corpus near it, whatever the slip."""
+        morph = self.vocabulary.morph
+        lemma = morph.lemma(word)
+        other = morph.lemma(candidate)
+        return (
+            # a three-letter word only for a four-letter one with a letter dropped that the language uses far more
+            # («сой» → сбой): typo1 / typo2 lemma recovery XQuAD 0.968 → 0.970 / 0.918 → 0.921 (two seeds), RUTUBE
+            # typo2 0.846 → 0.848; well-typed rewrites unchanged in count (RUTUBE's already rewritten «дли» → длин)
+            (len(word) > 3 or len(candidate) == 4 and self._likelier(candidate, word))
+            and not set(morph.all_lemmas(word)) & set(morph.all_lemmas(candidate))
+            # «заполнять» for «заполнить» is the other aspect, not a typo: a verb stays as typed unless
+            # the other verb has another stem («ввернуть» → вернуть, «вводить» → выводить)
+            and not (lemma.pos in _VERB_FORMS and other.pos in _VERB_FORMS and _same_stem(lemma.lemma, other.lemma))
+        )
+
+
+def _with_share(row: Sequence[float], share: float, baseline: float) -> list[float]:
+    """A candidate's ``channel_features`` with the best passage covering ``share`` of the query (the pick's:
+    ``baseline``): its last three columns."""
+    return [*row[:-3], share, share - baseline, float(share >= CONTEXT_MIN_COVERAGE)]
+
+
+def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
+    """Whether a real word could be a typo of ``candidate``: the first letter right (people rarely miss it),
+    and two edits only as two slips onto neighbouring keys."""
+    if word[0] != candidate[0]:
+        # «вязи» for «связи»: the first letter dropped, not struck wrong; or the first two swapped («зоон»)
+        return candidate[1:] == word or _first_two_swapped(word, candidate)
+    return distance < 2 or (len(word) == len(candidate) and keyboard_cost(word, candidate) == 0)
+
+
+def _first_key_struck(word: str, candidate: str) -> bool:
+    """Whether ``word`` is ``candidate`` with its first letter struck on a neighbouring key («шоду» for «году»)."""
+    return word[1:] == candidate[1:] and word[0] in _KEYBOARD.get(candidate[0], ())
+
+
+def _hushed(word: str) -> list[str]:
+    """``word`` with one «щ» written «сч» or one «сч» written «щ»."""
+    return [
+        word[: m.start()] + ("щ" if m.group() == "сч" else "сч") + word[m.end() :] for m in re.finditer("сч|щ", word)
+    ]
+
+
+def _first_two_swapped(typed: str, candidate: str) -> bool:
+    """Whether ``typed`` is ``candidate`` with its first two letters swapped: one slip, not a first letter
+    missed («зоон» for «озон»)."""
+    return len(typed) > 1 and typed[1::-1] + typed[2:] == candidate and typed[0] != typed[1]
+
+
+def _same_stem(lemma: str, other: str) -> bool:
+    """Whether two lemmas differ only in their last three letters (aspect pairs: заполнить, заполнять) and share
+    a stem of ``SAME_STEM_MIN`` letters: «мыть» and «мочь» share only their first letter, so «моет» may be «может»."""
+    common = len(os.path.commonprefix([lemma, other]))
+    return common >= max(SAME_STEM_MIN, min(len(lemma), len(other)) - 3)
+
+
+def _replace_word(text: str, word: str, replacement: str) -> str:
+    """``text`` with the whole word ``word`` (compared normalized) replaced."""
+    return re.sub(r"\w+", lambda m: replacement if normalize(m.group()) == word else m.group(), text)
