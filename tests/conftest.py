@@ -40,6 +40,18 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
     return SearchEngine.from_directory(CORPUS, index_dir=tmp_path_factory.mktemp("index"))
 
 
+def _rewritten(engine: SearchEngine, query: str) -> tuple[str, list[tuple[str, str, str]]]:
+    info = engine.search(query, k=1).query
+    return info.rewritten, [(c.step, c.original, c.replacement) for c in info.corrections if c.step != "synonyms"]
+
+
+@pytest.fixture(scope="session")
+def rewriting():  # type: ignore[no-untyped-def]
+    """An engine's rewriting of a query: the text and each change but synonyms, as (step, original, replacement)
+    (see ``_rewritten``); shared by the tests of the rewriting steps."""
+    return _rewritten
+
+
 @pytest.fixture(scope="session")
 def corpus_dir() -> Path:
     return CORPUS

@@ -1,0 +1,148 @@
+"""Word boundaries: lost, extra and spelt-out spaces put back, real phrases and long words left alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from search import SearchEngine
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "changed"),
+    [
+        ("каквернуть деньги", "как вернуть деньги", ("каквернуть", "как вернуть")),  # a space lost
+        ("возвраттовара", "возврат товара", ("возвраттовара", "возврат товара")),
+        ("номертелефона поддержки", "номер телефона поддержки", ("номертелефона", "номер телефона")),
+        ("горячаялиния для продавцов", "горячая линия для продавцов", ("горячаялиния", "горячая линия")),
+        ("незнаю как вернуть товар", "не знаю как вернуть товар", ("незнаю", "не знаю")),  # not «знаю»
+        ("воз врат товара", "возврат товара", ("воз врат", "возврат")),  # a space put in: two rare words
+        ("как вернуть день ги", "как вернуть деньги", ("день ги", "деньги")),
+        ("в е р н у т ь деньги", "вернуть деньги", ("в е р н у т ь", "вернуть")),  # spelt out
+        ("как в е р н у т ь деньги", "как вернуть деньги", ("в е р н у т ь", "вернуть")),
+        ("проооодавец не отвечает", "продавец не отвечает", ("проооодавец", "продавец")),  # a key held down
+        ("ссссылка на заказ", "ссылка на заказ", ("ссссылка", "ссылка")),  # squeezed to two: the known word
+        ("можноли написать продавцу", "можно ли написать продавцу", ("можноли", "можно ли")),  # an enclitic
+        ("через скол ько минут перезвонят", "через сколько минут перезвонят", ("скол ько", "сколько")),
+        ("создать тикет в л к селлера", "создать тикет в лк селлера", ("л к", "лк")),  # the thesaurus's jargon
+    ],
+)
+def test_word_boundaries_are_put_back(rewriting, engine: SearchEngine, typed: str, meant: str, changed: tuple) -> None:
+    rewritten, corrections = rewriting(engine, typed)
+    assert rewritten == meant
+    assert ("spelling", *changed) in corrections
+
+
+def test_a_piece_spelling_reads_one_edit_away_as_a_likelier_word_is_not_joined(rewriting, engine: SearchEngine) -> None:
+    # «в ень»: «вень» (вена) is a word too, but «день» is one edit from «ень» and the language uses it far more
+    rewritten, corrections = rewriting(engine, "25 250 сообщений в ень")
+    assert rewritten == "25 250 сообщений в день"
+    assert corrections == [("spelling", "ень", "день")]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "хочу себе запись трансляции, чтобы подмонтировать потом",  # a preposition before a verb is its prefix
+        "график работы склада в хоругвино",  # «хоругви но»: no two-letter word but an enclitic is split off
+    ],
+)
+def test_unknown_words_that_are_no_two_words_are_not_split(rewriting, engine: SearchEngine, query: str) -> None:
+    rewritten, corrections = rewriting(engine, query)
+    assert not [c for c in corrections if " " in c.replacement], corrections
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "по тому что написано в договоре",  # «потому» is a word, but so are «по» and «тому», both the corpus's
+        "что бы ни случилось, верните товар",
+        "так же как в прошлый раз",
+        "товар с браком",
+        "возвращение денежных средств",  # long words the documents use are never split
+        "переподключение кабинета",
+        "а и в к",  # words of one letter each: no word spelt out
+        "и с с",  # nor the dictionary's «исс»
+    ],
+)
+def test_real_phrases_and_long_words_keep_their_spaces(rewriting, engine: SearchEngine, query: str) -> None:
+    rewritten, corrections = rewriting(engine, query)
+    assert rewritten == query
+    assert corrections == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "changed"),
+    [
+        # A space lost inside a query typed on the wrong layout: the keys split as spelling splits a Cyrillic word
+        # (or, when most of the keys start a word, spelling splits what the layout step wrote).
+        ("jnvtybnmpfrfp", "отменить заказ", ("layout", "jnvtybnmpfrfp")),
+        ("cnfnecpfrfpf", "статус заказа", ("layout", "cnfnecpfrfpf")),
+        ("yjvthntktajyf gjllth;rb", "номер телефона поддержки", ("layout", "yjvthntktajyf")),
+        # … in a transliterated one: each half read through the scheme, the pair weighed the same way.
+        ("statuszakaza", "статус заказа", ("transliteration", "statuszakaza")),
+        ("vernutdengi za tovar", "вернуть деньги за товар", ("transliteration", "vernutdengi")),
+        ("kak otmenitzakaz", "как отменить заказ", ("transliteration", "otmenitzakaz")),
+        # Two words the corpus writes in Latin stay Latin, typed on either layout.
+        ("ozonseller", "ozon seller", ("layout", "ozonseller")),
+        ("щящтшв", "ozon id", ("layout", "щящтшв")),
+    ],
+)
+def test_a_space_lost_in_a_wrong_layout_or_transliterated_query_is_put_back(
+    rewriting, engine: SearchEngine, typed: str, meant: str, changed: tuple
+) -> None:
+    rewritten, corrections = rewriting(engine, typed)
+    assert rewritten == meant
+    assert changed in [(step, original) for step, original, _ in corrections]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "changed"),
+    [
+        # Spelt out in Latin letters: joined, then read by the script steps.
+        ("o b r a t n y j zvonok", "обратный звонок", ("o b r a t n y j", "obratnyj")),
+        ("v o z v r a t tovara", "возврат товара", ("v o z v r a t", "vozvrat")),
+        ("o z o n seller", "ozon seller", ("o z o n", "ozon")),  # the corpus's Latin word stays Latin
+        ("щ я щ т ид", "ozon ид", ("щ я щ т", "щящт")),  # Latin typed on the Russian layout, spelt out
+        # An address, a phone number's digits.
+        (
+            "s e l l e r - e d u . o z o n . r u",
+            "seller-edu.ozon.ru",
+            ("s e l l e r - e d u . o z o n . r u", "seller-edu.ozon.ru"),
+        ),
+        ("+7 9 5 8 400-00-05", "+7 958 400-00-05", ("9 5 8", "958")),
+        ("8 8 0 0 234-70-00", "8800 234-70-00", ("8 8 0 0", "8800")),
+    ],
+)
+def test_latin_letters_and_digits_spelt_out_are_joined(
+    rewriting, engine: SearchEngine, typed: str, meant: str, changed: tuple
+) -> None:
+    rewritten, corrections = rewriting(engine, typed)
+    assert rewritten == meant
+    assert ("spelling", *changed) in corrections
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "changed"),
+    [
+        # Two Russian words run together, one of them misspelt: split, then spelling corrects the misspelt half.
+        ("возраттовара", "возврат товара", ("возраттовара", "возрат товара")),
+        ("обратныйзванок не работает", "обратный звонок не работает", ("обратныйзванок", "обратный званок")),
+        # A Russian word run onto a number or a Latin word.
+        ("номер не работает с2023 года", "номер не работает с 2023 года", ("с2023", "с 2023")),
+        ("звонок в 2023году", "звонок в 2023 году", ("2023году", "2023 году")),
+        ("поддержкаozon", "поддержка ozon", ("поддержкаozon", "поддержка ozon")),
+        # A space put inside a name: joined into the corpus's word, its capital kept.
+        ("телефон поддержки в Моск ве", "телефон поддержки в Москве", ("Моск ве", "Москве")),
+    ],
+)
+def test_cyrillic_words_run_together_with_a_typo_a_number_or_a_latin_word_come_apart(
+    rewriting, engine: SearchEngine, typed: str, meant: str, changed: tuple
+) -> None:
+    rewritten, corrections = rewriting(engine, typed)
+    assert rewritten == meant
+    assert ("spelling", *changed) in corrections
+
+
+def test_a_phone_spelt_out_finds_what_the_phone_finds(engine: SearchEngine) -> None:
+    as_typed = engine.search("8 800 234-70-00", k=1)[0].passage_id
+    assert engine.search("8 8 0 0 2 3 4 - 7 0 - 0 0", k=1)[0].passage_id == as_typed

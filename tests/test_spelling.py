@@ -1,0 +1,427 @@
+"""The spelling step: typos towards the corpus, real-word typos only when they help, the fitted channel's pick."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from search import Document, SearchEngine
+from search.query import QueryRewriter
+from search.rewrite import Rewrite
+from search.spelling import _first_two_swapped
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("статус закза", "статус заказа"),
+        ("вазврат товара", "возврат товара"),
+        ("двойнае списане", "двойное списание"),  # the corpus's «двойное», not the dictionary's «двойнее»
+        ("списали деньги дваждый", "списали деньги дважды"),  # one edit, not «важный» at two
+        ("озон не вазвращает деньги", "озон не возвращает деньги"),  # a form the corpus never uses
+        ("в чаге", "в чате"),  # real words the corpus does not use: чага, закат
+        ("мой закат не пришел", "мой заказ не пришел"),
+    ],
+)
+def test_spelling_is_corrected_towards_the_corpus(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
+    rewritten, corrections = rewriting(engine, typed)
+    assert rewritten == meant and {step for step, _, _ in corrections} == {"spelling"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # misspellings by ear or by rule, towards the corpus's words
+        ("щет на оплату", "счет на оплату"),  # «сч» written «щ»: one misspelling, two edits (was «ищет»)
+        ("что делать если заказ не пришол", "что делать если заказ не пришел"),  # «ё» after «ш» (was «пришло»)
+        ("прасматреть заказы", "просмотреть заказы"),  # two unstressed vowels (was left as typed)
+        ("как заказот карту Ozon?", "как заказать карту Ozon?"),  # two by ear, not «заказов» with a far key
+        ("не могу связатся с поддержкой", "не могу связаться с поддержкой"),
+        ("безплатная доставка", "бесплатная доставка"),
+        ("как удалить акаунт", "как удалить аккаунт"),
+        ("цыфровой товар", "цифровой товар"),
+        ("верефикация продавца", "верификация продавца"),
+        ("ограниченый доступ", "ограниченный доступ"),
+        # and well-typed words left alone
+        ("возврат денег на карту", "возврат денег на карту"),
+        ("где мой заказ", "где мой заказ"),
+        ("как оформить возврат", "как оформить возврат"),
+    ],
+)
+def test_misspellings_by_ear_come_back_and_real_words_stay(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+def test_a_cyrillic_reading_of_a_latin_word_of_the_corpus_is_searched_alongside_it_not_corrected(rewriting) -> None:
+    engine = SearchEngine.build(
+        [
+            Document(
+                id="shorts",
+                title="Shorts",
+                path="shorts.txt",
+                text="Shorts — короткие вертикальные видео до минуты. Загрузить Shorts можно с телефона.",
+            ),
+            Document(
+                id="quality",
+                title="Качество",
+                path="quality.txt",
+                text="Стандарт качества: видео в разрешении standard definition или HD.",
+            ),
+            Document(id="clothes", title="Одежда", path="clothes.txt", text="Летняя одежда: футболки и юбки."),
+        ]
+    )
+    info = engine.search("как загрузить шортс", k=1).query
+    assert info.rewritten == "как загрузить шортс" and "shorts" in info.expansions  # not the dictionary's «шорты»
+    assert rewriting(engine, "стандар качества")[0] == "стандарт качества"  # the corpus's own word is as near
+    assert rewriting(engine, "как загрузить шорты")[0] == "как загрузить шорты"  # a real word stays
+
+
+TINY_CORPUS = {
+    "studio": ("Студия", "Студия звукозаписи работает каждый день с девяти утра до девяти вечера."),
+    "cats": ("Кошки", "Кат — старое слово для палача. Кошка и кот живут в доме; кат и кошка не дружат."),
+    "bakery": ("Пекарня", "Пекарня печёт хлеб и булки по утрам, а вечером продаёт пироги."),
+    "garage": ("Гараж", "Гараж чинит машины: замена масла, шин и тормозов за один день."),
+    "library": ("Библиотека", "Библиотека выдаёт книги на две недели; продлить срок можно по телефону."),
+}
+
+
+@pytest.fixture(scope="module")
+def studio_and_cats() -> SearchEngine:
+    """Five tiny documents, a studio's hours among them, and cats (where «кат» is a word of its own)."""
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in TINY_CORPUS.items()]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("студя звукозаписи", "студия звукозаписи"),  # студя: a form of «студить» no document uses
+        ("кат и кошка", "кат и кошка"),  # «кат» is the corpus's own word: it stays
+        ("кот дома", "кот дома"),  # a real word the corpus uses
+        ("телепортация кошки", "телепортация кошки"),  # a real word nothing is one edit from
+        ("рецепт борща", "рецепт борща"),  # no passage covers it either way
+        # three misspellings by ear (two letters doubled, «о» heard as «а»), no word within two edits: the corpus's
+        # word its doubled letters single and one edit away
+        ("бибблиатекка", "библиотека"),
+    ],
+)
+def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query(
+    rewriting, studio_and_cats: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(studio_and_cats, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # «мыть» and «мочь» share a first letter, not a stem: no aspect pair, so «моет» may be «может»
+        ("моет ли поддержка вернуть деньги", "может ли поддержка вернуть деньги"),
+        ("мажет ли курьер позвонить", "может ли курьер позвонить"),
+        # the first letter struck on a neighbouring key (ш for г), when no other corpus word is one edit away
+        ("в каком шоду открылся озон", "в каком году открылся озон"),
+        # real words that stay: an aspect pair, a word nothing likelier is near, the corpus's own words
+        ("как заполнять анкету продавца", "как заполнять анкету продавца"),
+        ("мыть посуду", "мыть посуду"),
+        ("курьер не пришел в срок", "курьер не пришел в срок"),
+    ],
+)
+def test_real_word_typos_of_another_stem_or_first_key_are_corrected(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a Russian word glued by a hyphen to a Latin brand or a number is read as a word, its prefix as written
+        ("как связаться с Ozon-поддрежкой", "как связаться с Ozon-поддержкой"),
+        ("сколько стоит 2-дневнач доставка", "сколько стоит 2-дневная доставка"),
+        ("как оплатить Ozon-картой", "как оплатить Ozon-картой"),
+    ],
+)
+def test_a_word_glued_to_a_latin_prefix_or_a_number_is_corrected(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # the closest word («вит», «отвар», «абзаца») is one no passage has beside the query's other words;
+        # two slips away is the corpus's word that the best passage then covers the query with
+        ("как вйит в Ozon ID?", "как войти в Ozon ID?"),
+        ("как отправить другу отавр", "как отправить другу товар"),
+        ("абзаа знаний", "база знаний"),
+        # «операцию» is the corpus's word, but a far key struck is no slip of the finger; two letters left out are
+        ("карточка не прошла одеацию", "карточка не прошла модерацию"),
+        # the corpus has «пометку» two slips away, but no passage covers the query with it: the closest word stays
+        ("как оформить ипоетку через озон", "как оформить ипотеку через озон"),
+        # «тикета» (the documents' «тикет») and «этикетка» are one slip each: the passage that covers the query decides
+        ("тикетка возврат", "этикетка возврат"),
+        # «крата» is a real word, and «вывод средств» alone is covered over half: «карта» is 100× likelier and
+        # makes the best passage cover all of it
+        ("вывод средств крата", "вывод средств карта"),
+        # the same in questions covered over half already, where a passage then covers far more of them
+        ("как выбрать нужный пункт в голосовом мерю?", "как выбрать нужный пункт в голосовом меню?"),
+        ("ранится ли история переписки с поддержкой", "хранится ли история переписки с поддержкой"),
+        # a three-letter real word (соя, мнить) is a four-letter word of the corpus with a letter dropped
+        ("возместят ли убытки если сой по вине озона", "возместят ли убытки если сбой по вине озона"),
+        ("как выбрать нужный пункт в голосовом мню?", "как выбрать нужный пункт в голосовом меню?"),
+    ],
+)
+def test_a_typo_s_correction_is_weighed_in_the_query_s_context(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    rewritten, corrections = rewriting(engine, typed)
+    assert rewritten == meant and {step for step, _, _ in corrections} == {"spelling"}
+
+
+@pytest.mark.parametrize(
+    ("typed", "alongside"),
+    [
+        ("как связаться с Подддержкй", "поддержка"),  # two slips in a long name: a letter doubled, a neighbour
+        ("как отменить Зарос в поддержку", "запрос"),  # a dictionary word (зарасти) no document uses, one slip away
+    ],
+)
+def test_a_misspelt_capitalised_word_is_searched_alongside_the_corpus_word(
+    engine: SearchEngine, typed: str, alongside: str
+) -> None:
+    info = engine.search(typed, k=1).query
+    assert info.rewritten == typed and alongside in info.expansions  # never overwritten: it may be a name
+
+
+def test_a_hyphenated_word_is_corrected_part_by_part(rewriting, engine: SearchEngine) -> None:
+    """No word is near «по-аеглийскр» as a whole; its second part is one word with two slips. An adverb of
+    an adjective the dictionary knows («по-голландски») is no typo, though pymorphy3 lacks the adverb."""
+    assert rewriting(engine, "отвечает ли поддержка по-аеглийскр")[0] == "отвечает ли поддержка по-английски"
+    assert rewriting(engine, "интернет-мпгазин")[0] == "интернет-магазин"
+    assert rewriting(engine, "отвечает ли поддержка по-голландски")[1] == []
+
+
+def test_a_typo_before_a_full_stop_is_corrected_and_the_stop_kept(rewriting, engine: SearchEngine) -> None:
+    """A sentence's last word carries its full stop or ellipsis; a Latin word's «.» is a key of the other
+    layout («ozon.ru» stays a domain)."""
+    assert rewriting(engine, "Не могу оформить возварт. Что делать?")[0] == "Не могу оформить возврат. Что делать?"
+    assert rewriting(engine, "как оформить возварт…")[0] == "как оформить возврат…"
+    assert rewriting(engine, "вернуть деньги на ozon.ru")[1] == []
+
+
+def test_the_first_two_letters_swapped_keep_the_first_letter(rewriting, engine: SearchEngine) -> None:
+    """«зоон» is a dictionary word (a zoological term), so a real-word typo; its first two letters swapped
+    are one slip, not the first letter missed, and «озон» is the documents' word."""
+    assert rewriting(engine, "номер горячей линии зоон")[0] == "номер горячей линии озон"
+    assert _first_two_swapped("зоон", "озон") and _first_two_swapped("бкулки", "булки") is False
+    assert not _first_two_swapped("оон", "оон") and not _first_two_swapped("ззон", "ззон")
+
+
+@pytest.mark.parametrize(
+    ("typed", "alongside"),
+    [
+        ("когда работает Пекаорня", "пекарня"),  # a capitalised word, one slip from the corpus's
+        ("работает ли Студиия", "студия"),  # a letter doubled
+        ("когда работает Пекарне", None),  # the corpus's word in another case: no typo
+        ("хлеб у Пекарн", "пекарня"),  # one slip in the ending (a letter left out)
+        ("работает ли Ытудия", "студия"),  # one slip on the first letter (a neighbouring key)
+        ("хлеб у Пекарну", None),  # an edit in the ending no slip makes: a name in another case, left alone
+    ],
+)
+def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a_slip(
+    studio_and_cats: SearchEngine, typed: str, alongside: str | None
+) -> None:
+    info = studio_and_cats.search(typed, k=1).query
+    assert info.rewritten == typed  # a name is never overwritten: it may be another spelling of it
+    assert (alongside in info.expansions) if alongside else not info.expansions
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # Real words the language uses more than the help centre's word, which the help centre says far more often
+        # than the language does: the corpus's own frequency is the likelier story.
+        ("записывать данные звона", "записывать данные звонка"),
+        ("какие форматы файлов можно отправить в поддержу", "какие форматы файлов можно отправить в поддержку"),
+    ],
+)
+def test_a_real_word_typo_weighs_the_corpus_word_by_the_corpus_own_frequency(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+    assert engine.index.spelling is not None
+    language = engine.index.spelling.frequency
+    corrected = meant.split()[-1]
+    # what decides: the language alone does not use the corpus word 100× more than the real word typed
+    assert language(corrected) - language(typed.split()[-1]) < 2.0
+
+
+def test_a_long_name_one_slip_from_a_dictionary_word_is_searched_alongside_it(engine: SearchEngine) -> None:
+    # The documents never name Great Britain: the dictionary's word is searched beside the name as typed.
+    info = engine.search("доставка в Великобританиии", k=1).query
+    assert info.rewritten == "доставка в Великобританиии"  # a name is never overwritten
+    assert "великобритания" in info.expansions
+    typed_right = engine.search("доставка в Великобританию", k=1).query
+    assert not [c for c in typed_right.corrections if c.original == "великобритания"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("сколко стоит доставка", "сколько стоит доставка"),  # not the rarer «сколков», one edit away too
+        ("одбавочнй номер", "добавочный номер"),  # two slips from a word of the language
+        ("do skolki rabotaet podderzhka", "до скольки работает поддержка"),  # not the rare «сколки»
+        ("промокод на первый заказ", "промокод на первый заказ"),  # jargon: no two slips from «протокол»
+    ],
+)
+def test_the_language_s_frequent_words_rank_and_reach_what_the_corpus_cannot(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+# --- the fitted noisy channel (search.spelling_channel) ------------------------------------------------------
+
+
+def _rewriters(engine: SearchEngine) -> tuple[QueryRewriter, QueryRewriter]:
+    """Two fresh rewriters over the engine's vocabulary and coverage: the hand order alone, and with the channel."""
+    from search.pipeline import Understand
+
+    understand = next(stage for stage in engine.pipeline.stages if isinstance(stage, Understand))
+    hand, fitted = (QueryRewriter(understand.rewriter.vocabulary, understand._best_passage_coverage) for _ in "ab")
+    hand.steps[-1].channel = None  # type: ignore[attr-defined]
+    return hand, fitted
+
+
+@pytest.mark.parametrize(
+    ("typed", "hand", "meant"),
+    [
+        # two slips in «оплатить»: the hand order takes the nearest form, a noun's genitive plural; the channel
+        # weighs a verb of the query's passages, one edit further
+        ("как оплатть заказ картой", "как оплат заказ картой", "как оплатить заказ картой"),
+        ("где посмотет переписку", "где поможет переписку", "где посмотреть переписку"),
+    ],
+)
+def test_the_fitted_channel_picks_the_word_the_query_means(
+    engine: SearchEngine, typed: str, hand: str, meant: str
+) -> None:
+    by_hand, fitted = _rewriters(engine)
+    assert fitted.steps[-1].channel is not None  # type: ignore[attr-defined]  # the shipped model
+    assert by_hand.rewrite(typed).text == hand
+    rewrite = fitted.rewrite(typed)
+    assert rewrite.text == meant
+    assert [c.step for c in rewrite.corrections] == ["spelling"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["не могу найти заказ", "как вернуть деньги за товар", "сколько идет доставка"],
+)
+def test_the_fitted_channel_leaves_well_typed_queries_alone(engine: SearchEngine, query: str) -> None:
+    _, fitted = _rewriters(engine)
+    assert fitted.rewrite(query).text == query
+
+
+def test_the_channel_reads_as_many_features_as_the_model_has(engine: SearchEngine) -> None:
+    from search.spelling_channel import CHANNEL_FEATURES, PAIR_FEATURES
+
+    _, fitted = _rewriters(engine)
+    step = fitted.steps[-1]
+    assert step.channel_groups(Rewrite("как оплат заказ картой", (), ())) == []  # type: ignore[attr-defined]
+    rewrite = _rewriters(engine)[0].rewrite("как оплатть заказ картой")
+    [(correction, pool, rows)] = step.channel_groups(rewrite)  # type: ignore[attr-defined]
+    assert (correction.original, pool[0]) == ("оплатть", "оплат")
+    assert "оплатить" in pool
+    assert rows.shape == (len(pool), len(CHANNEL_FEATURES))
+    assert len(step.channel.coef) == len(PAIR_FEATURES) == 3 * len(CHANNEL_FEATURES)  # type: ignore[attr-defined]
+
+
+def test_the_channels_bound_leaves_out_only_rivals_it_could_not_take(engine: SearchEngine) -> None:
+    """``channel_groups`` with the model leaves out, before their coverage look-ups, the rivals ``could_take``
+    (plain Python) rules out: never one the model's numpy probabilities would take, and the same pick."""
+    by_hand, fitted = _rewriters(engine)
+    step = fitted.steps[-1]
+    channel = step.channel  # type: ignore[attr-defined]
+    left_out = changed = 0
+    typos = ["как оплатть заказ картой", "где посмотет переписку", "не могу найьи заказ", "вернтуь деньги зв товар"]
+    for typed in typos:
+        rewrite = by_hand.rewrite(typed)
+        full = step.channel_groups(rewrite)  # type: ignore[attr-defined]
+        assert full, typed
+        pruned = {c: (pool, rows) for c, pool, rows in step.channel_groups(rewrite, channel)}  # type: ignore[attr-defined]
+        for correction, pool, rows in full:
+            taken = channel.probabilities(rows) > channel.threshold
+            could = channel.could_take(rows[0].tolist(), rows[1:].tolist())
+            assert all(could[i] for i in np.flatnonzero(taken)), (typed, pool)
+            kept_pool, kept_rows = pruned.get(correction, (pool[:1], rows[:1]))
+            assert kept_pool[channel.pick(kept_rows)] == pool[channel.pick(rows)]
+            left_out += len(pool) - len(kept_pool)
+            changed += channel.pick(rows) != 0
+    assert left_out > 0 and changed > 0  # the bound does leave work out, and rivals the model takes stay
+
+
+def test_the_channel_reuses_the_nearest_candidates_the_correction_ranked(engine: SearchEngine) -> None:
+    """The channel's rivals begin with the typo's nearest candidates as ``_correct`` ranked them (kept per word):
+    the same groups as ranking them again, and the same rewrite with that memo emptied."""
+    from search.recent import Recent
+
+    typos = ["как оплатть заказ картой", "где посмотет переписку", "не могу найьи заказ", "вернтуь деньги зв товар"]
+    by_hand, fitted = _rewriters(engine)
+    step = fitted.steps[-1]
+    for typed in typos:
+        rewrite = by_hand.rewrite(typed)
+        cached = step.channel_groups(rewrite)  # type: ignore[attr-defined]
+        for correction, pool, _ in cached:
+            word = correction.original
+            assert step._nearest.get(word, tuple) != ()  # type: ignore[attr-defined]  # kept by the correction
+            nearest = step._ranked(word, step._candidates(word), first=6)[:6]  # type: ignore[attr-defined]
+            rivals = [c for c in nearest if c != pool[0]]
+            assert pool[1 : 1 + len(rivals)] == rivals
+        step._nearest = Recent(10)  # type: ignore[attr-defined]
+        uncached = step.channel_groups(rewrite)  # type: ignore[attr-defined]
+        assert [(c, p) for c, p, _ in cached] == [(c, p) for c, p, _ in uncached]
+        assert all(np.array_equal(a, b) for (_, _, a), (_, _, b) in zip(cached, uncached, strict=True))
+    _, fresh = _rewriters(engine)
+    _, emptied = _rewriters(engine)
+    for typed in typos:
+        emptied.steps[-1]._nearest = Recent(10)  # type: ignore[attr-defined]
+        assert fresh.rewrite(typed) == emptied.rewrite(typed)
+
+
+def test_the_spelling_channel_model_round_trips_exactly(tmp_path: Path) -> None:
+    import json
+
+    from search.spelling_channel import MODEL_FILE, SpellingChannel
+
+    shipped = SpellingChannel.load()
+    assert shipped.to_json() == json.loads(MODEL_FILE.read_text(encoding="utf-8"))
+    again = SpellingChannel.load(shipped.save(tmp_path / "channel.json"))
+    assert again == shipped
+    rows = np.random.default_rng(0).normal(size=(5, len(shipped.mean) // 3))
+    assert np.array_equal(again.probabilities(rows), shipped.probabilities(rows))
+    assert 0.0 < shipped.threshold < 1.0
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda text: text[: len(text) // 2],  # cut short
+        lambda text: "",
+        lambda text: text.replace('"spelling-channel/1"', '"spelling-channel/0"'),
+        lambda text: text.replace('"rival_coverage_gain"', '"rival_coverage_loss"'),  # another code's features
+        lambda text: text.replace('"intercept": ', '"intercept": "x", "was": '),
+        lambda text: text.replace('"coef": [', '"coef": [NaN, '),
+        lambda text: text.replace('"threshold": ', '"threshold": 2, "was": '),
+    ],
+)
+def test_a_damaged_spelling_channel_model_is_one_clear_error(tmp_path: Path, damage) -> None:
+    from search.spelling_channel import MODEL_FILE, SpellingChannel, SpellingChannelFormatError
+
+    broken = tmp_path / "channel.json"
+    broken.write_text(damage(MODEL_FILE.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(SpellingChannelFormatError, match="channel.json.*spelling-channel model.*benchmarks"):
+        SpellingChannel.load(broken)
