@@ -458,21 +458,6 @@ def _deletion_patterns(size: int, depth: int) -> list[tuple[int, ...]]:
     return [dropped for count in range(depth + 1) for dropped in combinations(range(size), count)]
 
 
-def _deletions(word: str, depth: int) -> set[str]:
-    if depth == 2:  # the usual case, without building each frontier: every way to drop up to two letters
-        n = len(word)
-        found = {word[:i] + word[i + 1 :] for i in range(n)}
-        found.update([word[:i] + word[i + 1 : j] + word[j + 1 :] for i in range(n) for j in range(i + 1, n)])
-        found.add(word)
-        return found
-    found = {word}
-    frontier = {word}
-    for _ in range(depth):
-        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(len(w))} - found
-        found |= frontier
-    return found
-
-
 _LETTERS = "абвгдежзийклмнопрстуфхцчшщъыьэюя"
 
 
