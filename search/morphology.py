@@ -8,6 +8,7 @@ the cache answers almost every lookup after the first few passages.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -20,6 +21,15 @@ from .lang import FUNCTION_GRAMMEMES, FUNCTION_POS, NEGATIONS
 
 # pymorphy3's grammemes of forms people write for others: distorted («ето»), misspelt
 _DISTORTED = frozenset({"Dist", "Erro"})
+# A string ``_Guesses`` reads without parsing it: lowercase Cyrillic letters only (no hyphen, digit or Latin letter,
+# so that only the dictionary, the prefix and suffix guessers and the unknown-word fallback see it).
+_PLAIN = re.compile("[а-яё]+")
+# The pymorphy3 whose analyzer units ``_Guesses`` was derived from (read against its source): another version
+# parses every string.
+_GUESSED_VERSION = "2.0.6"
+# The word endings whose suffix guesses ``_Guesses`` keeps (a dict, emptied when full).
+_ENDINGS_KEPT = 20_000
+_FUNCTION = 2  # ``_Guesses._kind`` of a function word's tag
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +40,232 @@ class Lemma:
     function_word: bool
     pos: str | None = None  # pymorphy3's part of speech of the best parse
     distorted: bool = False  # a form the dictionary marks as a misspelling or a distortion («ето», «шо»)
+
+
+class LemmaSet:
+    """A set of lemmas that also answers whether one of them starts with a string (a sorted copy, bisected)."""
+
+    def __init__(self, lemmas: Iterable[str]) -> None:
+        self.lemmas = frozenset(lemmas)
+        self._sorted = sorted(self.lemmas)
+
+    def __contains__(self, lemma: object) -> bool:
+        return lemma in self.lemmas
+
+    def has_prefix(self, prefix: str) -> bool:
+        index = bisect.bisect_left(self._sorted, prefix)
+        return index < len(self._sorted) and self._sorted[index].startswith(prefix)
+
+
+class _Guesses:
+    """What pymorphy3's best parse of a string its dictionary lacks can be, bounded without parsing it (~50 µs).
+
+    Read from pymorphy3 2.0.6's units (``lang/ru``'s default chain) for a lowercase Cyrillic string ``w`` no
+    dictionary form spells (ё or е): the dictionary, initials (capitals), shape and hyphen units give nothing, so
+    the best parse is, in the chain's order (a terminal unit with a parse ends it; without P(t|w) figures for
+    ``w`` the estimator keeps that order):
+
+    1. ``KnownPrefixAnalyzer``: for the longest known prefix ``p`` (a remainder ``r`` of 3+ letters) whose
+       remainder's full parse has a productive tag: ``p`` + the first such parse of ``r``. A dictionary ``r``'s
+       parses are its dictionary parses; any other ``r``'s parses are all productive (guesses keep productive
+       tags, the fallback's UNKN is one), so its best is read the same way, one level down, with ``p`` ahead.
+    2. ``UnknownPrefixAnalyzer``: ``w[:j]`` + a productive dictionary parse of ``w[j:]`` (1 ≤ j ≤ 5, 3+ letters
+       left); its parses come before the suffix guesser's.
+    3. ``KnownSuffixAnalyzer`` (4+ letters): per paradigm prefix ``P`` of ``w``, the productive parses stored for
+       ``w``'s longest ending ``e`` that has one (5 letters down to 1); ``build_normal_form`` on ``w[:-len(e)] +
+       e`` makes each lemma normal prefix + ``w[len(P):-len(e)]`` + a tail fixed by the ending and the paradigm
+       (the compiler stores a form under an ending at least as long as its suffix; a form that is not so is
+       parsed).
+    4. ``UnknAnalyzer``: ``w`` itself.
+
+    Each answer is a necessary condition (every parse of the unit that gives the best one is weighed): False is
+    exact, True means "parse it". The guessers keep productive tags only (no PREP, CONJ, PRCL, INTJ, NPRO, Apro),
+    so a guess is a function word only by a productive function tag (ADVB with Ques or Dmns: «…где», «…тут»)."""
+
+    def __init__(self, analyzer: Any, spelt: Callable[[str], bool]) -> None:
+        import pymorphy3
+        from pymorphy3 import units
+        from pymorphy3.lang import ru
+
+        dictionary = analyzer.dictionary
+        self.dictionary = dictionary
+        self.spelt = spelt  # ``DictionaryAnalyzer`` has a parse: ``word_is_known``
+        self.substitutes = analyzer.char_substitutes
+        estimator = analyzer.prob_estimator
+        self.probabilities = getattr(estimator, "p_t_given_w", None)
+        self._endings: dict[tuple[int, str], _Ending] = {}
+        self._kinds: dict[int, int] = {}
+        self.enabled = False
+        chain = [
+            [units.DictionaryAnalyzer, units.AbbreviatedFirstNameAnalyzer, units.AbbreviatedPatronymicAnalyzer],
+            units.NumberAnalyzer,
+            units.PunctuationAnalyzer,
+            [units.RomanNumberAnalyzer, units.LatinAnalyzer],
+            units.HyphenSeparatedParticleAnalyzer,
+            units.HyphenAdverbAnalyzer,
+            units.HyphenatedWordsAnalyzer,
+            units.KnownPrefixAnalyzer,
+            [units.UnknownPrefixAnalyzer, units.KnownSuffixAnalyzer],
+            units.UnknAnalyzer,
+        ]
+        shape = [
+            [type(u) for u in item] if isinstance(item, (list, tuple)) else type(item) for item in ru.DEFAULT_UNITS
+        ]
+        if pymorphy3.__version__ != _GUESSED_VERSION or analyzer.lang != "ru" or shape != chain:
+            return  # another chain than the one read: every string is parsed
+        if estimator is not None and self.probabilities is None:
+            return
+        initials = "".join(unit.letters for unit in ru.DEFAULT_UNITS[0][1:])
+        known_prefix, (_, known_suffix) = ru.DEFAULT_UNITS[-3], ru.DEFAULT_UNITS[-2]
+        if any(letter.islower() for letter in initials) or min(map(len, known_prefix.known_prefixes)) < 2:
+            return  # an initial a lowercase string could be; a prefix the two-letter index misses
+        self.min_remainder = known_prefix.min_remainder_length
+        self.known_prefixes: dict[str, list[str]] = {}
+        for prefix in sorted(known_prefix.known_prefixes, key=len, reverse=True):
+            self.known_prefixes.setdefault(prefix[:2], []).append(prefix)
+        self.min_suffix_word = known_suffix.min_word_length
+        options = dictionary.meta.get("compile_options") or dictionary.meta.get("prediction_options") or {}
+        self.max_suffix = options.get("max_suffix_length")
+        self.paradigm_prefixes = list(dictionary.paradigm_prefixes)
+        self.enabled = isinstance(self.max_suffix, int) and self.max_suffix > 0
+
+    def readable(self, word: str) -> bool:
+        """Whether ``word`` is a string these bounds cover: plain lowercase Cyrillic that no dictionary form spells."""
+        return self.enabled and _PLAIN.fullmatch(word) is not None and not self.spelt(word)
+
+    def may_have_lemma_in(self, word: str, lemmas: LemmaSet, head: str = "") -> bool:
+        """Whether ``head`` + the best parse's lemma of a ``readable`` ``word`` (ё folded) may be in ``lemmas``."""
+        unit, found = self._unit(word)
+        if unit == "prefix":
+            prefix, rest = found
+            return self.may_have_lemma_in(rest, lemmas, head + prefix)
+        if unit == "parses":
+            return any((head + lemma).replace("ё", "е") in lemmas for lemma, _ in found)
+        if unit == "estimated":
+            return True
+        head, folded = head.replace("ё", "е"), word.replace("ё", "е")
+        endings = self._endings_of(word)
+        for prefix, ending in endings:
+            if ending.unsure or len(word) - ending.length < len(prefix):
+                return True
+            core = folded[len(prefix) : len(word) - ending.length]
+            if any(head + before + core + after in lemmas for before, after in ending.lemmas):
+                return True
+        return not endings and head + folded in lemmas  # the fallback's lemma: the string itself
+
+    def may_be_function_word(self, word: str) -> bool:
+        """Whether the best parse of a ``readable`` ``word`` may carry a function word's tag."""
+        unit, found = self._unit(word)
+        if unit == "prefix":
+            return self.may_be_function_word(found[1])
+        if unit == "parses":
+            return any(kind == _FUNCTION for _, kind in found)
+        return unit == "estimated" or any(ending.function or ending.unsure for _, ending in self._endings_of(word))
+
+    def _unit(self, word: str) -> tuple[str, Any]:
+        """Which unit gives the best parse of a ``readable`` ``word``, and what it gives: "estimated" (P(t|w)
+        figures may reorder its parses), "prefix" (a known prefix and a remainder no dictionary form spells),
+        "parses" (a known prefix's or the unknown-prefix guesser's (lemma, ``_kind``) pairs, prefix included), or
+        "suffix" (the suffix guesser's or the fallback's)."""
+        if self.probabilities is not None and self.probabilities.has_keys_with_prefix(word + ":"):
+            return "estimated", None
+        for prefix in self.known_prefixes.get(word[:2], ()):
+            if word.startswith(prefix) and len(word) - len(prefix) >= self.min_remainder:
+                rest = word[len(prefix) :]
+                if not self.spelt(rest):
+                    return "prefix", (prefix, rest)
+                parses = self._dictionary_parses(rest)
+                if parses:
+                    return "parses", [(prefix + lemma, kind) for lemma, kind in parses]
+        spelt = self.spelt
+        parses = [
+            (word[:cut] + lemma, kind)
+            for cut in range(1, 1 + min(5, len(word) - 3))
+            if spelt(word[cut:])
+            for lemma, kind in self._dictionary_parses(word[cut:])
+        ]
+        return ("parses", parses) if parses else ("suffix", None)
+
+    def _dictionary_parses(self, word: str) -> list[tuple[str, int]]:
+        """(lemma, ``_kind``) of each productive dictionary parse of a ``spelt`` ``word``."""
+        dictionary = self.dictionary
+        return [
+            (dictionary.build_normal_form(paradigm, index, fixed), kind)
+            for fixed, forms in dictionary.words.similar_items(word, self.substitutes)
+            for paradigm, index in forms
+            if (kind := self._kind(paradigm, index))
+        ]
+
+    def _kind(self, paradigm_id: int, index: int) -> int:
+        """What a paradigm's form's tag is to a guess: 0 unproductive (no guesser keeps it), ``_FUNCTION`` a
+        productive function word's (``Lemma.function_word``), 1 else; kept per tag (a few hundred)."""
+        paradigm = self.dictionary.paradigms[paradigm_id]
+        tag_id = paradigm[len(paradigm) // 3 + index]  # ``Dictionary.build_tag_info``'s look-up
+        kind = self._kinds.get(tag_id)
+        if kind is None:
+            tag = self.dictionary.gramtab[tag_id]
+            function = tag.POS in FUNCTION_POS or bool(tag.grammemes & FUNCTION_GRAMMEMES)
+            kind = self._kinds[tag_id] = (_FUNCTION if function else 1) if tag.is_productive() else 0
+        return kind
+
+    def _endings_of(self, word: str) -> list[tuple[str, _Ending]]:
+        """``KnownSuffixAnalyzer.parse``: per paradigm prefix ``word`` starts with, the endings whose parses it
+        keeps — from the longest down to the first with uses (none under ``min_word_length`` letters)."""
+        if len(word) < self.min_suffix_word:
+            return []
+        found = []
+        for prefix_id, prefix in enumerate(self.paradigm_prefixes):
+            if not word.startswith(prefix):
+                continue
+            for length in range(min(self.max_suffix, len(word)), 0, -1):
+                key = (prefix_id, word[-length:])
+                ending = self._endings.get(key)
+                if ending is None:
+                    if len(self._endings) >= _ENDINGS_KEPT:
+                        self._endings.clear()
+                    ending = self._endings[key] = self._read_ending(prefix_id, key[1])
+                if ending.parses:
+                    found.append((prefix, ending))
+                if ending.uses:
+                    break
+        return found
+
+    def _read_ending(self, prefix_id: int, ending: str) -> _Ending:
+        """The suffix guesser's productive parses stored for one ending and paradigm prefix, as lemma rules."""
+        dictionary = self.dictionary
+        prefixes, suffixes = dictionary.paradigm_prefixes, dictionary.suffixes
+        lemmas: set[tuple[str, str]] = set()
+        parses = function = unsure = False
+        uses = 0
+        for stored, forms in dictionary.prediction_suffixes_dawgs[prefix_id].similar_items(ending, self.substitutes):
+            for count, paradigm_id, index in forms:
+                kind = self._kind(paradigm_id, index)
+                if not kind:
+                    continue
+                parses, uses, function = True, uses + count, function or kind == _FUNCTION
+                paradigm = dictionary.paradigms[paradigm_id]
+                size = len(paradigm) // 3
+                form_prefix, form_suffix = prefixes[paradigm[size * 2 + index]], suffixes[paradigm[index]]
+                if form_prefix != prefixes[prefix_id] or len(form_suffix) > len(stored):
+                    unsure = True  # not the compiler's layout
+                elif index == 0:  # the normal form itself: the string with the stored ending
+                    lemmas.add((form_prefix, stored.replace("ё", "е")))
+                else:
+                    tail = stored[: len(stored) - len(form_suffix)] + suffixes[paradigm[0]]
+                    lemmas.add((prefixes[paradigm[size * 2]].replace("ё", "е"), tail.replace("ё", "е")))
+        return _Ending(len(ending), parses, uses, function, unsure, tuple(lemmas))
+
+
+@dataclass(frozen=True, slots=True)
+class _Ending:
+    """The suffix guesser's parses of strings with one ending (``length`` letters) under one paradigm prefix."""
+
+    length: int
+    parses: bool  # some productive parse
+    uses: int  # their dictionary counts (the guesser stops at the first ending with some)
+    function: bool  # one of them a function word's
+    unsure: bool  # one of them stored otherwise than the compiler does: parse
+    lemmas: tuple[tuple[str, str], ...]  # (before, after): a lemma is before + the string's core + after
 
 
 class Morphology:
@@ -53,6 +289,7 @@ class Morphology:
         self._all_cache: dict[str, tuple[str, ...]] = {}
         self._known_cache: dict[str, bool] = {}
         self._paradigms: dict[int, list[tuple[str, str]]] = {}
+        self._guesses: _Guesses | None = None  # built on the first string no dictionary form spells
         self._lock = threading.Lock()
         # The letters pymorphy3 reads fuzzily (``е`` as ``ё`` too): a string without one is a form exactly when
         # the dictionary holds it as written.
@@ -91,6 +328,30 @@ class Morphology:
         result = Lemma(parse.normal_form.replace("ё", "е"), function_word, tag.POS, distorted)
         self._cache[word] = result
         return result
+
+    def lemma_in(self, word: str, lemmas: LemmaSet) -> bool:
+        """``lemma(word).lemma in lemmas``, without parsing a string no dictionary form spells when no lemma
+        pymorphy3 could guess for it is one of ``lemmas`` (``_Guesses``: ~3 µs against a ~50 µs parse)."""
+        cached = self._cache.get(word)
+        if cached is None and self._ruled_out(word, lambda guesses: guesses.may_have_lemma_in(word, lemmas)):
+            return False
+        return self.lemma(word).lemma in lemmas
+
+    def is_function_word(self, word: str) -> bool:
+        """``lemma(word).function_word``, without parsing a string no dictionary form spells when no guess of
+        pymorphy3 for it carries a function word's tag."""
+        cached = self._cache.get(word)
+        if cached is None and self._ruled_out(word, lambda guesses: guesses.may_be_function_word(word)):
+            return False
+        return self.lemma(word).function_word
+
+    def _ruled_out(self, word: str, possible: Callable[[_Guesses], bool]) -> bool:
+        """Whether ``word`` is a string ``_Guesses`` reads and ``possible`` is False for it."""
+        guesses = self._guesses
+        if guesses is None:
+            guesses = self._guesses = _Guesses(self._analyzer, self._spelling())
+        with self._lock:
+            return guesses.readable(word) and not possible(guesses)
 
     def warm(self, words: Iterable[str]) -> None:
         """Parse ``words`` now (a corpus's own, when its index opens: ~15 µs a word): a query, and the passages
@@ -153,6 +414,13 @@ class Morphology:
                 ]
             except ValueError:
                 return [word for word in listed if _reads(word.lower(), dictionary, fuzzy_form)]
+
+    def _spelling(self) -> Callable[[str], bool]:
+        """Whether a dictionary form spells a lowercase string, its fuzzy letters read otherwise too."""
+        dictionary = self._analyzer.dictionary.words
+        fuzzy_form = self._fuzzy_form(dictionary)
+        letter = self._one_fuzzy[0] if self._one_fuzzy is not None else ""
+        return lambda word: word in dictionary or (letter in word and fuzzy_form(word))
 
     def _fuzzy_form(self, dictionary: Any) -> Callable[[str], bool]:
         """Whether the dictionary holds a string it lacks as written with its fuzzy letters read otherwise («е» as
