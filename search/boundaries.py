@@ -280,10 +280,11 @@ class WordBoundaries:
     def _word_of_a_pair(self, word: str) -> str | None:
         """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,
         a pronominal adverb or adjective: «в», «не», «как», «ли», «где», «какие»), a word of the corpus (or a form
-        of its lemma), a word of the dictionary of three letters or more; else none («ха», «см»)."""
-        lemma = self.vocabulary.morph.lemma(word)
-        if lemma.function_word:
-            joins = lemma.pos in _JOINING_POS and (len(word) > 1 or word in _SPLIT_LETTERS)
+        of its lemma), a word of the dictionary of three letters or more; else none («ха», «см»). Most halves are no
+        word: whether one is a function word is then told without a parse (``Morphology.is_function_word``)."""
+        morph = self.vocabulary.morph
+        if morph.is_function_word(word):
+            joins = morph.lemma(word).pos in _JOINING_POS and (len(word) > 1 or word in _SPLIT_LETTERS)
             return "function" if joins else None
         if len(word) < 3:
             return None

@@ -8,10 +8,9 @@ the cache answers almost every lookup after the first few passages.
 
 from __future__ import annotations
 
-import bisect
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,7 +26,7 @@ _PLAIN = re.compile("[а-яё]+")
 # The pymorphy3 whose analyzer units ``_Guesses`` was derived from (read against its source): another version
 # parses every string.
 _GUESSED_VERSION = "2.0.6"
-# The word endings whose suffix guesses ``_Guesses`` keeps (a dict, emptied when full).
+# The word endings (and last letters) whose suffix guesses ``_Guesses`` keeps (dicts, emptied when full).
 _ENDINGS_KEPT = 20_000
 _FUNCTION = 2  # ``_Guesses._kind`` of a function word's tag
 
@@ -40,21 +39,6 @@ class Lemma:
     function_word: bool
     pos: str | None = None  # pymorphy3's part of speech of the best parse
     distorted: bool = False  # a form the dictionary marks as a misspelling or a distortion («ето», «шо»)
-
-
-class LemmaSet:
-    """A set of lemmas that also answers whether one of them starts with a string (a sorted copy, bisected)."""
-
-    def __init__(self, lemmas: Iterable[str]) -> None:
-        self.lemmas = frozenset(lemmas)
-        self._sorted = sorted(self.lemmas)
-
-    def __contains__(self, lemma: object) -> bool:
-        return lemma in self.lemmas
-
-    def has_prefix(self, prefix: str) -> bool:
-        index = bisect.bisect_left(self._sorted, prefix)
-        return index < len(self._sorted) and self._sorted[index].startswith(prefix)
 
 
 class _Guesses:
@@ -93,7 +77,8 @@ class _Guesses:
         self.substitutes = analyzer.char_substitutes
         estimator = analyzer.prob_estimator
         self.probabilities = getattr(estimator, "p_t_given_w", None)
-        self._endings: dict[tuple[int, str], _Ending] = {}
+        self._endings: dict[tuple[int, str], _Ending] = {}  # per paradigm prefix and ending
+        self._tails: dict[tuple[int, str], tuple[_Ending, ...]] = {}  # per paradigm prefix and last letters
         self._kinds: dict[int, int] = {}
         self.enabled = False
         chain = [
@@ -133,7 +118,7 @@ class _Guesses:
         """Whether ``word`` is a string these bounds cover: plain lowercase Cyrillic that no dictionary form spells."""
         return self.enabled and _PLAIN.fullmatch(word) is not None and not self.spelt(word)
 
-    def may_have_lemma_in(self, word: str, lemmas: LemmaSet, head: str = "") -> bool:
+    def may_have_lemma_in(self, word: str, lemmas: Collection[str], head: str = "") -> bool:
         """Whether ``head`` + the best parse's lemma of a ``readable`` ``word`` (ё folded) may be in ``lemmas``."""
         unit, found = self._unit(word)
         if unit == "prefix":
@@ -213,25 +198,39 @@ class _Guesses:
         keeps — from the longest down to the first with uses (none under ``min_word_length`` letters)."""
         if len(word) < self.min_suffix_word:
             return []
-        found = []
-        for prefix_id, prefix in enumerate(self.paradigm_prefixes):
-            if not word.startswith(prefix):
-                continue
-            for length in range(min(self.max_suffix, len(word)), 0, -1):
-                key = (prefix_id, word[-length:])
-                ending = self._endings.get(key)
-                if ending is None:
-                    if len(self._endings) >= _ENDINGS_KEPT:
-                        self._endings.clear()
-                    ending = self._endings[key] = self._read_ending(prefix_id, key[1])
-                if ending.parses:
-                    found.append((prefix, ending))
-                if ending.uses:
-                    break
-        return found
+        tail = word[-self.max_suffix :]
+        return [
+            (prefix, ending)
+            for prefix_id, prefix in enumerate(self.paradigm_prefixes)
+            if word.startswith(prefix)
+            for ending in self._kept(self._tails, (prefix_id, tail), self._read_tail)
+        ]
 
-    def _read_ending(self, prefix_id: int, ending: str) -> _Ending:
-        """The suffix guesser's productive parses stored for one ending and paradigm prefix, as lemma rules."""
+    def _read_tail(self, key: tuple[int, str]) -> tuple[_Ending, ...]:
+        """The endings of ``_endings_of`` for one paradigm prefix and a string's last ``max_suffix`` letters."""
+        prefix_id, tail = key
+        found = []
+        for length in range(len(tail), 0, -1):
+            ending = self._kept(self._endings, (prefix_id, tail[-length:]), self._read_ending)
+            if ending.parses:
+                found.append(ending)
+            if ending.uses:
+                break
+        return tuple(found)
+
+    @staticmethod
+    def _kept(kept: dict[Any, Any], key: Any, read: Callable[[Any], Any]) -> Any:
+        """``kept[key]``, read on a miss; the dict is emptied when it holds ``_ENDINGS_KEPT`` keys."""
+        value = kept.get(key)
+        if value is None:
+            if len(kept) >= _ENDINGS_KEPT:
+                kept.clear()
+            value = kept[key] = read(key)
+        return value
+
+    def _read_ending(self, key: tuple[int, str]) -> _Ending:
+        """The suffix guesser's productive parses stored for one paradigm prefix and ending, as lemma rules."""
+        prefix_id, ending = key
         dictionary = self.dictionary
         prefixes, suffixes = dictionary.paradigm_prefixes, dictionary.suffixes
         lemmas: set[tuple[str, str]] = set()
@@ -329,7 +328,7 @@ class Morphology:
         self._cache[word] = result
         return result
 
-    def lemma_in(self, word: str, lemmas: LemmaSet) -> bool:
+    def lemma_in(self, word: str, lemmas: Collection[str]) -> bool:
         """``lemma(word).lemma in lemmas``, without parsing a string no dictionary form spells when no lemma
         pymorphy3 could guess for it is one of ``lemmas`` (``_Guesses``: ~3 µs against a ~50 µs parse)."""
         cached = self._cache.get(word)

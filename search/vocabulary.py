@@ -107,7 +107,7 @@ class Vocabulary:
         return sum(self.counts.values()) or 1
 
     def lemma_in_corpus(self, word: str) -> bool:
-        return self.morph.lemma(word).lemma in self.corpus_lemmas
+        return self.morph.lemma_in(word, self.corpus_lemmas)
 
     @cached_property
     def _sorted(self) -> list[str]:
