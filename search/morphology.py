@@ -26,8 +26,9 @@ _PLAIN = re.compile("[а-яё]+")
 # The pymorphy3 whose analyzer units ``_Guesses`` was derived from (read against its source): another version
 # parses every string.
 _GUESSED_VERSION = "2.0.6"
-# The word endings (and last letters) whose suffix guesses ``_Guesses`` keeps (dicts, emptied when full).
-_ENDINGS_KEPT = 20_000
+# The strings, endings and last letters whose guesses ``_Guesses`` keeps (dicts, emptied when full).
+_GUESSES_KEPT = 20_000
+_MISSING = object()  # ``_Guesses._kept``'s marker of a key not read yet
 _FUNCTION = 2  # ``_Guesses._kind`` of a function word's tag
 
 
@@ -77,6 +78,7 @@ class _Guesses:
         self.substitutes = analyzer.char_substitutes
         estimator = analyzer.prob_estimator
         self.probabilities = getattr(estimator, "p_t_given_w", None)
+        self._words: dict[str, _Guess | None] = {}
         self._endings: dict[tuple[int, str], _Ending] = {}  # per paradigm prefix and ending
         self._tails: dict[tuple[int, str], tuple[_Ending, ...]] = {}  # per paradigm prefix and last letters
         self._kinds: dict[int, int] = {}
@@ -114,44 +116,44 @@ class _Guesses:
         self.paradigm_prefixes = list(dictionary.paradigm_prefixes)
         self.enabled = isinstance(self.max_suffix, int) and self.max_suffix > 0
 
-    def readable(self, word: str) -> bool:
-        """Whether ``word`` is a string these bounds cover: plain lowercase Cyrillic that no dictionary form spells."""
-        return self.enabled and _PLAIN.fullmatch(word) is not None and not self.spelt(word)
+    def guess(self, word: str) -> _Guess | None:
+        """What the best parse of ``word`` can be, when it is plain lowercase Cyrillic that no dictionary form
+        spells; None for any other string, or one only a parse tells. Kept per string: a question asks again."""
+        return self._kept(self._words, word, self._read)  # type: ignore[no-any-return]
 
-    def may_have_lemma_in(self, word: str, lemmas: Collection[str], head: str = "") -> bool:
-        """Whether ``head`` + the best parse's lemma of a ``readable`` ``word`` (ё folded) may be in ``lemmas``."""
+    def _read(self, word: str) -> _Guess | None:
+        readable = self.enabled and _PLAIN.fullmatch(word) is not None and not self.spelt(word)
+        return self._guess(word) if readable else None
+
+    def _guess(self, word: str, head: str = "") -> _Guess | None:
+        """``guess`` of a string no dictionary form spells, ``head`` (a known prefix cut off) before each lemma."""
         unit, found = self._unit(word)
         if unit == "prefix":
             prefix, rest = found
-            return self.may_have_lemma_in(rest, lemmas, head + prefix)
+            return self._guess(rest, head + prefix)
         if unit == "parses":
-            return any((head + lemma).replace("ё", "е") in lemmas for lemma, _ in found)
+            lemmas = tuple((head + lemma).replace("ё", "е") for lemma, _ in found)
+            return _Guess(lemmas, any(kind == _FUNCTION for _, kind in found))
         if unit == "estimated":
-            return True
-        head, folded = head.replace("ё", "е"), word.replace("ё", "е")
+            return None
         endings = self._endings_of(word)
-        for prefix, ending in endings:
-            if ending.unsure or len(word) - ending.length < len(prefix):
-                return True
-            core = folded[len(prefix) : len(word) - ending.length]
-            if any(head + before + core + after in lemmas for before, after in ending.lemmas):
-                return True
-        return not endings and head + folded in lemmas  # the fallback's lemma: the string itself
-
-    def may_be_function_word(self, word: str) -> bool:
-        """Whether the best parse of a ``readable`` ``word`` may carry a function word's tag."""
-        unit, found = self._unit(word)
-        if unit == "prefix":
-            return self.may_be_function_word(found[1])
-        if unit == "parses":
-            return any(kind == _FUNCTION for _, kind in found)
-        return unit == "estimated" or any(ending.function or ending.unsure for _, ending in self._endings_of(word))
+        if not endings:
+            return _Guess(((head + word).replace("ё", "е"),), False)  # the fallback's lemma: the string itself
+        if any(ending.unsure or len(word) - ending.length < len(prefix) for prefix, ending in endings):
+            return None
+        head, folded = head.replace("ё", "е"), word.replace("ё", "е")
+        lemmas = tuple(
+            head + before + folded[len(prefix) : len(word) - ending.length] + after
+            for prefix, ending in endings
+            for before, after in ending.lemmas
+        )
+        return _Guess(lemmas, any(ending.function for _, ending in endings))
 
     def _unit(self, word: str) -> tuple[str, Any]:
-        """Which unit gives the best parse of a ``readable`` ``word``, and what it gives: "estimated" (P(t|w)
-        figures may reorder its parses), "prefix" (a known prefix and a remainder no dictionary form spells),
-        "parses" (a known prefix's or the unknown-prefix guesser's (lemma, ``_kind``) pairs, prefix included), or
-        "suffix" (the suffix guesser's or the fallback's)."""
+        """Which unit gives the best parse of a ``word`` no dictionary form spells, and what it gives: "estimated"
+        (P(t|w) figures may reorder its parses), "prefix" (a known prefix and a remainder no dictionary form
+        spells), "parses" (a known prefix's or the unknown-prefix guesser's (lemma, ``_kind``) pairs, prefix
+        included), or "suffix" (the suffix guesser's or the fallback's)."""
         if self.probabilities is not None and self.probabilities.has_keys_with_prefix(word + ":"):
             return "estimated", None
         for prefix in self.known_prefixes.get(word[:2], ()):
@@ -220,10 +222,10 @@ class _Guesses:
 
     @staticmethod
     def _kept(kept: dict[Any, Any], key: Any, read: Callable[[Any], Any]) -> Any:
-        """``kept[key]``, read on a miss; the dict is emptied when it holds ``_ENDINGS_KEPT`` keys."""
-        value = kept.get(key)
-        if value is None:
-            if len(kept) >= _ENDINGS_KEPT:
+        """``kept[key]``, read on a miss; the dict is emptied when it holds ``_GUESSES_KEPT`` keys."""
+        value = kept.get(key, _MISSING)
+        if value is _MISSING:
+            if len(kept) >= _GUESSES_KEPT:
                 kept.clear()
             value = kept[key] = read(key)
         return value
@@ -253,6 +255,14 @@ class _Guesses:
                     tail = stored[: len(stored) - len(form_suffix)] + suffixes[paradigm[0]]
                     lemmas.add((prefixes[paradigm[size * 2]].replace("ё", "е"), tail.replace("ё", "е")))
         return _Ending(len(ending), parses, uses, function, unsure, tuple(lemmas))
+
+
+@dataclass(frozen=True, slots=True)
+class _Guess:
+    """What the best parse of a string no dictionary form spells can be."""
+
+    lemmas: tuple[str, ...]  # every lemma it may have (ё folded)
+    function: bool  # whether it may be a function word's
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,27 +340,28 @@ class Morphology:
 
     def lemma_in(self, word: str, lemmas: Collection[str]) -> bool:
         """``lemma(word).lemma in lemmas``, without parsing a string no dictionary form spells when no lemma
-        pymorphy3 could guess for it is one of ``lemmas`` (``_Guesses``: ~3 µs against a ~50 µs parse)."""
-        cached = self._cache.get(word)
-        if cached is None and self._ruled_out(word, lambda guesses: guesses.may_have_lemma_in(word, lemmas)):
-            return False
+        pymorphy3 could guess for it is one of ``lemmas`` (``_Guesses``)."""
+        if word not in self._cache:
+            guess = self._guess(word)
+            if guess is not None and not any(lemma in lemmas for lemma in guess.lemmas):
+                return False
         return self.lemma(word).lemma in lemmas
 
     def is_function_word(self, word: str) -> bool:
         """``lemma(word).function_word``, without parsing a string no dictionary form spells when no guess of
         pymorphy3 for it carries a function word's tag."""
-        cached = self._cache.get(word)
-        if cached is None and self._ruled_out(word, lambda guesses: guesses.may_be_function_word(word)):
-            return False
+        if word not in self._cache:
+            guess = self._guess(word)
+            if guess is not None and not guess.function:
+                return False
         return self.lemma(word).function_word
 
-    def _ruled_out(self, word: str, possible: Callable[[_Guesses], bool]) -> bool:
-        """Whether ``word`` is a string ``_Guesses`` reads and ``possible`` is False for it."""
+    def _guess(self, word: str) -> _Guess | None:
         guesses = self._guesses
         if guesses is None:
             guesses = self._guesses = _Guesses(self._analyzer, self._spelling())
         with self._lock:
-            return guesses.readable(word) and not possible(guesses)
+            return guesses.guess(word)
 
     def warm(self, words: Iterable[str]) -> None:
         """Parse ``words`` now (a corpus's own, when its index opens: ~15 µs a word): a query, and the passages
