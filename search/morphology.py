@@ -29,7 +29,9 @@ _GUESSED_VERSION = "2.0.6"
 # The strings, endings and last letters whose guesses ``_Guesses`` keeps (dicts, emptied when full).
 _GUESSES_KEPT = 20_000
 _MISSING = object()  # ``_Guesses._kept``'s marker of a key not read yet
-_FUNCTION = 2  # ``_Guesses._kind`` of a function word's tag
+# ``_Guesses._kind`` of a tag, two bits: a guesser keeps it (not PREP, CONJ, PRCL, INTJ, NPRO, NUMR, PRED, Apro); a
+# function word's (``Lemma.function_word``)
+_PRODUCTIVE, _FUNCTION = 1, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,10 @@ class Lemma:
 
 
 class _Guesses:
-    """What pymorphy3's best parse of a string its dictionary lacks can be, bounded without parsing it (~50 µs).
+    """What pymorphy3's best parse of a lowercase Cyrillic string can be, bounded without parsing it (~15 µs for a
+    dictionary word, ~50 µs for a string the dictionary lacks).
+
+    A dictionary word's best parse is one of its dictionary parses (pymorphy3's estimator only reorders them).
 
     Read from pymorphy3 2.0.6's units (``lang/ru``'s default chain) for a lowercase Cyrillic string ``w`` no
     dictionary form spells (ё or е): the dictionary, initials (capitals), shape and hyphen units give nothing, so
@@ -117,13 +122,19 @@ class _Guesses:
         self.enabled = isinstance(self.max_suffix, int) and self.max_suffix > 0
 
     def guess(self, word: str) -> _Guess | None:
-        """What the best parse of ``word`` can be, when it is plain lowercase Cyrillic that no dictionary form
-        spells; None for any other string, or one only a parse tells. Kept per string: a question asks again."""
+        """What the best parse of ``word`` can be, when it is plain lowercase Cyrillic; None for any other string,
+        or one only a parse tells. Kept per string: a question asks again."""
         return self._kept(self._words, word, self._read)  # type: ignore[no-any-return]
 
     def _read(self, word: str) -> _Guess | None:
-        readable = self.enabled and _PLAIN.fullmatch(word) is not None and not self.spelt(word)
-        return self._guess(word) if readable else None
+        if not self.enabled or _PLAIN.fullmatch(word) is None:
+            return None
+        if not self.spelt(word):
+            return self._guess(word)
+        parses = self._dictionary_parses(word, False)  # a dictionary word: its best parse is one of these
+        return _Guess(
+            tuple(lemma.replace("ё", "е") for lemma, _ in parses), any(kind & _FUNCTION for _, kind in parses)
+        )
 
     def _guess(self, word: str, head: str = "") -> _Guess | None:
         """``guess`` of a string no dictionary form spells, ``head`` (a known prefix cut off) before each lemma."""
@@ -133,7 +144,7 @@ class _Guesses:
             return self._guess(rest, head + prefix)
         if unit == "parses":
             lemmas = tuple((head + lemma).replace("ё", "е") for lemma, _ in found)
-            return _Guess(lemmas, any(kind == _FUNCTION for _, kind in found))
+            return _Guess(lemmas, any(kind & _FUNCTION for _, kind in found))
         if unit == "estimated":
             return None
         endings = self._endings_of(word)
@@ -161,7 +172,7 @@ class _Guesses:
                 rest = word[len(prefix) :]
                 if not self.spelt(rest):
                     return "prefix", (prefix, rest)
-                parses = self._dictionary_parses(rest)
+                parses = self._dictionary_parses(rest, True)
                 if parses:
                     return "parses", [(prefix + lemma, kind) for lemma, kind in parses]
         spelt = self.spelt
@@ -169,30 +180,29 @@ class _Guesses:
             (word[:cut] + lemma, kind)
             for cut in range(1, 1 + min(5, len(word) - 3))
             if spelt(word[cut:])
-            for lemma, kind in self._dictionary_parses(word[cut:])
+            for lemma, kind in self._dictionary_parses(word[cut:], True)
         ]
         return ("parses", parses) if parses else ("suffix", None)
 
-    def _dictionary_parses(self, word: str) -> list[tuple[str, int]]:
-        """(lemma, ``_kind``) of each productive dictionary parse of a ``spelt`` ``word``."""
+    def _dictionary_parses(self, word: str, productive: bool) -> list[tuple[str, int]]:
+        """(lemma, ``_kind``) of each dictionary parse of a ``spelt`` ``word`` (or each productive one)."""
         dictionary = self.dictionary
         return [
             (dictionary.build_normal_form(paradigm, index, fixed), kind)
             for fixed, forms in dictionary.words.similar_items(word, self.substitutes)
             for paradigm, index in forms
-            if (kind := self._kind(paradigm, index))
+            if (kind := self._kind(paradigm, index)) & _PRODUCTIVE or not productive
         ]
 
     def _kind(self, paradigm_id: int, index: int) -> int:
-        """What a paradigm's form's tag is to a guess: 0 unproductive (no guesser keeps it), ``_FUNCTION`` a
-        productive function word's (``Lemma.function_word``), 1 else; kept per tag (a few hundred)."""
+        """What a paradigm's form's tag is: ``_PRODUCTIVE`` and ``_FUNCTION`` bits; kept per tag (a few hundred)."""
         paradigm = self.dictionary.paradigms[paradigm_id]
         tag_id = paradigm[len(paradigm) // 3 + index]  # ``Dictionary.build_tag_info``'s look-up
         kind = self._kinds.get(tag_id)
         if kind is None:
             tag = self.dictionary.gramtab[tag_id]
             function = tag.POS in FUNCTION_POS or bool(tag.grammemes & FUNCTION_GRAMMEMES)
-            kind = self._kinds[tag_id] = (_FUNCTION if function else 1) if tag.is_productive() else 0
+            kind = self._kinds[tag_id] = (_PRODUCTIVE if tag.is_productive() else 0) | (_FUNCTION if function else 0)
         return kind
 
     def _endings_of(self, word: str) -> list[tuple[str, _Ending]]:
@@ -241,9 +251,9 @@ class _Guesses:
         for stored, forms in dictionary.prediction_suffixes_dawgs[prefix_id].similar_items(ending, self.substitutes):
             for count, paradigm_id, index in forms:
                 kind = self._kind(paradigm_id, index)
-                if not kind:
+                if not kind & _PRODUCTIVE:
                     continue
-                parses, uses, function = True, uses + count, function or kind == _FUNCTION
+                parses, uses, function = True, uses + count, function or bool(kind & _FUNCTION)
                 paradigm = dictionary.paradigms[paradigm_id]
                 size = len(paradigm) // 3
                 form_prefix, form_suffix = prefixes[paradigm[size * 2 + index]], suffixes[paradigm[index]]

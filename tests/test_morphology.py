@@ -45,8 +45,9 @@ def test_warmed_words_are_parsed_once_and_read_from_the_cache() -> None:
 
 # Strings whose best parse is each of pymorphy3's guesses: a known prefix before a dictionary word or a guess
 # («антигде»: ADVB,Ques, a function word), a prefix before a suppletive form («пдоошел»: …идти), a paradigm prefix
-# («понаибыстрейший»), an ending stored as a function word's («ьщяртщего»), the fallback («ьщ»).
-GUESSED = ["антигде", "пдоошел", "понаибыстрейший", "наисмешнейший", "ьщяртщего", "ьщ", "дотавка", "каквойит"]
+# («понаибыстрейший»), an ending stored as a function word's («ьщяртщего»), the fallback («ьщ»); dictionary words
+# whose parses differ in lemma or in being a function word («стали», «как», «уже»).
+GUESSED = ["антигде", "пдоошел", "понаибыстрейший", "ьщяртщего", "ьщ", "дотавка", "каквойит", "стали", "как", "уже"]
 
 
 def test_lemma_in_and_is_function_word_skip_a_parse_only_where_the_parse_agrees() -> None:
@@ -59,20 +60,20 @@ def test_lemma_in_and_is_function_word_skip_a_parse_only_where_the_parse_agrees(
     sequence = re.findall("[а-яё]+", text)
     words = sorted(set(sequence))
     full = Morphology()
-    lemmas = frozenset(full.lemma(word).lemma for word in words)
-    strings = {*GUESSED, *(first + second for first, second in zip(sequence[::5], sequence[1::5]))}
+    lemmas = frozenset(full.lemma(word).lemma for word in words[::2])  # half: many forms miss, as a typo's do
+    strings = {*GUESSED, *words, *(first + second for first, second in zip(sequence[::5], sequence[1::5]))}
     for word in words[::4]:
         strings.update(_edits(word)[::61])
     fast = Morphology()
-    unknown = sorted(s for s in strings if not fast.in_dictionary(s))
     parses = []
     fast._analyzer.parse, parse = lambda word: parses.append(word) or parse(word), fast._analyzer.parse  # type: ignore[method-assign]
     wrong = [
         s
-        for s in unknown
+        for s in sorted(strings)
         if fast.lemma_in(s, lemmas) != (full.lemma(s).lemma in lemmas)
         or fast.is_function_word(s) != full.lemma(s).function_word
     ]
+    unknown = [s for s in strings if not fast.in_dictionary(s)]
     assert len(unknown) > 3000 and not wrong, wrong
     assert fast.is_function_word("антигде") and fast.lemma_in("пдоошел", {"пдооидти"})
-    assert len(parses) < len(unknown) / 10  # most strings were told apart without a parse
+    assert len(set(parses) & set(unknown)) < len(unknown) / 10  # most were told apart without a parse
