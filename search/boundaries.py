@@ -136,7 +136,7 @@ class WordBoundaries:
         russian = match.group(1) or match.group(4)
         if normalize(whole) in self.vocabulary.counts or not self.vocabulary.known(normalize(russian)):
             return whole
-        if len(russian) < 2 and not self.vocabulary.morph.lemma(normalize(russian)).function_word:
+        if len(russian) < 2 and not self.vocabulary.morph.is_function_word(normalize(russian)):
             return whole
         if match.group(1) and match.group(2)[0].isdigit() and normalize(russian) not in _SPLIT_LETTERS:
             return whole  # «Интернет2», «от1996» as typed: a one-letter preposition is surely no name's part
@@ -187,7 +187,7 @@ class WordBoundaries:
         """A word that may be half of another: unknown, or a dictionary word the documents never use."""
         if not self.vocabulary.known(word):
             return True
-        return not self._in_corpus(word) and not self.vocabulary.morph.lemma(word).function_word
+        return not self._in_corpus(word) and not self.vocabulary.morph.is_function_word(word)
 
     def _joins(self, first: str, second: str) -> bool:
         """Whether two adjacent words are one with a stray space: their join a word of the corpus and one of them
@@ -199,7 +199,7 @@ class WordBoundaries:
         if not (self._suspect(first) or self._suspect(second)):
             return False  # two words the documents use (most pairs): nothing to parse
         if len(first) == len(second) == 1:
-            both_function = morph.lemma(first).function_word and morph.lemma(second).function_word
+            both_function = morph.is_function_word(first) and morph.is_function_word(second)
             return not both_function and (joined in self.vocabulary.counts or joined in self.vocabulary.jargon)
         if self._in_corpus(joined):
             return True
@@ -296,7 +296,7 @@ class WordBoundaries:
         """Two letters that are no function word, nor the corpus's, nor its jargon: a piece of a word («ск олько»)."""
         if len(word) != 2 or word in self.vocabulary.counts or word in self.vocabulary.jargon:
             return False
-        return not self.vocabulary.morph.lemma(word).function_word
+        return not self.vocabulary.morph.is_function_word(word)
 
     def _zipf(self, word: str) -> float:
         return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))

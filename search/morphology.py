@@ -349,12 +349,14 @@ class Morphology:
         return result
 
     def lemma_in(self, word: str, lemmas: Collection[str]) -> bool:
-        """``lemma(word).lemma in lemmas``, without parsing a string no dictionary form spells when no lemma
-        pymorphy3 could guess for it is one of ``lemmas`` (``_Guesses``)."""
+        """``lemma(word).lemma in lemmas``, without parsing a lowercase Cyrillic word when every lemma its best parse
+        may have (``_Guesses``) is in ``lemmas``, or none is."""
         if word not in self._cache:
             guess = self._guess(word)
-            if guess is not None and not any(lemma in lemmas for lemma in guess.lemmas):
-                return False
+            if guess is not None:
+                inside = sum(lemma in lemmas for lemma in guess.lemmas)
+                if inside in (0, len(guess.lemmas)):
+                    return inside > 0  # every lemma the best parse may have is in, or none is
         return self.lemma(word).lemma in lemmas
 
     def is_function_word(self, word: str) -> bool:

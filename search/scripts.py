@@ -366,7 +366,7 @@ class ScriptReader:
         if word in self.vocabulary:  # Ozon, Seller, API: the corpus writes them so
             if scheme == "layout" and short:  # «c» is «с» in a query typed on the wrong layout
                 russian = self.layout(word)
-                if russian is not None and self.vocabulary.morph.lemma(russian).function_word:
+                if russian is not None and self.vocabulary.morph.is_function_word(russian):
                     return scheme, russian
             if scheme == "transliteration" and _LATIN_WORD.fullmatch(word):
                 russian = self.transliteration(word)
@@ -374,7 +374,7 @@ class ScriptReader:
                     return None
                 # «ne» is «не» in a transliterated query; «chat» is «чат» where the corpus says «чат» more often.
                 counts = self.vocabulary.counts
-                if (short and self.vocabulary.morph.lemma(russian).function_word) or (
+                if (short and self.vocabulary.morph.is_function_word(russian)) or (
                     counts.get(russian, 0) > counts[word]
                 ):
                     return scheme, russian

@@ -327,7 +327,7 @@ class SpellingStep(RewriteStep):
             candidates = {
                 c: d
                 for c, d in candidates.items()
-                if d == 1 and len(c) == 4 and (self._in_corpus(c) or morph.lemma(c).function_word)
+                if d == 1 and len(c) == 4 and (self._in_corpus(c) or morph.is_function_word(c))
             }
         if not candidates and 4 <= len(word) <= 5:
             # Two slips in a short word («адрре», «слсо»): only the corpus's own words two edits away.
@@ -373,7 +373,7 @@ class SpellingStep(RewriteStep):
             distance = OSA.distance(typed, chosen)
             fingers = finger_slips(typed, chosen) <= distance
             slip = fingers or ear_slips(typed, chosen) <= distance
-            tie = slip and (self._in_corpus(chosen) or self.vocabulary.morph.lemma(chosen).function_word)
+            tie = slip and (self._in_corpus(chosen) or self.vocabulary.morph.is_function_word(chosen))
             if tie:
                 # A slip onto a word the documents use (function words are never indexed) stands against any
                 # other but a slip as likely onto another of their words, which the context then decides: «правиа»
@@ -476,7 +476,7 @@ class SpellingStep(RewriteStep):
             float(bool(count)),
             float(lemma_in_corpus),
             float(not count and not lemma_in_corpus),
-            float(vocabulary.morph.lemma(candidate).function_word),
+            float(vocabulary.morph.is_function_word(candidate)),
             float(_slips(typed, candidate, distance) > distance),
             float(ear_slips(typed, candidate) <= distance),
             float(candidate[0] != typed[0] and not _first_two_swapped(typed, candidate)),
@@ -534,7 +534,7 @@ class SpellingStep(RewriteStep):
             # of the ear, not of the finger), and only the corpus's words can be found.
             # Function words are never indexed, so never in the corpus, yet the language's most frequent.
             tier = 0 if count else 1 if self.vocabulary.lemma_in_corpus(candidate) else 2
-            if tier == 2 and not self.vocabulary.morph.lemma(candidate).function_word and not frequency(candidate):
+            if tier == 2 and not self.vocabulary.morph.is_function_word(candidate) and not frequency(candidate):
                 tier = 3  # without frequencies, a function word first: the language's most frequent words
             # People rarely miss the first letter: «сколко» is «сколько», not «колко».
             first = candidate[0] != word[0] and not _first_two_swapped(word, candidate)
