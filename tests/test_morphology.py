@@ -77,3 +77,15 @@ def test_lemma_in_and_is_function_word_skip_a_parse_only_where_the_parse_agrees(
     assert len(unknown) > 3000 and not wrong, wrong
     assert fast.is_function_word("антигде") and fast.lemma_in("пдоошел", {"пдооидти"})
     assert len(set(parses) & set(unknown)) < len(unknown) / 10  # most were told apart without a parse
+
+
+def test_another_pymorphy3_parses_every_string(monkeypatch: pytest.MonkeyPatch) -> None:
+    import search.morphology
+    from search.morphology import Morphology
+
+    monkeypatch.setattr(search.morphology, "_GUESSED_VERSION", "0.0")  # the units were read from another version
+    morph = Morphology()
+    parses = []
+    morph._analyzer.parse, parse = lambda word: parses.append(word) or parse(word), morph._analyzer.parse  # type: ignore[method-assign]
+    assert not morph.lemma_in("ьщяртщ", {"заказ"}) and not morph.is_function_word("дотавка")
+    assert {"ьщяртщ", "дотавка"} <= set(parses)
