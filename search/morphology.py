@@ -45,8 +45,9 @@ class Lemma:
 
 
 class _Guesses:
-    """What pymorphy3's best parse of a lowercase Cyrillic string can be, bounded without parsing it (~15 µs for a
-    dictionary word, ~50 µs for a string the dictionary lacks).
+    """What pymorphy3's best parse of a lowercase Cyrillic string can be, told without parsing it (a parse costs
+    ~15 µs for a dictionary word, 30–50 µs for a string the dictionary lacks; most strings spelling and word
+    boundaries ask about are such).
 
     A dictionary word's best parse is one of its dictionary parses (pymorphy3's estimator only reorders them).
 
@@ -68,9 +69,12 @@ class _Guesses:
        parsed).
     4. ``UnknAnalyzer``: ``w`` itself.
 
-    Each answer is a necessary condition (every parse of the unit that gives the best one is weighed): False is
-    exact, True means "parse it". The guessers keep productive tags only (no PREP, CONJ, PRCL, INTJ, NPRO, Apro),
-    so a guess is a function word only by a productive function tag (ADVB with Ques or Dmns: «…где», «…тут»)."""
+    A ``_Guess`` lists every lemma of the parses of the unit that gives the best one (a superset of the best's)
+    and whether one is a function word's: ``Morphology.lemma_in`` and ``is_function_word`` parse only when that
+    leaves the answer open. The guessers keep productive tags only (no PREP, CONJ, PRCL, INTJ, NPRO, Apro), so a
+    guess is a function word only by a productive function tag (ADVB with Ques or Dmns: «…где», «…тут»). None —
+    P(t|w) figures for the string, a form stored otherwise than the compiler does, another pymorphy3 version or
+    unit chain — always parses."""
 
     def __init__(self, analyzer: Any, spelt: Callable[[str], bool]) -> None:
         import pymorphy3

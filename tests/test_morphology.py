@@ -56,7 +56,8 @@ def test_lemma_in_and_is_function_word_skip_a_parse_only_where_the_parse_agrees(
 
     from search.morphology import Morphology
 
-    text = " ".join(path.read_text(encoding="utf-8") for path in sorted(Path("corpus").glob("*.txt"))).lower()
+    corpus = Path(__file__).resolve().parent.parent / "corpus"
+    text = " ".join(path.read_text(encoding="utf-8") for path in sorted(corpus.glob("*.txt"))).lower()
     sequence = re.findall("[а-яё]+", text)
     words = sorted(set(sequence))
     full = Morphology()
