@@ -31,6 +31,11 @@ _SENTENCE_EDGES = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,.;…]*)$")
 # A Russian word glued by a hyphen to a number or a Latin prefix («2-очковой», «hd-качестве», «t-клеток»).
 _GLUED = re.compile(r"([0-9a-z]+-)([а-яё]+(?:-[а-яё]+)*)", re.IGNORECASE)
 _WORDS = re.compile(r"\w[\w-]*")
+# Where ``_map_words`` cuts a text into words: at its spaces.
+_SPACES = re.compile(r"(\s+)")
+# ... and, for spelling, at punctuation typed with no space after it between two Cyrillic letters («день.Я»,
+# «Здравствуйте!Хочу», «аудио/музыкального», «физ.лицо»): each word is read on its own, the punctuation kept.
+_SPACES_AND_GLUED_PUNCTUATION = re.compile(r"(\s+|(?<=[а-яё])[.,;:!?/…]+(?=[а-яё]))", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -66,12 +71,15 @@ def _map_words(
     step: str,
     change: Callable[[str, int, list[str]], str | None],
     edges: re.Pattern[str] = _EDGE_PUNCTUATION,
+    separators: re.Pattern[str] = _SPACES,
 ) -> Rewrite:
-    """``text`` with each word (``edges``: its edge punctuation aside) replaced by ``change(word, index, words)``."""
-    parts = re.split(r"(\s+)", text)
+    """``text`` with each word (``edges``: its edge punctuation aside) replaced by ``change(word, index, words)``;
+    ``separators`` (one group) are what stands between words, kept as typed."""
+    parts = separators.split(text)
     cores = []
-    for part in parts:
-        match = edges.match(part) if part and not part.isspace() else None
+    for index, part in enumerate(parts):
+        # re.split puts the separators at the odd places
+        match = edges.match(part) if part and not index % 2 else None
         cores.append(match.groups() if match else None)
     words = [_normalized(core[1]) if core else "" for core in cores]
     corrections = []

@@ -25,7 +25,16 @@ from .analysis import normalize
 from .boundaries import _TRIPLED, _VERB_FORMS, SPELLING, WordBoundaries
 from .recent import Recent
 from .results import Correction
-from .rewrite import _GLUED, _SENTENCE_EDGES, _WORDS, Rewrite, RewriteStep, _map_words, _names
+from .rewrite import (
+    _GLUED,
+    _SENTENCE_EDGES,
+    _SPACES_AND_GLUED_PUNCTUATION,
+    _WORDS,
+    Rewrite,
+    RewriteStep,
+    _map_words,
+    _names,
+)
 from .scripts import _plain_readings
 from .slips import _KEYBOARD, _slips, ear_slips, finger_slips, keyboard_cost, slip_cost
 from .spelling_channel import SpellingChannel, default_channel
@@ -163,7 +172,10 @@ class SpellingStep(RewriteStep):
                 return reading if reading != word else None
             return self.correct(word)
 
-        mapped = _map_words(text, self.name, change, _SENTENCE_EDGES)
+        # Words glued by punctuation («день.Подскажите», «аудио/музыкалльного») are corrected one by one: typo1 /
+        # typo2 / orthography lemma recovery (seeds 0–2) RUTUBE 0.927 / 0.870 / 0.897 → 0.933 / 0.876 / 0.900,
+        # XQuAD +1 / +1 / 0 of ~3,560; no well-typed question more rewritten.
+        mapped = _map_words(text, self.name, change, _SENTENCE_EDGES, _SPACES_AND_GLUED_PUNCTUATION)
         rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
         if self.coverage is None:
             return rewrite

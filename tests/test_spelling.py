@@ -213,6 +213,28 @@ def test_a_typo_before_a_full_stop_is_corrected_and_the_stop_kept(rewriting, eng
     assert rewriting(engine, "вернуть деньги на ozon.ru")[1] == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # punctuation typed with no space after it: each word is read on its own, the punctuation kept
+        ("статус закза,возврат товара", "статус заказа,возврат товара"),
+        ("вазврат/обмен товара", "возврат/обмен товара"),
+        ("добрый день.не могу оформить вазврат", "добрый день.не могу оформить возврат"),
+        # well-typed words glued so stay as typed, and so do abbreviations and addresses
+        ("можно ли вернуть товар,купленный в кредит", "можно ли вернуть товар,купленный в кредит"),
+        ("возврат и/или обмен", "возврат и/или обмен"),
+        ("возврат денег физ.лицу т.е. покупателю", "возврат денег физ.лицу т.е. покупателю"),
+        ("вернуть деньги на ozon.ru", "вернуть деньги на ozon.ru"),
+    ],
+)
+def test_words_glued_by_punctuation_are_corrected_one_by_one(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    rewritten, corrections = rewriting(engine, typed)
+    assert rewritten == meant and {step for step, _, _ in corrections} <= {"spelling"}
+    assert (rewritten == typed) == (corrections == [])
+
+
 def test_the_first_two_letters_swapped_keep_the_first_letter(rewriting, engine: SearchEngine) -> None:
     """«зоон» is a dictionary word (a zoological term), so a real-word typo; its first two letters swapped
     are one slip, not the first letter missed, and «озон» is the documents' word."""
