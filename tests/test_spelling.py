@@ -235,6 +235,26 @@ def test_words_glued_by_punctuation_are_corrected_one_by_one(
     assert (rewritten == typed) == (corrections == [])
 
 
+@pytest.mark.parametrize(
+    ("typed", "alongside"),
+    [
+        # a name before a number after a hyphen, and each part of a hyphenated name, read as names
+        ("как связаться с Подддержкй-24", ("поддержка", "24")),
+        ("вопрос в Службу-Подддержкй", ("служба", "поддержка")),
+    ],
+)
+def test_a_name_before_a_number_or_in_a_hyphenated_name_is_searched_alongside_the_corpus_word(
+    engine: SearchEngine, typed: str, alongside: tuple[str, ...]
+) -> None:
+    info = engine.search(typed, k=1).query
+    assert info.rewritten == typed and set(alongside) <= set(info.expansions)  # never overwritten: a name
+
+
+def test_a_word_before_a_number_after_a_hyphen_is_corrected_and_the_number_kept(rewriting, engine) -> None:
+    assert rewriting(engine, "статус закза-2")[0] == "статус заказа-2"
+    assert rewriting(engine, "статус заказа-2")[1] == []
+
+
 def test_the_first_two_letters_swapped_keep_the_first_letter(rewriting, engine: SearchEngine) -> None:
     """«зоон» is a dictionary word (a zoological term), so a real-word typo; its first two letters swapped
     are one slip, not the first letter missed, and «озон» is the documents' word."""
