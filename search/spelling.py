@@ -164,7 +164,7 @@ class SpellingStep(RewriteStep):
                 prefix = glued[word]
                 fixed = self.correct(word[len(prefix) :])
                 return prefix + fixed if fixed is not None else None
-            numbered = _NUMBERED.fullmatch(word)
+            numbered = _NUMBERED.fullmatch(word) if "-" in word else None
             if numbered is not None:
                 # «кислороа-18»: the word before the number is a word too, the number kept
                 fixed = self.correct(numbered[1])
@@ -192,7 +192,7 @@ class SpellingStep(RewriteStep):
         hyphenated name («Братяьь-мусульмане», «Сан-Мраркос»: names joined, each read as one). With the word before
         a number in ``apply`` («кислороа-18»): typo1 / typo2 / orthography lemma recovery (seeds 0–2) XQuAD 0.9717 /
         0.9377 / 0.9403 → 0.9725 / 0.9386 / 0.9415, RUTUBE and judged unchanged, no well-typed question rewritten."""
-        numbered = _NUMBERED.fullmatch(word)
+        numbered = _NUMBERED.fullmatch(word) if "-" in word else None
         if numbered is not None:
             found = self._name(numbered[1])
             return found + numbered[2] if found is not None else None
