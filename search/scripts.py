@@ -536,28 +536,52 @@ def _lattice(
         return []
     found: dict[str, int] = {}
     stack: list[tuple[int, str, int]] = [(0, "", 0)]
-    alive = vocabulary.has_prefix
+    alive, known = vocabulary.has_prefix, vocabulary.known
+    end = len(word)
     states = 0
     while stack and states < LATTICE_MAX_STATES:
         position, spelt, cost = stack.pop()
         states += 1
-        if position == len(word):
+        if position == end:
             candidate = spelt.replace("ё", "е")
-            if vocabulary.known(candidate) and cost < found.get(candidate, 99):
+            if known(candidate) and cost < found.get(candidate, 99):
                 found[candidate] = cost
         elif heads is not None and position >= 2:
             head = spelt.replace("ё", "е")
-            if vocabulary.known(head) and cost < heads.setdefault(position, {}).get(head, 99):
+            if known(head) and cost < heads.setdefault(position, {}).get(head, 99):
                 heads[position][head] = cost
         if spelt and spelt[-1] in CONSONANTS:
             for sign in OPTIONAL_SIGNS:
                 if alive(spelt + sign):
                     stack.append((position, spelt + sign, cost + 1))
-        for size in range(min(TRANSLITERATION_MAX_SEQUENCE, len(word) - position), 0, -1):
-            for rank, reading in enumerate(TRANSLITERATION.get(word[position : position + size], ())):
-                if alive(spelt + reading):
-                    stack.append((position + size, spelt + reading, cost + (rank > 0)))
+        window = word[position : position + TRANSLITERATION_MAX_SEQUENCE]
+        here = _STEPS.get(window)
+        if here is None:
+            here = _steps(window)
+        for size, reading, unusual in here:
+            grown = spelt + reading
+            if alive(grown):
+                stack.append((position + size, grown, cost + unusual))
     return list(found.items())
+
+
+# The steps a lattice may take from the letters ahead of it (``_steps``), kept per window of letters (a dict,
+# emptied when full): the same few thousand windows recur in every word.
+_STEPS: dict[str, tuple[tuple[int, str, bool], ...]] = {}
+
+
+def _steps(window: str) -> tuple[tuple[int, str, bool], ...]:
+    """The (length, reading, unusual?) of each table sequence ``window`` starts with, longest first, each sequence's
+    readings in the table's order (the first is the usual one)."""
+    steps = tuple(
+        (size, reading, rank > 0)
+        for size in range(len(window), 0, -1)
+        for rank, reading in enumerate(TRANSLITERATION.get(window[:size], ()))
+    )
+    if len(_STEPS) >= WORDS_KEPT:
+        _STEPS.clear()
+    _STEPS[window] = steps
+    return steps
 
 
 # Russian spelling never puts «ы», «ь» or «ъ» first or after a vowel or «й»: «personalyy» is not «персоналыы».
@@ -636,25 +660,26 @@ class LayoutStep(RewriteStep):
         return translit is not None and (translit in self.vocabulary if corpus else self.vocabulary.known(translit))
 
     def apply(self, text: str) -> Rewrite:
-        words: list[str] | None = None
-        scheme: str | None = None
-        latin_typed = False
+        decided: list[tuple[str | None, bool]] = []  # the query's scheme and whether it is Latin typed in Cyrillic
         names = _names(text)  # «SkyBox», «GoldmanSachs»: a name is never split
 
-        def change(word: str, index: int, all_words: list[str]) -> str | None:
-            nonlocal words, scheme, latin_typed
-            if words is None:
-                words, scheme = all_words, self.script.decide(all_words)
+        def query(all_words: list[str]) -> tuple[str | None, bool]:
+            """Read when a word first needs it: a query of known Cyrillic words (most) needs neither."""
+            if not decided:
                 # A transliterated query typed on the Russian layout: most of its unknown Cyrillic words read
                 # in Latin letters, and then so do its short ones («ы лфкен» → «s karty»).
                 unknown = [switched for w in all_words if (switched := self._latin_keys(w)) and len(w) >= 3]
                 readable = sum(map(self._reads_in_latin, unknown))
                 # Two such words at least: one Cyrillic typo («уещь») reads as something in Latin by chance.
-                latin_typed = readable > 1 and readable * 2 >= len(unknown)
+                decided.append((self.script.decide(all_words), readable > 1 and readable * 2 >= len(unknown)))
+            return decided[0]
+
+        def change(word: str, index: int, all_words: list[str]) -> str | None:
             if _CYRILLIC_WORD.fullmatch(word):
                 switched = self._latin_keys(word)
                 if switched is None:
                     return None
+                scheme, latin_typed = query(all_words)
                 if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched, corpus=True):
                     return switched
                 if word not in names and (pair := self.script.latin_pair(switched)) is not None:
@@ -670,7 +695,7 @@ class LayoutStep(RewriteStep):
                 if _ADDRESS.fullmatch(switched) and switched.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
                     return switched
                 return None
-            found = self.script.reading(word, scheme, split=word not in names)
+            found = self.script.reading(word, query(all_words)[0], split=word not in names)
             return found[1] if found is not None and found[0] == self.name else None
 
         return _map_words(text, self.name, change)
