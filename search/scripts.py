@@ -613,6 +613,8 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
     a lemma itself (people ask «как вернуть», not «вернут») before its other forms, then the usual reading."""
 
     readings = list(readings)
+    if len(readings) < 2:
+        return tuple(word for word, _ in readings)  # most words: nothing to rank (no parse, no frequency read)
     morph = vocabulary.morph
     usual = min((cost for word, cost in readings if not morph.lemma(word).distorted), default=0)
 
