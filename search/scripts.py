@@ -52,6 +52,10 @@ _ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:
 # «vopros.», «den.Ia», «fiz.litso» — in a transliterated query each piece is read on its own.
 _PIECED = re.compile(r"[a-z0-9'`\"]*[a-z][a-z0-9'`\"]*(?:[-.,;:]+[a-z0-9'`\"]+)*[.,;:]*|[0-9]+(?:-[a-z0-9'`\"]+)+")
 _PIECE_BREAK = re.compile(r"([-.,;:]+)")
+# A text no word of which, normalized, is Latin letters or pieced (``_LATIN_WORD``, ``_PIECED``): Cyrillic letters and
+# ASCII characters other than letters (normalized as they are), without a number joined to a hyphen («2-ochkovoi»).
+_NO_LATIN = re.compile(r"[\t\n\r\x20-\x40\x5b-\x60\x7b-\x7e\u0410-\u044f\u0401\u0451]*")
+_NUMBER_HYPHEN = re.compile(r"[0-9]-")
 # The walk through a transliteration lattice stops after this many states: a long Latin string
 # the dictionary has no prefix for dies in a few steps, this only bounds the pathological ones.
 LATTICE_MAX_STATES = 20_000
@@ -716,6 +720,8 @@ class TransliterationStep(RewriteStep):
         """``keep``: words an earlier step wrote (normalized), read only if they read exactly: «vozvrat»
         switched from «мщямкфе» is «возврат», «premium» switched from «Зкуьшгь» is no Russian word with a typo.
         Capitalised words (names: «Premium», «Khorugvino») are never guessed at either."""
+        if _NO_LATIN.fullmatch(text) and _NUMBER_HYPHEN.search(text) is None:
+            return Rewrite(text, ())  # no word to read (most queries by now): not split into words
         scheme: list[str | None] = []
         names = _names(text)
         alongside: dict[tuple[str, str], None] = {}
