@@ -264,6 +264,10 @@ class SpellingIndex:
     def frequency(self, word: str) -> float:
         return self._frequencies.get(word, lambda: max(self.corpus.frequency(word), self.language.frequency(word)))
 
+    def most_frequent(self, count: int) -> list[str]:
+        """The language's ``count`` most frequent words (of three letters or more: those it holds)."""
+        return self.language.most_frequent(count)
+
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params: dict[str, Any] = {}
         arrays: dict[str, np.ndarray] = {}
@@ -430,6 +434,19 @@ class DeletionIndex:
         words = self.words
         where = words.bisect_left(word) if isinstance(words, StringTable) else bisect.bisect_left(words, word)
         return float(self._frequency[where]) / 10 if where < len(words) and words[where] == word else 0.0
+
+    def most_frequent(self, count: int) -> list[str]:
+        """The ``count`` words of the highest frequency (in the index's order; ties at the edge either way)."""
+        frequency = self._frequency
+        if count <= 0 or not frequency.size:
+            return []
+        chosen = (
+            np.sort(np.argpartition(-frequency.astype(np.int16), count - 1)[:count]) if count < frequency.size else None
+        )
+        if chosen is None:
+            return list(self.words)
+        words = self.words
+        return words.take(chosen) if isinstance(words, StringTable) else [words[i] for i in chosen.tolist()]
 
     def frequencies(self, words: Iterable[str]) -> list[float]:
         """``frequency`` of many words at once (one pass over the index's words, not a search each)."""
