@@ -315,6 +315,9 @@ class Morphology:
         self._paradigms: dict[int, list[tuple[str, str]]] = {}
         self._guesses: _Guesses | None = None  # built on the first string no dictionary form spells
         self._lock = threading.Lock()
+        # Whether some dictionary word form starts with a prefix (ё as the dictionary spells it): the dictionary's
+        # own test, called without a Python frame between (a transliteration lattice asks thousands a first pass).
+        self.has_prefix: Callable[[str], bool] = self._analyzer.dictionary.words.has_keys_with_prefix
         # The letters pymorphy3 reads fuzzily (``е`` as ``ё`` too): a string without one is a form exactly when
         # the dictionary holds it as written.
         substitutes = self._substitutes()
@@ -500,10 +503,6 @@ class Morphology:
             key.decode() if isinstance(key, bytes) else key: tuple(text for _, text in values)
             for key, values in compiled.items()
         }
-
-    def has_prefix(self, prefix: str) -> bool:
-        """Whether some dictionary word form starts with ``prefix`` (ё as the dictionary spells it)."""
-        return bool(self._analyzer.dictionary.words.has_keys_with_prefix(prefix))
 
     def forms(self, word: str) -> tuple[str, ...]:
         """Every word form of the best parse's lexeme, ё folded («возвращать» → возвращаю, возвращает, …).
