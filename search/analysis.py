@@ -256,6 +256,10 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 _LATIN = re.compile(r"[a-z0-9]+")
+# Text of Cyrillic letters, spaces and punctuation without a digit, a Latin letter, «@», «/», «+» or «_»: every
+# token of it is a word, a run of its letters (what ``_TOKEN``'s other patterns need is not there).
+_CYRILLIC_TEXT = re.compile(r"[а-яё \t\n\r.,!?:;«»()\"'-]*")
+_CYRILLIC_RUN = re.compile(r"[а-яё]+")
 
 
 def _canonical_phone(text: str) -> str:
@@ -270,6 +274,11 @@ def tokenize(text: str) -> Iterator[Token]:
     >>> [t.term for t in tokenize("звоните 8 800 555-35-35 или пишите seller.ozon.ru")]
     ['звоните', '78005553535', 'или', 'пишите', 'seller.ozon.ru']
     """
+    if _CYRILLIC_TEXT.fullmatch(text):  # most questions: no e-mail, domain, phone, time or number can start anywhere
+        for match in _CYRILLIC_RUN.finditer(text):
+            surface = match.group()
+            yield Token(surface, "word", match.start(), match.end(), surface)
+        return
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "word"
         surface = match.group()

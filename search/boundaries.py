@@ -94,15 +94,16 @@ class WordBoundaries:
             cores[index] = (lead, replacement, tail)
             parts[index] = lead + replacement + tail
 
+        kept, aside = set(keep), {*keep, *names}  # made once, not per word
         for index in range(len(parts)):
             typed = word(index)
-            if typed and typed not in {*keep, *names} and _TRIPLED.search(typed) and not self.vocabulary.known(typed):
+            if typed and typed not in aside and _TRIPLED.search(typed) and not self.vocabulary.known(typed):
                 squeezed = self._squeezed(typed)
                 if squeezed != typed:
                     replace(index, squeezed)
         for index in range(0, len(parts) - 2, 2):
             first, second = word(index), word(index + 2)
-            if not first or not second or {first, second} & set(keep) or second in names or parts[index + 1] != " ":
+            if not first or not second or first in kept or second in kept or second in names or parts[index + 1] != " ":
                 continue
             if cores[index][2] or cores[index + 2][0]:  # type: ignore[index]
                 continue  # punctuation between them: two words on purpose
@@ -117,7 +118,7 @@ class WordBoundaries:
                 cores[index + 2] = None
         for index in range(len(parts)):
             typed = word(index)
-            if not typed or typed in keep:
+            if not typed or typed in kept:
                 continue
             split = self.split_for(typed)
             if split is not None and typed not in names:

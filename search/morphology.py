@@ -23,6 +23,7 @@ _DISTORTED = frozenset({"Dist", "Erro"})
 # A string ``_Guesses`` reads without parsing it: lowercase Cyrillic letters only (no hyphen, digit or Latin letter,
 # so that only the dictionary, the prefix and suffix guessers and the unknown-word fallback see it).
 _PLAIN = re.compile("[а-яё]+")
+_LETTERS = "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"  # the lowercase letters ``short_words`` combines
 # The pymorphy3 whose analyzer units ``_Guesses`` was derived from (read against its source): another version
 # parses every string.
 _GUESSED_VERSION = "2.0.6"
@@ -314,6 +315,9 @@ class Morphology:
         self._paradigms: dict[int, list[tuple[str, str]]] = {}
         self._guesses: _Guesses | None = None  # built on the first string no dictionary form spells
         self._lock = threading.Lock()
+        # Whether some dictionary word form starts with a prefix (ё as the dictionary spells it): the dictionary's
+        # own test, called without a Python frame between (a transliteration lattice asks thousands a first pass).
+        self.has_prefix: Callable[[str], bool] = self._analyzer.dictionary.words.has_keys_with_prefix
         # The letters pymorphy3 reads fuzzily (``е`` as ``ё`` too): a string without one is a form exactly when
         # the dictionary holds it as written.
         substitutes = self._substitutes()
@@ -384,6 +388,13 @@ class Morphology:
         it shows, then find their lemmas in the cache instead of parsing them while someone waits."""
         for word in words:
             self.lemma(word)
+
+    def short_words(self) -> list[str]:
+        """The dictionary's words of one or two lowercase letters (prepositions, conjunctions, particles, pronouns:
+        «в», «на», «ли», «мы»; ~270 for Russian), found by a look-up of each such string (~0.2 ms)."""
+        words = self._analyzer.dictionary.words
+        single = [letter for letter in _LETTERS if letter in words]
+        return single + [first + second for first in _LETTERS for second in _LETTERS if first + second in words]
 
     def all_lemmas(self, word: str) -> tuple[str, ...]:
         """Every distinct lemma pymorphy3 proposes, best first ("стали" → стать, сталь)."""
@@ -492,10 +503,6 @@ class Morphology:
             key.decode() if isinstance(key, bytes) else key: tuple(text for _, text in values)
             for key, values in compiled.items()
         }
-
-    def has_prefix(self, prefix: str) -> bool:
-        """Whether some dictionary word form starts with ``prefix`` (ё as the dictionary spells it)."""
-        return bool(self._analyzer.dictionary.words.has_keys_with_prefix(prefix))
 
     def forms(self, word: str) -> tuple[str, ...]:
         """Every word form of the best parse's lexeme, ё folded («возвращать» → возвращаю, возвращает, …).

@@ -93,10 +93,19 @@ class Thesaurus:
         return cls(rules, text)
 
     @cached_property
-    def _firsts(self) -> list[frozenset[str] | None]:
-        """Each rule's phrases' first lemmas: a rule whose none is a query term cannot apply (an empty phrase,
-        which any query contains: None)."""
-        return [None if not all(sources) else frozenset(s[0] for s in sources) for sources, _ in self.rules]
+    def _by_first(self) -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+        """The rules (by number) each lemma starts a phrase of, and those with an empty phrase (which any query
+        contains): a rule none of whose phrases starts with a query term cannot apply — most rules, for most
+        queries — so a query reads only its terms' rules."""
+        by_first: dict[str, list[int]] = {}
+        always: list[int] = []
+        for number, (sources, _) in enumerate(self.rules):
+            if not all(sources):
+                always.append(number)
+                continue
+            for first in dict.fromkeys(source[0] for source in sources):
+                by_first.setdefault(first, []).append(number)
+        return {first: tuple(numbers) for first, numbers in by_first.items()}, tuple(always)
 
     @cached_property
     def words(self) -> frozenset[str]:
@@ -109,9 +118,12 @@ class Thesaurus:
         added: list[str] = []
         made: list[Correction] = []
         present = set(terms)
-        for (sources, targets), firsts in zip(self.rules, self._firsts):
-            if firsts is not None and firsts.isdisjoint(present):
-                continue  # no phrase of the rule starts with a query term: most rules, for most queries
+        by_first, always = self._by_first
+        numbers = set(always)
+        for term in present:
+            numbers.update(by_first.get(term, ()))
+        for number in sorted(numbers):
+            sources, targets = self.rules[number]
             for source in sources:
                 if not _contains(terms, source):
                     continue

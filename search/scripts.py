@@ -52,6 +52,10 @@ _ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:
 # «vopros.», «den.Ia», «fiz.litso» — in a transliterated query each piece is read on its own.
 _PIECED = re.compile(r"[a-z0-9'`\"]*[a-z][a-z0-9'`\"]*(?:[-.,;:]+[a-z0-9'`\"]+)*[.,;:]*|[0-9]+(?:-[a-z0-9'`\"]+)+")
 _PIECE_BREAK = re.compile(r"([-.,;:]+)")
+# A text no word of which, normalized, is Latin letters or pieced (``_LATIN_WORD``, ``_PIECED``): Cyrillic letters and
+# ASCII characters other than letters (normalized as they are), without a number joined to a hyphen («2-ochkovoi»).
+_NO_LATIN = re.compile(r"[\t\n\r\x20-\x40\x5b-\x60\x7b-\x7e\u0410-\u044f\u0401\u0451]*")
+_NUMBER_HYPHEN = re.compile(r"[0-9]-")
 # The walk through a transliteration lattice stops after this many states: a long Latin string
 # the dictionary has no prefix for dies in a few steps, this only bounds the pathological ones.
 LATTICE_MAX_STATES = 20_000
@@ -536,28 +540,52 @@ def _lattice(
         return []
     found: dict[str, int] = {}
     stack: list[tuple[int, str, int]] = [(0, "", 0)]
-    alive = vocabulary.has_prefix
+    alive, known = vocabulary.has_prefix, vocabulary.known
+    end = len(word)
     states = 0
     while stack and states < LATTICE_MAX_STATES:
         position, spelt, cost = stack.pop()
         states += 1
-        if position == len(word):
+        if position == end:
             candidate = spelt.replace("ё", "е")
-            if vocabulary.known(candidate) and cost < found.get(candidate, 99):
+            if known(candidate) and cost < found.get(candidate, 99):
                 found[candidate] = cost
         elif heads is not None and position >= 2:
             head = spelt.replace("ё", "е")
-            if vocabulary.known(head) and cost < heads.setdefault(position, {}).get(head, 99):
+            if known(head) and cost < heads.setdefault(position, {}).get(head, 99):
                 heads[position][head] = cost
         if spelt and spelt[-1] in CONSONANTS:
             for sign in OPTIONAL_SIGNS:
                 if alive(spelt + sign):
                     stack.append((position, spelt + sign, cost + 1))
-        for size in range(min(TRANSLITERATION_MAX_SEQUENCE, len(word) - position), 0, -1):
-            for rank, reading in enumerate(TRANSLITERATION.get(word[position : position + size], ())):
-                if alive(spelt + reading):
-                    stack.append((position + size, spelt + reading, cost + (rank > 0)))
+        window = word[position : position + TRANSLITERATION_MAX_SEQUENCE]
+        here = _STEPS.get(window)
+        if here is None:
+            here = _steps(window)
+        for size, reading, unusual in here:
+            grown = spelt + reading
+            if alive(grown):
+                stack.append((position + size, grown, cost + unusual))
     return list(found.items())
+
+
+# The steps a lattice may take from the letters ahead of it (``_steps``), kept per window of letters (a dict,
+# emptied when full): the same few thousand windows recur in every word.
+_STEPS: dict[str, tuple[tuple[int, str, bool], ...]] = {}
+
+
+def _steps(window: str) -> tuple[tuple[int, str, bool], ...]:
+    """The (length, reading, unusual?) of each table sequence ``window`` starts with, longest first, each sequence's
+    readings in the table's order (the first is the usual one)."""
+    steps = tuple(
+        (size, reading, rank > 0)
+        for size in range(len(window), 0, -1)
+        for rank, reading in enumerate(TRANSLITERATION.get(window[:size], ()))
+    )
+    if len(_STEPS) >= WORDS_KEPT:
+        _STEPS.clear()
+    _STEPS[window] = steps
+    return steps
 
 
 # Russian spelling never puts «ы», «ь» or «ъ» first or after a vowel or «й»: «personalyy» is not «персоналыы».
@@ -589,6 +617,8 @@ def _rank_readings(readings: Iterable[tuple[str, int]], vocabulary: Vocabulary) 
     a lemma itself (people ask «как вернуть», not «вернут») before its other forms, then the usual reading."""
 
     readings = list(readings)
+    if len(readings) < 2:
+        return tuple(word for word, _ in readings)  # most words: nothing to rank (no parse, no frequency read)
     morph = vocabulary.morph
     usual = min((cost for word, cost in readings if not morph.lemma(word).distorted), default=0)
 
@@ -636,25 +666,26 @@ class LayoutStep(RewriteStep):
         return translit is not None and (translit in self.vocabulary if corpus else self.vocabulary.known(translit))
 
     def apply(self, text: str) -> Rewrite:
-        words: list[str] | None = None
-        scheme: str | None = None
-        latin_typed = False
+        decided: list[tuple[str | None, bool]] = []  # the query's scheme and whether it is Latin typed in Cyrillic
         names = _names(text)  # «SkyBox», «GoldmanSachs»: a name is never split
 
-        def change(word: str, index: int, all_words: list[str]) -> str | None:
-            nonlocal words, scheme, latin_typed
-            if words is None:
-                words, scheme = all_words, self.script.decide(all_words)
+        def query(all_words: list[str]) -> tuple[str | None, bool]:
+            """Read when a word first needs it: a query of known Cyrillic words (most) needs neither."""
+            if not decided:
                 # A transliterated query typed on the Russian layout: most of its unknown Cyrillic words read
                 # in Latin letters, and then so do its short ones («ы лфкен» → «s karty»).
                 unknown = [switched for w in all_words if (switched := self._latin_keys(w)) and len(w) >= 3]
                 readable = sum(map(self._reads_in_latin, unknown))
                 # Two such words at least: one Cyrillic typo («уещь») reads as something in Latin by chance.
-                latin_typed = readable > 1 and readable * 2 >= len(unknown)
+                decided.append((self.script.decide(all_words), readable > 1 and readable * 2 >= len(unknown)))
+            return decided[0]
+
+        def change(word: str, index: int, all_words: list[str]) -> str | None:
             if _CYRILLIC_WORD.fullmatch(word):
                 switched = self._latin_keys(word)
                 if switched is None:
                     return None
+                scheme, latin_typed = query(all_words)
                 if switched in self.vocabulary or latin_typed or self._reads_in_latin(switched, corpus=True):
                     return switched
                 if word not in names and (pair := self.script.latin_pair(switched)) is not None:
@@ -670,7 +701,7 @@ class LayoutStep(RewriteStep):
                 if _ADDRESS.fullmatch(switched) and switched.rsplit(".", 1)[-1] in DOMAIN_SUFFIXES:
                     return switched
                 return None
-            found = self.script.reading(word, scheme, split=word not in names)
+            found = self.script.reading(word, query(all_words)[0], split=word not in names)
             return found[1] if found is not None and found[0] == self.name else None
 
         return _map_words(text, self.name, change)
@@ -689,6 +720,8 @@ class TransliterationStep(RewriteStep):
         """``keep``: words an earlier step wrote (normalized), read only if they read exactly: «vozvrat»
         switched from «мщямкфе» is «возврат», «premium» switched from «Зкуьшгь» is no Russian word with a typo.
         Capitalised words (names: «Premium», «Khorugvino») are never guessed at either."""
+        if _NO_LATIN.fullmatch(text) and _NUMBER_HYPHEN.search(text) is None:
+            return Rewrite(text, ())  # no word to read (most queries by now): not split into words
         scheme: list[str | None] = []
         names = _names(text)
         alongside: dict[tuple[str, str], None] = {}

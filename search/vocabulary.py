@@ -132,15 +132,18 @@ class Vocabulary:
         return known
 
     def _has_prefix(self, prefix: str) -> bool:
-        if self.corpus_has_prefix(prefix) or self.morph.has_prefix(prefix):
+        # The dictionary first (most beginnings that reach a word reach a dictionary form), then one look-up in the
+        # corpus's words and the jargon together (a lattice asks ~4,600 new beginnings a first pass, most in vain).
+        if self.morph.has_prefix(prefix):
             return True
-        jargon = self._jargon_sorted
-        index = bisect.bisect_left(jargon, prefix)
-        return index < len(jargon) and jargon[index].startswith(prefix)
+        words = self._known_sorted
+        index = bisect.bisect_left(words, prefix)
+        return index < len(words) and words[index].startswith(prefix)
 
     @cached_property
-    def _jargon_sorted(self) -> list[str]:
-        return sorted(self.jargon)
+    def _known_sorted(self) -> list[str]:
+        """The corpus's words and the jargon, sorted."""
+        return sorted({*self.counts, *self.jargon})
 
     # The spelling index the index folder holds (built once at index time, memory-mapped); without it,
     # one is built on the first misspelt word.
@@ -260,6 +263,10 @@ class SpellingIndex:
 
     def frequency(self, word: str) -> float:
         return self._frequencies.get(word, lambda: max(self.corpus.frequency(word), self.language.frequency(word)))
+
+    def most_frequent(self, count: int) -> list[str]:
+        """The language's ``count`` most frequent words (of three letters or more: those it holds)."""
+        return self.language.most_frequent(count)
 
     def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         params: dict[str, Any] = {}
@@ -427,6 +434,19 @@ class DeletionIndex:
         words = self.words
         where = words.bisect_left(word) if isinstance(words, StringTable) else bisect.bisect_left(words, word)
         return float(self._frequency[where]) / 10 if where < len(words) and words[where] == word else 0.0
+
+    def most_frequent(self, count: int) -> list[str]:
+        """The ``count`` words of the highest frequency (in the index's order; ties at the edge either way)."""
+        frequency = self._frequency
+        if count <= 0 or not frequency.size:
+            return []
+        chosen = (
+            np.sort(np.argpartition(-frequency.astype(np.int16), count - 1)[:count]) if count < frequency.size else None
+        )
+        if chosen is None:
+            return list(self.words)
+        words = self.words
+        return words.take(chosen) if isinstance(words, StringTable) else [words[i] for i in chosen.tolist()]
 
     def frequencies(self, words: Iterable[str]) -> list[float]:
         """``frequency`` of many words at once (one pass over the index's words, not a search each)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -248,3 +249,22 @@ def test_the_build_s_fast_analysis_equals_analyse_text(keep_negation: bool) -> N
         texts.extend(path.read_text(encoding="utf-8").split("\n\n"))
     for text in texts:
         assert _analyse_fast(analyzer, text) == analyse_text(analyzer, text), text
+
+
+def test_cyrillic_text_is_tokenized_as_the_full_pattern_tokenizes_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path for text of Cyrillic words gives the tokens ``_TOKEN`` gives."""
+    from search import analysis
+
+    texts = [
+        "как вернуть деньги за товар?",
+        "«статус заказа» (срочно!) — где: тут; там...",
+        "по-английски, кое-как",
+        "ёлка и ель",
+        "\tперенос\nстроки\r",
+        "'кавычки' \"двойные\"",
+        "",
+        " - ",
+    ]
+    fast = [list(analysis.tokenize(text)) for text in texts]
+    monkeypatch.setattr(analysis, "_CYRILLIC_TEXT", re.compile(r"(?!)"))
+    assert fast == [list(analysis.tokenize(text)) for text in texts]

@@ -90,3 +90,11 @@ def test_another_pymorphy3_parses_every_string(monkeypatch: pytest.MonkeyPatch) 
     morph._analyzer.parse, parse = lambda word: parses.append(word) or parse(word), morph._analyzer.parse  # type: ignore[method-assign]
     assert not morph.lemma_in("ьщяртщ", {"заказ"}) and not morph.is_function_word("дотавка")
     assert {"ьщяртщ", "дотавка"} <= set(parses)
+
+
+def test_short_words_are_the_dictionary_s_words_of_one_or_two_letters() -> None:
+    morph = shared_morphology()
+    short = morph.short_words()
+    assert {"в", "с", "на", "ли", "мы", "не"} <= set(short)
+    assert all(len(word) <= 2 and morph.is_known(word) for word in short)
+    assert "ъъ" not in short

@@ -159,3 +159,30 @@ def test_brands_addresses_and_one_letter_words_stay_as_typed(rewriting, engine: 
     rewritten, corrections = rewriting(engine, query)
     assert rewritten == query
     assert corrections == []
+
+
+def test_a_text_without_latin_letters_is_passed_through_as_read_word_by_word(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transliteration step's fast path (no word to read) answers as reading every word would."""
+    import re
+
+    from search import scripts
+    from search.scripts import TransliterationStep
+
+    step = next(s for s in engine.pipeline.stages[0].rewriter.steps if isinstance(s, TransliterationStep))
+    texts = [
+        "как вернуть деньги за товар?",
+        "Статус «заказа» (№ 12) — где?",
+        "2-ochkovoi",
+        "заказ 2-3 дня",
+        "заказ 2 - 3 дня",
+        "ВЕРНУТЬ ДЕНЬГИ!!! ",
+        "ﬁ ｏｚｏｎ Ⅻ",
+        "возврат 'товара' \"срочно\"",
+        "телефон 8-800-234-48-48",
+        "",
+    ]
+    fast = [step.apply(text) for text in texts]
+    monkeypatch.setattr(scripts, "_NO_LATIN", re.compile(r"(?!)"))
+    assert fast == [step.apply(text) for text in texts]

@@ -94,3 +94,10 @@ def test_frequencies_follow_their_words_and_a_missing_word_has_none() -> None:
     index = DeletionIndex(["сколков", "сколько", "важный"], frequencies=[1.2, 5.5, 4.4])
     assert list(index.words) == ["важный", "сколков", "сколько"]
     assert (index.frequency("сколько"), index.frequency("сколков"), index.frequency("скольк")) == (5.5, 1.2, 0.0)
+
+
+def test_most_frequent_words_are_the_highest_frequencies_in_the_index_s_order() -> None:
+    index = DeletionIndex(["закат", "заказ", "вокзал", "кот"], frequencies=[3.1, 4.0, 2.0, 5.5])
+    assert index.most_frequent(2) == ["заказ", "кот"]
+    assert index.most_frequent(9) == ["вокзал", "заказ", "закат", "кот"]
+    assert index.most_frequent(0) == []
