@@ -8,7 +8,8 @@ exact string of the answering text — never by passage id, so it survives
 re-chunking. Each evaluation resolves the strings against the engine's current
 passages and refuses (:class:`JudgmentError`) when one no longer resolves.
 
->>> from search import SearchEngine, evaluate, load_judgments
+>>> from search import SearchEngine
+>>> from search.evaluation import evaluate, load_judgments
 >>> engine = SearchEngine.from_directory("corpus")
 >>> result = evaluate(engine, load_judgments("corpus/queries"))
 >>> sorted(result.metrics)

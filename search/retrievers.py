@@ -505,8 +505,9 @@ class BM25(_Postings, Retriever):
     The weight of every (passage, term) posting is precomputed, columns by
     term (CSC), so a query adds up only its own terms' postings.
 
-    >>> bm25 = BM25().fit([Analysed(("возврат", "товар"), ""), Analysed(("оплата",), "")])
-    >>> bool(bm25.scores(Analysed(("возврат",), ""))[0] > 0)
+    >>> passages = [("возврат", "товар"), ("оплата",), ("доставка", "товар")]
+    >>> bm25 = BM25().fit([Analysed(terms, " ".join(terms)) for terms in passages])
+    >>> bool(bm25.scores(Analysed(("возврат",), "возврат")).argmax() == 0)
     True
     """
 
