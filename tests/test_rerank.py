@@ -196,3 +196,13 @@ def test_a_model_computes_only_its_columns_and_scores_them_as_predict_does(engin
         assert np.array_equal(chosen, table[:, [FEATURE_NAMES.index(name) for name in some]])
         for model in (shipped_reranker(), *models.values()):
             assert np.array_equal(model.score(candidates), model.predict(table))
+
+
+def test_the_fusion_feature_reads_its_terms_from_a_table_bit_for_bit() -> None:
+    """``gather``'s rrf terms come from a table made once: each the division the formula makes, 0 from RANK_ABSENT."""
+    from search.rerank import DEPTH, RANK_ABSENT, RRF_K, _rrf_terms
+
+    for depth in (DEPTH, 80):
+        ranks = np.arange(1, max(depth, RANK_ABSENT) + 1, dtype=np.int64)
+        expected = np.where(ranks < RANK_ABSENT, 1.0 / (RRF_K + ranks), 0.0)
+        assert _rrf_terms(1.0, max(depth, RANK_ABSENT)).take(ranks).tobytes() == expected.tobytes()
