@@ -275,6 +275,16 @@ class _Columns:
         raise KeyError(name)
 
 
+# 1 ÷ each rank 0 … RANK_ABSENT as a float (0 from RANK_ABSENT on; rank 0 never occurs): what the retrievers'
+# inverse-rank columns read by one gather, not a conversion and a masked division a query (the same division).
+with np.errstate(divide="ignore"):
+    _INVERSE_RANKS = np.divide(
+        1.0,
+        np.arange(RANK_ABSENT + 1, dtype=np.float64),
+        where=np.arange(RANK_ABSENT + 1) < RANK_ABSENT,
+        out=np.zeros(RANK_ABSENT + 1),
+    )
+_INVERSE_RANKS.flags.writeable = False
 _KINDS = ("score", "relative", "inverse_rank")  # the retrievers' block of columns, in its stacking order
 
 
@@ -310,14 +320,14 @@ def features(candidates: Candidates, columns: Sequence[str] = FEATURE_NAMES) -> 
     if names:
         block = candidates.block
         if block is not None and block[0] == names:  # every retriever's row, in this order
-            scores, ranks = block[1], block[2].astype(np.float64)
+            scores, ranks = block[1], block[2]
         else:
             scores = np.array([table.score(name) for name in names])
             absent = np.full(n, RANK_ABSENT)
-            ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.float64) for name in names])
+            ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.int64) for name in names])
         best = np.array([float(candidates.best.get(name, 0.0)) for name in names])[:, None]
         relative = np.divide(scores, best, out=np.zeros_like(scores), where=best > 0)
-        inverse_rank = np.divide(1.0, ranks, out=np.zeros_like(ranks), where=ranks < RANK_ABSENT)
+        inverse_rank = _INVERSE_RANKS.take(ranks, mode="clip")  # every rank from RANK_ABSENT on: 0
         out[:, positions] = np.concatenate((scores, relative, inverse_rank))[rows].T
     if rest.size:
         out[:, rest] = np.array([table.column(columns[j]) for j in rest.tolist()]).T
