@@ -167,7 +167,8 @@ class _Columns:
         self.c = candidates
         self.n = len(candidates)
         self.idf = np.asarray(candidates.query_idf, dtype=np.float64)
-        self.total = float(self.idf.sum())
+        # Reductions by the ufuncs' own ``reduce`` (what ``sum`` and ``max`` run, without their Python wrappers)
+        self.total = float(np.add.reduce(self.idf))
         self.rrf = np.asarray(candidates.rrf, dtype=np.float64)
         self._contains: np.ndarray | None = None
         self._question: np.ndarray | None = None
@@ -205,7 +206,7 @@ class _Columns:
     @property
     def known_total(self) -> float:
         if self._known_total is None:
-            self._known_total = float(self.idf[self.known].sum())
+            self._known_total = float(np.add.reduce(self.idf[self.known]))
         return self._known_total
 
     def score(self, name: str) -> np.ndarray:
@@ -249,7 +250,7 @@ class _Columns:
         if name == "rrf":
             return self.rrf
         if name == "rrf_relative":
-            best_rrf = float(self.rrf.max())
+            best_rrf = float(np.maximum.reduce(self.rrf))
             return self.rrf / best_rrf if best_rrf > 0 else self.zeros()
         if name in ("soft_coverage", "question_soft_coverage"):
             soft = getattr(self.c, name)
@@ -326,7 +327,7 @@ def features(candidates: Candidates, columns: Sequence[str] = FEATURE_NAMES) -> 
             absent = np.full(n, RANK_ABSENT)
             ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.int64) for name in names])
         best = np.array([float(candidates.best.get(name, 0.0)) for name in names])[:, None]
-        relative = np.divide(scores, best, out=np.zeros_like(scores), where=best > 0)
+        relative = np.divide(scores, best, out=np.zeros(scores.shape), where=best > 0)
         inverse_rank = _INVERSE_RANKS.take(ranks, mode="clip")  # every rank from RANK_ABSENT on: 0
         out[:, positions] = np.concatenate((scores, relative, inverse_rank))[rows].T
     if rest.size:
