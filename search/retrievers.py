@@ -862,7 +862,7 @@ class TfidfWords(_Tfidf):
             return []
         bigrams, file = self.bigrams_, self.__dict__.get("_bigram_file")
         if file is None:
-            where = np.searchsorted(bigrams, codes).tolist()
+            where = bigrams.searchsorted(codes).tolist()  # the method: no Python wrapper
             return [p if p < bigrams.size and int(bigrams[p]) == code else None for code, p in zip(codes, where)]
         sample = self.__dict__.get("_bigram_sample")
         if sample is None:
