@@ -135,9 +135,10 @@ class Search:
 
     def but(self, **changes: object) -> Search:
         """The search with ``changes`` made, as ``dataclasses.replace`` makes it without running ``__init__`` on
-        every field again (~12 µs → ~2 µs; each stage makes one)."""
-        if unknown := changes.keys() - _SEARCH_FIELDS:
-            raise TypeError(f"a search has no fields {sorted(unknown)}")
+        every field again (~12 µs → ~2 µs; each stage makes one). The fields are checked by ``issuperset``, which
+        makes no set of the unknown ones unless there are some (0.35 → 0.17 µs)."""
+        if not _SEARCH_FIELDS.issuperset(changes):
+            raise TypeError(f"a search has no fields {sorted(changes.keys() - _SEARCH_FIELDS)}")
         changed = object.__new__(type(self))
         changed.__dict__.update(self.__dict__)
         changed.__dict__.update(changes)
