@@ -352,21 +352,6 @@ def question_retrievers(analysed_questions: Sequence[Analysed]) -> dict[str, Any
     return {"question_bm25": BM25().fit(analysed_questions), "question_chars": TfidfChars().fit(analysed_questions)}
 
 
-def _ranks(
-    scores: np.ndarray, depth: int, best: np.ndarray | None = None, ranks: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every passage's 1-based rank (ties share the better rank; RANK_ABSENT for 0 or below ``depth``), and the top.
-
-    ``best``, when given, is ``top_k(scores, depth)`` already known; ``ranks``, when given, is where to write them
-    (every entry ``RANK_ABSENT``)."""
-    best = top_k(scores, depth) if best is None else best
-    ranks = np.full(scores.size, RANK_ABSENT, dtype=np.int64) if ranks is None else ranks
-    if best.size:
-        ascending = -scores[best]  # top_k gives the best first
-        ranks[best] = 1 + ascending.searchsorted(ascending, side="left")
-    return ranks, best
-
-
 @functools.lru_cache(maxsize=16)
 def _rrf_terms(weight: float, ranks: int) -> np.ndarray:
     """The unlearned fusion's term of every rank 0 … ``ranks``: ``weight / (RRF_K + rank)``, 0 from
@@ -415,11 +400,17 @@ def gather(
     all_ranks = np.full(stacked.shape, RANK_ABSENT, dtype=np.int64)
     pools = []
     best: dict[str, float] = {}
+    # Each retriever's ranks of its best passages, 1-based (ties share the better rank, RANK_ABSENT elsewhere): in
+    # the loop, not a function a retriever (six a query)
     for row, name in enumerate(names):
         values = stacked[row] if allowed is None else np.where(allowed, stacked[row], 0.0)
         ranked = tops.get(name) if tops else None
-        _, top = _ranks(values, depth, None if ranked is None else ranked[:depth], all_ranks[row])
-        best[name] = float(values[top[0]]) if top.size else 0.0
+        top = top_k(values, depth) if ranked is None else ranked[:depth]
+        best[name] = 0.0
+        if top.size:
+            ascending = -values[top]  # top_k gives the best first
+            all_ranks[row][top] = 1 + ascending.searchsorted(ascending, side="left")
+            best[name] = -float(ascending[0])  # its best score (a negation is exact)
         pools.append(top)
     indices = sorted_unique(np.concatenate(pools)).astype(np.int64) if pools else np.zeros(0, dtype=np.int64)
     ranks_at, scores_at = all_ranks[:, indices], stacked[:, indices]
