@@ -18,7 +18,8 @@ def sorted_unique(values: np.ndarray) -> np.ndarray:
     >>> sorted_unique(np.array([5, 1, 5, 3, 1])).tolist()
     [1, 3, 5]
     """
-    ordered = np.sort(values)
+    ordered = values.copy()  # ``np.sort``'s copy and sort, without its Python wrapper (as in unique_counts)
+    ordered.sort()
     if ordered.size < 2:
         return ordered
     keep = np.empty(ordered.size, dtype=bool)
@@ -34,7 +35,8 @@ def unique_counts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> [a.tolist() for a in unique_counts(np.array([5, 1, 5, 3, 1, 5]))]
     [[1, 3, 5], [2, 1, 3]]
     """
-    ordered = np.sort(values)
+    ordered = values.copy()
+    ordered.sort()
     keep = np.empty(ordered.size, dtype=bool)
     keep[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])

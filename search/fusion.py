@@ -99,7 +99,7 @@ def reciprocal_rank_fusion(
             weight = weights.get(name, 0.0)
             if weight and ranked.size:
                 every[ranked] += _reciprocals(weight, k, ranked.size)
-        candidates = np.flatnonzero(every > 0)
+        candidates = (every > 0).nonzero()[0]  # flatnonzero's own call, without its wrappers' four Python frames
         fused = every[candidates]
         order = (-fused).argsort(kind="stable")  # the candidates are ascending: ties by position, as lexsort's
         return candidates[order], fused[order]

@@ -135,9 +135,10 @@ class Search:
 
     def but(self, **changes: object) -> Search:
         """The search with ``changes`` made, as ``dataclasses.replace`` makes it without running ``__init__`` on
-        every field again (~12 µs → ~2 µs; each stage makes one)."""
-        if unknown := changes.keys() - _SEARCH_FIELDS:
-            raise TypeError(f"a search has no fields {sorted(unknown)}")
+        every field again (~12 µs → ~2 µs; each stage makes one). The fields are checked by ``issuperset``, which
+        makes no set of the unknown ones unless there are some (0.35 → 0.17 µs)."""
+        if not _SEARCH_FIELDS.issuperset(changes):
+            raise TypeError(f"a search has no fields {sorted(changes.keys() - _SEARCH_FIELDS)}")
         changed = object.__new__(type(self))
         changed.__dict__.update(self.__dict__)
         changed.__dict__.update(changes)
@@ -719,6 +720,10 @@ class Pipeline:
         rerank = next((stage for stage in self.stages if isinstance(stage, Rerank)), None)
         self.learned = rerank is not None and rerank.model is not None
         self._audiences: dict[str, np.ndarray] = {}
+        # What every request reads, made once (not per request): the retrievers the learned ranking reads, in
+        # the model's column order, and every rewriting step
+        self._learned_retrievers = tuple(name for name in RETRIEVER_FEATURES if name in index.retrievers)
+        self._every_step = frozenset(self.steps)
 
     @classmethod
     def default(cls, index: Index, analyzer: Analyzer) -> Pipeline:
@@ -781,7 +786,7 @@ class Pipeline:
         hybrid = retriever in (HYBRID, LEARNED)
         names = tuple(self.weights) if retriever == HYBRID else (retriever,)
         if retriever == LEARNED:  # every retriever the model reads, for its candidates and ranks
-            names = tuple(name for name in RETRIEVER_FEATURES if name in self.index.retrievers)
+            names = self._learned_retrievers
         depth = self.index.config.fusion.depth if hybrid else int(k)
         return Request(query, int(k), retriever, names, depth, self._allowed(documents, audience), self._steps(rewrite))
 
@@ -813,7 +818,7 @@ class Pipeline:
 
     def _steps(self, rewrite: bool | Collection[str]) -> frozenset[str]:
         if rewrite is True:
-            return frozenset(self.steps)
+            return self._every_step
         if rewrite is False:
             return frozenset()
         if isinstance(rewrite, str):

@@ -167,7 +167,8 @@ class _Columns:
         self.c = candidates
         self.n = len(candidates)
         self.idf = np.asarray(candidates.query_idf, dtype=np.float64)
-        self.total = float(self.idf.sum())
+        # Reductions by the ufuncs' own ``reduce`` (what ``sum`` and ``max`` run, without their Python wrappers)
+        self.total = float(np.add.reduce(self.idf))
         self.rrf = np.asarray(candidates.rrf, dtype=np.float64)
         self._contains: np.ndarray | None = None
         self._question: np.ndarray | None = None
@@ -205,7 +206,7 @@ class _Columns:
     @property
     def known_total(self) -> float:
         if self._known_total is None:
-            self._known_total = float(self.idf[self.known].sum())
+            self._known_total = float(np.add.reduce(self.idf[self.known]))
         return self._known_total
 
     def score(self, name: str) -> np.ndarray:
@@ -249,7 +250,7 @@ class _Columns:
         if name == "rrf":
             return self.rrf
         if name == "rrf_relative":
-            best_rrf = float(self.rrf.max())
+            best_rrf = float(np.maximum.reduce(self.rrf))
             return self.rrf / best_rrf if best_rrf > 0 else self.zeros()
         if name in ("soft_coverage", "question_soft_coverage"):
             soft = getattr(self.c, name)
@@ -275,6 +276,16 @@ class _Columns:
         raise KeyError(name)
 
 
+# 1 ÷ each rank 0 … RANK_ABSENT as a float (0 from RANK_ABSENT on; rank 0 never occurs): what the retrievers'
+# inverse-rank columns read by one gather, not a conversion and a masked division a query (the same division).
+with np.errstate(divide="ignore"):
+    _INVERSE_RANKS = np.divide(
+        1.0,
+        np.arange(RANK_ABSENT + 1, dtype=np.float64),
+        where=np.arange(RANK_ABSENT + 1) < RANK_ABSENT,
+        out=np.zeros(RANK_ABSENT + 1),
+    )
+_INVERSE_RANKS.flags.writeable = False
 _KINDS = ("score", "relative", "inverse_rank")  # the retrievers' block of columns, in its stacking order
 
 
@@ -310,14 +321,14 @@ def features(candidates: Candidates, columns: Sequence[str] = FEATURE_NAMES) -> 
     if names:
         block = candidates.block
         if block is not None and block[0] == names:  # every retriever's row, in this order
-            scores, ranks = block[1], block[2].astype(np.float64)
+            scores, ranks = block[1], block[2]
         else:
             scores = np.array([table.score(name) for name in names])
             absent = np.full(n, RANK_ABSENT)
-            ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.float64) for name in names])
+            ranks = np.array([np.asarray(candidates.ranks.get(name, absent), dtype=np.int64) for name in names])
         best = np.array([float(candidates.best.get(name, 0.0)) for name in names])[:, None]
-        relative = np.divide(scores, best, out=np.zeros_like(scores), where=best > 0)
-        inverse_rank = np.divide(1.0, ranks, out=np.zeros_like(ranks), where=ranks < RANK_ABSENT)
+        relative = np.divide(scores, best, out=np.zeros(scores.shape), where=best > 0)
+        inverse_rank = _INVERSE_RANKS.take(ranks, mode="clip")  # every rank from RANK_ABSENT on: 0
         out[:, positions] = np.concatenate((scores, relative, inverse_rank))[rows].T
     if rest.size:
         out[:, rest] = np.array([table.column(columns[j]) for j in rest.tolist()]).T
@@ -341,19 +352,15 @@ def question_retrievers(analysed_questions: Sequence[Analysed]) -> dict[str, Any
     return {"question_bm25": BM25().fit(analysed_questions), "question_chars": TfidfChars().fit(analysed_questions)}
 
 
-def _ranks(
-    scores: np.ndarray, depth: int, best: np.ndarray | None = None, ranks: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Every passage's 1-based rank (ties share the better rank; RANK_ABSENT for 0 or below ``depth``), and the top.
-
-    ``best``, when given, is ``top_k(scores, depth)`` already known; ``ranks``, when given, is where to write them
-    (every entry ``RANK_ABSENT``)."""
-    best = top_k(scores, depth) if best is None else best
-    ranks = np.full(scores.size, RANK_ABSENT, dtype=np.int64) if ranks is None else ranks
-    if best.size:
-        ascending = -scores[best]  # top_k gives the best first
-        ranks[best] = 1 + ascending.searchsorted(ascending, side="left")
-    return ranks, best
+@functools.lru_cache(maxsize=16)
+def _rrf_terms(weight: float, ranks: int) -> np.ndarray:
+    """The unlearned fusion's term of every rank 0 … ``ranks``: ``weight / (RRF_K + rank)``, 0 from
+    :data:`RANK_ABSENT` on. The same for every query, so made once and read by one gather a retriever (the same
+    division of the same numbers: the same bits), not four numpy calls each (read-only)."""
+    rank = np.arange(ranks + 1, dtype=np.int64)
+    terms = np.where(rank < RANK_ABSENT, weight / (RRF_K + rank), 0.0)
+    terms.flags.writeable = False
+    return terms
 
 
 def gather(
@@ -393,19 +400,24 @@ def gather(
     all_ranks = np.full(stacked.shape, RANK_ABSENT, dtype=np.int64)
     pools = []
     best: dict[str, float] = {}
+    # Each retriever's ranks of its best passages, 1-based (ties share the better rank, RANK_ABSENT elsewhere): in
+    # the loop, not a function a retriever (six a query)
     for row, name in enumerate(names):
         values = stacked[row] if allowed is None else np.where(allowed, stacked[row], 0.0)
         ranked = tops.get(name) if tops else None
-        _, top = _ranks(values, depth, None if ranked is None else ranked[:depth], all_ranks[row])
-        best[name] = float(values[top[0]]) if top.size else 0.0
+        top = top_k(values, depth) if ranked is None else ranked[:depth]
+        best[name] = 0.0
+        if top.size:
+            ascending = -values[top]  # top_k gives the best first
+            all_ranks[row][top] = 1 + ascending.searchsorted(ascending, side="left")
+            best[name] = -float(ascending[0])  # its best score (a negation is exact)
         pools.append(top)
     indices = sorted_unique(np.concatenate(pools)).astype(np.int64) if pools else np.zeros(0, dtype=np.int64)
     ranks_at, scores_at = all_ranks[:, indices], stacked[:, indices]
     rrf = np.zeros(indices.size)
     for name, weight in RRF_WEIGHTS.items():
         if name in names:
-            rank = ranks_at[names.index(name)]
-            rrf += np.where(rank < RANK_ABSENT, weight / (RRF_K + rank), 0.0)
+            rrf += _rrf_terms(weight, max(depth, RANK_ABSENT)).take(ranks_at[names.index(name)])
     terms = list(dict.fromkeys(query.terms))
     held = np.asarray(contains(terms, indices), dtype=bool)
     in_question = np.asarray(question_contains(terms, indices), dtype=bool)

@@ -863,7 +863,7 @@ class TfidfWords(_Tfidf):
             return []
         bigrams, file = self.bigrams_, self.__dict__.get("_bigram_file")
         if file is None:
-            where = np.searchsorted(bigrams, codes).tolist()
+            where = bigrams.searchsorted(codes).tolist()  # the method: no Python wrapper
             return [p if p < bigrams.size and int(bigrams[p]) == code else None for code, p in zip(codes, where)]
         sample = self.__dict__.get("_bigram_sample")
         if sample is None:
@@ -1043,18 +1043,21 @@ class JointScores:
         self.rows = sizes.pop() if len(sizes) == 1 else 0
         self.retrievers: dict[str, _Postings] = members
         self.offsets: dict[str, int] = {}  # each retriever's first column among all of them
+        # Each posting's passage in the smallest integer type that holds every passage (uint8 for up to 256): a
+        # query gathers a few thousand of them, in a first pass from memory the other stages have evicted
+        passage = np.min_scalar_type(max(self.rows - 1, 0))
         starts, indices, data = [], [], []
         columns = postings = 0
         for name, retriever in members.items():
             used = int(retriever._indptr[-1])
             self.offsets[name] = columns
             starts.append(np.asarray(retriever._indptr[:-1], dtype=np.int64) + postings)
-            indices.append(np.asarray(retriever._indices[:used], dtype=np.int64))
+            indices.append(np.asarray(retriever._indices[:used], dtype=passage))
             data.append(retriever._data[:used])
             columns += retriever._indptr.size - 1
             postings += used
         self._indptr = np.concatenate([*starts, np.array([postings], dtype=np.int64)])
-        self._indices = np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64)
+        self._indices = np.concatenate(indices) if indices else np.zeros(0, dtype=passage)
         self._data = np.concatenate(data) if data else np.zeros(0)
 
     @classmethod

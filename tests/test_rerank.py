@@ -196,3 +196,22 @@ def test_a_model_computes_only_its_columns_and_scores_them_as_predict_does(engin
         assert np.array_equal(chosen, table[:, [FEATURE_NAMES.index(name) for name in some]])
         for model in (shipped_reranker(), *models.values()):
             assert np.array_equal(model.score(candidates), model.predict(table))
+
+
+def test_the_fusion_feature_reads_its_terms_from_a_table_bit_for_bit() -> None:
+    """``gather``'s rrf terms come from a table made once: each the division the formula makes, 0 from RANK_ABSENT."""
+    from search.rerank import DEPTH, RANK_ABSENT, RRF_K, _rrf_terms
+
+    for depth in (DEPTH, 80):
+        ranks = np.arange(1, max(depth, RANK_ABSENT) + 1, dtype=np.int64)
+        expected = np.where(ranks < RANK_ABSENT, 1.0 / (RRF_K + ranks), 0.0)
+        assert _rrf_terms(1.0, max(depth, RANK_ABSENT)).take(ranks).tobytes() == expected.tobytes()
+
+
+def test_the_inverse_rank_columns_read_a_table_bit_for_bit() -> None:
+    """``features``' inverse ranks come from a table: 1 ÷ the rank as a float, 0 from RANK_ABSENT on."""
+    from search.rerank import _INVERSE_RANKS, RANK_ABSENT
+
+    ranks = np.arange(1, RANK_ABSENT + 30, dtype=np.int64)
+    expected = np.divide(1.0, ranks.astype(np.float64), out=np.zeros(ranks.size), where=ranks < RANK_ABSENT)
+    assert _INVERSE_RANKS.take(ranks, mode="clip").tobytes() == expected.tobytes()
