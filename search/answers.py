@@ -398,8 +398,13 @@ def _nearest(positions: dict[str, tuple[int, ...]], forms: dict[str, list[str]],
         if at is not None:
             found.extend([(position, term) for position in at for term in terms])
     found.sort()  # by position, then term: the same order whichever way they were found
-    best = 0.0
     size = len(found)
+    if size == 2:  # most calls (two terms, once each): the loop below's two windows, summed as it sums them
+        (first_at, first_term), (second_at, second_term) = found
+        if second_at - first_at < _PROXIMITY and first_term != second_term:
+            return max(0.0, local[first_term] + local[second_term], local[second_term])
+        return max(0.0, local[first_term], local[second_term])
+    best = 0.0
     for first in range(size):
         start = found[first][0]
         near: dict[str, None] = {}  # the distinct terms, summed in the text's order: the same in every process

@@ -433,8 +433,9 @@ class ConfidenceModel:
         view = frozenset(name for name in GROUPS if not math.isnan(values[_FIRST_OF_GROUP[name]]))
         coefficients, intercept = self.view_of(view)
         rows = x[None, :]
-        z = expand(np.where(np.isnan(rows), self.means, rows)) @ coefficients + intercept
-        return float(_sigmoid(z)[0])
+        z = float((expand(np.where(np.isnan(rows), self.means, rows)) @ coefficients + intercept)[0])
+        # _sigmoid of one Python float: the same clip and the same numpy exp, without np.clip's wrappers (~3 µs)
+        return float(1.0 / (1.0 + np.exp(-min(max(z, -500.0), 500.0))))
 
     def answered(self, confidence: float) -> bool:
         return confidence >= self.threshold
