@@ -337,7 +337,6 @@ class AnswerQuery:
             for number in numbers:
                 scores[number] += value
                 matched[number] += 1
-        total = sum(local.values())
         wanted, fact_kinds = self.wanted, self.fact_kinds
         ends, refers = units.layout(text, spans)
         holding: list[int] = []
@@ -348,10 +347,10 @@ class AnswerQuery:
                 end = ends[number]
                 if any(start <= at < end for at in current):
                     holding.append(number)
-        for number in range(count):  # a unit no query term holds scores 0
-            score = scores[number]
-            if matched[number] and score > 0:  # one query word is a phrase of its own: its weight
-                near = _nearest(units.stem_positions(number), self.forms, local) if matched[number] > 1 else score
+        total = sum(local.values()) if wanted else 0.0
+        for number, times in enumerate(matched):  # a unit no query term holds scores 0
+            if times and (score := scores[number]) > 0:  # one query word is a phrase of its own: its weight
+                near = _nearest(units.stem_positions(number), self.forms, local) if times > 1 else score
                 extra = (
                     _KIND_BONUS * total
                     if wanted and _values_in(text, units[number].tokens, self.weights) & wanted
@@ -359,18 +358,19 @@ class AnswerQuery:
                 )
                 scores[number] = score + _PROXIMITY_WEIGHT * near + extra
         # the first of the best: the earliest on ties (``list.index`` of the maximum, when every unit may answer)
-        best = max(holding, key=scores.__getitem__) if holding else scores.index(max(scores))
+        top = max(scores)
+        best = max(holding, key=scores.__getitem__) if holding else scores.index(top)
         # A neighbour holding at least half the best unit's weight is read with it: the question's words are shared
         # between two sentences, and the fact is often in the one that matched less (never beside a fact of the
-        # asked kind, which is an answer of its own).
-        beside = [
-            number
-            for number in (best - 1, best + 1)
-            if 0 <= number < count and scores[best] > 0 and scores[number] >= _NEIGHBOUR * scores[best]
-        ]
-        if beside and not holding:
-            other = max(beside, key=scores.__getitem__)
-            return spans[min(best, other)][0], ends[max(best, other)]
+        # asked kind, which is an answer of its own). The one before on a tie; two tests, no list made (~0.5 µs of
+        # the ~6 a call, ten calls a query).
+        if not holding and top > 0:
+            least = _NEIGHBOUR * top
+            if best and scores[best - 1] >= least:
+                other = best + 1 if best + 1 < count and scores[best + 1] > scores[best - 1] else best - 1
+                return spans[min(best, other)][0], ends[max(best, other)]
+            if best + 1 < count and scores[best + 1] >= least:
+                return spans[best][0], ends[best + 1]
         start, end = spans[best][0], ends[best]
         # A unit that refers back («Она также известна как…») is read with the one it refers to, and a unit the
         # next one refers back to («…Рейнское ущелье. Оно славится замками») with that one.

@@ -625,15 +625,16 @@ class Annotate(Stage):
         # Each hit's rank and score by every retriever that ranked it, in the retrievers' order: only the hits'
         # entries are read out of each ranking.
         # (A ranking lists each passage once: ``list.index`` finds a hit's place in C, where a Python walk over
-        # every ranking's ~100 entries cost ~0.1 ms a query.)
+        # every ranking's ~100 entries cost ~0.1 ms a query; the hits a ranking holds are one set intersection, in
+        # any order — each hit's entries stay in the retrievers' order — and a score is read with ``item``, no
+        # numpy scalar made: 19–21 → 17 µs a query.)
         breakdowns: dict[int, dict[str, RetrieverScore]] = {index: {} for index in order}
+        shown = set(order)
         for name, (indices, values) in search.ranked.items():
             listed = indices.tolist()
-            present = set(listed)
-            for index in order:
-                if index in present:
-                    at = listed.index(index)
-                    breakdowns[index][name] = retriever_score(at + 1, float(values[at]))
+            for index in shown.intersection(listed):
+                at = listed.index(index)
+                breakdowns[index][name] = retriever_score(at + 1, values.item(at))
         weights = self.weights(query)
         answers = AnswerQuery(weights, asked)  # answer_span's query side, made once for every hit
         hits = []
