@@ -49,7 +49,7 @@ from .answers import STEM as _STEM
 from .answers import Unit, Units
 from .arrays import held_searched, sorted_unique
 from .lexicon import Lexicon
-from .query import query_coverage, synonym_links
+from .query import synonym_links
 from .results import Correction
 
 __all__ = [
@@ -206,14 +206,16 @@ def decision_features(
                     in_top1.add(term)
                 if len(found) > 1 and found[1]:
                     in_top2.add(term)
-    covered3 = [term for term in unique if term in in_top3 or links.get(term, set()) & in_top3]
+    covered3 = _covered(unique, in_top3, links)
     # The query's terms the best passage holds, themselves or through a synonym: read by several features.
-    top1 = {term for term in unique if term in in_top1 or links.get(term, set()) & in_top1}
+    top1 = set(_covered(unique, in_top1, links))
     total = sum(idf.values())
     known = [term for term in unique if term in lexicon or any(t in lexicon for t in links.get(term, ()))]
     x[_INDEX["terms"]] = math.log1p(len(unique))
-    x[_INDEX["coverage_top1"]] = query_coverage(unique, in_top1, idf.__getitem__, links)
-    x[_INDEX["coverage_top3"]] = query_coverage(unique, in_top3, idf.__getitem__, links)
+    # :func:`query_coverage` of the best passage and of the three best, summed from the terms found above (the
+    # same terms, weights and order: the same sums)
+    x[_INDEX["coverage_top1"]] = sum(idf[term] for term in unique if term in top1) / total if total > 0 else 0.0
+    x[_INDEX["coverage_top3"]] = sum(idf[term] for term in covered3) / total if total > 0 else 0.0
     x[_INDEX["share_top1"]] = sum(term in top1 for term in unique) / len(unique)
     uncovered = [idf[term] for term in unique if term not in covered3]
     x[_INDEX["uncovered_idf"]] = max(uncovered) / unseen if uncovered and unseen > 0 else 0.0
@@ -253,7 +255,8 @@ def decision_features(
         if name == "bm25" and total > 0:
             x[_INDEX["bm25_top_all"]] = first / total
             x[_INDEX["bm25_gap"]] = (first - (head[1] if len(head) > 1 else 0.0)) / total
-    x[_INDEX["coverage_top2"]] = query_coverage(unique, in_top2, idf.__getitem__, links) if rows.size > 1 else 0.0
+    covered2 = _covered(unique, in_top2, links) if rows.size > 1 and total > 0 else ()
+    x[_INDEX["coverage_top2"]] = sum(idf[term] for term in covered2) / total if covered2 else 0.0
     x[_INDEX["coverage_gap"]] = x[_INDEX["coverage_top1"]] - x[_INDEX["coverage_top2"]]
     rarest = sorted((term for term in unique if term in known), key=lambda term: -idf[term])[:2]
     rare_total = sum(idf[term] for term in rarest)
@@ -280,6 +283,16 @@ def decision_features(
         x[_INDEX["sentence_top3"]] = max(sentences)
         x[_INDEX["pairs_top1"]] = _near_pairs(terms, read[0], forms)
     return np.array(x, dtype=np.float64)
+
+
+def _covered(unique: Sequence[str], present: set[str], links: Mapping[str, set[str]]) -> list[str]:
+    """The query's terms ``present`` holds, themselves or through a synonym, in the query's order."""
+    if not links:  # no synonym: most queries
+        return [term for term in unique if term in present]
+    return [term for term in unique if term in present or links.get(term, _NO_LINKS) & present]
+
+
+_NO_LINKS: frozenset[str] = frozenset()
 
 
 def held_in(lexicon: Lexicon, terms: Iterable[str], rows: np.ndarray) -> dict[str, np.ndarray]:
