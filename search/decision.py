@@ -132,6 +132,8 @@ VIEWS: tuple[frozenset[str], ...] = tuple(
     frozenset(name for bit, name in enumerate(GROUPS) if mask >> bit & 1) for mask in range(2 ** len(GROUPS) - 1)
 )  # every view but the full one, which is the model's own coefficients
 _GROUP_COLUMNS = {name: np.array([_INDEX[f] for f in columns]) for name, columns in GROUPS.items()}
+# Each retriever's columns, in :data:`_PER_RETRIEVER`'s order: no name formatted a search.
+_RETRIEVER_COLUMNS = {name: tuple(_INDEX[f"{name}_{what}"] for what in _PER_RETRIEVER) for name in RETRIEVERS}
 _FIRST_OF_GROUP = {name: _INDEX[columns[0]] for name, columns in GROUPS.items()}  # NaN there: the group is absent
 _REWRITING = ("layout", "translit", "spelling")
 _CYRILLIC = re.compile(r"[а-яё]+(?:-[а-яё]+)*")
@@ -240,18 +242,18 @@ def decision_features(
         x[_INDEX["fused_margin5"]] = _margin(head, 5)
     top = int(order[0])
     known_idf = sum(idf[term] for term in unique if term in lexicon)
-    for name in RETRIEVERS:
+    for name, (agree, first_at, margin2, margin5) in _RETRIEVER_COLUMNS.items():
         if name not in ranked:
             continue
         indices, values = ranked[name]
         listed = indices.tolist()
-        x[_INDEX[f"{name}_agree"]] = 1.0 / (listed.index(top) + 1) if top in listed else 0.0
+        x[agree] = 1.0 / (listed.index(top) + 1) if top in listed else 0.0
         head = values[:5].tolist()
         first = head[0] if head else 0.0
         # BM25 grows with the query's length and the corpus's IDFs; cosines are already 0–1.
-        x[_INDEX[f"{name}_top"]] = first / known_idf if name == "bm25" and known_idf > 0 else first
-        x[_INDEX[f"{name}_margin2"]] = _margin(head, 2)
-        x[_INDEX[f"{name}_margin5"]] = _margin(head, 5)
+        x[first_at] = first / known_idf if name == "bm25" and known_idf > 0 else first
+        x[margin2] = _margin(head, 2)
+        x[margin5] = _margin(head, 5)
         if name == "bm25" and total > 0:
             x[_INDEX["bm25_top_all"]] = first / total
             x[_INDEX["bm25_gap"]] = (first - (head[1] if len(head) > 1 else 0.0)) / total

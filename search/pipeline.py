@@ -184,6 +184,7 @@ class PassageReadings(Recent[Reading]):
         self.analyzer = analyzer
         self.stored = index.readings if index is not None else None
         self.passages = index.passages if index is not None else None
+        self.ahead: list[Reading] | None = None  # every passage's, by its index, once read ahead (Annotate)
 
     def read(self, passage: Passage) -> Reading:
         return self.get(passage.id, lambda: self._read(passage))
@@ -520,7 +521,8 @@ class Decide(Stage):
 
     def _units(self, row: int) -> Units:
         """A passage's sentences with their terms, for the sentence features."""
-        return self.readings.read(self.passages[row]).units
+        ahead = self.readings.ahead
+        return (ahead[row] if ahead is not None else self.readings.read(self.passages[row])).units
 
     def __call__(self, search: Search) -> Search:
         coverage, missing, features = self.evidence(search)
@@ -681,6 +683,7 @@ class Annotate(Stage):
             self._read_whole(passage)
             read.append((passage, self.readings.read(passage), self._facts(passage)))
         self._read = read
+        self.readings.ahead = [reading for _, reading, _ in read]
         return len(read)
 
     def _read_whole(self, passage: Passage) -> None:
