@@ -53,7 +53,7 @@ from .rerank import (
     question_mass,
     shipped_reranker,
 )
-from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults, retriever_score
+from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults, make_hit, retriever_score
 from .retrievers import JointScores, Retriever, share_cuts, top_k
 from .vocabulary import Vocabulary
 
@@ -656,7 +656,7 @@ class Annotate(Stage):
             spans = tuple([bounds[number] for number in found])
             matched = tuple(dict.fromkeys([terms[number] for number in found]))
             answer = answers.span(sentences, tokens, passage.text, facts=facts, units=units)
-            hits.append((Hit(passage, score, position, breakdowns[index], spans, matched, answer), facts))
+            hits.append((make_hit(passage, score, position, breakdowns[index], spans, matched, answer), facts))
         return hits
 
     def weights(self, query: Understood) -> dict[str, float]:

@@ -196,13 +196,18 @@ def test_each_hits_ranks_are_its_places_in_every_ranking(engine: SearchEngine) -
     ``retriever_score``: the same ranks, scores and objects a walk over every ranking makes."""
     from dataclasses import FrozenInstanceError
 
-    from search.results import RetrieverScore, retriever_score
+    from search.results import Hit, RetrieverScore, make_hit, retriever_score
 
     made = retriever_score(3, 0.25)
     assert made == RetrieverScore(3, 0.25) and hash(made) == hash(RetrieverScore(3, 0.25))
     assert repr(made) == "RetrieverScore(rank=3, score=0.25)" and type(made) is RetrieverScore
     with pytest.raises(FrozenInstanceError):
         made.rank = 4  # type: ignore[misc]
+    fields = (engine.index.passages[0], 0.5, 2, {"bm25": made}, ((0, 4),), ("товар",), (0, 9))
+    shown = make_hit(*fields)  # ``Hit(...)`` without the frozen ``__init__``
+    assert shown == Hit(*fields) and repr(shown) == repr(Hit(*fields)) and type(shown) is Hit
+    with pytest.raises(FrozenInstanceError):
+        shown.rank = 1  # type: ignore[misc]
     for query in ("как вернуть товар", "сколько стоит доставка в пункт выдачи", "rfr jajhvbnm pfrfp"):
         for ranking in ("hybrid", engine.pipeline.default_ranking):
             request = engine.pipeline.request(query, 10, retriever=ranking)
