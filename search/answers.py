@@ -652,14 +652,22 @@ def conflicts_for(
                 forms.setdefault(word, {word}).update(correction.replacement.split())
     readings = [reading_of(passage) if reading_of else _reading(passage.text, analyzer) for passage in passages]
     held = [terms if isinstance(terms, TermsRead) else _with_readings(terms) for _, _, terms in readings]
-    common = {term for term in forms if sum(bool(forms[term] & h) for h in held) >= _COMMON * len(held)}
+    # (``isdisjoint`` of the passage's terms, which walks the smaller set when handed an exact set: no
+    # intersection made a term and passage)
+    common = {term for term in forms if sum(not h.isdisjoint(forms[term]) for h in held) >= _COMMON * len(held)}
+    topics: dict[str, list[set[str]]] = {}  # each kind's topic words, made once, not once per fact
     speaking: list[tuple[Passage, list[Fact]]] = []
     for passage, (tokens, spans, _), terms in zip(passages, readings, held):
         chosen = []
         for fact in facts_of(passage):
             if fact.kind not in kinds:
                 continue
-            topic = [forms[term] for term in query_terms if term not in FACT_TRIGGERS[fact.kind] and term not in common]
+            topic = topics.get(fact.kind)
+            if topic is None:
+                triggers = FACT_TRIGGERS[fact.kind]
+                topic = topics[fact.kind] = [
+                    forms[term] for term in query_terms if term not in triggers and term not in common
+                ]
             around = _with_readings(_terms_around(passage.text, tokens, spans, fact.start))
             if not topic or any(words & around for words in topic) or all(words & terms for words in topic):
                 chosen.append(fact)

@@ -15,7 +15,7 @@ import itertools
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import ClassVar, NamedTuple
 
@@ -160,6 +160,10 @@ PASSAGES_READ = 2048  # shown passages whose sentences, tokens and facts a proce
 # An index of up to this many passages (with readings stored at build) has them all read when the pipeline opens
 # (~0.2 ms each): a first pass of a hundred questions shows nearly every one of a small corpus's passages anyway.
 READ_AHEAD = 256
+
+
+# A passage as conflicts_for reads it: its tokens, sentence spans and terms (with their Cyrillic readings).
+ConflictReading = tuple[list[Token], list[tuple[int, int]], Collection[str]]
 
 
 class Reading(NamedTuple):
@@ -585,6 +589,12 @@ class Annotate(Stage):
         # After :meth:`read_ahead`, each passage with its reading and facts, by its index: one list item a hit
         # instead of the passage store's look-up and two memos' (~1 µs a hit, ten a query).
         self._read: list[tuple[Passage, Reading, list[Fact]]] | None = None
+        # What conflicts_for reads of a passage (its facts; its tokens, sentences and terms): after the read-ahead,
+        # one dict look-up each instead of the memos' (~1 µs a passage, ten a question that asks for a fact).
+        self._conflict_sources: tuple[Callable[[Passage], list[Fact]], Callable[[Passage], ConflictReading]] = (
+            self._facts,
+            self._conflict_reading,
+        )
 
     def __call__(self, search: Search) -> Search:
         query = search.query
@@ -604,19 +614,20 @@ class Annotate(Stage):
             # (the hits' own passages, read for them already, then any beyond them)
             considered = [hit.passage for hit, _ in annotated[:depth]]
             considered += [self.passages[i] for i in search.order[len(considered) : depth].tolist()]
+            facts_of, reading_of = self._conflict_sources
             conflicts = conflicts_for(
                 (*query.own.terms, *query.added.terms),
                 query.info.rewritten,
                 considered,
                 self.analyzer,
-                self._facts,
-                self._conflict_reading,
+                facts_of,
+                reading_of,
                 query.info.corrections,
                 query.tokens,
             )
         return search.but(hits=hits, short_answer=short, conflicts=conflicts)
 
-    def _conflict_reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]], Collection[str]]:
+    def _conflict_reading(self, passage: Passage) -> ConflictReading:
         reading = self.readings.read(passage)
         # its terms with their Cyrillic readings, as conflicts_for reads them: made once per passage, not per query
         terms = self._terms_read.get(passage.id, lambda: terms_read(reading.where))
@@ -684,6 +695,9 @@ class Annotate(Stage):
             read.append((passage, self.readings.read(passage), self._facts(passage)))
         self._read = read
         self.readings.ahead = [reading for _, reading, _ in read]
+        facts = {passage.id: passage_facts for passage, _, passage_facts in read}
+        readings = {passage.id: self._conflict_reading(passage) for passage, _, _ in read}
+        self._conflict_sources = (lambda passage: facts[passage.id], lambda passage: readings[passage.id])
         return len(read)
 
     def _read_whole(self, passage: Passage) -> None:

@@ -126,12 +126,20 @@ def test_a_query_with_words_never_comes_back_empty_but_is_a_guess(engine: Search
     assert engine.search("и в на", k=3).query.terms == () and len(engine.search("и в на", k=3)) == 0
 
 
-def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) -> None:
-    fresh = SearchEngine(engine.index)  # its own pipeline, which read the small index's passages ahead
+def test_per_passage_reading_is_kept_for_recent_hits_only(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search import pipeline as module
+
+    ahead = SearchEngine(engine.index)  # its own pipeline, which read the small index's passages ahead
+    assert len(next(stage for stage in ahead.pipeline.stages if stage.name == "annotate").readings) == len(
+        engine.index.passages
+    )
+    monkeypatch.setattr(module, "READ_AHEAD", len(engine.index.passages) - 1)  # as a larger index opens
+    fresh = SearchEngine(engine.index)
     kept = next(stage for stage in fresh.pipeline.stages if stage.name == "annotate").readings
-    assert len(kept) == len(engine.index.passages)
+    assert len(kept) == 0  # nothing read yet
     kept.size = 3
-    kept._values.clear()  # as a large index's pipeline opens: nothing read yet
     shown = []
     for query in ("как вернуть товар", "двойное списание", "горячая линия для продавцов", "чат поддержки"):
         results = fresh.search(query, k=5)
