@@ -311,16 +311,31 @@ def _best_coverage(
     total = sum(idf.values())
     rows, weights, sizes = [], [], []
     for term in unique:
-        held = [lexicon.postings(t) for t in (term, *links.get(term, ())) if t in lexicon]
-        if held and idf[term] > 0:
+        if idf[term] <= 0:  # weighs nothing: its postings are not read
+            continue
+        linked = links.get(term)
+        if linked is None:  # no synonym (most terms): its own postings, if any
+            if term not in lexicon:
+                continue
+            found = lexicon.postings(term)
+        else:
+            held = [lexicon.postings(t) for t in (term, *linked) if t in lexicon]
+            if not held:
+                continue
             # one term's postings: no repeats
             found = held[0] if len(held) == 1 else sorted_unique(np.concatenate(held))
-            rows.append(found)
-            weights.append(idf[term])
-            sizes.append(found.size)
+        rows.append(found)
+        weights.append(idf[term])
+        sizes.append(found.size)
     if not rows or total <= 0:
         return 0.0
     if sum(sizes) <= _FEW_POSTINGS:  # a few postings: summed in Python floats, in the same order as bincount's
+        if lexicon.passages <= _FEW_PASSAGES:  # a small corpus: a list of every passage's sum (every one ≥ 0)
+            every = [0.0] * lexicon.passages
+            for found, weight in zip(rows, weights):
+                for row in found.tolist():
+                    every[row] += weight
+            return max(every) / total
         sums: dict[int, float] = {}
         for found, weight in zip(rows, weights):
             for row in found.tolist():
@@ -332,6 +347,7 @@ def _best_coverage(
 
 
 _FEW_POSTINGS = 512  # up to this many postings of a query's terms, its best coverage is summed without numpy
+_FEW_PASSAGES = 512  # and up to this many passages, in a list of them all rather than a dict of those held
 
 
 def sentence_coverage(units: Sequence[Unit], weights: Mapping[str, float], forms: Mapping[str, set[str]]) -> float:

@@ -390,7 +390,9 @@ def test_best_coverage_of_few_postings_is_bincount_s(engine, monkeypatch) -> Non
         unique = list(dict.fromkeys(rng.choice(words, int(rng.integers(1, 7))).tolist()))
         idf = {term: max(lexicon.idf_of(term), 0.0) for term in unique}
         links = {unique[0]: {str(rng.choice(words))}} if len(unique) > 1 else {}
-        few = decision._best_coverage(unique, idf, links, lexicon)
+        few = decision._best_coverage(unique, idf, links, lexicon)  # a list of the small corpus's passages
+        monkeypatch.setattr(decision, "_FEW_PASSAGES", 0)  # a dict of the passages held, as a large corpus's
+        assert repr(few) == repr(decision._best_coverage(unique, idf, links, lexicon))
         monkeypatch.setattr(decision, "_FEW_POSTINGS", -1)
         assert repr(few) == repr(decision._best_coverage(unique, idf, links, lexicon))
         monkeypatch.undo()
