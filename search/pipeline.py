@@ -15,7 +15,7 @@ import itertools
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import ClassVar, NamedTuple
 
@@ -53,7 +53,7 @@ from .rerank import (
     question_mass,
     shipped_reranker,
 )
-from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults, retriever_score
+from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults, make_hit, retriever_score
 from .retrievers import JointScores, Retriever, share_cuts, top_k
 from .vocabulary import Vocabulary
 
@@ -163,6 +163,10 @@ PASSAGES_READ = 2048  # shown passages whose sentences, tokens and facts a proce
 READ_AHEAD = 256
 
 
+# A passage as conflicts_for reads it: its tokens, sentence spans and terms (with their Cyrillic readings).
+ConflictReading = tuple[list[Token], list[tuple[int, int]], Collection[str]]
+
+
 class Reading(NamedTuple):
     """A passage as the decide and annotate stages read it; none of it depends on the query."""
 
@@ -185,6 +189,7 @@ class PassageReadings(Recent[Reading]):
         self.analyzer = analyzer
         self.stored = index.readings if index is not None else None
         self.passages = index.passages if index is not None else None
+        self.ahead: list[Reading] | None = None  # every passage's, by its index, once read ahead (Annotate)
 
     def read(self, passage: Passage) -> Reading:
         return self.get(passage.id, lambda: self._read(passage))
@@ -521,7 +526,8 @@ class Decide(Stage):
 
     def _units(self, row: int) -> Units:
         """A passage's sentences with their terms, for the sentence features."""
-        return self.readings.read(self.passages[row]).units
+        ahead = self.readings.ahead
+        return (ahead[row] if ahead is not None else self.readings.read(self.passages[row])).units
 
     def __call__(self, search: Search) -> Search:
         coverage, missing, features = self.evidence(search)
@@ -581,6 +587,15 @@ class Annotate(Stage):
         self._facts_cache: Recent[list[Fact]] = Recent(PASSAGES_READ)
         self._terms_read: Recent[frozenset[str]] = Recent(PASSAGES_READ)
         self.readings = readings if readings is not None else PassageReadings(analyzer, index=index)
+        # After :meth:`read_ahead`, each passage with its reading and facts, by its index: one list item a hit
+        # instead of the passage store's look-up and two memos' (~1 µs a hit, ten a query).
+        self._read: list[tuple[Passage, Reading, list[Fact]]] | None = None
+        # What conflicts_for reads of a passage (its facts; its tokens, sentences and terms): after the read-ahead,
+        # one dict look-up each instead of the memos' (~1 µs a passage, ten a question that asks for a fact).
+        self._conflict_sources: tuple[Callable[[Passage], list[Fact]], Callable[[Passage], ConflictReading]] = (
+            self._facts,
+            self._conflict_reading,
+        )
 
     def __call__(self, search: Search) -> Search:
         query = search.query
@@ -590,63 +605,70 @@ class Annotate(Stage):
         # value is never the short answer while one of them states a current one.
         wants_fact = search.answered and any(kind in FACT_KINDS for kind in asked)
         annotated = self._hits(search, asked, depth if wants_fact else search.request.k)
-        hits = annotated[: search.request.k]
+        hits = [hit for hit, _ in annotated[: search.request.k]]
         conflicts: list[Conflict] = []
         short: Hit | None = hits[0] if hits else None
         if search.answered and hits:
             if wants_fact:  # best_answer reorders for an asked kind of fact only: else the first hit
-                short = annotated[
-                    best_answer([(self._facts(hit.passage), hit.answer_span) for hit in annotated], asked)
-                ]
+                short = annotated[best_answer([(facts, hit.answer_span) for hit, facts in annotated], asked)][0]
             # The best passages, whatever k is, may speak for a value; the question decides which kinds count.
             # (the hits' own passages, read for them already, then any beyond them)
-            considered = [hit.passage for hit in annotated[:depth]]
+            considered = [hit.passage for hit, _ in annotated[:depth]]
             considered += [self.passages[i] for i in search.order[len(considered) : depth].tolist()]
+            facts_of, reading_of = self._conflict_sources
             conflicts = conflicts_for(
                 (*query.own.terms, *query.added.terms),
                 query.info.rewritten,
                 considered,
                 self.analyzer,
-                self._facts,
-                self._conflict_reading,
+                facts_of,
+                reading_of,
                 query.info.corrections,
                 query.tokens,
             )
         return search.but(hits=hits, short_answer=short, conflicts=conflicts)
 
-    def _conflict_reading(self, passage: Passage) -> tuple[list[Token], list[tuple[int, int]], Collection[str]]:
+    def _conflict_reading(self, passage: Passage) -> ConflictReading:
         reading = self.readings.read(passage)
         # its terms with their Cyrillic readings, as conflicts_for reads them: made once per passage, not per query
         terms = self._terms_read.get(passage.id, lambda: terms_read(reading.where))
         return reading.tokens, reading.sentences, terms
 
-    def _hits(self, search: Search, asked: frozenset[str], k: int) -> list[Hit]:
+    def _passage(self, index: int) -> tuple[Passage, Reading, list[Fact]]:
+        """Passage ``index`` with its reading and facts."""
+        if self._read is not None:
+            return self._read[index]
+        passage = self.passages[index]
+        return passage, self.readings.read(passage), self._facts(passage)
+
+    def _hits(self, search: Search, asked: frozenset[str], k: int) -> list[tuple[Hit, list[Fact]]]:
+        """The first ``k`` hits, each with its passage's facts."""
         query = search.query
         order = search.order[:k].tolist()
         # Each hit's rank and score by every retriever that ranked it, in the retrievers' order: only the hits'
         # entries are read out of each ranking.
         # (A ranking lists each passage once: ``list.index`` finds a hit's place in C, where a Python walk over
-        # every ranking's ~100 entries cost ~0.1 ms a query.)
+        # every ranking's ~100 entries cost ~0.1 ms a query; the hits a ranking holds are one set intersection, in
+        # any order — each hit's entries stay in the retrievers' order — and a score is read with ``item``, no
+        # numpy scalar made: 19–21 → 17 µs a query.)
         breakdowns: dict[int, dict[str, RetrieverScore]] = {index: {} for index in order}
+        shown = set(order)
         for name, (indices, values) in search.ranked.items():
             listed = indices.tolist()
-            present = set(listed)
-            for index in order:
-                if index in present:
-                    at = listed.index(index)
-                    breakdowns[index][name] = retriever_score(at + 1, float(values[at]))
+            for index in shown.intersection(listed):
+                at = listed.index(index)
+                breakdowns[index][name] = retriever_score(at + 1, values.item(at))
         weights = self.weights(query)
         answers = AnswerQuery(weights, asked)  # answer_span's query side, made once for every hit
         hits = []
         for position, (index, score) in enumerate(zip(order, search.scores[:k].tolist()), 1):
-            passage = self.passages[index]
-            tokens, sentences, units, where, bounds, terms = self.readings.read(passage)
+            passage, (tokens, sentences, units, where, bounds, terms), facts = self._passage(index)
             found = [number for term in weights for number in where.get(term, ())]
             found.sort()  # in the text's order
             spans = tuple([bounds[number] for number in found])
             matched = tuple(dict.fromkeys([terms[number] for number in found]))
-            answer = answers.span(sentences, tokens, passage.text, facts=self._facts(passage), units=units)
-            hits.append(Hit(passage, score, position, breakdowns[index], spans, matched, answer))
+            answer = answers.span(sentences, tokens, passage.text, facts=facts, units=units)
+            hits.append((make_hit(passage, score, position, breakdowns[index], spans, matched, answer), facts))
         return hits
 
     def weights(self, query: Understood) -> dict[str, float]:
@@ -661,14 +683,23 @@ class Annotate(Stage):
         when the pipeline opens, with each one's facts, answer layout, units' stem positions and terms for the
         conflicts: none depends on the query, and a new question paid for each passage it showed first (~0.1–0.25
         ms each: the well-typed questions of the first pass, which come first, paid most). ~20–30 ms once for the
-        embedded corpus's 111 passages. Returns how many passages were read (0 for a larger index, which reads
-        them when first shown)."""
+        embedded corpus's 111 passages. Each is then kept with its reading and facts by its index (a hit's are one
+        list item). Returns how many passages were read (0 for a larger index, which reads them when first
+        shown)."""
         passages = self.passages
         if self.readings.stored is None or not 0 < len(passages) <= min(READ_AHEAD, self.readings.size):
             return 0
+        read = []
         for number in range(len(passages)):
-            self._read_whole(passages[number])
-        return len(passages)
+            passage = passages[number]
+            self._read_whole(passage)
+            read.append((passage, self.readings.read(passage), self._facts(passage)))
+        self._read = read
+        self.readings.ahead = [reading for _, reading, _ in read]
+        facts = {passage.id: passage_facts for passage, _, passage_facts in read}
+        readings = {passage.id: self._conflict_reading(passage) for passage, _, _ in read}
+        self._conflict_sources = (lambda passage: facts[passage.id], lambda passage: readings[passage.id])
+        return len(read)
 
     def _read_whole(self, passage: Passage) -> None:
         """Everything of ``passage`` a question reads and keeps (see :meth:`read_ahead`)."""

@@ -107,6 +107,35 @@ class Hit:
         }
 
 
+# each field's slot setter, in the fields' order (``Hit.__slots__``)
+_set_passage, _set_hit_score, _set_hit_rank, _set_retrievers, _set_highlights, _set_matched, _set_answer = (
+    getattr(Hit, name).__set__
+    for name in Hit.__slots__  # type: ignore[attr-defined]
+)
+
+
+def make_hit(
+    passage: Passage,
+    score: float,
+    rank: int,
+    retrievers: dict[str, RetrieverScore],
+    highlights: tuple[tuple[int, int], ...],
+    matched_terms: tuple[str, ...],
+    answer_span: tuple[int, int],
+) -> Hit:
+    """``Hit(...)`` of every field, without the frozen dataclass's ``__init__`` (~0.7 → ~0.4 µs): the annotate
+    stage makes ten a query."""
+    made = object.__new__(Hit)
+    _set_passage(made, passage)
+    _set_hit_score(made, score)
+    _set_hit_rank(made, rank)
+    _set_retrievers(made, retrievers)
+    _set_highlights(made, highlights)
+    _set_matched(made, matched_terms)
+    _set_answer(made, answer_span)
+    return made
+
+
 @dataclass(frozen=True, slots=True)
 class Correction:
     """One change a query-rewriting step made: which step, what it changed, into what."""

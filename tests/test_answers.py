@@ -9,7 +9,9 @@ import pytest
 
 from search import SearchEngine
 from search.answers import (
+    _PROXIMITY,
     AnswerQuery,
+    _nearest,
     answer_kinds,
     answer_span,
     best_answer,
@@ -438,3 +440,30 @@ def test_a_neighbour_holding_half_the_weight_is_read_with_the_chosen_sentence(an
     assert text[start:end] == "Байкал — озеро в Восточной Сибири. Глубина озера достигает 1642 метров."
     start, end = answer_span(spans, tokens, {"глубина": 1.0, "метр": 1.0, "байкал": 0.2}, text)
     assert text[start:end] == "Глубина озера достигает 1642 метров."  # «Байкал» alone: under half the weight
+
+
+def test_the_phrase_of_two_found_words_is_the_windows_best() -> None:
+    """``_nearest``'s path for two found words (most calls) gives what its window walk gives: every window's
+    distinct terms summed in the text's order, the most of them (0 when none weighs)."""
+
+    def walk(found: list[tuple[int, str]], local: dict[str, float]) -> float:
+        sums = [
+            sum(local[t] for t in dict.fromkeys(t for p, t in found[i:] if p - found[i][0] < _PROXIMITY))
+            for i in range(len(found))
+        ]
+        return max([0.0, *sums])
+
+    weights = (0.0, 0.1, 0.7, 1.5, 2.25, 3.0)
+    for first in range(6):
+        for gap in range(_PROXIMITY + 2):
+            for a in weights:
+                for b in weights:
+                    for same in (False, True):
+                        terms = ("x", "x") if same else ("x", "y")
+                        local = {"x": a} if same else {"x": a, "y": b}
+                        positions = {"xxxxx": (first,)} if not same else {"xxxxx": (first, first + gap)}
+                        forms = {"xxxxx": ["x"]} if same else {"xxxxx": ["x"], "yyyyy": ["y"]}
+                        if not same:
+                            positions["yyyyy"] = (first + gap,)
+                        found = sorted([(first, terms[0]), (first + gap, terms[1])])
+                        assert repr(_nearest(positions, forms, local)) == repr(walk(found, local))

@@ -370,7 +370,7 @@ def test_one_search_confidence_is_predict_to_the_last_bit() -> None:
     model = ConfidenceModel.default()
     rng = np.random.default_rng(15)
     for number in range(400):
-        x = rng.normal(size=len(FEATURES))
+        x = rng.normal(size=len(FEATURES)) * (1e4 if number % 7 == 0 else 1.0)  # some past the sigmoid's clip
         for name in GROUPS:
             if rng.random() < 0.3:
                 x[[FEATURES.index(f) for f in GROUPS[name]]] = np.nan
@@ -390,7 +390,39 @@ def test_best_coverage_of_few_postings_is_bincount_s(engine, monkeypatch) -> Non
         unique = list(dict.fromkeys(rng.choice(words, int(rng.integers(1, 7))).tolist()))
         idf = {term: max(lexicon.idf_of(term), 0.0) for term in unique}
         links = {unique[0]: {str(rng.choice(words))}} if len(unique) > 1 else {}
-        few = decision._best_coverage(unique, idf, links, lexicon)
+        few = decision._best_coverage(unique, idf, links, lexicon)  # a list of the small corpus's passages
+        monkeypatch.setattr(decision, "_FEW_PASSAGES", 0)  # a dict of the passages held, as a large corpus's
+        assert repr(few) == repr(decision._best_coverage(unique, idf, links, lexicon))
         monkeypatch.setattr(decision, "_FEW_POSTINGS", -1)
         assert repr(few) == repr(decision._best_coverage(unique, idf, links, lexicon))
         monkeypatch.undo()
+
+
+def test_the_coverage_features_are_query_coverage_s(engine) -> None:  # type: ignore[no-untyped-def]
+    """``coverage_top1``, ``_top3`` and ``_top2`` are summed from the terms the feature code found held: the same
+    numbers as :func:`search.query.query_coverage` of the passages' terms, synonyms standing for their word."""
+    from search.decision import _INDEX, held_in
+    from search.query import query_coverage
+    from search.results import Correction
+
+    lexicon = engine.lexicon
+    rng = np.random.default_rng(17)
+    words = list(lexicon.vocabulary)
+    for number in range(300):
+        terms = rng.choice(words, int(rng.integers(1, 7))).tolist() + ["несловоникакое"] * (number % 3 == 0)
+        unique = list(dict.fromkeys(terms))
+        corrections = [Correction("synonyms", unique[0], " ".join(rng.choice(words, 2).tolist()))] if number % 2 else []
+        order = rng.permutation(len(engine.passages))[: int(rng.integers(1, 5))]
+        scores = np.sort(rng.random(order.size))[::-1]
+        x = decision_features(terms, corrections, [], lexicon, {}, order, scores, None)
+        assert x is not None
+        links = {unique[0]: set(corrections[0].replacement.split())} if corrections else {}
+        candidates = {*unique, *(t for linked in links.values() for t in linked)}
+        held = held_in(lexicon, candidates, order[:3])
+        idf = lambda term: max(lexicon.idf_of(term), 0.0)  # noqa: E731
+        for name, row in (("coverage_top1", 0), ("coverage_top2", 1)):
+            present = {term for term, found in held.items() if row < found.size and found[row]}
+            expected = query_coverage(unique, present, idf, links) if row < order.size else 0.0
+            assert repr(x[_INDEX[name]]) == repr(np.float64(expected)), (number, name)
+        present = {term for term, found in held.items() if found[:3].any()}
+        assert repr(x[_INDEX["coverage_top3"]]) == repr(np.float64(query_coverage(unique, present, idf, links)))

@@ -126,12 +126,20 @@ def test_a_query_with_words_never_comes_back_empty_but_is_a_guess(engine: Search
     assert engine.search("и в на", k=3).query.terms == () and len(engine.search("и в на", k=3)) == 0
 
 
-def test_per_passage_reading_is_kept_for_recent_hits_only(engine: SearchEngine) -> None:
-    fresh = SearchEngine(engine.index)  # its own pipeline, which read the small index's passages ahead
+def test_per_passage_reading_is_kept_for_recent_hits_only(
+    engine: SearchEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from search import pipeline as module
+
+    ahead = SearchEngine(engine.index)  # its own pipeline, which read the small index's passages ahead
+    assert len(next(stage for stage in ahead.pipeline.stages if stage.name == "annotate").readings) == len(
+        engine.index.passages
+    )
+    monkeypatch.setattr(module, "READ_AHEAD", len(engine.index.passages) - 1)  # as a larger index opens
+    fresh = SearchEngine(engine.index)
     kept = next(stage for stage in fresh.pipeline.stages if stage.name == "annotate").readings
-    assert len(kept) == len(engine.index.passages)
+    assert len(kept) == 0  # nothing read yet
     kept.size = 3
-    kept._values.clear()  # as a large index's pipeline opens: nothing read yet
     shown = []
     for query in ("как вернуть товар", "двойное списание", "горячая линия для продавцов", "чат поддержки"):
         results = fresh.search(query, k=5)
@@ -196,13 +204,18 @@ def test_each_hits_ranks_are_its_places_in_every_ranking(engine: SearchEngine) -
     ``retriever_score``: the same ranks, scores and objects a walk over every ranking makes."""
     from dataclasses import FrozenInstanceError
 
-    from search.results import RetrieverScore, retriever_score
+    from search.results import Hit, RetrieverScore, make_hit, retriever_score
 
     made = retriever_score(3, 0.25)
     assert made == RetrieverScore(3, 0.25) and hash(made) == hash(RetrieverScore(3, 0.25))
     assert repr(made) == "RetrieverScore(rank=3, score=0.25)" and type(made) is RetrieverScore
     with pytest.raises(FrozenInstanceError):
         made.rank = 4  # type: ignore[misc]
+    fields = (engine.index.passages[0], 0.5, 2, {"bm25": made}, ((0, 4),), ("товар",), (0, 9))
+    shown = make_hit(*fields)  # ``Hit(...)`` without the frozen ``__init__``
+    assert shown == Hit(*fields) and repr(shown) == repr(Hit(*fields)) and type(shown) is Hit
+    with pytest.raises(FrozenInstanceError):
+        shown.rank = 1  # type: ignore[misc]
     for query in ("как вернуть товар", "сколько стоит доставка в пункт выдачи", "rfr jajhvbnm pfrfp"):
         for ranking in ("hybrid", engine.pipeline.default_ranking):
             request = engine.pipeline.request(query, 10, retriever=ranking)
