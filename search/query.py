@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 
-TEXT_STEPS: tuple[str, ...] = ("layout", "transliteration", "spelling")
+TEXT_STEPS: tuple[str, ...] = (LayoutStep.name, TransliterationStep.name, SpellingStep.name)  # in the order they run
 
 
 # --- synonyms -------------------------------------------------------------------------
