@@ -46,8 +46,10 @@ SPLIT_MIN_LETTERS = 5
 # Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
 _SPLIT_LETTERS = frozenset("вскуоиа")
 # The function words that split off a word run onto them: prepositions, conjunctions, particles, pronominal adverbs
-# and adjectives («какие», «все»); no pronoun: «вы» before «светилось» is the verb's prefix.
+# and adjectives («какие», «все»), and pronouns of three letters or more («ктоявляется», «мнезаблокировали»,
+# «ведутсебя»); no shorter pronoun: «вы» before «светилось» is the verb's prefix.
 _JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF"})
+PRONOUN_MIN_LETTERS = 3
 
 
 class WordBoundaries:
@@ -280,12 +282,15 @@ class WordBoundaries:
 
     def _word_of_a_pair(self, word: str) -> str | None:
         """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,
-        a pronominal adverb or adjective: «в», «не», «как», «ли», «где», «какие»), a word of the corpus (or a form
-        of its lemma), a word of the dictionary of three letters or more; else none («ха», «см»). Most halves are no
-        word: whether one is a function word is then told without a parse (``Morphology.is_function_word``)."""
+        a pronominal adverb or adjective, a pronoun of three letters or more: «в», «не», «как», «ли», «где»,
+        «какие», «кто»), a word of the corpus (or a form of its lemma), a word of the dictionary of three letters or
+        more; else none («ха», «см»). Most halves are no word: whether one is a function word is then told without a
+        parse (``Morphology.is_function_word``)."""
         morph = self.vocabulary.morph
         if morph.is_function_word(word):
-            joins = morph.lemma(word).pos in _JOINING_POS and (len(word) > 1 or word in _SPLIT_LETTERS)
+            pos = morph.lemma(word).pos
+            joins = pos in _JOINING_POS and (len(word) > 1 or word in _SPLIT_LETTERS)
+            joins = joins or (pos == "NPRO" and len(word) >= PRONOUN_MIN_LETTERS)
             return "function" if joins else None
         if len(word) < 3:
             return None

@@ -146,3 +146,21 @@ def test_cyrillic_words_run_together_with_a_typo_a_number_or_a_latin_word_come_a
 def test_a_phone_spelt_out_finds_what_the_phone_finds(engine: SearchEngine) -> None:
     as_typed = engine.search("8 800 234-70-00", k=1)[0].passage_id
     assert engine.search("8 8 0 0 2 3 4 - 7 0 - 0 0", k=1)[0].passage_id == as_typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("ктоотвечает за возврат", "кто отвечает за возврат"),  # a pronoun run onto the next word
+        ("кемсоздается заявка", "кем создается заявка"),
+        ("мнезаблокировали кабинет", "мне заблокировали кабинет"),
+        ("вассписали деньги", "вас списали деньги"),
+        ("продавец ведетсебя грубо", "продавец ведет себя грубо"),  # after it
+        ("высветилось окно", "высветилось окно"),  # must stay: «вы» is the verb's prefix, no pronoun split off
+        ("вывернули деньги", "вывернули деньги"),
+        ("нас обманули", "нас обманули"),
+    ],
+)
+def test_a_pronoun_run_onto_a_word_is_split_off(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
+    rewritten, _ = rewriting(engine, typed)
+    assert rewritten == meant
