@@ -40,6 +40,7 @@ import numpy as np
 
 from .analysis import analyse_query
 from .arrays import sorted_unique
+from .fusion import _reciprocals
 from .passages import Passage
 from .retrievers import BM25, Analysed, TfidfChars, top_k
 from .storage import read_json
@@ -354,11 +355,11 @@ def question_retrievers(analysed_questions: Sequence[Analysed]) -> dict[str, Any
 
 @functools.lru_cache(maxsize=16)
 def _rrf_terms(weight: float, ranks: int) -> np.ndarray:
-    """The unlearned fusion's term of every rank 0 … ``ranks``: ``weight / (RRF_K + rank)``, 0 from
-    :data:`RANK_ABSENT` on. The same for every query, so made once and read by one gather a retriever (the same
-    division of the same numbers: the same bits), not four numpy calls each (read-only)."""
-    rank = np.arange(ranks + 1, dtype=np.int64)
-    terms = np.where(rank < RANK_ABSENT, weight / (RRF_K + rank), 0.0)
+    """The unlearned fusion's term of every rank 0 … ``ranks``: the fusion's own reciprocal ranks
+    (:func:`search.fusion._reciprocals`, ``weight / (RRF_K + rank)``), 0 for rank 0 (never given) and from
+    :data:`RANK_ABSENT` on. Read by one gather a retriever, not four numpy calls each (read-only)."""
+    terms = np.zeros(ranks + 1)
+    terms[1:RANK_ABSENT] = _reciprocals(weight, RRF_K, RANK_ABSENT - 1)
     terms.flags.writeable = False
     return terms
 
