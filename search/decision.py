@@ -212,12 +212,15 @@ def decision_features(
     # The query's terms the best passage holds, themselves or through a synonym: read by several features.
     top1 = set(_covered(unique, in_top1, links))
     total = sum(idf.values())
+
+    def coverage(covered: Iterable[str]) -> float:
+        """:func:`search.query.query_coverage` of the terms found above: the same terms, weights and order."""
+        return sum(idf[term] for term in covered) / total if total > 0 else 0.0
+
     known = [term for term in unique if term in lexicon or any(t in lexicon for t in links.get(term, ()))]
     x[_INDEX["terms"]] = math.log1p(len(unique))
-    # :func:`query_coverage` of the best passage and of the three best, summed from the terms found above (the
-    # same terms, weights and order: the same sums)
-    x[_INDEX["coverage_top1"]] = sum(idf[term] for term in unique if term in top1) / total if total > 0 else 0.0
-    x[_INDEX["coverage_top3"]] = sum(idf[term] for term in covered3) / total if total > 0 else 0.0
+    x[_INDEX["coverage_top1"]] = coverage(term for term in unique if term in top1)
+    x[_INDEX["coverage_top3"]] = coverage(covered3)
     x[_INDEX["share_top1"]] = sum(term in top1 for term in unique) / len(unique)
     uncovered = [idf[term] for term in unique if term not in covered3]
     x[_INDEX["uncovered_idf"]] = max(uncovered) / unseen if uncovered and unseen > 0 else 0.0
@@ -257,8 +260,7 @@ def decision_features(
         if name == "bm25" and total > 0:
             x[_INDEX["bm25_top_all"]] = first / total
             x[_INDEX["bm25_gap"]] = (first - (head[1] if len(head) > 1 else 0.0)) / total
-    covered2 = _covered(unique, in_top2, links) if rows.size > 1 and total > 0 else ()
-    x[_INDEX["coverage_top2"]] = sum(idf[term] for term in covered2) / total if covered2 else 0.0
+    x[_INDEX["coverage_top2"]] = coverage(_covered(unique, in_top2, links)) if rows.size > 1 else 0.0
     x[_INDEX["coverage_gap"]] = x[_INDEX["coverage_top1"]] - x[_INDEX["coverage_top2"]]
     rarest = sorted((term for term in unique if term in known), key=lambda term: -idf[term])[:2]
     rare_total = sum(idf[term] for term in rarest)
