@@ -228,13 +228,17 @@ class WordBoundaries:
     def _split(self, word: str) -> tuple[str, str] | None:
         if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
             return None  # «родофит»: the corpus has «родофиты», a term in another form
+        return self._split_of_words(word) or self._split_with_a_typo(word)
+
+    def _split_of_words(self, word: str) -> tuple[str, str] | None:
+        """The likeliest two words ``word`` is made of, as typed (SymSpell's two-part segmentation)."""
         best, best_score = None, None
         for cut in range(1, len(word) - 1):
             first, second = word[:cut], word[cut:]
             score = self.pair_score(first, second)
             if score is not None and (best_score is None or score > best_score):
                 best, best_score = (first, second), score
-        return best if best is not None else self._split_with_a_typo(word)
+        return best
 
     def _split_with_a_typo(self, word: str) -> tuple[str, str] | None:
         """Two words run together, one of them misspelt («возраттовара», «обратныйзванок»): one half a word of the
@@ -317,10 +321,24 @@ class WordBoundaries:
             return None
         corrected = self.correct(word)
         if corrected is not None and OSA.distance(word, corrected) < 2:
-            return None
+            return self._split_beside(word, corrected)
         split = self.split(word)
         if split is None or corrected is None:
             return split
         if not all(self.vocabulary.known(part) for part in split):
             return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
         return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
+
+    def _split_beside(self, word: str, corrected: str) -> tuple[str, str] | None:
+        """A split against a correction one edit away (a space is one edit too): it wins only over a word the
+        documents never use, and only as two words as typed, each the corpus's or a function word («начасах» is «на
+        часах», not «началах»; «поссылке» «по ссылке», not «посылке»). A correction the corpus uses, or a function
+        word, wins («помнению» is left to spelling)."""
+        if self._in_corpus(corrected) or self.vocabulary.morph.is_function_word(corrected):
+            return None  # «ккакие» is «какие», not «к какие»
+        if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
+            return None
+        split = self._split_of_words(word)
+        if split is None or any(self._word_of_a_pair(part) == "dictionary" for part in split):
+            return None  # «ка унту» (унты) is no likelier than «каунту» misspelt
+        return split
