@@ -48,6 +48,8 @@ _SPLIT_LETTERS = frozenset("вскуоиа")
 # The function words that split off a word run onto them: prepositions, conjunctions, particles, pronominal adverbs
 # and adjectives («какие», «все»), and pronouns of three letters or more («ктоявляется», «мнезаблокировали»,
 # «ведутсебя»); no shorter pronoun: «вы» before «светилось» is the verb's prefix.
+# The one-letter prepositions that may be run on after a word: no word's ending («Пейтону», «Брукхейвена»).
+_RUN_ON_LETTERS = frozenset("вск")
 _JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF"})
 PRONOUN_MIN_LETTERS = 3
 
@@ -233,7 +235,7 @@ class WordBoundaries:
     def _split_of_words(self, word: str) -> tuple[str, str] | None:
         """The likeliest two words ``word`` is made of, as typed (SymSpell's two-part segmentation)."""
         best, best_score = None, None
-        for cut in range(1, len(word) - 1):
+        for cut in range(1, len(word)):
             first, second = word[:cut], word[cut:]
             score = self.pair_score(first, second)
             if score is not None and (best_score is None or score > best_score):
@@ -271,7 +273,7 @@ class WordBoundaries:
         """How likely two Russian words are as one word's two halves, a space lost between them: SymSpell's
         segmentation score (the sum of the two words' Zipf frequencies), or None for a pair that is no phrase.
         The script steps weigh the readings of a run-together Latin word by it too («cnfnecpfrfpf»)."""
-        if len(second) == 2 and second not in ENCLITICS:
+        if len(second) <= 2 and second not in ENCLITICS and not self._run_on(first, second):
             return None  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
         # Each half's kind is a parse, most of them of no word at all (every cut of a run-together word is
         # tried): the second half is parsed only when the first may stand beside it.
@@ -283,6 +285,15 @@ class WordBoundaries:
         if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
             return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
         return self._zipf(first) + self._zipf(second)
+
+    def _run_on(self, first: str, second: str) -> bool:
+        """A preposition of one or two letters run on after a word of the corpus, three letters or
+        more («видеов», «идтина», «связываютс»): the corpus's word is kept whole and the preposition beside it."""
+        if len(second) > 2 or len(first) < 3 or first[-1] == second[0]:
+            return False  # «заказза» is «заказа» with a key struck twice as often as «заказ за»
+        if second not in _RUN_ON_LETTERS and (len(second) < 2 or self.vocabulary.morph.lemma(second).pos != "PREP"):
+            return False  # «у», «о», «а», «и» after a word are its ending as often («Пейтону», «Брукхейвена»)
+        return self._in_corpus(first)
 
     def _word_of_a_pair(self, word: str) -> str | None:
         """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,
@@ -334,6 +345,9 @@ class WordBoundaries:
         documents never use, and only as two words as typed, each the corpus's or a function word («начасах» is «на
         часах», not «началах»; «поссылке» «по ссылке», not «посылке»). A correction the corpus uses, or a function
         word, wins («помнению» is left to spelling)."""
+        for length in (1, 2):  # a preposition run on after the corpus's word («видеов», «идтина»): a look-up each
+            if word[:-length] in self.vocabulary.counts and self._run_on(word[:-length], word[-length:]):
+                return word[:-length], word[-length:]
         if self._in_corpus(corrected) or self.vocabulary.morph.is_function_word(corrected):
             return None  # «ккакие» is «какие», not «к какие»
         if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):

@@ -184,3 +184,22 @@ def test_a_split_beats_a_one_edit_correction_the_documents_never_use(
 ) -> None:
     rewritten, _ = rewriting(engine, typed)
     assert rewritten == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # A preposition of one or two letters run on after the corpus's word: the word kept, the preposition apart.
+        ("пишу продавцув чат", "пишу продавцу в чат"),
+        ("заказ пришелв пункт", "заказ пришел в пункт"),
+        ("оплатас карты", "оплата с карты"),
+        ("написать продавцуна почту", "написать продавцу на почту"),
+        ("как узнать статус моего заказза", "как узнать статус моего заказа"),  # must stay a key struck twice
+        ("вопрос продавцуо товаре", "вопрос продавцу товаре"),  # «о» after a word is as often its ending: no split
+    ],
+)
+def test_a_preposition_run_on_after_a_word_is_split_off(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    rewritten, _ = rewriting(engine, typed)
+    assert rewritten == meant
