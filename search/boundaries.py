@@ -127,8 +127,11 @@ class WordBoundaries:
             split = self.split_for(typed)
             if split is not None and typed not in names:
                 replace(index, " ".join(split))
-            elif split is not None and split[0] in self.vocabulary.counts and len(split[0]) >= 3:
-                # A name run onto the next word («Калифорниииграет»): split after the name as the corpus writes it.
+            elif split is not None and (
+                split[0] in self.vocabulary.counts and len(split[0]) >= 3 or self._capitalised_pair(split)
+            ):
+                # A name run onto the next word («Калифорниииграет»): split after the name as the corpus writes it;
+                # or two words of the corpus capitalised («Парижскомуниверситете», «Какудалить»).
                 as_typed = cores[index][1]  # type: ignore[index]
                 replace(index, f"{as_typed[: len(split[0])]} {as_typed[len(split[0]) :]}")
         return Rewrite("".join(parts), tuple(corrections))
@@ -285,6 +288,10 @@ class WordBoundaries:
         if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
             return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
         return self._zipf(first) + self._zipf(second)
+
+    def _capitalised_pair(self, split: tuple[str, str]) -> bool:
+        """Two words run together under a capital: each the corpus's or a function word, three letters or more."""
+        return all(len(part) >= 3 and self._word_of_a_pair(part) in ("corpus", "function") for part in split)
 
     def _run_on(self, first: str, second: str) -> bool:
         """A preposition of one or two letters run on after a word of the corpus, three letters or

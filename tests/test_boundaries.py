@@ -203,3 +203,18 @@ def test_a_preposition_run_on_after_a_word_is_split_off(
 ) -> None:
     rewritten, _ = rewriting(engine, typed)
     assert rewritten == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("вопрос про Личныйкабинет продавца", "вопрос про Личный кабинет продавца"),  # two corpus words, capitalised
+        ("товар из Сбербанка", "товар из Сбербанка"),  # must stay: a name
+        ("заказ в Новосибирске", "заказ в Новосибирске"),
+    ],
+)
+def test_two_words_run_together_under_a_capital_come_apart(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    rewritten, _ = rewriting(engine, typed)
+    assert rewritten == meant
