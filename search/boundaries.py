@@ -289,6 +289,19 @@ class WordBoundaries:
             return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
         return self._zipf(first) + self._zipf(second)
 
+    def _rare_word_split(self, word: str) -> tuple[str, str] | None:
+        """A word the language hardly uses and the documents never write, made of a preposition of one or two
+        letters (or «не») and a word of the corpus as it writes it: «вдень» is «в день», «сточки» «с точки»."""
+        if word in self.vocabulary.counts or self._zipf(word) >= LANGUAGE_MIN_ZIPF:
+            return None
+        for cut in (1, 2):
+            first, second = word[:cut], word[cut:]
+            if second not in self.vocabulary.counts or not self.vocabulary.morph.is_function_word(first):
+                continue
+            if (first == "не" or self.vocabulary.morph.lemma(first).pos == "PREP") and self.pair_score(first, second):
+                return first, second
+        return None
+
     def _capitalised_pair(self, split: tuple[str, str]) -> bool:
         """Two words run together under a capital: each the corpus's or a function word, three letters or more."""
         return all(len(part) >= 3 and self._word_of_a_pair(part) in ("corpus", "function") for part in split)
@@ -335,8 +348,10 @@ class WordBoundaries:
         slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»); never over one a single edit
         away («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»): that one is looked up
         first (spelling looks it up anyway), so most typos try no split at all."""
-        if len(word) < SPLIT_MIN_LETTERS or "-" in word or self.vocabulary.known(word):
+        if len(word) < SPLIT_MIN_LETTERS or "-" in word:
             return None
+        if self.vocabulary.known(word):
+            return self._rare_word_split(word)
         corrected = self.correct(word)
         if corrected is not None and OSA.distance(word, corrected) < 2:
             return self._split_beside(word, corrected)

@@ -218,3 +218,21 @@ def test_two_words_run_together_under_a_capital_come_apart(
 ) -> None:
     rewritten, _ = rewriting(engine, typed)
     assert rewritten == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # A word the language hardly uses, a preposition run onto the corpus's word: «вдень» is «в день».
+        ("сколько раз вдень можно звонить", "сколько раз в день можно звонить"),
+        ("сточки зрения продавца", "с точки зрения продавца"),
+        ("подвид товара", "подвид товара"),  # must stay: words the language uses
+        ("навес для склада", "навес для склада"),
+        ("сначала заказ потом оплата", "сначала заказ потом оплата"),
+    ],
+)
+def test_a_rare_word_made_of_a_preposition_and_a_corpus_word_is_split(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    rewritten, _ = rewriting(engine, typed)
+    assert rewritten == meant
