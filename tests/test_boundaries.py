@@ -236,3 +236,19 @@ def test_a_rare_word_made_of_a_preposition_and_a_corpus_word_is_split(
 ) -> None:
     rewritten, _ = rewriting(engine, typed)
     assert rewritten == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # A piece spelling reads one edit away joined when the join beats both words read apart (SymSpell).
+        ("связаться с менед жером", "связаться с менеджером"),  # not «менее жером»
+        ("как выра зить претензию", "как выразить претензию"),
+        ("25 250 сообщений в ень", "25 250 сообщений в день"),  # must stay apart: «в день» beats «вень»
+    ],
+)
+def test_a_join_is_weighed_against_both_words_read_apart(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    rewritten, _ = rewriting(engine, typed)
+    assert rewritten == meant
