@@ -131,7 +131,7 @@ class WordBoundaries:
             if split is not None and typed not in names:
                 replace(index, " ".join(split))
             elif split is not None and (
-                split[0] in self.vocabulary.counts and len(split[0]) >= 3 or self._capitalised_pair(split)
+                split[0] in self.vocabulary.counts and len(split[0]) >= 3 or self._capitalised_pair(typed, split)
             ):
                 # A name run onto the next word («Калифорниииграет»): split after the name as the corpus writes it;
                 # or two words of the corpus capitalised («Парижскомуниверситете», «Какудалить»).
@@ -245,7 +245,7 @@ class WordBoundaries:
     def _split_of_words(self, word: str) -> tuple[str, str] | None:
         """The likeliest two words ``word`` is made of, as typed (SymSpell's two-part segmentation)."""
         best, best_score = None, None
-        for cut in range(1, len(word)):
+        for cut in range(1, len(word) - 1):
             first, second = word[:cut], word[cut:]
             score = self.pair_score(first, second)
             if score is not None and (best_score is None or score > best_score):
@@ -309,17 +309,24 @@ class WordBoundaries:
                 return first, second
         return None
 
-    def _capitalised_pair(self, split: tuple[str, str]) -> bool:
-        """Two words run together under a capital: each the corpus's or a function word, three letters or more."""
-        return all(len(part) >= 3 and self._word_of_a_pair(part) in ("corpus", "function") for part in split)
+    def _capitalised_pair(self, word: str, split: tuple[str, str]) -> bool:
+        """Two words run together under a capital («Парижскомуниверситете»): each the corpus's or a function word,
+        three letters or more, and no correction one edit away (a name misspelt: «Целсия» is no «Цел сия»)."""
+        if not all(len(part) >= 3 and self._word_of_a_pair(part) in ("corpus", "function") for part in split):
+            return False
+        corrected = self.correct(word)
+        return corrected is None or OSA.distance(word, corrected) >= 2
 
     def _run_on(self, first: str, second: str) -> bool:
         """A preposition of one or two letters run on after a word of the corpus, three letters or
         more («видеов», «идтина», «связываютс»): the corpus's word is kept whole and the preposition beside it."""
         if len(second) > 2 or len(first) < 3 or first[-1] == second[0]:
             return False  # «заказза» is «заказа» with a key struck twice as often as «заказ за»
-        if second not in _RUN_ON_LETTERS and (len(second) < 2 or self.vocabulary.morph.lemma(second).pos != "PREP"):
+        morph = self.vocabulary.morph
+        if second not in _RUN_ON_LETTERS and (len(second) < 2 or morph.lemma(second).pos != "PREP"):
             return False  # «у», «о», «а», «и» after a word are its ending as often («Пейтону», «Брукхейвена»)
+        if second == "с" and morph.lemma(first).pos in _VERB_FORMS:
+            return False  # «открылас» is «открылась» cut short as often as «открыла с»
         return self._in_corpus(first)
 
     def _word_of_a_pair(self, word: str) -> str | None:
@@ -371,17 +378,24 @@ class WordBoundaries:
 
     def _split_beside(self, word: str, corrected: str) -> tuple[str, str] | None:
         """A split against a correction one edit away (a space is one edit too): it wins only over a word the
-        documents never use, and only as two words as typed, each the corpus's or a function word («начасах» is «на
+        documents never use, and only as a function word beside a word the corpus writes so («начасах» is «на
         часах», not «началах»; «поссылке» «по ссылке», not «посылке»). A correction the corpus uses, or a function
-        word, wins («помнению» is left to spelling)."""
-        for length in (1, 2):  # a preposition run on after the corpus's word («видеов», «идтина»): a look-up each
-            if word[:-length] in self.vocabulary.counts and self._run_on(word[:-length], word[-length:]):
-                return word[:-length], word[-length:]
+        word, wins («помнению», «ккакие», «началос» are left to spelling) unless it is the word typed with a
+        preposition run on after it («видеов»: видео в)."""
         if self._in_corpus(corrected) or self.vocabulary.morph.is_function_word(corrected):
-            return None  # «ккакие» is «какие», not «к какие»
+            tail = word[len(corrected) :]
+            if word.startswith(corrected) and corrected in self.vocabulary.counts and self._run_on(corrected, tail):
+                return corrected, tail
+            return None
         if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
             return None
         split = self._split_of_words(word)
-        if split is None or any(self._word_of_a_pair(part) == "dictionary" for part in split):
-            return None  # «ка унту» (унты) is no likelier than «каунту» misspelt
+        if split is None or not any(self._beside_a_function_word(*pair) for pair in (split, split[::-1])):
+            return None  # «у быти», «открыла с», «рас решены» are no likelier than «убыти», «открылась» misspelt
         return split
+
+    def _beside_a_function_word(self, function: str, other: str) -> bool:
+        """A function word of two letters or more beside a known word of the corpus (or a form of its lemma)."""
+        if len(function) < 2 or self._word_of_a_pair(function) != "function":
+            return False
+        return self.vocabulary.known(other) and self._word_of_a_pair(other) == "corpus"
