@@ -374,6 +374,8 @@ class WordBoundaries:
             return split
         if not all(self.vocabulary.known(part) for part in split):
             return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
+        if self._run_on(*split) and self._in_corpus(corrected):
+            return None  # «заказот» is «заказать» misspelt as often as «заказ от»
         return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
 
     def _split_beside(self, word: str, corrected: str) -> tuple[str, str] | None:
