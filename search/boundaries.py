@@ -48,9 +48,6 @@ _SPLIT_LETTERS = frozenset("вскуоиа")
 # The function words that split off a word run onto them: prepositions, conjunctions, particles, pronominal adverbs
 # and adjectives («какие», «все»), and pronouns of three letters or more («ктоявляется», «мнезаблокировали»,
 # «ведутсебя»); no shorter pronoun: «вы» before «светилось» is the verb's prefix.
-# The frequency index holds no word under three letters; those a piece stands beside are mostly the likeliest
-# words of the language («в», «на», «не»: Zipf 6–7.5).
-_SHORT_WORD_ZIPF = 7.0
 # The one-letter prepositions that may be run on after a word: no word's ending («Пейтону», «Брукхейвена»).
 _RUN_ON_LETTERS = frozenset("вск")
 _JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF"})
@@ -228,8 +225,9 @@ class WordBoundaries:
         # SymSpell's compound look-up weighs the join against both words read apart (a probability each: Zipf 9
         # is one use per word): «менед жером» is «менеджером», not «менее жером».
         other = second if unknown[0] == first else first
-        apart = self._zipf(corrected) + (self._zipf(other) if len(other) >= 3 else _SHORT_WORD_ZIPF)
-        return self._zipf(joined) + 9 >= apart
+        if len(other) < 3:  # the frequency index holds no word under three letters: the likelier of the two wins
+            return self._zipf(joined) >= self._zipf(corrected)  # «но нна» is «но инна», not «нонна»
+        return self._zipf(joined) + 9 >= self._zipf(corrected) + self._zipf(other)
 
     def split(self, word: str) -> tuple[str, str] | None:
         """The likeliest two words of the corpus an unknown word is made of (none for most words)."""
