@@ -45,11 +45,11 @@ _SCRIPTS_RUN_TOGETHER = re.compile(
 SPLIT_MIN_LETTERS = 5
 # Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
 _SPLIT_LETTERS = frozenset("вскуоиа")
+# The one-letter prepositions that may be run on after a word: no word's ending («Пейтону», «Брукхейвена»).
+_RUN_ON_LETTERS = frozenset("вск")
 # The function words that split off a word run onto them: prepositions, conjunctions, particles, pronominal adverbs
 # and adjectives («какие», «все»), and pronouns of three letters or more («ктоявляется», «мнезаблокировали»,
 # «ведутсебя»); no shorter pronoun: «вы» before «светилось» is the verb's prefix.
-# The one-letter prepositions that may be run on after a word: no word's ending («Пейтону», «Брукхейвена»).
-_RUN_ON_LETTERS = frozenset("вск")
 _JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF"})
 PRONOUN_MIN_LETTERS = 3
 
@@ -357,9 +357,10 @@ class WordBoundaries:
     def split_for(self, word: str) -> tuple[str, str] | None:
         """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no
         spelling correction, and over one two edits away when both its words are the corpus's or function words (a
-        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»); never over one a single edit
-        away («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»): that one is looked up
-        first (spelling looks it up anyway), so most typos try no split at all."""
+        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»); over one a single edit away only
+        as ``_split_beside`` allows («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»):
+        that one is looked up first (spelling looks it up anyway). A known word splits only when the language
+        hardly uses it (``_rare_word_split``: «вдень»)."""
         if len(word) < SPLIT_MIN_LETTERS or "-" in word:
             return None
         if self.vocabulary.known(word):
