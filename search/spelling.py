@@ -351,9 +351,15 @@ class SpellingStep(RewriteStep):
         morph = self.vocabulary.morph
         edits = [e for e in _edits(word, morph.dictionary_reach(word)) if e not in candidates and len(e) > 2]
         # «щ» for «сч» and back is one misspelling by ear, two edits: one edit away here («щет» → счет).
-        edits += [e for e in _hushed(word) if e not in candidates]
+        hushed = _hushed(word)
+        edits += [e for e in hushed if e not in candidates]
         for edit in morph.dictionary_words(edits):
             candidates.setdefault(edit, 1)
+        for edit in hushed:
+            if edit in candidates:
+                # ... and so when the look-up found it two edits away (a typed word of six letters or more:
+                # «помосчью» is «помощью», not «помочью» a letter too many)
+                candidates[edit] = 1
         if len(word) == 3:
             # A three-letter nonword is one edit from almost anything, and most often a four-letter word with
             # a letter dropped («еть», «деь»): only the corpus's words and the language's function words of four
