@@ -57,6 +57,37 @@ def test_misspellings_by_ear_come_back_and_real_words_stay(
     assert rewriting(engine, typed)[0] == meant
 
 
+@pytest.fixture(scope="module")
+def networks() -> SearchEngine:
+    """A corpus that says «сеть» far more often than «счет»."""
+    return SearchEngine.build(
+        [
+            Document(
+                id="net",
+                title="Сеть",
+                path="net.txt",
+                text="Сеть пунктов выдачи растет: сеть складов, сеть магазинов, сеть курьеров по всей стране.",
+            ),
+            Document(id="bill", title="Счет", path="bill.txt", text="Счет на оплату выставляет продавец."),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("как оплатить счеть", "как оплатить счет"),  # a soft sign heard, not a letter too many (was «сеть»)
+        ("сетьь пунктов выдачи", "сеть пунктов выдачи"),
+        ("счетт на оплату", "счет на оплату"),
+        ("сеть пунктов выдачи", "сеть пунктов выдачи"),  # well typed: left alone
+    ],
+)
+def test_among_equal_slips_a_soft_sign_heard_comes_first(
+    rewriting, networks: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(networks, typed)[0] == meant
+
+
 def test_a_cyrillic_reading_of_a_latin_word_of_the_corpus_is_searched_alongside_it_not_corrected(rewriting) -> None:
     engine = SearchEngine.build(
         [
