@@ -360,6 +360,11 @@ class SpellingStep(RewriteStep):
                 # ... and so when the look-up found it two edits away (a typed word of six letters or more:
                 # «помосчью» is «помощью», not «помочью» a letter too many)
                 candidates[edit] = 1
+        for variant in hushed:
+            # ... and one more misspelling by ear from there is two («щитают» is «считают», not «читать»)
+            for candidate, distance in self.vocabulary.spelling_index.lookup(variant, 1):
+                if distance and ear_slips(word, candidate) <= 2:
+                    candidates[candidate] = min(candidates.get(candidate, 2), 2)
         if len(word) == 3:
             # A three-letter nonword is one edit from almost anything, and most often a four-letter word with
             # a letter dropped («еть», «деь»): only the corpus's words and the language's function words of four

@@ -36,6 +36,8 @@ def test_spelling_is_corrected_towards_the_corpus(rewriting, engine: SearchEngin
         # misspellings by ear or by rule, towards the corpus's words
         ("щет на оплату", "счет на оплату"),  # «сч» written «щ»: one misspelling, two edits (was «ищет»)
         ("нужна помосчь с заказом", "нужна помощь с заказом"),  # «щ» written «сч» in a long word (was «помочь»)
+        ("когда заказ щитаеться доставленным", "когда заказ считается доставленным"),  # «сч/щ» and one more by ear
+        ("как щитають баллы", "как считают баллы"),  # (both were left as typed)
         ("что делать если заказ не пришол", "что делать если заказ не пришел"),  # «ё» after «ш» (was «пришло»)
         ("прасматреть заказы", "просмотреть заказы"),  # two unstressed vowels (was left as typed)
         ("как заказот карту Ozon?", "как заказать карту Ozon?"),  # two by ear, not «заказов» with a far key
