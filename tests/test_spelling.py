@@ -64,12 +64,7 @@ def networks() -> SearchEngine:
     """A corpus that says «сеть» far more often than «счет»."""
     return SearchEngine.build(
         [
-            Document(
-                id="net",
-                title="Сеть",
-                path="net.txt",
-                text="Сеть пунктов выдачи растет: сеть складов, сеть магазинов, сеть курьеров по всей стране.",
-            ),
+            Document(id="net", title="Сеть", path="net.txt", text="Сеть пунктов выдачи: сеть складов, сеть магазинов."),
             Document(id="bill", title="Счет", path="bill.txt", text="Счет на оплату выставляет продавец."),
         ]
     )
