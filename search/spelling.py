@@ -351,9 +351,20 @@ class SpellingStep(RewriteStep):
         morph = self.vocabulary.morph
         edits = [e for e in _edits(word, morph.dictionary_reach(word)) if e not in candidates and len(e) > 2]
         # «щ» for «сч» and back is one misspelling by ear, two edits: one edit away here («щет» → счет).
-        edits += [e for e in _hushed(word) if e not in candidates]
+        hushed = _hushed(word)
+        edits += [e for e in hushed if e not in candidates]
         for edit in morph.dictionary_words(edits):
             candidates.setdefault(edit, 1)
+        for edit in hushed:
+            if edit in candidates:
+                # ... and so when the look-up found it two edits away (a typed word of six letters or more:
+                # «помосчью» is «помощью», not «помочью» a letter too many)
+                candidates[edit] = 1
+        for variant in hushed:
+            # ... and one more misspelling by ear from there is two («щитают» is «считают», not «читать»)
+            for candidate, distance in self.vocabulary.spelling_index.lookup(variant, 1):
+                if distance and ear_slips(word, candidate) <= 2:
+                    candidates[candidate] = min(candidates.get(candidate, 2), 2)
         if len(word) == 3:
             # A three-letter nonword is one edit from almost anything, and most often a four-letter word with
             # a letter dropped («еть», «деь»): only the corpus's words and the language's function words of four
@@ -562,7 +573,7 @@ class SpellingStep(RewriteStep):
 
         frequency = self.vocabulary.frequency
 
-        def key(candidate: str) -> tuple[int, bool, bool, int, bool, int, int, float, str]:
+        def key(candidate: str) -> tuple[int, bool, bool, int, bool, int, bool, int, float, str]:
             count = counts.get(candidate, 0)
             # The corpus's own words, then forms of its lemmas, then the dictionary's: «двойнае» is the
             # documents' «двойное», not the comparative «двойнее» a neighbouring key away (а/о is a slip
@@ -576,7 +587,8 @@ class SpellingStep(RewriteStep):
             # Then the likelier slip, the corpus's more frequent word, the language's more frequent word.
             # A misspelling by ear is as likely as a letter left out («счеть» is «счет», not «сеть»).
             slip = slip_cost(word, candidate)
-            if ear_slips(word, candidate) <= candidates[candidate]:
+            heard = ear_slips(word, candidate) <= candidates[candidate]
+            if heard:
                 slip = min(slip, 1)
             distance = candidates[candidate]
             # Among the corpus's words and forms of its lemmas, those a slip of the finger makes the typo of come
@@ -585,7 +597,11 @@ class SpellingStep(RewriteStep):
             # re-typings (two seeds) lemma recovery 0.896 → 0.899 (XQuAD), 0.880 → 0.886 (judged), 0.822 → 0.825
             # (RUTUBE); typo1 0.955 → 0.956, 0.952 = 0.952, 0.906 → 0.913.
             unslipped = _slips(word, candidate, distance) > distance  # the count stops past ``distance``
-            return distance, tier > 1, unslipped, tier, first, slip, -count, -frequency(candidate), candidate
+            # Among slips as likely, a soft sign written or left out as heard comes first: both stories make it,
+            # and the finger's alone is rarer («счеть» is «счет», before the corpus's more frequent «сеть», a letter
+            # too many). A double letter single is no such evidence: a finger drops or doubles a key as often.
+            soft = heard and candidate.replace("ь", "") == word.replace("ь", "")
+            return distance, tier > 1, unslipped, tier, first, slip, not soft, -count, -frequency(candidate), candidate
 
         return sorted(candidates, key=key)
 

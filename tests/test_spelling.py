@@ -35,6 +35,9 @@ def test_spelling_is_corrected_towards_the_corpus(rewriting, engine: SearchEngin
     [
         # misspellings by ear or by rule, towards the corpus's words
         ("щет на оплату", "счет на оплату"),  # «сч» written «щ»: one misspelling, two edits (was «ищет»)
+        ("нужна помосчь с заказом", "нужна помощь с заказом"),  # «щ» written «сч» in a long word (was «помочь»)
+        ("когда заказ щитаеться доставленным", "когда заказ считается доставленным"),  # «сч/щ» and one more by ear
+        ("как щитають баллы", "как считают баллы"),  # (both were left as typed)
         ("что делать если заказ не пришол", "что делать если заказ не пришел"),  # «ё» after «ш» (was «пришло»)
         ("прасматреть заказы", "просмотреть заказы"),  # two unstressed vowels (was left as typed)
         ("как заказот карту Ozon?", "как заказать карту Ozon?"),  # two by ear, not «заказов» with a far key
@@ -54,6 +57,32 @@ def test_misspellings_by_ear_come_back_and_real_words_stay(
     rewriting, engine: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def networks() -> SearchEngine:
+    """A corpus that says «сеть» far more often than «счет»."""
+    return SearchEngine.build(
+        [
+            Document(id="net", title="Сеть", path="net.txt", text="Сеть пунктов выдачи: сеть складов, сеть магазинов."),
+            Document(id="bill", title="Счет", path="bill.txt", text="Счет на оплату выставляет продавец."),
+        ]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("как оплатить счеть", "как оплатить счет"),  # a soft sign heard, not a letter too many (was «сеть»)
+        ("сетьь пунктов выдачи", "сеть пунктов выдачи"),
+        ("счетт на оплату", "счет на оплату"),
+        ("сеть пунктов выдачи", "сеть пунктов выдачи"),  # well typed: left alone
+    ],
+)
+def test_among_equal_slips_a_soft_sign_heard_comes_first(
+    rewriting, networks: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(networks, typed)[0] == meant
 
 
 def test_a_cyrillic_reading_of_a_latin_word_of_the_corpus_is_searched_alongside_it_not_corrected(rewriting) -> None:
