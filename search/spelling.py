@@ -518,7 +518,6 @@ class SpellingStep(RewriteStep):
             float(slip_cost(typed, candidate)),
             float(keyboard_cost(typed, candidate)),
             float(len(candidate) - len(typed)),
-            float(_doubled(typed, candidate)),
             vocabulary.corpus_frequency(candidate),
             language,
             float(language == 0),
@@ -706,14 +705,6 @@ def _plausible_typo(word: str, candidate: str, distance: int) -> bool:
         # «вязи» for «связи»: the first letter dropped, not struck wrong; or the first two swapped («зоон»)
         return candidate[1:] == word or _first_two_swapped(word, candidate)
     return distance < 2 or (len(word) == len(candidate) and keyboard_cost(word, candidate) == 0)
-
-
-def _doubled(typed: str, candidate: str) -> bool:
-    """Whether ``typed`` is ``candidate`` with one of its letters struck twice («пооявилось», «сббой»): the slip
-    shows in the typed word itself, so the fitted channel reads it apart from a letter too many elsewhere."""
-    return len(typed) == len(candidate) + 1 and any(
-        typed[i] == typed[i + 1] and typed[:i] + typed[i + 1 :] == candidate for i in range(len(typed) - 1)
-    )
 
 
 def _first_key_struck(word: str, candidate: str) -> bool:

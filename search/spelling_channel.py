@@ -55,7 +55,6 @@ CHANNEL_FEATURES: tuple[str, ...] = (
     "slip_cost",
     "keyboard_cost",
     "length_difference",
-    "doubled",
     "corpus_zipf",
     "language_zipf",
     "no_frequency",

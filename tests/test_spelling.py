@@ -368,25 +368,6 @@ def test_the_fitted_channel_leaves_well_typed_queries_alone(engine: SearchEngine
     assert fitted.rewrite(query).text == query
 
 
-@pytest.mark.parametrize(
-    ("typed", "candidate", "doubled"),
-    [
-        ("пооявилось", "появилось", True),  # a letter struck twice: the channel reads it apart
-        ("ппобил", "побил", True),
-        ("сббой", "сбой", True),
-        ("делла", "дела", True),  # «л» twice: doubled, whatever else the typo may be
-        ("делла", "делала", False),  # a letter left out between two «л»: no letter struck twice
-        ("пооявилось", "проявилось", False),  # a key struck for another: same length
-        ("вмог", "мог", False),  # a letter too many, but not the one beside it
-        ("вчход", "выход", False),
-    ],
-)
-def test_a_letter_struck_twice_is_a_feature_of_its_own(typed: str, candidate: str, doubled: bool) -> None:
-    from search.spelling import _doubled
-
-    assert _doubled(typed, candidate) is doubled
-
-
 def test_the_channel_reads_as_many_features_as_the_model_has(engine: SearchEngine) -> None:
     from search.spelling_channel import CHANNEL_FEATURES, PAIR_FEATURES
 
