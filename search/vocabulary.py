@@ -115,9 +115,7 @@ class Vocabulary:
 
     def corpus_has_prefix(self, prefix: str) -> bool:
         """Whether a corpus word starts with ``prefix``."""
-        words = self._sorted
-        index = bisect.bisect_left(words, prefix)
-        return index < len(words) and words[index].startswith(prefix)
+        return _starts_a_word(self._sorted, prefix)
 
     def has_prefix(self, prefix: str) -> bool:
         """Whether a corpus word, a word of the jargon or a dictionary word form starts with ``prefix``.
@@ -136,9 +134,7 @@ class Vocabulary:
         # corpus's words and the jargon together (a lattice asks ~4,600 new beginnings a first pass, most in vain).
         if self.morph.has_prefix(prefix):
             return True
-        words = self._known_sorted
-        index = bisect.bisect_left(words, prefix)
-        return index < len(words) and words[index].startswith(prefix)
+        return _starts_a_word(self._known_sorted, prefix)
 
     @cached_property
     def _known_sorted(self) -> list[str]:
@@ -155,6 +151,12 @@ class Vocabulary:
         if self.spelling is not None:
             return self.spelling
         return DeletionIndex(spelling_words(self.counts, self.corpus_lemmas, self.morph))
+
+
+def _starts_a_word(words: list[str], prefix: str) -> bool:
+    """Whether a word of the sorted ``words`` starts with ``prefix`` (one binary search)."""
+    index = bisect.bisect_left(words, prefix)
+    return index < len(words) and words[index].startswith(prefix)
 
 
 def spelling_words(counts: Iterable[str], lemmas: Iterable[str], morphology: Morphology) -> list[str]:
