@@ -19,7 +19,8 @@ seeds per set and kind, and the calibration of the fitted probabilities on the
 held-out seeds. ``--save`` writes the model as JSON (no pickle) to
 ``search/models/spelling_channel.json`` (or the path given).
 
-    python -m benchmarks.spelling_channel [--train-seeds 0,1,2] [--test-seeds 3,4] [--kinds typo1,typo2] [--save [FILE]]
+    python -m benchmarks.spelling_channel [--train-seeds 0,1,2] [--test-seeds 3,4] [--kinds typo1,typo2]
+        [--weights orthography=0.5] [--save [FILE]]
 """
 
 from __future__ import annotations
@@ -98,11 +99,15 @@ def pairs(groups: list[dict]) -> tuple[np.ndarray, np.ndarray]:
     return x, y
 
 
-def fit(groups: list[dict], threshold: float = 0.5, notes: str = "") -> SpellingChannel:
+def fit(
+    groups: list[dict], threshold: float = 0.5, notes: str = "", weights: dict[str, float] | None = None
+) -> SpellingChannel:
+    """``weights``: a sample weight per kind of noise (1 if not named), so one kind need not outweigh another."""
     x, y = pairs(groups)
+    weight = np.concatenate([np.full(len(g["y"]) - 1, (weights or {}).get(g["kind"], 1.0)) for g in groups])
     scaler = StandardScaler().fit(x)
     scaler.scale_[scaler.scale_ == 0] = 1.0  # a column constant in training (the pick's own rank) reads as 0
-    model = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(x), y)
+    model = LogisticRegression(C=1.0, max_iter=5000).fit(scaler.transform(x), y, sample_weight=weight)
     return SpellingChannel(
         tuple(float(v) for v in scaler.mean_),
         tuple(float(v) for v in scaler.scale_),
@@ -125,11 +130,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     command.add_argument("--train-seeds", default="0,1,2")
     command.add_argument("--test-seeds", default="3,4")
     command.add_argument("--kinds", default="typo1,typo2")
+    command.add_argument("--weights", default="", help="sample weight per kind, e.g. orthography=0.5")
     command.add_argument("--save", nargs="?", type=Path, const=MODEL_FILE, help="write the model (JSON)")
     args = command.parse_args(argv)
     train_seeds = [int(s) for s in args.train_seeds.split(",")]
     test_seeds = [int(s) for s in args.test_seeds.split(",")]
     kinds = args.kinds.split(",")
+    weights = {kind: float(w) for kind, w in (item.split("=") for item in args.weights.split(",") if item)}
     wall, cpu = time.perf_counter(), time.process_time()
     train: list[dict] = []
     test: dict[str, list[dict]] = {}
@@ -147,7 +154,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The threshold, by leave-one-seed-out cross-validation on the fitting seeds.
     cv: dict[float, list[int]] = {t: [0, 0] for t in THRESHOLDS}
     for seed in train_seeds:
-        inside = fit([g for g in train if g["seed"] != seed])
+        inside = fit([g for g in train if g["seed"] != seed], weights=weights)
         outside = [g for g in train if g["seed"] == seed]
         for threshold in THRESHOLDS:
             model = replace(inside, threshold=threshold)
@@ -159,7 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  fitted, leave-one-seed-out, threshold {threshold}: {right / total:.4f}")
     threshold = max(THRESHOLDS, key=lambda t: (cv[t][0], t))
     notes = f"fitted on {','.join(kinds)} seeds {args.train_seeds} of XQuAD-ru and RUTUBE; threshold by CV"
-    fitted = fit(train, threshold, notes)
+    if weights:
+        notes += f"; weights {args.weights}"
+    fitted = fit(train, threshold, notes, weights)
     print(f"held-out seeds {test_seeds}, threshold {threshold}:")
     print(f"{'set':8} {'kind':6} {'typos':>6} {'hand':>7} {'fitted':>7}")
     for name, groups in test.items():
