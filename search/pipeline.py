@@ -21,6 +21,7 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
+from .alignment import Partners, shipped_bridge
 from .analysis import Analysed, Analyzer, Token, analyse_query
 from .answers import (
     FACT_KINDS,
@@ -46,12 +47,14 @@ from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, query_cov
 from .recent import Recent
 from .rerank import (
     DEPTH,
+    MEANING,
     RETRIEVER_FEATURES,
     Reranker,
     field_postings,
     gather,
     question_mass,
     shipped_reranker,
+    with_meaning,
 )
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults, make_hit, retriever_score
 from .retrievers import JointScores, Retriever, share_cuts, top_k
@@ -458,6 +461,10 @@ class Rerank(Stage):
         self.question_held = (
             None if field is None else HeldTable(*field_postings(field), field.vocabulary_, self.lengths.size)
         )  # type: ignore[attr-defined]
+        columns = () if model is None else model.columns
+        self._reads_meaning = any(name in MEANING for name in columns)
+        self._reads_bridge = any(name.endswith("bridge_coverage") for name in columns)
+        self._partners: Partners | None = None
 
     def _question_mass(self) -> np.ndarray | None:
         """Every passage's Σ IDF of its question-field terms, when the model reads ``question_recall``."""
@@ -486,9 +493,25 @@ class Rerank(Stage):
         )
         if not len(candidates):
             return search.but(order=_EMPTY, scores=np.empty(0))
+        if self._reads_meaning:
+            candidates = with_meaning(
+                candidates,
+                list(dict.fromkeys(query.own.terms)),
+                self.model.columns,
+                neighbours=self._neighbours(),
+                bridge=shipped_bridge() if self._reads_bridge else None,
+                held={"text": self._contains, "question": self._question_contains},
+            )
         predicted = self.model.score(candidates)
         best = np.lexsort((candidates.indices, -predicted))  # ties by position in the index
         return search.but(order=candidates.indices[best], scores=predicted[best], fused=(search.order, search.scores))
+
+    def _neighbours(self) -> Partners | None:
+        """The index's nearest-lemma partners, made on the first learned query that reads them."""
+        if self._partners is None and self.index.neighbours is not None:
+            vocabulary = self.index.lexicon.vocabulary
+            self._partners = self.index.neighbours.partners_of(list(vocabulary), vocabulary)
+        return self._partners
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         return self.terms_held.held(terms, rows)

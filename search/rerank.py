@@ -32,12 +32,13 @@ import functools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .alignment import Held, LexicalBridge, Partners, aligned_coverage
 from .analysis import analyse_query
 from .arrays import sorted_unique
 from .fusion import _reciprocals
@@ -48,16 +49,17 @@ from .storage import read_json
 __all__ = [
     "DEPTH",
     "FEATURE_NAMES",
+    "MEANING",
     "RANK_ABSENT",
     "RETRIEVER_FEATURES",
     "SENTENCE_RETRIEVERS",
     "Candidates",
     "Reranker",
     "RerankerFormatError",
-    "SoftMatcher",
     "export_hgb",
     "features",
     "field_postings",
+    "with_meaning",
     "gather",
     "query_sentences",
     "question_field",
@@ -89,8 +91,18 @@ _QUERY_SIDE = (
     ("has_question", "1 when the passage has a FAQ question field, else 0"),
     ("rrf", "the unlearned fusion's score (reciprocal rank fusion of bm25, tfidf, chars; k = 60)"),
     ("rrf_relative", "rrf ÷ the best rrf among the candidates"),
-    ("soft_coverage", "Navec word alignment: IDF-weighted mean of each query word's best cosine with a passage word"),
-    ("question_soft_coverage", "the same against the words of the FAQ question field"),
+    (
+        "soft_coverage",
+        "Navec word alignment: IDF-weighted mean of each query lemma's best cosine with a passage lemma (1 for itself;"
+        " the index's nearest-lemma table, search.alignment.WordNeighbours)",
+    ),
+    ("question_soft_coverage", "the same against the lemmas of the FAQ question field"),
+    (
+        "bridge_coverage",
+        "lexical bridge: IDF-weighted mean of each query lemma's best t(q | p) over the passage's other lemmas"
+        " (search.alignment.LexicalBridge, learned from labelled messages)",
+    ),
+    ("question_bridge_coverage", "the same against the lemmas of the FAQ question field"),
     ("question_recall", "IDF-weighted share of the question field's distinct terms that the query holds"),
     ("known_share", "IDF-weighted share of the query's distinct terms that some passage of the corpus holds"),
     ("known_coverage", "coverage counting only the query's terms the corpus knows (typos and slang left out)"),
@@ -99,6 +111,14 @@ _QUERY_SIDE = (
     ("sentence_question_bm25", "the best question_bm25 score of any one sentence of the query (all of it if one)"),
     ("sentences", "log(1 + number of sentences of the query)"),
 )
+# The columns :func:`with_meaning` fills: (name, partners table, field read)
+_MEANING = (
+    ("soft_coverage", "neighbours", "text"),
+    ("question_soft_coverage", "neighbours", "question"),
+    ("bridge_coverage", "bridge", "text"),
+    ("question_bridge_coverage", "bridge", "question"),
+)
+MEANING = tuple(name for name, _, _ in _MEANING)
 SENTENCE_RETRIEVERS = ("question_chars", "chars", "question_bm25")  # scored per sentence of a many-sentence query
 _Z_SCORED = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "rrf")
 _GROUP_WISE = tuple(
@@ -144,8 +164,10 @@ class Candidates:
     lengths: np.ndarray
     has_question: np.ndarray
     rrf: np.ndarray
-    soft_coverage: np.ndarray | None = None  # SoftMatcher over the text; None (zeros) without word vectors
+    soft_coverage: np.ndarray | None = None  # word alignment over the text (:func:`with_meaning`); None: zeros
     question_soft_coverage: np.ndarray | None = None  # the same over the question field
+    bridge_coverage: np.ndarray | None = None  # the lexical bridge over the text (:func:`with_meaning`)
+    question_bridge_coverage: np.ndarray | None = None  # the same over the question field
     question_mass: np.ndarray | None = None  # Σ IDF of each candidate's distinct question-field terms
     known: np.ndarray | None = None  # (t,) whether the corpus holds each query term
     sentence_scores: Mapping[str, np.ndarray] | None = None  # per SENTENCE_RETRIEVERS: best sentence's score
@@ -253,7 +275,7 @@ class _Columns:
         if name == "rrf_relative":
             best_rrf = float(np.maximum.reduce(self.rrf))
             return self.rrf / best_rrf if best_rrf > 0 else self.zeros()
-        if name in ("soft_coverage", "question_soft_coverage"):
+        if name in MEANING:
             soft = getattr(self.c, name)
             return self.zeros() if soft is None else np.asarray(soft, dtype=np.float64)
         if name == "question_recall":
@@ -443,6 +465,37 @@ def gather(
     )
 
 
+def with_meaning(
+    candidates: Candidates,
+    terms: Sequence[str],
+    columns: Sequence[str],
+    *,
+    neighbours: Partners | None,
+    bridge: LexicalBridge | None,
+    held: Mapping[str, Held],
+) -> Candidates:
+    """``candidates`` with the :data:`MEANING` columns of ``columns`` filled (the others stay None: zeros).
+    ``terms`` are the query's distinct terms (``query_idf``'s order); ``neighbours`` the index's nearest-lemma
+    partners (:meth:`WordNeighbours.partners_of`), ``bridge`` the lexical bridge; ``held["text"]`` /
+    ``held["question"]`` say which passages hold which terms in the text with its headings / the question field."""
+    values: dict[str, np.ndarray] = {}
+    for name, table, side in _MEANING:
+        if name not in columns:
+            continue
+        if table == "neighbours":
+            if neighbours is None:
+                continue
+            partners, exact = neighbours, True
+        else:
+            if bridge is None:
+                continue
+            partners, exact = bridge.partners(side), False
+        values[name] = aligned_coverage(
+            terms, candidates.query_idf, partners, held[side], candidates.indices, exact=exact
+        )
+    return replace(candidates, **values) if values else candidates
+
+
 def field_postings(field: Any) -> tuple[np.ndarray, np.ndarray]:
     """A postings retriever's ``(indptr, indices)`` by term column (``vocabulary_`` gives a term's column): the
     arrays it searches, as held (or memory-mapped) — not its scipy matrix, whose import alone costs a first
@@ -474,55 +527,6 @@ def query_sentences(tokens: Sequence[Any], text: str) -> list[Analysed]:
         groups[-1].append(token)
         previous = token
     return [analyse_query(group) for group in groups if group]
-
-
-class SoftMatcher:
-    """Word-to-word alignment through Navec vectors: a query word counts as much as its closest passage word.
-
-    Averaged vectors blur a question into its frequent words; aligning each query word with its most
-    similar word of the passage («списали» ↔ «списание», «накрутить» ↔ «накрутка») keeps each word's
-    evidence. ``vector(word, lemma)`` gives a word's vector or None (``SemanticRetriever._vector``).
-    """
-
-    def __init__(self, vector: Callable[[str, str], np.ndarray | None]) -> None:
-        self._vector = vector
-        self._unit: dict[tuple[str, str], np.ndarray | None] = {}
-
-    def _unit_vector(self, word: str, lemma: str) -> np.ndarray | None:
-        key = (word, lemma)
-        if key not in self._unit:
-            vector = self._vector(word, lemma)
-            norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
-            self._unit[key] = (vector / norm).astype(np.float32) if norm > 0 else None
-        return self._unit[key]
-
-    def _matrix(self, text: Analysed) -> np.ndarray:
-        words = text.surface.split()
-        pairs = zip(words, text.terms) if len(words) == len(text.terms) else zip(text.terms, text.terms)
-        vectors = [v for pair in dict.fromkeys(pairs) if (v := self._unit_vector(*pair)) is not None]
-        return np.vstack(vectors) if vectors else np.zeros((0, 300), dtype=np.float32)
-
-    def fit(self, texts: Sequence[Analysed]) -> SoftMatcher:
-        self.matrices_ = [self._matrix(text) for text in texts]
-        return self
-
-    def scores(self, query: Analysed, idf: Callable[[str], float], indices: np.ndarray) -> np.ndarray:
-        """For each passage of ``indices``: Σ idf(w)·max cos(w, passage words) / Σ idf(w) over the query's words."""
-        words = query.surface.split()
-        pairs = list(dict.fromkeys(zip(words, query.terms) if len(words) == len(query.terms) else ()))
-        known = [(p, v) for p in pairs if (v := self._unit_vector(*p)) is not None]
-        out = np.zeros(indices.size)
-        if not known:
-            return out
-        weights = np.array([idf(lemma) for (_, lemma), _ in known])
-        total = float(weights.sum()) or 1.0
-        query_matrix = np.vstack([v for _, v in known])
-        for position, index in enumerate(indices.tolist()):
-            matrix = self.matrices_[index]
-            if matrix.shape[0]:
-                best = np.clip((query_matrix @ matrix.T).max(axis=1), 0.0, 1.0)
-                out[position] = float(best @ weights) / total
-        return out
 
 
 # --- the model -------------------------------------------------------------------------------------

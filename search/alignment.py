@@ -1,0 +1,233 @@
+"""Meaning beyond shared words, for the re-ranker: a query word credited through the corpus words that stand for it.
+
+Two tables say which words stand for a query word, and how much:
+
+- :class:`WordNeighbours`, built with the index: each corpus lemma's nearest corpus lemmas by Navec cosine
+  (top :data:`NEIGHBOURS`, at least :data:`FLOOR`), stored in the index folder as arrays, so a query reads no
+  word vectors («списали» ↔ «списание»);
+- :class:`LexicalBridge`, learned from labelled (message, the entry that answers it) pairs: IBM Model 1's
+  ``t(q | p)``, the chance a message says ``q`` where its entry says ``p`` («подрубить» ↔ «подключить»), fitted by
+  ``benchmarks/lexical_bridge.py`` and shipped as JSON beside the re-ranker.
+
+:func:`aligned_coverage` turns either into a column: the IDF-weighted mean, over the query's distinct terms, of the
+best weight among a term's partners that the candidate holds — read through the postings the rerank stage reads
+already (``held``), one gather for all the query's partners.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .storage import read_json
+
+__all__ = [
+    "BRIDGE",
+    "FLOOR",
+    "NEIGHBOURS",
+    "BridgeFormatError",
+    "LexicalBridge",
+    "WordNeighbours",
+    "aligned_coverage",
+    "shipped_bridge",
+]
+
+NEIGHBOURS = 16  # nearest corpus lemmas kept per lemma
+FLOOR = 0.3  # cosines under this are not kept (unrelated words sit at 0.0–0.25)
+MOST_TERMS = 20_000  # the most frequent lemmas with a vector take part: the build is O(MOST_TERMS²) products
+CHUNK = 1024  # rows of the cosine table made at once (CHUNK × MOST_TERMS floats)
+BRIDGE_FORMAT = "search.bridge/1"
+BRIDGE = Path(__file__).resolve().parent / "models" / "bridge.json"
+BRIDGE_FIELDS = ("question", "text")
+
+Partners = Callable[[str], tuple[Sequence[str], np.ndarray]]
+Held = Callable[[Sequence[str], np.ndarray], np.ndarray]
+
+
+def aligned_coverage(
+    terms: Sequence[str], idf: np.ndarray, partners: Partners, held: Held, rows: np.ndarray, *, exact: bool
+) -> np.ndarray:
+    """Per candidate of ``rows``: Σ idf(t) · (best weight of t's partners the candidate holds) ÷ Σ idf(t), over the
+    query's distinct ``terms`` (``idf`` aligned with them). ``partners(t)`` gives t's partner terms and weights;
+    ``held(terms, rows)`` the ``(rows, terms)`` booleans of the field read; ``exact`` credits t itself with 1."""
+    out = np.zeros(rows.size)
+    total = float(np.add.reduce(idf)) if len(terms) else 0.0
+    if total <= 0 or not rows.size:
+        return out
+    listed: list[str] = []
+    weights: list[np.ndarray] = []
+    starts: list[int] = []
+    owners: list[int] = []
+    for position, term in enumerate(terms):
+        names, values = partners(term)
+        if exact:
+            names, values = (term, *names), np.concatenate(([1.0], values))
+        if not len(names):
+            continue
+        starts.append(len(listed))
+        owners.append(position)
+        listed.extend(names)
+        weights.append(values)
+    if not listed:
+        return out
+    credit = held(listed, rows) * np.concatenate(weights)  # (rows, partners)
+    best = np.maximum.reduceat(credit, np.array(starts), axis=1)  # (rows, terms with partners)
+    return best @ idf[np.array(owners)] / total
+
+
+class WordNeighbours:
+    """Each lexicon column's nearest lexicon columns by Navec cosine (CSR: ``indptr`` by column, ``targets``,
+    ``cosines``, best first). Columns without a vector, or beyond the :data:`MOST_TERMS` most frequent, have none."""
+
+    def __init__(self, indptr: np.ndarray, targets: np.ndarray, cosines: np.ndarray) -> None:
+        if not (indptr.ndim == 1 and indptr.size >= 1 and targets.size == cosines.size == int(indptr[-1])):
+            raise ValueError(f"word neighbours: {targets.size} targets, {cosines.size} cosines for {indptr[-1]}")
+        self.indptr, self.targets, self.cosines = indptr, targets, cosines
+        self._terms: list[str] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        vocabulary: Mapping[str, int],
+        df: np.ndarray,
+        vector: Callable[[str], np.ndarray | None],
+        *,
+        neighbours: int = NEIGHBOURS,
+        floor: float = FLOOR,
+        most: int = MOST_TERMS,
+    ) -> WordNeighbours:
+        """From a lexicon's ``vocabulary`` (term → column) and ``df``; ``vector(term)`` a word's vector or None."""
+        size = len(vocabulary)
+        order = sorted(vocabulary.items(), key=lambda item: (-int(df[item[1]]), item[1]))
+        columns, rows = [], []
+        for term, column in order:
+            if len(columns) >= most:
+                break
+            found = vector(term)
+            norm = float(np.linalg.norm(found)) if found is not None else 0.0
+            if norm > 0:
+                columns.append(column)
+                rows.append(np.asarray(found, dtype=np.float32) / norm)
+        lists: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(0, np.int32), np.zeros(0, np.float32))] * size
+        if len(columns) > 1:
+            matrix = np.vstack(rows)
+            ids = np.array(columns, dtype=np.int32)
+            keep = min(neighbours, len(columns) - 1)
+            for start in range(0, len(columns), CHUNK):
+                cosine = matrix[start : start + CHUNK] @ matrix.T
+                cosine[np.arange(cosine.shape[0]), np.arange(start, start + cosine.shape[0])] = -1.0  # not itself
+                best = np.argpartition(-cosine, keep - 1, axis=1)[:, :keep]
+                for offset, picked in enumerate(best):
+                    values = cosine[offset, picked]
+                    ranked = np.lexsort((ids[picked], -values))
+                    picked, values = picked[ranked], values[ranked]
+                    kept = values >= floor
+                    lists[columns[start + offset]] = (ids[picked[kept]], values[kept].astype(np.float32))
+        indptr = np.zeros(size + 1, dtype=np.int64)
+        np.cumsum([targets.size for targets, _ in lists], out=indptr[1:])
+        targets = np.concatenate([t for t, _ in lists]) if size else np.zeros(0, np.int32)
+        cosines = np.concatenate([c for _, c in lists]) if size else np.zeros(0, np.float32)
+        return cls(indptr, targets.astype(np.int32), cosines.astype(np.float32))
+
+    def partners_of(self, terms: Sequence[str], vocabulary: Mapping[str, int]) -> Partners:
+        """``partners(term)`` for :func:`aligned_coverage`: the term's neighbours (none for a term the corpus
+        lacks). ``terms`` are the lexicon's terms by column, ``vocabulary`` their columns."""
+
+        def partners(term: str) -> tuple[Sequence[str], np.ndarray]:
+            column = vocabulary.get(term)
+            if column is None:
+                return (), _NONE
+            start, end = int(self.indptr[column]), int(self.indptr[column + 1])
+            return [terms[t] for t in self.targets[start:end].tolist()], self.cosines[start:end].astype(np.float64)
+
+        return partners
+
+    def state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        return {}, {"indptr": self.indptr, "targets": self.targets, "cosines": self.cosines}
+
+    @classmethod
+    def from_state(cls, params: dict[str, Any], arrays: dict[str, np.ndarray]) -> WordNeighbours:
+        del params
+        return cls(arrays["indptr"], arrays["targets"], arrays["cosines"])
+
+    def __len__(self) -> int:
+        return int(self.indptr[-1])
+
+
+_NONE = np.zeros(0)
+
+
+class BridgeFormatError(ValueError):
+    """A lexical bridge file is unreadable or corrupt."""
+
+
+class LexicalBridge:
+    """``t(q | p)`` per field (:data:`BRIDGE_FIELDS`): for a query term ``q``, the entry terms ``p ≠ q`` that stand
+    for it and their weights (``table[field][q] = {p: t}``)."""
+
+    def __init__(self, table: Mapping[str, Mapping[str, Mapping[str, float]]], pairs: int = 0) -> None:
+        self.table = {name: {q: dict(ps) for q, ps in table.get(name, {}).items()} for name in BRIDGE_FIELDS}
+        self.pairs = pairs
+        self._arrays: dict[str, dict[str, tuple[list[str], np.ndarray]]] = {name: {} for name in BRIDGE_FIELDS}
+
+    def partners(self, name: str) -> Partners:
+        """``partners(q)`` in field ``name`` for :func:`aligned_coverage`."""
+        table, made = self.table[name], self._arrays[name]
+
+        def partners(term: str) -> tuple[Sequence[str], np.ndarray]:
+            if term not in made:
+                found = table.get(term, {})
+                made[term] = (list(found), np.array(list(found.values()), dtype=np.float64))
+            return made[term]
+
+        return partners
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": BRIDGE_FORMAT, "pairs": self.pairs, **self.table}
+
+    @classmethod
+    def from_json(cls, data: Any, source: str = "lexical bridge") -> LexicalBridge:
+        try:
+            if not isinstance(data, dict) or data.get("format") != BRIDGE_FORMAT:
+                raise ValueError(f"not a {BRIDGE_FORMAT} table")
+            for name in BRIDGE_FIELDS:
+                for q, found in data[name].items():
+                    if not isinstance(q, str) or not all(
+                        isinstance(p, str) and isinstance(t, float | int) and math.isfinite(t) and 0 < t <= 1
+                        for p, t in found.items()
+                    ):
+                        raise ValueError(f"{name}: the partners of {q!r} are not terms with weights in (0, 1]")
+            return cls({name: data[name] for name in BRIDGE_FIELDS}, int(data["pairs"]))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise BridgeFormatError(
+                f"{source}: unusable lexical bridge ({error.__class__.__name__}: {error}); "
+                "refit it: python benchmarks/lexical_bridge.py"
+            ) from None
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> LexicalBridge:
+        path = Path(path)
+        data = read_json(
+            path,
+            lambda problem: BridgeFormatError(
+                f"{path}: unreadable lexical bridge ({problem}); refit it: python benchmarks/lexical_bridge.py"
+            ),
+        )
+        return cls.from_json(data, str(path))
+
+
+@functools.cache
+def shipped_bridge() -> LexicalBridge:
+    """The bridge fitted on the development pairs (``benchmarks/lexical_bridge.py``), read once per process."""
+    return LexicalBridge.load(BRIDGE)
