@@ -51,34 +51,31 @@ Held = Callable[[Sequence[str], np.ndarray], np.ndarray]
 
 
 def aligned_coverage(
-    terms: Sequence[str], idf: np.ndarray, partners: Partners, held: Held, rows: np.ndarray, *, exact: bool
-) -> np.ndarray:
-    """Per candidate of ``rows``: Σ idf(t) · (best weight of t's partners the candidate holds) ÷ Σ idf(t), over the
-    query's distinct ``terms`` (``idf`` aligned with them). ``partners(t)`` gives t's partner terms and weights;
-    ``held(terms, rows)`` the ``(rows, terms)`` booleans of the field read; ``exact`` credits t itself with 1."""
-    out = np.zeros(rows.size)
+    terms: Sequence[str], idf: np.ndarray, partners: Partners, fields: Sequence[Held], rows: np.ndarray
+) -> list[np.ndarray]:
+    """Per field of ``fields`` and candidate of ``rows``: Σ idf(t) · (best weight among t's partners the candidate
+    holds) ÷ Σ idf(t), over the query's distinct ``terms`` (``idf`` aligned with them). ``partners(t)`` gives t's
+    partner terms and weights; each field's ``held(terms, rows)`` the ``(rows, terms)`` booleans of what it holds.
+    The partners are listed once for all the fields, each field then one gather."""
     total = float(np.add.reduce(idf)) if len(terms) else 0.0
     if total <= 0 or not rows.size:
-        return out
+        return [np.zeros(rows.size) for _ in fields]
     listed: list[str] = []
     weights: list[np.ndarray] = []
     starts: list[int] = []
     owners: list[int] = []
     for position, term in enumerate(terms):
         names, values = partners(term)
-        if exact:
-            names, values = (term, *names), np.concatenate(([1.0], values))
-        if not len(names):
-            continue
-        starts.append(len(listed))
-        owners.append(position)
-        listed.extend(names)
-        weights.append(values)
+        if len(names):
+            starts.append(len(listed))
+            owners.append(position)
+            listed.extend(names)
+            weights.append(values)
     if not listed:
-        return out
-    credit = held(listed, rows) * np.concatenate(weights)  # (rows, partners)
-    best = np.maximum.reduceat(credit, np.array(starts), axis=1)  # (rows, terms with partners)
-    return best @ idf[np.array(owners)] / total
+        return [np.zeros(rows.size) for _ in fields]
+    weight, first, owned = np.concatenate(weights), np.array(starts), idf[np.array(owners)]
+    # per field: (rows, partners) credits → each term's best (rows, terms with partners) → the weighted mean
+    return [np.maximum.reduceat(held(listed, rows) * weight, first, axis=1) @ owned / total for held in fields]
 
 
 class WordNeighbours:
@@ -136,15 +133,23 @@ class WordNeighbours:
         return cls(indptr, targets.astype(np.int32), cosines.astype(np.float32))
 
     def partners_of(self, terms: Sequence[str], vocabulary: Mapping[str, int]) -> Partners:
-        """``partners(term)`` for :func:`aligned_coverage`: the term's neighbours (none for a term the corpus
-        lacks). ``terms`` are the lexicon's terms by column, ``vocabulary`` their columns."""
+        """``partners(term)`` for :func:`aligned_coverage`: the term itself (weight 1: an exact match stays exact),
+        then its neighbours; none for a term the corpus lacks. ``terms`` are the lexicon's terms by column,
+        ``vocabulary`` their columns. Each term's list is made once."""
+        made: dict[str, tuple[Sequence[str], np.ndarray]] = {}
 
         def partners(term: str) -> tuple[Sequence[str], np.ndarray]:
-            column = vocabulary.get(term)
-            if column is None:
-                return (), _NONE
-            start, end = int(self.indptr[column]), int(self.indptr[column + 1])
-            return [terms[t] for t in self.targets[start:end].tolist()], self.cosines[start:end].astype(np.float64)
+            found = made.get(term)
+            if found is None:
+                column = vocabulary.get(term)
+                if column is None:
+                    found = ((), _NONE)
+                else:
+                    start, end = int(self.indptr[column]), int(self.indptr[column + 1])
+                    names = [term, *(terms[t] for t in self.targets[start:end].tolist())]
+                    found = (names, np.concatenate(([1.0], self.cosines[start:end].astype(np.float64))))
+                made[term] = found
+            return found
 
         return partners
 

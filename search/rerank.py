@@ -111,14 +111,12 @@ _QUERY_SIDE = (
     ("sentence_question_bm25", "the best question_bm25 score of any one sentence of the query (all of it if one)"),
     ("sentences", "log(1 + number of sentences of the query)"),
 )
-# The columns :func:`with_meaning` fills: (name, partners table, field read)
-_MEANING = (
-    ("soft_coverage", "neighbours", "text"),
-    ("question_soft_coverage", "neighbours", "question"),
-    ("bridge_coverage", "bridge", "text"),
-    ("question_bridge_coverage", "bridge", "question"),
-)
-MEANING = tuple(name for name, _, _ in _MEANING)
+# The columns :func:`with_meaning` fills, by the partners they read: (the text's column, the question field's)
+_MEANING = {
+    "neighbours": ("soft_coverage", "question_soft_coverage"),
+    "bridge": ("bridge_coverage", "question_bridge_coverage"),
+}
+MEANING = tuple(name for pair in _MEANING.values() for name in pair)
 SENTENCE_RETRIEVERS = ("question_chars", "chars", "question_bm25")  # scored per sentence of a many-sentence query
 _Z_SCORED = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "rrf")
 _GROUP_WISE = tuple(
@@ -479,20 +477,19 @@ def with_meaning(
     partners (:meth:`WordNeighbours.partners_of`), ``bridge`` the lexical bridge; ``held["text"]`` /
     ``held["question"]`` say which passages hold which terms in the text with its headings / the question field."""
     values: dict[str, np.ndarray] = {}
-    for name, table, side in _MEANING:
-        if name not in columns:
-            continue
-        if table == "neighbours":
-            if neighbours is None:
-                continue
-            partners, exact = neighbours, True
-        else:
-            if bridge is None:
-                continue
-            partners, exact = bridge.partners(side), False
-        values[name] = aligned_coverage(
-            terms, candidates.query_idf, partners, held[side], candidates.indices, exact=exact
-        )
+    sides = ("text", "question")
+    for table, names in _MEANING.items():
+        wanted = [(name, side) for name, side in zip(names, sides) if name in columns]
+        if table == "neighbours" and neighbours is not None and wanted:
+            found = aligned_coverage(
+                terms, candidates.query_idf, neighbours, [held[side] for _, side in wanted], candidates.indices
+            )
+            values.update(zip((name for name, _ in wanted), found))
+        elif table == "bridge" and bridge is not None:
+            for name, side in wanted:  # each field has its own table
+                (values[name],) = aligned_coverage(
+                    terms, candidates.query_idf, bridge.partners(side), [held[side]], candidates.indices
+                )
     return replace(candidates, **values) if values else candidates
 
 
