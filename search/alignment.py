@@ -45,6 +45,7 @@ CHUNK = 1024  # rows of the cosine table made at once (CHUNK × MOST_TERMS float
 BRIDGE_FORMAT = "search.bridge/1"
 BRIDGE = Path(__file__).resolve().parent / "models" / "bridge.json"
 BRIDGE_FIELDS = ("question", "text")
+REFIT = "refit it: python benchmarks/lexical_bridge.py"
 
 Partners = Callable[[str], tuple[Sequence[str], np.ndarray]]
 Held = Callable[[Sequence[str], np.ndarray], np.ndarray]
@@ -211,25 +212,21 @@ class LexicalBridge:
             return cls({name: data[name] for name in BRIDGE_FIELDS}, int(data["pairs"]))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise BridgeFormatError(
-                f"{source}: unusable lexical bridge ({error.__class__.__name__}: {error}); "
-                "refit it: python benchmarks/lexical_bridge.py"
+                f"{source}: unusable lexical bridge ({error.__class__.__name__}: {error}); {REFIT}"
             ) from None
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True), encoding="utf-8")
-        return path
+        """Written with sorted keys: a refit that learns the same table writes the same bytes."""
+        Path(path).write_text(json.dumps(self.to_json(), ensure_ascii=False, sort_keys=True), encoding="utf-8")
+        return Path(path)
 
     @classmethod
     def load(cls, path: str | Path) -> LexicalBridge:
-        path = Path(path)
-        data = read_json(
-            path,
-            lambda problem: BridgeFormatError(
-                f"{path}: unreadable lexical bridge ({problem}); refit it: python benchmarks/lexical_bridge.py"
-            ),
+        """The bridge in ``path``; unreadable, truncated or corrupt, a :class:`BridgeFormatError` naming it."""
+        refused = f"{path}: unreadable lexical bridge ({{}}); {REFIT}"
+        return cls.from_json(
+            read_json(Path(path), lambda problem: BridgeFormatError(refused.format(problem))), str(path)
         )
-        return cls.from_json(data, str(path))
 
 
 @functools.cache
