@@ -19,12 +19,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .arrays import HeldTable
 from .storage import read_json
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "FLOOR",
     "NEIGHBOURS",
     "BridgeFormatError",
+    "Credits",
     "LexicalBridge",
     "WordNeighbours",
     "aligned_coverage",
@@ -77,6 +79,66 @@ def aligned_coverage(
     weight, first, owned = np.concatenate(weights), np.array(starts), idf[np.array(owners)]
     # per field: (rows, partners) credits → each term's best (rows, terms with partners) → the weighted mean
     return [np.maximum.reduceat(held(listed, rows) * weight, first, axis=1) @ owned / total for held in fields]
+
+
+class Credits:
+    """Columns' credit for each term in every passage — per column, the best weight among the term's partners
+    (``partners``) that the passage holds in the column's field (``tables``) — made once per term from a small
+    index's tables (``HeldTable.small``). A query's columns are then one gather of its terms' rows, where
+    :func:`aligned_coverage` gathers every partner of every term each time; the values are the same. Terms
+    without partners are not kept, so typos do not grow it. :meth:`warm` makes every term's at once, as one
+    ``(terms, columns × passages)`` table."""
+
+    def __init__(self, columns: Sequence[tuple[Partners, HeldTable]]) -> None:
+        self.columns = tuple(columns)
+        self.passages = self.columns[0][1].passages if self.columns else 0
+        self._made: dict[str, np.ndarray] = {}
+        self._rows: dict[str, int] = {}
+        self._table = np.zeros((0, len(self.columns) * self.passages))
+        self._offsets = np.arange(len(self.columns), dtype=np.int64)[:, None] * self.passages
+
+    def of(self, term: str) -> np.ndarray | None:
+        """``(columns, passages)``: ``term``'s credit in every passage; None when it has no partners at all."""
+        row = self._rows.get(term)
+        if row is not None:
+            return self._table[row].reshape(len(self.columns), -1)
+        found = self._made.get(term)
+        if found is None:
+            listed = [(partners(term), table) for partners, table in self.columns]
+            if not any(len(names) for (names, _), _ in listed):
+                return None
+            found = np.zeros((len(listed), self.passages))
+            for row, ((names, weights), table) in enumerate(listed):
+                if len(names):
+                    found[row] = np.maximum.reduce(table.term_rows(names) * weights[:, None], axis=0)
+            self._made[term] = found
+        return found
+
+    def warm(self, terms: Iterable[str]) -> None:
+        """Make the credits of every one of ``terms`` (the index's own and the bridge's) now, as one table: each
+        query then reads its terms' rows with one gather."""
+        made = {term: credit for term in dict.fromkeys(terms) if (credit := self.of(term)) is not None}
+        self._table = np.vstack([credit.reshape(1, -1) for credit in made.values()]) if made else self._table
+        self._rows = {term: row for row, term in enumerate(made)}
+        self._made = {}
+
+    def coverage(self, terms: Sequence[str], idf: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """``(columns, rows)``: :func:`aligned_coverage` of each column for the candidates ``rows``."""
+        total = float(np.add.reduce(idf)) if len(terms) else 0.0
+        positions: list[int] = []
+        if self._rows:
+            kept = self._rows
+            table_rows = [row for position, term in enumerate(terms) if (row := kept.get(term)) is not None]
+            positions = [position for position, term in enumerate(terms) if term in kept]
+            credits = self._table[table_rows] if positions else self._table[:0]
+        else:
+            found = [(position, credit) for position, term in enumerate(terms) if (credit := self.of(term)) is not None]
+            positions = [position for position, _ in found]
+            credits = np.vstack([credit.reshape(1, -1) for _, credit in found]) if found else self._table[:0]
+        if total <= 0 or not rows.size or not positions:
+            return np.zeros((len(self.columns), rows.size))
+        picked = credits[:, (self._offsets + rows).ravel()]  # (terms, columns × rows)
+        return (idf[positions] @ picked).reshape(len(self.columns), -1) / total
 
 
 class WordNeighbours:
@@ -144,11 +206,10 @@ class WordNeighbours:
             if found is None:
                 column = vocabulary.get(term)
                 if column is None:
-                    found = ((), _NONE)
-                else:
-                    start, end = int(self.indptr[column]), int(self.indptr[column + 1])
-                    names = [term, *(terms[t] for t in self.targets[start:end].tolist())]
-                    found = (names, np.concatenate(([1.0], self.cosines[start:end].astype(np.float64))))
+                    return (), _NONE  # not kept: a typo is a term no table need remember
+                start, end = int(self.indptr[column]), int(self.indptr[column + 1])
+                names = [term, *(terms[t] for t in self.targets[start:end].tolist())]
+                found = (names, np.concatenate(([1.0], self.cosines[start:end].astype(np.float64))))
                 made[term] = found
             return found
 
@@ -182,13 +243,20 @@ class LexicalBridge:
         self.pairs = pairs
         self._arrays: dict[str, dict[str, tuple[list[str], np.ndarray]]] = {name: {} for name in BRIDGE_FIELDS}
 
+    @functools.cached_property
+    def terms(self) -> tuple[str, ...]:
+        """Every query term that has partners in some field."""
+        return tuple(dict.fromkeys(q for name in BRIDGE_FIELDS for q in self.table[name]))
+
     def partners(self, name: str) -> Partners:
         """``partners(q)`` in field ``name`` for :func:`aligned_coverage`."""
         table, made = self.table[name], self._arrays[name]
 
         def partners(term: str) -> tuple[Sequence[str], np.ndarray]:
             if term not in made:
-                found = table.get(term, {})
+                found = table.get(term)
+                if not found:
+                    return (), _NONE  # not kept: the table's terms bound what is remembered
                 made[term] = (list(found), np.array(list(found.values()), dtype=np.float64))
             return made[term]
 

@@ -92,7 +92,7 @@ class Index:
         if self.spelling is None:
             object.__setattr__(self, "spelling", build_spelling_index(self.lexicon.words))
         if self.neighbours is None:
-            object.__setattr__(self, "neighbours", word_neighbours(self.lexicon))
+            object.__setattr__(self, "neighbours", word_neighbours(self.lexicon, self.retrievers))
         documents = self.documents
         if not isinstance(documents, DocumentTable):
             documents = DocumentTable.build(documents.values())
@@ -348,14 +348,21 @@ def build_index(
     return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint, spelling, readings)
 
 
-def word_neighbours(lexicon: Lexicon) -> WordNeighbours:
-    """The lexicon's nearest-lemma table by Navec vectors; none without the natasha package (the columns read 0)."""
+def word_neighbours(lexicon: Lexicon, retrievers: Mapping[str, Retriever]) -> WordNeighbours:
+    """The lexicon's nearest-lemma table by Navec vectors, for the re-ranker. Empty (the columns read 0) without
+    the natasha package, and for an index the learned ranking does not rank (it lacks retrievers the model reads:
+    a large corpus builds no character n-grams), which then loads no vectors and spends no build time on them."""
+    from .rerank import shipped_reranker
     from .semantic import load_navec, navec_path
 
-    navec = load_navec() if navec_path() is not None else None
+    ranked = set(shipped_reranker().retrievers) <= set(retrievers)
+    if not ranked or navec_path() is None:
+        none = np.zeros(len(lexicon.vocabulary) + 1, np.int64)
+        return WordNeighbours(none, np.zeros(0, np.int32), np.zeros(0, np.float32))
+    navec = load_navec()
 
     def vector(term: str) -> np.ndarray | None:
-        return navec[term] if navec is not None and term in navec else None
+        return navec[term] if term in navec else None
 
     return WordNeighbours.build(lexicon.vocabulary, lexicon.df, vector)
 

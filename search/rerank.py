@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from .alignment import Held, LexicalBridge, Partners, aligned_coverage
+from .alignment import Credits, Held, LexicalBridge, Partners, aligned_coverage
 from .analysis import analyse_query
 from .arrays import sorted_unique
 from .fusion import _reciprocals
@@ -50,6 +50,7 @@ __all__ = [
     "DEPTH",
     "FEATURE_NAMES",
     "MEANING",
+    "MEANING_SOURCES",
     "RANK_ABSENT",
     "RETRIEVER_FEATURES",
     "SENTENCE_RETRIEVERS",
@@ -117,6 +118,10 @@ _MEANING = {
     "bridge": ("bridge_coverage", "question_bridge_coverage"),
 }
 MEANING = tuple(name for pair in _MEANING.values() for name in pair)
+# (column, field, partners) for each of them
+MEANING_SOURCES = tuple(
+    (name, side, source) for source, pair in _MEANING.items() for name, side in zip(pair, ("text", "question"))
+)
 SENTENCE_RETRIEVERS = ("question_chars", "chars", "question_bm25")  # scored per sentence of a many-sentence query
 _Z_SCORED = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "rrf")
 _GROUP_WISE = tuple(
@@ -238,6 +243,9 @@ class _Columns:
         return np.zeros(self.n)
 
     def column(self, name: str) -> np.ndarray:
+        if name in MEANING:  # filled by :func:`with_meaning`, first: every learned query reads them
+            meaning = getattr(self.c, name)
+            return self.zeros() if meaning is None else np.asarray(meaning, dtype=np.float64)
         n = self.n
         retriever, _, kind = name.partition(".")
         if kind == "score":
@@ -273,9 +281,6 @@ class _Columns:
         if name == "rrf_relative":
             best_rrf = float(np.maximum.reduce(self.rrf))
             return self.rrf / best_rrf if best_rrf > 0 else self.zeros()
-        if name in MEANING:
-            soft = getattr(self.c, name)
-            return self.zeros() if soft is None else np.asarray(soft, dtype=np.float64)
         if name == "question_recall":
             if self.c.question_mass is None:
                 return self.zeros()
@@ -471,11 +476,18 @@ def with_meaning(
     neighbours: Partners | None,
     bridge: LexicalBridge | None,
     held: Mapping[str, Held],
+    credits: tuple[Sequence[str], Credits] | None = None,
 ) -> Candidates:
     """``candidates`` with the :data:`MEANING` columns of ``columns`` filled (the others stay None: zeros).
     ``terms`` are the query's distinct terms (``query_idf``'s order); ``neighbours`` the index's nearest-lemma
     partners (:meth:`WordNeighbours.partners_of`), ``bridge`` the lexical bridge; ``held["text"]`` /
-    ``held["question"]`` say which passages hold which terms in the text with its headings / the question field."""
+    ``held["question"]`` say which passages hold which terms in the text with its headings / the question field.
+    ``credits``, where given, make the columns it names from the terms' credits in every passage instead (a small
+    index's :class:`Credits`; the same values)."""
+    if credits is not None:
+        names, made = credits
+        found = made.coverage(terms, candidates.query_idf, candidates.indices)
+        return replace(candidates, **{name: values for name, values in zip(names, found) if name in columns})
     values: dict[str, np.ndarray] = {}
     sides = ("text", "question")
     for table, names in _MEANING.items():

@@ -244,6 +244,35 @@ def test_a_query_word_the_passage_lacks_is_credited_through_its_nearest_corpus_w
     assert np.array_equal(half, credit / 2)  # the unknown word weighs in the mean, with no credit
 
 
+def test_the_credits_a_small_index_keeps_give_the_columns_the_postings_give(engine) -> None:
+    """The rerank stage reads a small index's meaning columns from each term's credits, made once (``Credits``):
+    the same values as gathering every partner of every term (``aligned_coverage``), lazily and warmed; a term
+    with no partners (a typo) is not kept."""
+    from search.alignment import Credits
+    from search.pipeline import lexicon_held
+
+    lexicon = engine.index.lexicon
+    neighbours = engine.index.neighbours.partners_of(list(lexicon.vocabulary), lexicon.vocabulary)
+    bridge = shipped_bridge().partners("text")
+    table = lexicon_held(engine.index)
+    bridged = [  # words the Ozon corpus lacks whose bridge partners it has
+        q for q, ps in shipped_bridge().table["text"].items() if q not in lexicon and any(p in lexicon for p in ps)
+    ][:3]
+    assert len(bridged) == 3
+    terms = ["вернуть", "деньга", "отправка", "шмяк", *bridged]
+    idf = np.linspace(1.0, 4.0, len(terms))
+    rows = np.arange(0, lexicon.passages, 2, dtype=np.int64)
+    expected = [aligned_coverage(terms, idf, partners, [table.held], rows)[0] for partners in (neighbours, bridge)]
+    lazy = Credits([(neighbours, table), (bridge, table)])
+    warm = Credits([(neighbours, table), (bridge, table)])
+    warm.warm([*lexicon.vocabulary, *shipped_bridge().terms])
+    for credits in (lazy, warm):
+        found = credits.coverage(terms, idf, rows)
+        assert found.shape == (2, rows.size) and found[0].any() and found[1].any()
+        assert np.allclose(found, expected, rtol=0, atol=1e-12)
+    assert lazy.of("шмяк") is None and "шмяк" not in lazy._made
+
+
 def test_the_lexical_bridge_round_trips_exactly_and_a_corrupt_file_is_one_clear_error(tmp_path) -> None:
     bridge = shipped_bridge()
     assert bridge.pairs > 1000 and all(bridge.table[side] for side in ("question", "text"))
