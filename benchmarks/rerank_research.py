@@ -2,6 +2,7 @@
 
     python benchmarks/rerank_research.py [--rutube DIR] [--xquad DIR] [--json] [--quick]
     python benchmarks/rerank_research.py --signals   # the SIGNALS tried beyond the chosen columns
+    python benchmarks/rerank_research.py --meaning   # the word alignment and the lexical bridge, each and both
 
 Three sets of judged queries, each over its own corpus:
 
@@ -50,23 +51,29 @@ if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
 from search import SearchEngine  # noqa: E402
+from search.alignment import LexicalBridge  # noqa: E402
 from search.analysis import analyse_passages, analyse_text  # noqa: E402
+from search.arrays import HeldTable  # noqa: E402
 from search.corpus import CorpusWarning  # noqa: E402
 from search.evaluation import format_table, load_judgments, ranx_scores, resolve_judgments  # noqa: E402
+from search.pipeline import lexicon_held  # noqa: E402
 from search.rerank import (  # noqa: E402
     DEPTH,
     FEATURE_NAMES,
+    MEANING,
     RETRIEVER_FEATURES,
     SENTENCE_RETRIEVERS,
     Analysed,
+    Candidates,
     Reranker,
-    SoftMatcher,
     features,
+    field_postings,  # noqa: E402
     gather,
     query_sentences,
     question_field,
     question_mass,
     question_retrievers,
+    with_meaning,
 )
 
 RUTUBE = (PROJECT / ".." / "shared" / "benchmarks" / "rutube").resolve()
@@ -89,6 +96,22 @@ class Dataset:
     units: np.ndarray  # the id ranked (document id or passage id) of each row
     qrels: dict[str, frozenset[str]]  # query id → relevant units
     qids: list[str]  # query number → query id
+    meaning: Meaning | None = None  # what the lexical bridge's columns are computed from (not kept by --cache)
+
+
+@dataclass
+class Meaning:
+    """Per query of a set, what :func:`search.rerank.with_meaning` reads (the query's distinct terms, their IDFs,
+    its candidates) and the lemmas of the entry that answers it (question field, text: a bridge's training pair);
+    ``held`` the set's postings, as the rerank stage reads them."""
+
+    terms: list[tuple[str, ...]]
+    idf: list[np.ndarray]
+    indices: list[np.ndarray]
+    entries: list[tuple[tuple[str, ...], tuple[str, ...]]]
+    held: dict[str, Callable[[Sequence[str], np.ndarray], np.ndarray]]
+    folds: np.ndarray  # each query's fold in GroupKFold(FOLDS) over the set (as cross_validate splits it)
+    starts: np.ndarray  # each query's first row; the last entry: the rows
 
 
 def _semantic(engine: SearchEngine, analysed):  # type: ignore[no-untyped-def]
@@ -114,7 +137,9 @@ def collect(
 ) -> Dataset:
     """Candidates and features of every query; ``unit`` is "doc" or "passage"; ``transform`` rewrites each query.
 
-    ``vectors=False`` leaves out the Navec features (zeros), which the chosen model does not read.
+    ``vectors=False`` leaves out the word-vector retriever (zeros), which the chosen model does not read; the word
+    alignment's columns come from the index's nearest-lemma table either way, the lexical bridge's are left 0
+    (each CV fold fills them from a table fitted without it: :func:`bridged`).
     ``expander(engine)`` makes ``expand(terms)``: terms searched alongside the query's at ``expand_weight``
     (``--expansions``). ``signals`` appends :data:`SIGNALS` columns after :data:`FEATURE_NAMES` (``--signals``)."""
     expand = expander(engine) if expander is not None else None
@@ -124,12 +149,8 @@ def collect(
     if "question_bm25" not in retrievers:  # an index built without them: the same fields, built here
         retrievers.update(question_retrievers([analyse_text(analyzer, question_field(p)) for p in engine.passages]))
     semantic = _semantic(engine, analysed) if vectors else None
-    soft = soft_question = None
     if semantic is not None:
-        questions = [Analysed(a.question, a.question_surface) for a in analysed]
         retrievers["semantic"] = semantic
-        soft = SoftMatcher(semantic._vector).fit(analysed)
-        soft_question = SoftMatcher(semantic._vector).fit(questions)
     retrievers = {n: r for n, r in retrievers.items() if n in RETRIEVER_FEATURES}
     passage_terms = [frozenset(a.terms) | frozenset(a.headings) for a in analysed]
     field = retrievers.get("question_bm25")
@@ -148,6 +169,15 @@ def collect(
     idf = engine.lexicon.idf_of
     mass = question_mass(field, idf) if field is not None else None
     signal = signal_columns(engine, analysed, retrievers) if signals else None
+    held = {"text": lexicon_held(engine.index).held, "question": (lambda t, r: np.zeros((r.size, len(t)), bool))}
+    if field is not None:
+        held["question"] = HeldTable(*field_postings(field), field.vocabulary_, len(engine.passages)).held
+    vocabulary = engine.lexicon.vocabulary
+    neighbours = engine.index.neighbours.partners_of(list(vocabulary), vocabulary) if engine.index.neighbours else None
+    by_unit: dict[str, list[int]] = {}
+    for position, own in enumerate(unit_of.tolist()):
+        by_unit.setdefault(own, []).append(position)
+    meaning = Meaning([], [], [], [], held, np.zeros(0, np.int64), np.zeros(0, np.int64))
     rows, labels, groups, units, qrels, qids = [], [], [], [], {}, []
     for number, (qid, text, relevant) in enumerate(queries):
         request = engine.pipeline.request(transform(text) if transform else text)
@@ -188,12 +218,19 @@ def collect(
             sentences=max(1, len(sentences)),
             depth=depth,
         )
-        if soft is not None and soft_question is not None:
-            candidates = replace(
-                candidates,
-                soft_coverage=soft.scores(understood.own, idf, candidates.indices),
-                question_soft_coverage=soft_question.scores(understood.own, idf, candidates.indices),
+        terms = tuple(dict.fromkeys(understood.own.terms))
+        # the bridge's columns stay 0 here: each CV fold fills them from a table fitted without it (bridge_rows)
+        candidates = with_meaning(candidates, terms, MEANING, neighbours=neighbours, bridge=None, held=held)
+        entry = [i for u in sorted(relevant) for i in by_unit.get(u, [])]
+        meaning.terms.append(terms)
+        meaning.idf.append(candidates.query_idf)
+        meaning.indices.append(candidates.indices)
+        meaning.entries.append(
+            (
+                tuple(sorted({t for i in entry for t in analysed[i].question})),
+                tuple(sorted({t for i in entry for t in passage_terms[i]})),
             )
+        )
         row = features(candidates)
         if signal is not None:
             row = np.column_stack([row, signal(understood.own, candidates)])
@@ -204,9 +241,60 @@ def collect(
         groups.append(np.full(len(candidates), number))
         qrels[qid] = relevant
         qids.append(qid)
-    return Dataset(
+    dataset = Dataset(
         name, np.vstack(rows), np.concatenate(labels), np.concatenate(groups), np.concatenate(units), qrels, qids
     )
+    meaning.folds = _query_folds(dataset)
+    meaning.starts = np.concatenate(([0], np.cumsum([i.size for i in meaning.indices])))
+    dataset.meaning = meaning
+    return dataset
+
+
+def _query_folds(dataset: Dataset) -> np.ndarray:
+    """Each query's fold, as :func:`cross_validate` splits the set (``GroupKFold(FOLDS)`` over its rows)."""
+    from sklearn.model_selection import GroupKFold
+
+    folds = np.zeros(len(dataset.qids), dtype=np.int64)
+    if len(np.unique(dataset.groups)) < FOLDS:  # too few queries to cross-validate: one fold
+        return folds
+    for fold, (_, test) in enumerate(GroupKFold(FOLDS).split(dataset.X, dataset.y, dataset.groups)):
+        folds[np.unique(dataset.groups[test])] = fold
+    return folds
+
+
+BRIDGE_COLUMNS = tuple(c for c in MEANING if "bridge" in c)
+
+
+def bridge_pairs(datasets: dict[str, Dataset]):  # type: ignore[no-untyped-def]
+    """The lexical bridge's training pairs (``benchmarks/lexical_bridge.py``'s ``Pair``) of every query of the
+    pair sets that has an entry."""
+    from benchmarks.lexical_bridge import PAIR_SETS
+
+    pairs = []
+    for name in PAIR_SETS:
+        meaning = datasets[name].meaning
+        if meaning is None:
+            raise ValueError(f"{name}: candidates without their queries' terms (a --cache file?): collect them again")
+        for number, (terms, (question, text)) in enumerate(zip(meaning.terms, meaning.entries)):
+            if question or text:
+                pairs.append((name, int(meaning.folds[number]), terms, question, text))
+    return pairs
+
+
+def bridge_rows(data: Dataset, bridge: LexicalBridge, queries: np.ndarray) -> np.ndarray:
+    """The :data:`BRIDGE_COLUMNS` of the rows of ``queries`` (query numbers, ascending), through ``bridge``: the
+    rerank stage's own computation (:func:`search.rerank.with_meaning`)."""
+    meaning = data.meaning
+    assert meaning is not None
+    out = []
+    for number in queries.tolist():
+        indices, idf = meaning.indices[number], meaning.idf[number]
+        shell = gather_shell(indices, idf)
+        filled = with_meaning(
+            shell, meaning.terms[number], BRIDGE_COLUMNS, neighbours=None, bridge=bridge, held=meaning.held
+        )
+        out.append(np.column_stack([getattr(filled, c) for c in BRIDGE_COLUMNS]))
+    return np.vstack(out) if out else np.zeros((0, len(BRIDGE_COLUMNS)))
 
 
 SENTENCE_SPLIT_MIN = 2  # a passage of one sentence scores its sentence as the whole
@@ -350,9 +438,9 @@ def load_datasets(  # type: ignore[no-untyped-def]
     vectors: bool = False,
     **options,
 ):
-    """Every set's :class:`Dataset`. ``vectors`` adds the word-vector retriever's top 50 to the candidates and
-    computes the Navec features: the engine's learned ranking has neither (its index builds no ``semantic``),
-    so training and cross-validation leave them out unless an ablation of the Navec group asks for them."""
+    """Every set's :class:`Dataset`. ``vectors`` adds the word-vector retriever's top 50 to the candidates and its
+    columns: the engine's learned ranking has neither (its index builds no ``semantic``), so training and
+    cross-validation leave them out unless an ablation of the Navec group asks for them."""
     started = time.perf_counter()
     engines = engines or load_engines(rutube, xquad, workdir)
     datasets = {}
@@ -429,33 +517,77 @@ def cross_validate(
 def _cross_validate_once(  # type: ignore[no-untyped-def]
     datasets: dict[str, Dataset], target: str, kind: str, columns: Sequence[str], extra, params, seed: int
 ) -> dict[str, float]:
+    """One draw of the negatives. The lexical bridge's columns, when read, are nested: with test fold ``i``, a row
+    of set ``s`` in fold ``f`` reads a table fitted without ``(target, i)`` and ``(s, f)`` (:func:`bridged`)."""
     from sklearn.model_selection import GroupKFold
 
     rng = np.random.default_rng(seed)
     data = datasets[target]
     extra = [n for n in datasets if n != target] if extra is None else extra
-    base_X, base_y, base_g = [], [], []
-    offset = 0
+    nested = any(c in BRIDGE_COLUMNS for c in columns)
+    base_rows = {}
     for name in extra:
-        other = datasets[name]
-        rows = _training_rows(other, np.arange(other.y.size), rng)
-        base_X.append(other.X[rows])
-        base_y.append(other.y[rows])
-        base_g.append(other.groups[rows] + offset + 1_000_000)
-        offset += 100_000
+        base_rows[name] = _training_rows(datasets[name], np.arange(datasets[name].y.size), rng)
     scores = np.zeros(data.y.size)
-    for train, test in GroupKFold(FOLDS).split(data.X, data.y, data.groups):
+    for fold, (train, test) in enumerate(GroupKFold(FOLDS).split(data.X, data.y, data.groups)):
         rows = _training_rows(data, train, rng)
-        X = np.vstack([data.X[rows], *base_X])
-        y = np.concatenate([data.y[rows], *base_y])
-        g = np.concatenate([data.groups[rows], *base_g])
+        parts = [(data, rows), *((datasets[name], base_rows[name]) for name in extra)]
+
+        def X_of(d: Dataset, r: np.ndarray, fold: int = fold) -> np.ndarray:
+            if not nested:
+                return d.X[r]
+            return bridged(datasets, d.name, r, lambda f: frozenset({(target, fold), (d.name, f)}))
+
+        X = np.vstack([X_of(d, r) for d, r in parts])
+        y = np.concatenate([d.y[r] for d, r in parts])
+        g = np.concatenate([d.groups[r] + offset * 100_000 for offset, (d, r) in enumerate(parts)])
         model = (
             _Indexed(tuple(columns), dict(params or {}))
             if any(isinstance(c, int) for c in columns)
             else Reranker(kind, tuple(columns), dict(params or {}))
         ).fit(X, y, g)
-        scores[test] = model.predict(data.X[test])
+        scores[test] = model.predict(X_of(data, test))
     return ranked_metrics(data, scores)
+
+
+_TABLES: dict[tuple[int, ...], object] = {}  # the nested bridges of each loaded group of datasets
+_BRIDGED: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}  # (datasets, set, fold, excluded) → rows, columns
+
+
+def bridged(
+    datasets: dict[str, Dataset], name: str, rows: np.ndarray, excluded: Callable[[int], frozenset]
+) -> np.ndarray:
+    """``datasets[name].X[rows]`` with the :data:`BRIDGE_COLUMNS` of a row in fold ``f`` from a table fitted on
+    the pairs outside ``excluded(f)`` ((set, fold) pairs): no row reads a table that saw its own message."""
+    from benchmarks.lexical_bridge import PAIR_SETS, NestedBridges
+
+    key = tuple(id(d) for d in datasets.values())
+    if key not in _TABLES:
+        _TABLES[key] = NestedBridges(bridge_pairs(datasets))
+    tables = _TABLES[key]
+    data = datasets[name]
+    assert data.meaning is not None
+    X = data.X[rows]
+    folds = data.meaning.folds[data.groups[rows]]
+    places = [column(c) for c in BRIDGE_COLUMNS]
+    for fold in np.unique(folds).tolist():
+        without = frozenset(e for e in excluded(fold) if e[0] in PAIR_SETS)
+        cached = (key, name, fold, without)
+        if cached not in _BRIDGED:
+            queries = np.flatnonzero(data.meaning.folds == fold)
+            starts = data.meaning.starts
+            held = np.concatenate([np.arange(starts[q], starts[q + 1]) for q in queries.tolist()])
+            _BRIDGED[cached] = (held, bridge_rows(data, tables.without(without), queries))  # type: ignore[attr-defined]
+        held, values = _BRIDGED[cached]
+        picked = np.flatnonzero(folds == fold)
+        X[np.ix_(picked, places)] = values[held.searchsorted(rows[picked])]
+    return X
+
+
+def gather_shell(indices: np.ndarray, idf: np.ndarray) -> Candidates:
+    """Candidates holding only what :func:`search.rerank.with_meaning` reads: their passages and the query's IDFs."""
+    empty = np.zeros(0)
+    return Candidates(indices, {}, {}, {}, idf, empty, empty, empty, empty, empty)
 
 
 class _Indexed:
@@ -566,10 +698,15 @@ NEW_FEATURES = (
 # message asks; its denominators are one sparse product per index, made on the first learned query) and known_share,
 # known_coverage (a set look-up per query term), over the engine's candidates: judged MRR@10 0.864 → 0.875 (under the
 # 0.868 floor without them), RUTUBE 0.570 → 0.574, XQuAD 0.955 → 0.956 — within the folds' noise, but free.
-CHOSEN: tuple[str, tuple[str, ...]] = (
-    "logistic",
-    tuple(c for c in FEATURE_NAMES if c not in GROUPS["navec (semantic + word alignment)"] and c not in NEW_FEATURES),
+WITHOUT_MEANING = tuple(
+    c
+    for c in FEATURE_NAMES
+    if c not in GROUPS["navec (semantic + word alignment)"] and c not in NEW_FEATURES and c not in MEANING
 )
+# 1 Dec 2026, + the word alignment (from the index's nearest lemmas, no vectors per query) and the lexical bridge
+# (``--meaning``, 5 draws): RUTUBE 0.463 / 0.574 / 0.790 → 0.477 / 0.586 / 0.798, judged MRR@10 0.877 → 0.872,
+# XQuAD Hit@1 0.930 → 0.933.
+CHOSEN: tuple[str, tuple[str, ...]] = ("logistic", (*WITHOUT_MEANING, *MEANING))
 # Shallow trees (depth ≤ 6) and 100 of them: the numpy evaluator descends every tree once per level,
 # so depth and count are the re-ranker's latency.
 PARAMS: dict[str, dict] = {"hgb": {"max_iter": 100, "learning_rate": 0.1, "max_depth": 6}}
@@ -677,6 +814,25 @@ def steps(datasets: dict[str, Dataset], targets: Sequence[str]) -> dict[str, dic
             row.update({f"{target} {m}": v for m, v in metrics.items() if m in ("hit_rate@1", "mrr@10", "recall@10")})
         report[label] = row
         print(f"{label}: {row}", file=sys.stderr)
+    return report
+
+
+def meaning_study(datasets: dict[str, Dataset], targets: Sequence[str]) -> dict[str, dict[str, float]]:
+    """The columns shipped before the word alignment and the lexical bridge, then with each and with both
+    (``--meaning``); the bridge's columns nested as :func:`cross_validate` nests them."""
+    soft = ("soft_coverage", "question_soft_coverage")
+    groups = {"without them": (), "+ soft alignment": soft, "+ lexical bridge": BRIDGE_COLUMNS}
+    groups["+ both"] = (*soft, *BRIDGE_COLUMNS)
+    report: dict[str, dict[str, float]] = {}
+    for label, names in groups.items():
+        started, cpu = time.perf_counter(), time.process_time()
+        row: dict[str, float] = {}
+        for target in targets:
+            metrics = cross_validate(datasets, target, "logistic", (*WITHOUT_MEANING, *names))
+            row.update({f"{target} {m}": v for m, v in metrics.items() if m in ("hit_rate@1", "mrr@10", "recall@10")})
+        report[label] = row
+        took = f"{time.perf_counter() - started:.0f} s, CPU {time.process_time() - cpu:.0f} s"
+        print(f"{label}: {json.dumps(row)} ({took})", file=sys.stderr)
     return report
 
 
@@ -833,6 +989,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"only the table of terms searched alongside: comma-separated {list(EXPANSIONS)}",
     )
     parser.add_argument("--signals", action="store_true", help="only the table of SIGNALS added to the chosen")
+    parser.add_argument(
+        "--meaning", action="store_true", help="only the table of the word alignment and the lexical bridge"
+    )
     args = parser.parse_args(argv)
     SEEDS = args.seeds
     if args.signals:
@@ -845,6 +1004,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         table = signals_study(datasets, [t for t in args.targets.split(",") if t])
         print(format_table(table, list(next(iter(table.values()))), first="features"))
+        return 0
+    if args.meaning:
+        with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir))
+        table = meaning_study(datasets, [t for t in args.targets.split(",") if t])
+        print(format_table(table, list(next(iter(table.values()))), first="columns"))
         return 0
     if args.expansions:
         with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:

@@ -1,13 +1,15 @@
 """Train the re-ranker on every development query and write it as JSON.
 
     python benchmarks/train_reranker.py [--output search/models/reranker.json] [--kind hgb|logistic]
-                                        [--rutube DIR] [--xquad DIR] [--cache FILE.npz]
+                                        [--bridge search/models/bridge.json] [--rutube DIR] [--xquad DIR]
 
 The training data is what ``benchmarks/rerank_research.py`` cross-validates on: the RUTUBE
 development half, the project's judged set and XQuAD paragraphs, each query's candidates the
 union of each retriever's top 50, every relevant candidate and at most 40 random others per query.
 The model is :class:`search.rerank.Reranker`'s JSON (no pickle); its cross-validated figures are
-the research script's, not this fit's.
+the research script's, not this fit's. The lexical bridge (``benchmarks/lexical_bridge.py``) is fitted on all
+the pairs and written beside it; the model's training rows read its columns out of fold: a row of a set's fold
+from a table fitted without that fold (a table that saw a message scores its entry too well).
 """
 
 from __future__ import annotations
@@ -26,17 +28,22 @@ if str(PROJECT) not in sys.path:
 
 import numpy as np  # noqa: E402
 
+from benchmarks.lexical_bridge import write_bridge  # noqa: E402
 from benchmarks.rerank_research import (  # noqa: E402
+    BRIDGE_COLUMNS,
     CHOSEN,
     PARAMS,
     RUTUBE,
     SEED,
     XQUAD,
     _training_rows,
+    bridge_pairs,
+    bridged,
     load_cached,
     load_datasets,
     save_cache,
 )
+from search.alignment import BRIDGE  # noqa: E402
 from search.rerank import MODEL, Reranker, train_reranker  # noqa: E402
 
 
@@ -44,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=MODEL)
     parser.add_argument("--kind", choices=("hgb", "logistic"), default=CHOSEN[0])
+    parser.add_argument("--bridge", type=Path, default=BRIDGE, help="where the lexical bridge is written")
     parser.add_argument("--rutube", type=Path, default=RUTUBE)
     parser.add_argument("--xquad", type=Path, default=XQUAD)
     parser.add_argument("--cache", type=Path, default=None, help="an .npz of candidates kept between runs")
@@ -54,13 +62,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             datasets = load_datasets(args.rutube, args.xquad, Path(workdir))
         if args.cache:
             save_cache(args.cache, datasets)
+    columns = CHOSEN[1]
+    nested = any(c in BRIDGE_COLUMNS for c in columns)
+    if nested:
+        write_bridge(bridge_pairs(datasets), args.bridge)
     rng = np.random.default_rng(SEED)
     parts = []
-    for offset, data in enumerate(datasets.values()):
+    for offset, (name, data) in enumerate(datasets.items()):
         rows = _training_rows(data, np.arange(data.y.size), rng)
-        parts.append((data.X[rows], data.y[rows], data.groups[rows] + offset * 1_000_000))
+        X = bridged(datasets, name, rows, lambda f, name=name: frozenset({(name, f)})) if nested else data.X[rows]
+        parts.append((X, data.y[rows], data.groups[rows] + offset * 1_000_000))
     X, y, groups = (np.concatenate(arrays) for arrays in zip(*parts))
-    columns = CHOSEN[1]
     model = train_reranker(X, y, groups, kind=args.kind, columns=columns, params=PARAMS.get(args.kind))
     model.save(args.output)
     again = Reranker.load(args.output)

@@ -80,9 +80,12 @@ class HeldTable:
         """``(rows, terms)`` booleans: whether each of ``rows`` holds each term."""
         if not self.small:
             return held_mask([self.postings(term) for term in terms], rows, self.passages)
+        return self.term_rows(terms)[:, rows].T
+
+    def term_rows(self, terms: Sequence[str]) -> np.ndarray:
+        """``(terms, passages)`` booleans: the table's rows of ``terms`` (a small index only)."""
         missing = self.indptr.size - 1
-        picked = self._made()[[self.columns.get(term, missing) for term in terms]]
-        return picked[:, rows].T
+        return self._made()[[self.columns.get(term, missing) for term in terms]]
 
     def held_in(self, terms: Iterable[str], rows: np.ndarray) -> dict[str, np.ndarray]:
         """Each of ``terms`` the field has → whether each of ``rows`` holds it."""

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from . import kernels, storage, store
+from .alignment import WordNeighbours
 from .analysed import analyse_corpus
 from .analysis import Analyzer
 from .config import EngineConfig
@@ -83,10 +84,15 @@ class Index:
     # Each passage's tokens and sentences, read at build time for a small corpus (``search.readings``): a query
     # showing a passage for the first time reads them from here rather than analysing its text.
     readings: StoredReadings | None = None
+    # Each corpus lemma's nearest corpus lemmas by Navec cosine (``search.alignment``), for the re-ranker's soft
+    # columns: made at build time so a query loads no word vectors.
+    neighbours: WordNeighbours | None = None
 
     def __post_init__(self) -> None:
         if self.spelling is None:
             object.__setattr__(self, "spelling", build_spelling_index(self.lexicon.words))
+        if self.neighbours is None:
+            object.__setattr__(self, "neighbours", word_neighbours(self.lexicon, self.retrievers))
         documents = self.documents
         if not isinstance(documents, DocumentTable):
             documents = DocumentTable.build(documents.values())
@@ -123,6 +129,9 @@ class Index:
         if self.readings is not None:
             parts["readings"], own = self.readings.state()
             arrays.update({f"readings.{key}": value for key, value in own.items()})
+        if self.neighbours is not None:  # always, after __post_init__
+            parts["neighbours"], own = self.neighbours.state()
+            arrays.update({f"neighbours.{key}": value for key, value in own.items()})
         return storage.write_index(index_dir, manifest, parts, arrays)
 
     @classmethod
@@ -145,6 +154,7 @@ class Index:
                 if "readings" in parts
                 else None
             )
+            neighbours = WordNeighbours.from_state(parts["neighbours"], _prefixed(arrays, "neighbours"))
         except (KeyError, TypeError, ValueError) as error:
             raise storage.IndexFormatError(
                 f"index in {index_dir} is inconsistent ({error.__class__.__name__}: {error}); {fix}"
@@ -156,6 +166,10 @@ class Index:
                 )
         if lexicon.passages != len(passages) or not retrievers:
             raise storage.IndexFormatError(f"index in {index_dir}: the lexicon does not match the passages; {fix}")
+        if neighbours.indptr.size != len(lexicon) + 1:
+            raise storage.IndexFormatError(
+                f"index in {index_dir}: word neighbours of {neighbours.indptr.size - 1} terms for {len(lexicon)}; {fix}"
+            )
         if readings is not None and len(readings) != len(passages):
             raise storage.IndexFormatError(
                 f"index in {index_dir}: readings of {len(readings)} passages for {len(passages)}; {fix}"
@@ -170,6 +184,7 @@ class Index:
             manifest["fingerprint"],
             spelling,
             readings,
+            neighbours,
         )
 
     def configured(self, config: EngineConfig) -> Index:
@@ -331,6 +346,25 @@ def build_index(
     spelling = build_spelling_index(lexicon.words)
     readings = read_at_build(passage_table, analyzer)
     return Index(config, document_table, passage_table, lexicon, built, synonyms, fingerprint, spelling, readings)
+
+
+def word_neighbours(lexicon: Lexicon, retrievers: Mapping[str, Retriever]) -> WordNeighbours:
+    """The lexicon's nearest-lemma table by Navec vectors, for the re-ranker. Empty (the columns read 0) without
+    the natasha package, and for an index the learned ranking does not rank (it lacks retrievers the model reads:
+    a large corpus builds no character n-grams), which then loads no vectors and spends no build time on them."""
+    from .rerank import shipped_reranker
+    from .semantic import load_navec, navec_path
+
+    ranked = set(shipped_reranker().retrievers) <= set(retrievers)
+    if not ranked or navec_path() is None:
+        none = np.zeros(len(lexicon.vocabulary) + 1, np.int64)
+        return WordNeighbours(none, np.zeros(0, np.int32), np.zeros(0, np.float32))
+    navec = load_navec()
+
+    def vector(term: str) -> np.ndarray | None:
+        return navec[term] if term in navec else None
+
+    return WordNeighbours.build(lexicon.vocabulary, lexicon.df, vector)
 
 
 _Part = TypeVar("_Part", Lexicon, Retriever)

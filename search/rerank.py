@@ -32,12 +32,13 @@ import functools
 import json
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .alignment import Credits, Held, LexicalBridge, Partners, aligned_coverage
 from .analysis import analyse_query
 from .arrays import sorted_unique
 from .fusion import _reciprocals
@@ -48,16 +49,18 @@ from .storage import read_json
 __all__ = [
     "DEPTH",
     "FEATURE_NAMES",
+    "MEANING",
+    "MEANING_SOURCES",
     "RANK_ABSENT",
     "RETRIEVER_FEATURES",
     "SENTENCE_RETRIEVERS",
     "Candidates",
     "Reranker",
     "RerankerFormatError",
-    "SoftMatcher",
     "export_hgb",
     "features",
     "field_postings",
+    "with_meaning",
     "gather",
     "query_sentences",
     "question_field",
@@ -89,8 +92,18 @@ _QUERY_SIDE = (
     ("has_question", "1 when the passage has a FAQ question field, else 0"),
     ("rrf", "the unlearned fusion's score (reciprocal rank fusion of bm25, tfidf, chars; k = 60)"),
     ("rrf_relative", "rrf ÷ the best rrf among the candidates"),
-    ("soft_coverage", "Navec word alignment: IDF-weighted mean of each query word's best cosine with a passage word"),
-    ("question_soft_coverage", "the same against the words of the FAQ question field"),
+    (
+        "soft_coverage",
+        "Navec word alignment: IDF-weighted mean of each query lemma's best cosine with a passage lemma (1 for itself;"
+        " the index's nearest-lemma table, search.alignment.WordNeighbours)",
+    ),
+    ("question_soft_coverage", "the same against the lemmas of the FAQ question field"),
+    (
+        "bridge_coverage",
+        "lexical bridge: IDF-weighted mean of each query lemma's best t(q | p) over the passage's other lemmas"
+        " (search.alignment.LexicalBridge, learned from labelled messages)",
+    ),
+    ("question_bridge_coverage", "the same against the lemmas of the FAQ question field"),
     ("question_recall", "IDF-weighted share of the question field's distinct terms that the query holds"),
     ("known_share", "IDF-weighted share of the query's distinct terms that some passage of the corpus holds"),
     ("known_coverage", "coverage counting only the query's terms the corpus knows (typos and slang left out)"),
@@ -98,6 +111,16 @@ _QUERY_SIDE = (
     ("sentence_chars", "the best chars cosine of any one sentence of the query (all of it if one)"),
     ("sentence_question_bm25", "the best question_bm25 score of any one sentence of the query (all of it if one)"),
     ("sentences", "log(1 + number of sentences of the query)"),
+)
+# The columns :func:`with_meaning` fills, by the partners they read: (the text's column, the question field's)
+_MEANING = {
+    "neighbours": ("soft_coverage", "question_soft_coverage"),
+    "bridge": ("bridge_coverage", "question_bridge_coverage"),
+}
+MEANING = tuple(name for pair in _MEANING.values() for name in pair)
+# (column, field, partners) for each of them
+MEANING_SOURCES = tuple(
+    (name, side, source) for source, pair in _MEANING.items() for name, side in zip(pair, ("text", "question"))
 )
 SENTENCE_RETRIEVERS = ("question_chars", "chars", "question_bm25")  # scored per sentence of a many-sentence query
 _Z_SCORED = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "rrf")
@@ -144,8 +167,10 @@ class Candidates:
     lengths: np.ndarray
     has_question: np.ndarray
     rrf: np.ndarray
-    soft_coverage: np.ndarray | None = None  # SoftMatcher over the text; None (zeros) without word vectors
+    soft_coverage: np.ndarray | None = None  # word alignment over the text (:func:`with_meaning`); None: zeros
     question_soft_coverage: np.ndarray | None = None  # the same over the question field
+    bridge_coverage: np.ndarray | None = None  # the lexical bridge over the text (:func:`with_meaning`)
+    question_bridge_coverage: np.ndarray | None = None  # the same over the question field
     question_mass: np.ndarray | None = None  # Σ IDF of each candidate's distinct question-field terms
     known: np.ndarray | None = None  # (t,) whether the corpus holds each query term
     sentence_scores: Mapping[str, np.ndarray] | None = None  # per SENTENCE_RETRIEVERS: best sentence's score
@@ -218,6 +243,9 @@ class _Columns:
         return np.zeros(self.n)
 
     def column(self, name: str) -> np.ndarray:
+        if name in MEANING:  # filled by :func:`with_meaning`, first: every learned query reads them
+            meaning = getattr(self.c, name)
+            return self.zeros() if meaning is None else np.asarray(meaning, dtype=np.float64)
         n = self.n
         retriever, _, kind = name.partition(".")
         if kind == "score":
@@ -253,9 +281,6 @@ class _Columns:
         if name == "rrf_relative":
             best_rrf = float(np.maximum.reduce(self.rrf))
             return self.rrf / best_rrf if best_rrf > 0 else self.zeros()
-        if name in ("soft_coverage", "question_soft_coverage"):
-            soft = getattr(self.c, name)
-            return self.zeros() if soft is None else np.asarray(soft, dtype=np.float64)
         if name == "question_recall":
             if self.c.question_mass is None:
                 return self.zeros()
@@ -443,6 +468,43 @@ def gather(
     )
 
 
+def with_meaning(
+    candidates: Candidates,
+    terms: Sequence[str],
+    columns: Sequence[str],
+    *,
+    neighbours: Partners | None,
+    bridge: LexicalBridge | None,
+    held: Mapping[str, Held],
+    credits: tuple[Sequence[str], Credits] | None = None,
+) -> Candidates:
+    """``candidates`` with the :data:`MEANING` columns of ``columns`` filled (the others stay None: zeros).
+    ``terms`` are the query's distinct terms (``query_idf``'s order); ``neighbours`` the index's nearest-lemma
+    partners (:meth:`WordNeighbours.partners_of`), ``bridge`` the lexical bridge; ``held["text"]`` /
+    ``held["question"]`` say which passages hold which terms in the text with its headings / the question field.
+    ``credits``, where given, make the columns it names from the terms' credits in every passage instead (a small
+    index's :class:`Credits`; the same values)."""
+    if credits is not None:
+        names, made = credits
+        found = made.coverage(terms, candidates.query_idf, candidates.indices)
+        return replace(candidates, **{name: values for name, values in zip(names, found) if name in columns})
+    values: dict[str, np.ndarray] = {}
+    sides = ("text", "question")
+    for table, names in _MEANING.items():
+        wanted = [(name, side) for name, side in zip(names, sides) if name in columns]
+        if table == "neighbours" and neighbours is not None and wanted:
+            found = aligned_coverage(
+                terms, candidates.query_idf, neighbours, [held[side] for _, side in wanted], candidates.indices
+            )
+            values.update(zip((name for name, _ in wanted), found))
+        elif table == "bridge" and bridge is not None:
+            for name, side in wanted:  # each field has its own table
+                (values[name],) = aligned_coverage(
+                    terms, candidates.query_idf, bridge.partners(side), [held[side]], candidates.indices
+                )
+    return replace(candidates, **values) if values else candidates
+
+
 def field_postings(field: Any) -> tuple[np.ndarray, np.ndarray]:
     """A postings retriever's ``(indptr, indices)`` by term column (``vocabulary_`` gives a term's column): the
     arrays it searches, as held (or memory-mapped) — not its scipy matrix, whose import alone costs a first
@@ -474,55 +536,6 @@ def query_sentences(tokens: Sequence[Any], text: str) -> list[Analysed]:
         groups[-1].append(token)
         previous = token
     return [analyse_query(group) for group in groups if group]
-
-
-class SoftMatcher:
-    """Word-to-word alignment through Navec vectors: a query word counts as much as its closest passage word.
-
-    Averaged vectors blur a question into its frequent words; aligning each query word with its most
-    similar word of the passage («списали» ↔ «списание», «накрутить» ↔ «накрутка») keeps each word's
-    evidence. ``vector(word, lemma)`` gives a word's vector or None (``SemanticRetriever._vector``).
-    """
-
-    def __init__(self, vector: Callable[[str, str], np.ndarray | None]) -> None:
-        self._vector = vector
-        self._unit: dict[tuple[str, str], np.ndarray | None] = {}
-
-    def _unit_vector(self, word: str, lemma: str) -> np.ndarray | None:
-        key = (word, lemma)
-        if key not in self._unit:
-            vector = self._vector(word, lemma)
-            norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
-            self._unit[key] = (vector / norm).astype(np.float32) if norm > 0 else None
-        return self._unit[key]
-
-    def _matrix(self, text: Analysed) -> np.ndarray:
-        words = text.surface.split()
-        pairs = zip(words, text.terms) if len(words) == len(text.terms) else zip(text.terms, text.terms)
-        vectors = [v for pair in dict.fromkeys(pairs) if (v := self._unit_vector(*pair)) is not None]
-        return np.vstack(vectors) if vectors else np.zeros((0, 300), dtype=np.float32)
-
-    def fit(self, texts: Sequence[Analysed]) -> SoftMatcher:
-        self.matrices_ = [self._matrix(text) for text in texts]
-        return self
-
-    def scores(self, query: Analysed, idf: Callable[[str], float], indices: np.ndarray) -> np.ndarray:
-        """For each passage of ``indices``: Σ idf(w)·max cos(w, passage words) / Σ idf(w) over the query's words."""
-        words = query.surface.split()
-        pairs = list(dict.fromkeys(zip(words, query.terms) if len(words) == len(query.terms) else ()))
-        known = [(p, v) for p in pairs if (v := self._unit_vector(*p)) is not None]
-        out = np.zeros(indices.size)
-        if not known:
-            return out
-        weights = np.array([idf(lemma) for (_, lemma), _ in known])
-        total = float(weights.sum()) or 1.0
-        query_matrix = np.vstack([v for _, v in known])
-        for position, index in enumerate(indices.tolist()):
-            matrix = self.matrices_[index]
-            if matrix.shape[0]:
-                best = np.clip((query_matrix @ matrix.T).max(axis=1), 0.0, 1.0)
-                out[position] = float(best @ weights) / total
-        return out
 
 
 # --- the model -------------------------------------------------------------------------------------

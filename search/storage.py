@@ -59,8 +59,9 @@ __all__ = [
 ]
 
 FORMAT = "ru-faq-search-index"
-FORMAT_VERSION = 3  # 2: documents and passages as arrays (search.store), every array memory-mapped;
-# 3: spelling's deletion index and word frequencies saved with the index (search.vocabulary.DeletionIndex)
+FORMAT_VERSION = 4  # 2: documents and passages as arrays (search.store), every array memory-mapped;
+# 3: spelling's deletion index and word frequencies saved with the index (search.vocabulary.DeletionIndex);
+# 4: each lemma's nearest lemmas by Navec cosine saved with the index (search.alignment.WordNeighbours)
 CHECKSUM_MAX_BYTES = 64 * 2**20  # files up to this size are hashed on every load
 MMAP_MIN_BYTES = 0  # arrays over this size are memory-mapped, not read: all of them
 CURRENT = "CURRENT"

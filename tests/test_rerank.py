@@ -10,7 +10,8 @@ import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # gradient boosting's threads spin-wait on a busy 2-core machine
 
-from benchmarks.rerank_research import collect  # noqa: E402
+from benchmarks.rerank_research import BRIDGE_COLUMNS, bridge_rows, collect  # noqa: E402
+from search.alignment import BridgeFormatError, LexicalBridge, aligned_coverage, shipped_bridge  # noqa: E402
 from search.evaluation import load_judgments, resolve_judgments  # noqa: E402
 from search.rerank import (  # noqa: E402
     FEATURE_DOCS,
@@ -165,6 +166,9 @@ def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, c
 
     model = shipped_reranker()
     assert {"question_recall", "known_share", "known_coverage"} <= set(model.columns)
+    if set(BRIDGE_COLUMNS) & set(model.columns):  # training fills them out of fold; the engine reads the shipped table
+        places = [FEATURE_NAMES.index(c) for c in BRIDGE_COLUMNS]
+        judged.X[:, places] = bridge_rows(judged, shipped_bridge(), np.arange(len(judged.qids)))
     queries = [j.query for j in load_judgments(corpus_dir / "queries") if j.answerable]
     position = {p.id: i for i, p in enumerate(engine.passages)}
     recall = judged.X[:, FEATURE_NAMES.index("question_recall")]
@@ -215,3 +219,78 @@ def test_the_inverse_rank_columns_read_a_table_bit_for_bit() -> None:
     ranks = np.arange(1, RANK_ABSENT + 30, dtype=np.int64)
     expected = np.divide(1.0, ranks.astype(np.float64), out=np.zeros(ranks.size), where=ranks < RANK_ABSENT)
     assert _INVERSE_RANKS.take(ranks, mode="clip").tobytes() == expected.tobytes()
+
+
+def test_a_query_word_the_passage_lacks_is_credited_through_its_nearest_corpus_word(engine) -> None:
+    """«отправка» is not in a passage that speaks of «доставка»: the soft column credits it with their cosine,
+    read from the index's nearest-lemma table and the lexicon's postings (no word vectors at query time);
+    a passage holding the word itself gets 1, and a word the corpus lacks gets nothing."""
+    from search.pipeline import lexicon_held
+
+    lexicon = engine.index.lexicon
+    partners = engine.index.neighbours.partners_of(list(lexicon.vocabulary), lexicon.vocabulary)
+    names, cosines = partners("отправка")
+    assert names[0] == "отправка" and cosines[0] == 1  # itself first: an exact match stays exact
+    assert "доставка" in names and 0.3 <= cosines[list(names).index("доставка")] < 1
+    other = np.setdiff1d(lexicon.postings("доставка"), lexicon.postings("отправка"))
+    own = lexicon.postings("отправка")
+    assert other.size and own.size
+    held = lexicon_held(engine.index).held
+    rows = np.concatenate([other, own]).astype(np.int64)
+    (credit,) = aligned_coverage(["отправка"], np.array([2.0]), partners, [held], rows)
+    assert (credit[: other.size] >= cosines[list(names).index("доставка")]).all() and (credit[: other.size] < 1).all()
+    assert (credit[other.size :] == 1).all()
+    (half,) = aligned_coverage(["отправка", "шмяк"], np.array([2.0, 2.0]), partners, [held], rows)
+    assert np.array_equal(half, credit / 2)  # the unknown word weighs in the mean, with no credit
+
+
+def test_the_credits_a_small_index_keeps_give_the_columns_the_postings_give(engine) -> None:
+    """The rerank stage reads a small index's meaning columns from each term's credits, made once (``Credits``):
+    the same values as gathering every partner of every term (``aligned_coverage``), lazily and warmed; a term
+    with no partners (a typo) is not kept."""
+    from search.alignment import Credits
+    from search.pipeline import lexicon_held
+
+    lexicon = engine.index.lexicon
+    neighbours = engine.index.neighbours.partners_of(list(lexicon.vocabulary), lexicon.vocabulary)
+    bridge = shipped_bridge().partners("text")
+    table = lexicon_held(engine.index)
+    bridged = [  # words the Ozon corpus lacks whose bridge partners it has
+        q for q, ps in shipped_bridge().table["text"].items() if q not in lexicon and any(p in lexicon for p in ps)
+    ][:3]
+    assert len(bridged) == 3
+    terms = ["вернуть", "деньга", "отправка", "шмяк", *bridged]
+    idf = np.linspace(1.0, 4.0, len(terms))
+    rows = np.arange(0, lexicon.passages, 2, dtype=np.int64)
+    expected = [aligned_coverage(terms, idf, partners, [table.held], rows)[0] for partners in (neighbours, bridge)]
+    lazy = Credits([(neighbours, table), (bridge, table)])
+    warm = Credits([(neighbours, table), (bridge, table)])
+    warm.warm([*lexicon.vocabulary, *shipped_bridge().terms])
+    for credits in (lazy, warm):
+        found = credits.coverage(terms, idf, rows)
+        assert found.shape == (2, rows.size) and found[0].any() and found[1].any()
+        assert np.allclose(found, expected, rtol=0, atol=1e-12)
+    assert lazy.of("шмяк") is None and "шмяк" not in lazy._made
+
+
+def test_the_lexical_bridge_round_trips_exactly_and_a_corrupt_file_is_one_clear_error(tmp_path) -> None:
+    bridge = shipped_bridge()
+    assert bridge.pairs > 1000 and all(bridge.table[side] for side in ("question", "text"))
+    again = LexicalBridge.load(bridge.save(tmp_path / "bridge.json"))
+    assert again.table == bridge.table and again.to_json() == bridge.to_json()
+    term = next(iter(bridge.table["question"]))
+    names, weights = again.partners("question")(term)
+    assert list(names) == list(bridge.table["question"][term]) and (weights > 0).all()
+    good = bridge.to_json()
+    corruptions = {
+        "truncated": json.dumps(good, ensure_ascii=False)[:200],
+        "foreign": json.dumps({**good, "format": "other/1"}),
+        "weight": json.dumps({**good, "text": {"а": {"б": 1.5}}}),
+        "field": json.dumps({key: value for key, value in good.items() if key != "question"}),
+        "list": "[1, 2]",
+    }
+    for label, text in corruptions.items():
+        path = tmp_path / f"{label}.json"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(BridgeFormatError, match=str(path)):
+            LexicalBridge.load(path)

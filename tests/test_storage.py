@@ -87,3 +87,29 @@ def test_no_pickle_anywhere_in_the_library() -> None:
     pattern = re.compile(r"import pickle|joblib|allow_pickle\s*=\s*True|pickle\.load")
     offenders = [p.name for p in source.rglob("*.py") if pattern.search(p.read_text(encoding="utf-8"))]
     assert offenders == []
+
+
+def test_the_word_neighbours_round_trip_and_a_table_of_another_lexicon_is_one_clear_error(
+    engine, tmp_path: Path
+) -> None:
+    """The re-ranker's nearest-lemma table is saved with the index, read back equal, and checked against the
+    lexicon it was made for (a table of another vocabulary's size names itself and the fix)."""
+    from dataclasses import replace
+
+    from search.alignment import WordNeighbours
+    from search.index import Index
+
+    index = engine.index
+    assert index.neighbours is not None and len(index.neighbours) > 0
+    index.save(tmp_path / "good")
+    loaded = Index.load(tmp_path / "good").neighbours
+    assert loaded is not None
+    for name in ("indptr", "targets", "cosines"):
+        original = getattr(index.neighbours, name)
+        assert getattr(loaded, name).dtype == original.dtype and np.array_equal(getattr(loaded, name), original)
+    table = index.neighbours
+    kept = int(table.indptr[-2])  # the last term left out: a table of a vocabulary one term smaller
+    short = WordNeighbours(table.indptr[:-1], table.targets[:kept], table.cosines[:kept])
+    replace(index, neighbours=short).save(tmp_path / "bad")
+    with pytest.raises(IndexFormatError, match=r"word neighbours .* rebuild it"):
+        Index.load(tmp_path / "bad")
