@@ -7,7 +7,7 @@ entry's FAQ question field and its text with headings, XQuAD's questions → the
 judged set's queries were written from the corpus's own words and are left out, as in the measurement). Model 1
 runs :data:`ITERATIONS` EM steps over lemma sets (sparse), from uniform; a pair ``p = q`` is the other columns'
 evidence and is not kept; neither are weights under :data:`MIN_T`. ``train_reranker.py`` writes the same table
-(all pairs) and fills its training rows from tables fitted without the rows' own fold (:func:`out_of_fold`).
+(all pairs) and fills its training rows from tables fitted without the rows' own fold (:class:`NestedBridges`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import argparse
 import functools
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -83,11 +83,6 @@ class NestedBridges:
     @functools.cache  # noqa: B019 — a few dozen tables per run, for the run's life
     def without(self, excluded: frozenset[tuple[str, int]]) -> LexicalBridge:
         return fit_bridge([p for p in self.pairs if (p[0], p[1]) not in excluded])
-
-
-def out_of_fold(sets: Iterable[str], fold: Callable[[str], Iterable[int]]) -> dict[tuple[str, int], frozenset]:
-    """For the shipped model's training rows: each (set, fold)'s rows read a table without that fold."""
-    return {(name, f): frozenset({(name, f)}) for name in sets for f in fold(name)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
