@@ -518,28 +518,31 @@ class Rerank(Stage):
         return self._partners
 
     def _credits(self) -> tuple[list[str], Credits] | None:
-        """The meaning columns' names and their :class:`Credits` when both fields' tables are small, made on the
-        first learned query that reads them — every term's at once when they fit in :data:`WARM_CREDITS` numbers
+        """The meaning columns the model reads and their :class:`Credits` when their fields' tables are small, made
+        on the first learned query — every term's at once when they fit in :data:`WARM_CREDITS` numbers
         (the embedded corpus: ~35 ms once, where a query's new terms would cost ~20 µs each); None for a larger
         index (the postings are gathered instead)."""
         if self._credit_tables is None:
-            question = self.question_held
-            if not self.terms_held.small or (question is not None and not question.small):
+            tables = {"text": self.terms_held, "question": self.question_held}
+            read = [(name, tables[side], side, source) for name, side, source in MEANING_SOURCES if self._reads(name)]
+            if any(table is not None and not table.small for _, table, _, _ in read):
                 return None
-            tables = {"text": self.terms_held, "question": question}
             bridge = shipped_bridge() if self._reads_bridge else None
             names, columns = [], []
-            for name, side, source in MEANING_SOURCES:
+            for name, table, side, source in read:
                 partners = self._neighbours() if source == "neighbours" else bridge and bridge.partners(side)
-                if partners is not None and tables[side] is not None:
+                if partners is not None and table is not None:
                     names.append(name)
-                    columns.append((partners, tables[side]))
+                    columns.append((partners, table))
             made = Credits(columns)
             terms = [*self.index.lexicon.vocabulary, *(bridge.terms if bridge is not None else ())]
             if len(self.lengths) * len(columns) * len(terms) <= WARM_CREDITS:
                 made.warm(terms)
             self._credit_tables = (names, made)
         return self._credit_tables
+
+    def _reads(self, column: str) -> bool:
+        return self.model is not None and column in self.model.columns
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         return self.terms_held.held(terms, rows)
