@@ -67,8 +67,9 @@ from search.rerank import (  # noqa: E402
     Candidates,
     Reranker,
     features,
-    field_postings,  # noqa: E402
+    field_postings,
     gather,
+    meaning_partners,
     query_sentences,
     question_field,
     question_mass,
@@ -173,7 +174,8 @@ def collect(
     if field is not None:
         held["question"] = HeldTable(*field_postings(field), field.vocabulary_, len(engine.passages)).held
     vocabulary = engine.lexicon.vocabulary
-    neighbours = engine.index.neighbours.partners_of(list(vocabulary), vocabulary) if engine.index.neighbours else None
+    neighbours = engine.index.neighbours.partners_of(vocabulary) if engine.index.neighbours else None
+    aligned = meaning_partners(MEANING, neighbours, None)  # the bridge's columns: per fold (bridge_rows)
     by_unit: dict[str, list[int]] = {}
     for position, own in enumerate(unit_of.tolist()):
         by_unit.setdefault(own, []).append(position)
@@ -220,7 +222,7 @@ def collect(
         )
         terms = tuple(dict.fromkeys(understood.own.terms))
         # the bridge's columns stay 0 here: each CV fold fills them from a table fitted without it (bridge_rows)
-        candidates = with_meaning(candidates, terms, MEANING, neighbours=neighbours, bridge=None, held=held)
+        candidates = with_meaning(candidates, terms, aligned, held)
         entry = [i for u in sorted(relevant) for i in by_unit.get(u, [])]
         meaning.terms.append(terms)
         meaning.idf.append(candidates.query_idf)
@@ -287,12 +289,10 @@ def bridge_rows(data: Dataset, bridge: LexicalBridge, queries: np.ndarray) -> np
     meaning = data.meaning
     assert meaning is not None
     out = []
+    partners = meaning_partners(BRIDGE_COLUMNS, None, bridge)
     for number in queries.tolist():
-        indices, idf = meaning.indices[number], meaning.idf[number]
-        shell = gather_shell(indices, idf)
-        filled = with_meaning(
-            shell, meaning.terms[number], BRIDGE_COLUMNS, neighbours=None, bridge=bridge, held=meaning.held
-        )
+        shell = gather_shell(meaning.indices[number], meaning.idf[number])
+        filled = with_meaning(shell, meaning.terms[number], partners, meaning.held)
         out.append(np.column_stack([getattr(filled, c) for c in BRIDGE_COLUMNS]))
     return np.vstack(out) if out else np.zeros((0, len(BRIDGE_COLUMNS)))
 

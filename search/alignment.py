@@ -82,63 +82,42 @@ def aligned_coverage(
 
 
 class Credits:
-    """Columns' credit for each term in every passage — per column, the best weight among the term's partners
-    (``partners``) that the passage holds in the column's field (``tables``) — made once per term from a small
-    index's tables (``HeldTable.small``). A query's columns are then one gather of its terms' rows, where
-    :func:`aligned_coverage` gathers every partner of every term each time; the values are the same. Terms
-    without partners are not kept, so typos do not grow it. :meth:`warm` makes every term's at once, as one
-    ``(terms, columns × passages)`` table."""
+    """Columns' credit for each term in every passage of a small index — per column (by name), the best weight among
+    the term's partners (``partners``) that the passage holds in the column's field (``HeldTable.small``'s table) —
+    made once for ``terms`` (the index's own and the bridge's) as one ``(terms, columns × passages)`` table. A
+    query's columns are then one gather of its terms' rows, where :func:`aligned_coverage` gathers every partner
+    of every term each time; the values are the same. Terms without partners get no row."""
 
-    def __init__(self, columns: Sequence[tuple[Partners, HeldTable]]) -> None:
-        self.columns = tuple(columns)
-        self.passages = self.columns[0][1].passages if self.columns else 0
-        self._made: dict[str, np.ndarray] = {}
-        self._rows: dict[str, int] = {}
-        self._table = np.zeros((0, len(self.columns) * self.passages))
-        self._offsets = np.arange(len(self.columns), dtype=np.int64)[:, None] * self.passages
-
-    def of(self, term: str) -> np.ndarray | None:
-        """``(columns, passages)``: ``term``'s credit in every passage; None when it has no partners at all."""
-        row = self._rows.get(term)
-        if row is not None:
-            return self._table[row].reshape(len(self.columns), -1)
-        found = self._made.get(term)
-        if found is None:
-            listed = [(partners(term), table) for partners, table in self.columns]
+    def __init__(self, columns: Mapping[str, tuple[Partners, HeldTable]], terms: Iterable[str]) -> None:
+        self.names = tuple(columns)
+        sources = list(columns.values())
+        self.passages = sources[0][1].passages if sources else 0
+        self._offsets = np.arange(len(sources), dtype=np.int64)[:, None] * self.passages
+        made: dict[str, np.ndarray] = {}
+        for term in dict.fromkeys(terms):
+            listed = [(partners(term), table) for partners, table in sources]
             if not any(len(names) for (names, _), _ in listed):
-                return None
-            found = np.zeros((len(listed), self.passages))
+                continue
+            credit = np.zeros((len(listed), self.passages))
             for row, ((names, weights), table) in enumerate(listed):
                 if len(names):
-                    found[row] = np.maximum.reduce(table.term_rows(names) * weights[:, None], axis=0)
-            self._made[term] = found
-        return found
-
-    def warm(self, terms: Iterable[str]) -> None:
-        """Make the credits of every one of ``terms`` (the index's own and the bridge's) now, as one table: each
-        query then reads its terms' rows with one gather."""
-        made = {term: credit for term in dict.fromkeys(terms) if (credit := self.of(term)) is not None}
-        self._table = np.vstack([credit.reshape(1, -1) for credit in made.values()]) if made else self._table
+                    credit[row] = np.maximum.reduce(table.term_rows(names) * weights[:, None], axis=0)
+            made[term] = credit.reshape(-1)
         self._rows = {term: row for row, term in enumerate(made)}
-        self._made = {}
+        self._table = np.vstack(list(made.values())) if made else np.zeros((0, len(sources) * self.passages))
+
+    def __contains__(self, term: str) -> bool:
+        return term in self._rows
 
     def coverage(self, terms: Sequence[str], idf: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """``(columns, rows)``: :func:`aligned_coverage` of each column for the candidates ``rows``."""
         total = float(np.add.reduce(idf)) if len(terms) else 0.0
-        positions: list[int] = []
-        if self._rows:
-            kept = self._rows
-            table_rows = [row for position, term in enumerate(terms) if (row := kept.get(term)) is not None]
-            positions = [position for position, term in enumerate(terms) if term in kept]
-            credits = self._table[table_rows] if positions else self._table[:0]
-        else:
-            found = [(position, credit) for position, term in enumerate(terms) if (credit := self.of(term)) is not None]
-            positions = [position for position, _ in found]
-            credits = np.vstack([credit.reshape(1, -1) for _, credit in found]) if found else self._table[:0]
+        kept = self._rows
+        positions = [position for position, term in enumerate(terms) if term in kept]
         if total <= 0 or not rows.size or not positions:
-            return np.zeros((len(self.columns), rows.size))
-        picked = credits[:, (self._offsets + rows).ravel()]  # (terms, columns × rows)
-        return (idf[positions] @ picked).reshape(len(self.columns), -1) / total
+            return np.zeros((len(self.names), rows.size))
+        picked = self._table[[kept[terms[position]] for position in positions]][:, (self._offsets + rows).ravel()]
+        return (idf[positions] @ picked).reshape(len(self.names), -1) / total
 
 
 class WordNeighbours:
@@ -149,7 +128,6 @@ class WordNeighbours:
         if not (indptr.ndim == 1 and indptr.size >= 1 and targets.size == cosines.size == int(indptr[-1])):
             raise ValueError(f"word neighbours: {targets.size} targets, {cosines.size} cosines for {indptr[-1]}")
         self.indptr, self.targets, self.cosines = indptr, targets, cosines
-        self._terms: list[str] | None = None
 
     @classmethod
     def build(
@@ -195,10 +173,11 @@ class WordNeighbours:
         cosines = np.concatenate([c for _, c in lists]) if size else np.zeros(0, np.float32)
         return cls(indptr, targets.astype(np.int32), cosines.astype(np.float32))
 
-    def partners_of(self, terms: Sequence[str], vocabulary: Mapping[str, int]) -> Partners:
+    def partners_of(self, vocabulary: Mapping[str, int]) -> Partners:
         """``partners(term)`` for :func:`aligned_coverage`: the term itself (weight 1: an exact match stays exact),
-        then its neighbours; none for a term the corpus lacks. ``terms`` are the lexicon's terms by column,
-        ``vocabulary`` their columns. Each term's list is made once."""
+        then its neighbours; none for a term the corpus lacks. ``vocabulary`` is the lexicon's (term → column, in
+        column order). Each term's list is made once."""
+        terms = list(vocabulary)
         made: dict[str, tuple[Sequence[str], np.ndarray]] = {}
 
         def partners(term: str) -> tuple[Sequence[str], np.ndarray]:

@@ -355,8 +355,7 @@ def word_neighbours(lexicon: Lexicon, retrievers: Mapping[str, Retriever]) -> Wo
     from .rerank import shipped_reranker
     from .semantic import load_navec, navec_path
 
-    ranked = set(shipped_reranker().retrievers) <= set(retrievers)
-    if not ranked or navec_path() is None:
+    if not shipped_reranker().can_rank(retrievers) or navec_path() is None:
         none = np.zeros(len(lexicon.vocabulary) + 1, np.int64)
         return WordNeighbours(none, np.zeros(0, np.int32), np.zeros(0, np.float32))
     navec = load_navec()

@@ -21,7 +21,7 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
-from .alignment import Credits, Partners, shipped_bridge
+from .alignment import Credits, shipped_bridge
 from .analysis import Analysed, Analyzer, Token, analyse_query
 from .answers import (
     FACT_KINDS,
@@ -47,12 +47,12 @@ from .query import TEXT_STEPS, NoAnswerRule, QueryRewriter, Thesaurus, query_cov
 from .recent import Recent
 from .rerank import (
     DEPTH,
-    MEANING,
     MEANING_SOURCES,
     RETRIEVER_FEATURES,
     Reranker,
     field_postings,
     gather,
+    meaning_partners,
     question_mass,
     shipped_reranker,
     with_meaning,
@@ -157,7 +157,7 @@ _SEARCH_LATER_FIELDS = tuple((f.name, f.default, f.default_factory) for f in fie
 # The corpus words (most frequent first) whose lemmas the pipeline parses when it opens: the embedded corpus's
 # ~2,300 in ~30 ms; a large corpus's rarer words are parsed when first met, as before.
 WARM_WORDS = 5_000
-WARM_CREDITS = 4_000_000  # passages × meaning columns × terms made at once on the first learned query (32 MB)
+WARM_CREDITS = 4_000_000  # passages × meaning columns × terms whose credits are made when the pipeline opens (32 MB)
 # The language's most frequent words (the spelling index's, three letters or more) parsed when the pipeline opens
 # with its one- and two-letter words (~5 + ~5 ms): in most questions, in no corpus vocabulary (function words are
 # not indexed), they were parsed by the first question to use each.
@@ -399,7 +399,7 @@ def lexicon_held(index: Index) -> HeldTable:
 def learned_model(index: Index) -> Reranker | None:
     """The shipped re-ranker, when the index holds the retrievers it was trained on."""
     model = shipped_reranker()
-    return model if set(model.retrievers) <= set(index.retrievers) else None
+    return model if model.can_rank(index.retrievers) else None
 
 
 class Fuse(Stage):
@@ -463,11 +463,15 @@ class Rerank(Stage):
         self.question_held = (
             None if field is None else HeldTable(*field_postings(field), field.vocabulary_, self.lengths.size)
         )  # type: ignore[attr-defined]
+        # The meaning columns the model reads, their partners and, for a small index, every term's credits: made
+        # when the pipeline opens (~17 ms for the embedded corpus), so a query only reads them
         columns = () if model is None else model.columns
-        self._reads_meaning = any(name in MEANING for name in columns)
-        self._reads_bridge = any(name.endswith("bridge_coverage") for name in columns)
-        self._partners: Partners | None = None
-        self._credit_tables: tuple[list[str], Credits] | None = None
+        reads_bridge = any(source == "bridge" and name in columns for name, _, source in MEANING_SOURCES)
+        bridge = shipped_bridge() if reads_bridge else None
+        neighbours = None if index.neighbours is None else index.neighbours.partners_of(index.lexicon.vocabulary)
+        self.meaning = meaning_partners(columns, neighbours, bridge)
+        self._held = {"text": self._contains, "question": self._question_contains}
+        self.credits = self._made_credits(bridge.terms if bridge is not None else ())
 
     def _question_mass(self) -> np.ndarray | None:
         """Every passage's Σ IDF of its question-field terms, when the model reads ``question_recall``."""
@@ -496,53 +500,23 @@ class Rerank(Stage):
         )
         if not len(candidates):
             return search.but(order=_EMPTY, scores=np.empty(0))
-        if self._reads_meaning:
-            candidates = with_meaning(
-                candidates,
-                list(dict.fromkeys(query.own.terms)),
-                self.model.columns,
-                neighbours=self._neighbours(),
-                bridge=shipped_bridge() if self._reads_bridge else None,
-                held={"text": self._contains, "question": self._question_contains},
-                credits=self._credits(),
-            )
+        if self.meaning:
+            terms = list(dict.fromkeys(query.own.terms))
+            candidates = with_meaning(candidates, terms, self.meaning, self._held, self.credits)
         predicted = self.model.score(candidates)
         best = np.lexsort((candidates.indices, -predicted))  # ties by position in the index
         return search.but(order=candidates.indices[best], scores=predicted[best], fused=(search.order, search.scores))
 
-    def _neighbours(self) -> Partners | None:
-        """The index's nearest-lemma partners, made on the first learned query that reads them."""
-        if self._partners is None and self.index.neighbours is not None:
-            vocabulary = self.index.lexicon.vocabulary
-            self._partners = self.index.neighbours.partners_of(list(vocabulary), vocabulary)
-        return self._partners
-
-    def _credits(self) -> tuple[list[str], Credits] | None:
-        """The meaning columns the model reads and their :class:`Credits` when their fields' tables are small, made
-        on the first learned query — every term's at once when they fit in :data:`WARM_CREDITS` numbers
-        (the embedded corpus: ~35 ms once, where a query's new terms would cost ~20 µs each); None for a larger
-        index (the postings are gathered instead)."""
-        if self._credit_tables is None:
-            tables = {"text": self.terms_held, "question": self.question_held}
-            read = [(name, tables[side], side, source) for name, side, source in MEANING_SOURCES if self._reads(name)]
-            if any(table is not None and not table.small for _, table, _, _ in read):
-                return None
-            bridge = shipped_bridge() if self._reads_bridge else None
-            names, columns = [], []
-            for name, table, side, source in read:
-                partners = self._neighbours() if source == "neighbours" else bridge and bridge.partners(side)
-                if partners is not None and table is not None:
-                    names.append(name)
-                    columns.append((partners, table))
-            made = Credits(columns)
-            terms = [*self.index.lexicon.vocabulary, *(bridge.terms if bridge is not None else ())]
-            if len(self.lengths) * len(columns) * len(terms) <= WARM_CREDITS:
-                made.warm(terms)
-            self._credit_tables = (names, made)
-        return self._credit_tables
-
-    def _reads(self, column: str) -> bool:
-        return self.model is not None and column in self.model.columns
+    def _made_credits(self, bridge_terms: Sequence[str]) -> Credits | None:
+        """Every term's credits (:class:`Credits`) when the meaning columns' fields have small tables and they fit in
+        :data:`WARM_CREDITS` numbers; else None (a query gathers its partners' postings)."""
+        tables = {"text": self.terms_held, "question": self.question_held}
+        if not self.meaning or any(tables[side] is None or not tables[side].small for _, side, _ in self.meaning):
+            return None
+        terms = [*self.index.lexicon.vocabulary, *bridge_terms]
+        if self.lengths.size * len(self.meaning) * len(terms) > WARM_CREDITS:
+            return None
+        return Credits({name: (partners, tables[side]) for name, side, partners in self.meaning}, terms)
 
     def _contains(self, terms: Sequence[str], rows: np.ndarray) -> np.ndarray:
         return self.terms_held.held(terms, rows)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import functools
 import json
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,7 @@ __all__ = [
     "export_hgb",
     "features",
     "field_postings",
+    "meaning_partners",
     "with_meaning",
     "gather",
     "query_sentences",
@@ -468,40 +469,37 @@ def gather(
     )
 
 
+def meaning_partners(
+    columns: Sequence[str], neighbours: Partners | None, bridge: LexicalBridge | None
+) -> list[tuple[str, str, Partners]]:
+    """``(column, field, partners)`` for each :data:`MEANING` column of ``columns`` whose partners are at hand: the
+    index's nearest lemmas (:meth:`WordNeighbours.partners_of`) for the word alignment's, the bridge's table of the
+    column's field for the bridge's."""
+    found = []
+    for name, side, source in MEANING_SOURCES:
+        partners = neighbours if source == "neighbours" else bridge.partners(side) if bridge is not None else None
+        if name in columns and partners is not None:
+            found.append((name, side, partners))
+    return found
+
+
 def with_meaning(
     candidates: Candidates,
     terms: Sequence[str],
-    columns: Sequence[str],
-    *,
-    neighbours: Partners | None,
-    bridge: LexicalBridge | None,
+    partners: Sequence[tuple[str, str, Partners]],
     held: Mapping[str, Held],
-    credits: tuple[Sequence[str], Credits] | None = None,
+    credits: Credits | None = None,
 ) -> Candidates:
-    """``candidates`` with the :data:`MEANING` columns of ``columns`` filled (the others stay None: zeros).
-    ``terms`` are the query's distinct terms (``query_idf``'s order); ``neighbours`` the index's nearest-lemma
-    partners (:meth:`WordNeighbours.partners_of`), ``bridge`` the lexical bridge; ``held["text"]`` /
+    """``candidates`` with the meaning columns of ``partners`` (:func:`meaning_partners`) filled; the others stay
+    None (zeros). ``terms`` are the query's distinct terms (``query_idf``'s order); ``held["text"]`` /
     ``held["question"]`` say which passages hold which terms in the text with its headings / the question field.
-    ``credits``, where given, make the columns it names from the terms' credits in every passage instead (a small
-    index's :class:`Credits`; the same values)."""
+    ``credits``, where given (a small index's :class:`Credits` of the same columns), make the columns from the
+    terms' credits in every passage instead: the same values."""
+    idf, rows = candidates.query_idf, candidates.indices
     if credits is not None:
-        names, made = credits
-        found = made.coverage(terms, candidates.query_idf, candidates.indices)
-        return replace(candidates, **{name: values for name, values in zip(names, found) if name in columns})
-    values: dict[str, np.ndarray] = {}
-    sides = ("text", "question")
-    for table, names in _MEANING.items():
-        wanted = [(name, side) for name, side in zip(names, sides) if name in columns]
-        if table == "neighbours" and neighbours is not None and wanted:
-            found = aligned_coverage(
-                terms, candidates.query_idf, neighbours, [held[side] for _, side in wanted], candidates.indices
-            )
-            values.update(zip((name for name, _ in wanted), found))
-        elif table == "bridge" and bridge is not None:
-            for name, side in wanted:  # each field has its own table
-                (values[name],) = aligned_coverage(
-                    terms, candidates.query_idf, bridge.partners(side), [held[side]], candidates.indices
-                )
+        values = dict(zip(credits.names, credits.coverage(terms, idf, rows)))
+    else:
+        values = {name: aligned_coverage(terms, idf, found, [held[side]], rows)[0] for name, side, found in partners}
     return replace(candidates, **values) if values else candidates
 
 
@@ -568,6 +566,10 @@ class Reranker:
     def retrievers(self) -> frozenset[str]:
         """The retrievers whose scores the model reads: an index must hold them for it to run."""
         return frozenset(c.split(".")[0] for c in self.columns if c.split(".")[0] in RETRIEVER_FEATURES)
+
+    def can_rank(self, retrievers: Iterable[str]) -> bool:
+        """Whether an index holding ``retrievers`` has every one the model reads."""
+        return self.retrievers <= set(retrievers)
 
     def fit(self, X: np.ndarray, y: np.ndarray, groups: np.ndarray | None = None) -> Reranker:
         """Fit on candidate rows ``X`` (all :data:`FEATURE_NAMES` columns) labelled ``y`` (1 relevant, 0 not).

@@ -228,7 +228,7 @@ def test_a_query_word_the_passage_lacks_is_credited_through_its_nearest_corpus_w
     from search.pipeline import lexicon_held
 
     lexicon = engine.index.lexicon
-    partners = engine.index.neighbours.partners_of(list(lexicon.vocabulary), lexicon.vocabulary)
+    partners = engine.index.neighbours.partners_of(lexicon.vocabulary)
     names, cosines = partners("отправка")
     assert names[0] == "отправка" and cosines[0] == 1  # itself first: an exact match stays exact
     assert "доставка" in names and 0.3 <= cosines[list(names).index("доставка")] < 1
@@ -245,14 +245,14 @@ def test_a_query_word_the_passage_lacks_is_credited_through_its_nearest_corpus_w
 
 
 def test_the_credits_a_small_index_keeps_give_the_columns_the_postings_give(engine) -> None:
-    """The rerank stage reads a small index's meaning columns from each term's credits, made once (``Credits``):
-    the same values as gathering every partner of every term (``aligned_coverage``), lazily and warmed; a term
-    with no partners (a typo) is not kept."""
+    """The rerank stage reads a small index's meaning columns from each term's credits, made when the pipeline
+    opens (``Credits``): the same values as gathering every partner of every term (``aligned_coverage``); a term
+    with no partners (a typo) gets no row."""
     from search.alignment import Credits
     from search.pipeline import lexicon_held
 
     lexicon = engine.index.lexicon
-    neighbours = engine.index.neighbours.partners_of(list(lexicon.vocabulary), lexicon.vocabulary)
+    neighbours = engine.index.neighbours.partners_of(lexicon.vocabulary)
     bridge = shipped_bridge().partners("text")
     table = lexicon_held(engine.index)
     bridged = [  # words the Ozon corpus lacks whose bridge partners it has
@@ -263,14 +263,13 @@ def test_the_credits_a_small_index_keeps_give_the_columns_the_postings_give(engi
     idf = np.linspace(1.0, 4.0, len(terms))
     rows = np.arange(0, lexicon.passages, 2, dtype=np.int64)
     expected = [aligned_coverage(terms, idf, partners, [table.held], rows)[0] for partners in (neighbours, bridge)]
-    lazy = Credits([(neighbours, table), (bridge, table)])
-    warm = Credits([(neighbours, table), (bridge, table)])
-    warm.warm([*lexicon.vocabulary, *shipped_bridge().terms])
-    for credits in (lazy, warm):
-        found = credits.coverage(terms, idf, rows)
-        assert found.shape == (2, rows.size) and found[0].any() and found[1].any()
-        assert np.allclose(found, expected, rtol=0, atol=1e-12)
-    assert lazy.of("шмяк") is None and "шмяк" not in lazy._made
+    credits = Credits({"soft": (neighbours, table), "bridge": (bridge, table)}, [*lexicon.vocabulary, *bridged])
+    found = credits.coverage(terms, idf, rows)
+    assert found.shape == (2, rows.size) and found[0].any() and found[1].any()
+    assert np.allclose(found, expected, rtol=0, atol=1e-12)
+    assert "шмяк" not in credits and "вернуть" in credits
+    stage = engine.pipeline.stage("rerank")  # the engine's own, made when it opened: the model's columns
+    assert stage.credits is not None and stage.credits.names == ("soft_coverage", "bridge_coverage")
 
 
 def test_the_lexical_bridge_round_trips_exactly_and_a_corrupt_file_is_one_clear_error(tmp_path) -> None:
