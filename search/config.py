@@ -23,7 +23,8 @@ __all__ = ["EngineConfig", "INDEX_FORMAT_VERSION"]
 
 # The one place that bumps the on-disk format: bump it when passages are turned into terms,
 # or any part of the index is stored, differently. Every saved index of another version is rebuilt.
-INDEX_FORMAT_VERSION = 6  # 5: documents and passages as arrays, opened by memory map; 6: passages read at build
+INDEX_FORMAT_VERSION = 7  # 5: documents and passages as arrays, opened by memory map; 6: passages read at build;
+# 7: passages encoded by the dense retriever
 
 
 @dataclass(frozen=True)

@@ -294,7 +294,7 @@ def build_index_distributed(
     seconds["merge"] = time.perf_counter() - started - seconds["cluster"]
     built: dict[str, Retriever] = {}
     for name in tqdm(retrievers_to_build(config, len(passage_table)), desc="fitting retrievers", disable=not show):
-        built[name] = RETRIEVERS[name]().fit(analysed)
+        built[name] = RETRIEVERS[name]().fit_passages(analysed, passage_table)
     seconds["fit"] = time.perf_counter() - started - seconds["cluster"] - seconds["merge"]
     if report is not None:
         report.update(seconds)

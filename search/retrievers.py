@@ -36,6 +36,8 @@ from .storage import MappedFile
 if TYPE_CHECKING:
     import scipy.sparse as sp
 
+    from .passages import Passage
+
 # scipy and scikit-learn are imported only to fit (it computes the TF-IDF weights and cuts the passages' char n-grams):
 # importing them costs 0.2 s and 1–3 s, which a process that opens a saved index and answers queries must not pay.
 
@@ -67,6 +69,7 @@ class Retriever(ABC):
     label: ClassVar[str]
     description: ClassVar[str]
     default: ClassVar[bool] = True
+    max_passages: ClassVar[int | None] = None  # a default build of a larger corpus leaves it out (too slow to fit)
     min_score: float = 0.0
 
     @classmethod
@@ -77,6 +80,11 @@ class Retriever(ABC):
     @abstractmethod
     def fit(self, documents: Sequence[Analysed]) -> Self:
         """Learn from the analysed passages, in index order; returns ``self``."""
+
+    def fit_passages(self, documents: Sequence[Analysed], passages: Sequence[Passage]) -> Self:
+        """Fit on an index's passages: their analysed fields (:meth:`fit`); a sentence encoder reads their text."""
+        del passages
+        return self.fit(documents)
 
     @abstractmethod
     def scores(self, query: Analysed) -> np.ndarray:
@@ -1139,6 +1147,7 @@ class QuestionChars(TfidfChars):
     surface_field: ClassVar[str] = "question_surface"
 
 
-# The semantic retriever registers itself; imported here so that the registry is complete
+# The semantic and dense retrievers register themselves; imported here so that the registry is complete
 # whichever module is imported first.
-from . import semantic as _semantic  # noqa: E402, F401
+from . import semantic as _semantic  # noqa: E402, F401, I001
+from . import dense as _dense  # noqa: E402, F401

@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 WAIT_MS = 60_000  # any single wait in a browser page: generous, a loaded machine starts Streamlit slowly
-START_TIMEOUT = 60  # seconds for a page server to answer its health check (it builds the index first)
+START_TIMEOUT = 120  # seconds for a page server to answer its health check (it builds the index first: ~20 s)
 
 
 @pytest.fixture(scope="session")

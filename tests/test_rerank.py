@@ -158,14 +158,16 @@ def test_a_section_without_a_question_gives_its_headings_as_a_query_writes_them(
 
 def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, corpus_dir) -> None:
     """The rerank stage has the candidates training has (no word-vector pool: the index builds no semantic
-    retriever) and scores each as the shipped model scores the research script's row for it
-    (question_recall and known_coverage included: read from the index in both)."""
-    from search.rerank import shipped_reranker
+    retriever; the sentence encoder's top 50) and scores each as the shipped model scores the research script's
+    row for it (question_recall, known_coverage and the encoder's cosine included: read from the index in both)."""
+    from search.pipeline import learned_model
+    from search.rerank import DENSE_MODEL, shipped_reranker
 
     judged = _judged(engine, corpus_dir, vectors=False)
 
-    model = shipped_reranker()
-    assert {"question_recall", "known_share", "known_coverage"} <= set(model.columns)
+    model = learned_model(engine.index)
+    assert model is shipped_reranker(DENSE_MODEL)
+    assert {"question_recall", "known_share", "known_coverage", "dense.score"} <= set(model.columns)
     if set(BRIDGE_COLUMNS) & set(model.columns):  # training fills them out of fold; the engine reads the shipped table
         places = [FEATURE_NAMES.index(c) for c in BRIDGE_COLUMNS]
         judged.X[:, places] = bridge_rows(judged, shipped_bridge(), np.arange(len(judged.qids)))
