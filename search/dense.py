@@ -20,7 +20,6 @@ import importlib.util
 import os
 import tempfile
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Self
@@ -28,6 +27,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import numpy as np
 
 from .analysis import Analysed
+from .recent import Recent
 from .retrievers import Retriever, register
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ PASSAGES_REMEMBERED = 2 * MAX_PASSAGES  # passages' vectors a process keeps (1.5
 
 _lock = threading.Lock()  # the engine's buffers belong to one model: one encoding at a time
 _model: Any = None
-_queries: OrderedDict[str, np.ndarray] = OrderedDict()
+_queries: Recent[np.ndarray] = Recent(REMEMBERED)
 _passages: dict[str, np.ndarray] = {}  # oldest first
 
 
@@ -167,16 +167,13 @@ def encode_query(text: str) -> np.ndarray:
     text = " ".join(_encodable(text[:QUERY_CHARACTERS]).split())
     if not text:
         return np.zeros(DIMENSIONS, dtype=np.float32)
+    return _queries.get(text, lambda: _encoded_query(text))
+
+
+def _encoded_query(text: str) -> np.ndarray:
     with _lock:
-        vector = _queries.get(text)
-        if vector is not None:
-            _queries.move_to_end(text)
-            return vector
         vector = np.asarray(_encoder().query(text), dtype=np.float32)
-        vector.setflags(write=False)
-        _queries[text] = vector
-        if len(_queries) > REMEMBERED:
-            _queries.popitem(last=False)
+    vector.setflags(write=False)
     return vector
 
 

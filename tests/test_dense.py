@@ -24,6 +24,7 @@ from search.dense import (
 )
 from search.dense import MODEL as ENCODER
 from search.index import retrievers_to_build
+from search.recent import Recent
 from search.rerank import DENSE_MODEL, MODEL, shipped_reranker
 
 
@@ -84,12 +85,12 @@ def test_a_query_without_words_scores_nothing_and_a_huge_one_is_read_from_its_st
     np.testing.assert_array_equal(encode_query(start + "хвост " * 5_000), encode_query(start))
 
 
-def test_many_threads_get_the_vectors_one_thread_gets(engine: SearchEngine) -> None:
+def test_many_threads_get_the_vectors_one_thread_gets(engine: SearchEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     questions = [f"как вернуть товар номер {n}" for n in range(8)]
     alone = {q: encode_query(q).copy() for q in questions}
     from search import dense
 
-    dense._queries.clear()  # every thread encodes, none reads a remembered vector
+    monkeypatch.setattr(dense, "_queries", Recent(dense.REMEMBERED))  # every thread encodes, none remembers
     seen: dict[str, np.ndarray] = {}
 
     def encode(question: str) -> None:
