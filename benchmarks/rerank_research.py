@@ -189,10 +189,10 @@ def collect(
         understood = engine.pipeline.rank(request, until="understand").query
         scores = {}
         for rname, retriever in retrievers.items():
-            values = retriever.scores(understood.own)
-            if understood.added.terms:
-                values = values + engine.fusion.synonyms_weight * retriever.scores(understood.added)
-            scores[rname] = values
+            if understood.added.terms:  # as the engine scores them: the postings' sums, the encoder its own text
+                scores[rname] = retriever.scores_with(understood.own, understood.added, engine.fusion.synonyms_weight)
+            else:
+                scores[rname] = retriever.scores(understood.own)
         extra: tuple[str, ...] = ()
         if expand is not None:  # an expansion marked ``typed`` also reads the words as typed, before spelling
             typed = tuple(analyzer.terms(request.query)) if getattr(expand, "typed", False) else ()
@@ -460,6 +460,13 @@ def load_datasets(  # type: ignore[no-untyped-def]
 def ranked_metrics(dataset: Dataset, scores: np.ndarray, rows: np.ndarray | None = None) -> dict[str, float]:
     """ranx's metrics of ranking each query's candidates by ``scores`` (units deduplicated, top 10)."""
     rows = np.arange(dataset.y.size) if rows is None else rows
+    run = ranked_run(dataset, scores, rows)
+    return run_metrics(dataset, run)
+
+
+def ranked_run(dataset: Dataset, scores: np.ndarray, rows: np.ndarray | None = None) -> dict[str, list[str]]:
+    """Each query's ten best units when its candidates (``rows``, default all) are ordered by ``scores``."""
+    rows = np.arange(dataset.y.size) if rows is None else rows
     run: dict[str, list[str]] = {}
     groups, units = dataset.groups[rows], dataset.units[rows]
     order = np.lexsort((-scores, groups))
@@ -468,7 +475,12 @@ def ranked_metrics(dataset: Dataset, scores: np.ndarray, rows: np.ndarray | None
         if chunk.size:
             qid = dataset.qids[int(groups[chunk[0]])]
             run[qid] = list(dict.fromkeys(units[chunk].tolist()))[:10]
-    qrels = {dataset.qids[g]: dataset.qrels[dataset.qids[g]] for g in np.unique(groups)}
+    return run
+
+
+def run_metrics(dataset: Dataset, run: dict[str, list[str]]) -> dict[str, float]:
+    """ranx's mean :data:`METRICS` of ``run`` over the queries it ranks."""
+    qrels = {qid: dataset.qrels[qid] for qid in run}
     per_query = ranx_scores(qrels, run, METRICS)
     return {metric: float(np.mean(list(values.values()))) for metric, values in per_query.items()}
 
@@ -520,7 +532,20 @@ def cross_validate(
 def _cross_validate_once(  # type: ignore[no-untyped-def]
     datasets: dict[str, Dataset], target: str, kind: str, columns: Sequence[str], extra, params, seed: int
 ) -> dict[str, float]:
-    """One draw of the negatives. The lexical bridge's columns, when read, are nested: with test fold ``i``, a row
+    return ranked_metrics(datasets[target], out_of_fold(datasets, target, kind, columns, extra, params, seed))
+
+
+def out_of_fold(  # type: ignore[no-untyped-def]
+    datasets: dict[str, Dataset],
+    target: str,
+    kind: str,
+    columns: Sequence[str],
+    extra: Sequence[str] | None = None,
+    params: dict | None = None,
+    seed: int = SEED,
+) -> np.ndarray:
+    """Every candidate row of ``target`` scored by a model that never saw its query (grouped 5-fold; one draw of the
+    negatives). The lexical bridge's columns, when read, are nested: with test fold ``i``, a row
     of set ``s`` in fold ``f`` reads a table fitted without ``(target, i)`` and ``(s, f)`` (:func:`bridged`)."""
     from sklearn.model_selection import GroupKFold
 
@@ -550,7 +575,7 @@ def _cross_validate_once(  # type: ignore[no-untyped-def]
             else Reranker(kind, tuple(columns), dict(params or {}))
         ).fit(X, y, g)
         scores[test] = model.predict(X_of(data, test))
-    return ranked_metrics(data, scores)
+    return scores
 
 
 _TABLES: dict[tuple[int, ...], object] = {}  # the nested bridges of each loaded group of datasets

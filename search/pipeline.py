@@ -38,6 +38,7 @@ from .answers import (
     terms_read,
 )
 from .arrays import HeldTable
+from .cascade import Gate, shipped_gate
 from .decision import ConfidenceModel, decision_features
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
@@ -49,11 +50,13 @@ from .rerank import (
     DEPTH,
     MEANING_SOURCES,
     RETRIEVER_FEATURES,
+    Candidates,
     Reranker,
     field_postings,
     gather,
     meaning_partners,
     question_mass,
+    shipped_reranker,
     shipped_rerankers,
     with_meaning,
 )
@@ -352,26 +355,32 @@ class Retrieve(Stage):
                 else {}
             )
             for name in request.retrievers:
-                retriever = self.retrievers[name]
                 values = together.get(name)
-                if values is None:
-                    values = self._scores(retriever, query, request.allowed)
-                elif request.allowed is not None:
+                if values is not None and request.allowed is not None:
                     values = np.where(request.allowed, values, 0.0)
-                full[name] = values
-                # The best passages above 0 (the re-ranker's ranks); those above the retriever's floor are their
-                # first ones (every score above it is above 0), so one ranking serves both.
-                tops[name] = indices = top_k(values, request.depth)
-                if retriever.min_score > 0:
-                    indices = indices[values[indices] > retriever.min_score]
-                elif retriever.min_score < 0:
-                    indices = top_k(values, request.depth, retriever.min_score)
-                ranked[name] = (indices, values[indices])
+                full[name], tops[name], ranked[name] = self.every_score(name, search, values)
             return search.but(ranked=ranked, full=full, tops=tops)
         ranked = {
             name: self._one(self.retrievers[name], query, request.depth, request.allowed) for name in request.retrievers
         }
         return search.but(ranked=ranked)
+
+    def every_score(
+        self, name: str, search: Search, values: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, Ranking]:
+        """One retriever's every score (``values`` when already computed, the filter applied), its best ``depth``
+        passages above 0 (the re-ranker's ranks) and its ranking above its floor: the learned ranking's view."""
+        retriever, request = self.retrievers[name], search.request
+        if values is None:
+            values = self._scores(retriever, search.query, request.allowed)
+        # Those above the retriever's floor are the first of its best passages (every score above it is above 0),
+        # so one ranking serves both.
+        tops = indices = top_k(values, request.depth)
+        if retriever.min_score > 0:
+            indices = indices[values[indices] > retriever.min_score]
+        elif retriever.min_score < 0:
+            indices = top_k(values, request.depth, retriever.min_score)
+        return values, tops, (indices, values[indices])
 
     def _scores(self, retriever: Retriever, query: Understood, allowed: np.ndarray | None) -> np.ndarray:
         if query.added.terms:
@@ -446,14 +455,31 @@ class Rerank(Stage):
     the features (:mod:`search.rerank`) are their scores and ranks, query
     coverage in the text and in the FAQ question field, length and the
     unlearned fusion's score. Every other ranking passes through unchanged.
+
+    With a ``first`` model and a ``gate`` (:mod:`search.cascade`), the first model (lexical) ranks first and
+    ``model`` ranks again only when the gate is unsure of that ranking: the retrievers ``model`` reads beyond
+    ``first``'s (the sentence encoder) are then computed here. With ``first`` and no gate, always.
     """
 
     name: ClassVar[str] = "rerank"
 
     def __init__(
-        self, index: Index, model: Reranker | None, synonyms_weight: float, terms_held: HeldTable | None = None
+        self,
+        index: Index,
+        model: Reranker | None,
+        synonyms_weight: float,
+        terms_held: HeldTable | None = None,
+        *,
+        first: Reranker | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.index, self.model, self.synonyms_weight = index, model, synonyms_weight
+        self.first, self.gate = (first, gate) if model is not None else (None, None)
+        # the retrievers the retrieve stage computes for every learned query, and those added when ``model`` ranks
+        self.upfront = (self.first or model).retrievers if model is not None else frozenset()  # type: ignore[union-attr]
+        later = model.retrievers - self.upfront if model is not None else frozenset()
+        self.later = tuple(name for name in RETRIEVER_FEATURES if name in later)
+        self._retrieve = Retrieve({name: index.retrievers[name] for name in self.later}, synonyms_weight)
         self.lengths = index.lexicon.lengths
         self.has_question = index.passages.has_question  # type: ignore[attr-defined]
         self._mass: np.ndarray | None = None  # question_recall's denominators, made on the first learned query
@@ -464,7 +490,7 @@ class Rerank(Stage):
         )  # type: ignore[attr-defined]
         # The meaning columns the model reads, their partners and, for a small index, every term's credits: made
         # when the pipeline opens (~17 ms for the embedded corpus), so a query only reads them
-        columns = () if model is None else model.columns
+        columns = () if model is None else (*model.columns, *(self.first.columns if self.first else ()))
         reads_bridge = any(source == "bridge" and name in columns for name, _, source in MEANING_SOURCES)
         bridge = shipped_bridge() if reads_bridge else None
         neighbours = None if index.neighbours is None else index.neighbours.partners_of(index.lexicon.vocabulary)
@@ -486,6 +512,19 @@ class Rerank(Stage):
             return search  # a guess stays the nearest passages by n-grams, in their order
         if not search.order.size:  # nothing found and no guess (a filter hides it all): the encoder's nearest
             return search  # passages alone are no answer either
+        candidates = self._candidates(search)
+        if not len(candidates):
+            return search.but(order=_EMPTY, scores=np.empty(0))
+        model = self.model
+        if self.first is not None:
+            predicted = self.first.score(candidates)
+            if self.gate is not None and self.gate.settled(candidates, predicted):
+                return self._ranked(search, candidates, predicted)
+            search = self._with_later(search)
+            candidates = self._candidates(search)
+        return self._ranked(search, candidates, model.score(candidates))
+
+    def _candidates(self, search: Search) -> Candidates:
         query = search.query
         candidates = gather(
             query.own,
@@ -499,12 +538,20 @@ class Rerank(Stage):
             known=self.index.lexicon.__contains__,
             tops=search.tops if search.request.depth >= DEPTH else None,
         )
-        if not len(candidates):
-            return search.but(order=_EMPTY, scores=np.empty(0))
-        if self.meaning:
+        if self.meaning and len(candidates):
             terms = list(dict.fromkeys(query.own.terms))
             candidates = with_meaning(candidates, terms, self.meaning, self._held, self.credits)
-        predicted = self.model.score(candidates)
+        return candidates
+
+    def _with_later(self, search: Search) -> Search:
+        """The search with the scores of :attr:`later` retrievers added, as the retrieve stage computes them."""
+        full, tops, ranked = dict(search.full), dict(search.tops), dict(search.ranked)
+        for name in self.later:
+            full[name], tops[name], ranked[name] = self._retrieve.every_score(name, search)
+        return search.but(full=full, tops=tops, ranked=ranked)
+
+    @staticmethod
+    def _ranked(search: Search, candidates: Candidates, predicted: np.ndarray) -> Search:
         best = np.lexsort((candidates.indices, -predicted))  # ties by position in the index
         return search.but(order=candidates.indices[best], scores=predicted[best], fused=(search.order, search.scores))
 
@@ -782,7 +829,7 @@ class Pipeline:
         self._audiences: dict[str, np.ndarray] = {}
         # What every request reads, made once (not per request): the retrievers the learned ranking reads, in
         # the model's column order, and every rewriting step
-        reads = rerank.model.retrievers if self.learned else frozenset()  # type: ignore[union-attr]
+        reads = rerank.upfront if self.learned else frozenset()  # type: ignore[union-attr]
         self._learned_retrievers = tuple(name for name in RETRIEVER_FEATURES if name in reads)
         self._every_step = frozenset(self.steps)
 
@@ -794,11 +841,15 @@ class Pipeline:
         terms_held = lexicon_held(index)  # and the rerank and decide stages the same table of the terms' passages
         if analyzer.stemmer == "pymorphy3":  # the corpus's most frequent words, parsed once at open
             analyzer.morphology.warm(itertools.islice(index.lexicon.words, WARM_WORDS))
+        model, first, gate = learned_model(index), None, shipped_gate()
+        lexical = shipped_reranker()
+        if model is not None and model is not lexical and gate is not None and lexical.can_rank(index.retrievers):
+            first = lexical  # the encoder only when the lexical ranking is unsure (search.cascade)
         stages = (
             Understand(index, analyzer),
             Retrieve(index.retrievers, fusion.synonyms_weight),
             Fuse(fused_weights(index), fusion.k, index.retrievers),
-            Rerank(index, learned_model(index), fusion.synonyms_weight, terms_held),
+            Rerank(index, model, fusion.synonyms_weight, terms_held, first=first, gate=gate),
             Decide(index, analyzer, readings=readings, terms_held=terms_held),
             annotate := Annotate(index, analyzer, fusion.synonyms_weight, readings),
         )

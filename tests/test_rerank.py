@@ -156,13 +156,15 @@ def test_a_section_without_a_question_gives_its_headings_as_a_query_writes_them(
     assert any(ch.isupper() for p in passages for ch in "".join(p.section))  # as written, they have capitals
 
 
-def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, corpus_dir) -> None:
+def test_the_engines_learned_ranking_reads_the_features_training_reads(engine, corpus_dir, monkeypatch) -> None:
     """The rerank stage has the candidates training has (no word-vector pool: the index builds no semantic
     retriever; the sentence encoder's top 50) and scores each as the shipped model scores the research script's
-    row for it (question_recall, known_coverage and the encoder's cosine included: read from the index in both)."""
+    row for it (question_recall, known_coverage and the encoder's cosine included: read from the index in both).
+    Without the gate, so that every query reaches the dense model (the gate's own test: test_cascade)."""
     from search.pipeline import learned_model
     from search.rerank import DENSE_MODEL, shipped_reranker
 
+    monkeypatch.setattr(engine.pipeline.stage("rerank"), "gate", None)
     judged = _judged(engine, corpus_dir, vectors=False)
 
     model = learned_model(engine.index)
@@ -192,6 +194,7 @@ def test_a_model_computes_only_its_columns_and_scores_them_as_predict_does(engin
 
     seen = []
     monkeypatch.setattr(pipeline, "gather", lambda *args, **kwargs: seen.append(gather(*args, **kwargs)) or seen[-1])
+    monkeypatch.setattr(engine.pipeline.stage("rerank"), "first", None)  # one model, one gathering a query
     for query in ("как вернуть товар который не подошел", "Можно ли написать продавцу напрямую?", "пункт выдачи"):
         engine.pipeline.rank(engine.pipeline.request(query, retriever="learned"), until="rerank")
     assert len(seen) == 3 and all(len(candidates) > 10 for candidates in seen)
