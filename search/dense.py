@@ -220,12 +220,6 @@ class DenseRetriever(Retriever):
         self.matrix_ = encode_passages([passage_text(passage) for passage in passages])
         return self
 
-    def scores_with(self, query: Analysed, added: Analysed, weight: float) -> np.ndarray:
-        """The query's own scores: the encoder reads its text as written, which already says what the
-        thesaurus's words add; scoring them too would be a second encoding (~8 ms) a question."""
-        del added, weight
-        return self.scores(query)
-
     def scores(self, query: Analysed) -> np.ndarray:
         """Cosine of every passage with the query's text as searched (its words as written, when it has none)."""
         if not query.terms:  # function words or punctuation alone: nothing to look for («и в на»)
