@@ -11,8 +11,9 @@ Top 10; Hit@1, MRR@10, nDCG@10 and Recall@10 through ranx.
 Configurations: each retriever alone (``bm25``, ``tfidf``, ``chars``,
 ``headings``, ``semantic``, ``dense``), the unlearned fusion (``hybrid``, the engine's
 default), ``hybrid-faq`` (the fusion with the FAQ question field voting, :data:`search.fusion.FAQ_FUSION`),
-and ``rerank-cv``: the learned re-ranker of :mod:`search.rerank` (``rerank-lexical-cv``: the one for an
-index without the sentence encoder),
+``cascade-cv``: the default learned ranking (the lexical re-ranker, and the dense one where the gate of
+:mod:`search.cascade` is unsure), and ``rerank-cv``: the dense re-ranker of :mod:`search.rerank` on every
+message (``rerank-lexical-cv``: the one for an index without the sentence encoder),
 5-fold cross-validated over the messages (``GroupKFold``; each fold's model is
 trained on the other four folds of RUTUBE plus the project's judged set plus
 XQuAD, and scores only its own held-out messages).
@@ -48,7 +49,7 @@ METRICS = ("hit_rate@1", "mrr@10", "ndcg@10", "recall@10")
 DEPTH = 10
 SINGLE = ("bm25", "tfidf", "chars", "headings", "question_bm25", "question_chars", "semantic", "dense")
 RETRIEVERS = ("bm25", "headings", "question_bm25", "tfidf", "chars", "question_chars", "dense")  # the default build's
-CONFIGURATIONS = ("hybrid", "hybrid-faq", *SINGLE, "rerank-cv", "rerank-lexical-cv")
+CONFIGURATIONS = ("hybrid", "hybrid-faq", *SINGLE, "cascade-cv", "rerank-cv", "rerank-lexical-cv")
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         for name in names:
             started = time.perf_counter()
-            if name in ("rerank-cv", "rerank-lexical-cv"):
+            if name == "cascade-cv":
+                from benchmarks.train_gate import cascade_cross_validated
+
+                report[name] = cascade_cross_validated(args.data)
+            elif name in ("rerank-cv", "rerank-lexical-cv"):
                 from benchmarks.rerank_research import rutube_cross_validated
 
                 report[name] = rutube_cross_validated(args.data, dense=name == "rerank-cv")
