@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if name == "cascade-cv":
                 from benchmarks.train_gate import cascade_cross_validated
 
-                report[name] = cascade_cross_validated(args.data)
+                report[name] = cascade_cross_validated(args.data, seeds=3)
             elif name in ("rerank-cv", "rerank-lexical-cv"):
                 from benchmarks.rerank_research import rutube_cross_validated
 

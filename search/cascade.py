@@ -14,7 +14,6 @@ JSON with its held-out calibration.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from .rerank import FEATURE_NAMES, Candidates, features
-from .storage import read_json
+from .storage import JsonModel
 
 __all__ = ["GATE_COLUMNS", "Gate", "GateFormatError", "gate_features", "shipped_gate"]
 
@@ -82,8 +81,13 @@ def row_features(X: np.ndarray, scores: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class Gate:
+class Gate(JsonModel):
     """A logistic regression over :data:`GATE_FEATURES` (standardised): P(encoding would not improve the ranking)."""
+
+    described = "gate model"
+    retrain = "python benchmarks/train_gate.py"
+    format_error = GateFormatError
+    indent = 1
 
     mean: np.ndarray
     scale: np.ndarray
@@ -142,22 +146,6 @@ class Gate:
                 f"{source}: unusable gate model ({error.__class__.__name__}: {error}); "
                 "retrain it: python benchmarks/train_gate.py"
             ) from None
-
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> Gate:
-        path = Path(path)
-        data = read_json(
-            path,
-            lambda problem: GateFormatError(
-                f"{path}: unreadable gate model ({problem}); retrain it: python benchmarks/train_gate.py"
-            ),
-        )
-        return cls.from_json(data, str(path))
 
 
 def _numbers(values: Sequence[Any], key: str) -> np.ndarray:

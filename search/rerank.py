@@ -29,7 +29,6 @@ texts; :func:`question_retrievers` builds them.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,7 +43,7 @@ from .arrays import sorted_unique
 from .fusion import _reciprocals
 from .passages import Passage
 from .retrievers import BM25, Analysed, TfidfChars, top_k
-from .storage import read_json
+from .storage import JsonModel
 
 __all__ = [
     "DEPTH",
@@ -541,12 +540,16 @@ def query_sentences(tokens: Sequence[Any], text: str) -> list[Analysed]:
 
 
 @dataclass
-class Reranker:
+class Reranker(JsonModel):
     """A scorer of candidates: ``kind`` is ``"logistic"`` or ``"hgb"``; ``columns`` the features it reads.
 
     ``params`` are scikit-learn's constructor arguments. After :meth:`fit`, :meth:`predict` is numpy over
     the stored arrays (the same arithmetic before and after a JSON round trip).
     """
+
+    described = "re-ranker model"
+    retrain = "python benchmarks/train_reranker.py"
+    format_error = RerankerFormatError
 
     kind: str = "hgb"
     columns: tuple[str, ...] = FEATURE_NAMES
@@ -674,22 +677,6 @@ class Reranker:
                 "retrain it: python benchmarks/train_reranker.py"
             ) from None
         return reranker
-
-    def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        path.write_text(json.dumps(self.to_json(), ensure_ascii=False), encoding="utf-8")
-        return path
-
-    @classmethod
-    def load(cls, path: str | Path) -> Reranker:
-        path = Path(path)
-        data = read_json(
-            path,
-            lambda problem: RerankerFormatError(
-                f"{path}: unreadable re-ranker model ({problem}); retrain it: python benchmarks/train_reranker.py"
-            ),
-        )
-        return cls.from_json(data, str(path))
 
 
 def _validate(reranker: Reranker) -> None:

@@ -39,7 +39,7 @@ import time
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar, Self
 
 import numpy as np
 
@@ -273,6 +273,37 @@ def read_json(path: Path, refuse: Callable[[str], Exception]) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise refuse(f"{error.__class__.__name__}: {error}") from None
+
+
+class JsonModel:
+    """``save`` and ``load`` of a learned model kept as one JSON object (its ``to_json`` / ``from_json``): an
+    unreadable file is the class's ``format_error`` naming the file and the command that makes it again."""
+
+    described: ClassVar[str]  # what the file holds, for the error: "re-ranker model"
+    retrain: ClassVar[str]  # the command that makes it again
+    format_error: ClassVar[type[ValueError]]
+    indent: ClassVar[int | None] = None
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> Self:
+        raise NotImplementedError
+
+    def save(self, path: str | Path) -> Path:
+        path = Path(path)
+        path.write_text(json.dumps(self.to_json(), ensure_ascii=False, indent=self.indent), encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Self:
+        path = Path(path)
+        refuse = cls.format_error
+        data = read_json(
+            path, lambda problem: refuse(f"{path}: unreadable {cls.described} ({problem}); retrain it: {cls.retrain}")
+        )
+        return cls.from_json(data, str(path))
 
 
 def read_index(
