@@ -129,3 +129,17 @@ def test_without_a_shipped_gate_every_learned_query_is_encoded(engine: SearchEng
     assert "dense" in alone.request("куда сообщить о мошенничестве?").retrievers
     search = alone.rank(alone.request("куда сообщить о мошенничестве?"), until="rerank")
     assert "dense" in search.full
+
+
+def test_training_reads_the_gate_features_the_pipeline_reads(engine: SearchEngine) -> None:
+    """``row_features`` (a research row of every column) and ``candidate_features`` (the pipeline's columns) agree."""
+    from search.cascade import candidate_features, row_features
+    from search.rerank import features
+
+    rerank = engine.pipeline.stage("rerank")
+    for query in ("куда сообщить о мошенничестве?", "с карты ушло дважды", "как вернуть товар который не подошел"):
+        candidates = rerank._candidates(engine.pipeline.rank(engine.pipeline.request(query), until="fuse"))
+        scores = rerank.first.score(candidates)
+        got = candidate_features(candidates, scores)
+        assert got.shape == (len(GATE_FEATURES),) and got[1] >= 0 and got[2] >= got[1]
+        assert row_features(features(candidates), scores).tobytes() == got.tobytes(), query
