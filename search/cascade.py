@@ -112,9 +112,11 @@ class Gate(JsonModel):
 
     def settled(self, candidates: Candidates, scores: np.ndarray) -> bool:
         """Whether the lexical re-ranker's ``scores`` of ``candidates`` are sure enough to skip the encoder."""
-        if not len(candidates):
-            return True
-        return bool(self.probability(candidate_features(candidates, scores))[0] >= self.threshold)
+        return not len(candidates) or self.sure(candidate_features(candidates, scores))
+
+    def sure(self, features: np.ndarray) -> bool:
+        """Whether one query's :data:`GATE_FEATURES` reach the threshold."""
+        return bool(self.probability(features)[0] >= self.threshold)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -38,7 +38,7 @@ from .answers import (
     terms_read,
 )
 from .arrays import HeldTable
-from .cascade import Gate, shipped_gate
+from .cascade import GATE_COLUMNS, Gate, candidate_features, gate_features, shipped_gate
 from .decision import ConfidenceModel, decision_features
 from .fusion import HYBRID, LEARNED, reciprocal_rank_fusion
 from .index import Index
@@ -52,6 +52,7 @@ from .rerank import (
     RETRIEVER_FEATURES,
     Candidates,
     Reranker,
+    features,
     field_postings,
     gather,
     meaning_partners,
@@ -480,6 +481,9 @@ class Rerank(Stage):
         later = model.retrievers - self.upfront if model is not None else frozenset()
         self.later = tuple(name for name in RETRIEVER_FEATURES if name in later)
         self._retrieve = Retrieve({name: index.retrievers[name] for name in self.later}, synonyms_weight)
+        # Where the gate's columns stand in the first model's table, when it reads them all (read there, not made again)
+        read = self.first.columns if self.first is not None else ()
+        self._gate_at = np.array([read.index(c) for c in GATE_COLUMNS]) if set(GATE_COLUMNS) <= set(read) else None
         self.lengths = index.lexicon.lengths
         self.has_question = index.passages.has_question  # type: ignore[attr-defined]
         self._mass: np.ndarray | None = None  # question_recall's denominators, made on the first learned query
@@ -515,14 +519,20 @@ class Rerank(Stage):
         candidates = self._candidates(search)
         if not len(candidates):
             return search.but(order=_EMPTY, scores=np.empty(0))
-        model = self.model
         if self.first is not None:
-            predicted = self.first.score(candidates)
-            if self.gate is not None and self.gate.settled(candidates, predicted):
+            table = features(candidates, self.first.columns)
+            predicted = self.first.score_table(table)
+            if self.gate is not None and self.gate.sure(self._gate_features(candidates, table, predicted)):
                 return self._ranked(search, candidates, predicted)
             search = self._with_later(search)
             candidates = self._candidates(search)
-        return self._ranked(search, candidates, model.score(candidates))
+        return self._ranked(search, candidates, self.model.score(candidates))
+
+    def _gate_features(self, candidates: Candidates, table: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+        """The gate's features of the first model's ranking: its best candidate's columns read from its table."""
+        if self._gate_at is None:
+            return candidate_features(candidates, predicted)
+        return gate_features(predicted, table[int(np.argmax(predicted)), self._gate_at])
 
     def _candidates(self, search: Search) -> Candidates:
         query = search.query

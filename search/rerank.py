@@ -623,7 +623,12 @@ class Reranker(JsonModel):
         """:meth:`predict` of the candidates' features, computing only the columns the model reads (the same
         numbers: the pipeline's way). :func:`features` is column-major, as :meth:`predict`'s column selection
         leaves its rows: the same product through the same BLAS path, the same last bits."""
-        return self._predict(features(candidates, self.columns))
+        return self.score_table(features(candidates, self.columns))
+
+    def score_table(self, table: np.ndarray) -> np.ndarray:
+        """:meth:`score` of the candidates' table of the model's columns (``features(candidates, self.columns)``),
+        for a caller that reads some of its columns too."""
+        return self._predict(table)
 
     def _predict(self, X: np.ndarray) -> np.ndarray:
         """A score per row of ``X``, whose columns are the model's :attr:`columns`."""
