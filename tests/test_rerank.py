@@ -74,6 +74,18 @@ def test_the_exported_trees_predict_what_scikit_learn_predicts(judged) -> None:
     assert np.array_equal(model.predict(judged.X), fitted.decision_function(judged.X))
 
 
+def test_missing_values_go_the_way_each_tree_learnt(judged) -> None:
+    """Rows with a NaN take the descent that reads each node's ``missing_left`` (the features never make one)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    X = judged.X.copy()
+    X[::3, :4] = np.nan  # the retrievers' first columns missing in every third row: trees learn a side for them
+    fitted = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(X, judged.y)
+    model = Reranker("hgb", model=export_hgb(fitted))
+    assert np.array_equal(model.predict(X), fitted.decision_function(X))
+    assert np.array_equal(model.predict(X[1::3]), fitted.decision_function(X[1::3]))  # no NaN: the shorter path
+
+
 def test_the_logistic_model_predicts_what_scikit_learn_predicts(judged) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
