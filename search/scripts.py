@@ -49,9 +49,10 @@ _LATIN_WORD = re.compile(r"[a-z'`\"]*[a-z][a-z'`\"]*(?:-[a-z'`\"]*[a-z][a-z'`\"]
 _ADDRESS_KEYS = re.compile(r"[а-яё0-9._%+-]*[а-яё][а-яё0-9._%+-]*(?:@[а-яё0-9.-]+|\.[а-яё]{2,4})")
 _ADDRESS = re.compile(r"[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+|[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 # Latin letters in pieces joined by hyphens or stuck punctuation: «chisel-bliznetsov», «2-ochkovoi»,
-# «vopros.», «den.Ia», «fiz.litso» — in a transliterated query each piece is read on its own.
-_PIECED = re.compile(r"[a-z0-9'`\"]*[a-z][a-z0-9'`\"]*(?:[-.,;:]+[a-z0-9'`\"]+)*[.,;:]*|[0-9]+(?:-[a-z0-9'`\"]+)+")
-_PIECE_BREAK = re.compile(r"([-.,;:]+)")
+# «vopros.», «den.Ia», «fiz.litso», «den!Kak», «tovar?Pomogite» (no space after a sentence's end, as people type
+# a message) — in a transliterated query each piece is read on its own. «!» and «?» are no letter on either layout.
+_PIECED = re.compile(r"[a-z0-9'`\"]*[a-z][a-z0-9'`\"]*(?:[-.,;:!?]+[a-z0-9'`\"]+)*[.,;:!?]*|[0-9]+(?:-[a-z0-9'`\"]+)+")
+_PIECE_BREAK = re.compile(r"([-.,;:!?]+)")
 # A text no word of which, normalized, is Latin letters or pieced (``_LATIN_WORD``, ``_PIECED``): Cyrillic letters and
 # ASCII characters other than letters (normalized as they are), without a number joined to a hyphen («2-ochkovoi»).
 _NO_LATIN = re.compile(r"[\t\n\r\x20-\x40\x5b-\x60\x7b-\x7e\u0410-\u044f\u0401\u0451]*")

@@ -68,6 +68,8 @@ def test_short_words_follow_the_query_s_transliteration_not_the_keyboard(rewriti
         ("eto moj zakaz i ego status", "это мой заказ и его статус"),  # not the distorted «ето», nor «й»
         ("a che s zakazom", "а че с заказом"),  # a function word only as the usual reading: not «чье», a sign added
         ("den.Ia khochu vernut tovar", "день.я хочу вернуть товар"),  # no space after the full stop
+        ("dobryi den!Kak vernut tovar", "добрый день!как вернуть товар"),  # … nor after «!»
+        ("kak vernut tovar?Pomogite", "как вернуть товар?помогите"),  # … nor after «?»
         ("po-angliiski otvechaet podderzhka", "по-английски отвечает поддержка"),
         ("sozdat tiket v lk sellera", "создать тикет в лк селлера"),  # the thesaurus's jargon is a word
         ("fbo otgruzka problema", "фбо отгрузка проблема"),
