@@ -1,6 +1,6 @@
 """Train the gate that decides when a query is encoded, report its cross-validated cost, and write it as JSON.
 
-    python benchmarks/train_gate.py [--output search/models/gate.json] [--threshold 0.96] [--json]
+    python benchmarks/train_gate.py [--output search/models/gate.json] [--threshold 0.95] [--json]
                                     [--seeds 3] [--rutube DIR] [--xquad DIR]
 
 Both shipped re-rankers score every development query out of fold (``rerank_research.out_of_fold``:

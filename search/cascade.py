@@ -44,7 +44,7 @@ GATE_COLUMNS = (
 )
 GATE_FEATURES = ("best", "lead", "lead_third", *GATE_COLUMNS)
 ABSENT_LEAD = 10.0  # the lead of a lone candidate (log-odds): far ahead of nothing
-THRESHOLD = 0.96  # skip the encoder when at least this sure it would not help (train_gate.py --compare)
+THRESHOLD = 0.95  # skip the encoder when at least this sure it would not help (train_gate.py --compare)
 MODEL = Path(__file__).resolve().parent / "models" / "gate.json"
 
 

@@ -163,13 +163,8 @@ def _keep(text: str, vector: np.ndarray) -> None:
 
 
 def encode_query(text: str) -> np.ndarray:
-    """The unit vector of ``text`` as a query (``query: `` prefix), lowercased; zeros for a text without a word.
-
-    Lowercased because people type so, and a query read back from the wrong layout or from Latin letters comes
-    back lowercased: a capital letter should not move the answer. It also ranks better (the re-ranker's 5-fold
-    CV, 3 draws: RUTUBE Hit@1 / MRR@10 0.571 / 0.682 → 0.592 / 0.690, the judged set's MRR@10 0.876 → 0.883,
-    XQuAD Hit@1 0.947 → 0.950). Passages are encoded as written."""
-    text = " ".join(_encodable(text[:QUERY_CHARACTERS]).lower().split())
+    """The unit vector of ``text`` as a query (``query: `` prefix); zeros for a text without a word."""
+    text = " ".join(_encodable(text[:QUERY_CHARACTERS]).split())
     if not text:
         return np.zeros(DIMENSIONS, dtype=np.float32)
     return _queries.get(text, lambda: _encoded_query(text))

@@ -77,14 +77,6 @@ def test_a_foreign_or_damaged_state_is_refused(params: dict, matrix: np.ndarray,
         DenseRetriever.from_state(params, {"matrix": matrix})
 
 
-def test_a_query_is_encoded_lowercased_and_a_passage_as_written() -> None:
-    """People type in lowercase, and a query read back from the wrong layout or Latin letters comes back so."""
-    np.testing.assert_array_equal(
-        encode_query("Можно скачать видео на свой ПК?"), encode_query("можно скачать видео на свой пк?")
-    )
-    assert not np.array_equal(encode_passages(["Ozon Карта"])[0], encode_passages(["ozon карта"])[0])
-
-
 def test_a_query_without_words_scores_nothing_and_a_huge_one_is_read_from_its_start(engine: SearchEngine) -> None:
     dense = engine.retrievers["dense"]
     assert not dense.scores(Analysed((), "  ")).any()
