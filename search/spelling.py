@@ -185,7 +185,9 @@ class SpellingStep(RewriteStep):
         rewrite = Rewrite(mapped.text, mapped.corrections, tuple(alongside.items()))
         if self.coverage is None:
             return rewrite
-        return self._real_words(self._channel_pick(self._in_context(rewrite)), keep)
+        rewrite = self._real_words(self._channel_pick(self._in_context(rewrite)), keep)
+        joined = self.boundaries.join_in_context(rewrite.text, keep, self._covers)
+        return Rewrite(joined.text, rewrite.corrections + joined.corrections, rewrite.alongside)
 
     def _name(self, word: str) -> str | None:
         """``_whole_name``, of the name before a number («Апллон-11») and, failing that, of each part of a
@@ -439,6 +441,10 @@ class SpellingStep(RewriteStep):
                 options = self._ranked(typed, equal)[:CONTEXT_CANDIDATES]
             else:
                 options = self.alternatives(typed, chosen)
+            split = self.boundaries.preposition_split(typed) if distance == 1 else None
+            if split is not None:
+                # A preposition run onto a word of the corpus is one edit too: the context weighs it first.
+                options = [" ".join(split), *options]
             if not options:
                 continue
             if baseline is None:
