@@ -41,6 +41,8 @@ _SPELT_OUT = re.compile(r"(?<![\w-])[а-яё](?: [а-яё]){2,}(?![\w-])", re.IG
 _SCRIPTS_RUN_TOGETHER = re.compile(
     r"(?<![\w.@-])(?:([а-яё]+)([0-9]+|[a-z][a-z0-9]*)|([0-9]+|[a-z][a-z0-9]*)([а-яё]{2,}))(?![\w@-])", re.IGNORECASE
 )
+# A Cyrillic word with a space, not a hyphen, on either side: a half of a word a stray space cut (``join_in_context``).
+_LONE_WORD = re.compile(r"(?<![\w-])[а-яё]+(?![\w-])", re.IGNORECASE)
 # An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
 SPLIT_MIN_LETTERS = 5
 # Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
@@ -135,6 +137,65 @@ class WordBoundaries:
                 as_typed = cores[index][1]  # type: ignore[index]
                 replace(index, f"{as_typed[: len(split[0])]} {as_typed[len(split[0]) :]}")
         return Rewrite("".join(parts), tuple(corrections))
+
+    def join_in_context(self, text: str, keep: Collection[str], covers: Callable[[str], float]) -> Rewrite:
+        """Two known words that are one word of the corpus with a stray space inside («сколь ко», «называют ся»,
+        «при вело»), joined when the query's best passage then covers more of it (``covers``: IDF-weighted), as a
+        real-word typo is corrected. ``apply`` joins a pair only with a half unknown or unused by the documents;
+        here both halves are words, and only the query's context tells a stray space from a phrase. A preposition
+        before a word that is no verb is its phrase («в ходе», not «входе»); before a verb, its prefix."""
+        corrections: list[Correction] = []
+        names = _names(text)
+        baseline: float | None = None
+        start = 0
+        while True:
+            matches = list(_LONE_WORD.finditer(text, start))
+            for first, second in zip(matches, matches[1:]):
+                joined = self._joined(text, first, second, {*keep, *names})
+                if joined is None:
+                    continue
+                if baseline is None:
+                    baseline = covers(text)
+                original = f"{first.group()} {second.group()}"
+                candidate = text[: first.start()] + first.group() + second.group() + text[second.end() :]
+                share = covers(candidate)
+                if share > baseline:
+                    corrections.append(Correction(SPELLING, original, joined))
+                    text, baseline, start = candidate, share, first.start()
+                    break  # the words after it have moved: read on from the joined word
+            else:
+                return Rewrite(text, tuple(corrections))
+
+    def _joined(self, text: str, first: re.Match[str], second: re.Match[str], aside: Collection[str]) -> str | None:
+        """The word two neighbours one space apart make, when it is a word of the corpus (or a form of one of its
+        lemmas, no function word) that ``join_in_context`` may weigh."""
+        if text[first.end() : second.start()] != " ":
+            return None
+        words = normalize(first.group()), normalize(second.group())
+        if words[0] in aside or words[1] in aside:
+            return None
+        joined = words[0] + words[1]
+        vocabulary = self.vocabulary
+        if joined not in vocabulary.counts and not (vocabulary.known(joined) and vocabulary.lemma_in_corpus(joined)):
+            return None
+        morph = vocabulary.morph
+        if morph.is_function_word(joined):
+            return None
+        if morph.lemma(words[0]).pos == "PREP" and morph.lemma(words[1]).pos not in _VERB_FORMS:
+            return None
+        if morph.lemma(words[1]).pos == "PREP":
+            return None
+        return joined
+
+    def preposition_split(self, word: str) -> tuple[str, str] | None:
+        """A word that reads as a preposition run onto a word of the corpus as written («помнению»: по мнению,
+        «налинии»: на линии), for the query's context to weigh against a correction one edit away (a space lost
+        is one edit too: «сомнению», «наличии»); ``_split_beside`` leaves that correction in place when the
+        corpus uses it."""
+        split = self._split_of_words(word)
+        if split is None or self.vocabulary.morph.lemma(split[0]).pos != "PREP":
+            return None
+        return split if self._beside_a_function_word(*split) else None
 
     def _scripts_apart(self, match: re.Match[str], corrections: list[Correction]) -> str:
         """A Russian word run onto a number or a Latin word, the space lost («в2015», «компанияBSkyB», «2015году»):

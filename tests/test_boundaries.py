@@ -207,3 +207,71 @@ def test_a_space_lost_beside_a_preposition_or_put_inside_a_word_is_put_right(
 ) -> None:
     rewritten, _ = rewriting(engine, typed)
     assert rewritten == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "changed"),
+    [
+        # Both halves words of the corpus or function words: only the query's context tells the stray space.
+        ("что делать если за был кодовое слово?", "что делать если забыл кодовое слово?", ("за был", "забыл")),
+        (
+            "как правильно на писать жалобу в поддержку",
+            "как правильно написать жалобу в поддержку",
+            ("на писать", "написать"),
+        ),
+    ],
+)
+def test_a_space_inside_a_word_between_two_words_is_taken_out_when_the_query_then_reads_better(
+    rewriting, engine: SearchEngine, typed: str, meant: str, changed: tuple
+) -> None:
+    rewritten, corrections = rewriting(engine, typed)
+    assert rewritten == meant
+    assert ("spelling", *changed) in corrections
+
+
+def test_two_words_whose_join_is_a_word_stay_apart_when_the_query_reads_no_better(
+    rewriting, engine: SearchEngine
+) -> None:
+    # «заказами» is a word of the corpus, but «заказам и» covers as much: a phrase, not a stray space
+    assert rewriting(engine, "вопросы по заказам и возвратам") == ("вопросы по заказам и возвратам", [])
+
+
+@pytest.fixture(scope="module")
+def opinions(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    """Documents with «по мнению экспертов» and «подвергать сомнению»: a glued «помнению» reads as either, one
+    edit apart (a space lost, or «с» for «п»)."""
+    folder = tmp_path_factory.mktemp("opinions")
+    (folder / "experts.txt").write_text(
+        "По мнению экспертов, товар надлежащего качества можно вернуть в течение семи дней после получения.\n",
+        encoding="utf-8",
+    )
+    (folder / "doubts.txt").write_text(
+        "Подвергать сомнению решение службы поддержки можно через форму обратной связи в личном кабинете.\n",
+        encoding="utf-8",
+    )
+    # Two more documents, so that a word of one of the first two weighs something (BM25's IDF of a word in half
+    # the documents is nil).
+    (folder / "codeword.txt").write_text(
+        "Когда вы забыли кодовое слово, позвоните на линию поддержки: оператор поможет написать заявление.\n",
+        encoding="utf-8",
+    )
+    (folder / "delivery.txt").write_text(
+        "Доставка курьером занимает от одного до трех дней, а в пункт выдачи заказ приходит на следующий день.\n",
+        encoding="utf-8",
+    )
+    return SearchEngine.from_directory(folder, index_dir=tmp_path_factory.mktemp("opinions-index"))
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("помнению экспертов можно вернуть товар", "по мнению экспертов можно вернуть товар"),
+        ("подвергать помнению решение поддержки", "подвергать сомнению решение поддержки"),  # the correction's context
+        ("подвергать сомнению решение поддержки", "подвергать сомнению решение поддержки"),  # must stay
+    ],
+)
+def test_a_preposition_run_onto_a_word_is_weighed_against_a_correction_in_the_query_context(
+    rewriting, opinions: SearchEngine, typed: str, meant: str
+) -> None:
+    rewritten, _ = rewriting(opinions, typed)
+    assert rewritten == meant

@@ -168,6 +168,21 @@ def test_real_word_typos_of_another_stem_or_first_key_are_corrected(
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
+        # a form of a lemma the corpus uses, its final «ь» added as heard: the corpus's far likelier word
+        ("ответь от поддержки не пришел", "ответ от поддержки не пришел"),
+        ("какой вес посылки", "какой вес посылки"),  # must stay: «весь» is no word of the corpus
+        ("угол коробки", "угол коробки"),  # must stay: «уголь» is no likelier
+    ],
+)
+def test_a_soft_sign_heard_wrong_onto_a_form_of_a_corpus_lemma_is_corrected(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
         # a Russian word glued by a hyphen to a Latin brand or a number is read as a word, its prefix as written
         ("как связаться с Ozon-поддрежкой", "как связаться с Ozon-поддержкой"),
         ("сколько стоит 2-дневнач доставка", "сколько стоит 2-дневная доставка"),
