@@ -179,8 +179,8 @@ class WordBoundaries:
         if joined not in vocabulary.counts and not (vocabulary.known(joined) and vocabulary.lemma_in_corpus(joined)):
             return None
         morph = vocabulary.morph
-        if morph.is_function_word(joined):
-            return None
+        if morph.is_function_word(joined) or all(morph.is_function_word(word) for word in words):
+            return None  # two function words are a phrase («бы ли», not «были»)
         if morph.lemma(words[0]).pos == "PREP" and morph.lemma(words[1]).pos not in _VERB_FORMS:
             return None
         if morph.lemma(words[1]).pos == "PREP":

@@ -229,6 +229,12 @@ def test_a_space_inside_a_word_between_two_words_is_taken_out_when_the_query_the
     assert ("spelling", *changed) in corrections
 
 
+def test_two_function_words_are_never_joined_into_a_word(rewriting, engine: SearchEngine) -> None:
+    # «были» is a word of the corpus, and a query of function words alone covers nothing: no join can be weighed
+    assert rewriting(engine, "бы ли") == ("бы ли", [])
+    assert len(engine.search("Бы ли?")) == 0
+
+
 def test_two_words_whose_join_is_a_word_stay_apart_when_the_query_reads_no_better(
     rewriting, engine: SearchEngine
 ) -> None:
