@@ -812,7 +812,7 @@ def _forest_predict(forest: Mapping[str, Any], X: np.ndarray) -> np.ndarray:
 
 def _descend(doubled: Mapping[str, np.ndarray], depth: int, X: np.ndarray) -> np.ndarray:
     """:func:`_forest_predict` of rows without a missing value: ``x > threshold`` is "not left" there, and it
-    picks the right child of the pair directly (four calls a level, not eleven)."""
+    picks the right child of the pair directly (seven numpy calls a level, not twelve)."""
     feature, threshold, child = doubled["feature"], doubled["threshold"], doubled["child"]
     flat_X = np.ascontiguousarray(X).ravel()
     row_start = (np.arange(X.shape[0]) * X.shape[1])[:, None]

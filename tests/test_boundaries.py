@@ -247,24 +247,17 @@ def opinions(tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
     """Documents with «по мнению экспертов» and «подвергать сомнению»: a glued «помнению» reads as either, one
     edit apart (a space lost, or «с» for «п»)."""
     folder = tmp_path_factory.mktemp("opinions")
-    (folder / "experts.txt").write_text(
-        "По мнению экспертов, товар надлежащего качества можно вернуть в течение семи дней после получения.\n",
-        encoding="utf-8",
-    )
-    (folder / "doubts.txt").write_text(
-        "Подвергать сомнению решение службы поддержки можно через форму обратной связи в личном кабинете.\n",
-        encoding="utf-8",
-    )
-    # Two more documents, so that a word of one of the first two weighs something (BM25's IDF of a word in half
-    # the documents is nil).
-    (folder / "codeword.txt").write_text(
-        "Когда вы забыли кодовое слово, позвоните на линию поддержки: оператор поможет написать заявление.\n",
-        encoding="utf-8",
-    )
-    (folder / "delivery.txt").write_text(
-        "Доставка курьером занимает от одного до трех дней, а в пункт выдачи заказ приходит на следующий день.\n",
-        encoding="utf-8",
-    )
+    documents = {
+        "experts": "По мнению экспертов, товар надлежащего качества можно вернуть в течение семи дней после получения.",
+        "doubts": "Подвергать сомнению решение службы поддержки можно через форму обратной связи в личном кабинете.",
+        # Two more documents, so that a word of one of the first two weighs something (BM25's IDF of a word in
+        # half the documents is nil).
+        "codeword": "Когда вы забыли кодовое слово, позвоните на линию поддержки: оператор поможет написать заявление.",
+        "delivery": "Доставка курьером занимает от одного до трех дней, а в пункт выдачи заказ приходит "
+        "на следующий день.",
+    }
+    for name, text in documents.items():
+        (folder / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
     return SearchEngine.from_directory(folder, index_dir=tmp_path_factory.mktemp("opinions-index"))
 
 
