@@ -11,6 +11,7 @@ only on the hits returned.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import time
@@ -170,6 +171,11 @@ PASSAGES_READ = 2048  # shown passages whose sentences, tokens and facts a proce
 # An index of up to this many passages (with readings stored at build) has them all read when the pipeline opens
 # (~0.2 ms each): a first pass of a hundred questions shows nearly every one of a small corpus's passages anyway.
 READ_AHEAD = 256
+# The stages whose output is a function of the understood query and the request's ranking alone (not of the words
+# as typed): what one reading of a query gets, whichever way it was typed.
+RANKING_STAGES = ("retrieve", "fuse", "rerank")
+RANKING_FIELDS = ("ranked", "order", "scores", "fused", "guess")  # what they hand on that later stages read
+RANKINGS_KEPT = 16 * 2**20  # bytes of recent rankings a pipeline keeps (~10 KB each for the embedded corpus)
 
 
 # A passage as conflicts_for reads it: its tokens, sentence spans and terms (with their Cyrillic readings).
@@ -842,6 +848,15 @@ class Pipeline:
         reads = rerank.upfront if self.learned else frozenset()  # type: ignore[union-attr]
         self._learned_retrievers = tuple(name for name in RETRIEVER_FEATURES if name in reads)
         self._every_step = frozenset(self.steps)
+        # The ranking stages run once per reading of a query (see :meth:`_ranked`); without them all in a row,
+        # every stage runs every time.
+        names = tuple(stage.name for stage in self.stages)
+        at = next((i for i in range(len(names)) if names[i : i + len(RANKING_STAGES)] == RANKING_STAGES), None)
+        start = end = len(self.stages)
+        if at is not None:
+            start, end = at, at + len(RANKING_STAGES)
+        self._before, self._ranking, self._after = self.stages[:start], self.stages[start:end], self.stages[end:]
+        self._rankings: Recent[dict[str, object]] = Recent(RANKINGS_KEPT, _ranking_bytes)
 
     @classmethod
     def default(cls, index: Index, analyzer: Analyzer) -> Pipeline:
@@ -914,7 +929,11 @@ class Pipeline:
 
     def run(self, request: Request) -> SearchResults:
         search = Search.begin(request, time.perf_counter())
-        for stage in self.stages:
+        for stage in self._before:
+            search = stage(search)
+        if self._ranking:
+            search = self._ranked(search)
+        for stage in self._after:
             search = stage(search)
         info = search.query.info  # frozen: handed on as it is when nothing is missing (most queries)
         return SearchResults(
@@ -928,6 +947,35 @@ class Pipeline:
             conflicts=search.conflicts,
             short_answer=search.short_answer,
         )
+
+    def _ranked(self, search: Search) -> Search:
+        """The search after the ranking stages, which run once per reading of a query: people type one question
+        many ways (a typo, the wrong layout, transliterated), and what the understand stage reads from each is often
+        the same query, whose ranking is then the same too. Kept for the readings seen lately (bounded by bytes),
+        read-only, so every search shares them safely; what the later stages do with the words as typed (the
+        answer's confidence, the highlights) runs every time."""
+        request, query = search.request, search.query
+        allowed = request.allowed
+        key = (
+            request.retriever,
+            request.retrievers,
+            request.depth,
+            None if allowed is None else hashlib.blake2b(np.packbits(allowed).tobytes(), digest_size=16).digest(),
+            query.own,
+            query.added,
+        )
+
+        def rank() -> dict[str, object]:
+            ranked = search
+            for stage in self._ranking:
+                ranked = stage(ranked)
+            return _frozen({name: getattr(ranked, name) for name in RANKING_FIELDS})
+
+        return search.but(**self._rankings.get(key, rank))
+
+    def forget(self) -> None:
+        """Drop the rankings kept (:meth:`_ranked`): after a change to a stage's models in place."""
+        self._rankings = Recent(RANKINGS_KEPT, _ranking_bytes)
 
     def rank(self, request: Request, until: str = Fuse.name) -> Search:
         """The search after the stages up to and including ``until``: what tuning and training read."""
@@ -981,3 +1029,24 @@ class Pipeline:
 
     def __repr__(self) -> str:
         return f"Pipeline({' ─► '.join(stage.name for stage in self.stages)}; steps: {', '.join(self.steps)})"
+
+
+def _frozen(fields: dict[str, object]) -> dict[str, object]:
+    """The ranking stages' output made read-only: shared by every search of the same reading."""
+    for value in fields.values():
+        arrays = value.values() if isinstance(value, Mapping) else [value]
+        for array in arrays:
+            for part in array if isinstance(array, tuple) else (array,):
+                if isinstance(part, np.ndarray):
+                    part.setflags(write=False)
+    return fields
+
+
+def _ranking_bytes(fields: dict[str, object]) -> int:
+    """A kept ranking's weight: its arrays' bytes, and a kilobyte for the rest."""
+    total = 1024
+    for value in fields.values():
+        for array in value.values() if isinstance(value, Mapping) else [value]:
+            for part in array if isinstance(array, tuple) else (array,):
+                total += part.nbytes if isinstance(part, np.ndarray) else 0
+    return total

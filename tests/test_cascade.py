@@ -16,11 +16,12 @@ from search.rerank import DENSE_MODEL, shipped_reranker
 
 
 @pytest.fixture
-def encodings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The texts the sentence encoder is asked to encode as queries (none remembered from before)."""
+def encodings(engine: SearchEngine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the sentence encoder is asked to encode as queries (none remembered from before, no ranking kept)."""
     from search import dense
     from search.recent import Recent
 
+    engine.pipeline.forget()
     seen: list[str] = []
     encode = dense._encoded_query
     monkeypatch.setattr(dense, "_queries", Recent(dense.REMEMBERED))

@@ -228,3 +228,52 @@ def test_each_hits_ranks_are_its_places_in_every_ranking(engine: SearchEngine) -
                         walked[passage_id][name] = RetrieverScore(rank, value)
             assert search.hits and all(hit.retrievers == walked[hit.passage_id] for hit in search.hits)
             assert all(list(hit.retrievers) == list(walked[hit.passage_id]) for hit in search.hits)
+
+
+def test_one_reading_of_a_question_is_ranked_once_however_it_was_typed(
+    engine: SearchEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed right, in the wrong layout and transliterated, «как вернуть товар» is one reading: the ranking stages
+    run for the first alone, and each search answers exactly as a fresh engine answers it (the corrections its own)."""
+    from search.pipeline import Retrieve
+
+    typings = ["как вернуть товар", "rfr dthyenm njdfh", "kak vernut tovar"]
+    fresh = SearchEngine.from_directory(PROJECT / "corpus", index_dir=tmp_path / "index")
+    alone = [fresh.search(query) for query in typings]
+    engine.pipeline.forget()
+    calls = []
+    retrieve = Retrieve.__call__
+    monkeypatch.setattr(Retrieve, "__call__", lambda stage, search: calls.append(search) or retrieve(stage, search))
+    found = [engine.search(query) for query in typings]
+    assert len(calls) == 1
+    assert [r.query.rewritten for r in found] == ["как вернуть товар"] * 3
+    steps = [{c.step for c in r.query.corrections} - {"synonyms"} for r in found]
+    assert steps == [set(), {"layout"}, {"transliteration"}]
+    for results, expected in zip(found, alone):
+        assert [(h.passage.id, h.score, h.highlights) for h in results] == [
+            (h.passage.id, h.score, h.highlights) for h in expected
+        ]
+        assert (results.answered, results.confidence, results.query) == (
+            expected.answered,
+            expected.confidence,
+            expected.query,
+        )
+    # another ranking, another filter, another k of the same reading: each its own
+    engine.search("как вернуть товар", retriever="bm25")
+    sellers = engine.search("как вернуть товар", audience=engine.audiences[-1])
+    assert len(calls) == 3
+    assert {h.passage.id for h in sellers} != {h.passage.id for h in found[0]}
+    assert len(engine.search("как вернуть товар", k=3)) == 3 and len(calls) == 3
+
+
+def test_a_kept_ranking_is_read_only(engine: SearchEngine) -> None:
+    """Every search of one reading shares its ranking: no stage can change it under another's feet."""
+    from search.pipeline import Search
+
+    engine.pipeline.forget()
+    request = engine.pipeline.request("пункт выдачи не работает")
+    search = engine.pipeline._ranked(engine.pipeline.stage("understand")(Search.begin(request, 0.0)))
+    with pytest.raises(ValueError, match="read-only"):
+        search.order[0] = 0
+    indices, scores = next(iter(search.ranked.values()))
+    assert not indices.flags.writeable and not scores.flags.writeable
