@@ -92,8 +92,19 @@ def _map_words(
         if replacement is not None and replacement != words[index]:
             lead, original, tail = core
             corrections.append(Correction(step, original, replacement))
-            parts[index] = lead + replacement + tail
+            parts[index] = lead + _as_typed(replacement, original) + tail
     return Rewrite("".join(parts), tuple(corrections))
+
+
+def _as_typed(replacement: str, typed: str) -> str:
+    """``replacement`` (lower case) in the case ``typed`` was written in: capitalised («Zdravstvuite» →
+    «Здравствуйте»), all capitals («КГЕГИУ» → «RUTUBE») or as it is. The rewritten question then reads as the
+    question typed right reads — the sentence encoder tells «Как» from «как» — and a name stays a name."""
+    if not typed[:1].isupper():
+        return replacement
+    if len(typed) > 1 and typed.isupper():
+        return replacement.upper()
+    return replacement[:1].upper() + replacement[1:] if typed[1:].islower() or len(typed) == 1 else replacement
 
 
 def _names(text: str) -> set[str]:

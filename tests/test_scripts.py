@@ -110,7 +110,8 @@ def test_brand_names_the_corpus_writes_in_latin_stay(rewriting, engine: SearchEn
         ("cjplfnm nbrtn d kr ctkkthf", "создать тикет в лк селлера"),  # short words switch too, known or not
         ("jndtxftn kb gjllth;rf gj-fyukbqcrb", "отвечает ли поддержка по-английски"),  # a hyphenated word
         ("uhfabr hf,jns crkflf d {jheudbyj", "график работы склада в хоругвино"),  # «{» is Shift + «х»
-        ("crjkmrj cnjbn gjlgbcrf Щящт Зкуьшгь", "сколько стоит подписка ozon premium"),  # Latin on Russian keys
+        # Latin on Russian keys, each word in the case it was typed in
+        ("crjkmrj cnjbn gjlgbcrf Щящт Зкуьшгь", "сколько стоит подписка Ozon Premium"),
         ("ыфдуы-змя@щящт.кг", "sales-pvz@ozon.ru"),  # an address typed on the Russian layout
         ("jnvtyf pfrfpf 2-[ njdfhjd", "отмена заказа 2-х товаров"),  # a number joined to a word: «[» is «х»
         ("вмщштщу ызшыфтшу", "двойное списание"),  # transliteration typed on the Russian layout
@@ -188,3 +189,26 @@ def test_a_text_without_latin_letters_is_passed_through_as_read_word_by_word(
     fast = [step.apply(text) for text in texts]
     monkeypatch.setattr(scripts, "_NO_LATIN", re.compile(r"(?!)"))
     assert fast == [step.apply(text) for text in texts]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("Zdravstvuite! Kak podkliuchit monetizatsiiu", "Здравствуйте! Как подключить монетизацию"),
+        ("Plhfdcndeqnt! Rfr dthyenm ltymub", "Здравствуйте! Как вернуть деньги"),  # Shift is the same key
+        ("Здраствуйте, как вернуть денги", "Здравствуйте, как вернуть деньги"),  # spelling's words too
+        ("ЩЯЩТ CTKKTH", "OZON СЕЛЛЕР"),  # all capitals
+    ],
+)
+def test_a_rewritten_word_keeps_the_case_it_was_typed_in(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+def test_a_transliterated_message_is_ranked_as_the_message_typed_right(engine: SearchEngine) -> None:
+    """The sentence encoder reads case: a message rewritten in lower case was ranked as another question."""
+    typed = "Здравствуйте! Как связаться с поддержкой продавца?"
+    right, transliterated = engine.search(typed), engine.search("Zdravstvuite! Kak sviazatsia s podderzhkoi prodavtsa?")
+    assert transliterated.query.rewritten == typed
+    assert [(h.passage.id, h.score) for h in transliterated] == [(h.passage.id, h.score) for h in right]
