@@ -19,7 +19,7 @@ from .analysis import normalize
 from .lang import ENCLITICS
 from .recent import Recent
 from .results import Correction
-from .rewrite import _SENTENCE_EDGES, Rewrite, _names, _normalized
+from .rewrite import _SENTENCE_EDGES, Rewrite, _as_typed, _names, _normalized
 from .vocabulary import _CYRILLIC_WORD, LANGUAGE_MIN_ZIPF, WORDS_KEPT, Vocabulary
 
 __all__ = [
@@ -97,8 +97,9 @@ class WordBoundaries:
         def replace(index: int, replacement: str, original: str | None = None) -> None:
             lead, typed, tail = cores[index]  # type: ignore[misc]
             corrections.append(Correction(SPELLING, original or typed, replacement))
-            cores[index] = (lead, replacement, tail)
-            parts[index] = lead + replacement + tail
+            written = _as_typed(replacement, typed)  # «Каквернуть» → «Как вернуть»
+            cores[index] = (lead, written, tail)
+            parts[index] = lead + written + tail
 
         kept, aside = set(keep), {*keep, *names}  # made once, not per word
         for index in range(len(parts)):

@@ -34,6 +34,7 @@ from .rewrite import (
     _WORDS,
     Rewrite,
     RewriteStep,
+    _as_typed,
     _map_words,
     _names,
 )
@@ -770,5 +771,7 @@ def _same_stem(lemma: str, other: str) -> bool:
 
 
 def _replace_word(text: str, word: str, replacement: str) -> str:
-    """``text`` with the whole word ``word`` (compared normalized) replaced."""
-    return re.sub(r"\w+", lambda m: replacement if normalize(m.group()) == word else m.group(), text)
+    """``text`` with the whole word ``word`` (compared normalized) replaced, in the case it was typed in."""
+    return re.sub(
+        r"\w+", lambda m: _as_typed(replacement, m.group()) if normalize(m.group()) == word else m.group(), text
+    )

@@ -198,6 +198,7 @@ def test_a_text_without_latin_letters_is_passed_through_as_read_word_by_word(
         ("Plhfdcndeqnt! Rfr dthyenm ltymub", "Здравствуйте! Как вернуть деньги"),  # Shift is the same key
         ("Здраствуйте, как вернуть денги", "Здравствуйте, как вернуть деньги"),  # spelling's words too
         ("ЩЯЩТ CTKKTH", "OZON СЕЛЛЕР"),  # all capitals
+        ("Здравствуйте! Каквернуть деньги", "Здравствуйте! Как вернуть деньги"),  # a lost space put back
     ],
 )
 def test_a_rewritten_word_keeps_the_case_it_was_typed_in(
