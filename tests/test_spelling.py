@@ -227,6 +227,43 @@ def test_a_typo_s_correction_is_weighed_in_the_query_s_context(
     assert rewritten == meant and {step for step, _, _ in corrections} == {"spelling"}
 
 
+@pytest.fixture(scope="module")
+def transfers_and_periods() -> SearchEngine:
+    """A transfer, a warranty period, a phone, an ambassador: «переод» is «перевод» with a letter left out and
+    «период» with an unstressed vowel as heard; «послол» is «посол» with a letter too many and «послал» as heard."""
+    texts = {
+        "transfer": ("Перевод", "Перевод денег на карту занимает один день."),
+        "warranty": ("Гарантия", "Гарантийный период на товар длится год."),
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно."),
+        "embassy": ("Посольство", "Посол вручил грамоты президенту."),
+        "parcel": ("Посылка", "Магазин послал посылку покупателю."),
+    }
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in texts.items()]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a slip of the finger and a misspelling by ear as near, either word the corpus's: the passage that then
+        # covers more of the query decides, though none covers all of it (no passage has «телефона» beside it)
+        ("какой гарантийный переод у телефона", "какой гарантийный период у телефона"),
+        ("кто послол посылку по телефону", "кто послал посылку по телефону"),
+        # ... and keeps the slip of the finger where that covers more
+        ("переод денег на карту по телефону", "перевод денег на карту по телефону"),
+        ("кто послол грамоты по телефону", "кто посол грамоты по телефону"),
+        # well typed: left alone
+        ("гарантийный период у телефона", "гарантийный период у телефона"),
+    ],
+)
+def test_a_slip_of_the_finger_and_a_misspelling_by_ear_as_near_are_weighed_in_context(
+    transfers_and_periods: SearchEngine, typed: str, meant: str
+) -> None:
+    by_hand, _ = _rewriters(transfers_and_periods)  # the hand order and the context, no fitted channel
+    assert by_hand.rewrite(typed).text == meant
+
+
 @pytest.mark.parametrize(
     ("typed", "alongside"),
     [
