@@ -265,6 +265,22 @@ def test_a_slip_of_the_finger_and_a_misspelling_by_ear_as_near_are_weighed_in_co
 
 
 @pytest.mark.parametrize(
+    ("typed", "alongside", "not_alongside"),
+    [
+        # a name is written as heard: a misspelling by ear onto the corpus's word comes before a slip of the finger
+        # as near onto another («Переод»: «период», «е» for «и», not «перевод» with a letter left out)
+        ("что за Переод у телефона", "период", "перевод"),
+        ("что за Пириод у телефона", "период", None),  # two misspellings by ear: the corpus's word alone is near
+    ],
+)
+def test_a_misspelt_name_is_read_as_heard_first(
+    transfers_and_periods: SearchEngine, typed: str, alongside: str, not_alongside: str | None
+) -> None:
+    info = transfers_and_periods.search(typed, k=1).query
+    assert info.rewritten == typed and alongside in info.expansions and not_alongside not in info.expansions
+
+
+@pytest.mark.parametrize(
     ("typed", "alongside"),
     [
         ("как связаться с Подддержкй", "поддержка"),  # two slips in a long name: a letter doubled, a neighbour
@@ -353,6 +369,9 @@ def test_the_first_two_letters_swapped_keep_the_first_letter(rewriting, engine: 
         ("хлеб у Пекарн", "пекарня"),  # one slip in the ending (a letter left out)
         ("работает ли Ытудия", "студия"),  # one slip on the first letter (a neighbouring key)
         ("хлеб у Пекарну", None),  # an edit in the ending no slip makes: a name in another case, left alone
+        # a dictionary word (кашка) no document uses, one misspelling by ear («о» heard as «а») from theirs
+        ("когда Кашка дома", "кошка"),
+        ("когда работает Гараж", None),  # well typed: the corpus's own word
     ],
 )
 def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a_slip(
