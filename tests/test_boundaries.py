@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search import SearchEngine
+from search import Document, SearchEngine
 
 
 @pytest.mark.parametrize(
@@ -274,3 +274,36 @@ def test_a_preposition_run_onto_a_word_is_weighed_against_a_correction_in_the_qu
 ) -> None:
     rewritten, _ = rewriting(opinions, typed)
     assert rewritten == meant
+
+
+@pytest.fixture(scope="module")
+def ctenophores() -> SearchEngine:
+    """Documents with «гребневик», «образовалось», and the words their misspellings split into («гребни», «век»;
+    «образовал», «лос»)."""
+    documents = {
+        "ctenophore": ("Гребневик", "Гребневик живет в море и ест планктон."),
+        "combs": ("Гребни", "Гребни у птиц растут весь век."),
+        "valley": ("Долина", "Ущелье образовалось за миллион лет."),
+        "moose": ("Лось", "Лес образовал лос, сказал охотник."),
+        "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+    }
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # two misspellings by ear from a word of the corpus (two vowels heard wrong; a letter doubled and «ь» left
+        # out): spelling reads the word, not two words of the corpus it splits into
+        ("где живет гребнивек", "где живет гребневик"),
+        ("как образоваллос ущелье", "как образовалось ущелье"),
+        # a space lost between two words of the corpus, no word near by ear: put back
+        ("растутвесь век", "растут весь век"),
+    ],
+)
+def test_a_word_two_misspellings_by_ear_from_the_corpus_s_is_not_split(
+    rewriting, ctenophores: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(ctenophores, typed)[0] == meant
