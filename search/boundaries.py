@@ -51,9 +51,9 @@ _SPLIT_LETTERS = frozenset("вскуоиа")
 # The one-letter prepositions that may be run on after a word: no word's ending («Пейтону», «Брукхейвена»).
 _RUN_ON_LETTERS = frozenset("вск")
 # The function words that split off a word run onto them: prepositions, conjunctions, particles, pronominal adverbs
-# and adjectives («какие», «все»), and pronouns of three letters or more («ктоявляется», «мнезаблокировали»,
-# «ведутсебя»); no shorter pronoun: «вы» before «светилось» is the verb's prefix.
-_JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF"})
+# and adjectives, full and short («какие», «все», «какова»: «Каковабыла»), and pronouns of three letters or more
+# («ктоявляется», «мнезаблокировали», «ведутсебя»); no shorter pronoun: «вы» before «светилось» is the verb's prefix.
+_JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF", "ADJS"})
 PRONOUN_MIN_LETTERS = 3
 
 
@@ -441,8 +441,8 @@ class WordBoundaries:
             return None
         if not all(self.vocabulary.known(part) for part in split):
             return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
-        if self._run_on(*split) and self._in_corpus(corrected):
-            return None  # «заказот» is «заказать» misspelt as often as «заказ от»
+        if self._run_on(*split) and self._in_corpus(corrected) and corrected != split[0]:
+            return None  # «заказот» is «заказать» misspelt as often as «заказ от»; «Европуна» is «Европу на»
         return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
 
     def _split_beside(self, word: str, corrected: str) -> tuple[str, str] | None:
@@ -450,11 +450,16 @@ class WordBoundaries:
         documents never use, and only as a function word beside a word the corpus writes so («начасах» is «на
         часах», not «началах»; «поссылке» «по ссылке», not «посылке»). A correction the corpus uses, or a function
         word, wins («помнению», «ккакие», «началос» are left to spelling) unless it is the word typed with a
-        preposition run on after it («видеов»: видео в)."""
+        preposition run on after it («видеов»: видео в), or another form of that word («Бронкосза»: Бронкос за, not
+        «Бронкоса»; a correction of another lemma wins: «Скольво» is «сколько», not «сколь во»)."""
         if self._in_corpus(corrected) or self.vocabulary.morph.is_function_word(corrected):
             tail = word[len(corrected) :]
             if word.startswith(corrected) and corrected in self.vocabulary.counts and self._run_on(corrected, tail):
                 return corrected, tail
+            # Another form of it: a run-on preposition is one or two letters, so only the last two cuts are read.
+            for first, tail in ((word[:-1], word[-1:]), (word[:-2], word[-2:])):
+                if first in self.vocabulary.counts and self._run_on(first, tail) and self._same_lemma(first, corrected):
+                    return first, tail
             return None
         if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
             return None
@@ -462,6 +467,10 @@ class WordBoundaries:
         if split is None or not any(self._beside_a_function_word(*pair) for pair in (split, split[::-1])):
             return None  # «у быти», «открыла с», «рас решены» are no likelier than «убыти», «открылась» misspelt
         return split
+
+    def _same_lemma(self, word: str, other: str) -> bool:
+        morph = self.vocabulary.morph
+        return morph.lemma(word).lemma == morph.lemma(other).lemma
 
     def _beside_a_function_word(self, function: str, other: str) -> bool:
         """A function word of two letters or more beside a known word of the corpus (or a form of its lemma)."""

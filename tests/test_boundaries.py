@@ -307,3 +307,37 @@ def test_a_word_two_misspellings_by_ear_from_the_corpus_s_is_not_split(
     rewriting, ctenophores: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(ctenophores, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def broncos() -> SearchEngine:
+    """A team, a continent and a valley: names the corpus writes so, each a word a preposition may run onto."""
+    documents = {
+        "team": ("Бронкос", "Бронкос набрали десять очков за последние три минуты игры."),
+        "plague": ("Чума", "Чума опустошала Европу на протяжении трех лет."),
+        "population": ("Население", "Какова была численность населения города в прошлом веке?"),
+        "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+    }
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a name run onto a preposition: split after the name as the corpus writes it, though spelling reads the
+        # whole one or two edits away (a letter left out: «Бронкоса»; the preposition cut off: «Европу»)
+        ("сколько очков набрали Бронкосза последние минуты", "сколько очков набрали Бронкос за последние минуты"),
+        ("чума опустошала Европуна протяжении лет", "чума опустошала Европу на протяжении лет"),
+        # a question word that is a short pronominal adjective run onto the next word
+        ("Каковабыла численность населения", "какова была численность населения"),
+        # well typed: left alone
+        ("сколько очков набрали Бронкоса", "сколько очков набрали Бронкоса"),
+        ("какова была численность населения", "какова была численность населения"),
+    ],
+)
+def test_a_name_or_a_question_word_run_onto_the_next_word_comes_apart(
+    rewriting, broncos: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(broncos, typed)[0] == meant
