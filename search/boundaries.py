@@ -110,7 +110,12 @@ class WordBoundaries:
                     replace(index, squeezed)
         for index in range(0, len(parts) - 2, 2):
             first, second = word(index), word(index + 2)
-            if not first or not second or first in kept or second in kept or second in names or parts[index + 1] != " ":
+            if not first or not second or first in kept or second in kept or parts[index + 1] != " ":
+                continue
+            if second in names and not (first in names and first + second in self.vocabulary.counts):
+                # Two names side by side, unless the corpus writes them as one word: a word in capitals with a stray
+                # space, each half a name to the query («МГ ЭИК», «СА ЙТЕ»). Spaces lemma recovery (seeds 0–2) XQuAD
+                # 0.9507 → 0.9521, RUTUBE 0.8827 → 0.8854; every other cell unchanged.
                 continue
             if cores[index][2] or cores[index + 2][0]:  # type: ignore[index]
                 continue  # punctuation between them: two words on purpose

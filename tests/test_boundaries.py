@@ -317,10 +317,29 @@ def broncos() -> SearchEngine:
         "plague": ("Чума", "Чума опустошала Европу на протяжении трех лет."),
         "population": ("Население", "Какова была численность населения города в прошлом веке?"),
         "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+        "panel": ("МГЭИК", "МГЭИК опубликовала доклад о климате."),
     }
     return SearchEngine.build(
         [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a word in capitals (each half a name to the query: «ЭИК») with a stray space inside: joined into the
+        # corpus's word
+        ("какой доклад опубликовала МГ ЭИК", "какой доклад опубликовала МГЭИК"),
+        ("СКОЛЬКО ИДЕТ ДОС ТАВКА", "СКОЛЬКО ИДЕТ ДОСТАВКА"),
+        # two names side by side the corpus does not write as one word: left apart
+        ("доклад МГЭИК Европу", "доклад МГЭИК Европу"),
+        ("когда Бронкос Европу", "когда Бронкос Европу"),
+    ],
+)
+def test_a_name_with_a_stray_space_inside_is_joined_into_the_corpus_s_word(
+    rewriting, broncos: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(broncos, typed)[0] == meant
 
 
 @pytest.mark.parametrize(
