@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search import SearchEngine
+from search import Document, SearchEngine
 
 
 @pytest.mark.parametrize(
@@ -274,3 +274,89 @@ def test_a_preposition_run_onto_a_word_is_weighed_against_a_correction_in_the_qu
 ) -> None:
     rewritten, _ = rewriting(opinions, typed)
     assert rewritten == meant
+
+
+@pytest.fixture(scope="module")
+def ctenophores() -> SearchEngine:
+    """Documents with «гребневик», «образовалось», and the words their misspellings split into («гребни», «век»;
+    «образовал», «лос»)."""
+    documents = {
+        "ctenophore": ("Гребневик", "Гребневик живет в море и ест планктон."),
+        "combs": ("Гребни", "Гребни у птиц растут весь век."),
+        "valley": ("Долина", "Ущелье образовалось за миллион лет."),
+        "moose": ("Лось", "Лес образовал лос, сказал охотник."),
+        "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+    }
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # two misspellings by ear from a word of the corpus (two vowels heard wrong; a letter doubled and «ь» left
+        # out): spelling reads the word, not two words of the corpus it splits into
+        ("где живет гребнивек", "где живет гребневик"),
+        ("как образоваллос ущелье", "как образовалось ущелье"),
+        # a space lost between two words of the corpus, no word near by ear: put back
+        ("растутвесь век", "растут весь век"),
+    ],
+)
+def test_a_word_two_misspellings_by_ear_from_the_corpus_s_is_not_split(
+    rewriting, ctenophores: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(ctenophores, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def broncos() -> SearchEngine:
+    """A team, a continent and a valley: names the corpus writes so, each a word a preposition may run onto."""
+    documents = {
+        "team": ("Бронкос", "Бронкос набрали десять очков за последние три минуты игры."),
+        "plague": ("Чума", "Чума опустошала Европу на протяжении трех лет."),
+        "population": ("Население", "Какова была численность населения города в прошлом веке?"),
+        "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+        "panel": ("МГЭИК", "МГЭИК опубликовала доклад о климате."),
+    }
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a word in capitals (each half a name to the query: «ЭИК») with a stray space inside: joined into the
+        # corpus's word
+        ("какой доклад опубликовала МГ ЭИК", "какой доклад опубликовала МГЭИК"),
+        ("СКОЛЬКО ИДЕТ ДОС ТАВКА", "СКОЛЬКО ИДЕТ ДОСТАВКА"),
+        # two names side by side the corpus does not write as one word: left apart
+        ("доклад МГЭИК Европу", "доклад МГЭИК Европу"),
+        ("когда Бронкос Европу", "когда Бронкос Европу"),
+    ],
+)
+def test_a_name_with_a_stray_space_inside_is_joined_into_the_corpus_s_word(
+    rewriting, broncos: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(broncos, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a name run onto a preposition: split after the name as the corpus writes it, though spelling reads the
+        # whole one or two edits away (a letter left out: «Бронкоса»; the preposition cut off: «Европу»)
+        ("сколько очков набрали Бронкосза последние минуты", "сколько очков набрали Бронкос за последние минуты"),
+        ("чума опустошала Европуна протяжении лет", "чума опустошала Европу на протяжении лет"),
+        # a question word that is a short pronominal adjective run onto the next word
+        ("Каковабыла численность населения", "какова была численность населения"),
+        # well typed: left alone
+        ("сколько очков набрали Бронкоса", "сколько очков набрали Бронкоса"),
+        ("какова была численность населения", "какова была численность населения"),
+    ],
+)
+def test_a_name_or_a_question_word_run_onto_the_next_word_comes_apart(
+    rewriting, broncos: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(broncos, typed)[0] == meant

@@ -227,6 +227,59 @@ def test_a_typo_s_correction_is_weighed_in_the_query_s_context(
     assert rewritten == meant and {step for step, _, _ in corrections} == {"spelling"}
 
 
+@pytest.fixture(scope="module")
+def transfers_and_periods() -> SearchEngine:
+    """A transfer, a warranty period, a phone, an ambassador: «переод» is «перевод» with a letter left out and
+    «период» with an unstressed vowel as heard; «послол» is «посол» with a letter too many and «послал» as heard."""
+    texts = {
+        "transfer": ("Перевод", "Перевод денег на карту занимает один день."),
+        "warranty": ("Гарантия", "Гарантийный период на товар длится год."),
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно."),
+        "embassy": ("Посольство", "Посол вручил грамоты президенту."),
+        "parcel": ("Посылка", "Магазин послал посылку покупателю."),
+    }
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in texts.items()]
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a slip of the finger and a misspelling by ear as near, either word the corpus's: the passage that then
+        # covers more of the query decides, though none covers all of it (no passage has «телефона» beside it)
+        ("какой гарантийный переод у телефона", "какой гарантийный период у телефона"),
+        ("кто послол посылку по телефону", "кто послал посылку по телефону"),
+        # ... and keeps the slip of the finger where that covers more
+        ("переод денег на карту по телефону", "перевод денег на карту по телефону"),
+        ("кто послол грамоты по телефону", "кто посол грамоты по телефону"),
+        # well typed: left alone
+        ("гарантийный период у телефона", "гарантийный период у телефона"),
+    ],
+)
+def test_a_slip_of_the_finger_and_a_misspelling_by_ear_as_near_are_weighed_in_context(
+    transfers_and_periods: SearchEngine, typed: str, meant: str
+) -> None:
+    by_hand, _ = _rewriters(transfers_and_periods)  # the hand order and the context, no fitted channel
+    assert by_hand.rewrite(typed).text == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "alongside", "not_alongside"),
+    [
+        # a name is written as heard: a misspelling by ear onto the corpus's word comes before a slip of the finger
+        # as near onto another («Переод»: «период», «е» for «и», not «перевод» with a letter left out)
+        ("что за Переод у телефона", "период", "перевод"),
+        ("что за Пириод у телефона", "период", None),  # two misspellings by ear: the corpus's word alone is near
+    ],
+)
+def test_a_misspelt_name_is_read_as_heard_first(
+    transfers_and_periods: SearchEngine, typed: str, alongside: str, not_alongside: str | None
+) -> None:
+    info = transfers_and_periods.search(typed, k=1).query
+    assert info.rewritten == typed and alongside in info.expansions and not_alongside not in info.expansions
+
+
 @pytest.mark.parametrize(
     ("typed", "alongside"),
     [
@@ -316,6 +369,9 @@ def test_the_first_two_letters_swapped_keep_the_first_letter(rewriting, engine: 
         ("хлеб у Пекарн", "пекарня"),  # one slip in the ending (a letter left out)
         ("работает ли Ытудия", "студия"),  # one slip on the first letter (a neighbouring key)
         ("хлеб у Пекарну", None),  # an edit in the ending no slip makes: a name in another case, left alone
+        # a dictionary word (кашка) no document uses, one misspelling by ear («о» heard as «а») from theirs
+        ("когда Кашка дома", "кошка"),
+        ("когда работает Гараж", None),  # well typed: the corpus's own word
     ],
 )
 def test_a_capitalised_word_is_searched_alongside_its_corpus_spelling_only_for_a_slip(
