@@ -16,7 +16,7 @@ import itertools
 import re
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import ClassVar, NamedTuple
 
@@ -1033,20 +1033,21 @@ class Pipeline:
 
 def _frozen(fields: dict[str, object]) -> dict[str, object]:
     """The ranking stages' output made read-only: shared by every search of the same reading."""
-    for value in fields.values():
-        arrays = value.values() if isinstance(value, Mapping) else [value]
-        for array in arrays:
-            for part in array if isinstance(array, tuple) else (array,):
-                if isinstance(part, np.ndarray):
-                    part.setflags(write=False)
+    for array in _arrays(fields):
+        array.setflags(write=False)
     return fields
 
 
 def _ranking_bytes(fields: dict[str, object]) -> int:
     """A kept ranking's weight: its arrays' bytes, and a kilobyte for the rest."""
-    total = 1024
+    return 1024 + sum(array.nbytes for array in _arrays(fields))
+
+
+def _arrays(fields: dict[str, object]) -> Iterator[np.ndarray]:
+    """Every array of the ranking stages' output: ``order`` and ``scores``, the (indices, scores) pairs of
+    ``ranked`` and ``fused``."""
     for value in fields.values():
-        for array in value.values() if isinstance(value, Mapping) else [value]:
-            for part in array if isinstance(array, tuple) else (array,):
-                total += part.nbytes if isinstance(part, np.ndarray) else 0
-    return total
+        for item in value.values() if isinstance(value, Mapping) else (value,):
+            for part in item if isinstance(item, tuple) else (item,):
+                if isinstance(part, np.ndarray):
+                    yield part

@@ -276,6 +276,13 @@ def test_a_preposition_run_onto_a_word_is_weighed_against_a_correction_in_the_qu
     assert rewritten == meant
 
 
+def _built(documents: dict[str, tuple[str, str]]) -> SearchEngine:
+    """An engine over small documents, each ``id: (title, text)``."""
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
+    )
+
+
 @pytest.fixture(scope="module")
 def ctenophores() -> SearchEngine:
     """Documents with «гребневик», «образовалось», and the words their misspellings split into («гребни», «век»;
@@ -287,9 +294,7 @@ def ctenophores() -> SearchEngine:
         "moose": ("Лось", "Лес образовал лос, сказал охотник."),
         "delivery": ("Доставка", "Доставка курьером занимает три дня."),
     }
-    return SearchEngine.build(
-        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
-    )
+    return _built(documents)
 
 
 @pytest.mark.parametrize(
@@ -319,9 +324,7 @@ def broncos() -> SearchEngine:
         "delivery": ("Доставка", "Доставка курьером занимает три дня."),
         "panel": ("МГЭИК", "МГЭИК опубликовала доклад о климате."),
     }
-    return SearchEngine.build(
-        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
-    )
+    return _built(documents)
 
 
 @pytest.mark.parametrize(
@@ -350,7 +353,7 @@ def test_a_name_with_a_stray_space_inside_is_joined_into_the_corpus_s_word(
         ("сколько очков набрали Бронкосза последние минуты", "сколько очков набрали Бронкос за последние минуты"),
         ("чума опустошала Европуна протяжении лет", "чума опустошала Европу на протяжении лет"),
         # a question word that is a short pronominal adjective run onto the next word
-        ("Каковабыла численность населения", "какова была численность населения"),
+        ("Каковабыла численность населения", "Какова была численность населения"),
         # well typed: left alone
         ("сколько очков набрали Бронкоса", "сколько очков набрали Бронкоса"),
         ("какова была численность населения", "какова была численность населения"),
