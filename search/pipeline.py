@@ -18,6 +18,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import MISSING, dataclass, field, fields, replace
+from functools import partial
 from typing import ClassVar, NamedTuple
 
 import numpy as np
@@ -171,6 +172,7 @@ PASSAGES_READ = 2048  # shown passages whose sentences, tokens and facts a proce
 # An index of up to this many passages (with readings stored at build) has them all read when the pipeline opens
 # (~0.2 ms each): a first pass of a hundred questions shows nearly every one of a small corpus's passages anyway.
 READ_AHEAD = 256
+ANSWERS_KEPT = 4096  # answer sentences of (query terms, passage) pairs a process keeps: the hits of recent queries
 # The stages whose output is a function of the understood query and the request's ranking alone (not of the words
 # as typed): what one reading of a query gets, whichever way it was typed.
 RANKING_STAGES = ("retrieve", "fuse", "rerank")
@@ -678,6 +680,9 @@ class Annotate(Stage):
         self.conflict_depth = index.config.conflict_depth
         self._facts_cache: Recent[list[Fact]] = Recent(PASSAGES_READ)
         self._terms_read: Recent[frozenset[str]] = Recent(PASSAGES_READ)
+        # Each shown passage's answer sentence for the query's weighted terms and kinds asked: a reading of a question
+        # typed another way shows the same passages for the same terms (a pure function of the three).
+        self._answers: Recent[tuple[int, int]] = Recent(ANSWERS_KEPT)
         self.readings = readings if readings is not None else PassageReadings(analyzer, index=index)
         # After :meth:`read_ahead`, each passage with its reading and facts, by its index: one list item a hit
         # instead of the passage store's look-up and two memos' (~1 µs a hit, ten a query).
@@ -752,6 +757,7 @@ class Annotate(Stage):
                 breakdowns[index][name] = retriever_score(at + 1, values.item(at))
         weights = self.weights(query)
         answers = AnswerQuery(weights, asked)  # answer_span's query side, made once for every hit
+        asking = (tuple(weights.items()), asked)
         hits = []
         for position, (index, score) in enumerate(zip(order, search.scores[:k].tolist()), 1):
             passage, (tokens, sentences, units, where, bounds, terms), facts = self._passage(index)
@@ -759,7 +765,9 @@ class Annotate(Stage):
             found.sort()  # in the text's order
             spans = tuple([bounds[number] for number in found])
             matched = tuple(dict.fromkeys([terms[number] for number in found]))
-            answer = answers.span(sentences, tokens, passage.text, facts=facts, units=units)
+            answer = self._answers.get(
+                (asking, index), partial(answers.span, sentences, tokens, passage.text, facts=facts, units=units)
+            )
             hits.append((make_hit(passage, score, position, breakdowns[index], spans, matched, answer), facts))
         return hits
 

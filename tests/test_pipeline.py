@@ -234,7 +234,8 @@ def test_one_reading_of_a_question_is_ranked_once_however_it_was_typed(
     engine: SearchEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Typed right, in the wrong layout and transliterated, «как вернуть товар» is one reading: the ranking stages
-    run for the first alone, and each search answers exactly as a fresh engine answers it (the corrections its own)."""
+    run for the first alone (and each shown passage's answer sentence is found once), and each search answers
+    exactly as a fresh engine answers it (the corrections its own)."""
     from search.pipeline import Retrieve
 
     typings = ["как вернуть товар", "rfr dthyenm njdfh", "kak vernut tovar"]
@@ -250,9 +251,10 @@ def test_one_reading_of_a_question_is_ranked_once_however_it_was_typed(
     steps = [{c.step for c in r.query.corrections} - {"synonyms"} for r in found]
     assert steps == [set(), {"layout"}, {"transliteration"}]
     for results, expected in zip(found, alone):
-        assert [(h.passage.id, h.score, h.highlights) for h in results] == [
-            (h.passage.id, h.score, h.highlights) for h in expected
+        assert [(h.passage.id, h.score, h.highlights, h.answer_span) for h in results] == [
+            (h.passage.id, h.score, h.highlights, h.answer_span) for h in expected
         ]
+        assert results.short_answer == expected.short_answer
         assert (results.answered, results.confidence, results.query) == (
             expected.answered,
             expected.confidence,
