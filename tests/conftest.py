@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from benchmarks.page_load import start_server, stop_server
-from search import Analyzer, SearchEngine
+from search import Analyzer, Document, SearchEngine
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
@@ -50,6 +50,18 @@ def rewriting():  # type: ignore[no-untyped-def]
     """An engine's rewriting of a query: the text and each change but synonyms, as (step, original, replacement)
     (see ``_rewritten``); shared by the tests of the rewriting steps."""
     return _rewritten
+
+
+def _tiny_engine(documents: Mapping[str, tuple[str, str]]) -> SearchEngine:
+    return SearchEngine.build(
+        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_engine() -> Callable[[Mapping[str, tuple[str, str]]], SearchEngine]:
+    """An engine over a few small documents, each ``id: (title, text)``: the rewriting tests' own corpora."""
+    return _tiny_engine
 
 
 @pytest.fixture(scope="session")

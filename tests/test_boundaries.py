@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from search import Document, SearchEngine
+from search import SearchEngine
 
 
 @pytest.mark.parametrize(
@@ -276,15 +276,8 @@ def test_a_preposition_run_onto_a_word_is_weighed_against_a_correction_in_the_qu
     assert rewritten == meant
 
 
-def _built(documents: dict[str, tuple[str, str]]) -> SearchEngine:
-    """An engine over small documents, each ``id: (title, text)``."""
-    return SearchEngine.build(
-        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in documents.items()]
-    )
-
-
 @pytest.fixture(scope="module")
-def ctenophores() -> SearchEngine:
+def ctenophores(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
     """Documents with «гребневик», «образовалось», and the words their misspellings split into («гребни», «век»;
     «образовал», «лос»)."""
     documents = {
@@ -294,7 +287,7 @@ def ctenophores() -> SearchEngine:
         "moose": ("Лось", "Лес образовал лос, сказал охотник."),
         "delivery": ("Доставка", "Доставка курьером занимает три дня."),
     }
-    return _built(documents)
+    return tiny_engine(documents)
 
 
 @pytest.mark.parametrize(
@@ -315,7 +308,7 @@ def test_a_word_two_misspellings_by_ear_from_the_corpus_s_is_not_split(
 
 
 @pytest.fixture(scope="module")
-def broncos() -> SearchEngine:
+def broncos(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
     """A team, a continent and a valley: names the corpus writes so, each a word a preposition may run onto."""
     documents = {
         "team": ("Бронкос", "Бронкос набрали десять очков за последние три минуты игры."),
@@ -324,7 +317,7 @@ def broncos() -> SearchEngine:
         "delivery": ("Доставка", "Доставка курьером занимает три дня."),
         "panel": ("МГЭИК", "МГЭИК опубликовала доклад о климате."),
     }
-    return _built(documents)
+    return tiny_engine(documents)
 
 
 @pytest.mark.parametrize(

@@ -119,11 +119,9 @@ TINY_CORPUS = {
 
 
 @pytest.fixture(scope="module")
-def studio_and_cats() -> SearchEngine:
+def studio_and_cats(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
     """Five tiny documents, a studio's hours among them, and cats (where «кат» is a word of its own)."""
-    return SearchEngine.build(
-        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in TINY_CORPUS.items()]
-    )
+    return tiny_engine(TINY_CORPUS)
 
 
 @pytest.mark.parametrize(
@@ -228,7 +226,7 @@ def test_a_typo_s_correction_is_weighed_in_the_query_s_context(
 
 
 @pytest.fixture(scope="module")
-def transfers_and_periods() -> SearchEngine:
+def transfers_and_periods(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
     """A transfer, a warranty period, a phone, an ambassador: «переод» is «перевод» with a letter left out and
     «период» with an unstressed vowel as heard; «послол» is «посол» with a letter too many and «послал» as heard."""
     texts = {
@@ -238,9 +236,7 @@ def transfers_and_periods() -> SearchEngine:
         "embassy": ("Посольство", "Посол вручил грамоты президенту."),
         "parcel": ("Посылка", "Магазин послал посылку покупателю."),
     }
-    return SearchEngine.build(
-        [Document(id=key, title=title, path=f"{key}.txt", text=text) for key, (title, text) in texts.items()]
-    )
+    return tiny_engine(texts)
 
 
 @pytest.mark.parametrize(
