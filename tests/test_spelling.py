@@ -10,7 +10,7 @@ import pytest
 from search import Document, SearchEngine
 from search.query import QueryRewriter
 from search.rewrite import Rewrite
-from search.spelling import _first_two_swapped
+from search.spelling import _first_two_swapped, _one_letter_doubled
 
 
 @pytest.mark.parametrize(
@@ -462,6 +462,40 @@ def test_the_fitted_channel_picks_the_word_the_query_means(
 def test_the_fitted_channel_leaves_well_typed_queries_alone(engine: SearchEngine, query: str) -> None:
     _, fitted = _rewriters(engine)
     assert fitted.rewrite(query).text == query
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a key struck twice: the word without it stands against the rival a passage covers better
+        ("ккого нет в списке", "кого нет в списке"),  # not «какого»
+        ("ссколько стоит доставка", "сколько стоит доставка"),  # not «несколько»
+        ("наадо ли платить", "надо ли платить"),  # not «начало»
+        ("ппобил экран телефона", "побил экран телефона"),  # not «пробил»
+        # near-misses: a doubled letter whose pick is not the word without it, the channel still decides
+        ("как оплатть заказ картой", "как оплатить заказ картой"),
+    ],
+)
+def test_a_letter_doubled_comes_back_single_whatever_the_channel(engine: SearchEngine, typed: str, meant: str) -> None:
+    _, fitted = _rewriters(engine)
+    assert fitted.rewrite(typed).text == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "candidate", "doubled"),
+    [
+        ("гоода", "года", True),
+        ("ааким", "аким", True),  # the first letter
+        ("сепсисс", "сепсис", True),  # the last
+        ("рассчета", "расчета", True),
+        ("гооода", "года", False),  # twice
+        ("гоод", "город", False),  # a letter left out
+        ("оплатть", "оплат", False),
+        ("года", "год", False),
+    ],
+)
+def test_one_letter_doubled(typed: str, candidate: str, doubled: bool) -> None:
+    assert _one_letter_doubled(typed, candidate) is doubled
 
 
 def test_the_channel_reads_as_many_features_as_the_model_has(engine: SearchEngine) -> None:
