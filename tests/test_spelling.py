@@ -146,6 +146,36 @@ def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
+        # a real word one slip of the finger from the corpus's (a letter left out, a neighbouring key) in a query a
+        # passage covers over half of, corrected when a passage then covers all of it
+        (
+            "экономического роса недостаточно для прогресса в борьбе",
+            "экономического роста недостаточно для прогресса в борьбе",
+        ),
+        ("куда устраивал Тураби близких по духу студенток", "куда устраивал Тураби близких по духу студентов"),
+        # near-misses: no passage covers all of it with the corpus's word, the real word stays
+        ("экономического роса недостаточно кошкам", "экономического роса недостаточно кошкам"),
+        ("близких по духу студенток и кошек и собак", "близких по духу студенток и кошек и собак"),
+    ],
+)
+def test_a_real_word_one_slip_from_the_corpus_s_is_corrected_in_a_covered_query_when_a_passage_then_covers_all(
+    tiny_engine, monkeypatch: pytest.MonkeyPatch, typed: str, meant: str
+) -> None:
+    from search.spelling import SpellingStep
+
+    # the language using the corpus's word no more than the typed one (a tiny corpus's own frequencies say it does)
+    monkeypatch.setattr(SpellingStep, "_likelier", lambda self, candidate, word: False)
+    documents = {
+        "growth": ("Экономический рост", "Экономического роста недостаточно для прогресса в борьбе с бедностью."),
+        "students": ("Студенты", "Тураби устраивал близких по духу студентов в университет."),
+        "weather": ("Погода", "Утром на траве выпала холодная вода и туман."),
+    }
+    assert tiny_engine(documents).search(typed, k=1).query.rewritten == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
         # «мыть» and «мочь» share a first letter, not a stem: no aspect pair, so «моет» may be «может»
         ("моет ли поддержка вернуть деньги", "может ли поддержка вернуть деньги"),
         ("мажет ли курьер позвонить", "может ли курьер позвонить"),
