@@ -356,3 +356,32 @@ def test_a_name_or_a_question_word_run_onto_the_next_word_comes_apart(
     rewriting, broncos: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(broncos, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def clips(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «ролики» and «роли», «чужого» and «чужой»: a letter thrice squeezes into the second of each."""
+    documents = {
+        "clips": ("Ролики", "Ролики загружают в студии, роли выдают модераторам."),
+        "account": ("Чужой аккаунт", "Из чужого аккаунта выйти можно в настройках, чужой канал останется."),
+        "login": ("Вход", "Чтобы зайти в студию, нужен пароль."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a letter left out between two of the same and one doubled: spelling's word one edit away, not the squeeze
+        # two away («ролики» → «ролии» → «ролиии»)
+        ("где мои ролиии", "где мои ролики"),
+        ("выйти из чужооо аккаунта", "выйти из чужого аккаунта"),
+        # near-misses: a key held down squeezes as before, nothing nearer
+        ("как зайййти в студию", "как зайти в студию"),
+        ("кому выдают рооооли", "кому выдают роли"),
+    ],
+)
+def test_a_letter_thrice_is_read_by_spelling_when_its_word_is_nearer_than_the_squeeze(
+    rewriting, clips: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(clips, typed)[0] == meant

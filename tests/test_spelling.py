@@ -10,7 +10,7 @@ import pytest
 from search import Document, SearchEngine
 from search.query import QueryRewriter
 from search.rewrite import Rewrite
-from search.spelling import _first_two_swapped
+from search.spelling import _first_two_swapped, _one_letter_doubled
 
 
 @pytest.mark.parametrize(
@@ -141,6 +141,36 @@ def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query
     rewriting, studio_and_cats: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(studio_and_cats, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a real word one slip of the finger from the corpus's (a letter left out, a neighbouring key) in a query a
+        # passage covers over half of, corrected when a passage then covers all of it
+        (
+            "экономического роса недостаточно для прогресса в борьбе",
+            "экономического роста недостаточно для прогресса в борьбе",
+        ),
+        ("куда устраивал Тураби близких по духу студенток", "куда устраивал Тураби близких по духу студентов"),
+        # near-misses: no passage covers all of it with the corpus's word, the real word stays
+        ("экономического роса недостаточно кошкам", "экономического роса недостаточно кошкам"),
+        ("близких по духу студенток и кошек и собак", "близких по духу студенток и кошек и собак"),
+    ],
+)
+def test_a_real_word_one_slip_from_the_corpus_s_is_corrected_in_a_covered_query_when_a_passage_then_covers_all(
+    tiny_engine, monkeypatch: pytest.MonkeyPatch, typed: str, meant: str
+) -> None:
+    from search.spelling import SpellingStep
+
+    # the language using the corpus's word no more than the typed one (a tiny corpus's own frequencies say it does)
+    monkeypatch.setattr(SpellingStep, "_likelier", lambda self, candidate, word: False)
+    documents = {
+        "growth": ("Экономический рост", "Экономического роста недостаточно для прогресса в борьбе с бедностью."),
+        "students": ("Студенты", "Тураби устраивал близких по духу студентов в университет."),
+        "weather": ("Погода", "Утром на траве выпала холодная вода и туман."),
+    }
+    assert tiny_engine(documents).search(typed, k=1).query.rewritten == meant
 
 
 @pytest.mark.parametrize(
@@ -462,6 +492,40 @@ def test_the_fitted_channel_picks_the_word_the_query_means(
 def test_the_fitted_channel_leaves_well_typed_queries_alone(engine: SearchEngine, query: str) -> None:
     _, fitted = _rewriters(engine)
     assert fitted.rewrite(query).text == query
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a key struck twice: the word without it stands against the rival a passage covers better
+        ("ккого нет в списке", "кого нет в списке"),  # not «какого»
+        ("ссколько стоит доставка", "сколько стоит доставка"),  # not «несколько»
+        ("наадо ли платить", "надо ли платить"),  # not «начало»
+        ("ппобил экран телефона", "побил экран телефона"),  # not «пробил»
+        # near-misses: a doubled letter whose pick is not the word without it, the channel still decides
+        ("как оплатть заказ картой", "как оплатить заказ картой"),
+    ],
+)
+def test_a_letter_doubled_comes_back_single_whatever_the_channel(engine: SearchEngine, typed: str, meant: str) -> None:
+    _, fitted = _rewriters(engine)
+    assert fitted.rewrite(typed).text == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "candidate", "doubled"),
+    [
+        ("гоода", "года", True),
+        ("ааким", "аким", True),  # the first letter
+        ("сепсисс", "сепсис", True),  # the last
+        ("рассчета", "расчета", True),
+        ("гооода", "года", False),  # twice
+        ("гоод", "город", False),  # a letter left out
+        ("оплатть", "оплат", False),
+        ("года", "год", False),
+    ],
+)
+def test_one_letter_doubled(typed: str, candidate: str, doubled: bool) -> None:
+    assert _one_letter_doubled(typed, candidate) is doubled
 
 
 def test_the_channel_reads_as_many_features_as_the_model_has(engine: SearchEngine) -> None:
