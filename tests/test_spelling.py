@@ -260,6 +260,38 @@ def test_a_slip_of_the_finger_and_a_misspelling_by_ear_as_near_are_weighed_in_co
     assert by_hand.rewrite(typed).text == meant
 
 
+@pytest.fixture(scope="module")
+def returns_and_stators(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """«мажно» is «можно» as heard and «важно» a neighbouring key struck; «таторы» is «татары» as heard and
+    «статоры» with a letter left out."""
+    texts = {
+        "return": ("Возврат", "Важно вернуть товар в упаковке."),
+        "pay": ("Оплата", "Можно оплатить картой."),
+        "motor": ("Двигатель", "Статоры генератора греются летом."),
+        "people": ("Народы", "Татары живут в Казани."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a misspelling by ear stands against a neighbouring key struck whose passage covers more but not all
+        ("мажно вернуть товар по телефону", "можно вернуть товар по телефону"),
+        # ... but not against a letter left out, the commonest slip of the finger
+        ("таторы генератора по телефону", "статоры генератора по телефону"),
+        # ... nor against any slip that makes a passage cover the whole query
+        ("мажно вернуть товар", "важно вернуть товар"),
+        ("можно вернуть товар по телефону", "можно вернуть товар по телефону"),  # well typed: left alone
+    ],
+)
+def test_a_misspelling_by_ear_gives_way_in_context_only_to_a_letter_left_out(
+    returns_and_stators: SearchEngine, typed: str, meant: str
+) -> None:
+    by_hand, _ = _rewriters(returns_and_stators)  # the hand order and the context, no fitted channel
+    assert by_hand.rewrite(typed).text == meant
+
+
 @pytest.mark.parametrize(
     ("typed", "alongside", "not_alongside"),
     [
