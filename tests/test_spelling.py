@@ -234,6 +234,35 @@ def test_an_unknown_word_of_a_guessed_corpus_lemma_is_read_as_heard(
     assert rewriting(articles_and_persons, typed)[0] == meant
 
 
+@pytest.fixture(scope="module")
+def things(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """The corpus writes «весь» and «помочь» as they are and «вещь», «помощь» only in other forms."""
+    texts = {
+        "order": ("Заказ", "Весь заказ приедет завтра, курьер может помочь с подъемом."),
+        "return": ("Возврат", "Вещи можно вернуть в течение недели, с помощью поддержки."),
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно."),
+        "card": ("Карта", "Картой можно оплатить покупку."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # «сч» written for «щ» is one misspelling by ear, before the corpus's own word with a letter too many
+        ("весчь", "вещь"),
+        ("помосчь", "помощь"),
+        ("щитать", "считать"),
+        ("весь", None),  # well typed: left alone
+    ],
+)
+def test_sch_heard_for_shch_comes_before_a_corpus_word_with_a_letter_too_many(
+    things: SearchEngine, typed: str, meant: str | None
+) -> None:
+    by_hand, _ = _rewriters(things)
+    assert by_hand.steps[-1].correct(typed) == meant  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
