@@ -263,6 +263,33 @@ def test_sch_heard_for_shch_comes_before_a_corpus_word_with_a_letter_too_many(
     assert by_hand.steps[-1].correct(typed) == meant  # type: ignore[attr-defined]
 
 
+@pytest.fixture(scope="module")
+def applications(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """The corpus writes «оформила» and «оформится», not «оформилась»."""
+    texts = {
+        "seller": ("Продавец", "Продавец оформила возврат за день."),
+        "request": ("Заявка", "Заявка оформится за день."),
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно."),
+        "card": ("Карта", "Картой можно оплатить покупку."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a final «ь» left out as heard (or by a finger) ranks before the corpus's own word a letter too many makes
+        ("оформилас", "оформилась"),
+        ("оформила", None),  # well typed: left alone
+    ],
+)
+def test_a_soft_sign_left_out_comes_before_a_corpus_word_with_a_letter_too_many(
+    applications: SearchEngine, typed: str, meant: str | None
+) -> None:
+    by_hand, _ = _rewriters(applications)
+    assert by_hand.steps[-1].correct(typed) == meant  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
