@@ -208,6 +208,118 @@ def test_a_soft_sign_heard_wrong_onto_a_form_of_a_corpus_lemma_is_corrected(
     assert rewriting(engine, typed)[0] == meant
 
 
+@pytest.fixture(scope="module")
+def reviews_and_dates(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """«дат» is a form of the corpus's «дата» and «дать» with its final «ь» left out, 30 times likelier in the
+    language; the corpus is long enough (the phone's page) that its own uses of «дать» count for no more."""
+    texts = {
+        "review": ("Отзыв", "Чтобы дать отзыв о товаре, откройте заказ."),
+        "dates": ("Даты", "Даты доставки видны в заказе."),
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно. " * 400),
+        "card": ("Карта", "Картой можно оплатить покупку."),
+        "parcel": ("Посылка", "Магазин послал посылку покупателю."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a final «ь» left out as heard: the corpus's word ten times likelier, and a passage then covers the query
+        ("как дат отзыв о товаре", "как дать отзыв о товаре"),
+        # must stay: the real word's passage covers the query already
+        ("список дат доставки", "список дат доставки"),
+    ],
+)
+def test_a_final_soft_sign_left_out_onto_a_likelier_corpus_word_is_corrected(
+    rewriting, reviews_and_dates: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(reviews_and_dates, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def articles_and_persons(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """«статя» is no word, but the parser guesses it a form of «стать», a lemma of the corpus, which has «статья»."""
+    texts = {
+        "article": ("Статья", "Статья о доставке опубликована в справке."),
+        "person": ("Физлицо", "Физлицо может подключить монетизацию."),
+        "partner": ("Партнер", "Курьер может стать партнером."),
+        "card": ("Карта", "Картой можно оплатить покупку."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # an unknown word of a lemma the corpus uses, as the parser guesses, is a corpus word one slip by ear away
+        ("где статя о доставке", "где статья о доставке"),
+        # must stay: the corpus word one slip by ear away is a form of the lemma guessed, searched already
+        ("как физлица подключают монетизацию", "как физлица подключают монетизацию"),
+    ],
+)
+def test_an_unknown_word_of_a_guessed_corpus_lemma_is_read_as_heard(
+    rewriting, articles_and_persons: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(articles_and_persons, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def things(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """The corpus writes «весь» and «помочь» as they are and «вещь», «помощь» only in other forms."""
+    texts = {
+        "order": ("Заказ", "Весь заказ приедет завтра, курьер может помочь с подъемом."),
+        "return": ("Возврат", "Вещи можно вернуть в течение недели, с помощью поддержки."),
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно."),
+        "card": ("Карта", "Картой можно оплатить покупку."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # «сч» written for «щ» is one misspelling by ear, before the corpus's own word with a letter too many
+        ("весчь", "вещь"),
+        ("помосчь", "помощь"),
+        ("щитать", "считать"),
+        ("весь", None),  # well typed: left alone
+    ],
+)
+def test_sch_heard_for_shch_comes_before_a_corpus_word_with_a_letter_too_many(
+    things: SearchEngine, typed: str, meant: str | None
+) -> None:
+    by_hand, _ = _rewriters(things)
+    assert by_hand.steps[-1].correct(typed) == meant  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def applications(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """The corpus writes «оформила» and «оформится», not «оформилась»."""
+    texts = {
+        "seller": ("Продавец", "Продавец оформила возврат за день."),
+        "request": ("Заявка", "Заявка оформится за день."),
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно."),
+        "card": ("Карта", "Картой можно оплатить покупку."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a final «ь» left out as heard (or by a finger) ranks before the corpus's own word a letter too many makes
+        ("оформилас", "оформилась"),
+        ("оформила", None),  # well typed: left alone
+    ],
+)
+def test_a_soft_sign_left_out_comes_before_a_corpus_word_with_a_letter_too_many(
+    applications: SearchEngine, typed: str, meant: str | None
+) -> None:
+    by_hand, _ = _rewriters(applications)
+    assert by_hand.steps[-1].correct(typed) == meant  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
@@ -287,6 +399,38 @@ def test_a_slip_of_the_finger_and_a_misspelling_by_ear_as_near_are_weighed_in_co
     transfers_and_periods: SearchEngine, typed: str, meant: str
 ) -> None:
     by_hand, _ = _rewriters(transfers_and_periods)  # the hand order and the context, no fitted channel
+    assert by_hand.rewrite(typed).text == meant
+
+
+@pytest.fixture(scope="module")
+def returns_and_stators(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """«мажно» is «можно» as heard and «важно» a neighbouring key struck; «таторы» is «татары» as heard and
+    «статоры» with a letter left out."""
+    texts = {
+        "return": ("Возврат", "Важно вернуть товар в упаковке."),
+        "pay": ("Оплата", "Можно оплатить картой."),
+        "motor": ("Двигатель", "Статоры генератора греются летом."),
+        "people": ("Народы", "Татары живут в Казани."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a misspelling by ear stands against a neighbouring key struck whose passage covers more but not all
+        ("мажно вернуть товар по телефону", "можно вернуть товар по телефону"),
+        # ... but not against a letter left out, the commonest slip of the finger
+        ("таторы генератора по телефону", "статоры генератора по телефону"),
+        # ... nor against any slip that makes a passage cover the whole query
+        ("мажно вернуть товар", "важно вернуть товар"),
+        ("можно вернуть товар по телефону", "можно вернуть товар по телефону"),  # well typed: left alone
+    ],
+)
+def test_a_misspelling_by_ear_gives_way_in_context_only_to_a_letter_left_out(
+    returns_and_stators: SearchEngine, typed: str, meant: str
+) -> None:
+    by_hand, _ = _rewriters(returns_and_stators)  # the hand order and the context, no fitted channel
     assert by_hand.rewrite(typed).text == meant
 
 
