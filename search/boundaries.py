@@ -40,7 +40,9 @@ _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
 _SPELT_OUT = re.compile(r"(?<![\w-])[а-яё](?: [а-яё]){2,}(?![\w-])", re.IGNORECASE)
 # A Russian word and a number or a Latin word with the space between them lost: «в2015», «такоеDECnet», «2015году».
 _SCRIPTS_RUN_TOGETHER = re.compile(
-    r"(?<![\w.@-])(?:([а-яё]+)([0-9]+|[a-z][a-z0-9]*)|([0-9]+|[a-z][a-z0-9]*)([а-яё]{2,}))(?![\w@-])", re.IGNORECASE
+    r"(?<![\w.@-])(?:([а-яё]+)([0-9]+(?:-[а-яё]{1,2})?|[a-z][a-z0-9]*(?:-[a-z0-9]+)*)|([0-9]+|[a-z][a-z0-9]*)([а-яё]+))"
+    r"(?![\w@-])",
+    re.IGNORECASE,
 )
 # A Cyrillic word with a space, not a hyphen, on either side: a half of a word a stray space cut (``join_in_context``).
 _LONE_WORD = re.compile(r"(?<![\w-])[а-яё]+(?![\w-])", re.IGNORECASE)
@@ -210,17 +212,28 @@ class WordBoundaries:
         a one-letter preposition (a name may end in a number: «Интернет2»), after one a word of three letters."""
         whole = match.group()
         russian = match.group(1) or match.group(4)
-        if normalize(whole) in self.vocabulary.counts or not self.vocabulary.known(normalize(russian)):
+        word = normalize(russian)
+        if normalize(whole) in self.vocabulary.counts:
             return whole
-        if len(russian) < 2 and not self.vocabulary.morph.is_function_word(normalize(russian)):
+        if not self.vocabulary.known(word) and (not match.group(1) or len(word) < 4 or self.correct(word) is None):
+            return whole  # «значек18+»: a misspelt word before a number is a word too, spelling reads it next
+        if len(russian) < 2 and word not in _SPLIT_LETTERS:
             return whole
-        if match.group(1) and match.group(2)[0].isdigit() and normalize(russian) not in _SPLIT_LETTERS:
-            return whole  # «Интернет2», «от1996» as typed: a one-letter preposition is surely no name's part
-        if len(russian) < 3 and not match.group(1):
-            return whole  # «2015г», «5G»: a unit or an abbreviation after a number
+        if match.group(2) and match.group(2)[0].isdigit() and not self._before_a_number(word, match.group(2)):
+            return whole  # «Интернет2» as typed: a name may end in a number
+        if len(russian) < 3 and not match.group(1) and (match.group(3)[0].isdigit() or word not in _SPLIT_LETTERS):
+            return whole  # «2015г», «5G»: a unit or an abbreviation after a number; «ABCв» is «ABC в»
         apart = f"{match.group(1)} {match.group(2)}" if match.group(1) else f"{match.group(3)} {match.group(4)}"
         corrections.append(Correction(SPELLING, whole, apart))
         return apart
+
+    def _before_a_number(self, word: str, number: str) -> bool:
+        """Whether a Russian word run onto a number is a word of its own: a preposition or another function word
+        («в2015», «до2000»), or a word of three letters or more before a number of two digits or more («было38»,
+        «сезоне2015», «добавочный76077»); a name may end in one digit («Интернет2»)."""
+        if word in _SPLIT_LETTERS or self.vocabulary.morph.is_function_word(word):
+            return True
+        return len(word) >= 3 and len(number.split("-")[0]) >= 2
 
     def _spelt_out(self, letters: str, corrections: list[Correction]) -> str:
         """The word a run of single letters spells: a known word (a preposition before or after it kept apart), or
