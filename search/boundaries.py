@@ -44,6 +44,10 @@ _SCRIPTS_RUN_TOGETHER = re.compile(
     r"(?![\w@-])",
     re.IGNORECASE,
 )
+# A word with a capital inside, after a small letter of its script («графМелфи», «пределамиРФ», «GoldmanSachs») or
+# after two capitals the small letters follow («ЕСзащищали»): where two words run together may show (``_cases_apart``).
+_CASE_TURN = re.compile(r"(?<=[а-яё])(?=[А-ЯЁ])|(?<=[a-z])(?=[A-Z])|(?<=[А-ЯЁ]{2})(?=[а-яё])")
+_CASED_WORD = re.compile(r"(?<![\w.@/-])[^\W\d_]+(?:-[^\W\d_]+)*[0-9]*(?![\w@/-]|\.\w)")
 # A Cyrillic word with a space, not a hyphen, on either side: a half of a word a stray space cut (``join_in_context``).
 _LONE_WORD = re.compile(r"(?<![\w-])[а-яё]+(?![\w-])", re.IGNORECASE)
 # An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
@@ -88,6 +92,7 @@ class WordBoundaries:
         corrections: list[Correction] = []
         text = _SPELT_OUT.sub(lambda match: self._spelt_out(match.group(), corrections), text)
         text = _SCRIPTS_RUN_TOGETHER.sub(lambda match: self._scripts_apart(match, corrections), text)
+        text = _CASED_WORD.sub(lambda match: self._cases_apart(match.group(), corrections), text)
         names = _names(text)
         parts = re.split(r"(\s+)", text)
         cores = [_SENTENCE_EDGES.match(part).groups() if part and not part.isspace() else None for part in parts]
@@ -226,6 +231,52 @@ class WordBoundaries:
         apart = f"{match.group(1)} {match.group(2)}" if match.group(1) else f"{match.group(3)} {match.group(4)}"
         corrections.append(Correction(SPELLING, whole, apart))
         return apart
+
+    def _cases_apart(self, typed: str, corrections: list[Correction]) -> str:
+        """Two words run together where the letters' case turns inside a word: after a known word, a function word
+        or a preposition of one letter, a name or an abbreviation («графМелфи», «пределамиРФ», «вЕС»); an
+        abbreviation before a known word («ЕСзащищали», «ЕСи»); two names the corpus writes apart («GoldmanSachs»,
+        «ШэняКуа»). A word the corpus writes so stays («YouTube»), and so does a name with a capital inside whose
+        parts are no words of the corpus («МакДональдс», «iPhone», «ренТВ»)."""
+        if normalize(typed) in self.vocabulary.counts or not _CASE_TURN.search(typed):
+            return typed
+        parts, start = [], 0
+        for turn in _CASE_TURN.finditer(typed):
+            head, tail = typed[start : turn.start()], typed[turn.start() :]
+            if self._case_turns_apart(head.rsplit("-", 1)[-1], re.split(r"[-0-9]", tail, maxsplit=1)[0]):
+                parts.append(head)
+                start = turn.start()
+        if not parts:
+            return typed
+        apart = " ".join([*parts, typed[start:]])
+        corrections.append(Correction(SPELLING, typed, apart))
+        return apart
+
+    def _case_turns_apart(self, head: str, tail: str) -> bool:
+        """Whether a word ends at ``head``'s end, the case of the letters turning there (see ``_cases_apart``)."""
+        first, second = normalize(head), normalize(tail)
+        if not first or len(second) < (1 if head.isupper() else 2) or self._word_of_a_pair(first[-1] + second):
+            return False  # a capital struck twice, or one letter of a word in capitals: «ИИталии», «ССкажите»
+        counts, morph = self.vocabulary.counts, self.vocabulary.morph
+        if head[-1].islower() and tail[0].isupper():
+            if head[0].isupper() and (len(head) == 1 or head[1:].islower()):
+                if first in counts and second in counts:
+                    return True  # two names, each the corpus's («GoldmanSachs», «ШэняКуа»)
+            if len(first) == 1:
+                # «вЕС», not «кАтом» («актом»: the first two letters swapped) nor «кСолько»
+                swapped = second[:1] + first + second[1:]
+                if first not in _SPLIT_LETTERS or self.vocabulary.known(swapped) or self.vocabulary.known(first + second):
+                    return False
+                return self._common(second)
+            return morph.is_function_word(first) or len(first) >= 3 and self.vocabulary.known(first)
+        # an abbreviation, then a word in small letters («ЕСзащищали») or «и», «в», «с», «к» («ЕСи»; not «СССРа»)
+        if len(second) == 1:
+            return second in _RUN_ON_LETTERS or second == "и"
+        return morph.is_function_word(second) or len(second) >= 3 and self._common(second)
+
+    def _common(self, word: str) -> bool:
+        """A word of the corpus, or of the dictionary that the language uses."""
+        return self._in_corpus(word) or self.vocabulary.known(word) and self._zipf(word) >= LANGUAGE_MIN_ZIPF
 
     def _before_a_number(self, word: str, number: str) -> bool:
         """Whether a Russian word run onto a number is a word of its own: a preposition or another function word

@@ -361,3 +361,20 @@ def test_a_name_or_a_question_word_run_onto_the_next_word_comes_apart(
     rewriting, broncos: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(broncos, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # The case of the letters turns inside a word: two words run together, the second a name or an abbreviation
+        ("позвонить в поддержкуОзон", "позвонить в поддержку Озон"),
+        ("доставка вКазань", "доставка в Казань"),
+        ("вопрос про ЛКселлера", "вопрос про ЛК селлера"),  # an abbreviation, then a word in small letters
+        # a slip of the finger, not two words: the first two letters swapped, a capital struck twice
+        ("кСолько стоит доставка", "сколько стоит доставка"),
+        ("ИИнтернет магазин", "интернет магазин"),
+        ("iPhone", "iPhone"),  # no word of the corpus before the capital
+    ],
+)
+def test_a_capital_inside_a_word_parts_two_words(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
+    assert rewriting(engine, typed)[0] == meant
