@@ -129,7 +129,9 @@ class WordBoundaries:
                 continue  # punctuation between them: two words on purpose
             # A name with a space put inside («Европ ейский», «Бронк ос»): joined only into the corpus's word, as typed.
             name = first in names
-            if (self._in_corpus(first + second) and self._joins(first, second)) if name else self._joins(first, second):
+            # A hyphenated word is weighed by the part beside the space: «черно-бел ыми», «ле тчик-истребитель».
+            last, next_ = first.rsplit("-", 1)[-1], second.split("-", 1)[0]
+            if (self._in_corpus(last + next_) and self._joins(last, next_)) if name else self._joins(last, next_):
                 original = f"{cores[index][1]} {cores[index + 2][1]}"  # type: ignore[index]
                 joined = original.replace(" ", "") if name else first + second
                 cores[index] = (cores[index][0], cores[index][1], cores[index + 2][2])  # type: ignore[index]
@@ -141,7 +143,12 @@ class WordBoundaries:
             if not typed or typed in kept:
                 continue
             split = self.split_for(typed)
-            if split is not None and typed not in names:
+            if split is None and "-" in typed:
+                cut = self._hyphenated_cut(typed, typed in names)
+                if cut is not None:
+                    as_typed = cores[index][1]  # type: ignore[index]
+                    replace(index, f"{as_typed[:cut]} {as_typed[cut:]}")
+            elif split is not None and typed not in names:
                 replace(index, " ".join(split))
             elif split is not None and (
                 split[0] in self.vocabulary.counts and len(split[0]) >= 3 or self._capitalised_pair(typed, split)
@@ -151,6 +158,19 @@ class WordBoundaries:
                 as_typed = cores[index][1]  # type: ignore[index]
                 replace(index, f"{as_typed[: len(split[0])]} {as_typed[len(split[0]) :]}")
         return Rewrite("".join(parts), tuple(corrections))
+
+    def _hyphenated_cut(self, word: str, name: bool) -> int | None:
+        """Where a hyphenated word run onto another comes apart: its first part split as an unknown word is
+        («заблокировалистуденты-активисты»), or its last («давным-давнопроникли», «Лос-АнджелесКлипперс»)."""
+        parts = word.split("-")
+        for part, offset in ((parts[0], 0), (parts[-1], len(word) - len(parts[-1]))):
+            split = self.split_for(part)
+            if split is None:
+                continue
+            if name and not (split[0] in self.vocabulary.counts and len(split[0]) >= 3):
+                continue  # a name: split only after a word the corpus writes so
+            return offset + len(split[0])
+        return None
 
     def join_in_context(self, text: str, keep: Collection[str], covers: Callable[[str], float]) -> Rewrite:
         """Two known words that are one word of the corpus with a stray space inside («сколь ко», «называют ся»,

@@ -378,3 +378,16 @@ def test_a_name_or_a_question_word_run_onto_the_next_word_comes_apart(
 )
 def test_a_capital_inside_a_word_parts_two_words(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # A hyphenated word is read by its part beside the space: lost after it, or put inside that part.
+        ("написать в чат-ботподдержки", "написать в чат-бот поддержки"),
+        ("товар из интернет-магаз ина", "товар из интернет-магазина"),
+        ("почему чат-бот не отвечает", "почему чат-бот не отвечает"),  # must stay
+    ],
+)
+def test_a_hyphenated_word_takes_its_space_back(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
+    assert rewriting(engine, typed)[0] == meant
