@@ -83,9 +83,16 @@ class WordBoundaries:
     segmentation score (``pair_score``) also weighs the script steps' readings of a run-together Latin word.
     """
 
-    def __init__(self, vocabulary: Vocabulary, correct: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        correct: Callable[[str], str | None],
+        latin: Callable[[str], tuple[str, str] | None] | None = None,
+    ) -> None:
         self.vocabulary = vocabulary
         self.correct = correct  # the spelling step's closest known word, which a split must read better than
+        # the spelling step's reading of a Cyrillic word as a Latin word of the corpus («рутуба»: рутубе, rutube)
+        self.latin = latin
         self._splits: Recent[tuple[str, str] | None] = Recent(WORDS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
@@ -341,12 +348,27 @@ class WordBoundaries:
         return corpus[0] if corpus else word
 
     def _in_corpus(self, word: str) -> bool:
-        return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
+        """A word of the corpus, a form of one of its lemmas, or a Latin word of the corpus as read in Cyrillic
+        («рутуба», «шортс»: the documents write RUTUBE, Shorts)."""
+        return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word) or self._latin_word(word)
+
+    def _latin_word(self, word: str) -> bool:
+        """Whether spelling reads ``word`` as a Latin word of the corpus: its Cyrillic reading, with a case ending
+        («шортсы»), or a reading's silent final «е» cut or declined («рутуб», «рутуба»: RUTUBE); not a typo of one
+        («ишортс», «студ»: a half of a run-together word is a guess already)."""
+        if self.latin is None or len(word) < 4:
+            return False
+        source = self.latin(word)
+        if source is None:
+            return False
+        reading = source[0]
+        return word in (reading, reading + word[-1]) or reading[-1] == "е" and reading[:-1] in (word, word[:-1])
 
     def _suspect(self, word: str) -> bool:
-        """A word that may be half of another: unknown, or a dictionary word the documents never use."""
+        """A word that may be half of another: unknown (but for the corpus's Latin word read in Cyrillic: «смарт»),
+        or a dictionary word the documents never use."""
         if not self.vocabulary.known(word):
-            return True
+            return not self._latin_word(word)
         return not self._in_corpus(word) and not self.vocabulary.morph.is_function_word(word)
 
     def _joins(self, first: str, second: str) -> bool:
@@ -529,7 +551,7 @@ class WordBoundaries:
             # «Ротцел» so): orthography lemma recovery (seeds 0–2) XQuAD 0.9549 → 0.9557, every other cell of
             # typo1, typo2, orthography and spaces on XQuAD and RUTUBE unchanged.
             return None
-        if not all(self.vocabulary.known(part) for part in split):
+        if not all(self.vocabulary.known(part) or self._in_corpus(part) for part in split):
             return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
         if self._run_on(*split) and self._in_corpus(corrected) and corrected != split[0]:
             return None  # «заказот» is «заказать» misspelt as often as «заказ от»; «Европуна» is «Европу на»

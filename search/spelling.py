@@ -128,7 +128,7 @@ class SpellingStep(RewriteStep):
         self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
         # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
         self._found_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
-        self.boundaries = WordBoundaries(vocabulary, self.correct)
+        self.boundaries = WordBoundaries(vocabulary, self.correct, self._latin_source)
         # The same rewritten texts are weighed by the context step, the channel and the real-word step in turn:
         # each text's coverage (a BM25 top-1) is looked up once.
         self._coverages: Recent[float] = Recent(LOOKUPS_KEPT)

@@ -391,3 +391,31 @@ def test_a_capital_inside_a_word_parts_two_words(rewriting, engine: SearchEngine
 )
 def test_a_hyphenated_word_takes_its_space_back(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def brands(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents that write a service and a kind of video in Latin letters (RUTUBE, Shorts, Smart TV)."""
+    documents = {
+        "studio": ("Студия", "В студии RUTUBE можно смотреть статистику канала и загружать видео."),
+        "shorts": ("Shorts", "Ролики Shorts загружаются в вертикальном формате."),
+        "tv": ("Smart TV", "Приложение RUTUBE для Smart TV скачивается из магазина телевизора."),
+        "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a Latin word of the corpus as read in Cyrillic is a word of the corpus to a split or a join
+        ("как смотретьрутуб на планшете", "как смотреть рутубе на планшете"),
+        ("в каком формате роликишортс", "в каком формате ролики шортс"),
+        ("где статистика в студии ру туба", "где статистика в студии рутубе"),
+        ("приложение для смарт тв", "приложение для смарт тв"),  # must stay: «смарт» is the corpus's word too
+    ],
+)
+def test_a_latin_word_of_the_corpus_read_in_cyrillic_is_a_word_of_a_split_or_a_join(
+    rewriting, brands: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(brands, typed)[0] == meant
