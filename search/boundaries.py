@@ -238,6 +238,25 @@ class WordBoundaries:
             return None
         return split if self._beside_a_function_word(*split) else None
 
+    def context_split(self, word: str, distance: int) -> tuple[str, str] | None:
+        """A two-word reading of a typo that spelling corrects ``distance`` edits away, for the query's context to
+        weigh against the correction (a space lost is one edit): a preposition run onto a word of the corpus
+        (``preposition_split``, against a correction one edit away), or, against one two edits away, a known word
+        with a preposition run on after it («отпускепо»: отпуске по, not «отпускаемо») or a function word of two
+        letters or more before a known word («Какзвали»: как звали, not «назвали»)."""
+        if distance == 1:
+            return self.preposition_split(word)
+        if distance != 2 or len(word) < SPLIT_MIN_LETTERS or "-" in word:
+            return None
+        for cut in (len(word) - 1, len(word) - 2):
+            first, tail = word[:cut], word[cut:]
+            if self.vocabulary.known(first) and self._run_on(first, tail):
+                return first, tail
+        split = self._split_of_words(word)
+        if split is None or len(split[0]) < 2 or self._word_of_a_pair(split[0]) != "function":
+            return None
+        return split if self._common(split[1]) else None
+
     def _scripts_apart(self, match: re.Match[str], corrections: list[Correction]) -> str:
         """A Russian word run onto a number or a Latin word, the space lost («в2015», «компанияBSkyB», «2015году»):
         apart when the Russian part is a known word and the corpus does not write the whole so; before a number only
@@ -499,7 +518,7 @@ class WordBoundaries:
             return False  # «у», «о», «а», «и» after a word are its ending as often («Пейтону», «Брукхейвена»)
         if second == "с" and morph.lemma(first).pos in _VERB_FORMS:
             return False  # «открылас» is «открылась» cut short as often as «открыла с»
-        return self._in_corpus(first)
+        return self._in_corpus(first) or self._common(first)
 
     def _word_of_a_pair(self, word: str) -> str | None:
         """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,

@@ -457,7 +457,9 @@ class SpellingStep(RewriteStep):
                 options = self._ranked(typed, equal)[:CONTEXT_CANDIDATES]
             else:
                 options = self.alternatives(typed, chosen)
-            split = self.boundaries.preposition_split(typed) if distance == 1 else None
+            heard = distance == 2 and ear_slips(typed, chosen) <= 2 and self._in_corpus(chosen)
+            # (misspelt by ear onto a word of the corpus: «заказот» is «заказать», «зонаво» «заново»)
+            split = None if heard else self.boundaries.context_split(typed, distance)
             if split is not None:
                 # A preposition run onto a word of the corpus is one edit too: the context weighs it first.
                 options = [" ".join(split), *options]
@@ -475,7 +477,11 @@ class SpellingStep(RewriteStep):
                 # spaces and typo1 unchanged; judged set and well-typed rewrites unchanged.
                 by_finger = finger_slips(typed, option) <= distance
                 even = by_finger != fingers and (by_finger or ear_slips(typed, option) <= distance)
-                if share > best_share and (share >= CONTEXT_MIN_COVERAGE or not slip or even):
+                # A split against a correction two edits away is the nearer reading: any gain.
+                nearer = distance == 2 and split is not None and option == options[0]
+                if (share > best_share or nearer and share == best_share) and (
+                    share >= CONTEXT_MIN_COVERAGE or not slip or even or nearer
+                ):
                     best, best_share = option, share
                     if not tie:
                         break  # the likeliest slip that fits the context; among equal slips, the best fit
