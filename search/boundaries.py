@@ -532,6 +532,8 @@ class WordBoundaries:
             joins = pos in _JOINING_POS and (len(word) > 1 or word in _SPLIT_LETTERS)
             joins = joins or (pos == "NPRO" and len(word) >= PRONOUN_MIN_LETTERS)
             return "function" if joins else None
+        if word in self.vocabulary.jargon:
+            return "corpus"  # the thesaurus's abbreviations, words of the corpus to its readers: «лк», «мп»
         if len(word) < 3:
             return None
         if self._in_corpus(word):
