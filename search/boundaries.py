@@ -16,7 +16,7 @@ from collections.abc import Callable, Collection
 from rapidfuzz.distance import OSA
 
 from .analysis import normalize
-from .lang import ENCLITICS
+from .lang import ENCLITICS, SHORT_WORD_ZIPF
 from .recent import Recent
 from .results import Correction
 from .rewrite import _SENTENCE_EDGES, Rewrite, _as_typed, _names, _normalized
@@ -34,6 +34,9 @@ SPELLING = "spelling"
 
 _TRIPLED = re.compile(r"(.)\1\1+")
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
+# How much likelier than its two halves side by side a word must be for a space between two words to be a stray
+# one, in Zipf units (a factor of 1,000): a space put inside a word is a rarer slip than a space meant.
+STRAY_SPACE_ZIPF = 3.0
 
 
 # A word spelt out letter by letter («в е р н у т ь»): three single Cyrillic letters or more, one space apart.
@@ -192,20 +195,47 @@ class WordBoundaries:
         while True:
             matches = list(_LONE_WORD.finditer(text, start))
             for first, second in zip(matches, matches[1:]):
-                joined = self._joined(text, first, second, {*keep, *names})
+                likelier = self._likelier_joined(text, first, second, {*keep, *names})
+                joined = likelier or self._joined(text, first, second, {*keep, *names})
                 if joined is None:
                     continue
-                if baseline is None:
-                    baseline = covers(text)
                 original = f"{first.group()} {second.group()}"
                 candidate = text[: first.start()] + first.group() + second.group() + text[second.end() :]
-                share = covers(candidate)
-                if share > baseline:
-                    corrections.append(Correction(SPELLING, original, joined))
-                    text, baseline, start = candidate, share, first.start()
-                    break  # the words after it have moved: read on from the joined word
+                if likelier is None:
+                    if baseline is None:
+                        baseline = covers(text)
+                    share = covers(candidate)
+                    if share <= baseline:
+                        continue
+                corrections.append(Correction(SPELLING, original, joined))
+                text, start = candidate, first.start()
+                baseline = None if likelier is not None else share
+                break  # the words after it have moved: read on from the joined word
             else:
                 return Rewrite(text, tuple(corrections))
+
+    def _likelier_joined(
+        self, text: str, first: re.Match[str], second: re.Match[str], aside: Collection[str]
+    ) -> str | None:
+        """The word two known neighbours one space apart make when the language uses it far more than the two side
+        by side (SymSpell's weighing with a prior against a stray space, ``STRAY_SPACE_ZIPF``): «сколь ко» is
+        «сколько», «при мера» «примера», «дав но» «давно»; «в ходе», «раз на», «в первые» stay. A word of the
+        corpus (or a form of its lemma), no function word, and not two function words («по тому», «что бы»)."""
+        if text[first.end() : second.start()] != " ":
+            return None
+        words = normalize(first.group()), normalize(second.group())
+        if words[0] in aside or words[1] in aside or not all(self.vocabulary.known(word) for word in words):
+            return None
+        joined = words[0] + words[1]
+        vocabulary, morph = self.vocabulary, self.vocabulary.morph
+        if joined not in vocabulary.counts and not (vocabulary.known(joined) and vocabulary.lemma_in_corpus(joined)):
+            return None
+        if morph.is_function_word(joined) or all(morph.is_function_word(word) for word in words):
+            return None
+        zipfs = [SHORT_WORD_ZIPF.get(word) or self._zipf(word) for word in (joined, *words)]
+        if not all(zipfs) or zipfs[0] + 9 - STRAY_SPACE_ZIPF < zipfs[1] + zipfs[2]:
+            return None  # a word the frequency index lacks is weighed by the context alone
+        return joined
 
     def _joined(self, text: str, first: re.Match[str], second: re.Match[str], aside: Collection[str]) -> str | None:
         """The word two neighbours one space apart make, when it is a word of the corpus (or a form of one of its

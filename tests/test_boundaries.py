@@ -426,3 +426,36 @@ def test_a_latin_word_of_the_corpus_read_in_cyrillic_is_a_word_of_a_split_or_a_j
     rewriting, brands: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(brands, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def commission(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «сколько», «комиссия», «примера», «давно», and «в ходе», «в первые»: words a stray space cuts
+    into two words, and phrases whose join is a word too."""
+    documents = {
+        "fee": ("Комиссия", "Сколько стоит комиссия за перевод? Комиссия банка составляет один процент."),
+        "example": ("Пример", "Для примера возьмем заказ, который давно доставлен."),
+        "talk": ("Разговор", "В ходе разговора оператор уточняет номер заказа в первые минуты."),
+        "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a word the language uses far more than its two halves side by side: joined, whatever the context
+        ("сколь ко стоит перевод", "сколько стоит перевод"),
+        ("какая ко миссия банка", "какая комиссия банка"),
+        ("для при мера заказ", "для примера заказ"),
+        ("заказ дав но доставлен", "заказ давно доставлен"),
+        # phrases: the join no likelier than the two words
+        ("что оператор уточняет в ходе разговора", "что оператор уточняет в ходе разговора"),
+        ("в первые минуты разговора", "в первые минуты разговора"),
+        ("по тому заказу", "по тому заказу"),  # two function words are never joined
+    ],
+)
+def test_a_stray_space_is_taken_out_when_the_word_is_far_likelier_than_the_two(
+    rewriting, commission: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(commission, typed)[0] == meant
