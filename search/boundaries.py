@@ -19,7 +19,7 @@ from .analysis import normalize
 from .lang import ENCLITICS, SHORT_WORD_ZIPF
 from .recent import Recent
 from .results import Correction
-from .rewrite import _SENTENCE_EDGES, Rewrite, _as_typed, _names, _normalized
+from .rewrite import _SENTENCE_EDGES, _SPACES_AND_GLUED_PUNCTUATION, Rewrite, _as_typed, _names, _normalized
 from .slips import ear_slips
 from .vocabulary import _CYRILLIC_WORD, LANGUAGE_MIN_ZIPF, WORDS_KEPT, Vocabulary
 
@@ -104,7 +104,8 @@ class WordBoundaries:
         text = _SCRIPTS_RUN_TOGETHER.sub(lambda match: self._scripts_apart(match, corrections), text)
         text = _CASED_WORD.sub(lambda match: self._cases_apart(match.group(), corrections), text)
         names = _names(text)
-        parts = re.split(r"(\s+)", text)
+        # words glued by punctuation typed with no space after it («былаотправлена,скак») are words of their own
+        parts = _SPACES_AND_GLUED_PUNCTUATION.split(text)
         cores = [_SENTENCE_EDGES.match(part).groups() if part and not part.isspace() else None for part in parts]
 
         def word(index: int) -> str:
@@ -341,7 +342,11 @@ class WordBoundaries:
             if len(first) == 1:
                 # «вЕС», not «кАтом» («актом»: the first two letters swapped) nor «кСолько»
                 swapped = second[:1] + first + second[1:]
-                if first not in _SPLIT_LETTERS or self.vocabulary.known(swapped) or self.vocabulary.known(first + second):
+                if (
+                    first not in _SPLIT_LETTERS
+                    or self.vocabulary.known(swapped)
+                    or self.vocabulary.known(first + second)
+                ):
                     return False
                 return self._common(second)
             return morph.is_function_word(first) or len(first) >= 3 and self.vocabulary.known(first)

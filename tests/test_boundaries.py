@@ -26,6 +26,12 @@ from search import SearchEngine
         ("создать тикет в л к селлера", "создать тикет в лк селлера", ("л к", "лк")),  # the thesaurus's jargon
         ("создать тикет в лкселлера", "создать тикет в лк селлера", ("лкселлера", "лк селлера")),  # … run on
         ("подтверждение входасмс", "подтверждение входа смс", ("входасмс", "входа смс")),
+        # a word glued to the one before it by punctuation typed with no space is a word of its own
+        (
+            "заявка былаотправлена,как долго ждать?",
+            "заявка была отправлена,как долго ждать?",
+            ("былаотправлена", "была отправлена"),
+        ),
     ],
 )
 def test_word_boundaries_are_put_back(rewriting, engine: SearchEngine, typed: str, meant: str, changed: tuple) -> None:
