@@ -34,6 +34,8 @@ SPELLING = "spelling"
 
 _TRIPLED = re.compile(r"(.)\1\1+")
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
+# ... and those no preposition stands before (a participle in full declines as an adjective: «в работающем»)
+_FINITE_VERB_FORMS = frozenset({"INFN", "VERB", "GRND"})
 # How much likelier than its two halves side by side a word must be for a space between two words to be a stray
 # one, in Zipf units (a factor of 1,000): a space put inside a word is a rarer slip than a space meant.
 STRAY_SPACE_ZIPF = 3.0
@@ -229,6 +231,10 @@ class WordBoundaries:
             return None
         joined = words[0] + words[1]
         vocabulary, morph = self.vocabulary, self.vocabulary.morph
+        if morph.lemma(words[0]).pos == "PREP" and morph.lemma(words[1]).pos in _FINITE_VERB_FORMS:
+            # no preposition governs a verb: it is the verb's prefix («за был», «по смотреть», «об менять»)
+            verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
+            return joined if verb and (self._in_corpus(joined) or self._zipf(joined) >= LANGUAGE_MIN_ZIPF) else None
         if joined not in vocabulary.counts and not (vocabulary.known(joined) and vocabulary.lemma_in_corpus(joined)):
             return None
         if morph.is_function_word(joined) or all(morph.is_function_word(word) for word in words):

@@ -465,3 +465,16 @@ def test_a_stray_space_is_taken_out_when_the_word_is_far_likelier_than_the_two(
     rewriting, commission: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(commission, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # no preposition governs a verb: before one, it is the verb's prefix with a stray space, whatever the context
+        ("как об менять товар", "как обменять товар"),
+        ("хочу по смотреть статус заказа", "хочу посмотреть статус заказа"),
+        ("не могу в ходить в кабинет", "не могу входить в кабинет"),
+    ],
+)
+def test_a_preposition_before_a_verb_is_its_prefix(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
+    assert rewriting(engine, typed)[0] == meant
