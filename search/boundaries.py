@@ -231,6 +231,10 @@ class WordBoundaries:
             return None
         joined = words[0] + words[1]
         vocabulary, morph = self.vocabulary, self.vocabulary.morph
+        if len(words[1]) <= 3 and words[1].endswith(("ся", "сь")) and morph.lemma(words[0]).pos in _VERB_FORMS:
+            # a reflexive ending cut off a verb is no word («определяет ся», «закончил ась»)
+            verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
+            return joined if verb and (self._in_corpus(joined) or self._zipf(joined) >= LANGUAGE_MIN_ZIPF) else None
         if morph.lemma(words[0]).pos == "PREP" and morph.lemma(words[1]).pos in _FINITE_VERB_FORMS:
             # no preposition governs a verb: it is the verb's prefix («за был», «по смотреть», «об менять»)
             verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)

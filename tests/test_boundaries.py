@@ -474,7 +474,12 @@ def test_a_stray_space_is_taken_out_when_the_word_is_far_likelier_than_the_two(
         ("как об менять товар", "как обменять товар"),
         ("хочу по смотреть статус заказа", "хочу посмотреть статус заказа"),
         ("не могу в ходить в кабинет", "не могу входить в кабинет"),
+        # nor is a reflexive ending cut off a verb a word
+        ("почему не открывает ся кабинет", "почему не открывается кабинет"),
+        ("когда появит ся товар", "когда появится товар"),
     ],
 )
-def test_a_preposition_before_a_verb_is_its_prefix(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
+def test_a_preposition_before_a_verb_or_a_reflexive_ending_after_one_is_its_part(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
     assert rewriting(engine, typed)[0] == meant
