@@ -66,6 +66,8 @@ _RUN_ON_LETTERS = frozenset("вск")
 # («ктоявляется», «мнезаблокировали», «ведутсебя»); no shorter pronoun: «вы» before «светилось» is the verb's prefix.
 _JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF", "ADJS"})
 PRONOUN_MIN_LETTERS = 3
+# A known word this long that the frequency index lacks may still be what a stray space cut (``_joins``).
+LONG_JOIN_LETTERS = 8
 
 
 class WordBoundaries:
@@ -453,10 +455,15 @@ class WordBoundaries:
         # the unknown word one edit away as a word the language uses more than the join: «в ень» is «в день», not
         # «вень» (both readings are one edit: the likelier word wins, as in SymSpell's compound look-up).
         unknown = [part for part in (first, second) if not known(part) or self._fragment(part)]
-        if not unknown or not (known(joined) and self._zipf(joined) >= LANGUAGE_MIN_ZIPF):
-            return False  # a join the documents or the language hardly use is no likelier: «у ва» is no «ува»
+        if not unknown or not known(joined):
+            return False
         if len(unknown) == 2:
-            return True
+            return True  # neither piece a word, the join one («урба нистической», «десегре гации»)
+        rare = self._zipf(joined) < LANGUAGE_MIN_ZIPF
+        if rare and (self._zipf(joined) or len(joined) < LONG_JOIN_LETTERS):
+            # a join the documents or the language hardly use is no likelier: «у ва» is no «ува»; a long word the
+            # frequency index lacks is weighed as SymSpell weighs it («натур ализованы», «тар гетинга»)
+            return False
         corrected = self.correct(unknown[0])
         if corrected is None or OSA.distance(unknown[0], corrected) >= 2:
             return True

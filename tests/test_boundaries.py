@@ -218,6 +218,10 @@ def test_a_pronoun_run_onto_a_word_is_split_off(rewriting, engine: SearchEngine,
         ("связаться с менед жером", "связаться с менеджером"),  # not «менее жером»
         ("как выра зить претензию", "как выразить претензию"),
         ("25 250 сообщений в ень", "25 250 сообщений в день"),  # must stay apart: «в день» beats «вень»
+        # a long word the frequency index lacks, cut into two pieces that are no words or one that spelling reads
+        # one edit away («жируются»)
+        ("как верифи цировать карту", "как верифицировать карту"),
+        ("блок ируются звонки на телефоне", "блокируются звонки на телефоне"),
     ],
 )
 def test_a_space_lost_beside_a_preposition_or_put_inside_a_word_is_put_right(
