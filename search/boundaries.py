@@ -195,12 +195,13 @@ class WordBoundaries:
         before a word that is no verb is its phrase («в ходе», not «входе»); before a verb, its prefix."""
         corrections: list[Correction] = []
         names = _names(text)
+        kept = set(keep) - names  # spelling keeps the names too: here a name may join into the corpus's word
         baseline: float | None = None
         start = 0
         while True:
             matches = list(_LONE_WORD.finditer(text, start))
             for first, second in zip(matches, matches[1:]):
-                likelier = self._likelier_joined(text, first, second, {*keep, *names})
+                likelier = self._likelier_joined(text, first, second, kept, names)
                 joined = likelier or self._joined(text, first, second, {*keep, *names})
                 if joined is None:
                     continue
@@ -220,18 +221,21 @@ class WordBoundaries:
                 return Rewrite(text, tuple(corrections))
 
     def _likelier_joined(
-        self, text: str, first: re.Match[str], second: re.Match[str], aside: Collection[str]
+        self, text: str, first: re.Match[str], second: re.Match[str], keep: Collection[str], names: Collection[str]
     ) -> str | None:
         """The word two known neighbours one space apart make when the language uses it far more than the two side
         by side (SymSpell's weighing with a prior against a stray space, ``STRAY_SPACE_ZIPF``): «сколь ко» is
         «сколько», «при мера» «примера», «дав но» «давно»; «в ходе», «раз на», «в первые» stay. A word of the
-        corpus (or a form of its lemma), no function word, and not two function words («по тому», «что бы»)."""
+        known word, no function word, and not two function words («по тому», «что бы»); a name only into the
+        corpus's word («Оба ма», «Велик ого»)."""
         if text[first.end() : second.start()] != " ":
             return None
         words = normalize(first.group()), normalize(second.group())
-        if words[0] in aside or words[1] in aside or not all(self.vocabulary.known(word) for word in words):
+        if words[0] in keep or words[1] in keep or not all(self.vocabulary.known(word) for word in words):
             return None
         joined = words[0] + words[1]
+        if (words[0] in names or words[1] in names) and joined not in self.vocabulary.counts:
+            return None
         vocabulary, morph = self.vocabulary, self.vocabulary.morph
         if len(words[1]) <= 3 and words[1].endswith(("ся", "сь")) and morph.lemma(words[0]).pos in _VERB_FORMS:
             # a reflexive ending cut off a verb is no word («определяет ся», «закончил ась»)
@@ -241,7 +245,7 @@ class WordBoundaries:
             # no preposition governs a verb: it is the verb's prefix («за был», «по смотреть», «об менять»)
             verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
             return joined if verb and (self._in_corpus(joined) or self._zipf(joined) >= LANGUAGE_MIN_ZIPF) else None
-        if joined not in vocabulary.counts and not (vocabulary.known(joined) and vocabulary.lemma_in_corpus(joined)):
+        if joined not in vocabulary.counts and not vocabulary.known(joined):
             return None
         if morph.is_function_word(joined) or all(morph.is_function_word(word) for word in words):
             return None
