@@ -231,12 +231,14 @@ class WordBoundaries:
         if text[first.end() : second.start()] != " ":
             return None
         words = normalize(first.group()), normalize(second.group())
-        if words[0] in keep or words[1] in keep or not all(self.vocabulary.known(word) for word in words):
-            return None
         joined = words[0] + words[1]
-        if (words[0] in names or words[1] in names) and joined not in self.vocabulary.counts:
-            return None
         vocabulary, morph = self.vocabulary, self.vocabulary.morph
+        if joined not in vocabulary.counts and not vocabulary.known(joined):
+            return None  # most pairs: no word at all, told by one look-up (every pair of a query is read)
+        if words[0] in keep or words[1] in keep or not all(vocabulary.known(word) for word in words):
+            return None
+        if (words[0] in names or words[1] in names) and joined not in vocabulary.counts:
+            return None
         if len(words[1]) <= 3 and words[1].endswith(("ся", "сь")) and morph.lemma(words[0]).pos in _VERB_FORMS:
             # a reflexive ending cut off a verb is no word («определяет ся», «закончил ась»)
             verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
@@ -245,8 +247,6 @@ class WordBoundaries:
             # no preposition governs a verb: it is the verb's prefix («за был», «по смотреть», «об менять»)
             verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
             return joined if verb and (self._in_corpus(joined) or self._zipf(joined) >= LANGUAGE_MIN_ZIPF) else None
-        if joined not in vocabulary.counts and not vocabulary.known(joined):
-            return None
         if morph.is_function_word(joined) or all(morph.is_function_word(word) for word in words):
             return None
         zipfs = [SHORT_WORD_ZIPF.get(word) or self._zipf(word) for word in (joined, *words)]
