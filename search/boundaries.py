@@ -106,7 +106,8 @@ class WordBoundaries:
         corrections: list[Correction] = []
         text = _SPELT_OUT.sub(lambda match: self._spelt_out(match.group(), corrections), text)
         text = _SCRIPTS_RUN_TOGETHER.sub(lambda match: self._scripts_apart(match, corrections), text)
-        text = _CASED_WORD.sub(lambda match: self._cases_apart(match.group(), corrections), text)
+        if _CASE_TURN.search(text):  # most queries have no capital inside a word: not a word read
+            text = _CASED_WORD.sub(lambda match: self._cases_apart(match.group(), corrections), text)
         names = _names(text)
         # words glued by punctuation typed with no space after it («былаотправлена,скак») are words of their own
         parts = _SPACES_AND_GLUED_PUNCTUATION.split(text)
