@@ -16,10 +16,10 @@ from collections.abc import Callable, Collection
 from rapidfuzz.distance import OSA
 
 from .analysis import normalize
-from .lang import ENCLITICS
+from .lang import ENCLITICS, SHORT_WORD_ZIPF
 from .recent import Recent
 from .results import Correction
-from .rewrite import _SENTENCE_EDGES, Rewrite, _as_typed, _names, _normalized
+from .rewrite import _SENTENCE_EDGES, _SPACES_AND_GLUED_PUNCTUATION, Rewrite, _as_typed, _names, _normalized
 from .slips import ear_slips
 from .vocabulary import _CYRILLIC_WORD, LANGUAGE_MIN_ZIPF, WORDS_KEPT, Vocabulary
 
@@ -34,14 +34,25 @@ SPELLING = "spelling"
 
 _TRIPLED = re.compile(r"(.)\1\1+")
 _VERB_FORMS = frozenset({"INFN", "VERB", "GRND", "PRTF", "PRTS"})
+# ... and those no preposition stands before (a participle in full declines as an adjective: «в работающем»)
+_FINITE_VERB_FORMS = frozenset({"INFN", "VERB", "GRND"})
+# How much likelier than its two halves side by side a word must be for a space between two words to be a stray
+# one, in Zipf units (a factor of 1,000): a space put inside a word is a rarer slip than a space meant.
+STRAY_SPACE_ZIPF = 3.0
 
 
 # A word spelt out letter by letter («в е р н у т ь»): three single Cyrillic letters or more, one space apart.
 _SPELT_OUT = re.compile(r"(?<![\w-])[а-яё](?: [а-яё]){2,}(?![\w-])", re.IGNORECASE)
 # A Russian word and a number or a Latin word with the space between them lost: «в2015», «такоеDECnet», «2015году».
 _SCRIPTS_RUN_TOGETHER = re.compile(
-    r"(?<![\w.@-])(?:([а-яё]+)([0-9]+|[a-z][a-z0-9]*)|([0-9]+|[a-z][a-z0-9]*)([а-яё]{2,}))(?![\w@-])", re.IGNORECASE
+    r"(?<![\w.@-])(?:([а-яё]+)([0-9]+(?:-[а-яё]{1,2})?|[a-z][a-z0-9]*(?:-[a-z0-9]+)*)|([0-9]+|[a-z][a-z0-9]*)([а-яё]+))"
+    r"(?![\w@-])",
+    re.IGNORECASE,
 )
+# A word with a capital inside, after a small letter of its script («графМелфи», «пределамиРФ», «GoldmanSachs») or
+# after two capitals the small letters follow («ЕСзащищали»): where two words run together may show (``_cases_apart``).
+_CASE_TURN = re.compile(r"(?<=[а-яё])(?=[А-ЯЁ])|(?<=[a-z])(?=[A-Z])|(?<=[А-ЯЁ]{2})(?=[а-яё])")
+_CASED_WORD = re.compile(r"(?<![\w.@/-])[^\W\d_]+(?:-[^\W\d_]+)*[0-9]*(?![\w@/-]|\.\w)")
 # A Cyrillic word with a space, not a hyphen, on either side: a half of a word a stray space cut (``join_in_context``).
 _LONE_WORD = re.compile(r"(?<![\w-])[а-яё]+(?![\w-])", re.IGNORECASE)
 # An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
@@ -55,6 +66,8 @@ _RUN_ON_LETTERS = frozenset("вск")
 # («ктоявляется», «мнезаблокировали», «ведутсебя»); no shorter pronoun: «вы» before «светилось» is the verb's prefix.
 _JOINING_POS = frozenset({"PREP", "CONJ", "PRCL", "ADVB", "ADJF", "ADJS"})
 PRONOUN_MIN_LETTERS = 3
+# A known word this long that the frequency index lacks may still be what a stray space cut (``_joins``).
+LONG_JOIN_LETTERS = 8
 
 
 class WordBoundaries:
@@ -77,17 +90,27 @@ class WordBoundaries:
     segmentation score (``pair_score``) also weighs the script steps' readings of a run-together Latin word.
     """
 
-    def __init__(self, vocabulary: Vocabulary, correct: Callable[[str], str | None]) -> None:
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        correct: Callable[[str], str | None],
+        latin: Callable[[str], tuple[str, str] | None] | None = None,
+    ) -> None:
         self.vocabulary = vocabulary
         self.correct = correct  # the spelling step's closest known word, which a split must read better than
+        # the spelling step's reading of a Cyrillic word as a Latin word of the corpus («рутуба»: рутубе, rutube)
+        self.latin = latin
         self._splits: Recent[tuple[str, str] | None] = Recent(WORDS_KEPT)
 
     def apply(self, text: str, keep: Collection[str] = ()) -> Rewrite:
         corrections: list[Correction] = []
         text = _SPELT_OUT.sub(lambda match: self._spelt_out(match.group(), corrections), text)
         text = _SCRIPTS_RUN_TOGETHER.sub(lambda match: self._scripts_apart(match, corrections), text)
+        if _CASE_TURN.search(text):  # most queries have no capital inside a word: not a word read
+            text = _CASED_WORD.sub(lambda match: self._cases_apart(match.group(), corrections), text)
         names = _names(text)
-        parts = re.split(r"(\s+)", text)
+        # words glued by punctuation typed with no space after it («былаотправлена,скак») are words of their own
+        parts = _SPACES_AND_GLUED_PUNCTUATION.split(text)
         cores = [_SENTENCE_EDGES.match(part).groups() if part and not part.isspace() else None for part in parts]
 
         def word(index: int) -> str:
@@ -122,7 +145,9 @@ class WordBoundaries:
                 continue  # punctuation between them: two words on purpose
             # A name with a space put inside («Европ ейский», «Бронк ос»): joined only into the corpus's word, as typed.
             name = first in names
-            if (self._in_corpus(first + second) and self._joins(first, second)) if name else self._joins(first, second):
+            # A hyphenated word is weighed by the part beside the space: «черно-бел ыми», «ле тчик-истребитель».
+            last, next_ = first.rsplit("-", 1)[-1], second.split("-", 1)[0]
+            if (self._in_corpus(last + next_) and self._joins(last, next_)) if name else self._joins(last, next_):
                 original = f"{cores[index][1]} {cores[index + 2][1]}"  # type: ignore[index]
                 joined = original.replace(" ", "") if name else first + second
                 cores[index] = (cores[index][0], cores[index][1], cores[index + 2][2])  # type: ignore[index]
@@ -134,7 +159,12 @@ class WordBoundaries:
             if not typed or typed in kept:
                 continue
             split = self.split_for(typed)
-            if split is not None and typed not in names:
+            if split is None and "-" in typed:
+                cut = self._hyphenated_cut(typed, typed in names)
+                if cut is not None:
+                    as_typed = cores[index][1]  # type: ignore[index]
+                    replace(index, f"{as_typed[:cut]} {as_typed[cut:]}")
+            elif split is not None and typed not in names:
                 replace(index, " ".join(split))
             elif split is not None and (
                 split[0] in self.vocabulary.counts and len(split[0]) >= 3 or self._capitalised_pair(typed, split)
@@ -145,6 +175,19 @@ class WordBoundaries:
                 replace(index, f"{as_typed[: len(split[0])]} {as_typed[len(split[0]) :]}")
         return Rewrite("".join(parts), tuple(corrections))
 
+    def _hyphenated_cut(self, word: str, name: bool) -> int | None:
+        """Where a hyphenated word run onto another comes apart: its first part split as an unknown word is
+        («заблокировалистуденты-активисты»), or its last («давным-давнопроникли», «Лос-АнджелесКлипперс»)."""
+        parts = word.split("-")
+        for part, offset in ((parts[0], 0), (parts[-1], len(word) - len(parts[-1]))):
+            split = self.split_for(part)
+            if split is None:
+                continue
+            if name and not (split[0] in self.vocabulary.counts and len(split[0]) >= 3):
+                continue  # a name: split only after a word the corpus writes so
+            return offset + len(split[0])
+        return None
+
     def join_in_context(self, text: str, keep: Collection[str], covers: Callable[[str], float]) -> Rewrite:
         """Two known words that are one word of the corpus with a stray space inside («сколь ко», «называют ся»,
         «при вело»), joined when the query's best passage then covers more of it (``covers``: IDF-weighted), as a
@@ -153,25 +196,64 @@ class WordBoundaries:
         before a word that is no verb is its phrase («в ходе», not «входе»); before a verb, its prefix."""
         corrections: list[Correction] = []
         names = _names(text)
+        kept = set(keep) - names  # spelling keeps the names too: here a name may join into the corpus's word
         baseline: float | None = None
         start = 0
         while True:
             matches = list(_LONE_WORD.finditer(text, start))
             for first, second in zip(matches, matches[1:]):
-                joined = self._joined(text, first, second, {*keep, *names})
+                likelier = self._likelier_joined(text, first, second, kept, names)
+                joined = likelier or self._joined(text, first, second, {*keep, *names})
                 if joined is None:
                     continue
-                if baseline is None:
-                    baseline = covers(text)
                 original = f"{first.group()} {second.group()}"
                 candidate = text[: first.start()] + first.group() + second.group() + text[second.end() :]
-                share = covers(candidate)
-                if share > baseline:
-                    corrections.append(Correction(SPELLING, original, joined))
-                    text, baseline, start = candidate, share, first.start()
-                    break  # the words after it have moved: read on from the joined word
+                if likelier is None:
+                    if baseline is None:
+                        baseline = covers(text)
+                    share = covers(candidate)
+                    if share <= baseline:
+                        continue
+                corrections.append(Correction(SPELLING, original, joined))
+                text, start = candidate, first.start()
+                baseline = None if likelier is not None else share
+                break  # the words after it have moved: read on from the joined word
             else:
                 return Rewrite(text, tuple(corrections))
+
+    def _likelier_joined(
+        self, text: str, first: re.Match[str], second: re.Match[str], keep: Collection[str], names: Collection[str]
+    ) -> str | None:
+        """The word two known neighbours one space apart make when the language uses it far more than the two side
+        by side (SymSpell's weighing with a prior against a stray space, ``STRAY_SPACE_ZIPF``): «сколь ко» is
+        «сколько», «при мера» «примера», «дав но» «давно»; «в ходе», «раз на», «в первые» stay. A word of the
+        known word, no function word, and not two function words («по тому», «что бы»); a name only into the
+        corpus's word («Оба ма», «Велик ого»)."""
+        if text[first.end() : second.start()] != " ":
+            return None
+        words = normalize(first.group()), normalize(second.group())
+        joined = words[0] + words[1]
+        vocabulary, morph = self.vocabulary, self.vocabulary.morph
+        if joined not in vocabulary.counts and not vocabulary.known(joined):
+            return None  # most pairs: no word at all, told by one look-up (every pair of a query is read)
+        if words[0] in keep or words[1] in keep or not all(vocabulary.known(word) for word in words):
+            return None
+        if (words[0] in names or words[1] in names) and joined not in vocabulary.counts:
+            return None
+        if len(words[1]) <= 3 and words[1].endswith(("ся", "сь")) and morph.lemma(words[0]).pos in _VERB_FORMS:
+            # a reflexive ending cut off a verb is no word («определяет ся», «закончил ась»)
+            verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
+            return joined if verb and (self._in_corpus(joined) or self._zipf(joined) >= LANGUAGE_MIN_ZIPF) else None
+        if morph.lemma(words[0]).pos == "PREP" and morph.lemma(words[1]).pos in _FINITE_VERB_FORMS:
+            # no preposition governs a verb: it is the verb's prefix («за был», «по смотреть», «об менять»)
+            verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
+            return joined if verb and (self._in_corpus(joined) or self._zipf(joined) >= LANGUAGE_MIN_ZIPF) else None
+        if morph.is_function_word(joined) or all(morph.is_function_word(word) for word in words):
+            return None
+        zipfs = [SHORT_WORD_ZIPF.get(word) or self._zipf(word) for word in (joined, *words)]
+        if not all(zipfs) or zipfs[0] + 9 - STRAY_SPACE_ZIPF < zipfs[1] + zipfs[2]:
+            return None  # a word the frequency index lacks is weighed by the context alone
+        return joined
 
     def _joined(self, text: str, first: re.Match[str], second: re.Match[str], aside: Collection[str]) -> str | None:
         """The word two neighbours one space apart make, when it is a word of the corpus (or a form of one of its
@@ -204,23 +286,103 @@ class WordBoundaries:
             return None
         return split if self._beside_a_function_word(*split) else None
 
+    def context_split(self, word: str, distance: int) -> tuple[str, str] | None:
+        """A two-word reading of a typo that spelling corrects ``distance`` edits away, for the query's context to
+        weigh against the correction (a space lost is one edit): a preposition run onto a word of the corpus
+        (``preposition_split``, against a correction one edit away), or, against one two edits away, a known word
+        with a preposition run on after it («отпускепо»: отпуске по, not «отпускаемо») or a function word of two
+        letters or more before a known word («Какзвали»: как звали, not «назвали»)."""
+        if distance == 1:
+            return self.preposition_split(word)
+        if distance != 2 or len(word) < SPLIT_MIN_LETTERS or "-" in word:
+            return None
+        for cut in (len(word) - 1, len(word) - 2):
+            first, tail = word[:cut], word[cut:]
+            if self.vocabulary.known(first) and self._run_on(first, tail):
+                return first, tail
+        split = self._split_of_words(word)
+        if split is None or len(split[0]) < 2 or self._word_of_a_pair(split[0]) != "function":
+            return None
+        return split if self._common(split[1]) else None
+
     def _scripts_apart(self, match: re.Match[str], corrections: list[Correction]) -> str:
         """A Russian word run onto a number or a Latin word, the space lost («в2015», «компанияBSkyB», «2015году»):
         apart when the Russian part is a known word and the corpus does not write the whole so; before a number only
         a one-letter preposition (a name may end in a number: «Интернет2»), after one a word of three letters."""
         whole = match.group()
         russian = match.group(1) or match.group(4)
-        if normalize(whole) in self.vocabulary.counts or not self.vocabulary.known(normalize(russian)):
+        word = normalize(russian)
+        if normalize(whole) in self.vocabulary.counts:
             return whole
-        if len(russian) < 2 and not self.vocabulary.morph.is_function_word(normalize(russian)):
+        if not self.vocabulary.known(word) and (not match.group(1) or len(word) < 4 or self.correct(word) is None):
+            return whole  # «значек18+»: a misspelt word before a number is a word too, spelling reads it next
+        if len(russian) < 2 and word not in _SPLIT_LETTERS:
             return whole
-        if match.group(1) and match.group(2)[0].isdigit() and normalize(russian) not in _SPLIT_LETTERS:
-            return whole  # «Интернет2», «от1996» as typed: a one-letter preposition is surely no name's part
-        if len(russian) < 3 and not match.group(1):
-            return whole  # «2015г», «5G»: a unit or an abbreviation after a number
+        if match.group(2) and match.group(2)[0].isdigit() and not self._before_a_number(word, match.group(2)):
+            return whole  # «Интернет2» as typed: a name may end in a number
+        if len(russian) < 3 and not match.group(1) and (match.group(3)[0].isdigit() or word not in _SPLIT_LETTERS):
+            return whole  # «2015г», «5G»: a unit or an abbreviation after a number; «ABCв» is «ABC в»
         apart = f"{match.group(1)} {match.group(2)}" if match.group(1) else f"{match.group(3)} {match.group(4)}"
         corrections.append(Correction(SPELLING, whole, apart))
         return apart
+
+    def _cases_apart(self, typed: str, corrections: list[Correction]) -> str:
+        """Two words run together where the letters' case turns inside a word: after a known word, a function word
+        or a preposition of one letter, a name or an abbreviation («графМелфи», «пределамиРФ», «вЕС»); an
+        abbreviation before a known word («ЕСзащищали», «ЕСи»); two names the corpus writes apart («GoldmanSachs»,
+        «ШэняКуа»). A word the corpus writes so stays («YouTube»), and so does a name with a capital inside whose
+        parts are no words of the corpus («МакДональдс», «iPhone», «ренТВ»)."""
+        if normalize(typed) in self.vocabulary.counts or not _CASE_TURN.search(typed):
+            return typed
+        parts, start = [], 0
+        for turn in _CASE_TURN.finditer(typed):
+            head, tail = typed[start : turn.start()], typed[turn.start() :]
+            if self._case_turns_apart(head.rsplit("-", 1)[-1], re.split(r"[-0-9]", tail, maxsplit=1)[0]):
+                parts.append(head)
+                start = turn.start()
+        if not parts:
+            return typed
+        apart = " ".join([*parts, typed[start:]])
+        corrections.append(Correction(SPELLING, typed, apart))
+        return apart
+
+    def _case_turns_apart(self, head: str, tail: str) -> bool:
+        """Whether a word ends at ``head``'s end, the case of the letters turning there (see ``_cases_apart``)."""
+        first, second = normalize(head), normalize(tail)
+        if not first or len(second) < (1 if head.isupper() else 2) or self._word_of_a_pair(first[-1] + second):
+            return False  # a capital struck twice, or one letter of a word in capitals: «ИИталии», «ССкажите»
+        counts, morph = self.vocabulary.counts, self.vocabulary.morph
+        if head[-1].islower() and tail[0].isupper():
+            if head[0].isupper() and (len(head) == 1 or head[1:].islower()):
+                if first in counts and second in counts:
+                    return True  # two names, each the corpus's («GoldmanSachs», «ШэняКуа»)
+            if len(first) == 1:
+                # «вЕС», not «кАтом» («актом»: the first two letters swapped) nor «кСолько»
+                swapped = second[:1] + first + second[1:]
+                if (
+                    first not in _SPLIT_LETTERS
+                    or self.vocabulary.known(swapped)
+                    or self.vocabulary.known(first + second)
+                ):
+                    return False
+                return self._common(second)
+            return morph.is_function_word(first) or len(first) >= 3 and self.vocabulary.known(first)
+        # an abbreviation, then a word in small letters («ЕСзащищали») or «и», «в», «с», «к» («ЕСи»; not «СССРа»)
+        if len(second) == 1:
+            return second in _RUN_ON_LETTERS or second == "и"
+        return morph.is_function_word(second) or len(second) >= 3 and self._common(second)
+
+    def _common(self, word: str) -> bool:
+        """A word of the corpus, or of the dictionary that the language uses."""
+        return self._in_corpus(word) or self.vocabulary.known(word) and self._zipf(word) >= LANGUAGE_MIN_ZIPF
+
+    def _before_a_number(self, word: str, number: str) -> bool:
+        """Whether a Russian word run onto a number is a word of its own: a preposition or another function word
+        («в2015», «до2000»), or a word of three letters or more before a number of two digits or more («было38»,
+        «сезоне2015», «добавочный76077»); a name may end in one digit («Интернет2»)."""
+        if word in _SPLIT_LETTERS or self.vocabulary.morph.is_function_word(word):
+            return True
+        return len(word) >= 3 and len(number.split("-")[0]) >= 2
 
     def _spelt_out(self, letters: str, corrections: list[Correction]) -> str:
         """The word a run of single letters spells: a known word (a preposition before or after it kept apart), or
@@ -267,12 +429,27 @@ class WordBoundaries:
         return corpus[0]
 
     def _in_corpus(self, word: str) -> bool:
-        return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
+        """A word of the corpus, a form of one of its lemmas, or a Latin word of the corpus as read in Cyrillic
+        («рутуба», «шортс»: the documents write RUTUBE, Shorts)."""
+        return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word) or self._latin_word(word)
+
+    def _latin_word(self, word: str) -> bool:
+        """Whether spelling reads ``word`` as a Latin word of the corpus: its Cyrillic reading, with a case ending
+        («шортсы»), or a reading's silent final «е» cut or declined («рутуб», «рутуба»: RUTUBE); not a typo of one
+        («ишортс», «студ»: a half of a run-together word is a guess already)."""
+        if self.latin is None or len(word) < 4:
+            return False
+        source = self.latin(word)
+        if source is None:
+            return False
+        reading = source[0]
+        return word in (reading, reading + word[-1]) or reading[-1] == "е" and reading[:-1] in (word, word[:-1])
 
     def _suspect(self, word: str) -> bool:
-        """A word that may be half of another: unknown, or a dictionary word the documents never use."""
+        """A word that may be half of another: unknown (but for the corpus's Latin word read in Cyrillic: «смарт»),
+        or a dictionary word the documents never use."""
         if not self.vocabulary.known(word):
-            return True
+            return not self._latin_word(word)
         return not self._in_corpus(word) and not self.vocabulary.morph.is_function_word(word)
 
     def _joins(self, first: str, second: str) -> bool:
@@ -293,10 +470,15 @@ class WordBoundaries:
         # the unknown word one edit away as a word the language uses more than the join: «в ень» is «в день», not
         # «вень» (both readings are one edit: the likelier word wins, as in SymSpell's compound look-up).
         unknown = [part for part in (first, second) if not known(part) or self._fragment(part)]
-        if not unknown or not (known(joined) and self._zipf(joined) >= LANGUAGE_MIN_ZIPF):
-            return False  # a join the documents or the language hardly use is no likelier: «у ва» is no «ува»
+        if not unknown or not known(joined):
+            return False
         if len(unknown) == 2:
-            return True
+            return True  # neither piece a word, the join one («урба нистической», «десегре гации»)
+        rare = self._zipf(joined) < LANGUAGE_MIN_ZIPF
+        if rare and (self._zipf(joined) or len(joined) < LONG_JOIN_LETTERS):
+            # a join the documents or the language hardly use is no likelier: «у ва» is no «ува»; a long word the
+            # frequency index lacks is weighed as SymSpell weighs it («натур ализованы», «тар гетинга»)
+            return False
         corrected = self.correct(unknown[0])
         if corrected is None or OSA.distance(unknown[0], corrected) >= 2:
             return True
@@ -403,7 +585,7 @@ class WordBoundaries:
             return False  # «у», «о», «а», «и» after a word are its ending as often («Пейтону», «Брукхейвена»)
         if second == "с" and morph.lemma(first).pos in _VERB_FORMS:
             return False  # «открылас» is «открылась» cut short as often as «открыла с»
-        return self._in_corpus(first)
+        return self._in_corpus(first) or self._common(first)
 
     def _word_of_a_pair(self, word: str) -> str | None:
         """What kind of word may stand beside another: a function word (a preposition, a conjunction, a particle,
@@ -417,6 +599,8 @@ class WordBoundaries:
             joins = pos in _JOINING_POS and (len(word) > 1 or word in _SPLIT_LETTERS)
             joins = joins or (pos == "NPRO" and len(word) >= PRONOUN_MIN_LETTERS)
             return "function" if joins else None
+        if word in self.vocabulary.jargon:
+            return "corpus"  # the thesaurus's abbreviations, words of the corpus to its readers: «лк», «мп»
         if len(word) < 3:
             return None
         if self._in_corpus(word):
@@ -455,7 +639,7 @@ class WordBoundaries:
             # «Ротцел» so): orthography lemma recovery (seeds 0–2) XQuAD 0.9549 → 0.9557, every other cell of
             # typo1, typo2, orthography and spaces on XQuAD and RUTUBE unchanged.
             return None
-        if not all(self.vocabulary.known(part) for part in split):
+        if not all(self.vocabulary.known(part) or self._in_corpus(part) for part in split):
             return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
         if self._run_on(*split) and self._in_corpus(corrected) and corrected != split[0]:
             return None  # «заказот» is «заказать» misspelt as often as «заказ от»; «Европуна» is «Европу на»

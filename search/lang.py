@@ -42,6 +42,18 @@ NEGATIONS = frozenset({"не", "нет", "ни"})
 # («можноли», «какже», «чтобы» apart): the only two-letter words spelling splits off the end of another.
 ENCLITICS = frozenset({"ли", "ль", "же", "ж", "бы", "б"})
 
+# The Zipf frequencies (log10 of uses per billion words; wordfreq 3.1, Russian) of the function words of one or two
+# letters used 100,000 times a billion words or more: prepositions, conjunctions, particles and pronouns. The saved
+# frequency index holds words of three letters or more; a stray space weighed as SymSpell weighs it needs these too
+# («сколь ко»: сколько).
+SHORT_WORD_ZIPF = {
+    "в": 7.63, "и": 7.47, "на": 7.25, "не": 7.2, "с": 7.14, "я": 6.91, "по": 6.88, "а": 6.86, "из": 6.77,
+    "за": 6.69, "о": 6.66, "к": 6.65, "но": 6.64, "то": 6.64, "у": 6.63, "он": 6.59, "от": 6.59, "же": 6.4,
+    "мы": 6.4, "до": 6.38, "ты": 6.37, "бы": 6.28, "их": 6.26, "во": 6.18, "вы": 6.17, "со": 6.13, "ее": 6.1,
+    "да": 6.04, "ну": 5.98, "ни": 5.96, "об": 5.96, "ли": 5.94, "им": 5.81, "ей": 5.49, "б": 5.4, "ко": 5.31,
+    "ж": 5.27,
+}  # fmt: skip
+
 # Russian phone numbers: "8" is the domestic trunk prefix of country code +7,
 # so 8 800 ... and +7 800 ... are the same number. Both fold to this prefix.
 PHONE_COUNTRY_CODE = "7"

@@ -134,7 +134,7 @@ class SpellingStep(RewriteStep):
         self._real_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
         # A corrected word's candidates are read again for its alternatives (``_in_context``): found once.
         self._found_candidates: Recent[dict[str, int]] = Recent(WORDS_KEPT)
-        self.boundaries = WordBoundaries(vocabulary, self.correct)
+        self.boundaries = WordBoundaries(vocabulary, self.correct, self._latin_source)
         # The same rewritten texts are weighed by the context step, the channel and the real-word step in turn:
         # each text's coverage (a BM25 top-1) is looked up once.
         self._coverages: Recent[float] = Recent(LOOKUPS_KEPT)
@@ -482,7 +482,9 @@ class SpellingStep(RewriteStep):
                 options = self._ranked(typed, equal)[:CONTEXT_CANDIDATES]
             else:
                 options = self.alternatives(typed, chosen)
-            split = self.boundaries.preposition_split(typed) if distance == 1 else None
+            heard = distance == 2 and ear_slips(typed, chosen) <= 2 and self._in_corpus(chosen)
+            # (misspelt by ear onto a word of the corpus: «заказот» is «заказать», «зонаво» «заново»)
+            split = None if heard else self.boundaries.context_split(typed, distance)
             if split is not None:
                 # A preposition run onto a word of the corpus is one edit too: the context weighs it first.
                 options = [" ".join(split), *options]
@@ -506,7 +508,11 @@ class SpellingStep(RewriteStep):
                 # lemma recovery (seeds 0–2) XQuAD 0.9557 → 0.9566, RUTUBE 0.9092 → 0.9127; typo1, typo2, spaces
                 # and well-typed rewrites unchanged (held-out seed 7: every cell unchanged).
                 even = even and (not by_finger or len(option) > len(typed))
-                if share > best_share and (share >= CONTEXT_MIN_COVERAGE or not slip or even):
+                # A split against a correction two edits away is the nearer reading: any gain.
+                nearer = distance == 2 and split is not None and option == options[0]
+                if (share > best_share or nearer and share == best_share) and (
+                    share >= CONTEXT_MIN_COVERAGE or not slip or even or nearer
+                ):
                     best, best_share = option, share
                     if not tie:
                         break  # the likeliest slip that fits the context; among equal slips, the best fit

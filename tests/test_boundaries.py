@@ -24,6 +24,14 @@ from search import SearchEngine
         ("можноли написать продавцу", "можно ли написать продавцу", ("можноли", "можно ли")),  # an enclitic
         ("через скол ько минут перезвонят", "через сколько минут перезвонят", ("скол ько", "сколько")),
         ("создать тикет в л к селлера", "создать тикет в лк селлера", ("л к", "лк")),  # the thesaurus's jargon
+        ("создать тикет в лкселлера", "создать тикет в лк селлера", ("лкселлера", "лк селлера")),  # … run on
+        ("подтверждение входасмс", "подтверждение входа смс", ("входасмс", "входа смс")),
+        # a word glued to the one before it by punctuation typed with no space is a word of its own
+        (
+            "заявка былаотправлена,как долго ждать?",
+            "заявка была отправлена,как долго ждать?",
+            ("былаотправлена", "была отправлена"),
+        ),
     ],
 )
 def test_word_boundaries_are_put_back(rewriting, engine: SearchEngine, typed: str, meant: str, changed: tuple) -> None:
@@ -131,6 +139,11 @@ def test_latin_letters_and_digits_spelt_out_are_joined(
         ("номер не работает с2023 года", "номер не работает с 2023 года", ("с2023", "с 2023")),
         ("звонок в 2023году", "звонок в 2023 году", ("2023году", "2023 году")),
         ("поддержкаozon", "поддержка ozon", ("поддержкаozon", "поддержка ozon")),
+        # … a two-letter preposition or a word of three letters before a number of two digits («Интернет2» stays)
+        ("номер не работает до2023 года", "номер не работает до 2023 года", ("до2023", "до 2023")),
+        ("позвонить на добавочный76077", "позвонить на добавочный 76077", ("добавочный76077", "добавочный 76077")),
+        ("подтвердить вход по смс в1990-х", "подтвердить вход по смс в 1990-х", ("в1990-х", "в 1990-х")),
+        ("подтверждениеe-mail", "подтверждение e-mail", ("подтверждениеe-mail", "подтверждение e-mail")),
         # A space put inside a name: joined into the corpus's word, its capital kept.
         ("телефон поддержки в Моск ве", "телефон поддержки в Москве", ("Моск ве", "Москве")),
     ],
@@ -186,6 +199,11 @@ def test_a_pronoun_run_onto_a_word_is_split_off(rewriting, engine: SearchEngine,
         ("оплатас карты", "оплата с карты"),
         ("как узнать статус моего заказза", "как узнать статус моего заказа"),  # must stay a key struck twice
         ("вопрос продавцуо товаре", "вопрос продавцу товаре"),  # «о» after a word is as often its ending: no split
+        # … after a word the language uses, against a correction two edits away that reads the query no better
+        # («звонка», «звонила»): the split is the nearer reading
+        ("блокируются звонкина телефоне", "блокируются звонки на телефоне"),
+        # must stay: two slips by ear
+        ("можно ли заказот обратный звонок от менеджера?", "можно ли заказать обратный звонок от менеджера?"),
         # Two corpus words run together under a capital come apart; a name stays.
         ("вопрос про Личныйкабинет продавца", "вопрос про Личный кабинет продавца"),
         ("товар из Сбербанка", "товар из Сбербанка"),
@@ -200,6 +218,10 @@ def test_a_pronoun_run_onto_a_word_is_split_off(rewriting, engine: SearchEngine,
         ("связаться с менед жером", "связаться с менеджером"),  # not «менее жером»
         ("как выра зить претензию", "как выразить претензию"),
         ("25 250 сообщений в ень", "25 250 сообщений в день"),  # must stay apart: «в день» beats «вень»
+        # a long word the frequency index lacks, cut into two pieces that are no words or one that spelling reads
+        # one edit away («жируются»)
+        ("как верифи цировать карту", "как верифицировать карту"),
+        ("блок ируются звонки на телефоне", "блокируются звонки на телефоне"),
     ],
 )
 def test_a_space_lost_beside_a_preposition_or_put_inside_a_word_is_put_right(
@@ -356,6 +378,118 @@ def test_a_name_or_a_question_word_run_onto_the_next_word_comes_apart(
     rewriting, broncos: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(broncos, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # The case of the letters turns inside a word: two words run together, the second a name or an abbreviation
+        ("позвонить в поддержкуОзон", "позвонить в поддержку Озон"),
+        ("доставка вКазань", "доставка в Казань"),
+        ("вопрос про ЛКселлера", "вопрос про ЛК селлера"),  # an abbreviation, then a word in small letters
+        # a slip of the finger, not two words: the first two letters swapped, a capital struck twice
+        ("кСолько стоит доставка", "сколько стоит доставка"),
+        ("ИИнтернет магазин", "интернет магазин"),
+        ("iPhone", "iPhone"),  # no word of the corpus before the capital
+    ],
+)
+def test_a_capital_inside_a_word_parts_two_words(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # A hyphenated word is read by its part beside the space: lost after it, or put inside that part.
+        ("написать в чат-ботподдержки", "написать в чат-бот поддержки"),
+        ("товар из интернет-магаз ина", "товар из интернет-магазина"),
+        ("почему чат-бот не отвечает", "почему чат-бот не отвечает"),  # must stay
+    ],
+)
+def test_a_hyphenated_word_takes_its_space_back(rewriting, engine: SearchEngine, typed: str, meant: str) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def brands(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents that write a service and a kind of video in Latin letters (RUTUBE, Shorts, Smart TV)."""
+    documents = {
+        "studio": ("Студия", "В студии RUTUBE можно смотреть статистику канала и загружать видео."),
+        "shorts": ("Shorts", "Ролики Shorts загружаются в вертикальном формате."),
+        "tv": ("Smart TV", "Приложение RUTUBE для Smart TV скачивается из магазина телевизора."),
+        "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a Latin word of the corpus as read in Cyrillic is a word of the corpus to a split or a join
+        ("как смотретьрутуб на планшете", "как смотреть рутубе на планшете"),
+        ("в каком формате роликишортс", "в каком формате ролики шортс"),
+        ("где статистика в студии ру туба", "где статистика в студии рутубе"),
+        ("приложение для смарт тв", "приложение для смарт тв"),  # must stay: «смарт» is the corpus's word too
+    ],
+)
+def test_a_latin_word_of_the_corpus_read_in_cyrillic_is_a_word_of_a_split_or_a_join(
+    rewriting, brands: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(brands, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def commission(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «сколько», «комиссия», «примера», «давно», and «в ходе», «в первые»: words a stray space cuts
+    into two words, and phrases whose join is a word too."""
+    documents = {
+        "fee": ("Комиссия", "Сколько стоит комиссия за перевод? Комиссия банка составляет один процент."),
+        "example": ("Пример", "Для примера возьмем заказ, который давно доставлен."),
+        "talk": ("Разговор", "В ходе разговора оператор уточняет номер заказа в первые минуты."),
+        "delivery": ("Доставка", "Доставка курьером занимает три дня."),
+        "visit": ("Визит", "Обама посетил Кению в 2015 году."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a word the language uses far more than its two halves side by side: joined, whatever the context
+        ("когда Оба ма посетил Кению", "когда Обама посетил Кению"),  # a name, into the corpus's word
+        ("почему во обще есть комиссия", "почему вообще есть комиссия"),  # a word the documents never use
+        ("сколь ко стоит перевод", "сколько стоит перевод"),
+        ("какая ко миссия банка", "какая комиссия банка"),
+        ("для при мера заказ", "для примера заказ"),
+        ("заказ дав но доставлен", "заказ давно доставлен"),
+        # phrases: the join no likelier than the two words
+        ("что оператор уточняет в ходе разговора", "что оператор уточняет в ходе разговора"),
+        ("в первые минуты разговора", "в первые минуты разговора"),
+        ("по тому заказу", "по тому заказу"),  # two function words are never joined
+    ],
+)
+def test_a_stray_space_is_taken_out_when_the_word_is_far_likelier_than_the_two(
+    rewriting, commission: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(commission, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # no preposition governs a verb: before one, it is the verb's prefix with a stray space, whatever the context
+        ("как об менять товар", "как обменять товар"),
+        ("хочу по смотреть статус заказа", "хочу посмотреть статус заказа"),
+        ("не могу в ходить в кабинет", "не могу входить в кабинет"),
+        # nor is a reflexive ending cut off a verb a word
+        ("почему не открывает ся кабинет", "почему не открывается кабинет"),
+        ("когда появит ся товар", "когда появится товар"),
+    ],
+)
+def test_a_preposition_before_a_verb_or_a_reflexive_ending_after_one_is_its_part(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
 
 
 @pytest.fixture(scope="module")
