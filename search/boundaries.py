@@ -240,14 +240,12 @@ class WordBoundaries:
             return None
         if (words[0] in names or words[1] in names) and joined not in vocabulary.counts:
             return None
-        if len(words[1]) <= 3 and words[1].endswith(("ся", "сь")) and morph.lemma(words[0]).pos in _VERB_FORMS:
-            # a reflexive ending cut off a verb is no word («определяет ся», «закончил ась»)
+        reflexive = len(words[1]) <= 3 and words[1].endswith(("ся", "сь")) and morph.lemma(words[0]).pos in _VERB_FORMS
+        if reflexive or morph.lemma(words[0]).pos == "PREP" and morph.lemma(words[1]).pos in _FINITE_VERB_FORMS:
+            # a reflexive ending cut off a verb is no word («определяет ся», «закончил ась»), and no preposition
+            # governs a verb: it is the verb's prefix («за был», «по смотреть», «об менять»); joined into a known verb
             verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
-            return joined if verb and (self._in_corpus(joined) or self._zipf(joined) >= LANGUAGE_MIN_ZIPF) else None
-        if morph.lemma(words[0]).pos == "PREP" and morph.lemma(words[1]).pos in _FINITE_VERB_FORMS:
-            # no preposition governs a verb: it is the verb's prefix («за был», «по смотреть», «об менять»)
-            verb = morph.lemma(joined).pos in _VERB_FORMS and vocabulary.known(joined)
-            return joined if verb and (self._in_corpus(joined) or self._zipf(joined) >= LANGUAGE_MIN_ZIPF) else None
+            return joined if verb and self._common(joined) else None
         if morph.is_function_word(joined) or all(morph.is_function_word(word) for word in words):
             return None
         zipfs = [SHORT_WORD_ZIPF.get(word) or self._zipf(word) for word in (joined, *words)]
