@@ -17,6 +17,7 @@ from .vocabulary import WORDS_KEPT
 
 __all__ = [
     "ear_slips",
+    "ear_variants",
     "finger_slips",
     "keyboard_cost",
     "slip_cost",
@@ -179,6 +180,40 @@ def ear_slips(typed: str, candidate: str) -> int:
                 if here + slips < cost[i + di][j + dj]:
                     cost[i + di][j + dj] = here + slips
     return cost[n][m]
+
+
+# Each vowel and the vowels an ear may have heard as it anywhere unstressed (``_MISHEARD``), and after a hushing
+# consonant (``_HUSHED``: «о» written for «е» in «пришол»).
+_HEARD_AS = {v: frozenset(o for pair in _MISHEARD if v in pair for o in pair - {v}) for v in "аеиоя"}
+_HEARD_AFTER_HUSHING = {written: frozenset({meant}) for meant, written in _HUSHED}
+
+
+@functools.lru_cache(maxsize=WORDS_KEPT)
+def ear_variants(word: str) -> frozenset[str]:
+    """The words one misspelling by ear makes ``word`` of, or ``word`` of them (``ear_slips`` 1), made letter by
+    letter: a few dozen strings, so a real word's neighbours by ear are dictionary look-ups, not a search of the
+    spelling index."""
+    made: set[str] = set()
+    for i, letter in enumerate(word):
+        before, after = word[i - 1 : i], word[i + 1 : i + 2]
+        others = set(_HEARD_AS.get(letter, ()))
+        if before and before in "жшчщ":
+            others |= _HEARD_AFTER_HUSHING.get(letter, frozenset())
+        if before == "ц" and letter in "иы":
+            others.add("ы" if letter == "и" else "и")
+        if letter in "зс" and after in CONSONANTS:
+            others.add("с" if letter == "з" else "з")
+        made.update(word[:i] + other + word[i + 1 :] for other in others)
+        if letter in CONSONANTS and letter != "щ":
+            made.add(word[: i + 1] + letter + word[i + 1 :])  # a single consonant doubled
+            if after != "ь":
+                made.add(word[: i + 1] + "ь" + word[i + 1 :])  # a soft sign written
+        if (letter == "ь" and before in CONSONANTS) or (letter in CONSONANTS and after == letter):
+            made.add(word[:i] + word[i + 1 :])  # a soft sign left out, a double consonant single
+    for hushed in re.finditer("сч|щ", word):
+        made.add(word[: hushed.start()] + ("щ" if hushed[0] == "сч" else "сч") + word[hushed.end() :])
+    made.discard(word)
+    return frozenset(made)
 
 
 def _slips(typed: str, candidate: str, limit: int | None = None) -> int:

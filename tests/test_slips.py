@@ -85,3 +85,30 @@ def test_no_number_of_finger_slips_makes_another_word(typed: str, other: str) ->
     from search.slips import finger_slips
 
     assert finger_slips(typed, other) > 2
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("кампания", "компания"),  # an unstressed vowel
+        ("шкала", "школа"),
+        ("вел", "ввел"),  # a double consonant single
+        ("дат", "дать"),  # a final «ь» left out
+        ("включят", "включат"),  # «я» for «а» after a hushing consonant
+        ("щетчик", "счетчик"),  # «щ» for «сч»
+        ("безполезный", "бесполезный"),  # «з» for «с» before a consonant
+    ],
+)
+def test_ear_variants_make_the_words_one_misspelling_by_ear_away(typed: str, meant: str) -> None:
+    from search.slips import ear_variants
+
+    assert meant in ear_variants(typed)
+
+
+@pytest.mark.parametrize("word", ["кампания", "шкала", "включат", "чат", "помощь", "безполезный", "цифра", "вел"])
+def test_every_ear_variant_is_one_misspelling_by_ear_and_no_other_word_is(word: str) -> None:
+    from search.slips import ear_variants
+
+    variants = ear_variants(word)
+    assert variants and all(ear_slips(word, variant) == 1 for variant in variants)
+    assert {"камбания", "шкура", "вол", "чай"}.isdisjoint(variants)  # a consonant changed, a letter no ear mistakes

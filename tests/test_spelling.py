@@ -265,6 +265,38 @@ def test_an_unknown_word_of_a_guessed_corpus_lemma_is_read_as_heard(
 
 
 @pytest.fixture(scope="module")
+def schools_and_campaigns(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """The corpus writes «шкала» and «школа», «компания» and only the accusative «кампанию»: each a real word one
+    misspelling by ear from the other."""
+    texts = {
+        "school": ("Школа", "Школа принимает учеников осенью."),
+        "scale": ("Шкала", "Шкала оценок идет от одного до пяти."),
+        "company": ("Компания", "Компания продает товары покупателям."),
+        "campaign": ("Реклама", "Магазин запустил рекламную кампанию."),
+        "card": ("Карта", "Картой можно оплатить покупку."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a word of the corpus heard wrong: the other likelier, and a passage covers more of the query with it
+        ("когда шкала принимает учеников", "когда школа принимает учеников"),
+        # a form of a lemma the corpus uses heard wrong, the other likelier in the language
+        ("что кампания продает покупателям", "что компания продает покупателям"),
+        # must stay: a passage covers the query as typed
+        ("шкала оценок", "шкала оценок"),
+        ("рекламная кампания магазина", "рекламная кампания магазина"),
+    ],
+)
+def test_a_real_word_heard_wrong_is_read_as_the_corpus_word_a_passage_covers_more_with(
+    rewriting, schools_and_campaigns: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(schools_and_campaigns, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
 def things(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
     """The corpus writes «весь» and «помочь» as they are and «вещь», «помощь» only in other forms."""
     texts = {
