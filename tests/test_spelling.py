@@ -266,14 +266,17 @@ def test_an_unknown_word_of_a_guessed_corpus_lemma_is_read_as_heard(
 
 @pytest.fixture(scope="module")
 def schools_and_campaigns(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
-    """The corpus writes «шкала» and «школа», «компания» and only the accusative «кампанию»: each a real word one
-    misspelling by ear from the other."""
+    """The corpus writes «шкала» and «школа», «компания» and only the accusative «кампанию», «леса» and no «лиса»:
+    each a real word one misspelling by ear from the other."""
     texts = {
         "school": ("Школа", "Школа принимает учеников осенью."),
         "scale": ("Шкала", "Шкала оценок идет от одного до пяти."),
         "company": ("Компания", "Компания продает товары покупателям."),
         "campaign": ("Реклама", "Магазин запустил рекламную кампанию."),
+        "forest": ("Лес", "Дождевые леса покрывают бассейн реки."),
         "card": ("Карта", "Картой можно оплатить покупку."),
+        # long enough that the corpus's own uses of «леса» count for no more than the language's
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно. " * 400),
     }
     return tiny_engine(texts)
 
@@ -285,6 +288,8 @@ def schools_and_campaigns(tiny_engine) -> SearchEngine:  # type: ignore[no-untyp
         ("когда шкала принимает учеников", "когда школа принимает учеников"),
         # a form of a lemma the corpus uses heard wrong, the other likelier in the language
         ("что кампания продает покупателям", "что компания продает покупателям"),
+        # a word of the dictionary the corpus never uses, heard wrong
+        ("какие дождевые лиса покрывают бассейн", "какие дождевые леса покрывают бассейн"),
         # must stay: a passage covers the query as typed
         ("шкала оценок", "шкала оценок"),
         ("рекламная кампания магазина", "рекламная кампания магазина"),
