@@ -102,6 +102,9 @@ CHANNEL_CANDIDATES = 6
 CONTEXT_MIN_COVERAGE = 0.99
 # The corpus's Latin words (the most used) whose Cyrillic readings spelling knows as what people write of them.
 LATIN_READINGS_WORDS = 5_000
+# A word of at least this many letters that spelling cannot read is a reading of such a word two edits away (two
+# slips in «рутубе»: «руутуб», «уртуб»): a shorter one is two edits from too much («утуб», «рууб»).
+LATIN_TWO_EDITS_MIN_LETTERS = 5
 
 
 class SpellingStep(RewriteStep):
@@ -277,18 +280,24 @@ class SpellingStep(RewriteStep):
         for word in latin:
             for reading in _plain_readings(word, 4):
                 sources.setdefault(reading, word)
-        return DeletionIndex(sorted(sources), max_distance=1), sources
+        return DeletionIndex(sorted(sources), max_distance=2), sources
 
     def _latin_source(self, word: str) -> tuple[str, str] | None:
         """The reading and the Latin word of the corpus an unknown word reads as: one of its readings, or one
         edit from one (a letter cut or a case ending: «рутуб», «рутуба»; a typo: «шорртс») unless the word's
-        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»)."""
+        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»), or two edits from
+        one when spelling finds no word near it (``LATIN_TWO_EDITS_MIN_LETTERS``)."""
         if len(word) < 4 or not _CYRILLIC_WORD.fullmatch(word) or self.vocabulary.known(word):
             return None
         if self.vocabulary.lemma_in_corpus(word):
             return None  # «селлеру»: a form of the corpus's own «селлер»
         index, sources = self._latin_readings
         found = sorted(index.lookup(word, 1), key=lambda item: (item[1], item[0]))
+        if not found and len(word) >= LATIN_TWO_EDITS_MIN_LETTERS and self.correct(word) is None:
+            # Two edits from the readings of one Latin word alone, for a word no known word is near
+            found = sorted(index.lookup(word, 2), key=lambda item: (item[1], item[0]))
+            if len({sources[reading] for reading, _ in found}) > 1:
+                return None  # «гутуба»: RUTUBE or YouTube
         if not found:
             return None
         reading, distance = found[0]

@@ -109,6 +109,37 @@ def test_a_cyrillic_reading_of_a_latin_word_of_the_corpus_is_searched_alongside_
     assert rewriting(engine, "как загрузить шорты")[0] == "как загрузить шорты"  # a real word stays
 
 
+@pytest.fixture(scope="module")
+def video_hosts(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """A corpus that writes two video hosts in Latin, RUTUBE and YouTube."""
+    return tiny_engine(
+        {
+            "streams": ("Трансляции", "На RUTUBE можно вести трансляции и загружать видео из студии."),
+            "import": ("Перенос", "Видео с YouTube переносятся на канал автоматически."),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "reading"),
+    [
+        # two slips in «рутуб»: two edits from the reading «рутубе» of RUTUBE and no known word near
+        ("видео на руутуб", "рутубе"),  # a letter doubled and one dropped
+        ("видео на уртуб", "рутубе"),  # two letters swapped and one dropped
+        ("видео на рутубба", "рутубе"),
+        # left alone: two edits from two Latin words' readings, too short, or a word spelling reads
+        ("видео на гутуба", None),  # RUTUBE's «рутубе» or YouTube's «ёутубе»
+        ("видео на утуб", None),
+        ("видео на ртуба", None),  # «труба», one edit away
+    ],
+)
+def test_a_reading_of_a_latin_word_two_slips_away_is_searched_when_spelling_finds_no_word(
+    video_hosts: SearchEngine, typed: str, reading: str | None
+) -> None:
+    info = video_hosts.search(typed, k=1).query
+    assert (reading in info.rewritten.split()) if reading else ("rutube" not in info.expansions)
+
+
 TINY_CORPUS = {
     "studio": ("Студия", "Студия звукозаписи работает каждый день с девяти утра до девяти вечера."),
     "cats": ("Кошки", "Кат — старое слово для палача. Кошка и кот живут в доме; кат и кошка не дружат."),
