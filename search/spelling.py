@@ -164,6 +164,13 @@ class SpellingStep(RewriteStep):
             if word in names:
                 # A name is searched as typed and, alongside it, as the corpus spells it: «Мелфи» is the
                 # paragraph's «Мельфи» in another transliteration, not a typo to overwrite.
+                source = None if word in keep - names else self._latin_source(word)
+                if source is not None:
+                    # A brand the corpus writes in Latin, typed in Cyrillic with a capital («Рутуб», «Руутуб»):
+                    # searched alongside as its reading and as the corpus writes it
+                    reading, latin = source
+                    alongside.update({word: reading, reading: latin})
+                    return None
                 found = None if word in keep - names else self._name(word)
                 if found is not None:
                     alongside[word] = found

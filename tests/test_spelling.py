@@ -140,6 +140,25 @@ def test_a_reading_of_a_latin_word_two_slips_away_is_searched_when_spelling_find
     assert (reading in info.rewritten.split()) if reading else ("rutube" not in info.expansions)
 
 
+@pytest.mark.parametrize(
+    ("typed", "searched"),
+    [
+        # a capitalised word (a name, never overwritten) that reads as RUTUBE: searched alongside as its reading
+        # and as the corpus writes it
+        ("Видео на Рутуб", True),  # one edit from «рутубе»
+        ("Видео на Руутуб", True),  # two, and no known word near
+        # left alone: RUTUBE's reading or YouTube's, a short name
+        ("Видео на Гутуба", False),
+        ("Видео на Утуб", False),
+    ],
+)
+def test_a_name_that_reads_as_a_latin_word_of_the_corpus_is_searched_as_that_word_too(
+    video_hosts: SearchEngine, typed: str, searched: bool
+) -> None:
+    info = video_hosts.search(typed, k=1).query
+    assert info.rewritten == typed and ("rutube" in info.expansions) is searched
+
+
 TINY_CORPUS = {
     "studio": ("Студия", "Студия звукозаписи работает каждый день с девяти утра до девяти вечера."),
     "cats": ("Кошки", "Кат — старое слово для палача. Кошка и кот живут в доме; кат и кошка не дружат."),
