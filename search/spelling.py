@@ -182,9 +182,9 @@ class SpellingStep(RewriteStep):
                 prefix = glued[word]
                 fixed = self.correct(word[len(prefix) :])
                 return prefix + fixed if fixed is not None else None
-            numbered = _NUMBERED.fullmatch(word) if "-" in word else None
+            numbered = _NUMBERED.fullmatch(word) if word[-1].isdigit() else None
             if numbered is not None:
-                # «кислороа-18»: the word before the number is a word too, the number kept
+                # «кислороа-18», «интрнет2»: the word before the number is a word too, the number kept
                 fixed = self.correct(numbered[1])
                 return fixed + numbered[2] if fixed is not None else None
             source = self._latin_source(word)
@@ -208,11 +208,11 @@ class SpellingStep(RewriteStep):
         return Rewrite(joined.text, rewrite.corrections + joined.corrections, rewrite.alongside)
 
     def _name(self, word: str) -> str | None:
-        """``_whole_name``, of the name before a number («Апллон-11») and, failing that, of each part of a
+        """``_whole_name``, of the name before a number («Апллон-11», «Итернет2») and, failing that, of each part of a
         hyphenated name («Братяьь-мусульмане», «Сан-Мраркос»: names joined, each read as one). With the word before
         a number in ``apply`` («кислороа-18»): typo1 / typo2 / orthography lemma recovery (seeds 0–2) XQuAD 0.9717 /
         0.9377 / 0.9403 → 0.9725 / 0.9386 / 0.9415, RUTUBE and judged unchanged, no well-typed question rewritten."""
-        numbered = _NUMBERED.fullmatch(word) if "-" in word else None
+        numbered = _NUMBERED.fullmatch(word) if word[-1].isdigit() else None
         if numbered is not None:
             found = self._name(numbered[1])
             return found + numbered[2] if found is not None else None

@@ -159,6 +159,37 @@ def test_a_name_that_reads_as_a_latin_word_of_the_corpus_is_searched_as_that_wor
     assert info.rewritten == typed and ("rutube" in info.expansions) is searched
 
 
+@pytest.fixture(scope="module")
+def numbered_names(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """A corpus of names with a number: run on («Интернет2») and after a hyphen («Аполлон-11»)."""
+    return tiny_engine(
+        {
+            "net": ("Сети", "Сеть Интернет2 объединяет университеты и лаборатории."),
+            "moon": ("Луна", "Аполлон-11 сел на Луну в 1969 году."),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "rewritten", "alongside"),
+    [
+        # the word before a number run onto it is a word too, the number kept, as after a hyphen («кислороа-18»)
+        ("что такое интрнет2", "что такое интернет2", None),
+        ("Что такое Итернет2?", "Что такое Итернет2?", "интернет2"),  # a name: searched alongside, never overwritten
+        ("Когда сел Апллон-11?", "Когда сел Апллон-11?", "аполлон"),
+        # left alone: well typed, a known word before the number
+        ("что такое интернет2", "что такое интернет2", None),
+        ("что такое сеть2", "что такое сеть2", None),
+    ],
+)
+def test_a_word_before_a_number_is_corrected_as_a_word(
+    numbered_names: SearchEngine, typed: str, rewritten: str, alongside: str | None
+) -> None:
+    info = numbered_names.search(typed, k=1).query
+    assert info.rewritten == rewritten
+    assert (alongside in info.expansions) if alongside else not info.expansions
+
+
 TINY_CORPUS = {
     "studio": ("Студия", "Студия звукозаписи работает каждый день с девяти утра до девяти вечера."),
     "cats": ("Кошки", "Кат — старое слово для палача. Кошка и кот живут в доме; кат и кошка не дружат."),
