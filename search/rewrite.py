@@ -30,8 +30,8 @@ _EDGE_PUNCTUATION = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,]*)$")
 _SENTENCE_EDGES = re.compile(r"^([\"«(]*)(.*?)([\"»)!?:,.;…]*)$")
 # A Russian word glued by a hyphen to a number or a Latin prefix («2-очковой», «hd-качестве», «t-клеток»).
 _GLUED = re.compile(r"([0-9a-z]+-)([а-яё]+(?:-[а-яё]+)*)", re.IGNORECASE)
-# ... and a number after a hyphen («Аполлон-11», «кислорода-18»).
-_NUMBERED = re.compile(r"([а-яё]+(?:-[а-яё]+)*)(-[0-9]+)", re.IGNORECASE)
+# ... and a number after it, by a hyphen or run on («Аполлон-11», «кислорода-18», «Интернет2»).
+_NUMBERED = re.compile(r"([а-яё]+(?:-[а-яё]+)*)(-?[0-9]+)", re.IGNORECASE)
 _WORDS = re.compile(r"\w[\w-]*")
 # Where ``_map_words`` cuts a text into words: at its spaces.
 _SPACES = re.compile(r"(\s+)")

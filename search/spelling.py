@@ -110,6 +110,9 @@ CHANNEL_CANDIDATES = 6
 CONTEXT_MIN_COVERAGE = 0.99
 # The corpus's Latin words (the most used) whose Cyrillic readings spelling knows as what people write of them.
 LATIN_READINGS_WORDS = 5_000
+# A word of at least this many letters that spelling cannot read is a reading of such a word two edits away (two
+# slips in «рутубе»: «руутуб», «уртуб»): a shorter one is two edits from too much («утуб», «рууб»).
+LATIN_TWO_EDITS_MIN_LETTERS = 5
 
 
 class SpellingStep(RewriteStep):
@@ -169,6 +172,13 @@ class SpellingStep(RewriteStep):
             if word in names:
                 # A name is searched as typed and, alongside it, as the corpus spells it: «Мелфи» is the
                 # paragraph's «Мельфи» in another transliteration, not a typo to overwrite.
+                source = None if word in keep - names else self._latin_source(word)
+                if source is not None:
+                    # A brand the corpus writes in Latin, typed in Cyrillic with a capital («Рутуб», «Руутуб»):
+                    # searched alongside as its reading and as the corpus writes it
+                    reading, latin = source
+                    alongside.update({word: reading, reading: latin})
+                    return None
                 found = None if word in keep - names else self._name(word)
                 if found is not None:
                     alongside[word] = found
@@ -180,9 +190,9 @@ class SpellingStep(RewriteStep):
                 prefix = glued[word]
                 fixed = self.correct(word[len(prefix) :])
                 return prefix + fixed if fixed is not None else None
-            numbered = _NUMBERED.fullmatch(word) if "-" in word else None
+            numbered = _NUMBERED.fullmatch(word) if word[-1].isdigit() else None
             if numbered is not None:
-                # «кислороа-18»: the word before the number is a word too, the number kept
+                # «кислороа-18», «интрнет2»: the word before the number is a word too, the number kept
                 fixed = self.correct(numbered[1])
                 return fixed + numbered[2] if fixed is not None else None
             source = self._latin_source(word)
@@ -206,11 +216,11 @@ class SpellingStep(RewriteStep):
         return Rewrite(joined.text, rewrite.corrections + joined.corrections, rewrite.alongside)
 
     def _name(self, word: str) -> str | None:
-        """``_whole_name``, of the name before a number («Апллон-11») and, failing that, of each part of a
+        """``_whole_name``, of the name before a number («Апллон-11», «Итернет2») and, failing that, of each part of a
         hyphenated name («Братяьь-мусульмане», «Сан-Мраркос»: names joined, each read as one). With the word before
         a number in ``apply`` («кислороа-18»): typo1 / typo2 / orthography lemma recovery (seeds 0–2) XQuAD 0.9717 /
         0.9377 / 0.9403 → 0.9725 / 0.9386 / 0.9415, RUTUBE and judged unchanged, no well-typed question rewritten."""
-        numbered = _NUMBERED.fullmatch(word) if "-" in word else None
+        numbered = _NUMBERED.fullmatch(word) if word[-1].isdigit() else None
         if numbered is not None:
             found = self._name(numbered[1])
             return found + numbered[2] if found is not None else None
@@ -285,18 +295,24 @@ class SpellingStep(RewriteStep):
         for word in latin:
             for reading in _plain_readings(word, 4):
                 sources.setdefault(reading, word)
-        return DeletionIndex(sorted(sources), max_distance=1), sources
+        return DeletionIndex(sorted(sources), max_distance=2), sources
 
     def _latin_source(self, word: str) -> tuple[str, str] | None:
         """The reading and the Latin word of the corpus an unknown word reads as: one of its readings, or one
         edit from one (a letter cut or a case ending: «рутуб», «рутуба»; a typo: «шорртс») unless the word's
-        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»)."""
+        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»), or two edits from
+        one when spelling finds no word near it (``LATIN_TWO_EDITS_MIN_LETTERS``)."""
         if len(word) < 4 or not _CYRILLIC_WORD.fullmatch(word) or self.vocabulary.known(word):
             return None
         if self.vocabulary.lemma_in_corpus(word):
             return None  # «селлеру»: a form of the corpus's own «селлер»
         index, sources = self._latin_readings
         found = sorted(index.lookup(word, 1), key=lambda item: (item[1], item[0]))
+        if not found and len(word) >= LATIN_TWO_EDITS_MIN_LETTERS and self.correct(word) is None:
+            # Two edits from the readings of one Latin word alone, for a word no known word is near
+            found = sorted(index.lookup(word, 2), key=lambda item: (item[1], item[0]))
+            if len({sources[reading] for reading, _ in found}) > 1:
+                return None  # «гутуба»: RUTUBE or YouTube
         if not found:
             return None
         reading, distance = found[0]

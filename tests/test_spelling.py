@@ -109,6 +109,87 @@ def test_a_cyrillic_reading_of_a_latin_word_of_the_corpus_is_searched_alongside_
     assert rewriting(engine, "как загрузить шорты")[0] == "как загрузить шорты"  # a real word stays
 
 
+@pytest.fixture(scope="module")
+def video_hosts(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """A corpus that writes two video hosts in Latin, RUTUBE and YouTube."""
+    return tiny_engine(
+        {
+            "streams": ("Трансляции", "На RUTUBE можно вести трансляции и загружать видео из студии."),
+            "import": ("Перенос", "Видео с YouTube переносятся на канал автоматически."),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "reading"),
+    [
+        # two slips in «рутуб»: two edits from the reading «рутубе» of RUTUBE and no known word near
+        ("видео на руутуб", "рутубе"),  # a letter doubled and one dropped
+        ("видео на уртуб", "рутубе"),  # two letters swapped and one dropped
+        ("видео на рутубба", "рутубе"),
+        # left alone: two edits from two Latin words' readings, too short, or a word spelling reads
+        ("видео на гутуба", None),  # RUTUBE's «рутубе» or YouTube's «ёутубе»
+        ("видео на утуб", None),
+        ("видео на ртуба", None),  # «труба», one edit away
+    ],
+)
+def test_a_reading_of_a_latin_word_two_slips_away_is_searched_when_spelling_finds_no_word(
+    video_hosts: SearchEngine, typed: str, reading: str | None
+) -> None:
+    info = video_hosts.search(typed, k=1).query
+    assert (reading in info.rewritten.split()) if reading else ("rutube" not in info.expansions)
+
+
+@pytest.mark.parametrize(
+    ("typed", "searched"),
+    [
+        # a capitalised word (a name, never overwritten) that reads as RUTUBE: searched alongside as its reading
+        # and as the corpus writes it
+        ("Видео на Рутуб", True),  # one edit from «рутубе»
+        ("Видео на Руутуб", True),  # two, and no known word near
+        # left alone: RUTUBE's reading or YouTube's, a short name
+        ("Видео на Гутуба", False),
+        ("Видео на Утуб", False),
+    ],
+)
+def test_a_name_that_reads_as_a_latin_word_of_the_corpus_is_searched_as_that_word_too(
+    video_hosts: SearchEngine, typed: str, searched: bool
+) -> None:
+    info = video_hosts.search(typed, k=1).query
+    assert info.rewritten == typed and ("rutube" in info.expansions) is searched
+
+
+@pytest.fixture(scope="module")
+def numbered_names(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """A corpus of names with a number: run on («Интернет2») and after a hyphen («Аполлон-11»)."""
+    return tiny_engine(
+        {
+            "net": ("Сети", "Сеть Интернет2 объединяет университеты и лаборатории."),
+            "moon": ("Луна", "Аполлон-11 сел на Луну в 1969 году."),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "rewritten", "alongside"),
+    [
+        # the word before a number run onto it is a word too, the number kept, as after a hyphen («кислороа-18»)
+        ("что такое интрнет2", "что такое интернет2", None),
+        ("Что такое Итернет2?", "Что такое Итернет2?", "интернет2"),  # a name: searched alongside, never overwritten
+        ("Когда сел Апллон-11?", "Когда сел Апллон-11?", "аполлон"),
+        # left alone: well typed, a known word before the number
+        ("что такое интернет2", "что такое интернет2", None),
+        ("что такое сеть2", "что такое сеть2", None),
+    ],
+)
+def test_a_word_before_a_number_is_corrected_as_a_word(
+    numbered_names: SearchEngine, typed: str, rewritten: str, alongside: str | None
+) -> None:
+    info = numbered_names.search(typed, k=1).query
+    assert info.rewritten == rewritten
+    assert (alongside in info.expansions) if alongside else not info.expansions
+
+
 TINY_CORPUS = {
     "studio": ("Студия", "Студия звукозаписи работает каждый день с девяти утра до девяти вечера."),
     "cats": ("Кошки", "Кат — старое слово для палача. Кошка и кот живут в доме; кат и кошка не дружат."),
