@@ -477,6 +477,26 @@ def test_a_stray_space_is_taken_out_when_the_word_is_far_likelier_than_the_two(
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
+        # a half the frequency index lacks (a word the language uses less than its floor) is weighed at the floor:
+        # the join is far likelier still
+        ("что заявлено как утр ата посылки", "что заявлено как утрата посылки"),
+        ("меня бес покоит комиссия", "меня беспокоит комиссия"),
+        ("как получать по жертвования", "как получать пожертвования"),
+        ("у меня дев ушек нет", "у меня девушек нет"),
+        # near-misses: a rare word after a frequent preposition, the join («вкладе») not far likelier than the two
+        ("какие монеты нашли в кладе", "какие монеты нашли в кладе"),
+        ("что было в кладе", "что было в кладе"),
+    ],
+)
+def test_a_half_the_frequency_index_lacks_is_weighed_at_its_floor(
+    rewriting, commission: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(commission, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
         # no preposition governs a verb: before one, it is the verb's prefix with a stray space, whatever the context
         ("как об менять товар", "как обменять товар"),
         ("хочу по смотреть статус заказа", "хочу посмотреть статус заказа"),
