@@ -539,3 +539,20 @@ def test_a_letter_thrice_is_read_by_spelling_when_its_word_is_nearer_than_the_sq
     rewriting, clips: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(clips, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a piece that joins either neighbour goes where the two readings' words are likelier (SymSpell's weighing)
+        ("выходит за ра мки договора", "выходит за рамки договора"),  # not «зара мки»
+        ("как в ито ге вернуть деньги", "как в итоге вернуть деньги"),  # not «вито ге»
+        ("не бу дет ли штрафа", "не будет ли штрафа"),  # not «небу дет»
+        # near-miss: a piece that joins only the word before it joins it as before
+        ("нужна по мощь юриста", "нужна помощь юриста"),
+    ],
+)
+def test_a_piece_that_joins_either_neighbour_goes_where_it_reads_likelier(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
