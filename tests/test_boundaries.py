@@ -556,3 +556,23 @@ def test_a_piece_that_joins_either_neighbour_goes_where_it_reads_likelier(
     rewriting, engine: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # «в», «с», «к» run on after a common word, the next word in a case the preposition governs
+        ("хочу вернутьв магазин товар", "хочу вернуть в магазин товар"),  # not «вернуться»
+        ("товар доставилив пункт выдачи", "товар доставили в пункт выдачи"),
+        # near-misses: the next word in no case the letter governs, a letter struck twice, «-ся» cut short after a
+        # verb, spelling's reading far likelier than the word before the letter
+        ("когда отправилс заказ", "когда отправила заказ"),
+        ("какой статусс заказа", "какой статус заказа"),
+        ("товар являетс подарком", "товар является подарком"),
+        ("как поменять одрес доставки", "как поменять адрес доставки"),
+    ],
+)
+def test_a_one_letter_preposition_run_on_is_told_by_the_next_word_s_case(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
