@@ -216,11 +216,8 @@ class WordBoundaries:
         """Whether a word that joins either neighbour («ра» in «за ра мки», «бу» in «не бу дет») reads likelier
         joined to the next: SymSpell's weighing of the two readings, the summed Zipf frequencies of their words (a
         word no index holds counts 0), as ``_likelier_joined`` weighs a join."""
-
-        def zipf(word: str) -> float:
-            return SHORT_WORD_ZIPF.get(word) or self._zipf(word)
-
-        return zipf(first) + zipf(second + third) > zipf(first + second) + zipf(third)
+        usage = self._usage
+        return usage(first) + usage(second + third) > usage(first + second) + usage(third)
 
     def _hyphenated_cut(self, word: str, name: bool) -> int | None:
         """Where a hyphenated word run onto another comes apart: its first part split as an unknown word is
@@ -295,7 +292,7 @@ class WordBoundaries:
             return joined if verb and self._common(joined) else None
         if morph.is_function_word(joined) or all(morph.is_function_word(word) for word in words):
             return None
-        zipfs = [SHORT_WORD_ZIPF.get(word) or self._zipf(word) for word in (joined, *words)]
+        zipfs = [self._usage(word) for word in (joined, *words)]
         if not zipfs[0]:
             return None  # a join the frequency index lacks is weighed by the context alone
         # A half the index lacks is a word the language uses less than its floor: weighed at the floor, the most it
@@ -606,7 +603,7 @@ class WordBoundaries:
         morph = self.vocabulary.morph
         if morph.lemma(first).pos == "PREP" and morph.lemma(second).pos in _VERB_FORMS:
             return None  # a preposition before a verb is its prefix: «подмонтировать», «задокументировано»
-        return self._zipf(first) + self._zipf(second)
+        return self._usage(first) + self._usage(second)
 
     def _rare_word_split(self, word: str) -> tuple[str, str] | None:
         """A word the language hardly uses and the documents never write, made of a preposition of one or two
@@ -669,6 +666,12 @@ class WordBoundaries:
 
     def _zipf(self, word: str) -> float:
         return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
+
+    def _usage(self, word: str) -> float:
+        """``_zipf``, and for the short function words the frequency index lacks their own (``SHORT_WORD_ZIPF``):
+        how SymSpell weighs a word of a segmentation («по степени», not «посте пени»). In ``pair_score``: spaces
+        lemma recovery (seeds 0–2) XQuAD 0.9821 → 0.9829; every other cell unchanged."""
+        return SHORT_WORD_ZIPF.get(word) or self._zipf(word)
 
     def split_for(self, word: str) -> tuple[str, str] | None:
         """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no

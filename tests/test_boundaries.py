@@ -576,3 +576,20 @@ def test_a_one_letter_preposition_run_on_is_told_by_the_next_word_s_case(
     rewriting, engine: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a short function word weighs in a split as the language uses it, not as nothing
+        ("плата запростой склада", "плата за простой склада"),  # not «запрос той»
+        ("сверка порасчетам", "сверка по расчетам"),  # not «пора счетам»
+        ("письмо отчеткого продавца", "письмо от четкого продавца"),  # not «отчет кого»
+        # near-miss: a pair likelier than the preposition's reading still wins
+        ("задать вопростому специалисту", "задать вопрос тому специалисту"),
+    ],
+)
+def test_a_split_weighs_a_short_function_word_by_its_frequency(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
