@@ -42,6 +42,15 @@ NEGATIONS = frozenset({"не", "нет", "ни"})
 # («можноли», «какже», «чтобы» apart): the only two-letter words spelling splits off the end of another.
 ENCLITICS = frozenset({"ли", "ль", "же", "ж", "бы", "б"})
 
+# The cases (pymorphy3's grammemes) the one-letter prepositions a word may have run on after it govern: «в»
+# the accusative and the locative («в студию», «в компании»), «с» the genitive and the instrumental («с горы», «с
+# войсками»), «к» the dative («к потере»).
+PREPOSITION_CASES = {
+    "в": frozenset({"accs", "acc2", "loct", "loc2"}),
+    "с": frozenset({"gent", "gen2", "ablt"}),
+    "к": frozenset({"datv"}),
+}
+
 # The Zipf frequencies (log10 of uses per billion words; wordfreq 3.1, Russian) of the function words of one or two
 # letters used 100,000 times a billion words or more: prepositions, conjunctions, particles and pronouns. The saved
 # frequency index holds words of three letters or more; a stray space weighed as SymSpell weighs it needs these too

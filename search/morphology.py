@@ -312,6 +312,7 @@ class Morphology:
         self._cache: dict[str, Lemma] = {}
         self._all_cache: dict[str, tuple[str, ...]] = {}
         self._known_cache: dict[str, bool] = {}
+        self._cases_cache: dict[str, frozenset[str]] = {}
         self._paradigms: dict[int, list[tuple[str, str]]] = {}
         self._guesses: _Guesses | None = None  # built on the first string no dictionary form spells
         self._lock = threading.Lock()
@@ -408,6 +409,20 @@ class Morphology:
             return (word.replace("ё", "е"),)
         result = tuple(dict.fromkeys(parse.normal_form.replace("ё", "е") for parse in parses))
         self._all_cache[word] = result
+        return result
+
+    def cases(self, word: str) -> frozenset[str]:
+        """The cases of every parse pymorphy3 proposes («компании»: the genitive, dative, accusative, locative…)."""
+        cached = self._cases_cache.get(word)
+        if cached is not None:
+            return cached
+        try:
+            with self._lock:
+                parses = self._analyzer.parse(word)
+        except ValueError:  # a letter without a Unicode name, as in lemma()
+            return frozenset()
+        result = frozenset(parse.tag.case for parse in parses if parse.tag.case)
+        self._cases_cache[word] = result
         return result
 
     def is_known(self, word: str) -> bool:

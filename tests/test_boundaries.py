@@ -477,6 +477,26 @@ def test_a_stray_space_is_taken_out_when_the_word_is_far_likelier_than_the_two(
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
+        # a half the frequency index lacks (a word the language uses less than its floor) is weighed at the floor:
+        # the join is far likelier still
+        ("что заявлено как утр ата посылки", "что заявлено как утрата посылки"),
+        ("меня бес покоит комиссия", "меня беспокоит комиссия"),
+        ("как получать по жертвования", "как получать пожертвования"),
+        ("у меня дев ушек нет", "у меня девушек нет"),
+        # near-misses: a rare word after a frequent preposition, the join («вкладе») not far likelier than the two
+        ("какие монеты нашли в кладе", "какие монеты нашли в кладе"),
+        ("что было в кладе", "что было в кладе"),
+    ],
+)
+def test_a_half_the_frequency_index_lacks_is_weighed_at_its_floor(
+    rewriting, commission: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(commission, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
         # no preposition governs a verb: before one, it is the verb's prefix with a stray space, whatever the context
         ("как об менять товар", "как обменять товар"),
         ("хочу по смотреть статус заказа", "хочу посмотреть статус заказа"),
@@ -519,3 +539,57 @@ def test_a_letter_thrice_is_read_by_spelling_when_its_word_is_nearer_than_the_sq
     rewriting, clips: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(clips, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a piece that joins either neighbour goes where the two readings' words are likelier (SymSpell's weighing)
+        ("выходит за ра мки договора", "выходит за рамки договора"),  # not «зара мки»
+        ("как в ито ге вернуть деньги", "как в итоге вернуть деньги"),  # not «вито ге»
+        ("не бу дет ли штрафа", "не будет ли штрафа"),  # not «небу дет»
+        # near-miss: a piece that joins only the word before it joins it as before
+        ("нужна по мощь юриста", "нужна помощь юриста"),
+    ],
+)
+def test_a_piece_that_joins_either_neighbour_goes_where_it_reads_likelier(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # «в», «с», «к» run on after a common word, the next word in a case the preposition governs
+        ("хочу вернутьв магазин товар", "хочу вернуть в магазин товар"),  # not «вернуться»
+        ("товар доставилив пункт выдачи", "товар доставили в пункт выдачи"),
+        # near-misses: the next word in no case the letter governs, a letter struck twice, «-ся» cut short after a
+        # verb, spelling's reading far likelier than the word before the letter
+        ("когда отправилс заказ", "когда отправила заказ"),
+        ("какой статусс заказа", "какой статус заказа"),
+        ("товар являетс подарком", "товар является подарком"),
+        ("как поменять одрес доставки", "как поменять адрес доставки"),
+    ],
+)
+def test_a_one_letter_preposition_run_on_is_told_by_the_next_word_s_case(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a short function word weighs in a split as the language uses it, not as nothing
+        ("плата запростой склада", "плата за простой склада"),  # not «запрос той»
+        ("сверка порасчетам", "сверка по расчетам"),  # not «пора счетам»
+        ("письмо отчеткого продавца", "письмо от четкого продавца"),  # not «отчет кого»
+        # near-miss: a pair likelier than the preposition's reading still wins
+        ("задать вопростому специалисту", "задать вопрос тому специалисту"),
+    ],
+)
+def test_a_split_weighs_a_short_function_word_by_its_frequency(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
