@@ -359,13 +359,15 @@ class SpellingStep(RewriteStep):
 
     def _heard(self, word: str) -> str | None:
         """A word no known word is near, as misspelt by ear more than twice: its doubled letters single, and «сч»
-        read as «щ» (or back) or any one misspelling by ear undone (``ear_variants``), then one edit from there,
+        read as «щ» (or back) or any one letter heard wrong undone (``ear_variants``), then one edit from there,
         when misspellings by ear alone make the typed word of the candidate («изменяюсчегосся» → изменяющегося,
         «обсчественых» → общественных, «каналла» → канала, «вереффикацыю» → верификацию). The misspelling by ear
         undone: orthography lemma recovery (seeds 0–2) RUTUBE 0.9162 → 0.9197, every other cell, held-out seed 7 and
         the well-typed rewrites unchanged; a few dozen look-ups, for a word nothing else is near."""
         single = _DOUBLED.sub(r"\1", word)
-        variants = dict.fromkeys(v for v in (single, *_hushed(single), *sorted(ear_variants(single))) if v != word)
+        # (a letter heard wrong: the variants of the same length, a few look-ups)
+        heard = sorted(v for v in ear_variants(single) if len(v) == len(single))
+        variants = dict.fromkeys(v for v in (single, *_hushed(single), *heard) if v != word)
         candidates: dict[str, int] = {}
         for variant in variants:
             for candidate, _ in self.vocabulary.spelling_index.lookup(variant, 1):
