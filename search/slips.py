@@ -120,6 +120,7 @@ _MISHEARD = frozenset({frozenset("ао"), frozenset("еи"), frozenset("ея"), 
 
 
 _HUSHED = {("е", "о"), ("и", "ы"), ("а", "я"), ("у", "ю")}  # after «ж», «ш», «ч», «щ»: «пришол», «шышка», «чящка»
+_HUSHING = frozenset("жшчщ")
 
 
 _EAR_BLIND = str.maketrans({"з": "с", "ь": None, **{vowel: None for vowel in "аеёиоуыэюя"}})
@@ -184,8 +185,10 @@ def ear_slips(typed: str, candidate: str) -> int:
 
 # Each vowel and the vowels an ear may have heard as it anywhere unstressed (``_MISHEARD``), and after a hushing
 # consonant (``_HUSHED``: «о» written for «е» in «пришол»).
-_HEARD_AS = {v: frozenset(o for pair in _MISHEARD if v in pair for o in pair - {v}) for v in "аеиоя"}
-_HEARD_AFTER_HUSHING = {written: frozenset({meant}) for meant, written in _HUSHED}
+_HEARD_AS = {v: tuple(sorted(o for pair in _MISHEARD if v in pair for o in pair - {v})) for v in "аеиоя"}
+_HEARD_AFTER_HUSHING = {written: meant for meant, written in _HUSHED}
+_VOICED_PAIR = {"з": "с", "с": "з"}
+_AFTER_TSE = {"и": "ы", "ы": "и"}
 
 
 @functools.lru_cache(maxsize=WORDS_KEPT)
@@ -194,24 +197,32 @@ def ear_variants(word: str) -> frozenset[str]:
     letter: a few dozen strings, so a real word's neighbours by ear are dictionary look-ups, not a search of the
     spelling index."""
     made: set[str] = set()
+    add = made.add
+    before = ""
     for i, letter in enumerate(word):
-        before, after = word[i - 1 : i], word[i + 1 : i + 2]
-        others = set(_HEARD_AS.get(letter, ()))
-        if before and before in "жшчщ":
-            others |= _HEARD_AFTER_HUSHING.get(letter, frozenset())
-        if before == "ц" and letter in "иы":
-            others.add("ы" if letter == "и" else "и")
-        if letter in "зс" and after in CONSONANTS:
-            others.add("с" if letter == "з" else "з")
-        made.update(word[:i] + other + word[i + 1 :] for other in others)
-        if letter in CONSONANTS and letter != "щ":
-            made.add(word[: i + 1] + letter + word[i + 1 :])  # a single consonant doubled
-            if after != "ь":
-                made.add(word[: i + 1] + "ь" + word[i + 1 :])  # a soft sign written
-        if (letter == "ь" and before in CONSONANTS) or (letter in CONSONANTS and after == letter):
-            made.add(word[:i] + word[i + 1 :])  # a soft sign left out, a double consonant single
-    for hushed in re.finditer("сч|щ", word):
-        made.add(word[: hushed.start()] + ("щ" if hushed[0] == "сч" else "сч") + word[hushed.end() :])
+        head, tail = word[:i], word[i + 1 :]
+        after = tail[:1]
+        for other in _HEARD_AS.get(letter, ()):
+            add(head + other + tail)
+        if before in _HUSHING and letter in _HEARD_AFTER_HUSHING:
+            add(head + _HEARD_AFTER_HUSHING[letter] + tail)
+        elif before == "ц" and letter in _AFTER_TSE:
+            add(head + _AFTER_TSE[letter] + tail)
+        if letter in CONSONANTS:
+            if letter in _VOICED_PAIR and after in CONSONANTS:
+                add(head + _VOICED_PAIR[letter] + tail)
+            if letter != "щ":
+                add(head + letter + word[i:])  # a single consonant doubled
+                if after != "ь":
+                    add(word[: i + 1] + "ь" + tail)  # a soft sign written
+            if after == letter:
+                add(head + tail)  # a double consonant single
+        elif letter == "ь" and before in CONSONANTS:
+            add(head + tail)  # a soft sign left out
+        before = letter
+    if "щ" in word or "сч" in word:
+        for hushed in re.finditer("сч|щ", word):
+            add(word[: hushed.start()] + ("щ" if hushed[0] == "сч" else "сч") + word[hushed.end() :])
     made.discard(word)
     return frozenset(made)
 

@@ -216,6 +216,8 @@ def studio_and_cats(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def
         # three misspellings by ear (two letters doubled, «о» heard as «а»), no word within two edits: the corpus's
         # word its doubled letters single and one edit away
         ("бибблиатекка", "библиотека"),
+        # ... two of them vowels heard wrong and a letter doubled: one edit from one misspelling by ear of the rest
+        ("бибблеатека", "библиотека"),
     ],
 )
 def test_real_word_typos_are_corrected_only_when_a_passage_then_covers_the_query(
