@@ -171,7 +171,7 @@ class SpellingStep(RewriteStep):
             if word in names:
                 # A name is searched as typed and, alongside it, as the corpus spells it: «Мелфи» is the
                 # paragraph's «Мельфи» in another transliteration, not a typo to overwrite.
-                source = None if word in keep - names else self._latin_source(word)
+                source = None if word in keep - names else self._latin_source(word, far=True)
                 if source is not None:
                     # A brand the corpus writes in Latin, typed in Cyrillic with a capital («Рутуб», «Руутуб»):
                     # searched alongside as its reading and as the corpus writes it
@@ -194,7 +194,7 @@ class SpellingStep(RewriteStep):
                 # «кислороа-18», «интрнет2»: the word before the number is a word too, the number kept
                 fixed = self.correct(numbered[1])
                 return fixed + numbered[2] if fixed is not None else None
-            source = self._latin_source(word)
+            source = self._latin_source(word, far=True)
             if source is not None:
                 # «шортс» is the corpus's «shorts», not «шорты»: searched alongside it; «шорртс», one edit from
                 # that reading, as the reading
@@ -296,18 +296,19 @@ class SpellingStep(RewriteStep):
                 sources.setdefault(reading, word)
         return DeletionIndex(sorted(sources), max_distance=2), sources
 
-    def _latin_source(self, word: str) -> tuple[str, str] | None:
+    def _latin_source(self, word: str, far: bool = False) -> tuple[str, str] | None:
         """The reading and the Latin word of the corpus an unknown word reads as: one of its readings, or one
         edit from one (a letter cut or a case ending: «рутуб», «рутуба»; a typo: «шорртс») unless the word's
-        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»), or two edits from
-        one when spelling finds no word near it (``LATIN_TWO_EDITS_MIN_LETTERS``)."""
+        correction is a word of the corpus as near («стандар» is «стандарт», not «standard»); with ``far``, two
+        edits from one when spelling finds no word near it (``LATIN_TWO_EDITS_MIN_LETTERS``): a word of the query,
+        not the pieces the word boundaries try, each of which would cost a correction."""
         if len(word) < 4 or not _CYRILLIC_WORD.fullmatch(word) or self.vocabulary.known(word):
             return None
         if self.vocabulary.lemma_in_corpus(word):
             return None  # «селлеру»: a form of the corpus's own «селлер»
         index, sources = self._latin_readings
         found = sorted(index.lookup(word, 1), key=lambda item: (item[1], item[0]))
-        if not found and len(word) >= LATIN_TWO_EDITS_MIN_LETTERS and self.correct(word) is None:
+        if far and not found and len(word) >= LATIN_TWO_EDITS_MIN_LETTERS and self.correct(word) is None:
             # Two edits from the readings of one Latin word alone, for a word no known word is near
             found = sorted(index.lookup(word, 2), key=lambda item: (item[1], item[0]))
             if len({sources[reading] for reading, _ in found}) > 1:
