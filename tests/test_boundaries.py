@@ -593,3 +593,33 @@ def test_a_split_weighs_a_short_function_word_by_its_frequency(
     rewriting, engine: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def studio(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «верификация», «модерация», «удаление» (words whose pieces, misspelt, a stray space parts) and
+    «тачдаунов» (a term the dictionary lacks, before which a preposition is a word of its own)."""
+    documents = {
+        "verify": ("Верификация", "Верификация канала проходит в студии. Модерация видео занимает день."),
+        "delete": ("Удаление", "Удаление видео возможно в студии через меню."),
+        "sport": ("Футбол", "Команда сделала три тачдауна, и тачдаунов в финале было пять."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a misspelt word a stray space parts: spelling reads the join nearer than the pieces apart
+        ("как пройти ве рефикацию", "как пройти верификацию"),
+        ("что за мо жеерация", "что за модерация"),
+        ("только через полное удол ение", "только через полное удаление"),
+        # near-misses: a term the dictionary lacks before a preposition, a join that reads as one piece alone
+        ("кто сделал тачдаун в финале", "кто сделал тачдаун в финале"),
+        ("нм нельзя удалить видео", "нм нельзя удалить видео"),
+    ],
+)
+def test_a_misspelt_word_a_stray_space_parts_is_joined_when_the_join_reads_nearer(
+    rewriting, studio: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(studio, typed)[0] == meant
