@@ -623,3 +623,30 @@ def test_a_misspelt_word_a_stray_space_parts_is_joined_when_the_join_reads_neare
     rewriting, studio: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(studio, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def holidays(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents without «Турция», «Италия», «Цельсий»: a name a stray space cuts joins into the dictionary's word."""
+    documents = {
+        "trip": ("Поездка", "В отпуск берут паспорт и карту. Температура воды высокая."),
+        "order": ("Заказ", "Заказ приходит в срок."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("поехали в отпуск в Тур цию", "поехали в отпуск в Турцию"),
+        ("отпуск в Ита лии", "отпуск в Италии"),
+        ("какая температура в градусах Це льсия", "какая температура в градусах Цельсия"),
+        # near-misses: a name and a word whose join is a word too, a name and a word whose join is none
+        ("спросил Роман тика", "спросил Роман тика"),
+        ("у Марка нет заказа", "у Марка нет заказа"),
+    ],
+)
+def test_a_name_with_a_stray_space_inside_is_joined_into_the_dictionary_s_word(
+    rewriting, holidays: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(holidays, typed)[0] == meant
