@@ -650,3 +650,37 @@ def test_a_name_with_a_stray_space_inside_is_joined_into_the_dictionary_s_word(
     rewriting, holidays: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(holidays, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def broadcasts(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «время» but not «вовремя»: an adverb run together from a preposition and a word of theirs."""
+    documents = {
+        "live": ("Эфир", "Во время прямого эфира модерация проверяет комментарии. Время ответа — день."),
+        "order": ("Заказ", "Заказ приходит в срок, кнопка статуса на странице заказа."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # an adverb takes no genitive: before one, it is a preposition and a noun with the space lost
+        ("что делать вовремя прямого эфира", "что делать во время прямого эфира"),
+        ("что происходит вовремя модерации", "что происходит во время модерации"),
+        # near-misses: the adverb at the end, before a word in no genitive, one the documents do not split into
+        ("почему заказ не пришел вовремя", "почему заказ не пришел вовремя"),
+        ("заказ пришел вовремя вчера", "заказ пришел вовремя вчера"),
+        ("кнопка вверху страницы заказа", "кнопка вверху страницы заказа"),
+    ],
+)
+def test_an_adverb_before_a_genitive_is_a_preposition_and_a_noun_run_together(
+    rewriting, broadcasts: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(broadcasts, typed)[0] == meant
+
+
+def test_an_adverb_before_a_misspelt_word_stays(rewriting, broadcasts: SearchEngine) -> None:
+    # a misspelt word's cases are pymorphy3's guesses: no evidence of a genitive
+    _, corrections = rewriting(broadcasts, "заказ пришел вовремя посетио")
+    assert not [c for c in corrections if c[1] == "вовремя"], corrections
