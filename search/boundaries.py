@@ -211,12 +211,14 @@ class WordBoundaries:
         that preposition governs («производилив компании», «привелк четырехдневной потери», «непосредственнос
         пациентами»): a slip that adds the letter leaves the next word's case to chance. Spelling's reading one
         edit away wins when the language uses it more than the word before the letter."""
-        if not following or len(word) < SPLIT_MIN_LETTERS or self.vocabulary.known(word) or self._in_corpus(word):
-            return None  # «шортс»: a Latin word of the corpus read in Cyrillic
         head, tail = word[:-1], word[-1]
         cases = PREPOSITION_CASES.get(tail)
+        if cases is None or not following or len(word) < SPLIT_MIN_LETTERS or self.vocabulary.known(word):
+            return None  # most words: told by their last letter
+        if self._in_corpus(word):
+            return None  # «шортс»: a Latin word of the corpus read in Cyrillic
         morph = self.vocabulary.morph
-        if cases is None or not self._run_on(head, tail) or morph.is_function_word(following):
+        if not self._run_on(head, tail) or morph.is_function_word(following):
             return None
         if not cases & morph.cases(following):
             return None
@@ -231,7 +233,7 @@ class WordBoundaries:
         во время). Spaces lemma recovery (seeds 0–2) XQuAD 0.9835 → 0.9846, RUTUBE 0.9427 → 0.9444; every other cell
         unchanged (before a misspelt word too, typo2 fell: «наконец посетио» read «на конец»)."""
         vocabulary, morph = self.vocabulary, self.vocabulary.morph
-        if not following or not vocabulary.known(word) or self._in_corpus(word) or morph.lemma(word).pos != "ADVB":
+        if not following or not vocabulary.known(word) or morph.lemma(word).pos != "ADVB" or self._in_corpus(word):
             return None
         if not vocabulary.known(following) or morph.lemma(following).pos in _NO_CASE_POS:
             return None  # a misspelt word's cases are guesses («наконец посетио»)
