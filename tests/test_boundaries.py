@@ -593,3 +593,94 @@ def test_a_split_weighs_a_short_function_word_by_its_frequency(
     rewriting, engine: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def studio(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «верификация», «модерация», «удаление» (words whose pieces, misspelt, a stray space parts) and
+    «тачдаунов» (a term the dictionary lacks, before which a preposition is a word of its own)."""
+    documents = {
+        "verify": ("Верификация", "Верификация канала проходит в студии. Модерация видео занимает день."),
+        "delete": ("Удаление", "Удаление видео возможно в студии через меню."),
+        "sport": ("Футбол", "Команда сделала три тачдауна, и тачдаунов в финале было пять."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a misspelt word a stray space parts: spelling reads the join nearer than the pieces apart
+        ("как пройти ве рефикацию", "как пройти верификацию"),
+        ("что за мо жеерация", "что за модерация"),
+        ("только через полное удол ение", "только через полное удаление"),
+        # near-misses: a term the dictionary lacks before a preposition, a join that reads as one piece alone
+        ("кто сделал тачдаун в финале", "кто сделал тачдаун в финале"),
+        ("нм нельзя удалить видео", "нм нельзя удалить видео"),
+    ],
+)
+def test_a_misspelt_word_a_stray_space_parts_is_joined_when_the_join_reads_nearer(
+    rewriting, studio: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(studio, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def holidays(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents without «Турция», «Италия», «Цельсий»: a name a stray space cuts joins into the dictionary's word."""
+    documents = {
+        "trip": ("Поездка", "В отпуск берут паспорт и карту. Температура воды высокая."),
+        "order": ("Заказ", "Заказ приходит в срок."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("поехали в отпуск в Тур цию", "поехали в отпуск в Турцию"),
+        ("отпуск в Ита лии", "отпуск в Италии"),
+        ("какая температура в градусах Це льсия", "какая температура в градусах Цельсия"),
+        # near-misses: a name and a word whose join is a word too, a name and a word whose join is none
+        ("спросил Роман тика", "спросил Роман тика"),
+        ("у Марка нет заказа", "у Марка нет заказа"),
+    ],
+)
+def test_a_name_with_a_stray_space_inside_is_joined_into_the_dictionary_s_word(
+    rewriting, holidays: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(holidays, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def broadcasts(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «время» but not «вовремя»: an adverb run together from a preposition and a word of theirs."""
+    documents = {
+        "live": ("Эфир", "Во время прямого эфира модерация проверяет комментарии. Время ответа — день."),
+        "order": ("Заказ", "Заказ приходит в срок, кнопка статуса на странице заказа."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # an adverb takes no genitive: before one, it is a preposition and a noun with the space lost
+        ("что делать вовремя прямого эфира", "что делать во время прямого эфира"),
+        ("что происходит вовремя модерации", "что происходит во время модерации"),
+        # near-misses: the adverb at the end, before a word in no genitive, one the documents do not split into
+        ("почему заказ не пришел вовремя", "почему заказ не пришел вовремя"),
+        ("заказ пришел вовремя вчера", "заказ пришел вовремя вчера"),
+        ("кнопка вверху страницы заказа", "кнопка вверху страницы заказа"),
+    ],
+)
+def test_an_adverb_before_a_genitive_is_a_preposition_and_a_noun_run_together(
+    rewriting, broadcasts: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(broadcasts, typed)[0] == meant
+
+
+def test_an_adverb_before_a_misspelt_word_stays(rewriting, broadcasts: SearchEngine) -> None:
+    # a misspelt word's cases are pymorphy3's guesses: no evidence of a genitive
+    _, corrections = rewriting(broadcasts, "заказ пришел вовремя посетио")
+    assert not [c for c in corrections if c[1] == "вовремя"], corrections

@@ -98,3 +98,20 @@ def test_short_words_are_the_dictionary_s_words_of_one_or_two_letters() -> None:
     assert {"в", "с", "на", "ли", "мы", "не"} <= set(short)
     assert all(len(word) <= 2 and morph.is_known(word) for word in short)
     assert "ъъ" not in short
+
+
+@pytest.mark.parametrize(
+    ("word", "has", "lacks"),
+    [
+        ("компании", {"gent", "datv", "loct"}, {"ablt"}),  # every parse's case, not only the best one's
+        ("войсками", {"ablt"}, {"gent", "loct"}),
+        ("студию", {"accs"}, {"gent"}),
+    ],
+)
+def test_cases_are_every_parse_s(word: str, has: set[str], lacks: set[str]) -> None:
+    cases = shared_morphology().cases(word)
+    assert has <= cases and not lacks & cases
+
+
+def test_a_word_of_no_case_has_none() -> None:
+    assert shared_morphology().cases("быстро") == frozenset()
