@@ -136,21 +136,22 @@ def test_questions_the_documents_answer_are_not_flagged(engine: SearchEngine, qu
 # of the query as written), per noise kind (one seed per query here). The issue's measure re-types the query as
 # written: the judged set holds queries misspelt or in the wrong layout by design («обратный званок», «щящт шв»),
 # which then carry the noise on top of their own. Reached: layout 0.991, transliteration 0.957 / 0.968 / 0.968, one
-# typo 0.957, two typos 0.913 (0.870 before the noisy-channel rounds, 0.902 before the fitted channel). The issue's
-# target is 0.95 for every kind: missed by two typos only (two slips in one short word, queries the judged set holds
-# misspelt already, words of the language no dictionary has: «промокод»). Floors at what is reached, so a rule that
-# loses ground fails.
+# typo 0.968 (0.957 before the round of 2 Dec 2026's fourth session), two typos 0.913 (0.870 before the
+# noisy-channel rounds, 0.902 before the fitted channel). The issue's target is 0.95 for every kind: missed by two
+# typos, misspellings by ear and spaces (two slips in one short word, queries the judged set holds misspelt already,
+# words of the language no dictionary has: «промокод»). Floors at what is reached, so a rule that loses ground fails.
 NOISE_FLOORS = {
     "layout": 0.99,
     "translit_passport": 0.95,
     "translit_gost": 0.96,
     "translit_informal": 0.95,
-    "typo1": 0.95,
+    "typo1": 0.96,
     # two typos 0.913 (84 of 92) with the fitted channel's last pick (0.902 by the hand order alone)
     "typo2": 0.91,
     # reached 0.872 (82 of 94; 0.862 before a word nothing is near was read as misspelt by ear up to three times,
-    # 0.851 by the hand order alone; without misspellings by ear known to spelling, 0.766)
-    "orthography": 0.87,
+    # 0.851 by the hand order alone; without misspellings by ear known to spelling, 0.766); 0.883 (83 of 94) after a
+    # real word one misspelling by ear from a corpus word was read as it when a passage then covers more of the query
+    "orthography": 0.88,
     # A space dropped or put inside a word: 0.907 (98 of 108; 0.898 before a pronoun run onto a word was split off,
     # «ктоотвечает», 0.167 before the word-boundary rules, 0.759 before the script steps split a run-together Latin
     # word, «cnfnecpfrfpf», «kodovoeslovo», 0.861 before a split with a misspelt half, «обратныйзванок»); what stays
@@ -158,8 +159,10 @@ NOISE_FLOORS = {
     # («называют ся», «при вело», «помнению»), which moved the large sets (seeds 0–2): XQuAD 0.938 → 0.949, RUTUBE
     # 0.878 → 0.883. 0.935 (101 of 108) after the round of 2 Dec 2026 (a capital, a number or a hyphen inside a run
     # of words, a preposition before a verb as its prefix, the likelier join by word frequency; XQuAD 0.952 → 0.979,
-    # RUTUBE 0.885 → 0.923, seeds 0–2).
-    "spaces": 0.93,
+    # RUTUBE 0.885 → 0.923, seeds 0–2). 0.944 (102 of 108) after the fourth session of 2 Dec 2026 (a piece weighed
+    # to the likelier side, a preposition run on before a word in a case it governs, a misspelt word's pieces joined
+    # as spelling reads them; XQuAD 0.979 → 0.985, RUTUBE 0.922 → 0.944, seeds 0–2).
+    "spaces": 0.94,
 }
 # The same with the noise put on the engine's reading of each query instead («обратный звонок» re-typed, not
 # «обратный званок»): what a well-typed query re-typed comes back to. Reached: layout 1.000, transliteration 0.981
@@ -169,9 +172,10 @@ READING_FLOORS = {
     "translit_passport": 0.98,
     "translit_gost": 0.98,
     "translit_informal": 0.98,
-    "typo1": 0.97,
+    "typo1": 0.98,  # 0.981 (0.971 before the fourth session of 2 Dec 2026)
     "typo2": 0.94,
-    "orthography": 0.92,  # reached 0.923 (96 of 104; 0.913 before the reading by ear of SpellingStep._heard)
+    # reached 0.933 (97 of 104; 0.923 before real words heard wrong were read, 0.913 before SpellingStep._heard)
+    "orthography": 0.93,
     "spaces": 0.94,  # 0.944 (0.917 before the round of 2 Dec 2026, 0.907 before a pronoun was split off)
 }
 
