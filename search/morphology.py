@@ -402,10 +402,8 @@ class Morphology:
         cached = self._all_cache.get(word)
         if cached is not None:
             return cached
-        try:
-            with self._lock:
-                parses = self._analyzer.parse(word)
-        except ValueError:  # a letter without a Unicode name, as in lemma()
+        parses = self._parses(word)
+        if not parses:
             return (word.replace("ё", "е"),)
         result = tuple(dict.fromkeys(parse.normal_form.replace("ё", "е") for parse in parses))
         self._all_cache[word] = result
@@ -416,14 +414,18 @@ class Morphology:
         cached = self._cases_cache.get(word)
         if cached is not None:
             return cached
-        try:
-            with self._lock:
-                parses = self._analyzer.parse(word)
-        except ValueError:  # a letter without a Unicode name, as in lemma()
-            return frozenset()
-        result = frozenset(parse.tag.case for parse in parses if parse.tag.case)
+        result = frozenset(parse.tag.case for parse in self._parses(word) if parse.tag.case)
         self._cases_cache[word] = result
         return result
+
+    def _parses(self, word: str) -> list[Any]:
+        """pymorphy3's parses of a word, best first; none for a word with a letter that has no Unicode name (as in
+        ``lemma``)."""
+        try:
+            with self._lock:
+                return self._analyzer.parse(word)
+        except ValueError:
+            return []
 
     def is_known(self, word: str) -> bool:
         """Whether the dictionary has the word form (not a guess from its ending)."""
