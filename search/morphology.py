@@ -17,6 +17,7 @@ from typing import Any
 from pymorphy3.units import DictionaryAnalyzer
 
 from .lang import FUNCTION_GRAMMEMES, FUNCTION_POS, NEGATIONS
+from .recent import Kept
 
 # pymorphy3's grammemes of forms people write for others: distorted («ето»), misspelt
 _DISTORTED = frozenset({"Dist", "Erro"})
@@ -30,6 +31,10 @@ _GUESSED_VERSION = "2.0.6"
 # The strings, endings and last letters whose guesses ``_Guesses`` keeps (dicts, emptied when full).
 _GUESSES_KEPT = 20_000
 _MISSING = object()  # ``_Guesses._kept``'s marker of a key not read yet
+# The words each of ``Morphology``'s memos keeps (its lemma, all lemmas, cases, whether known): a corpus's forms
+# (~11,500 for XQuAD's 240 paragraphs) and its queries' words, ~80 MB at most (~385 bytes a word), so that a process
+# serving open-ended queries for weeks stays bounded; a larger vocabulary's rarest forms are parsed again (~15 µs).
+WORDS_PARSED_KEPT = 200_000
 # ``_Guesses._kind`` of a tag, two bits: a guesser keeps it (not PREP, CONJ, PRCL, INTJ, NPRO, NUMR, PRED, Apro); a
 # function word's (``Lemma.function_word``)
 _PRODUCTIVE, _FUNCTION = 1, 2
@@ -293,9 +298,9 @@ class _Ending:
 
 
 class Morphology:
-    """A word → :class:`Lemma` lookup over pymorphy3 with an unbounded cache.
+    """A word → :class:`Lemma` lookup over pymorphy3 with a bounded cache (``WORDS_PARSED_KEPT`` words).
 
-    The cache is a plain dict: reads and single-key writes are atomic under the
+    The cache is a dict (``Kept``): reads and single-key writes are atomic under the
     GIL, so concurrent lookups never see a half-written entry. Parsing itself
     is serialised by a lock, because pymorphy3's analyzers share mutable
     state and have failed under concurrent use.
@@ -309,10 +314,10 @@ class Morphology:
         import pymorphy3
 
         self._analyzer = pymorphy3.MorphAnalyzer(lang="ru")
-        self._cache: dict[str, Lemma] = {}
-        self._all_cache: dict[str, tuple[str, ...]] = {}
-        self._known_cache: dict[str, bool] = {}
-        self._cases_cache: dict[str, frozenset[str]] = {}
+        self._cache: Kept[str, Lemma] = Kept(WORDS_PARSED_KEPT)
+        self._all_cache: Kept[str, tuple[str, ...]] = Kept(WORDS_PARSED_KEPT)
+        self._known_cache: Kept[str, bool] = Kept(WORDS_PARSED_KEPT)
+        self._cases_cache: Kept[str, frozenset[str]] = Kept(WORDS_PARSED_KEPT)
         self._paradigms: dict[int, list[tuple[str, str]]] = {}
         self._guesses: _Guesses | None = None  # built on the first string no dictionary form spells
         self._lock = threading.Lock()
@@ -346,7 +351,7 @@ class Morphology:
             # pymorphy3 asks unicodedata for every letter's name, and some letters
             # (Tangut, Khitan) have none: such a word is indexed as it is.
             result = Lemma(word.replace("ё", "е"), False, None)
-            self._cache[word] = result
+            self._cache.keep(word, result)
             return result
         tag = parse.tag
         grammemes = tag.grammemes
@@ -354,7 +359,7 @@ class Morphology:
         # pymorphy3 keeps ё in lemmas ("платёж"), the documents mix both spellings.
         distorted = bool(grammemes & _DISTORTED)
         result = Lemma(parse.normal_form.replace("ё", "е"), function_word, tag.POS, distorted)
-        self._cache[word] = result
+        self._cache.keep(word, result)
         return result
 
     def lemma_in(self, word: str, lemmas: Collection[str]) -> bool:
@@ -406,7 +411,7 @@ class Morphology:
         if not parses:
             return (word.replace("ё", "е"),)
         result = tuple(dict.fromkeys(parse.normal_form.replace("ё", "е") for parse in parses))
-        self._all_cache[word] = result
+        self._all_cache.keep(word, result)
         return result
 
     def cases(self, word: str) -> frozenset[str]:
@@ -415,7 +420,7 @@ class Morphology:
         if cached is not None:
             return cached
         result = frozenset(parse.tag.case for parse in self._parses(word) if parse.tag.case)
-        self._cases_cache[word] = result
+        self._cases_cache.keep(word, result)
         return result
 
     def _parses(self, word: str) -> list[Any]:
@@ -437,7 +442,7 @@ class Morphology:
                 known = bool(self._analyzer.word_is_known(word))
         except ValueError:  # a letter without a Unicode name, as in lemma()
             known = False
-        self._known_cache[word] = known
+        self._known_cache.keep(word, known)
         return known
 
     def in_dictionary(self, word: str) -> bool:

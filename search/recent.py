@@ -4,12 +4,13 @@ sentences): kept for the keys seen lately, so a process serving open-ended queri
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-__all__ = ["Recent"]
+__all__ = ["Kept", "Recent"]
 
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 _MISSING = object()
 
@@ -59,3 +60,26 @@ class Recent(Generic[V]):
 
     def __len__(self) -> int:
         return len(self._values)
+
+
+class Kept(dict[K, V]):
+    """At most ``size`` entries, the first written going first: a plain dict to read (``get`` and ``in`` at a dict's
+    speed, for memos read on every word of every query and passage), written through ``keep``.
+
+    Safe under threads: a key two threads keep at once is written twice and may go a turn early, no worse.
+    """
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self._order: deque[K] = deque()  # the keys in the order written, the oldest first
+
+    def keep(self, key: K, value: V) -> None:
+        if key not in self:
+            self._order.append(key)
+        self[key] = value
+        while len(self._order) > self.size:
+            try:
+                self.pop(self._order.popleft(), None)
+            except IndexError:  # another thread emptied it first
+                break

@@ -43,6 +43,22 @@ def test_warmed_words_are_parsed_once_and_read_from_the_cache() -> None:
         morph._analyzer.parse = parsed  # type: ignore[method-assign]
 
 
+def test_the_caches_keep_a_bounded_number_of_words_and_read_a_forgotten_one_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from search import morphology
+
+    monkeypatch.setattr(morphology, "WORDS_PARSED_KEPT", 2)
+    morph = morphology.Morphology()
+    words = ["возвратом", "заказы", "доставки", "стали", "компании"]
+    for word in words:
+        morph.lemma(word), morph.all_lemmas(word), morph.cases(word), morph.is_known(word)
+    for cache in (morph._cache, morph._all_cache, morph._cases_cache, morph._known_cache):
+        assert list(cache) == ["стали", "компании"]
+    assert morph.lemma("возвратом").lemma == "возврат" and morph.all_lemmas("стали") == ("стать", "сталь")
+    assert list(morph._cache) == ["компании", "возвратом"]  # «стали» went first
+
+
 # Strings whose best parse is each of pymorphy3's guesses: a known prefix before a dictionary word or a guess
 # («антигде»: ADVB,Ques, a function word), a prefix before a suppletive form («пдоошел»: …идти), a paradigm prefix
 # («понаибыстрейший»), an ending stored as a function word's («ьщяртщего»), the fallback («ьщ»); dictionary words

@@ -1,8 +1,8 @@
-"""The bounded memo every per-word and per-passage cache shares."""
+"""The bounded memos every per-word and per-passage cache shares."""
 
 from __future__ import annotations
 
-from search.recent import Recent
+from search.recent import Kept, Recent
 
 
 def test_a_value_is_made_once_while_recent_and_the_oldest_goes_first() -> None:
@@ -41,3 +41,15 @@ def test_weighed_values_keep_within_a_budget_and_one_over_it_is_not_kept() -> No
     assert len(kept) == 2  # heavier than the whole budget: returned, not kept
     kept.get("заказ", lambda: make("заказ"))
     assert made[-1] == "заказ"
+
+
+def test_kept_reads_as_a_dict_and_forgets_the_first_written_first() -> None:
+    kept: Kept[str, str] = Kept(2)
+    kept.keep("чат", "чат")
+    kept.keep("заказ", "заказ")
+    kept.keep("чат", "чаты")  # written again: still the first written, its value the new one
+    assert kept == {"чат": "чаты", "заказ": "заказ"}
+    kept.keep("озон", "озон")
+    assert kept == {"заказ": "заказ", "озон": "озон"} and kept.get("чат") is None
+    kept.keep("чат", "чат")
+    assert list(kept) == ["озон", "чат"]
