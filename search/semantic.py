@@ -24,7 +24,9 @@ from typing import Any, ClassVar, Self
 import numpy as np
 
 from .analysis import Analysed
+from .recent import Kept
 from .retrievers import Retriever, register
+from .vocabulary import WORDS_KEPT
 
 __all__ = ["SemanticRetriever", "navec_path", "load_navec"]
 
@@ -78,7 +80,7 @@ class SemanticRetriever(Retriever):
         return int(self.matrix_.shape[0])
 
     def __init__(self) -> None:
-        self._cache: dict[str, np.ndarray | None] = {}
+        self._cache: Kept[str, np.ndarray | None] = Kept(WORDS_KEPT)  # query words are open-ended
 
     def _vector(self, word: str, lemma: str) -> np.ndarray | None:
         key = f"{word}\0{lemma}"
@@ -90,7 +92,7 @@ class SemanticRetriever(Retriever):
             if candidate in navec:
                 vector = np.asarray(navec[candidate], dtype=np.float32)
                 break
-        self._cache[key] = vector
+        self._cache.keep(key, vector)
         return vector
 
     def _embed(self, text: Analysed) -> np.ndarray:
