@@ -32,9 +32,10 @@ _GUESSED_VERSION = "2.0.6"
 _GUESSES_KEPT = 20_000
 _MISSING = object()  # ``_Guesses._kept``'s marker of a key not read yet
 # The words each of ``Morphology``'s memos keeps (its lemma, all lemmas, cases, whether known): a corpus's forms
-# (~11,500 for XQuAD's 240 paragraphs) and its queries' words, ~80 MB at most (~385 bytes a word), so that a process
-# serving open-ended queries for weeks stays bounded; a larger vocabulary's rarest forms are parsed again (~15 µs).
-WORDS_PARSED_KEPT = 200_000
+# (~11,500 for XQuAD's 240 paragraphs) and its queries' words, so that a process serving open-ended queries for weeks
+# stays bounded (600,000 made-up words through three of them: +437 MiB unbounded, +88 MiB from the 100,000th on); a
+# larger vocabulary's rarest forms are parsed again (~15 µs; a build decides each distinct form once anyway).
+WORDS_PARSED_KEPT = 100_000
 # ``_Guesses._kind`` of a tag, two bits: a guesser keeps it (not PREP, CONJ, PRCL, INTJ, NPRO, NUMR, PRED, Apro); a
 # function word's (``Lemma.function_word``)
 _PRODUCTIVE, _FUNCTION = 1, 2
