@@ -794,6 +794,25 @@ def test_a_letter_doubled_comes_back_single_whatever_the_channel(engine: SearchE
 
 
 @pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a function word is never indexed: a rival that is one drops the word, and the rest is covered better
+        ("деньги вернут в течение двух неели", "деньги вернут в течение двух недели"),  # not «нежели»
+        ("заказ придет через две неели", "заказ придет через две недели"),
+        ("Псть ли доставка в выходные", "Есть ли доставка в выходные"),  # not «Пусть»
+        # near-misses: the typed word holds every letter of the function word (a key struck twice), or the hand
+        # order's own pick is one
+        ("зачеем нужен пароль", "зачем нужен пароль"),
+        ("доставка по всам городам", "доставка по всем городам"),
+    ],
+)
+def test_a_function_word_is_the_channel_s_rival_only_when_the_typed_word_holds_its_letters(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
     ("typed", "candidate", "doubled"),
     [
         ("гоода", "года", True),
