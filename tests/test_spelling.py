@@ -10,7 +10,7 @@ import pytest
 from search import Document, SearchEngine
 from search.query import QueryRewriter
 from search.rewrite import Rewrite
-from search.spelling import _first_two_swapped, _one_letter_doubled
+from search.spelling import _first_two_swapped, _one_letter_doubled, _same_stem
 
 
 @pytest.mark.parametrize(
@@ -292,6 +292,25 @@ def test_real_word_typos_of_another_stem_or_first_key_are_corrected(
     rewriting, engine: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("lemma", "other", "same"),
+    [
+        # aspect pairs: the stems the same, the last three letters differ
+        ("заполнить", "заполнять", True),
+        ("проверить", "проверять", True),
+        ("решить", "решать", True),
+        # a letter inside the longer verb's stem: another verb, one slip away («прият» is «принят»)
+        ("приять", "принять", False),
+        ("перевить", "перевести", False),
+        ("помазать", "помочь", False),
+        ("мыть", "мочь", False),  # a first letter only
+    ],
+)
+def test_same_stem_reads_both_verbs_stems(lemma: str, other: str, same: bool) -> None:
+    assert _same_stem(lemma, other) is same
+    assert _same_stem(other, lemma) is same
 
 
 @pytest.mark.parametrize(
