@@ -282,6 +282,8 @@ def test_a_real_word_one_slip_from_the_corpus_s_is_corrected_in_a_covered_query_
         ("мажет ли курьер позвонить", "может ли курьер позвонить"),
         # the first letter struck on a neighbouring key (ш for г), when no other corpus word is one edit away
         ("в каком шоду открылся озон", "в каком году открылся озон"),
+        # ... weighed after a word with the first letter right: «мору» is могу, not пору (п for м)
+        ("мору ли я вернуть товар", "могу ли я вернуть товар"),
         # real words that stay: an aspect pair, a word nothing likelier is near, the corpus's own words
         ("как заполнять анкету продавца", "как заполнять анкету продавца"),
         ("мыть посуду", "мыть посуду"),
@@ -311,6 +313,29 @@ def test_real_word_typos_of_another_stem_or_first_key_are_corrected(
 def test_same_stem_reads_both_verbs_stems(lemma: str, other: str, same: bool) -> None:
     assert _same_stem(lemma, other) is same
     assert _same_stem(other, lemma) is same
+
+
+@pytest.mark.parametrize(
+    ("typed", "candidate", "weighed"),
+    [
+        # the first letter struck on a neighbouring key (ш for г) onto a far likelier word of the corpus, though a word
+        # with the first letter right («шоу») is near too
+        ("шоду", "году", True),
+        ("шоду", "шоу", True),
+        ("мяча", "мяч", False),  # a word of the corpus's lemma: only as heard wrong
+    ],
+)
+def test_a_real_word_s_first_key_struck_is_weighed_beside_its_other_candidates(
+    tiny_engine, typed: str, candidate: str, weighed: bool
+) -> None:
+    documents = {
+        "show": ("Шоу", "Шоу в перерыве финала смотрели миллионы зрителей."),
+        "city": ("Город", "Население города в 1901 году составляло около семисот тысяч жителей."),
+        "ball": ("Мяч", "Мяч для тенниса покрыт войлоком."),
+    }
+    understand = next(s for s in tiny_engine(documents).pipeline.stages if s.name == "understand")
+    spelling = understand.rewriter.steps[-1]
+    assert (candidate in spelling._real_word_candidates(typed)) is weighed
 
 
 @pytest.mark.parametrize(
