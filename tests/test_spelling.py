@@ -10,7 +10,7 @@ import pytest
 from search import Document, SearchEngine
 from search.query import QueryRewriter
 from search.rewrite import Rewrite
-from search.spelling import _first_two_swapped, _one_letter_doubled
+from search.spelling import _first_two_swapped, _one_letter_doubled, _same_stem
 
 
 @pytest.mark.parametrize(
@@ -282,6 +282,8 @@ def test_a_real_word_one_slip_from_the_corpus_s_is_corrected_in_a_covered_query_
         ("мажет ли курьер позвонить", "может ли курьер позвонить"),
         # the first letter struck on a neighbouring key (ш for г), when no other corpus word is one edit away
         ("в каком шоду открылся озон", "в каком году открылся озон"),
+        # ... weighed after a word with the first letter right: «мору» is могу, not пору (п for м)
+        ("мору ли я вернуть товар", "могу ли я вернуть товар"),
         # real words that stay: an aspect pair, a word nothing likelier is near, the corpus's own words
         ("как заполнять анкету продавца", "как заполнять анкету продавца"),
         ("мыть посуду", "мыть посуду"),
@@ -292,6 +294,48 @@ def test_real_word_typos_of_another_stem_or_first_key_are_corrected(
     rewriting, engine: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(engine, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("lemma", "other", "same"),
+    [
+        # aspect pairs: the stems the same, the last three letters differ
+        ("заполнить", "заполнять", True),
+        ("проверить", "проверять", True),
+        ("решить", "решать", True),
+        # a letter inside the longer verb's stem: another verb, one slip away («прият» is «принят»)
+        ("приять", "принять", False),
+        ("перевить", "перевести", False),
+        ("помазать", "помочь", False),
+        ("мыть", "мочь", False),  # a first letter only
+    ],
+)
+def test_same_stem_reads_both_verbs_stems(lemma: str, other: str, same: bool) -> None:
+    assert _same_stem(lemma, other) is same
+    assert _same_stem(other, lemma) is same
+
+
+@pytest.mark.parametrize(
+    ("typed", "candidate", "weighed"),
+    [
+        # the first letter struck on a neighbouring key (ш for г) onto a far likelier word of the corpus, though a word
+        # with the first letter right («шоу») is near too
+        ("шоду", "году", True),
+        ("шоду", "шоу", True),
+        ("мяча", "мяч", False),  # a word of the corpus's lemma: only as heard wrong
+    ],
+)
+def test_a_real_word_s_first_key_struck_is_weighed_beside_its_other_candidates(
+    tiny_engine, typed: str, candidate: str, weighed: bool
+) -> None:
+    documents = {
+        "show": ("Шоу", "Шоу в перерыве финала смотрели миллионы зрителей."),
+        "city": ("Город", "Население города в 1901 году составляло около семисот тысяч жителей."),
+        "ball": ("Мяч", "Мяч для тенниса покрыт войлоком."),
+    }
+    understand = next(s for s in tiny_engine(documents).pipeline.stages if s.name == "understand")
+    spelling = understand.rewriter.steps[-1]
+    assert (candidate in spelling._real_word_candidates(typed)) is weighed
 
 
 @pytest.mark.parametrize(
@@ -791,6 +835,25 @@ def test_the_fitted_channel_leaves_well_typed_queries_alone(engine: SearchEngine
 def test_a_letter_doubled_comes_back_single_whatever_the_channel(engine: SearchEngine, typed: str, meant: str) -> None:
     _, fitted = _rewriters(engine)
     assert fitted.rewrite(typed).text == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a function word is never indexed: a rival that is one drops the word, and the rest is covered better
+        ("деньги вернут в течение двух неели", "деньги вернут в течение двух недели"),  # not «нежели»
+        ("заказ придет через две неели", "заказ придет через две недели"),
+        ("Псть ли доставка в выходные", "Есть ли доставка в выходные"),  # not «Пусть»
+        # near-misses: the typed word holds every letter of the function word (a key struck twice), or the hand
+        # order's own pick is one
+        ("зачеем нужен пароль", "зачем нужен пароль"),
+        ("доставка по всам городам", "доставка по всем городам"),
+    ],
+)
+def test_a_function_word_is_the_channel_s_rival_only_when_the_typed_word_holds_its_letters(
+    rewriting, engine: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(engine, typed)[0] == meant
 
 
 @pytest.mark.parametrize(
