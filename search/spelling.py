@@ -348,9 +348,15 @@ class SpellingStep(RewriteStep):
         candidates = self._candidates(word)
         ranked = self._ranked(word, candidates, first=1)  # only the best is read
         self._nearest.get(word, lambda: tuple(ranked))  # all of the nearest distance, for the channel
-        if ranked and candidates[ranked[0]] == 1 and _slips(word, ranked[0]) > 1:
+        nearest = ranked[0] if ranked and candidates[ranked[0]] == 1 else None
+        if nearest is not None and (
+            _slips(word, nearest) > 1
+            or (ear_slips(word, nearest) > 1 and not self._in_corpus_or_function_word(nearest))
+        ):
             # One edit no slip explains, against a word of the corpus two misspellings by ear away: the second
-            # («заказот» is «заказать», not «заказов» with a far key struck).
+            # («заказот» is «заказать», not «заказов» with a far key struck). So too one slip of the finger, no
+            # misspelling by ear, onto a word the documents never use («можить» is «может», not «пожить»;
+            # «працинт» «процент», not «пациент»); one by ear stays («нарманский»: норманский, not норманнский).
             heard = {c: d for c, d in candidates.items() if d == 2 and ear_slips(word, c) <= 2 and self._in_corpus(c)}
             ranked = self._ranked(word, heard)[:1] or ranked
         squeezed = _TRIPLED.sub(r"\1", word)  # «рррецепт»: no Russian word has a letter three times in a row
@@ -665,6 +671,10 @@ class SpellingStep(RewriteStep):
 
     def _in_corpus(self, word: str) -> bool:
         return word in self.vocabulary.counts or self.vocabulary.lemma_in_corpus(word)
+
+    def _in_corpus_or_function_word(self, word: str) -> bool:
+        """A word the documents use, or a function word (never indexed, the language's most frequent)."""
+        return self._in_corpus(word) or self.vocabulary.morph.is_function_word(word)
 
     def _ranked(self, word: str, candidates: Mapping[str, int], first: int | None = None) -> list[str]:
         """``candidates`` best first; with ``first``, only the nearest distances that hold that many are ranked
