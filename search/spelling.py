@@ -911,12 +911,13 @@ class SpellingStep(RewriteStep):
 
     def _soft_sign_candidates(self, word: str) -> dict[str, int]:
         """For a form of a lemma the corpus uses, only the word of the corpus its final «ь» written or left out as
-        heard makes («част»: часть, «ест»: есть, «ответь»: ответ), when the language uses it far more
-        (``_likelier``): no look-up in the spelling index, so a well-typed word costs one dict look-up."""
+        heard makes («част»: часть, «ест»: есть, «ответь»: ответ), or a form of a lemma it uses («цел»: цель, where
+        the documents write «цели», «целью»), when the language uses it far more (``_likelier``): no look-up in the
+        spelling index, so a well-typed word costs a frequency look-up, and a parse only for a likelier word."""
         candidate = word[:-1] if word.endswith("ь") else word + "ь" if word[-1] in CONSONANTS else None
-        if candidate is None or candidate not in self.vocabulary.counts:
+        if candidate is None or not self._likelier(candidate, word) or not self._in_corpus(candidate):
             return {}
-        if not self._likelier(candidate, word) or not self._may_be_meant(word, candidate):
+        if not self._may_be_meant(word, candidate):
             return {}
         return {candidate: 1}
 
