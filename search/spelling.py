@@ -89,6 +89,11 @@ SOFT_SIGN_ZIPF_GAIN = 1.0
 # taken only with a passage covering all of the query, and no gain in frequency, 0.9611. For a real word of a lemma
 # the corpus does not use as well («лиса» леса, «сити» сети, «дота» дата): XQuAD orthography 0.9658 → 0.9675.
 HEARD_ZIPF_GAIN = 0.5
+# A real word whose frequency is this (the spelling index holds none for it: the corpus never uses it, the language
+# less than ``vocabulary.LANGUAGE_MIN_ZIPF``) is a form only the dictionary knows («балее», «весма», «даной»): heard
+# wrong, it needs only some gain in coverage (``SpellingStep._real_words``), the corpus word still ``HEARD_ZIPF_GAIN``
+# likelier (XQuAD's well-typed «норманский» stays: «норманнский» is no likelier).
+UNUSED_WORD_ZIPF = 0.0
 # ... or, when neither makes a correction, in a query whose best passage covers at most half of it, a corpus word one
 # slip of the finger from the real word, which the language uses this much more (Zipf, as above), when a passage
 # then covers ``REAL_WORD_SLIP_GAIN`` more of it (IDF-weighted): «сколько стан находится в бассейне» (стран), «что
@@ -769,9 +774,17 @@ class SpellingStep(RewriteStep):
             # re-typings (two seeds) lemma recovery XQuAD 0.898 → 0.900, RUTUBE 0.839 unchanged, the property test's
             # judged queries over 20 seeds 0.870 → 0.873; the well-typed questions rewritten unchanged (5, 117, 22).
             covered = baseline > REAL_WORD_MAX_COVERAGE
-            # A real-word typo keeps its place in the sentence: «в чаге» (a noun) is «в чате», not «в чаще».
+            # A real-word typo keeps its place in the sentence: «в чаге» (a noun) is «в чате», not «в чаще». But a
+            # form the language never uses (``UNUSED_WORD_ZIPF``: the dictionary's «балее», «весма») has no place
+            # worth keeping: misspelt by ear, the corpus's word it is heard as comes first, and any gain takes it.
+            unused = self.vocabulary.frequency(word) <= UNUSED_WORD_ZIPF
             ranked = sorted(
-                self._ranked(word, candidates), key=lambda c: (candidates[c], morph.lemma(c).pos != lemma.pos)
+                self._ranked(word, candidates),
+                key=lambda c: (
+                    candidates[c],
+                    not (unused and ear_slips(word, c) == 1),
+                    morph.lemma(c).pos != lemma.pos,
+                ),
             )
             margin = REAL_WORD_COVERED_GAIN if covered else 0.0
             best, best_coverage = None, 0.0
@@ -783,7 +796,8 @@ class SpellingStep(RewriteStep):
                 by_ear = not _final_soft_sign(word, candidate) and ear_slips(word, candidate) == 1
                 if by_ear:
                     share = self._covers(_replace_word(text, word, candidate))
-                    if share > best_coverage and self._heard_better(word, candidate, share - baseline):
+                    least = 0.0 if unused else REAL_WORD_COVERED_GAIN
+                    if share > best_coverage and self._heard_better(word, candidate, share - baseline, least):
                         best, best_coverage = candidate, share
                         continue
                     if searched:
@@ -814,12 +828,12 @@ class SpellingStep(RewriteStep):
                 baseline = best_coverage
         return Rewrite(text, tuple(corrections), rewrite.alongside)
 
-    def _heard_better(self, word: str, candidate: str, gain: float) -> bool:
+    def _heard_better(self, word: str, candidate: str, gain: float, least: float = REAL_WORD_COVERED_GAIN) -> bool:
         """Whether a real word is ``candidate`` heard wrong: with it the best passage
-        covers ``gain`` more of the query (IDF-weighted), over ``REAL_WORD_COVERED_GAIN``, and the language uses it
+        covers ``gain`` more of the query (IDF-weighted), over ``least``, and the language uses it
         ``HEARD_ZIPF_GAIN`` more (a slip onto a rarer word is the likelier story). A gain of 0.05 rewrote XQuAD's
         well-typed «Что измеряет шкала ИВК?» (школа)."""
-        return gain > REAL_WORD_COVERED_GAIN and self._likelier(candidate, word, HEARD_ZIPF_GAIN)
+        return gain > least and self._likelier(candidate, word, HEARD_ZIPF_GAIN)
 
     def _likelier(self, candidate: str, word: str, gain: float = REAL_WORD_ZIPF_GAIN) -> bool:
         """Whether the language (or the corpus) uses ``candidate`` so much more than the real word typed that a slip

@@ -373,6 +373,36 @@ def test_a_final_soft_sign_left_out_onto_a_form_of_a_corpus_lemma_is_corrected(
 
 
 @pytest.fixture(scope="module")
+def weights_and_scales(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """«весма» is a form only the dictionary knows (no frequency in the language), «весьма» misspelt by ear; «веса»,
+    «весам», «весна», nouns as the parser reads «весма», are the corpus's too."""
+    texts = {
+        "weight": ("Вес", "Посылки любого веса курьер доставляет весьма быстро."),
+        "scales": ("Весы", "Посылку взвешивают на весах и весам доверяют."),
+        "spring": ("Весна", "Весной доставка дольше: весна."),
+        "phone": ("Телефон", "Телефон поддержки работает круглосуточно. " * 400),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a real word the language never uses, heard wrong: the corpus's word heard, before the nouns (was «веса»)
+        ("курьер доставляет весма быстро", "курьер доставляет весьма быстро"),
+        ("посылки любого веса курьер доставляет весма быстро", "посылки любого веса курьер доставляет весьма быстро"),
+        # must stay: well-typed words the language uses
+        ("весной доставка дольше", "весной доставка дольше"),
+        ("посылки любого веса курьер доставляет весьма быстро", "посылки любого веса курьер доставляет весьма быстро"),
+    ],
+)
+def test_a_real_word_the_language_never_uses_is_read_as_the_corpus_word_heard(
+    rewriting, weights_and_scales: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(weights_and_scales, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
 def articles_and_persons(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
     """«статя» is no word, but the parser guesses it a form of «стать», a lemma of the corpus, which has «статья»."""
     texts = {
