@@ -816,10 +816,10 @@ class SpellingStep(RewriteStep):
                 ):
                     continue
                 share = self._covers(_replace_word(text, word, candidate))
-                # A final «ь» onto a word the language uses ``REAL_WORD_ZIPF_GAIN`` more, as any other slip so much
-                # likelier would be, needs no margin in a covered query («какая част записи»: часть, +0.096).
-                far = _final_soft_sign(word, candidate) and self._likelier(candidate, word, REAL_WORD_ZIPF_GAIN, True)
-                likelier = self._likelier(candidate, word) and share > baseline + (0.0 if far else margin)
+                # A final «ь» onto a word the language uses ``SOFT_SIGN_ZIPF_GAIN`` more, the ear's commonest slip,
+                # needs no margin in a covered query («какая част записи»: часть, +0.096; «можно дат роль»: дать).
+                soft = _final_soft_sign(word, candidate)
+                likelier = self._likelier(candidate, word) and share > baseline + (0.0 if soft else margin)
                 if (share >= REAL_WORD_MIN_COVERAGE or likelier) and share > best_coverage:
                     best, best_coverage = candidate, share
             if best is None and not covered:
@@ -838,14 +838,13 @@ class SpellingStep(RewriteStep):
         well-typed «Что измеряет шкала ИВК?» (школа)."""
         return gain > least and self._likelier(candidate, word, HEARD_ZIPF_GAIN)
 
-    def _likelier(self, candidate: str, word: str, gain: float = REAL_WORD_ZIPF_GAIN, whole_gain: bool = False) -> bool:
+    def _likelier(self, candidate: str, word: str, gain: float = REAL_WORD_ZIPF_GAIN) -> bool:
         """Whether the language (or the corpus) uses ``candidate`` so much more than the real word typed that a slip
         onto the typed word is the likelier story (a noisy channel: a slip is about one in ``10 **
-        REAL_WORD_ZIPF_GAIN`` words): «краты» for «карты», «мору» for «могу», not «меру» for «мору». A final «ь»
-        needs at most ``SOFT_SIGN_ZIPF_GAIN``, unless ``whole_gain``."""
+        REAL_WORD_ZIPF_GAIN`` words): «краты» for «карты», «мору» for «могу», not «меру» for «мору»."""
         frequency = self.vocabulary.frequency
         prior = max(frequency(candidate), self.vocabulary.corpus_frequency(candidate) - REAL_WORD_CORPUS_DISCOUNT)
-        if _final_soft_sign(word, candidate) and not whole_gain:
+        if _final_soft_sign(word, candidate):
             gain = min(gain, SOFT_SIGN_ZIPF_GAIN)
         return prior - frequency(word) >= gain
 

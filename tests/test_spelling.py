@@ -403,14 +403,17 @@ def test_a_real_word_the_language_never_uses_is_read_as_the_corpus_word_heard(
 
 
 @pytest.fixture(scope="module")
-def parts_and_questions(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
-    """«част» (of the corpus's «частый») is «часть» with its final «ь» left out, a word the language uses 100× more."""
+def parts_and_reviews(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """«част» (of the corpus's «частый») is «часть» with its final «ь» left out, a word the language uses 100× more;
+    «дат» (of «дата») «дать», 30× more."""
     texts = {
         "part": (
             "Часть заказа",
             "Часть заказа курьер доставит отдельно, остальное придет в пункт выдачи заказов позже.",
         ),
         "faq": ("Частые вопросы", "Частые вопросы о доставке собраны здесь."),
+        "review": ("Отзыв", "Чтобы дать отзыв о товаре, откройте заказ в личном кабинете и нажмите кнопку оценки."),
+        "dates": ("Даты", "Даты доставки видны в заказе."),
         "phone": ("Телефон", "Телефон поддержки работает круглосуточно. " * 400),
     }
     return tiny_engine(texts)
@@ -419,7 +422,7 @@ def parts_and_questions(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped
 @pytest.mark.parametrize(
     ("typed", "meant"),
     [
-        # in a query covered over half, a passage covering less than REAL_WORD_COVERED_GAIN more (+0.095, +0.082)
+        # in a query covered over half, a passage covering less than REAL_WORD_COVERED_GAIN more
         (
             "почему част заказа курьер доставит отдельно остальное придет в пункт выдачи заказов позже завтра",
             "почему часть заказа курьер доставит отдельно остальное придет в пункт выдачи заказов позже завтра",
@@ -428,14 +431,19 @@ def parts_and_questions(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped
             "част заказа курьер доставит отдельно остальное придет в пункт выдачи заказов позже завтра утром",
             "часть заказа курьер доставит отдельно остальное придет в пункт выдачи заказов позже завтра утром",
         ),
+        (
+            "чтобы дат отзыв о товаре откройте заказ в личном кабинете и нажмите кнопку оценки завтра",
+            "чтобы дать отзыв о товаре откройте заказ в личном кабинете и нажмите кнопку оценки завтра",
+        ),
         # must stay: the word with its «ь» would cover no more of the query
         ("частые вопросы о доставке", "частые вопросы о доставке"),
+        ("список дат доставки в заказе", "список дат доставки в заказе"),
     ],
 )
-def test_a_final_soft_sign_onto_a_far_likelier_word_needs_only_a_gain(
-    rewriting, parts_and_questions: SearchEngine, typed: str, meant: str
+def test_a_final_soft_sign_onto_a_likelier_word_needs_only_a_gain(
+    rewriting, parts_and_reviews: SearchEngine, typed: str, meant: str
 ) -> None:
-    assert rewriting(parts_and_questions, typed)[0] == meant
+    assert rewriting(parts_and_reviews, typed)[0] == meant
 
 
 @pytest.fixture(scope="module")
