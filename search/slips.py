@@ -117,6 +117,9 @@ def slip_cost(typed: str, candidate: str) -> int:
 
 # Unstressed vowels people write as they hear them (а/о, е/и, е/я, и/я): a slip of the ear (``ear_slips``).
 _MISHEARD = frozenset({frozenset("ао"), frozenset("еи"), frozenset("ея"), frozenset("ия")})
+# ... one way for «я»: unstressed it sounds as «и», so is written «е» or «и», but no ear writes «я» for them (only the
+# rule does, after a hushing consonant: «чящка», ``_HUSHED``): «включять» is «включать», not «включить».
+_NEVER_WRITTEN_BY_EAR = "я"
 
 
 _HUSHED = {("е", "о"), ("и", "ы"), ("а", "я"), ("у", "ю")}  # after «ж», «ш», «ч», «щ»: «пришол», «шышка», «чящка»
@@ -159,7 +162,7 @@ def ear_slips(typed: str, candidate: str) -> int:
                 if meant == written:
                     moves.append((1, 1, 0))
                 elif (
-                    pair in _MISHEARD
+                    (pair in _MISHEARD and written not in _NEVER_WRITTEN_BY_EAR)
                     or (before in "жшчщ" and before and (meant, written) in _HUSHED)
                     or (before == "ц" and pair == frozenset("иы"))
                     or (pair == frozenset("зс") and candidate[i + 1 : i + 2] in CONSONANTS)
@@ -185,7 +188,11 @@ def ear_slips(typed: str, candidate: str) -> int:
 
 # Each vowel and the vowels an ear may have heard as it anywhere unstressed (``_MISHEARD``), and after a hushing
 # consonant (``_HUSHED``: «о» written for «е» in «пришол»).
-_HEARD_AS = {v: tuple(sorted(o for pair in _MISHEARD if v in pair for o in pair - {v})) for v in "аеиоя"}
+_HEARD_AS = {
+    v: tuple(sorted(o for pair in _MISHEARD if v in pair for o in pair - {v}))
+    for v in "аеиоя"
+    if v not in _NEVER_WRITTEN_BY_EAR
+}
 _HEARD_AFTER_HUSHING = {written: meant for meant, written in _HUSHED}
 _VOICED_PAIR = {"з": "с", "с": "з"}
 _AFTER_TSE = {"и": "ы", "ы": "и"}

@@ -21,6 +21,9 @@ from search.slips import ear_slips
         ("щетчик", "счетчик", 1),
         ("цыфра", "цифра", 1),
         ("шышка", "шишка", 1),
+        ("питак", "пятак", 1),  # an unstressed «я» written as heard
+        ("тилята", "телята", 1),
+        ("включять", "включать", 1),  # «я» for «а» after a hushing consonant: the rule, not the ear
     ],
 )
 def test_ear_slips_counts_the_misspellings_by_ear(typed: str, meant: str, count: int) -> None:
@@ -35,6 +38,8 @@ def test_ear_slips_counts_the_misspellings_by_ear(typed: str, meant: str, count:
         ("собаки", "сабака"),  # «а/и» is no pair people confuse by ear
         ("кит", "кот"),
         ("счет", "щетка"),
+        ("включять", "включить"),  # no ear writes «я» for another vowel (the rule does, for «а» after «ч»)
+        ("тяпло", "тепло"),
     ],
 )
 def test_ear_slips_knows_no_other_misspelling(typed: str, meant: str) -> None:
@@ -112,3 +117,10 @@ def test_every_ear_variant_is_one_misspelling_by_ear_and_no_other_word_is(word: 
     variants = ear_variants(word)
     assert variants and all(ear_slips(word, variant) == 1 for variant in variants)
     assert {"камбания", "шкура", "вол", "чай"}.isdisjoint(variants)  # a consonant changed, a letter no ear mistakes
+
+
+def test_no_ear_variant_reads_a_typed_ya_as_another_vowel() -> None:
+    from search.slips import ear_variants
+
+    assert "включать" in ear_variants("включять") and "включить" not in ear_variants("включять")
+    assert "пятак" in ear_variants("питак") and "питок" not in ear_variants("пятак")
