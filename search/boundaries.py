@@ -672,15 +672,26 @@ class WordBoundaries:
         return self._usage(first) + self._usage(second)
 
     def _rare_word_split(self, word: str) -> tuple[str, str] | None:
-        """A word the language hardly uses and the documents never write, made of a preposition of one or two
-        letters (or «не») and a word of the corpus as it writes it: «вдень» is «в день», «сточки» «с точки»."""
-        if word in self.vocabulary.counts or self._zipf(word) >= LANGUAGE_MIN_ZIPF:
+        """A word the documents never write, made of a preposition of one or two letters (or «не») and a word: split
+        when the documents write that word and the language hardly uses the whole («вдень» is «в день», «сточки» «с
+        точки»), or when the two side by side are at least as likely in the language as the whole, as SymSpell weighs
+        a split (a whole the frequency index lacks weighed at its floor, the most it may be: «незапрещено» is «не
+        запрещено», «поданным» «по данным»; «неплохо», «начат», «включи» stay). The language's frequencies alone:
+        the documents' own say how often they name a thing («чат»), not how often it follows a preposition."""
+        vocabulary, morph = self.vocabulary, self.vocabulary.morph
+        if word in vocabulary.counts:
             return None
+        whole = vocabulary.frequency(word)
         for cut in (1, 2):
             first, second = word[:cut], word[cut:]
-            if second not in self.vocabulary.counts or not self.vocabulary.morph.is_function_word(first):
+            if not morph.is_function_word(first) or not (first == "не" or morph.lemma(first).pos == "PREP"):
                 continue
-            if (first == "не" or self.vocabulary.morph.lemma(first).pos == "PREP") and self.pair_score(first, second):
+            if self.pair_score(first, second) is None:
+                continue
+            if second in vocabulary.counts and whole < LANGUAGE_MIN_ZIPF:
+                return first, second
+            apart = (SHORT_WORD_ZIPF.get(first) or vocabulary.frequency(first)) + vocabulary.frequency(second) - 9
+            if apart >= max(whole, LANGUAGE_MIN_ZIPF):
                 return first, second
         return None
 

@@ -684,3 +684,34 @@ def test_an_adverb_before_a_misspelt_word_stays(rewriting, broadcasts: SearchEng
     # a misspelt word's cases are pymorphy3's guesses: no evidence of a genitive
     _, corrections = rewriting(broadcasts, "заказ пришел вовремя посетио")
     assert not [c for c in corrections if c[1] == "вовремя"], corrections
+
+
+@pytest.fixture(scope="module")
+def channels(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents that write «чат» often and neither «запрещено» nor «данным»: a rare word glued from a preposition
+    (or «не») and a word of the language is weighed by the language's frequencies, not the documents'."""
+    documents = {
+        "rules": ("Правила", "Выкладывать чужие видео нельзя. Отчеты о продажах приходят в кабинет."),
+        "chat": ("Чат", "Чат трансляции: в чат пишут зрители, чат можно закрыть, стрим идет с чатом."),
+        "order": ("Заказ", "Заказ приходит в срок."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a rare word whose two halves side by side are at least as likely in the language: a space lost
+        ("что незапрещено выкладывать", "что не запрещено выкладывать"),
+        ("отчеты поданным о продажах", "отчеты по данным о продажах"),
+        # near-misses: words the language uses more than their halves side by side («на чат» is likely in the
+        # documents, not in the language), and a common word
+        ("как начат стрим", "как начат стрим"),
+        ("включи трансляцию", "включи трансляцию"),
+        ("чат работает неплохо", "чат работает неплохо"),
+    ],
+)
+def test_a_rare_word_splits_when_its_halves_are_as_likely_side_by_side(
+    rewriting, channels: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(channels, typed)[0] == meant
