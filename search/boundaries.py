@@ -57,6 +57,10 @@ _CASED_WORD = re.compile(r"(?<![\w.@/-])[^\W\d_]+(?:-[^\W\d_]+)*[0-9]*(?![\w@/-]
 _LONE_WORD = re.compile(r"(?<![\w-])[а-яё]+(?![\w-])", re.IGNORECASE)
 # The function words that have no case and govern none after them: a preposition, a conjunction, a particle.
 _NO_CASE_POS = frozenset({"PREP", "CONJ", "PRCL"})
+# How much likelier in the language (Zipf units, a factor of 10) two words must be side by side than a correction one
+# edit away, for a space lost to be read before it (``_likelier_apart``): the product of their frequencies weighs two
+# words that make no phrase as high as two that do, so a tie is not enough.
+LIKELIER_APART_ZIPF = 1.0
 # An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
 SPLIT_MIN_LETTERS = 5
 # Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
@@ -785,7 +789,9 @@ class WordBoundaries:
         часах», not «началах»; «поссылке» «по ссылке», not «посылке»). A correction the corpus uses, or a function
         word, wins («помнению», «ккакие», «началос» are left to spelling) unless it is the word typed with a
         preposition run on after it («видеов»: видео в), or another form of that word («Бронкосза»: Бронкос за, not
-        «Бронкоса»; a correction of another lemma wins: «Скольво» is «сколько», not «сколь во»)."""
+        «Бронкоса»; a correction of another lemma wins: «Скольво» is «сколько», not «сколь во»). Beside a word the
+        corpus does not use, a function word wins over a correction the documents never use when the two side by
+        side are far likelier in the language (``_likelier_apart``: «отгибели» is «от гибели», not «отгибали»)."""
         if self._in_corpus(corrected) or self.vocabulary.morph.is_function_word(corrected):
             tail = word[len(corrected) :]
             if word.startswith(corrected) and corrected in self.vocabulary.counts and self._run_on(corrected, tail):
@@ -798,9 +804,26 @@ class WordBoundaries:
         if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
             return None
         split = self._split_of_words(word)
-        if split is None or not any(self._beside_a_function_word(*pair) for pair in (split, split[::-1])):
-            return None  # «у быти», «открыла с», «рас решены» are no likelier than «убыти», «открылась» misspelt
+        if split is None:
+            return None
+        if not any(self._beside_a_function_word(*pair) for pair in (split, split[::-1])):
+            # «у быти», «открыла с», «рас решены» are no likelier than «убыти», «открылась» misspelt
+            return split if self._likelier_apart(split, corrected) else None
         return split
+
+    def _likelier_apart(self, split: tuple[str, str], corrected: str) -> bool:
+        """Whether a function word of two letters or more and a known word, a space lost between them, are likelier
+        in the language than a correction one edit away, each reading one edit (SymSpell's weighing of a split
+        against a word: the two words' Zipf frequencies summed, less 9, against the word's; a word the frequency
+        index lacks is one the language hardly uses: «отгибели» is «от гибели», not «отгибали»), by
+        ``LIKELIER_APART_ZIPF``:
+        a product of two frequencies is as high for two words that make no phrase («пактво» is «пактов», not «пакт
+        во»). The language's frequencies alone, as ``_rare_word_split`` weighs."""
+        frequency = self.vocabulary.frequency
+        if not any(self._function_word_beside(*pair) for pair in (split, split[::-1])):
+            return False
+        apart = sum(SHORT_WORD_ZIPF.get(part) or frequency(part) for part in split) - 9
+        return apart >= frequency(corrected) + LIKELIER_APART_ZIPF
 
     def _same_lemma(self, word: str, other: str) -> bool:
         """Whether two words are forms of one lemma («Европу», «Европа»): a run-on preposition, not another word."""
@@ -809,6 +832,8 @@ class WordBoundaries:
 
     def _beside_a_function_word(self, function: str, other: str) -> bool:
         """A function word of two letters or more beside a known word of the corpus (or a form of its lemma)."""
-        if len(function) < 2 or self._word_of_a_pair(function) != "function":
-            return False
-        return self.vocabulary.known(other) and self._word_of_a_pair(other) == "corpus"
+        return self._function_word_beside(function, other) and self._word_of_a_pair(other) == "corpus"
+
+    def _function_word_beside(self, function: str, other: str) -> bool:
+        """A function word of two letters or more beside a known word."""
+        return len(function) >= 2 and self._word_of_a_pair(function) == "function" and self.vocabulary.known(other)

@@ -715,3 +715,20 @@ def test_a_rare_word_splits_when_its_halves_are_as_likely_side_by_side(
     rewriting, channels: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(channels, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a function word run onto a word the documents do not use, against a correction one edit away the language
+        # hardly uses («отгибали», «напускает»): the two side by side are far likelier
+        ("сколько деревьев пострадало отгибели", "сколько деревьев пострадало от гибели"),
+        ("чат непускает зрителей", "чат не пускает зрителей"),
+        # near-miss: two words that make no phrase, hardly likelier than the correction («пактов»)
+        ("как работает маршрутизация пактво", "как работает маршрутизация пактов"),
+    ],
+)
+def test_a_function_word_run_onto_a_word_beats_a_correction_the_language_hardly_uses(
+    rewriting, channels: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(channels, typed)[0] == meant
