@@ -694,7 +694,7 @@ class WordBoundaries:
                 continue
             if second in vocabulary.counts and whole < LANGUAGE_MIN_ZIPF:
                 return first, second
-            apart = (SHORT_WORD_ZIPF.get(first) or vocabulary.frequency(first)) + vocabulary.frequency(second) - 9
+            apart = self._language_usage(first) + self._language_usage(second) - 9
             if apart >= max(whole, LANGUAGE_MIN_ZIPF):
                 return first, second
         return None
@@ -754,10 +754,16 @@ class WordBoundaries:
         lemma recovery (seeds 0–2) XQuAD 0.9821 → 0.9829; every other cell unchanged."""
         return SHORT_WORD_ZIPF.get(word) or self._zipf(word)
 
+    def _language_usage(self, word: str) -> float:
+        """``_usage`` by the language's frequency alone: how often a word is used, where the documents' own frequency
+        says how often they name a thing («чат»), not how often it stands beside another word."""
+        return SHORT_WORD_ZIPF.get(word) or self.vocabulary.frequency(word)
+
     def split_for(self, word: str) -> tuple[str, str] | None:
         """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no
         spelling correction, and over one two edits away when both its words are the corpus's or function words (a
-        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон») and no two misspellings by ear
+        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»), or a function word beside a word
+        the language uses («Какзвали» is «как звали», not «назвали»), and no two misspellings by ear
         make the typed word of the corpus's; over one a single edit away only
         as ``_split_beside`` allows («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»):
         that one is looked up first (spelling looks it up anyway). A known word splits only when the language
@@ -781,7 +787,12 @@ class WordBoundaries:
             return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
         if self._run_on(*split) and self._in_corpus(corrected) and corrected != split[0]:
             return None  # «заказот» is «заказать» misspelt as often as «заказ от»; «Европуна» is «Европу на»
-        return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
+        if all(self._word_of_a_pair(part) != "dictionary" for part in split):
+            return split
+        # a function word beside a word the language uses: one edit against two («Какзвали» is «как звали», not
+        # «назвали»), as SymSpell's nearer reading wins
+        beside = any(self._function_word_beside(*pair) and self._common(pair[1]) for pair in (split, split[::-1]))
+        return split if beside else None
 
     def _split_beside(self, word: str, corrected: str) -> tuple[str, str] | None:
         """A split against a correction one edit away (a space is one edit too): it wins only over a word the
@@ -819,11 +830,10 @@ class WordBoundaries:
         ``LIKELIER_APART_ZIPF``:
         a product of two frequencies is as high for two words that make no phrase («пактво» is «пактов», not «пакт
         во»). The language's frequencies alone, as ``_rare_word_split`` weighs."""
-        frequency = self.vocabulary.frequency
         if not any(self._function_word_beside(*pair) for pair in (split, split[::-1])):
             return False
-        apart = sum(SHORT_WORD_ZIPF.get(part) or frequency(part) for part in split) - 9
-        return apart >= frequency(corrected) + LIKELIER_APART_ZIPF
+        apart = self._language_usage(split[0]) + self._language_usage(split[1]) - 9
+        return apart >= self.vocabulary.frequency(corrected) + LIKELIER_APART_ZIPF
 
     def _same_lemma(self, word: str, other: str) -> bool:
         """Whether two words are forms of one lemma («Европу», «Европа»): a run-on preposition, not another word."""

@@ -732,3 +732,33 @@ def test_a_function_word_run_onto_a_word_beats_a_correction_the_language_hardly_
     rewriting, channels: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(channels, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def namings(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents that write «назвали» and «назовут» and neither «звали» nor «зовут»: the corpus's words two edits
+    from «какзвали» and «какзовут» (two more documents, so that a word of the first weighs something)."""
+    documents = {
+        "channel": ("Канал", "Канал назвали в честь первого модератора. Ведущего трансляции назовут позже."),
+        "order": ("Заказ", "Заказ приходит в срок."),
+        "payment": ("Оплата", "Оплата картой проходит сразу."),
+        "video": ("Видео", "Видео загружается в студии."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a function word run onto a word the language uses, against a correction two edits away: the split is one
+        # edit («назвали», «назовут» are two)
+        ("какзвали первого модератора", "как звали первого модератора"),
+        ("какзовут ведущего трансляции", "как зовут ведущего трансляции"),
+        # near-miss: beside a word the language hardly uses («лещи»), spelling's reading two edits away stands
+        ("чем опасны каклещи", "чем опасны клещи"),
+    ],
+)
+def test_a_function_word_run_onto_a_common_word_beats_a_correction_two_edits_away(
+    rewriting, namings: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(namings, typed)[0] == meant
