@@ -313,6 +313,7 @@ class Morphology:
         self._all_cache: dict[str, tuple[str, ...]] = {}
         self._known_cache: dict[str, bool] = {}
         self._cases_cache: dict[str, frozenset[str]] = {}
+        self._abbreviation_cache: dict[str, bool] = {}
         self._paradigms: dict[int, list[tuple[str, str]]] = {}
         self._guesses: _Guesses | None = None  # built on the first string no dictionary form spells
         self._lock = threading.Lock()
@@ -416,6 +417,17 @@ class Morphology:
             return cached
         result = frozenset(parse.tag.case for parse in self._parses(word) if parse.tag.case)
         self._cases_cache[word] = result
+        return result
+
+    def is_abbreviation(self, word: str) -> bool:
+        """Whether every parse pymorphy3 proposes is an abbreviation's («обл», «чел», «напр»; not «тел», a form of
+        «тело» too)."""
+        cached = self._abbreviation_cache.get(word)
+        if cached is not None:
+            return cached
+        parses = self._parses(word)
+        result = bool(parses) and all("Abbr" in parse.tag for parse in parses)
+        self._abbreviation_cache[word] = result
         return result
 
     def _parses(self, word: str) -> list[Any]:

@@ -762,3 +762,31 @@ def test_a_function_word_run_onto_a_common_word_beats_a_correction_two_edits_awa
     rewriting, namings: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(namings, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def covers(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «обложка», «направить», «могу»: words whose misspelt pieces begin with an abbreviation."""
+    documents = {
+        "cover": ("Обложка", "Обложка трансляции загружается в студии. Уведомление можно направить в поддержку."),
+        "password": ("Пароль", "Если не могу восстановить пароль, пишите в поддержку."),
+        "order": ("Заказ", "Заказ приходит в срок."),
+        "payment": ("Оплата", "Оплата картой проходит сразу."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a piece the dictionary reads only as an abbreviation is a piece of a misspelt word, not a word of its own
+        ("что за обл ошка на трансляции", "что за обложка на трансляции"),
+        ("куда напр авть уведомление", "куда направить уведомление"),
+        # near-miss: a misspelt word is no abbreviation, whatever pymorphy3 guesses of it
+        ("не могц восстановить пароль", "не могу восстановить пароль"),
+    ],
+)
+def test_an_abbreviation_a_stray_space_cuts_off_a_misspelt_word_joins_it(
+    rewriting, covers: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(covers, typed)[0] == meant

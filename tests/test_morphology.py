@@ -115,3 +115,17 @@ def test_cases_are_every_parse_s(word: str, has: set[str], lacks: set[str]) -> N
 
 def test_a_word_of_no_case_has_none() -> None:
     assert shared_morphology().cases("быстро") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("word", "abbreviation"),
+    [
+        ("обл", True),  # «область»
+        ("напр", True),  # «например»
+        ("тел", False),  # «телефон», but also a form of «тело»
+        ("пор", False),  # a form of «пора»
+        ("обложка", False),
+    ],
+)
+def test_an_abbreviation_is_a_word_every_parse_of_which_is_one(word: str, abbreviation: bool) -> None:
+    assert shared_morphology().is_abbreviation(word) is abbreviation
