@@ -790,3 +790,19 @@ def test_an_abbreviation_a_stray_space_cuts_off_a_misspelt_word_joins_it(
     rewriting, covers: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(covers, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a sentence's first word after «!» or «?» is capitalised as a sentence starts, not as a name: read as any word
+        ("Здравствуйте!Менязовут Дмитрий", "Здравствуйте!Меня зовут Дмитрий"),
+        ("Здравствуйте! Каак закрыть чат", "Здравствуйте! Как закрыть чат"),
+        # near-miss: a capitalised word inside a sentence is a name, left alone
+        ("вопрос к Мелфи: как закрыть чат", "вопрос к Мелфи: как закрыть чат"),
+    ],
+)
+def test_a_word_capitalised_after_an_exclamation_or_a_question_is_no_name(
+    rewriting, channels: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(channels, typed)[0] == meant
