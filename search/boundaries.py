@@ -665,8 +665,10 @@ class WordBoundaries:
         """How likely two Russian words are as one word's two halves, a space lost between them: SymSpell's
         segmentation score (the sum of the two words' Zipf frequencies), or None for a pair that is no phrase.
         The script steps weigh the readings of a run-together Latin word by it too («cnfnecpfrfpf»)."""
-        if len(second) <= 2 and second not in ENCLITICS and not self._run_on(first, second):
-            return None  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
+        if len(second) <= 2 and second not in ENCLITICS and second != "не" and not self._run_on(first, second):
+            # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»; «не», which stands
+            # before the word it negates, is run onto the word before it as often («вообщене»: вообще не)
+            return None
         # Each half's kind is a parse, most of them of no word at all (every cut of a run-together word is
         # tried): the second half is parsed only when the first may stand beside it.
         first_kind = self._word_of_a_pair(first)

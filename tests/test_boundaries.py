@@ -806,3 +806,20 @@ def test_a_word_capitalised_after_an_exclamation_or_a_question_is_no_name(
     rewriting, channels: SearchEngine, typed: str, meant: str
 ) -> None:
     assert rewriting(channels, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # «не» run onto the word before the one it negates is a word of its own, as an enclitic is
+        ("кто вообщене пишет в чат", "кто вообще не пишет в чат"),
+        ("чат закрыт вообщене работает", "чат закрыт вообще не работает"),
+        # near-misses: a word ending in «-не» misspelt one edit from a word stays spelling's
+        ("заказ в странне", "заказ в стране"),
+        ("видео на экранне", "видео на экране"),
+    ],
+)
+def test_a_negation_run_onto_the_word_before_comes_apart(
+    rewriting, channels: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(channels, typed)[0] == meant
