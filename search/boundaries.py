@@ -600,8 +600,9 @@ class WordBoundaries:
             return False
         apart, readings = 0, []
         for part in (first, second):
-            reading = part if self.vocabulary.known(part) and not self._fragment(part) else None
-            if reading is None and not self._fragment(part):
+            cut_off = self._cut_off(part)
+            reading = part if self.vocabulary.known(part) and not cut_off else None
+            if reading is None and not cut_off:
                 reading = self.correct(part)
                 if reading is None and len(part) >= UNREAD_WORD_LETTERS:
                     reading = part
@@ -695,12 +696,11 @@ class WordBoundaries:
             first, second = word[:cut], word[cut:]
             if not morph.is_function_word(first) or not (first == "не" or morph.lemma(first).pos == "PREP"):
                 continue
-            if self.pair_score(first, second) is None:
-                continue
-            if second in vocabulary.counts and whole < LANGUAGE_MIN_ZIPF:
-                return first, second
+            written = second in vocabulary.counts and whole < LANGUAGE_MIN_ZIPF
             apart = self._language_usage(first) + self._language_usage(second) - 9
-            if apart >= max(whole, LANGUAGE_MIN_ZIPF):
+            if not written and apart < max(whole, LANGUAGE_MIN_ZIPF):
+                continue  # most words: told by two frequencies, before a parse
+            if self.pair_score(first, second) is not None:
                 return first, second
         return None
 
@@ -745,17 +745,23 @@ class WordBoundaries:
         return "dictionary" if self.vocabulary.known(word) else None
 
     def _fragment(self, word: str) -> bool:
-        """Two letters that are no function word, nor the corpus's, nor its jargon: a piece of a word («ск олько»);
-        or a known piece of up to ``ABBREVIATION_PIECE_LETTERS`` letters that the dictionary reads only as an
-        abbreviation, the documents never write, and a stray space cuts off a misspelt word («обл ошка», «напр авть»:
-        spelling then reads the join). Spaces lemma recovery (seeds 0–2) RUTUBE 0.9480 → 0.9497; every other cell
-        unchanged (an unknown piece pymorphy3 guesses as one too, typo1 fell: «не могц» → немого)."""
-        if len(word) > ABBREVIATION_PIECE_LETTERS or word in self.vocabulary.counts or word in self.vocabulary.jargon:
+        """Two letters that are no function word, nor the corpus's, nor its jargon: a piece of a word («ск олько»)."""
+        if len(word) != 2 or word in self.vocabulary.counts or word in self.vocabulary.jargon:
             return False
-        morph = self.vocabulary.morph
-        if len(word) != 2:
-            return len(word) > 2 and self.vocabulary.known(word) and morph.is_abbreviation(word)
-        return not morph.is_function_word(word)
+        return not self.vocabulary.morph.is_function_word(word)
+
+    def _cut_off(self, word: str) -> bool:
+        """A piece of a misspelt word a stray space cut (``_joins_misspelt``): a ``_fragment``, or a known piece of
+        up to ``ABBREVIATION_PIECE_LETTERS`` letters that the dictionary reads only as an abbreviation and the
+        documents never write («обл ошка», «напр авть»: spelling then reads the join). Spaces lemma recovery (seeds
+        0–2) RUTUBE 0.9480 → 0.9497; every other cell unchanged (an unknown piece pymorphy3 guesses as one too, typo1
+        fell: «не могц» → немого). Read only there: a parse of every short word beside a suspect one costs."""
+        if self._fragment(word):
+            return True
+        if not 2 < len(word) <= ABBREVIATION_PIECE_LETTERS or word in self.vocabulary.counts:
+            return False
+        known = word not in self.vocabulary.jargon and self.vocabulary.known(word)
+        return known and self.vocabulary.morph.is_abbreviation(word)
 
     def _zipf(self, word: str) -> float:
         return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
