@@ -57,6 +57,10 @@ _CASED_WORD = re.compile(r"(?<![\w.@/-])[^\W\d_]+(?:-[^\W\d_]+)*[0-9]*(?![\w@/-]
 _LONE_WORD = re.compile(r"(?<![\w-])[а-яё]+(?![\w-])", re.IGNORECASE)
 # The function words that have no case and govern none after them: a preposition, a conjunction, a particle.
 _NO_CASE_POS = frozenset({"PREP", "CONJ", "PRCL"})
+# How much likelier in the language (Zipf units, a factor of 10) two words must be side by side than a correction one
+# edit away, for a space lost to be read before it (``_likelier_apart``): the product of their frequencies weighs two
+# words that make no phrase as high as two that do, so a tie is not enough.
+LIKELIER_APART_ZIPF = 1.0
 # An unknown word this long or longer may be two words with the space between them lost («каквернуть»).
 SPLIT_MIN_LETTERS = 5
 # Only these single letters start a word split off another («вмагазине» → в магазине): prepositions, «и», «а».
@@ -73,6 +77,9 @@ LONG_JOIN_LETTERS = 8
 # A piece of a stray-space pair spelling cannot read is a term the dictionary lacks from this length («тачдаун»,
 # «меркитов»), a piece of a word below it («сос», «тнт»).
 UNREAD_WORD_LETTERS = 4
+# The longest piece of a stray-space pair the dictionary reads only as an abbreviation that is taken for a piece of a
+# word («обл», «напр»): short pieces, the ones a stray space cuts off; a longer abbreviation may be meant.
+ABBREVIATION_PIECE_LETTERS = 4
 # A misspelt word longer than this is read two edits away, as spelling reads a real word («можеерация»).
 LONG_TYPO_LETTERS = 8
 
@@ -593,8 +600,9 @@ class WordBoundaries:
             return False
         apart, readings = 0, []
         for part in (first, second):
-            reading = part if self.vocabulary.known(part) and not self._fragment(part) else None
-            if reading is None and not self._fragment(part):
+            cut_off = self._cut_off(part)
+            reading = part if self.vocabulary.known(part) and not cut_off else None
+            if reading is None and not cut_off:
                 reading = self.correct(part)
                 if reading is None and len(part) >= UNREAD_WORD_LETTERS:
                     reading = part
@@ -658,8 +666,10 @@ class WordBoundaries:
         """How likely two Russian words are as one word's two halves, a space lost between them: SymSpell's
         segmentation score (the sum of the two words' Zipf frequencies), or None for a pair that is no phrase.
         The script steps weigh the readings of a run-together Latin word by it too («cnfnecpfrfpf»)."""
-        if len(second) <= 2 and second not in ENCLITICS and not self._run_on(first, second):
-            return None  # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»
+        if len(second) <= 2 and second not in ENCLITICS and second != "не" and not self._run_on(first, second):
+            # a two-letter word run onto another is a particle («возместятли»), not «хоругви но»; «не», which stands
+            # before the word it negates, is run onto the word before it as often («вообщене»: вообще не)
+            return None
         # Each half's kind is a parse, most of them of no word at all (every cut of a run-together word is
         # tried): the second half is parsed only when the first may stand beside it.
         first_kind = self._word_of_a_pair(first)
@@ -672,15 +682,25 @@ class WordBoundaries:
         return self._usage(first) + self._usage(second)
 
     def _rare_word_split(self, word: str) -> tuple[str, str] | None:
-        """A word the language hardly uses and the documents never write, made of a preposition of one or two
-        letters (or «не») and a word of the corpus as it writes it: «вдень» is «в день», «сточки» «с точки»."""
-        if word in self.vocabulary.counts or self._zipf(word) >= LANGUAGE_MIN_ZIPF:
+        """A word the documents never write, made of a preposition of one or two letters (or «не») and a word: split
+        when the documents write that word and the language hardly uses the whole («вдень» is «в день», «сточки» «с
+        точки»), or when the two side by side are at least as likely in the language as the whole, as SymSpell weighs
+        a split (a whole the frequency index lacks weighed at its floor, the most it may be: «незапрещено» is «не
+        запрещено», «поданным» «по данным»; «неплохо», «начат», «включи» stay). The language's frequencies alone:
+        the documents' own say how often they name a thing («чат»), not how often it follows a preposition."""
+        vocabulary, morph = self.vocabulary, self.vocabulary.morph
+        if word in vocabulary.counts:
             return None
+        whole = vocabulary.frequency(word)
         for cut in (1, 2):
             first, second = word[:cut], word[cut:]
-            if second not in self.vocabulary.counts or not self.vocabulary.morph.is_function_word(first):
+            if not morph.is_function_word(first) or not (first == "не" or morph.lemma(first).pos == "PREP"):
                 continue
-            if (first == "не" or self.vocabulary.morph.lemma(first).pos == "PREP") and self.pair_score(first, second):
+            written = second in vocabulary.counts and whole < LANGUAGE_MIN_ZIPF
+            apart = self._language_usage(first) + self._language_usage(second) - 9
+            if not written and apart < max(whole, LANGUAGE_MIN_ZIPF):
+                continue  # most words: told by two frequencies, before a parse
+            if self.pair_score(first, second) is not None:
                 return first, second
         return None
 
@@ -730,6 +750,19 @@ class WordBoundaries:
             return False
         return not self.vocabulary.morph.is_function_word(word)
 
+    def _cut_off(self, word: str) -> bool:
+        """A piece of a misspelt word a stray space cut (``_joins_misspelt``): a ``_fragment``, or a known piece of
+        up to ``ABBREVIATION_PIECE_LETTERS`` letters that the dictionary reads only as an abbreviation and the
+        documents never write («обл ошка», «напр авть»: spelling then reads the join). Spaces lemma recovery (seeds
+        0–2) RUTUBE 0.9480 → 0.9497; every other cell unchanged (an unknown piece pymorphy3 guesses as one too, typo1
+        fell: «не могц» → немого). Read only there: a parse of every short word beside a suspect one costs."""
+        if self._fragment(word):
+            return True
+        if not 2 < len(word) <= ABBREVIATION_PIECE_LETTERS or word in self.vocabulary.counts:
+            return False
+        known = word not in self.vocabulary.jargon and self.vocabulary.known(word)
+        return known and self.vocabulary.morph.is_abbreviation(word)
+
     def _zipf(self, word: str) -> float:
         return max(self.vocabulary.frequency(word), self.vocabulary.corpus_frequency(word))
 
@@ -739,10 +772,16 @@ class WordBoundaries:
         lemma recovery (seeds 0–2) XQuAD 0.9821 → 0.9829; every other cell unchanged."""
         return SHORT_WORD_ZIPF.get(word) or self._zipf(word)
 
+    def _language_usage(self, word: str) -> float:
+        """``_usage`` by the language's frequency alone: how often a word is used, where the documents' own frequency
+        says how often they name a thing («чат»), not how often it stands beside another word."""
+        return SHORT_WORD_ZIPF.get(word) or self.vocabulary.frequency(word)
+
     def split_for(self, word: str) -> tuple[str, str] | None:
         """The split of an unknown word, when it beats spelling. A split is one edit (a space): it wins over no
         spelling correction, and over one two edits away when both its words are the corpus's or function words (a
-        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон») and no two misspellings by ear
+        slip of two edits is as likely: «таллефон» is «телефон», not «талле фон»), or a function word beside a word
+        the language uses («Какзвали» is «как звали», not «назвали»), and no two misspellings by ear
         make the typed word of the corpus's; over one a single edit away only
         as ``_split_beside`` allows («харегистрироваться» is «зарегистрироваться», not «ха регистрироваться»):
         that one is looked up first (spelling looks it up anyway). A known word splits only when the language
@@ -766,7 +805,12 @@ class WordBoundaries:
             return None  # a split with a misspelt half is a guess on a guess: spelling's reading of the whole wins
         if self._run_on(*split) and self._in_corpus(corrected) and corrected != split[0]:
             return None  # «заказот» is «заказать» misspelt as often as «заказ от»; «Европуна» is «Европу на»
-        return split if all(self._word_of_a_pair(part) != "dictionary" for part in split) else None
+        if all(self._word_of_a_pair(part) != "dictionary" for part in split):
+            return split
+        # a function word beside a word the language uses: one edit against two («Какзвали» is «как звали», not
+        # «назвали»), as SymSpell's nearer reading wins
+        beside = any(self._function_word_beside(*pair) and self._common(pair[1]) for pair in (split, split[::-1]))
+        return split if beside else None
 
     def _split_beside(self, word: str, corrected: str) -> tuple[str, str] | None:
         """A split against a correction one edit away (a space is one edit too): it wins only over a word the
@@ -774,7 +818,9 @@ class WordBoundaries:
         часах», not «началах»; «поссылке» «по ссылке», not «посылке»). A correction the corpus uses, or a function
         word, wins («помнению», «ккакие», «началос» are left to spelling) unless it is the word typed with a
         preposition run on after it («видеов»: видео в), or another form of that word («Бронкосза»: Бронкос за, not
-        «Бронкоса»; a correction of another lemma wins: «Скольво» is «сколько», not «сколь во»)."""
+        «Бронкоса»; a correction of another lemma wins: «Скольво» is «сколько», not «сколь во»). Beside a word the
+        corpus does not use, a function word wins over a correction the documents never use when the two side by
+        side are far likelier in the language (``_likelier_apart``: «отгибели» is «от гибели», not «отгибали»)."""
         if self._in_corpus(corrected) or self.vocabulary.morph.is_function_word(corrected):
             tail = word[len(corrected) :]
             if word.startswith(corrected) and corrected in self.vocabulary.counts and self._run_on(corrected, tail):
@@ -787,9 +833,25 @@ class WordBoundaries:
         if self.vocabulary.lemma_in_corpus(word) or self.vocabulary.corpus_has_prefix(word):
             return None
         split = self._split_of_words(word)
-        if split is None or not any(self._beside_a_function_word(*pair) for pair in (split, split[::-1])):
-            return None  # «у быти», «открыла с», «рас решены» are no likelier than «убыти», «открылась» misspelt
+        if split is None:
+            return None
+        if not any(self._beside_a_function_word(*pair) for pair in (split, split[::-1])):
+            # «у быти», «открыла с», «рас решены» are no likelier than «убыти», «открылась» misspelt
+            return split if self._likelier_apart(split, corrected) else None
         return split
+
+    def _likelier_apart(self, split: tuple[str, str], corrected: str) -> bool:
+        """Whether a function word of two letters or more and a known word, a space lost between them, are likelier
+        in the language than a correction one edit away, each reading one edit (SymSpell's weighing of a split
+        against a word: the two words' Zipf frequencies summed, less 9, against the word's; a word the frequency
+        index lacks is one the language hardly uses: «отгибели» is «от гибели», not «отгибали»), by
+        ``LIKELIER_APART_ZIPF``:
+        a product of two frequencies is as high for two words that make no phrase («пактво» is «пактов», not «пакт
+        во»). The language's frequencies alone, as ``_rare_word_split`` weighs."""
+        if not any(self._function_word_beside(*pair) for pair in (split, split[::-1])):
+            return False
+        apart = self._language_usage(split[0]) + self._language_usage(split[1]) - 9
+        return apart >= self.vocabulary.frequency(corrected) + LIKELIER_APART_ZIPF
 
     def _same_lemma(self, word: str, other: str) -> bool:
         """Whether two words are forms of one lemma («Европу», «Европа»): a run-on preposition, not another word."""
@@ -798,6 +860,8 @@ class WordBoundaries:
 
     def _beside_a_function_word(self, function: str, other: str) -> bool:
         """A function word of two letters or more beside a known word of the corpus (or a form of its lemma)."""
-        if len(function) < 2 or self._word_of_a_pair(function) != "function":
-            return False
-        return self.vocabulary.known(other) and self._word_of_a_pair(other) == "corpus"
+        return self._function_word_beside(function, other) and self._word_of_a_pair(other) == "corpus"
+
+    def _function_word_beside(self, function: str, other: str) -> bool:
+        """A function word of two letters or more beside a known word."""
+        return len(function) >= 2 and self._word_of_a_pair(function) == "function" and self.vocabulary.known(other)

@@ -31,10 +31,10 @@ _GUESSED_VERSION = "2.0.6"
 # The strings, endings and last letters whose guesses ``_Guesses`` keeps (dicts, emptied when full).
 _GUESSES_KEPT = 20_000
 _MISSING = object()  # ``_Guesses._kept``'s marker of a key not read yet
-# The words each of ``Morphology``'s memos keeps (its lemma, all lemmas, cases, whether known): a corpus's forms
-# (~11,500 for XQuAD's 240 paragraphs) and its queries' words, so that a process serving open-ended queries for weeks
-# stays bounded (600,000 made-up words through three of them: +437 MiB unbounded, +88 MiB from the 100,000th on); a
-# larger vocabulary's rarest forms are parsed again (~15 µs; a build decides each distinct form once anyway).
+# The words each of ``Morphology``'s memos keeps (a word's lemma, all lemmas, cases, whether known, an abbreviation):
+# a corpus's forms (~11,500 for XQuAD's 240 paragraphs) and its queries' words, so that a process serving open-ended
+# queries for weeks stays bounded (600,000 made-up words through three of them: +437 MiB unbounded, +88 MiB from the
+# 100,000th on); a larger vocabulary's rarest forms are parsed again (~15 µs; a build decides each form once anyway).
 WORDS_PARSED_KEPT = 100_000
 # ``_Guesses._kind`` of a tag, two bits: a guesser keeps it (not PREP, CONJ, PRCL, INTJ, NPRO, NUMR, PRED, Apro); a
 # function word's (``Lemma.function_word``)
@@ -319,6 +319,7 @@ class Morphology:
         self._all_cache: Kept[str, tuple[str, ...]] = Kept(WORDS_PARSED_KEPT)
         self._known_cache: Kept[str, bool] = Kept(WORDS_PARSED_KEPT)
         self._cases_cache: Kept[str, frozenset[str]] = Kept(WORDS_PARSED_KEPT)
+        self._abbreviation_cache: Kept[str, bool] = Kept(WORDS_PARSED_KEPT)
         self._paradigms: dict[int, list[tuple[str, str]]] = {}
         self._guesses: _Guesses | None = None  # built on the first string no dictionary form spells
         self._lock = threading.Lock()
@@ -422,6 +423,17 @@ class Morphology:
             return cached
         result = frozenset(parse.tag.case for parse in self._parses(word) if parse.tag.case)
         self._cases_cache.keep(word, result)
+        return result
+
+    def is_abbreviation(self, word: str) -> bool:
+        """Whether every parse pymorphy3 proposes is an abbreviation's («обл», «чел», «напр»; not «тел», a form of
+        «тело» too)."""
+        cached = self._abbreviation_cache.get(word)
+        if cached is not None:
+            return cached
+        parses = self._parses(word)
+        result = bool(parses) and all("Abbr" in parse.tag for parse in parses)
+        self._abbreviation_cache.keep(word, result)
         return result
 
     def _parses(self, word: str) -> list[Any]:

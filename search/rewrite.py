@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +34,10 @@ _GLUED = re.compile(r"([0-9a-z]+-)([а-яё]+(?:-[а-яё]+)*)", re.IGNORECASE)
 # ... and a number after it, by a hyphen or run on («Аполлон-11», «кислорода-18», «Интернет2»).
 _NUMBERED = re.compile(r"([а-яё]+(?:-[а-яё]+)*)(-?[0-9]+)", re.IGNORECASE)
 _WORDS = re.compile(r"\w[\w-]*")
+# The end of a sentence before a word: «!» or «?» (a full stop ends initials and abbreviations too: «Х. Филдинга»),
+# and the quotes and brackets that may close before it.
+_SENTENCE_ENDS = ("!", "?")
+_CLOSING = '"»)'
 # Where ``_map_words`` cuts a text into words: at its spaces.
 _SPACES = re.compile(r"(\s+)")
 # ... and, for spelling, at punctuation typed with no space after it between two Cyrillic letters («день.Я»,
@@ -108,10 +113,14 @@ def _as_typed(replacement: str, typed: str) -> str:
 
 
 def _names(text: str) -> set[str]:
-    """Words capitalised after the first (names: «Гобсона», «Мелфи»), normalized: spelling leaves them alone.
+    """Words capitalised after the first (names: «Гобсона», «Мелфи»), normalized: spelling leaves them alone. A
+    sentence's first word after «!» or «?» is none («Здравствуйте!Менязовут»: a message's sentences).
     A word glued to a Latin prefix is a name by its own first letter («HD-качестве» is none)."""
     names = set()
-    for word in _WORDS.findall(text)[1:]:
+    for match in itertools.islice(_WORDS.finditer(text), 1, None):
+        if text[: match.start()].rstrip().rstrip(_CLOSING).endswith(_SENTENCE_ENDS):
+            continue  # a sentence's first word, after «!» or «?» («Здравствуйте! Меня зовут», «?Суважением»)
+        word = match.group()
         glued = _GLUED.fullmatch(word)
         if word[len(glued[1]) if glued else 0].isupper():
             names.add(normalize(word))

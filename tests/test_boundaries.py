@@ -684,3 +684,142 @@ def test_an_adverb_before_a_misspelt_word_stays(rewriting, broadcasts: SearchEng
     # a misspelt word's cases are pymorphy3's guesses: no evidence of a genitive
     _, corrections = rewriting(broadcasts, "заказ пришел вовремя посетио")
     assert not [c for c in corrections if c[1] == "вовремя"], corrections
+
+
+@pytest.fixture(scope="module")
+def channels(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents that write «чат» often and neither «запрещено» nor «данным»: a rare word glued from a preposition
+    (or «не») and a word of the language is weighed by the language's frequencies, not the documents'."""
+    documents = {
+        "rules": ("Правила", "Выкладывать чужие видео нельзя. Отчеты о продажах приходят в кабинет."),
+        "chat": ("Чат", "Чат трансляции: в чат пишут зрители, чат можно закрыть, стрим идет с чатом."),
+        "order": ("Заказ", "Заказ приходит в срок."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a rare word whose two halves side by side are at least as likely in the language: a space lost
+        ("что незапрещено выкладывать", "что не запрещено выкладывать"),
+        ("отчеты поданным о продажах", "отчеты по данным о продажах"),
+        # near-misses: words the language uses more than their halves side by side («на чат» is likely in the
+        # documents, not in the language), and a common word
+        ("как начат стрим", "как начат стрим"),
+        ("включи трансляцию", "включи трансляцию"),
+        ("чат работает неплохо", "чат работает неплохо"),
+    ],
+)
+def test_a_rare_word_splits_when_its_halves_are_as_likely_side_by_side(
+    rewriting, channels: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(channels, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a function word run onto a word the documents do not use, against a correction one edit away the language
+        # hardly uses («отгибали», «напускает»): the two side by side are far likelier
+        ("сколько деревьев пострадало отгибели", "сколько деревьев пострадало от гибели"),
+        ("чат непускает зрителей", "чат не пускает зрителей"),
+        # near-miss: two words that make no phrase, hardly likelier than the correction («пактов»)
+        ("как работает маршрутизация пактво", "как работает маршрутизация пактов"),
+    ],
+)
+def test_a_function_word_run_onto_a_word_beats_a_correction_the_language_hardly_uses(
+    rewriting, channels: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(channels, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def namings(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents that write «назвали» and «назовут» and neither «звали» nor «зовут»: the corpus's words two edits
+    from «какзвали» and «какзовут» (two more documents, so that a word of the first weighs something)."""
+    documents = {
+        "channel": ("Канал", "Канал назвали в честь первого модератора. Ведущего трансляции назовут позже."),
+        "order": ("Заказ", "Заказ приходит в срок."),
+        "payment": ("Оплата", "Оплата картой проходит сразу."),
+        "video": ("Видео", "Видео загружается в студии."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a function word run onto a word the language uses, against a correction two edits away: the split is one
+        # edit («назвали», «назовут» are two)
+        ("какзвали первого модератора", "как звали первого модератора"),
+        ("какзовут ведущего трансляции", "как зовут ведущего трансляции"),
+        # near-miss: beside a word the language hardly uses («лещи»), spelling's reading two edits away stands
+        ("чем опасны каклещи", "чем опасны клещи"),
+    ],
+)
+def test_a_function_word_run_onto_a_common_word_beats_a_correction_two_edits_away(
+    rewriting, namings: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(namings, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
+def covers(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Documents with «обложка», «направить», «могу»: words whose misspelt pieces begin with an abbreviation."""
+    documents = {
+        "cover": ("Обложка", "Обложка трансляции загружается в студии. Уведомление можно направить в поддержку."),
+        "password": ("Пароль", "Если не могу восстановить пароль, пишите в поддержку."),
+        "order": ("Заказ", "Заказ приходит в срок."),
+        "payment": ("Оплата", "Оплата картой проходит сразу."),
+    }
+    return tiny_engine(documents)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a piece the dictionary reads only as an abbreviation is a piece of a misspelt word, not a word of its own
+        ("что за обл ошка на трансляции", "что за обложка на трансляции"),
+        ("куда напр авть уведомление", "куда направить уведомление"),
+        # near-miss: a misspelt word is no abbreviation, whatever pymorphy3 guesses of it
+        ("не могц восстановить пароль", "не могу восстановить пароль"),
+    ],
+)
+def test_an_abbreviation_a_stray_space_cuts_off_a_misspelt_word_joins_it(
+    rewriting, covers: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(covers, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a sentence's first word after «!» or «?» is capitalised as a sentence starts, not as a name: read as any word
+        ("Здравствуйте!Менязовут Дмитрий", "Здравствуйте!Меня зовут Дмитрий"),
+        ("Здравствуйте! Каак закрыть чат", "Здравствуйте! Как закрыть чат"),
+        # near-miss: a capitalised word inside a sentence is a name, left alone
+        ("вопрос к Мелфи: как закрыть чат", "вопрос к Мелфи: как закрыть чат"),
+    ],
+)
+def test_a_word_capitalised_after_an_exclamation_or_a_question_is_no_name(
+    rewriting, channels: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(channels, typed)[0] == meant
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # «не» run onto the word before the one it negates is a word of its own, as an enclitic is
+        ("кто вообщене пишет в чат", "кто вообще не пишет в чат"),
+        ("чат закрыт вообщене работает", "чат закрыт вообще не работает"),
+        # near-misses: a word ending in «-не» misspelt one edit from a word stays spelling's
+        ("заказ в странне", "заказ в стране"),
+        ("видео на экранне", "видео на экране"),
+    ],
+)
+def test_a_negation_run_onto_the_word_before_comes_apart(
+    rewriting, channels: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(channels, typed)[0] == meant

@@ -52,8 +52,9 @@ def test_the_caches_keep_a_bounded_number_of_words_and_read_a_forgotten_one_agai
     morph = morphology.Morphology()
     words = ["возвратом", "заказы", "доставки", "стали", "компании"]
     for word in words:
-        morph.lemma(word), morph.all_lemmas(word), morph.cases(word), morph.is_known(word)
-    for cache in (morph._cache, morph._all_cache, morph._cases_cache, morph._known_cache):
+        morph.lemma(word), morph.all_lemmas(word), morph.cases(word), morph.is_known(word), morph.is_abbreviation(word)
+    caches = (morph._cache, morph._all_cache, morph._cases_cache, morph._known_cache, morph._abbreviation_cache)
+    for cache in caches:
         assert list(cache) == ["стали", "компании"]
     assert morph.lemma("возвратом").lemma == "возврат" and morph.all_lemmas("стали") == ("стать", "сталь")
     assert list(morph._cache) == ["компании", "возвратом"]  # «стали» went first
@@ -131,3 +132,17 @@ def test_cases_are_every_parse_s(word: str, has: set[str], lacks: set[str]) -> N
 
 def test_a_word_of_no_case_has_none() -> None:
     assert shared_morphology().cases("быстро") == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("word", "abbreviation"),
+    [
+        ("обл", True),  # «область»
+        ("напр", True),  # «например»
+        ("тел", False),  # «телефон», but also a form of «тело»
+        ("пор", False),  # a form of «пора»
+        ("обложка", False),
+    ],
+)
+def test_an_abbreviation_is_a_word_every_parse_of_which_is_one(word: str, abbreviation: bool) -> None:
+    assert shared_morphology().is_abbreviation(word) is abbreviation
