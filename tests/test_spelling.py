@@ -730,6 +730,38 @@ def test_a_stray_letter_is_no_likelier_than_a_vowel_heard_wrong(
 
 
 @pytest.fixture(scope="module")
+def music_and_laws(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
+    """Infinitives the documents use: «включать», «получать», «принять»."""
+    texts = {
+        "music": ("Музыка", "Как включать музыку на стриме."),
+        "donations": ("Донаты", "Автор может получать донаты от зрителей."),
+        "laws": ("Законы", "Парламент должен принять закон."),
+    }
+    return tiny_engine(texts)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        # a verb form ending in «т» a few words after a word that governs an infinitive is that infinitive, its «ь»
+        # left out as heard
+        ("могу ли я включат музыку", "могу ли я включать музыку"),
+        ("вы будете получат донаты", "вы будете получать донаты"),
+        ("чтобы включат музыку", "чтобы включать музыку"),
+        # near-misses: no word governs it, punctuation parts them, a short participle after «быть»
+        ("когда они включат музыку", "когда они включат музыку"),
+        ("если могу, включат музыку", "если могу, включат музыку"),
+        ("закон может быть принят", "закон может быть принят"),
+        ("когда был принят закон", "когда был принят закон"),
+    ],
+)
+def test_a_verb_form_after_a_word_governing_an_infinitive_is_that_infinitive(
+    rewriting, music_and_laws: SearchEngine, typed: str, meant: str
+) -> None:
+    assert rewriting(music_and_laws, typed)[0] == meant
+
+
+@pytest.fixture(scope="module")
 def returns_and_stators(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
     """«мажно» is «можно» as heard and «важно» a neighbouring key struck; «таторы» is «татары» as heard and
     «статоры» with a letter left out."""
