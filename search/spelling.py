@@ -796,10 +796,9 @@ class SpellingStep(RewriteStep):
         for word in dict.fromkeys(_CYRILLIC_WORD.findall(normalize(text))):
             if word in keep:
                 continue
-            if word in governed and self._in_corpus(word + "ь"):
+            if word in governed and self._in_corpus(word + "ь") and (original := _typed_form(text, word)):
                 # a verb form right after a word that governs an infinitive, one final «ь» heard wrong from the
                 # infinitive («могу получат»: получать; «стала включат»: включать)
-                original = next(m.group() for m in re.finditer(r"\w+", text) if normalize(m.group()) == word)
                 text = _replace_word(text, word, word + "ь")
                 corrections.append(Correction(self.name, original, word + "ь"))
                 baseline = None
@@ -869,8 +868,8 @@ class SpellingStep(RewriteStep):
                     best, best_coverage = candidate, share
             if best is None and not covered:
                 best, best_coverage = self._slipped_onto(text, word, ranked, baseline)
-            if best is not None:
-                original = next(m.group() for m in re.finditer(r"\w+", text) if normalize(m.group()) == word)
+            # a word the text holds only split as typed («включа́т»: a stress mark inside) has no whole word to replace
+            if best is not None and (original := _typed_form(text, word)):
                 text = _replace_word(text, word, best)
                 corrections.append(Correction(self.name, original, best))
                 baseline = best_coverage
@@ -1078,6 +1077,12 @@ def _same_stem(lemma: str, other: str) -> bool:
     and the well-typed rewrites (5, 110) unchanged."""
     common = len(os.path.commonprefix([lemma, other]))
     return common >= max(SAME_STEM_MIN, max(len(lemma), len(other)) - 3)
+
+
+def _typed_form(text: str, word: str) -> str | None:
+    """``word`` as typed in ``text`` (compared normalized, as ``_replace_word`` finds it), or None where the text
+    holds it only split («включа́т»: a stress mark inside, which normalizing drops)."""
+    return next((m.group() for m in re.finditer(r"\w+", text) if normalize(m.group()) == word), None)
 
 
 def _replace_word(text: str, word: str, replacement: str) -> str:

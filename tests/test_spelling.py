@@ -761,6 +761,13 @@ def test_a_verb_form_after_a_word_governing_an_infinitive_is_that_infinitive(
     assert rewriting(music_and_laws, typed)[0] == meant
 
 
+def test_a_real_word_split_by_a_stress_mark_as_typed_is_left_as_typed(music_and_laws: SearchEngine) -> None:
+    # normalized, «включа́т» is one word to correct; as typed, two around the mark: no whole word to replace
+    typed = "могу ли я включа\u0301т музыку"
+    results = music_and_laws.search(typed)
+    assert results.query.rewritten == typed and len(results) > 0
+
+
 @pytest.fixture(scope="module")
 def returns_and_stators(tiny_engine) -> SearchEngine:  # type: ignore[no-untyped-def]
     """«мажно» is «можно» as heard and «важно» a neighbouring key struck; «таторы» is «татары» as heard and
