@@ -42,6 +42,13 @@ NEGATIONS = frozenset({"не", "нет", "ни"})
 # («можноли», «какже», «чтобы» apart): the only two-letter words spelling splits off the end of another.
 ENCLITICS = frozenset({"ли", "ль", "же", "ж", "бы", "б"})
 
+# Words that govern an infinitive (Russian grammar): modal and phase verbs, by lemma («могу», «стала»), and, as
+# written, the future of «быть» (not its past: «был принят» is a short participle), predicatives and «чтобы».
+INFINITIVE_GOVERNING_LEMMAS = frozenset({"мочь", "хотеть", "стать", "начать", "начинать", "уметь"})
+INFINITIVE_GOVERNORS = frozenset(
+    {"буду", "будешь", "будет", "будем", "будете", "будут", "можно", "нельзя", "надо", "нужно", "чтобы"}
+)
+
 # The cases (pymorphy3's grammemes) the one-letter prepositions a word may have run on after it govern: «в»
 # the accusative and the locative («в студию», «в компании»), «с» the genitive and the instrumental («с горы», «с
 # войсками»), «к» the dative («к потере»).

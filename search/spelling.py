@@ -23,7 +23,7 @@ from rapidfuzz.distance import OSA
 
 from .analysis import normalize
 from .boundaries import _TRIPLED, _VERB_FORMS, SPELLING, WordBoundaries
-from .lang import CONSONANTS
+from .lang import CONSONANTS, INFINITIVE_GOVERNING_LEMMAS, INFINITIVE_GOVERNORS
 from .morphology import Morphology
 from .recent import Recent
 from .results import Correction
@@ -61,16 +61,12 @@ _DOUBLED = re.compile(r"(.)\1+")
 # XQuAD 0.9745 → 0.9751, RUTUBE 0.9383 → 0.9392; typo2 XQuAD 0.9425 → 0.9442; RUTUBE typo2 and spaces unchanged
 # (as beside a neighbour 1, a neighbour struck's cost: orthography XQuAD 0.9759, RUTUBE unchanged).
 STRAY_LETTER_COST = 2
-# Words that govern an infinitive: modal and phase verbs (their lemmas), the future of «быть», predicatives and
-# «чтобы» (Russian grammar). A verb form ending in «т» within GOVERNED_WINDOW words after one is that infinitive with
-# its «ь» left out («могу ли я включат»), unless it is a short participle («может быть принят»). Orthography lemma
-# recovery (seeds 0–2) XQuAD 0.9770 → 0.9776, RUTUBE 0.9295 → 0.9347; typo2 RUTUBE 0.8875 → 0.8884; every other cell,
-# held-out seed 7 and the well-typed rewrites unchanged (with any form of «быть», «был принят» became принять: XQuAD's
-# well-typed rewrites 5 → 10).
-INFINITIVE_GOVERNING_LEMMAS = frozenset({"мочь", "хотеть", "стать", "начать", "начинать", "уметь"})
-INFINITIVE_GOVERNORS = frozenset(
-    {"буду", "будешь", "будет", "будем", "будете", "будут", "можно", "нельзя", "надо", "нужно", "чтобы"}
-)
+# A verb form ending in «т» within this many words after a word that governs an infinitive
+# (``lang.INFINITIVE_GOVERNORS``, ``lang.INFINITIVE_GOVERNING_LEMMAS``) is that infinitive with its «ь» left out
+# («могу ли я включат»), unless it is a short participle («может быть принят»). Orthography lemma recovery (seeds
+# 0–2) XQuAD 0.9770 → 0.9776, RUTUBE 0.9295 → 0.9347; typo2 RUTUBE 0.8875 → 0.8884; every other cell, held-out seed 7
+# and the well-typed rewrites unchanged (with any form of «быть», «был принят» became принять: XQuAD's well-typed
+# rewrites 5 → 10).
 GOVERNED_WINDOW = 3
 _CLAUSE_BREAK = re.compile(r"[,.!?;:()]")
 # A word no known word is near, of at least this many letters, is read as misspelt by ear (``SpellingStep._heard``):
