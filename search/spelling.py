@@ -788,8 +788,9 @@ class SpellingStep(RewriteStep):
         corrections = list(rewrite.corrections)
         text = rewrite.text
         baseline: float | None = None
-        governed = _governed_infinitives(normalize(text), morph)
-        for word in dict.fromkeys(_CYRILLIC_WORD.findall(normalize(text))):
+        normalized = normalize(text)
+        governed = _governed_infinitives(normalized, morph)
+        for word in dict.fromkeys(_CYRILLIC_WORD.findall(normalized)):
             if word in keep:
                 continue
             if word in governed and self._in_corpus(word + "ь") and (original := _typed_form(text, word)):
